@@ -1,0 +1,9 @@
+/** Entrypoint of the `fjord` command: argv in, exit code out. All logic is in lib/cli. */
+import { main } from '../lib/cli/main.js';
+
+process.exitCode = await main(process.argv.slice(2), {
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+  env: process.env,
+  cwd: process.cwd(),
+});

@@ -1,0 +1,6 @@
+/** Every `fjord` subcommand, in the order `--help` lists them. */
+import type { Command } from './command.js';
+import { configCheck } from './config-check.js';
+import { configSchemaCommand } from './config-schema.js';
+
+export const commands: Command[] = [configCheck, configSchemaCommand];

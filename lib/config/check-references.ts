@@ -1,0 +1,52 @@
+/** Cross-references that a schema cannot see: hosts, promotion chains, sources, manifest targets. */
+import type { Config } from './schema.js';
+
+export function checkReferences(config: Config): string[] {
+  const problems: string[] = [];
+  const targets = new Map<string, string>();
+  if (config.manifest.backend === 'gitlab' && !config.manifest.project) {
+    problems.push('manifest.project: required when manifest.backend is gitlab');
+  }
+  if (config.manifest.backend === 'git' && !config.manifest.repository) {
+    problems.push('manifest.repository: required when manifest.backend is git');
+  }
+  for (const [appName, app] of Object.entries(config.apps)) {
+    const at = `apps.${appName}`;
+    if (!config.sources[app.source.provider]) {
+      problems.push(`${at}.source.provider: no sources.${app.source.provider} is configured`);
+    }
+    for (const [envName, env] of Object.entries(app.environments)) {
+      const envAt = `${at}.environments.${envName}`;
+      env.hosts.forEach((h, i) => {
+        if (!config.hosts[h]) problems.push(`${envAt}.hosts[${i}]: unknown host "${h}"`);
+      });
+      if (env.promoteFrom !== undefined) {
+        if (env.promoteFrom === envName) problems.push(`${envAt}.promoteFrom: an environment cannot promote from itself`);
+        else if (!app.environments[env.promoteFrom]) {
+          problems.push(`${envAt}.promoteFrom: unknown environment "${env.promoteFrom}" in app ${appName}`);
+        } else if (promotionCycle(app.environments, envName)) {
+          problems.push(`${envAt}.promoteFrom: promotion chain loops back to ${envName}`);
+        }
+      }
+      const key = `${env.manifest.file}#${env.manifest.path ?? env.manifest.image ?? env.manifest.container ?? env.manifest.service ?? ''}`;
+      const other = targets.get(key);
+      if (other) problems.push(`${envAt}.manifest: same file and target as ${other}`);
+      targets.set(key, envAt);
+      const r = env.rollout;
+      if (r.strategy === 'compose' && !r.compose) problems.push(`${envAt}.rollout.compose: required for strategy compose`);
+      if (r.strategy === 'command' && !r.command) problems.push(`${envAt}.rollout.command: required for strategy command`);
+    }
+  }
+  return problems;
+}
+
+function promotionCycle(envs: Config['apps'][string]['environments'], start: string): boolean {
+  const seen = new Set<string>();
+  let at: string | undefined = start;
+  while (at !== undefined) {
+    if (seen.has(at)) return true;
+    seen.add(at);
+    at = envs[at]?.promoteFrom;
+  }
+  return false;
+}

@@ -1,0 +1,197 @@
+/**
+ * fjord.yaml, as one zod schema: the single source of truth for the config types (`Config` is inferred),
+ * for validation (unknown keys are errors) and for `fjord config schema` (JSON Schema for editors).
+ * Secrets are never written here: the file names the environment variables that hold them.
+ */
+import { z } from 'zod';
+import { BRANCH, IMAGE, NAME, PROJECT } from '../grammar.js';
+import { durationSchema } from './duration.js';
+
+const name = z.string().regex(NAME, 'must match [a-z0-9][a-z0-9_-]{0,62}');
+const envVar = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name (A-Z, 0-9, _)');
+const project = z.string().regex(PROJECT, 'must be a project path such as group/project');
+const branch = z.string().regex(BRANCH, 'not a valid branch name');
+
+/** Placeholders a tag template may use; the rendered tag must still match the tag grammar. */
+export const TAG_PLACEHOLDERS = ['sha', 'shortSha', 'branch', 'mr'] as const;
+const tagTemplate = z
+  .string()
+  .min(1)
+  .refine((t) => /^(?:[A-Za-z0-9_.-]|\{(?:sha|shortSha|branch|mr)\})+$/.test(t), {
+    message: `tag template may contain [A-Za-z0-9_.-] and {${TAG_PLACEHOLDERS.join('}, {')}}`,
+  });
+
+const gitlabSource = z.strictObject({
+  /** GitLab base URL (self-hosted instances): API calls go to `<url>/api/v4`. */
+  url: z.url().default('https://gitlab.com'),
+  /** Env var holding the API token (manifest commits, statuses, notes). */
+  tokenEnv: envVar.optional(),
+  /** Env var holding the `X-Gitlab-Token` secret; several, comma-separated, during rotation. */
+  webhookSecretEnv: envVar.optional(),
+  /** Env var holding a signed-webhook key (`whsec_…`, Standard Webhooks); comma-separated for rotation. */
+  signingKeyEnv: envVar.optional(),
+  /** How old a signed webhook's `webhook-timestamp` may be. */
+  replayWindow: durationSchema.default(300_000),
+});
+
+const githubSource = z.strictObject({
+  /** Env var holding the webhook secret (`X-Hub-Signature-256`); comma-separated for rotation. */
+  webhookSecretEnv: envVar.optional(),
+  tokenEnv: envVar.optional(),
+  url: z.url().default('https://api.github.com'),
+});
+
+const registry = z.strictObject({
+  /** Registry host[:port] as it appears in image names. */
+  host: z.string().regex(/^[A-Za-z0-9.-]+(?::\d{1,5})?$/, 'must be host[:port]'),
+  usernameEnv: envVar.optional(),
+  passwordEnv: envVar.optional(),
+  /** Talk plain HTTP (a registry on loopback in tests, or behind a trusted network). */
+  insecure: z.boolean().default(false),
+});
+
+const manifest = z.strictObject({
+  backend: z.enum(['gitlab', 'git']).default('git'),
+  /** `gitlab`: the manifest project's path. Also how pushes to it are recognised as converge events. */
+  project: project.optional(),
+  /** `git`: path or URL of the manifest repository (a local path, file://, or ssh). */
+  repository: z.string().min(1).optional(),
+  branch: branch.default('main'),
+  /** `commit` straight to the branch, or open a merge request for a person to merge. */
+  writeBack: z.enum(['commit', 'mr']).default('commit'),
+  commitMessage: z.string().min(1).default('deploy({app}/{env}): {image}:{tag}'),
+  author: z
+    .strictObject({ name: z.string().min(1).default('fjord'), email: z.string().min(3).default('fjord@localhost') })
+    .prefault({}),
+});
+
+const host = z.strictObject({
+  address: z.string().min(1).regex(/^[A-Za-z0-9.:-]+$/, 'must be a host name or IP address'),
+  port: z.number().int().min(1).max(65535).default(22),
+  user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'not a valid user name').optional(),
+  /** Pinned host key: `SHA256:<base64>` as printed by `ssh-keygen -lf`. Required: no trust on first use. */
+  hostKey: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'must be SHA256:<base64> as printed by ssh-keygen -l'),
+  labels: z.record(z.string(), z.string()).default({}),
+});
+
+const ssh = z.strictObject({
+  user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'not a valid user name').default('deploy'),
+  privateKeyEnv: envVar.optional(),
+  privateKeyFile: z.string().min(1).optional(),
+  passphraseEnv: envVar.optional(),
+  /** Use `SSH_AUTH_SOCK` when it is set. */
+  agent: z.boolean().default(true),
+  connectTimeout: durationSchema.default(10_000),
+  commandTimeout: durationSchema.default(300_000),
+  /** Directory on each host for fjord's lock and state (relative to the user's home). */
+  stateDir: z.string().min(1).default('.fjord'),
+  /** A host lock older than this is stale and may be taken over. */
+  lockStaleAfter: durationSchema.default(3_600_000),
+});
+
+const healthCheck = z.union([
+  z.strictObject({
+    /** HTTP GET run from the host itself: `http://127.0.0.1:<port><path>`. */
+    path: z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$/, 'must be an absolute URL path').default('/'),
+    port: z.number().int().min(1).max(65535),
+    /** Expected status codes (default 2xx). */
+    status: z.array(z.number().int().min(100).max(599)).optional(),
+    interval: durationSchema.default(1000),
+    timeout: durationSchema.default(60_000),
+  }),
+  z.strictObject({ command: z.array(z.string()).min(1), interval: durationSchema.default(1000), timeout: durationSchema.default(60_000) }),
+]);
+
+const container = z.strictObject({
+  name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, 'not a valid container name').optional(),
+  ports: z.array(z.string().regex(/^(?:[0-9.]+:)?\d{1,5}:\d{1,5}(?:\/(?:tcp|udp))?$/, 'must be [ip:]hostPort:containerPort')).default([]),
+  envFile: z.string().min(1).optional(),
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
+  volumes: z.array(z.string().min(1)).default([]),
+  restart: z.enum(['no', 'always', 'unless-stopped', 'on-failure']).default('unless-stopped'),
+  args: z.array(z.string()).default([]),
+  /** Stop the old container before starting the new one (needed when the new one must reuse its ports). */
+  stopFirst: z.boolean().default(false),
+});
+
+const rollout = z.strictObject({
+  strategy: z.enum(['docker', 'compose', 'command']).default('docker'),
+  /** Hosts per batch: a number, or a percentage of the environment's hosts such as `25%`. */
+  batchSize: z.union([z.number().int().positive(), z.string().regex(/^(100|[1-9]?\d)%$/, 'must be N or N%')]).default(1),
+  /** Deploy to the first host alone before the batches. */
+  canary: z.boolean().default(false),
+  container: container.prefault({}),
+  compose: z.strictObject({ directory: z.string().min(1), service: z.string().min(1) }).optional(),
+  command: z
+    .strictObject({ pre: z.array(z.array(z.string())).default([]), deploy: z.array(z.array(z.string())).default([]), post: z.array(z.array(z.string())).default([]) })
+    .optional(),
+  healthCheck: healthCheck.optional(),
+  /** Deadline for one host's whole rollout (pull included). */
+  hostTimeout: durationSchema.default(600_000),
+});
+
+const manifestTarget = z.strictObject({
+  /** File in the manifest repository, relative to its root. */
+  file: z.string().regex(/^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9_./-]+$/, 'must be a relative path inside the repository'),
+  format: z.enum(['helm', 'kustomize', 'compose', 'k8s']).optional(),
+  /** helm: dotted path to the tag, e.g. `image.tag`. */
+  path: z.string().min(1).optional(),
+  /** kustomize: `images[name=…]`; k8s/compose: match the image by name. */
+  image: z.string().min(1).optional(),
+  container: z.string().min(1).optional(),
+  service: z.string().min(1).optional(),
+});
+
+const environment = z.strictObject({
+  /** Deploy from this branch instead of the app's source branch. */
+  branch: branch.optional(),
+  manifest: manifestTarget,
+  hosts: z.array(name).default([]),
+  rollout: rollout.prefault({}),
+  promoteFrom: name.optional(),
+  promote: z.enum(['auto', 'mr']).default('auto'),
+  selfHeal: z.boolean().default(false),
+  writeBack: z.enum(['commit', 'mr']).optional(),
+});
+
+const app = z.strictObject({
+  source: z.strictObject({
+    provider: z.enum(['gitlab', 'github']).default('gitlab'),
+    project,
+    branch: branch.default('main'),
+    /** `merge`: merged MRs/PRs; `push`: any push; `pipeline`: a successful pipeline (CI built the image). */
+    trigger: z.enum(['merge', 'push', 'pipeline']).default('merge'),
+    /** Also deploy pushed tags (`refs/tags/…`), with the git tag as the image tag. */
+    tags: z.boolean().default(false),
+  }),
+  image: z.string().regex(IMAGE, 'not a valid image name (OCI reference grammar, without tag)'),
+  tag: tagTemplate.default('{shortSha}'),
+  /** How long to wait for `image:tag` to appear in the registry before failing the job. */
+  waitForImage: durationSchema.default(900_000),
+  environments: z.record(name, environment).refine((e) => Object.keys(e).length > 0, 'an app needs at least one environment'),
+});
+
+export const configSchema = z.strictObject({
+  sources: z.strictObject({ gitlab: gitlabSource.optional(), github: githubSource.optional() }).prefault({}),
+  manifest,
+  registries: z.array(registry).default([]),
+  ssh: ssh.prefault({}),
+  hosts: z.record(name, host).default({}),
+  apps: z.record(name, app),
+  worker: z
+    .strictObject({
+      concurrency: z.number().int().min(1).max(64).default(4),
+      maxAttempts: z.number().int().min(1).max(100).default(5),
+      visibility: durationSchema.default(900_000),
+    })
+    .prefault({}),
+  reconcile: z.strictObject({ interval: durationSchema.default(300_000) }).prefault({}),
+});
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+export type AppConfig = Config['apps'][string];
+export type EnvironmentConfig = AppConfig['environments'][string];
+export type HostConfig = Config['hosts'][string];
+export type RolloutConfig = EnvironmentConfig['rollout'];
+export type ManifestTarget = EnvironmentConfig['manifest'];

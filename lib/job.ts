@@ -1,0 +1,35 @@
+/** The one message that travels from the receiver, through a queue, to a worker. */
+import { z } from 'zod';
+import { branchSchema, imageSchema, nameSchema, projectSchema, shaSchema, tagSchema, textSchema } from './grammar.js';
+
+export const REASONS = ['merge', 'push', 'pipeline', 'manual', 'rollback', 'converge', 'heal', 'promote'] as const;
+
+export const deployJobSchema = z.strictObject({
+  v: z.literal(1),
+  id: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/),
+  app: nameSchema,
+  environment: nameSchema,
+  image: imageSchema,
+  tag: tagSchema,
+  sha: shaSchema.optional(),
+  reason: z.enum(REASONS),
+  source: z.strictObject({
+    provider: z.enum(['gitlab', 'github', 'cli', 'fjord']),
+    project: projectSchema.optional(),
+    ref: branchSchema.optional(),
+    mr: z.number().int().positive().optional(),
+    author: textSchema.optional(),
+    deliveryId: z.string().max(200).optional(),
+  }),
+  enqueuedAt: z.iso.datetime(),
+});
+
+export type DeployJob = z.infer<typeof deployJobSchema>;
+export type Reason = DeployJob['reason'];
+
+/** Queue group: one job in flight per app/environment, in order. */
+export const groupOf = (job: Pick<DeployJob, 'app' | 'environment'>): string => `${job.app}/${job.environment}`;
+
+/** Deduplication id: a merge and the push it causes end as one job. */
+export const dedupIdOf = (job: Pick<DeployJob, 'app' | 'environment' | 'sha' | 'tag'>): string =>
+  `${job.app}/${job.environment}/${job.sha ?? job.tag}`;

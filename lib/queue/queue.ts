@@ -1,0 +1,58 @@
+/**
+ * The one queue contract (DESIGN.md "Queue"): at-least-once delivery, FIFO per group with one message in
+ * flight per group, a duplicate dedupId within the dedup window dropped, visibility timeout and
+ * redelivery, and a dead-letter list after `maxAttempts` receives. Implemented by `local` (embedded,
+ * on disk) and `sqs` (SQS FIFO).
+ */
+import type { DeployJob } from '../job.js';
+
+export interface SendOptions {
+  /** Messages of one group are delivered in order, one at a time: `<app>/<env>`. */
+  group: string;
+  /** A second send with the same dedupId within the window is dropped: `<app>/<env>/<sha>`. */
+  dedupId: string;
+}
+
+export interface SendResult {
+  /** Queue-assigned message id (of the first send when this one was a duplicate). */
+  messageId: string;
+  duplicate: boolean;
+}
+
+export interface Received {
+  messageId: string;
+  /** Opaque handle for ack/retry/extend of this one receive. */
+  receipt: string;
+  group: string;
+  job: DeployJob;
+  /** How many times this message has been received, this receive included. */
+  attempts: number;
+}
+
+export interface DeadLetter {
+  messageId: string;
+  group: string;
+  job: DeployJob;
+  attempts: number;
+}
+
+export interface Queue {
+  send(job: DeployJob, options: SendOptions): Promise<SendResult>;
+  /** Up to `max` messages, each hidden from other receivers for `visibilitySec`. */
+  receive(max: number, visibilitySec: number): Promise<Received[]>;
+  /** Done: the message is deleted. */
+  ack(message: Received): Promise<void>;
+  /** Not done: make the message visible again after `delaySec` (default 0). */
+  retry(message: Received, delaySec?: number): Promise<void>;
+  /** Heartbeat: keep a long-running message hidden for `visibilitySec` more from now. */
+  extend(message: Received, visibilitySec: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Thrown by ack/retry/extend when the receipt is no longer valid (visibility expired, redelivered). */
+export class StaleReceipt extends Error {
+  constructor(messageId: string) {
+    super(`receipt for message ${messageId} is no longer valid (visibility expired?)`);
+    this.name = 'StaleReceipt';
+  }
+}

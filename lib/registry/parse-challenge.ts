@@ -12,7 +12,9 @@ export interface Challenge {
 
 const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
 const SCHEME = new RegExp(`^(${TOKEN})`);
-const PARAM = new RegExp(`^(${TOKEN})[ \\t]*=[ \\t]*("(?:[^"\\\\]|\\\\.)*"|[^\\s,]*)`);
+// Unquoted values should be tokens; URLs sent unquoted are tolerated, but a value never starts with `=`
+// (so a token68 such as `abc==` is not read as a parameter).
+const PARAM = new RegExp(`^(${TOKEN})[ \\t]*=[ \\t]*("(?:[^"\\\\]|\\\\.)*"|[^\\s,"=][^\\s,"]*)`);
 
 /** Every challenge in the header, in order; unparseable remainders are skipped, never thrown on. */
 export function parseChallenges(header: string): Challenge[] {

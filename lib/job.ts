@@ -20,6 +20,8 @@ export const deployJobSchema = z.strictObject({
     mr: z.number().int().positive().optional(),
     author: textSchema.optional(),
     deliveryId: z.string().max(200).optional(),
+    /** When the source commit was made or merged: orders deploys that arrive out of order. */
+    committedAt: z.iso.datetime({ offset: true }).optional(),
   }),
   enqueuedAt: z.iso.datetime(),
 });

@@ -35,9 +35,24 @@ const LOCATORS: Record<ManifestFormat, (docs: ManifestDocument[], target: TagTar
   k8s: locateK8sTag,
 };
 
+/** Which selectors mean something per format (`path` works in all); any other is a mistake, not ignored. */
+const SELECTORS: Record<ManifestFormat, readonly ('image' | 'container' | 'service')[]> = {
+  helm: ['image'],
+  kustomize: ['image'],
+  compose: ['service', 'image'],
+  k8s: ['container', 'image'],
+};
+
 /** The tag site of `target` in parsed documents; the format is `target.format`, else detected. */
 export function locateTag(docs: ManifestDocument[], target: TagTarget): { site: TagSite; format: ManifestFormat } {
   const format = target.format ?? detectFormat(docs, target.file);
+  for (const key of ['image', 'container', 'service'] as const) {
+    if (target[key] !== undefined && !SELECTORS[format].includes(key)) {
+      const fits = (Object.keys(SELECTORS) as ManifestFormat[]).filter((f) => SELECTORS[f].includes(key));
+      const how = target.format ? '' : ' (detected; set the format if that is wrong)';
+      throw new ManifestTargetUnsupported(`${key} ${target[key]}`, `applies to ${fits.join(' and ')} manifests, and this one is ${format}${how}`);
+    }
+  }
   if (docs.length === 0) throw new ManifestTargetNotFound(target.path ?? target.file ?? 'manifest', 'the file is empty');
   const site = target.path ? locateByPath(docs, target.path, target.image) : LOCATORS[format](docs, target);
   return { site, format };

@@ -191,3 +191,11 @@ items:
     throwsNamed(() => bumpTag(values, { path: 'worker.image', image: 'acme/web' }, '2'), ManifestTargetNotFound, /its repository is acme\/api/);
   });
 });
+
+describe('selectors', () => {
+  it('refuses a selector that does not apply to the format instead of ignoring it', () => {
+    throwsNamed(() => bumpTag(compose, { container: 'api' }, 'v2'), ManifestTargetUnsupported, /^container api: applies to k8s manifests, and this one is compose \(detected/);
+    throwsNamed(() => bumpTag(k8s, { service: 'api' }, 'v2'), ManifestTargetUnsupported, /service api: applies to compose manifests, and this one is k8s/);
+    throwsNamed(() => bumpTag(helm, { format: 'helm', container: 'app' }, 'v2'), ManifestTargetUnsupported, /this one is helm$/);
+  });
+});

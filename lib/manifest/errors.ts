@@ -43,3 +43,6 @@ export class InvalidTag extends FjordError {
     super(`${JSON.stringify(tag.length > 140 ? tag.slice(0, 140) + '…' : tag)} is not a valid image tag ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})`);
   }
 }
+
+/** A manifest file on disk could not be read or written (missing, a directory, no permission). */
+export class ManifestFileError extends FjordError {}

@@ -1,6 +1,7 @@
 /** Every `fjord` subcommand, in the order `--help` lists them. */
+import { bump } from './bump.js';
 import type { Command } from './command.js';
 import { configCheck } from './config-check.js';
 import { configSchemaCommand } from './config-schema.js';
 
-export const commands: Command[] = [configCheck, configSchemaCommand];
+export const commands: Command[] = [configCheck, configSchemaCommand, bump];

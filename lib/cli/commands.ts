@@ -2,5 +2,6 @@
 import type { Command } from './command.js';
 import { configCheck } from './config-check.js';
 import { configSchemaCommand } from './config-schema.js';
+import { queueLs } from './queue-ls.js';
 
-export const commands: Command[] = [configCheck, configSchemaCommand];
+export const commands: Command[] = [configCheck, configSchemaCommand, queueLs];

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { QueueLocked } from './errors.js';
 
@@ -34,6 +34,7 @@ export async function acquireLock(dir: string): Promise<Lock> {
       try {
         await link(mine, path);
         heldHere.add(me.nonce);
+        await removeLeftovers(dir, me.nonce);
         return { release: () => release(path, me.nonce) };
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
@@ -52,14 +53,23 @@ export async function acquireLock(dir: string): Promise<Lock> {
       if (moved && moved.nonce !== owner?.nonce && isAlive(moved)) {
         // Between our read and our rename another process took the lock: put its file back.
         await link(aside, path).catch(() => {});
-        await unlink(aside);
+        await unlink(aside).catch(() => {});
         throw new QueueLocked(dir, moved.pid);
       }
-      await unlink(aside);
+      await unlink(aside).catch(() => {});
     }
     throw new QueueLocked(dir);
   } finally {
     await unlink(mine).catch(() => {});
+  }
+}
+
+/** Removes `lock.<nonce>` files that processes killed while taking the lock left behind. */
+async function removeLeftovers(dir: string, nonce: string): Promise<void> {
+  for (const name of await readdir(dir)) {
+    if (!name.startsWith('lock.') || name.endsWith(nonce)) continue;
+    const owner = await readOwner(join(dir, name));
+    if (!owner || !isAlive(owner)) await unlink(join(dir, name)).catch(() => {});
   }
 }
 

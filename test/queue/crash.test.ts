@@ -66,8 +66,10 @@ describe('local queue under kill -9', () => {
     let acks = 0;
     const modes = ['send', 'send', 'churn', 'send', 'churn', 'churn', 'send', 'churn'] as const;
     for (const [round, mode] of modes.entries()) {
-      const fromSpawn = random() < 0.25; // sometimes kill while it is still opening (replay, first compaction)
-      const killAfter = Math.floor(fromSpawn ? 300 + random() * 600 : 20 + random() * 400);
+      // Every third round is killed at a time counted from spawn: often while it is still opening
+      // (replaying, writing its first snapshot), sometimes just after.
+      const fromSpawn = round % 3 === 1;
+      const killAfter = Math.floor(fromSpawn ? 200 + random() * 800 : 20 + random() * 400);
       const where = `round ${round} (${mode}, kill ${killAfter} ms after ${fromSpawn ? 'spawn' : 'ready'}, seed ${SEED})`;
       for (const line of await runAndKill(dir, mode, round, killAfter, fromSpawn)) {
         const [what, id] = line.split(' ') as [string, string];

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -32,7 +32,7 @@ function prng(seed: number): () => number {
 }
 
 /** Runs the child, kills it `killAfterMs` after it is ready (or after spawn), returns its complete lines. */
-async function runAndKill(dir: string, mode: 'send' | 'churn', round: number, killAfterMs: number, fromSpawn: boolean) {
+async function runAndKill(dir: string, mode: 'send' | 'churn' | 'compact', round: number, killAfterMs: number, fromSpawn: boolean) {
   const child = spawn(process.execPath, ['--import', 'tsx', childScript, dir, mode, String(round), String(SEED + round)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -64,7 +64,8 @@ describe('local queue under kill -9', () => {
     const mustBeGone = new Set<string>();
     let sends = 0;
     let acks = 0;
-    const modes = ['send', 'send', 'churn', 'send', 'churn', 'churn', 'send', 'churn'] as const;
+    let midCompaction = 0; // kills that left a half-written snapshot behind
+    const modes = ['send', 'send', 'churn', 'compact', 'churn', 'send', 'compact', 'churn', 'compact'] as const;
     for (const [round, mode] of modes.entries()) {
       // Every third round is killed at a time counted from spawn: often while it is still opening
       // (replaying, writing its first snapshot), sometimes just after.
@@ -78,6 +79,7 @@ describe('local queue under kill -9', () => {
         else if (what === 'acked') (mustBeGone.add(id), acks++);
       }
 
+      if (existsSync(join(dir, 'journal.log.tmp'))) midCompaction++;
       // A reader copes with the file exactly as the kill left it.
       const view = await readLocalQueue(dir);
       const queue = await createLocalQueue({ dir, maxAttempts: 3 });
@@ -94,7 +96,7 @@ describe('local queue under kill -9', () => {
       await queue.close();
       const journal = join(dir, 'journal.log');
       assert.equal(parseJournal(readFileSync(journal), journal).torn, false);
-      t.diagnostic(`${where}: ${sends} sends, ${acks} acks answered so far; ${present.size} messages kept`);
+      t.diagnostic(`${where}: ${sends} sends, ${acks} acks answered so far; ${present.size} messages kept; ${midCompaction} kills mid-compaction`);
     }
     assert.ok(sends > 500, `only ${sends} answered sends over all rounds`);
     assert.ok(acks > 20, `only ${acks} answered acks over all rounds`);

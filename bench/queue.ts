@@ -15,6 +15,8 @@ export interface QueueBenchResult {
   sendsPerSec: number;
   /** 99th percentile of one send's latency (ms). */
   p99Ms: number;
+  /** Records per write + fdatasync: the group commit at work. */
+  perWrite: number;
 }
 
 export async function benchQueue({ senders = 50, durationMs = 3000, fsync = true } = {}): Promise<QueueBenchResult> {
@@ -49,7 +51,9 @@ export async function benchQueue({ senders = 50, durationMs = 3000, fsync = true
     await Promise.all(Array.from({ length: senders }, (_, s) => sender(s)));
     const seconds = (performance.now() - started) / 1000;
     latencies.sort((a, b) => a - b);
+    const { records, writes } = queue.stats();
     return {
+      perWrite: Number((records / Math.max(1, writes)).toFixed(1)),
       sendsPerSec: Math.round(latencies.length / seconds),
       p99Ms: Number((latencies[Math.floor(latencies.length * 0.99)] ?? 0).toFixed(2)),
     };

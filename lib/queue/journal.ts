@@ -20,6 +20,13 @@ export interface JournalOptions {
   now: () => number;
 }
 
+/** Counters since open: `records / writes` is how many records one write + fdatasync carried. */
+export interface JournalStats {
+  records: number;
+  writes: number;
+  compactions: number;
+}
+
 interface Batch {
   lines: string[];
   promise: Promise<void>;
@@ -35,8 +42,10 @@ export class Journal {
   #active = false;
   #wantCompact = false;
   #stopped?: Error;
+  #closing = false;
   #bytesSince = 0;
   #snapshotBytes = 0;
+  readonly stats: JournalStats = { records: 0, writes: 0, compactions: 0 };
 
   private constructor(options: JournalOptions) {
     this.#o = options;
@@ -53,6 +62,7 @@ export class Journal {
   /** Resolves once `record` is durable. Records reach the file in the order they were appended. */
   append(record: JournalRecord): Promise<void> {
     if (this.#stopped) return Promise.reject(this.#stopped);
+    if (this.#closing) return Promise.reject(new QueueUnavailable('queue is closed'));
     const batch = this.#batch();
     batch.lines.push(JSON.stringify(record));
     this.#kick();
@@ -68,6 +78,7 @@ export class Journal {
   /** Rewrites the file as a snapshot now (tests; the size threshold triggers it otherwise). */
   compact(): Promise<void> {
     if (this.#stopped) return Promise.reject(this.#stopped);
+    if (this.#closing) return Promise.reject(new QueueUnavailable('queue is closed'));
     this.#wantCompact = true;
     const batch = this.#batch();
     this.#kick();
@@ -76,6 +87,7 @@ export class Journal {
 
   /** Writes what is pending, then closes the file; later appends fail with QueueUnavailable. */
   async close(): Promise<void> {
+    this.#closing = true; // nothing new joins, so the flush below is the last batch
     await this.flush().catch(() => {});
     this.#stopped ??= new QueueUnavailable('queue is closed');
     await this.#fh?.close();
@@ -123,6 +135,8 @@ export class Journal {
     await writeAll(this.#fh!, data);
     if (this.#o.fsync) await this.#fh!.datasync();
     this.#bytesSince += data.length;
+    this.stats.writes += 1;
+    this.stats.records += batch.lines.length;
     this.#writing = undefined;
     batch.resolve();
   }
@@ -153,6 +167,8 @@ export class Journal {
     await old?.close();
     this.#bytesSince = 0;
     this.#snapshotBytes = data.length;
+    this.stats.compactions += 1;
+    this.stats.records += batch?.lines.length ?? 0;
     this.#writing = undefined;
     batch?.resolve();
   }

@@ -10,7 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DeployJob } from '../job.js';
 import { QueueUnavailable } from '../errors.js';
-import { Journal } from './journal.js';
+import { Journal, type JournalStats } from './journal.js';
 import { acquireLock } from './lock.js';
 import { listDeadOf, listOf, type QueueEntry } from './list-entries.js';
 import type { Queue, Received, SendOptions, SendResult, DeadLetter } from './queue.js';
@@ -38,6 +38,8 @@ export interface LocalQueue extends Queue {
   listDead(): DeadLetter[];
   /** Rewrites the journal as a snapshot of the state (it also happens by itself as the journal grows). */
   compact(): Promise<void>;
+  /** Journal counters (group commit at work: records per write). */
+  stats(): JournalStats;
 }
 
 /** Opens (or creates) the queue in `dir` for writing; throws `QueueLocked` if another process has it. */
@@ -144,6 +146,10 @@ class LocalQueueImpl implements LocalQueue {
     return listDeadOf(this.state);
   }
 
+  stats(): JournalStats {
+    return { ...this.journal.stats };
+  }
+
   compact(): Promise<void> {
     this.#check();
     return this.journal.compact();
@@ -152,8 +158,11 @@ class LocalQueueImpl implements LocalQueue {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.journal.close();
-    await this.settings.release();
+    try {
+      await this.journal.close();
+    } finally {
+      await this.settings.release();
+    }
   }
 
   #check(): void {

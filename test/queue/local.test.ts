@@ -169,6 +169,9 @@ describe('local queue on disk', () => {
     const jobs = Array.from({ length: 500 }, (_, i) => job(`g${i % 7}`, i + 1));
     const results = await Promise.all(jobs.map((j) => q.send(j, sendOptionsOf(j))));
     assert.equal(new Set(results.map((r) => r.messageId)).size, 500);
+    const { records, writes } = q.stats();
+    assert.equal(records, 500);
+    assert.ok(writes <= 5, `500 concurrent sends took ${writes} writes: no group commit`);
     await q.close();
     const view = await readLocalQueue(dir);
     assert.deepEqual(view.list().map((e) => e.messageId).sort(), results.map((r) => r.messageId).sort());

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -153,6 +153,13 @@ describe('local queue on disk', () => {
     assert.equal(q2.list().length, 1);
     assert.equal(JSON.parse(readFileSync(join(dir, 'lock'), 'utf8')).pid, process.pid);
     await q2.close();
+    // A live pid that started at another time is a reused pid: the owner is gone.
+    writeFileSync(join(dir, 'lock'), JSON.stringify({ pid: livePid, start: '1', nonce: 'reused' }));
+    await (await createLocalQueue({ dir })).close();
+    // A lock left by an earlier process with this very pid (a restarted container's pid 1).
+    writeFileSync(join(dir, 'lock'), JSON.stringify({ pid: process.pid, start: null, nonce: 'earlier-life' }));
+    await (await createLocalQueue({ dir })).close();
+    assert.deepEqual(readdirSync(dir), ['journal.log']);
   });
 
   it('rejects groups and dedupIds that SQS FIFO would reject', async () => {

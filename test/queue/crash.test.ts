@@ -98,8 +98,8 @@ describe('local queue under kill -9', () => {
       assert.equal(parseJournal(readFileSync(journal), journal).torn, false);
       t.diagnostic(`${where}: ${sends} sends, ${acks} acks answered so far; ${present.size} messages kept; ${midCompaction} kills mid-compaction`);
     }
-    assert.ok(sends > 500, `only ${sends} answered sends over all rounds`);
-    assert.ok(acks > 20, `only ${acks} answered acks over all rounds`);
+    assert.ok(sends > 100, `only ${sends} answered sends over all rounds`);
+    assert.ok(acks > 5, `only ${acks} answered acks over all rounds`);
     assert.deepEqual(readdirSync(dir).sort(), ['journal.log'], 'no lock or temp files left after a clean close');
   });
 });

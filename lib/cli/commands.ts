@@ -3,5 +3,6 @@ import { bump } from './bump.js';
 import type { Command } from './command.js';
 import { configCheck } from './config-check.js';
 import { configSchemaCommand } from './config-schema.js';
+import { queueLs } from './queue-ls.js';
 
-export const commands: Command[] = [configCheck, configSchemaCommand, bump];
+export const commands: Command[] = [configCheck, configSchemaCommand, bump, queueLs];

@@ -1,0 +1,189 @@
+/**
+ * The embedded durable queue (DESIGN.md "Queue"): FIFO per group with one message in flight per group,
+ * dedup window, visibility timeout, dead letters after `maxAttempts` receives — all kept in an
+ * append-only journal under `dir` (see journal.ts), so a kill -9 loses no send whose promise resolved.
+ * Every change is made in memory and appended to the journal in the same synchronous step; callers are
+ * answered once their record (and so everything before it) is on disk.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DeployJob } from '../job.js';
+import { QueueUnavailable } from '../errors.js';
+import { Journal, type JournalStats } from './journal.js';
+import { acquireLock } from './lock.js';
+import { listDeadOf, listOf, type QueueEntry } from './list-entries.js';
+import type { Queue, Received, SendOptions, SendResult, DeadLetter } from './queue.js';
+import { StaleReceipt } from './queue.js';
+import { readState } from './read-state.js';
+import type { JournalRecord } from './records.js';
+import type { QueueState, StoredMessage } from './state.js';
+import { checkSendOptions } from './check-send-options.js';
+
+export interface LocalQueueOptions {
+  /** Directory of this queue (the caller passes `$FJORD_DATA_DIR/queue`). */
+  dir: string;
+  /** Receives before a message goes to the dead-letter list instead of being delivered again. */
+  maxAttempts?: number;
+  dedupWindowMs?: number;
+  fsync?: boolean;
+  /** Journal bytes appended since the last snapshot that trigger a compaction. */
+  compactBytes?: number;
+  now?: () => number;
+}
+
+export interface LocalQueue extends Queue {
+  /** Pending, delayed and in-flight messages, per group in delivery order. */
+  list(): QueueEntry[];
+  listDead(): DeadLetter[];
+  /** Rewrites the journal as a snapshot of the state (it also happens by itself as the journal grows). */
+  compact(): Promise<void>;
+  /** Journal counters (group commit at work: records per write). */
+  stats(): JournalStats;
+}
+
+/** Opens (or creates) the queue in `dir` for writing; throws `QueueLocked` if another process has it. */
+export async function createLocalQueue({
+  dir,
+  maxAttempts = 5,
+  dedupWindowMs = 300_000,
+  fsync = true,
+  compactBytes = 8 * 1024 * 1024,
+  now = Date.now,
+}: LocalQueueOptions): Promise<LocalQueue> {
+  await mkdir(dir, { recursive: true });
+  const lock = await acquireLock(dir);
+  try {
+    const file = join(dir, 'journal.log');
+    const state = await readState(file);
+    const snapshot = () => state.snapshot(now() - dedupWindowMs);
+    const journal = await Journal.open({ file, fsync, compactBytes, snapshot, now });
+    return new LocalQueueImpl(state, journal, { maxAttempts, dedupWindowMs, now, release: () => lock.release() });
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
+
+interface Settings {
+  maxAttempts: number;
+  dedupWindowMs: number;
+  now: () => number;
+  release: () => Promise<void>;
+}
+
+class LocalQueueImpl implements LocalQueue {
+  #closed = false;
+
+  constructor(
+    readonly state: QueueState,
+    readonly journal: Journal,
+    readonly settings: Settings,
+  ) {}
+
+  async send(job: DeployJob, { group, dedupId }: SendOptions): Promise<SendResult> {
+    this.#check();
+    checkSendOptions(group, dedupId);
+    const now = this.settings.now();
+    this.state.pruneDedup(now - this.settings.dedupWindowMs);
+    const first = this.state.dedup.get(dedupId);
+    if (first && now - first.at < this.settings.dedupWindowMs) {
+      // The first send may still be in the batch being written: answer only once it is durable.
+      await this.journal.flush();
+      return { messageId: first.id, duplicate: true };
+    }
+    const id = randomUUID();
+    await this.#commit({ op: 'send', id, group, dedup: dedupId, job, at: now });
+    return { messageId: id, duplicate: false };
+  }
+
+  async receive(max: number, visibilitySec: number): Promise<Received[]> {
+    this.#check();
+    const now = this.settings.now();
+    const out: Received[] = [];
+    const writes: Promise<void>[] = [];
+    for (const [group, fifo] of [...this.state.groups]) {
+      if (out.length >= max) break;
+      let m = fifo.peek();
+      // Visible: never received, retried and its delay over, or in flight and its visibility expired.
+      while (m && m.visibleAt <= now && m.attempts >= this.settings.maxAttempts) {
+        writes.push(this.#commit({ op: 'dead', id: m.id }));
+        m = fifo.peek();
+      }
+      if (!m || m.visibleAt > now) continue; // empty, or its head is in flight or delayed
+      const receipt = `${m.attempts + 1}.${randomBytes(9).toString('base64url')}`;
+      writes.push(this.#commit({ op: 'recv', id: m.id, receipt, visibleAt: now + visibilitySec * 1000 }));
+      out.push(received(m));
+      // Round-robin: a served group goes to the back, so one busy receiver cannot starve the others.
+      this.state.groups.delete(group);
+      this.state.groups.set(group, fifo);
+    }
+    await Promise.all(writes);
+    return out;
+  }
+
+  async ack(message: Received): Promise<void> {
+    await this.#commit({ op: 'ack', id: this.#holder(message).id });
+  }
+
+  async retry(message: Received, delaySec = 0): Promise<void> {
+    const m = this.#holder(message);
+    // Out of attempts: straight to the dead letters instead of one more round through the group.
+    if (m.attempts >= this.settings.maxAttempts) await this.#commit({ op: 'dead', id: m.id });
+    else await this.#commit({ op: 'retry', id: m.id, visibleAt: this.settings.now() + delaySec * 1000 });
+  }
+
+  async extend(message: Received, visibilitySec: number): Promise<void> {
+    const m = this.#holder(message);
+    await this.#commit({ op: 'extend', id: m.id, visibleAt: this.settings.now() + visibilitySec * 1000 });
+  }
+
+  list(): QueueEntry[] {
+    return listOf(this.state, this.settings.now());
+  }
+
+  listDead(): DeadLetter[] {
+    return listDeadOf(this.state);
+  }
+
+  stats(): JournalStats {
+    return { ...this.journal.stats };
+  }
+
+  compact(): Promise<void> {
+    this.#check();
+    return this.journal.compact();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.journal.close();
+    } finally {
+      await this.settings.release();
+    }
+  }
+
+  #check(): void {
+    if (this.#closed) throw new QueueUnavailable('queue is closed');
+  }
+
+  /** The message this receipt still holds, or StaleReceipt. */
+  #holder(message: Received): StoredMessage {
+    this.#check();
+    const m = this.state.messages.get(message.messageId);
+    if (!m || m.receipt !== message.receipt) throw new StaleReceipt(message.messageId);
+    return m;
+  }
+
+  #commit(record: JournalRecord): Promise<void> {
+    this.state.apply(record);
+    return this.journal.append(record);
+  }
+}
+
+function received(m: StoredMessage): Received {
+  // A copy: the worker may change its job object without changing the queue's.
+  return { messageId: m.id, receipt: m.receipt!, group: m.group, job: structuredClone(m.job), attempts: m.attempts };
+}

@@ -1,0 +1,115 @@
+/**
+ * The queue consumer every run mode shares (embedded process, `fjord worker`): keeps up to `concurrency`
+ * jobs in flight (the queue itself allows one per group), extends each job's visibility while it runs
+ * (heartbeat), acks every job that reached an outcome — a failed deploy is final, not redelivered
+ * forever — and retries only on `RetryableError` or an unexpected crash of the handler.
+ */
+import type { DeployJob } from '../job.js';
+import type { Logger } from '../log.js';
+import type { Queue, Received } from '../queue/queue.js';
+import { RetryableError, type Outcome } from './outcome.js';
+
+export interface JobContext {
+  /** Keep the job hidden from other workers for `sec` more seconds (e.g. while waiting for an image). */
+  heartbeat(sec?: number): Promise<void>;
+  attempts: number;
+  logger: Logger;
+  signal: AbortSignal;
+}
+
+export type JobHandler = (job: DeployJob, ctx: JobContext) => Promise<Outcome>;
+
+export interface WorkerOptions {
+  queue: Queue;
+  handle: JobHandler;
+  logger: Logger;
+  concurrency?: number;
+  visibilitySec?: number;
+  /** Pause between empty receives. */
+  idleMs?: number;
+  onOutcome?: (job: DeployJob, outcome: Outcome) => void;
+}
+
+export interface RunningWorker {
+  /** Stop taking jobs and wait for the ones in flight. */
+  stop(): Promise<void>;
+  /** Resolves once nothing is in flight and the last receive came back empty. */
+  idle(): Promise<void>;
+}
+
+export function startWorker({ queue, handle, logger, concurrency = 4, visibilitySec = 900, idleMs = 100, onOutcome }: WorkerOptions): RunningWorker {
+  const abort = new AbortController();
+  const inFlight = new Set<Promise<void>>();
+  let idleWaiters: Array<() => void> = [];
+  let lastEmpty = false;
+
+  const runOne = async (msg: Received) => {
+    const log = logger.child({ job: msg.job.id, app: msg.job.app, environment: msg.job.environment, attempt: msg.attempts });
+    const beat = setInterval(() => void queue.extend(msg, visibilitySec).catch(() => {}), (visibilitySec * 1000) / 3);
+    beat.unref();
+    try {
+      const ctx: JobContext = {
+        heartbeat: (sec = visibilitySec) => queue.extend(msg, sec),
+        attempts: msg.attempts,
+        logger: log,
+        signal: abort.signal,
+      };
+      const outcome = await handle(msg.job, ctx);
+      clearInterval(beat);
+      await queue.ack(msg);
+      log.info('job done', { status: outcome.status, detail: outcome.detail, reason: msg.job.reason, tag: msg.job.tag });
+      onOutcome?.(msg.job, outcome);
+    } catch (err) {
+      clearInterval(beat);
+      const delay = err instanceof RetryableError ? err.delaySec : Math.min(300, 2 ** msg.attempts);
+      log.warn('job will be retried', { error: err, delaySec: delay });
+      await queue.retry(msg, delay).catch((e) => log.warn('retry failed; visibility timeout will redeliver', { error: e }));
+    }
+  };
+
+  const loop = async () => {
+    while (!abort.signal.aborted) {
+      const free = concurrency - inFlight.size;
+      let got: Received[] = [];
+      if (free > 0) {
+        try {
+          got = await queue.receive(free, visibilitySec);
+        } catch (err) {
+          logger.warn('queue receive failed', { error: err });
+        }
+      }
+      for (const msg of got) {
+        const p = runOne(msg).finally(() => inFlight.delete(p));
+        inFlight.add(p);
+      }
+      lastEmpty = got.length === 0;
+      if (lastEmpty && inFlight.size === 0) {
+        const waiters = idleWaiters;
+        idleWaiters = [];
+        waiters.forEach((w) => w());
+      }
+      if (got.length === 0) {
+        if (free > 0 || inFlight.size === 0) await sleep(idleMs, abort.signal);
+        else await Promise.race([...inFlight, sleep(idleMs, abort.signal)]);
+      }
+    }
+  };
+  const looping = loop();
+
+  return {
+    async stop() {
+      abort.abort();
+      await looping;
+      await Promise.allSettled([...inFlight]);
+    },
+    idle: () => new Promise<void>((resolve) => idleWaiters.push(resolve)),
+  };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
+}

@@ -186,15 +186,22 @@ export class GitManifestStore implements ManifestStore {
     }
   }
 
-  /** True when pushed; false when the remote moved (`[rejected]`); other refusals are errors. */
+  /** True when pushed; false when the remote moved under us; other refusals (hooks, protection) are errors. */
   async #push(commitId: string, branch: string, options?: { force?: boolean }): Promise<boolean> {
     try {
       await this.#git(cmd.push(commitId, branch, options));
       return true;
     } catch (err) {
-      if (err instanceof GitCommandFailed && /^!\t.*\t\[rejected\]/m.test(err.stdout)) return false;
+      if (err instanceof GitCommandFailed && lostRace(err)) return false;
       if (err instanceof GitCommandFailed) throw new ManifestStoreError(`push to ${branch} was refused: ${err.message}`);
       throw err;
     }
   }
+}
+
+/** A push that lost to another push: `[rejected] (fetch first | non-fast-forward)` when the remote moved before
+ *  we sent, or `[remote rejected] (failed to update ref)` when it moved while receive-pack held our objects. */
+function lostRace(err: GitCommandFailed): boolean {
+  if (/^!\t.*\t\[rejected\]/m.test(err.stdout)) return true;
+  return /^!\t.*\t\[remote rejected\]/m.test(err.stdout) && /cannot lock ref|failed to update ref|failed to lock/i.test(err.stdout + err.stderr);
 }

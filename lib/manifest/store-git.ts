@@ -75,9 +75,12 @@ export class GitManifestStore implements ManifestStore {
         // GitLab's check (Files::BaseService#file_has_changed?): the file's last commit as of the branch
         // head against its last commit as of the id the writer read. Unknown ids conflict here (stricter).
         const current = await this.#lastCommitFor(headId, file);
-        const expected = (await this.#hasCommit(lastCommitId)) ? await this.#lastCommitFor(lastCommitId, file) : undefined;
-        if (current !== expected) throw new ManifestConflict(file, `it changed on ${this.branch} since it was read (last commit ${current.slice(0, 12)}, expected ${String(lastCommitId).slice(0, 12)})`);
-        const { mode } = await this.#blobAt(headId, file);
+        const expected = await this.#lastCommitFor(checkCommit(lastCommitId), file).catch((err: unknown) => {
+          if (err instanceof GitCommandFailed) return undefined; // not a commit of this repository
+          throw err;
+        });
+        if (current !== expected) throw new ManifestConflict(file, `it changed on ${this.branch} since it was read (last commit ${current.slice(0, 12)}, expected ${lastCommitId.slice(0, 12)})`);
+        const { mode } = await this.#entryAt(headId, file);
         const commitId = await this.#buildCommit(headId, file, mode, content, message, author ?? this.#author);
         if (await this.#push(commitId, this.branch)) {
           await this.#git(cmd.updateRef(trackingRef(this.branch), commitId));
@@ -102,7 +105,7 @@ export class GitManifestStore implements ManifestStore {
     return this.#serial(async () => {
       const headId = await this.#fetch(file);
       const base = baseCommitId && (await this.#hasCommit(checkCommit(baseCommitId))) ? baseCommitId : headId;
-      const { mode } = await this.#blobAt(base, file);
+      const { mode } = await this.#entryAt(base, file);
       const commitId = await this.#buildCommit(base, file, mode, content, message, author ?? this.#author);
       if (!(await this.#push(commitId, sourceBranch, { force: true }))) throw new ManifestStoreError(`push of branch ${sourceBranch} was rejected`);
       return { sourceBranch, kind: 'branch' };
@@ -158,12 +161,18 @@ export class GitManifestStore implements ManifestStore {
     return (await this.#git(cmd.lastCommitFor(rev, file))).trim();
   }
 
-  async #blobAt(rev: string, file: string): Promise<{ mode: string; blob: string; content: string }> {
+  /** Mode and blob id of `file` at `rev`; `ManifestNotFound` when it is not a file there. */
+  async #entryAt(rev: string, file: string): Promise<{ mode: string; blob: string }> {
     const entry = (await this.#git(cmd.lsTree(rev, file))).split('\0')[0] ?? '';
     const match = /^(\d+) blob ([0-9a-f]+)\t/.exec(entry);
     if (!match) throw new ManifestNotFound(file, `no such file at ${rev.slice(0, 12)}`);
-    const content = (await gitBuffer(cmd.catBlob(match[2]!), { cwd: this.#cache, timeoutMs: this.#timeoutMs })).toString('utf8');
-    return { mode: match[1]!, blob: match[2]!, content };
+    return { mode: match[1]!, blob: match[2]! };
+  }
+
+  async #blobAt(rev: string, file: string): Promise<{ mode: string; blob: string; content: string }> {
+    const entry = await this.#entryAt(rev, file);
+    const content = (await gitBuffer(cmd.catBlob(entry.blob), { cwd: this.#cache, timeoutMs: this.#timeoutMs })).toString('utf8');
+    return { ...entry, content };
   }
 
   async #buildCommit(parent: string, file: string, mode: string, content: string, message: string, author: Author): Promise<string> {

@@ -23,9 +23,18 @@ export class ManifestNotFound extends FjordError {
   }
 }
 
-/** Anything else the backend could not do: unreachable server, refused token, rejected push, git failure. */
+/**
+ * Anything else the backend could not do: unreachable server, refused token, rejected push, git failure.
+ * `transient` says a later attempt may succeed (network, timeout, 5xx); a refused token or a protected
+ * branch will not fix itself.
+ */
 export class ManifestStoreError extends FjordError {
   override status = 502;
+  readonly transient: boolean;
+  constructor(message: string, { transient = false }: { transient?: boolean } = {}) {
+    super(message);
+    this.transient = transient;
+  }
 }
 
 /** A commit message template or value that cannot go into a commit message (unknown placeholder, newline). */

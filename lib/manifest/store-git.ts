@@ -8,11 +8,12 @@
  * branch is rebuilt on the new head and pushed again (GitLab, too, commits onto whatever the head is).
  * One store instance serialises its own git calls; use one data dir per process.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkCommit, checkFile, gitCommands as cmd, trackingRef } from './git-commands.js';
 import { git, gitBuffer, GitCommandFailed } from './git-cli.js';
+import { pushCommit, writeCommit } from './git-plumbing.js';
 import { parseLog } from './parse-git-log.js';
 import type { Author, CommitRequest, CommitResult, HistoryEntry, ManifestFile, ManifestStore, MergeRequestRequest, MergeRequestResult } from './store.js';
 import { ManifestConflict, ManifestNotFound, ManifestStoreError } from './store-errors.js';
@@ -81,8 +82,8 @@ export class GitManifestStore implements ManifestStore {
         });
         if (current !== expected) throw new ManifestConflict(file, `it changed on ${this.branch} since it was read (last commit ${current.slice(0, 12)}, expected ${lastCommitId.slice(0, 12)})`);
         const { mode } = await this.#entryAt(headId, file);
-        const commitId = await this.#buildCommit(headId, file, mode, content, message, author ?? this.#author);
-        if (await this.#push(commitId, this.branch)) {
+        const commitId = await writeCommit(this.#io(), { parent: headId, file, mode, content, message, author: author ?? this.#author, committer: this.#author });
+        if (await pushCommit(this.#io(), commitId, this.branch)) {
           await this.#git(cmd.updateRef(trackingRef(this.branch), commitId));
           return { commitId };
         }
@@ -106,8 +107,8 @@ export class GitManifestStore implements ManifestStore {
       const headId = await this.#fetch(file);
       const base = baseCommitId && (await this.#hasCommit(checkCommit(baseCommitId))) ? baseCommitId : headId;
       const { mode } = await this.#entryAt(base, file);
-      const commitId = await this.#buildCommit(base, file, mode, content, message, author ?? this.#author);
-      if (!(await this.#push(commitId, sourceBranch, { force: true }))) throw new ManifestStoreError(`push of branch ${sourceBranch} was rejected`);
+      const commitId = await writeCommit(this.#io(), { parent: base, file, mode, content, message, author: author ?? this.#author, committer: this.#author });
+      if (!(await pushCommit(this.#io(), commitId, sourceBranch, { force: true }))) throw new ManifestStoreError(`push of branch ${sourceBranch} was rejected`);
       return { sourceBranch, kind: 'branch' };
     });
   }
@@ -117,6 +118,8 @@ export class GitManifestStore implements ManifestStore {
     this.#queue = run.catch(() => undefined);
     return run;
   }
+
+  #io = () => ({ cwd: this.#cache, timeoutMs: this.#timeoutMs });
 
   #git(args: string[], options: { env?: Record<string, string>; input?: string | Buffer } = {}): Promise<string> {
     return git(args, { cwd: this.#cache, timeoutMs: this.#timeoutMs, ...options });
@@ -141,7 +144,8 @@ export class GitManifestStore implements ManifestStore {
       await this.#git(cmd.fetch(this.branch));
     } catch (err) {
       if (err instanceof GitCommandFailed && /couldn't find remote ref/i.test(err.stderr)) throw new ManifestNotFound(file, `branch ${this.branch} does not exist in the manifest repository`);
-      if (err instanceof GitCommandFailed) throw new ManifestStoreError(`cannot fetch the manifest repository: ${err.message}`);
+      // Unreachable host, refused key, timeout: the next attempt may well succeed.
+      if (err instanceof GitCommandFailed) throw new ManifestStoreError(`cannot fetch the manifest repository: ${err.message}`, { transient: true });
       throw err;
     }
     return (await this.#git(cmd.revParse(trackingRef(this.branch)))).trim();
@@ -174,43 +178,4 @@ export class GitManifestStore implements ManifestStore {
     const content = (await gitBuffer(cmd.catBlob(entry.blob), { cwd: this.#cache, timeoutMs: this.#timeoutMs })).toString('utf8');
     return { ...entry, content };
   }
-
-  async #buildCommit(parent: string, file: string, mode: string, content: string, message: string, author: Author): Promise<string> {
-    const index = join(this.#cache, `fjord-index-${randomBytes(6).toString('hex')}`);
-    const env = {
-      GIT_INDEX_FILE: index,
-      GIT_AUTHOR_NAME: author.name,
-      GIT_AUTHOR_EMAIL: author.email,
-      GIT_COMMITTER_NAME: this.#author.name,
-      GIT_COMMITTER_EMAIL: this.#author.email,
-    };
-    try {
-      const blob = (await this.#git(cmd.hashObject(), { input: content })).trim();
-      await this.#git(cmd.readTree(parent), { env });
-      await this.#git(cmd.updateIndex(mode, blob, file), { env });
-      const tree = (await this.#git(cmd.writeTree(), { env })).trim();
-      return (await this.#git(cmd.commitTree(tree, [parent]), { env, input: message })).trim();
-    } finally {
-      rmSync(index, { force: true });
-    }
-  }
-
-  /** True when pushed; false when the remote moved under us; other refusals (hooks, protection) are errors. */
-  async #push(commitId: string, branch: string, options?: { force?: boolean }): Promise<boolean> {
-    try {
-      await this.#git(cmd.push(commitId, branch, options));
-      return true;
-    } catch (err) {
-      if (err instanceof GitCommandFailed && lostRace(err)) return false;
-      if (err instanceof GitCommandFailed) throw new ManifestStoreError(`push to ${branch} was refused: ${err.message}`);
-      throw err;
-    }
-  }
-}
-
-/** A push that lost to another push: `[rejected] (fetch first | non-fast-forward)` when the remote moved before
- *  we sent, or `[remote rejected] (failed to update ref)` when it moved while receive-pack held our objects. */
-function lostRace(err: GitCommandFailed): boolean {
-  if (/^!\t.*\t\[rejected\]/m.test(err.stdout)) return true;
-  return /^!\t.*\t\[remote rejected\]/m.test(err.stdout) && /cannot lock ref|failed to update ref|failed to lock/i.test(err.stdout + err.stderr);
 }

@@ -112,13 +112,13 @@ export function translateError(err: unknown, { file, what, host, project }: { fi
     if (status === 400 && /Could not update refs\/heads\//i.test(text)) return new ManifestConflict(file, 'the branch moved during the commit');
     if (status === 404) return new ManifestNotFound(file, `${what}: not found in GitLab project ${project} (${text})`);
     if (status === 401 || status === 403) return new ManifestStoreError(`GitLab refused the API token (${status}) for ${what} in project ${project}`);
-    return new ManifestStoreError(`GitLab API ${what} failed (${status ?? 'no status'}): ${text}`);
+    return new ManifestStoreError(`GitLab API ${what} failed (${status ?? 'no status'}): ${text}`, { transient: status === undefined || status >= 500 });
   }
-  if (err instanceof GitbeakerTimeoutError) return new ManifestStoreError(`GitLab API ${what} timed out (${host})`);
-  if (err instanceof GitbeakerRetryError) return new ManifestStoreError(`GitLab API ${what}: ${err.message}`);
+  if (err instanceof GitbeakerTimeoutError) return new ManifestStoreError(`GitLab API ${what} timed out (${host})`, { transient: true });
+  if (err instanceof GitbeakerRetryError) return new ManifestStoreError(`GitLab API ${what}: ${err.message}`, { transient: true });
   if (err instanceof TypeError && /fetch failed/i.test(err.message)) {
     const code = (err.cause as { code?: string } | undefined)?.code;
-    return new ManifestStoreError(`cannot reach GitLab at ${host}${code ? ` (${code})` : ''}`);
+    return new ManifestStoreError(`cannot reach GitLab at ${host}${code ? ` (${code})` : ''}`, { transient: true });
   }
   return err instanceof Error ? err : new ManifestStoreError(String(err));
 }

@@ -64,6 +64,7 @@ describe('GitLab stand-in', () => {
     await api.Commits.create(MANIFESTS, 'main', 'executable', [{ action: 'chmod', filePath: 'bin/run', execute_filemode: true }], { startBranch: 'main' });
     assert.match(manifests.git(['ls-tree', 'main', 'bin/']), /^100755 /);
     assert.equal(await status(api.Commits.create(MANIFESTS, 'main', 'dup', [{ action: 'create', filePath: 'bin/run', content: 'x' }])), 400);
+    assert.deepEqual(gitlab.state.requests.at(-1), { method: 'POST', path: `/projects/${MANIFESTS}/repository/commits`, status: 400, body: { branch: 'main', commit_message: 'dup', actions: [{ action: 'create', file_path: 'bin/run', content: 'x' }] } });
     assert.equal(await status(api.Commits.create(MANIFESTS, 'main', 'gone', [{ action: 'update', filePath: 'nope', content: 'x' }])), 400);
     const branchExists = api.Commits.create(MANIFESTS, 'main', 'x', [{ action: 'update', filePath: 'bin/run', content: 'y' }], { startSha: commit.id });
     await assert.rejects(branchExists, /A branch called 'main' already exists/);

@@ -59,6 +59,7 @@ describe('gitlab store specifics', () => {
       const err = await store.read(FILE).then(() => undefined, (e: unknown) => e);
       assert.ok(err instanceof ManifestStoreError, String(err));
       assert.match(err.message, /refused the API token \(401\)/);
+      assert.equal(err.transient, false, 'a refused token does not fix itself');
       assert.ok(!JSON.stringify({ ...err, message: err.message }).includes(wrong));
       assert.equal(gitlab.state.requests.at(-1)?.status, 401);
     });
@@ -66,7 +67,7 @@ describe('gitlab store specifics', () => {
 
   it('an unreachable GitLab is a ManifestStoreError naming the host', async () => {
     const store = new GitlabManifestStore({ url: 'http://127.0.0.1:9', token: new Secret('glpat-unused-000000'), project: PROJECT, branch: 'main', timeoutMs: 5000 });
-    await assert.rejects(store.read(FILE), (err: unknown) => err instanceof ManifestStoreError && /cannot reach GitLab at http:\/\/127\.0\.0\.1:9/.test(err.message));
+    await assert.rejects(store.read(FILE), (err: unknown) => err instanceof ManifestStoreError && err.transient && /cannot reach GitLab at http:\/\/127\.0\.0\.1:9/.test(err.message));
   });
 
   it('opens one merge request; a reviewer merging it makes a real merge commit fjord then reads', async () => {

@@ -49,11 +49,23 @@ export function barrier(n: number): () => Promise<void> {
   };
 }
 
-/** A store whose first read waits at `wait` (both workers then hold the same version); all else delegates. */
-export function gatedOnFirstRead(store: ManifestStore, wait: () => Promise<void>): ManifestStore {
-  let first = true;
+/** A store that delegates to `store` except for the methods in `overrides`. */
+export function wrapStore(store: ManifestStore, overrides: Partial<Omit<ManifestStore, 'branch'>>): ManifestStore {
   return {
     branch: store.branch,
+    read: (file) => store.read(file),
+    readAt: (file, id) => store.readAt(file, id),
+    commit: (request) => store.commit(request),
+    history: (file, options) => store.history(file, options),
+    openMergeRequest: (request) => store.openMergeRequest(request),
+    ...overrides,
+  };
+}
+
+/** A store whose first read waits at `wait`, so that two workers hold the same version before committing. */
+export function gatedOnFirstRead(store: ManifestStore, wait: () => Promise<void>): ManifestStore {
+  let first = true;
+  return wrapStore(store, {
     async read(file) {
       const result = await store.read(file);
       if (first) {
@@ -62,9 +74,5 @@ export function gatedOnFirstRead(store: ManifestStore, wait: () => Promise<void>
       }
       return result;
     },
-    readAt: (file, id) => store.readAt(file, id),
-    commit: (request) => store.commit(request),
-    history: (file, options) => store.history(file, options),
-    openMergeRequest: (request) => store.openMergeRequest(request),
-  };
+  });
 }

@@ -9,7 +9,7 @@ import { commitWithRetry } from '../../lib/manifest/commit-with-retry.js';
 import { mergeRequestBranch, type Author, type ManifestStore } from '../../lib/manifest/store.js';
 import { ManifestConflict, ManifestNotFound } from '../../lib/manifest/store-errors.js';
 import { createBareRepo, type TestRepo } from '../fixtures/git/repo.js';
-import { barrier, FILE, gatedOnFirstRead, job, setTag, tagOf, VALUES } from './helpers.js';
+import { barrier, FILE, gatedOnFirstRead, job, setTag, tagOf, VALUES, wrapStore } from './helpers.js';
 
 export const STORE_AUTHOR: Author = { name: 'fjord', email: 'fjord@example.com' };
 
@@ -145,7 +145,12 @@ export function storeContract(backend: string, open: (repo: TestRepo) => Promise
       const inner = fixture.makeStore();
       let n = 0;
       // Someone pushes to the same file between every read and commit: a real conflict each time.
-      const busy: ManifestStore = { ...gatedOnFirstRead(inner, async () => {}), commit: (r) => (repo.pushChange(FILE, VALUES + `# edit ${++n}\n`, `edit ${n}`), inner.commit(r)) };
+      const busy = wrapStore(inner, {
+        commit(request) {
+          repo.pushChange(FILE, VALUES + `# edit ${++n}\n`, `edit ${n}`);
+          return inner.commit(request);
+        },
+      });
       await assert.rejects(commitWithRetry(busy, FILE, setTag('api', '5.0.0'), 'never', { attempts: 3, backoffMs: 0 }), (err: unknown) => err instanceof ManifestConflict && /after 3 attempts/.test(err.message));
       assert.equal(n, 3);
       assert.equal(repo.git(['log', '-1', '--format=%s', 'main']).trim(), 'edit 3');

@@ -59,6 +59,8 @@ const manifest = z.strictObject({
   branch: branch.default('main'),
   /** `commit` straight to the branch, or open a merge request for a person to merge. */
   writeBack: z.enum(['commit', 'mr']).default('commit'),
+  /** `git`: when `repository` is a local path that does not exist yet, create it from this directory's files. */
+  seed: z.string().min(1).optional(),
   commitMessage: z.string().min(1).default('deploy({app}/{env}): {image}:{tag}'),
   author: z
     .strictObject({ name: z.string().min(1).default('fjord'), email: z.string().min(3).default('fjord@localhost') })
@@ -166,7 +168,7 @@ const app = z.strictObject({
   }),
   image: z.string().regex(IMAGE, 'not a valid image name (OCI reference grammar, without tag)'),
   tag: tagTemplate.default('{shortSha}'),
-  /** How long to wait for `image:tag` to appear in the registry before failing the job. */
+  /** How long to wait for `image:tag` to appear in the registry before failing the job; 0 skips the check. */
   waitForImage: durationSchema.default(900_000),
   environments: z.record(name, environment).refine((e) => Object.keys(e).length > 0, 'an app needs at least one environment'),
 });

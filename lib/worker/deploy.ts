@@ -44,8 +44,10 @@ export async function deploy(job: DeployJob, ctx: JobContext, ports: DeployPorts
     if (newer) {
       return { status: 'superseded', detail: `a newer deploy (${newer.tag ?? '?'}, source time ${newer.sourceTime}) is already recorded in ${newer.commitId.slice(0, 12)}` };
     }
-    await ports.waitForImage({ image: job.image, tag: job.tag }, { deadlineMs: app.waitForImage, heartbeat: () => ctx.heartbeat() });
-    ctx.logger.info('image found', { image: job.image, tag: job.tag });
+    if (app.waitForImage > 0) {
+      await ports.waitForImage({ image: job.image, tag: job.tag }, { deadlineMs: app.waitForImage, heartbeat: () => ctx.heartbeat() });
+      ctx.logger.info('image found', { image: job.image, tag: job.tag });
+    }
     const trailers: Record<string, string> = job.source.committedAt ? { [SOURCE_TIME_TRAILER]: job.source.committedAt } : {};
     const message = buildCommitMessage(job, { template: config.manifest.commitMessage, trailers });
     const edit = (content: string) => {

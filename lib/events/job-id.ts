@@ -1,4 +1,7 @@
-/** Job ids: random and URL-safe (`[A-Za-z0-9_-]`, 16 characters: 96 bits), as deployJobSchema requires. */
-import { randomBytes } from 'node:crypto';
+/**
+ * Job ids: random and URL-safe, as deployJobSchema requires (`[A-Za-z0-9_-]{8,64}`). A v4 UUID (122 random
+ * bits): Node hands these out from a pre-filled entropy cache, ~4x cheaper per call than randomBytes.
+ */
+import { randomUUID } from 'node:crypto';
 
-export const newJobId = (): string => randomBytes(12).toString('base64url');
+export const newJobId = (): string => randomUUID();

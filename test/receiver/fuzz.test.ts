@@ -84,7 +84,10 @@ function mutateBytes(rng: Rng, text: string): Buffer {
   const choice = rng.int(5);
   if (choice === 0) return b.subarray(0, rng.int(b.length));
   if (choice === 1) {
-    for (let i = 0, n = rng.int(8) + 1; i < n; i++) b[rng.int(b.length)] ^= 1 << rng.int(8);
+    for (let i = 0, n = rng.int(8) + 1; i < n; i++) {
+      const at = rng.int(b.length);
+      b[at] = b[at]! ^ (1 << rng.int(8));
+    }
     return b;
   }
   if (choice === 2) {

@@ -191,7 +191,8 @@ describe('receiver: GitLab events', () => {
   it('takes the delivery id from Idempotency-Key, else X-Gitlab-Event-UUID, else a hash of the body', async () => {
     const mr = payload('gitlab-merge-request');
     const ids: string[] = [];
-    for (const extra of [{ 'idempotency-key': 'key-1', 'x-gitlab-event-uuid': 'uuid-1' }, { 'x-gitlab-event-uuid': 'uuid-2' }, {}]) {
+    const extras: Record<string, string>[] = [{ 'idempotency-key': 'key-1', 'x-gitlab-event-uuid': 'uuid-1' }, { 'x-gitlab-event-uuid': 'uuid-2' }, {}];
+    for (const extra of extras) {
       mr.object_attributes.merge_commit_sha = String(ids.length + 1).repeat(40);
       const res = await r.post('/hooks/gitlab', json(mr), gitlabHeaders('Merge Request Hook', undefined, extra));
       assert.equal(res.status, 202);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { deployJobSchema } from '../../lib/job.js';
 import { githubExample, githubHeaders, makeTestQueue, startTestReceiver, testConfig, type TestReceiver } from '../fixtures/receiver.js';
 
 // Shapes from @octokit/webhooks-examples (repository Codertocat/Hello-World, base branch master); the
@@ -31,6 +32,7 @@ describe('receiver: GitHub events', () => {
     assert.equal(res.status, 202, JSON.stringify(res.body));
     assert.deepEqual(res.body.queued.map((q: any) => [q.app, q.environment, q.tag, q.sha]), [['web', 'production', 'pr2-bbbbbbbb', sha]]);
     const job = r.queue.accepted.at(-1)!;
+    assert.deepEqual(deployJobSchema.parse(job), job);
     assert.equal(job.reason, 'merge');
     assert.deepEqual(job.source, {
       provider: 'github',

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { deployJobSchema } from '../../lib/job.js';
 import { payload, gitlabHeaders, makeTestQueue, startTestReceiver, testConfig, type TestReceiver } from '../fixtures/receiver.js';
 
 const MERGE_SHA = '4f1e9c2ab5d37086e1f2c3b4a5d6e7f8091a2b3c';
@@ -24,6 +25,7 @@ describe('receiver: GitLab events', () => {
     assert.equal(entry.sha, MERGE_SHA);
     assert.match(entry.id, /^[A-Za-z0-9_-]{8,64}$/);
     const job = r.queue.accepted.at(-1)!;
+    assert.deepEqual(deployJobSchema.parse(job), job);
     assert.equal(job.id, entry.id);
     assert.equal(job.reason, 'merge');
     assert.equal(job.image, 'registry.example.com/acme/api');

@@ -1,7 +1,8 @@
 /**
  * GitHub's `X-Hub-Signature-256: sha256=<hex HMAC of the body>`, verified by `@octokit/webhooks`
  * (constant-time compare in @octokit/webhooks-methods). One `Webhooks` per secret, tried in turn, so a
- * secret can be rotated by configuring old and new side by side.
+ * secret can be rotated by configuring old and new side by side. verify() takes the body as text (UTF-8):
+ * GitHub sends UTF-8 JSON; a body that is not valid UTF-8 decodes differently and simply fails to verify.
  */
 import { Webhooks } from '@octokit/webhooks';
 import type { Secret } from '../secret.js';

@@ -42,6 +42,11 @@ describe('receiver: GitHub events', () => {
       author: 'Codertocat',
       deliveryId: '72d3162e-cc78-11e3-81ab-4c9367dc0958',
     });
+    // GitHub repository names are case-insensitive; the job names the project as the config spells it.
+    const lower = mergedPr('a'.repeat(40));
+    lower.repository.full_name = 'codertocat/hello-world';
+    assert.equal((await post('pull_request', lower)).status, 202);
+    assert.equal(r.queue.accepted.at(-1)!.source.project, 'Codertocat/Hello-World');
   });
 
   it('ignores closed-unmerged and other pull request actions, pings and other events', async () => {

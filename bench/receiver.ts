@@ -41,7 +41,7 @@ type Target = keyof typeof TARGETS;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-export async function benchReceiver({ connections = 16, warmupMs = 500, durationMs = 2000, rounds = 3, bodyBytes = 20 * 1024 }: ReceiverBenchOptions = {}): Promise<ReceiverBench> {
+export async function benchReceiver({ connections = 16, warmupMs = 500, durationMs = 1500, rounds = 5, bodyBytes = 20 * 1024 }: ReceiverBenchOptions = {}): Promise<ReceiverBench> {
   const server = startChild('bench/receiver-server.ts');
   const runs: Record<Target, TargetResult[]> = { bare: [], floor: [], receiver: [] };
   try {

@@ -20,13 +20,14 @@ export function bodyLimit({ maxBytes = 1024 * 1024 }: { maxBytes?: number } = {}
 
 /** 415 unless `application/json` (a `charset=utf-8` parameter is fine; other charsets are not). */
 export function requireJson(): MiddlewareHandler<ReceiverEnv> {
-  return async (c, next) => {
+  // Not async: nothing to wait for before handing on, and one promise fewer per request.
+  return (c, next) => {
     const type = header(c, 'content-type') ?? '';
     const [media, ...params] = type.split(';').map((s) => s.trim().toLowerCase());
     const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/"/g, '');
     if (media !== 'application/json' || (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8')) {
       throw new UnsupportedMediaType(`content type must be application/json, not ${JSON.stringify(type.slice(0, 100))}`);
     }
-    await next();
+    return next();
   };
 }

@@ -1,0 +1,57 @@
+/**
+ * `npm run bench [name…]`: runs the registered benchmarks (all, or those named), prints one table, and
+ * merges their figures into bench/results.json under each benchmark's key, keeping keys of others.
+ * A new benchmark adds one entry to BENCHES.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { benchReceiver } from './receiver.js';
+
+type Row = Record<string, string | number>;
+interface Bench {
+  /** Figures stored in results.json under the benchmark's key. */
+  run(): Promise<{ result: unknown; rows: Row[] }>;
+}
+
+const BENCHES: Record<string, Bench> = {
+  receiver: {
+    async run() {
+      const r = await benchReceiver();
+      const rows = (['bare', 'floor', 'receiver'] as const).map((t) => ({
+        bench: 'receiver',
+        case: t === 'bare' ? 'bare route (ignores body)' : t === 'floor' ? 'floor (read + HMAC + JSON.parse)' : 'full receiver (20 KB MR event)',
+        'req/s': r.targets[t].rps,
+        'p50 ms': r.targets[t].p50Ms,
+        'p99 ms': r.targets[t].p99Ms,
+        'server CPU µs/req': r.targets[t].cpuUsPerReq,
+        'vs floor': (r.targets[t].rps / r.floorRps).toFixed(2),
+      }));
+      return { result: { rps: r.rps, bareRps: r.bareRps, floorRps: r.floorRps, ratio: r.ratio, p99Ms: r.p99Ms }, rows };
+    },
+  },
+};
+
+function table(rows: Row[]): string {
+  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const cell = (r: Row, c: string) => String(r[c] ?? '');
+  const width = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r, c).length)));
+  const line = (values: string[]) => values.map((v, i) => (i < 2 ? v.padEnd(width[i]!) : v.padStart(width[i]!))).join('  ');
+  return [line(columns), line(width.map((w) => '-'.repeat(w))), ...rows.map((r) => line(columns.map((c) => cell(r, c))))].join('\n');
+}
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((w) => !BENCHES[w]);
+if (unknown.length > 0) {
+  console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${Object.keys(BENCHES).join(', ')}`);
+  process.exit(2);
+}
+const file = new URL('./results.json', import.meta.url);
+const results: Record<string, unknown> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+const rows: Row[] = [];
+for (const name of wanted.length > 0 ? wanted : Object.keys(BENCHES)) {
+  const { result, rows: own } = await BENCHES[name]!.run();
+  results[name] = result;
+  rows.push(...own);
+}
+console.log(table(rows));
+writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
+console.log(`\nwrote ${file.pathname}`);

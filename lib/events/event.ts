@@ -1,0 +1,58 @@
+/**
+ * What a webhook means to fjord, whatever sent it: a normalised event for routing. Values are still raw
+ * here (not yet checked against lib/grammar.ts): route.ts checks those that end up in a job, and `paths`
+ * names the webhook field each came from, so a bad value is answered with that field's path.
+ */
+import { z } from 'zod';
+import { InvalidEvent } from '../errors.js';
+import { formatPath } from '../config/format-issues.js';
+
+export type Provider = 'gitlab' | 'github';
+
+export interface SourceEvent {
+  provider: Provider;
+  /** Which app trigger this event serves: a merged MR/PR, a push, a successful pipeline. */
+  trigger: 'merge' | 'push' | 'pipeline';
+  /** `group/project` or `owner/repo`. */
+  project: string;
+  /** The branch deployed from (a merge's target branch), or a pushed git tag. */
+  ref: { type: 'branch' | 'tag'; name: string };
+  sha: string | undefined;
+  mr?: number;
+  author?: string;
+  /** Webhook field path of each value, for 422 answers. */
+  paths: { project: string; ref: string; sha: string; mr?: string; author?: string };
+  /** The parsed JSON body, for routes that need more of it (e.g. a future converge route reading commits). */
+  payload: unknown;
+}
+
+/** An authenticated event fjord does not act on: answered 200 `{"ignored": reason}`, never 4xx. */
+export interface Ignored {
+  ignored: string;
+}
+
+export const isIgnored = (value: object): value is Ignored => 'ignored' in value;
+
+/** zod-parses `payload`, turning the first issue into an InvalidEvent (422) naming the field. */
+export function parseShape<T extends z.ZodType>(schema: T, payload: unknown): z.output<T> {
+  const result = schema.safeParse(payload);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  throw new InvalidEvent(formatPath(issue.path), issue.message);
+}
+
+/** A value quoted for a message: JSON-escaped (no raw newlines in logs) and cut short. */
+export const quote = (value: string): string => {
+  const q = JSON.stringify(value);
+  return q.length > 80 ? `${q.slice(0, 77)}..."` : q;
+};
+
+/** `refs/heads/x` → branch x, `refs/tags/v1` → tag v1, anything else → undefined. */
+export function parseRef(ref: string): SourceEvent['ref'] | undefined {
+  if (ref.startsWith('refs/heads/')) return { type: 'branch', name: ref.slice('refs/heads/'.length) };
+  if (ref.startsWith('refs/tags/')) return { type: 'tag', name: ref.slice('refs/tags/'.length) };
+  return undefined;
+}
+
+/** git's "no object" id: the `after` of a deleted branch or tag. */
+export const isNullSha = (sha: string): boolean => /^0+$/.test(sha);

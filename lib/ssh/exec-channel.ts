@@ -9,6 +9,8 @@ const MAX_OUTPUT = 16 * 1024 * 1024;
 export type ChannelOutcome =
   | { kind: 'exit'; exitCode: number; signal?: string; stdout: string; stderr: string }
   | { kind: 'timeout' }
+  /** The host refused to open the channel (sshd's MaxSessions): worth a retry. */
+  | { kind: 'refused' }
   | { kind: 'lost'; reason: string };
 
 function collector() {
@@ -53,7 +55,7 @@ export function execOnChannel(client: Client, command: string, timeoutMs: number
     }, timeoutMs);
     try {
       client.exec(command, (err, ch) => {
-        if (err) return finish({ kind: 'lost', reason: 'the host refused a new channel' });
+        if (err) return finish({ kind: 'refused' });
         if (done) return void ch.close(); // timed out while the channel was opening
         channel = ch;
         const out = collector();

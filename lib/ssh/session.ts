@@ -8,6 +8,10 @@ import { commandLine } from './quote.js';
 import type { ExecOptions, ExecResult, SshHost, SshOptions, SshSession } from './types.js';
 
 const KILL_TIMEOUT_MS = 5_000;
+// sshd frees a finished channel's session slot a moment after our CLOSE reaches it, so a new channel
+// right behind can still be refused ("no more sessions"); a short retry covers that and other clients.
+const OPEN_RETRIES = 8;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A counting semaphore: at most `size` channels open at once (sshd refuses more than MaxSessions). */
 function slots(size: number) {
@@ -29,7 +33,7 @@ function slots(size: number) {
 export function createSession(client: Client, host: SshHost, options: SshOptions, connectMs: number): SshSession {
   let closed = false;
   let closeReason = 'the session was closed';
-  const limit = slots(options.maxChannels ?? 8);
+  const limit = slots(options.maxChannels ?? 6);
   client.on('close', () => {
     if (!closed) closeReason = 'the connection closed';
     closed = true;
@@ -47,7 +51,12 @@ export function createSession(client: Client, host: SshHost, options: SshOptions
     await limit.acquire();
     const started = performance.now();
     try {
-      const outcome = await execOnChannel(client, command, timeoutMs, opts.stdin);
+      let outcome = await execOnChannel(client, command, timeoutMs, opts.stdin);
+      for (let attempt = 1; outcome.kind === 'refused' && attempt <= OPEN_RETRIES && !closed; attempt++) {
+        await sleep(10 * attempt);
+        outcome = await execOnChannel(client, command, timeoutMs, opts.stdin);
+      }
+      if (outcome.kind === 'refused') throw new ConnectionLost(host.name, closed ? closeReason : 'the host refused to open a channel');
       if (outcome.kind === 'timeout') {
         if (!closed) await execOnChannel(client, killByMarkerScript(marker), KILL_TIMEOUT_MS);
         throw new CommandTimeout(host.name, [...argv], timeoutMs, opts.step);

@@ -24,7 +24,7 @@ export interface SshOptions {
   connectTimeoutMs: number;
   /** Default deadline of one command; `exec(…, { timeoutMs })` overrides it. */
   commandTimeoutMs: number;
-  /** Channels run at once on one connection; OpenSSH's `MaxSessions` defaults to 10. */
+  /** Channels run at once on one connection (default 6; OpenSSH's `MaxSessions` defaults to 10). */
   maxChannels?: number;
   /** SSH keepalive interval, so a dead peer is noticed during a long command (0 = off). */
   keepaliveMs?: number;

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { Client, type ConnectConfig } from 'ssh2';
 import { KEX } from './algorithms.js';
 import { AuthFailed, HandshakeFailed, HostKeyMismatch, HostUnreachable } from './errors.js';
-import { fingerprint, normalizePin } from './fingerprint.js';
+import { fingerprint, keyType, normalizePin } from './fingerprint.js';
 import { createSession } from './session.js';
 import type { SshAuth, SshHost, SshOptions, SshSession } from './types.js';
 
@@ -34,7 +34,7 @@ export function connect(host: SshHost, auth: SshAuth, options: SshOptions): Prom
     const client = new Client();
     let settled = false;
     let tcpUp = false;
-    let presented: string | undefined;
+    let presented: { fingerprint: string; type: string } | undefined;
     const fail = (err: Error) => {
       if (settled) return;
       settled = true;
@@ -54,7 +54,7 @@ export function connect(host: SshHost, auth: SshAuth, options: SshOptions): Prom
     sock.on('error', () => undefined);
 
     client.on('error', (err: Error & { level?: string; code?: string }) => {
-      if (presented !== undefined) return fail(new HostKeyMismatch(host.name, pin, presented));
+      if (presented !== undefined) return fail(new HostKeyMismatch(host.name, pin, presented.fingerprint, presented.type));
       if (err.level === 'client-authentication') return fail(new AuthFailed(host.name, host.user, 'the host accepted none of the offered keys'));
       if (err.level === 'client-socket') return fail(unreachable(SOCKET_REASONS[err.code ?? ''] ?? `socket error ${err.code ?? ''}`.trim(), err));
       if (err.level === 'client-timeout') return fail(unreachable('keepalive timed out', err));
@@ -78,7 +78,7 @@ export function connect(host: SshHost, auth: SshAuth, options: SshOptions): Prom
       hostVerifier: (key: Buffer) => {
         const actual = fingerprint(key);
         if (actual === pin) return true;
-        presented = actual;
+        presented = { fingerprint: actual, type: keyType(key) };
         return false;
       },
       ...(auth.privateKey ? { privateKey: auth.privateKey.reveal() } : {}),

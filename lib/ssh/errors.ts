@@ -15,11 +15,14 @@ export class HostUnreachable extends FjordError {
   }
 }
 
-/** The host presented a key other than the pinned one (or none is pinned): nothing was run. */
+/**
+ * The host presented a key other than the pinned one (or none is pinned): nothing was run. `keyType` is
+ * the presented key's type: the pin must be the fingerprint of that key (ssh2 asks for ed25519 first).
+ */
 export class HostKeyMismatch extends FjordError {
   override status = 502;
-  constructor(readonly host: string, readonly expected: string, readonly actual: string) {
-    super(`host ${host}: host key mismatch, expected ${expected}, got ${actual}; refusing to connect (nothing was run)`);
+  constructor(readonly host: string, readonly expected: string, readonly actual: string, readonly keyType?: string) {
+    super(`host ${host}: host key mismatch, expected ${expected}, got ${actual}${keyType ? ` (${keyType})` : ''}; refusing to connect (nothing was run)`);
   }
 }
 

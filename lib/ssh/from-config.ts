@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
+import { ConfigError } from '../errors.js';
 import { Secret } from '../secret.js';
 import { UnknownHost } from './errors.js';
 import type { SshAuth, SshHost, SshOptions } from './types.js';
@@ -13,7 +14,14 @@ export function sshAuthFromConfig(ssh: Config['ssh'], env: NodeJS.ProcessEnv = p
   let key = ssh.privateKeyEnv ? env[ssh.privateKeyEnv] : undefined;
   // CI variables often hold the key with its newlines written as `\n`.
   if (key && !key.includes('\n') && key.includes('\\n')) key = key.replaceAll('\\n', '\n');
-  if (!key && ssh.privateKeyFile) key = readFileSync(resolve(cwd, ssh.privateKeyFile.replace(/^~(?=\/)/, homedir())), 'utf8');
+  if (!key && ssh.privateKeyFile) {
+    const path = resolve(cwd, ssh.privateKeyFile.replace(/^~(?=\/)/, homedir()));
+    try {
+      key = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new ConfigError([`ssh.privateKeyFile: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`]);
+    }
+  }
   if (key) auth.privateKey = new Secret(key);
   const passphrase = ssh.passphraseEnv ? env[ssh.passphraseEnv] : undefined;
   if (passphrase) auth.passphrase = new Secret(passphrase);

@@ -54,6 +54,7 @@ describe('ssh connect', () => {
     assert.equal(err.host, host.name);
     assert.equal(err.expected, oldPin);
     assert.equal(err.actual, newPin);
+    assert.equal(err.keyType, 'ssh-ed25519');
     assert.match(err.message, new RegExp(`expected ${oldPin.replace(/[+/]/g, '\\$&')}, got`));
     assert.equal(existsSync(join(host.home, 'marker')), false);
     // The key is checked during key exchange, before authentication: sshd never accepted a login.

@@ -1,5 +1,8 @@
 // The Fleet port over real sshd hosts: lazy sessions, reuse, reconnect after a loss, close.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseConfig } from '../../lib/config/index.js';
 import { Secret } from '../../lib/secret.js';
@@ -71,6 +74,13 @@ apps: {}
     assert.equal(auth.privateKey.reveal(), key);
     assert.equal(auth.passphrase, undefined);
     assert.equal(auth.agent, '/tmp/agent.sock');
+    const dir = mkdtempSync(join(tmpdir(), 'fjord-key-'));
+    writeFileSync(join(dir, 'id_ed25519'), key);
+    const fromFile = sshAuthFromConfig({ ...config.ssh, privateKeyEnv: undefined, privateKeyFile: 'id_ed25519', agent: false }, { SSH_AUTH_SOCK: '/x' }, dir);
+    assert.equal(fromFile.privateKey?.reveal(), key);
+    assert.equal(fromFile.agent, undefined);
+    assert.throws(() => sshAuthFromConfig({ ...config.ssh, privateKeyEnv: undefined, privateKeyFile: 'missing' }, {}, dir), /ssh.privateKeyFile: cannot read .*missing \(ENOENT\)/);
+    rmSync(dir, { recursive: true });
     const hosts = sshHostsFromConfig(config);
     assert.deepEqual(hosts.map((x) => [x.name, x.user, x.port]), [['web-1', h.user, h.port], ['web-2', 'deploy', 22]]);
     const ssh = openFleet(hosts, { privateKey: auth.privateKey }, OPTIONS);

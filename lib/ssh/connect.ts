@@ -34,6 +34,9 @@ export function connect(host: SshHost, auth: SshAuth, options: SshOptions): Prom
     const client = new Client();
     let settled = false;
     let tcpUp = false;
+    // After key exchange only authentication is left: a disconnect then (sshd's MaxAuthTries with many
+    // agent keys) is an authentication failure, not a protocol one.
+    let keysExchanged = false;
     let presented: { fingerprint: string; type: string } | undefined;
     const fail = (err: Error) => {
       if (settled) return;
@@ -58,9 +61,14 @@ export function connect(host: SshHost, auth: SshAuth, options: SshOptions): Prom
       if (err.level === 'client-authentication') return fail(new AuthFailed(host.name, host.user, 'the host accepted none of the offered keys'));
       if (err.level === 'client-socket') return fail(unreachable(SOCKET_REASONS[err.code ?? ''] ?? `socket error ${err.code ?? ''}`.trim(), err));
       if (err.level === 'client-timeout') return fail(unreachable('keepalive timed out', err));
+      if (keysExchanged) return fail(new AuthFailed(host.name, host.user, 'the host ended the connection during authentication'));
       fail(tcpUp ? new HandshakeFailed(host.name, `protocol error (${err.level ?? 'unknown'})`, { cause: err }) : unreachable('connection failed', err));
     });
-    client.once('close', () => fail(tcpUp ? new HandshakeFailed(host.name, 'the host closed the connection during the handshake') : unreachable('connection closed')));
+    client.once('handshake', () => (keysExchanged = true));
+    client.once('close', () => {
+      if (keysExchanged) fail(new AuthFailed(host.name, host.user, 'the host ended the connection during authentication'));
+      else fail(tcpUp ? new HandshakeFailed(host.name, 'the host closed the connection during the handshake') : unreachable('connection closed'));
+    });
     client.once('ready', () => {
       if (settled) return void client.destroy();
       settled = true;

@@ -20,14 +20,21 @@ describe('ssh connect', () => {
     return { privateKey: readFileSync(join(dir, name), 'utf8'), publicKey: readFileSync(join(dir, `${name}.pub`), 'utf8') };
   };
   const accepted = (name: string) => (fleet.log(name).match(/Accepted publickey/g) ?? []).length;
-  let agent: ChildProcess | undefined;
+  const agents: ChildProcess[] = [];
+  const startAgent = async (name: string, keys: string[]) => {
+    const sock = join(dir, `${name}.sock`);
+    agents.push(spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' }));
+    assert.ok(await eventually(() => existsSync(sock)));
+    execFileSync('ssh-add', ['-q', ...keys.map((k) => join(dir, k))], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+    return sock;
+  };
   let silent: Server | undefined;
 
   before(async () => {
     fleet = await startFleet({ hosts: 2 });
   });
   after(async () => {
-    agent?.kill('SIGKILL');
+    for (const agent of agents) agent.kill('SIGKILL');
     silent?.close();
     await fleet?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -122,12 +129,15 @@ describe('ssh connect', () => {
   it('authenticates through ssh-agent', async () => {
     const { publicKey } = keygen('agent-key');
     fleet.authorizeKey(publicKey);
-    const sock = join(dir, 'agent.sock');
-    agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
-    assert.ok(await eventually(() => existsSync(sock)));
-    execFileSync('ssh-add', ['-q', join(dir, 'agent-key')], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
-    const s = await connect(fleet.hosts[0]!, { agent: sock }, OPTIONS);
+    const s = await connect(fleet.hosts[0]!, { agent: await startAgent('good-agent', ['agent-key']) }, OPTIONS);
     assert.equal((await s.exec(['echo', 'via agent'])).stdout, 'via agent\n');
     await s.close();
+  });
+
+  it('reports an agent with too many wrong keys (sshd disconnects at MaxAuthTries) as AuthFailed', async () => {
+    const names = Array.from({ length: 8 }, (_, i) => `stranger-${i}`);
+    for (const n of names) keygen(n);
+    const err = await connect(fleet.hosts[0]!, { agent: await startAgent('bad-agent', names) }, OPTIONS).catch((e: unknown) => e);
+    assert.ok(err instanceof AuthFailed, String(err));
   });
 });

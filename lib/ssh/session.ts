@@ -45,7 +45,7 @@ export function createSession(client: Client, host: SshHost, options: SshOptions
   async function exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const marker = newMarker();
     // Built (and validated) before anything is sent.
-    const command = commandLine(argv, { [MARKER_VAR]: marker, ...opts.env });
+    const command = commandLine(argv, { ...opts.env, [MARKER_VAR]: marker });
     const timeoutMs = opts.timeoutMs ?? options.commandTimeoutMs;
     if (closed) throw new ConnectionLost(host.name, closeReason);
     await limit.acquire();

@@ -119,9 +119,10 @@ describe('ssh runner', () => {
   it('reports a dropped connection as ConnectionLost', async () => {
     const host = fleet.hosts[1]!;
     const s = await connect(host, fleet.auth, OPTIONS);
-    const pending = s.exec(['sleep', '20']);
+    // Caught at once: the connection may drop before stopHost() resolves.
+    const pending = s.exec(['sleep', '20']).catch((e: unknown) => e);
     await fleet.stopHost(host.name);
-    const err = await pending.catch((e: unknown) => e);
+    const err = await pending;
     assert.ok(err instanceof ConnectionLost, String(err));
     assert.ok(await eventually(() => s.closed));
     await assert.rejects(s.exec(['true']), ConnectionLost);

@@ -1,0 +1,93 @@
+/**
+ * The SSH runner's named errors. ssh2 and socket failures are turned into these at the edge (the runner),
+ * so nothing above it reads ssh2's text. Messages never carry secrets: argv and stderr are scrubbed of
+ * every known `Secret`, and keys or passphrases are never part of a message.
+ */
+import { FjordError } from '../errors.js';
+import { scrub } from '../secret.js';
+import { joinArgv } from './quote.js';
+
+/** The host could not be reached: refused, no route, or the connect deadline passed. */
+export class HostUnreachable extends FjordError {
+  override status = 502;
+  constructor(readonly host: string, readonly address: string, readonly port: number, readonly reason: string, options?: { cause?: unknown }) {
+    super(`host ${host} (${address}:${port}) unreachable: ${reason}`, options);
+  }
+}
+
+/**
+ * The host presented a key other than the pinned one (or none is pinned): nothing was run. `keyType` is
+ * the presented key's type: the pin must be the fingerprint of that key (ssh2 asks for ed25519 first).
+ */
+export class HostKeyMismatch extends FjordError {
+  override status = 502;
+  constructor(readonly host: string, readonly expected: string, readonly actual: string, readonly keyType?: string) {
+    super(`host ${host}: host key mismatch, expected ${expected}, got ${actual}${keyType ? ` (${keyType})` : ''}; refusing to connect (nothing was run)`);
+  }
+}
+
+/** The host accepted the TCP connection but the SSH handshake failed (no common algorithm, protocol error). */
+export class HandshakeFailed extends FjordError {
+  override status = 502;
+  constructor(readonly host: string, readonly reason: string, options?: { cause?: unknown }) {
+    super(`host ${host}: SSH handshake failed: ${reason}`, options);
+  }
+}
+
+/** The host refused every offered credential, or the private key could not be read. */
+export class AuthFailed extends FjordError {
+  override status = 502;
+  constructor(readonly host: string, readonly user: string, readonly reason: string) {
+    super(`host ${host}: authentication as ${user} failed: ${reason}`);
+  }
+}
+
+/** The connection dropped (or was closed) while a command was running or about to run. */
+export class ConnectionLost extends FjordError {
+  override status = 502;
+  constructor(readonly host: string, readonly reason: string) {
+    super(`host ${host}: connection lost: ${reason}`);
+  }
+}
+
+/** Last `max` characters of `text`, on a line boundary when one is near, scrubbed of secrets. */
+export function tail(text: string, max = 2000): string {
+  const trimmed = text.trimEnd();
+  if (trimmed.length <= max) return scrub(trimmed);
+  const cut = trimmed.slice(-max);
+  const nl = cut.indexOf('\n');
+  return scrub(nl >= 0 && nl < 200 ? cut.slice(nl + 1) : cut);
+}
+
+const lastLine = (text: string) => text.trimEnd().split('\n').pop() ?? '';
+
+/** A command ran and exited non-zero. `step` names the rollout step (`pull`, `start`, …) when known. */
+export class CommandFailed extends FjordError {
+  override status = 502;
+  readonly stderrTail: string;
+  constructor(readonly host: string, readonly argv: string[], readonly exitCode: number, stderr: string, readonly step?: string) {
+    const stderrTail = tail(stderr);
+    super(scrub(`host ${host}: ${step ? `step ${step}: ` : ''}\`${joinArgv(argv)}\` exited ${exitCode}${stderrTail ? `: ${lastLine(stderrTail)}` : ''}`));
+    this.stderrTail = stderrTail;
+  }
+}
+
+/** A command ran past its deadline; the runner killed it on the host. */
+export class CommandTimeout extends FjordError {
+  override status = 504;
+  constructor(readonly host: string, readonly argv: string[], readonly timeoutMs: number, readonly step?: string) {
+    super(scrub(`host ${host}: ${step ? `step ${step}: ` : ''}\`${joinArgv(argv)}\` timed out after ${timeoutMs} ms and was killed`));
+  }
+}
+
+/** An argument cannot be passed through a shell at all (a NUL byte), or an env name is not a name. */
+export class UnsafeArgument extends FjordError {
+  override status = 422;
+}
+
+/** `Fleet.session(name)` for a host the fleet does not know. */
+export class UnknownHost extends FjordError {
+  constructor(readonly host: string) {
+    super(`unknown host "${host}"`);
+  }
+}

@@ -3,7 +3,8 @@
  * expired receipt (DeleteMessage: "The receipt handle has expired"), but not every SQS-compatible server
  * does, and a receipt that was acked or retried once must not work twice: the book answers those cases
  * before a request is made. Receipts it does not know (another process, a Lambda event) go to SQS as they
- * are. The deadline is counted from when the receive was *sent*, so it is never later than SQS's own.
+ * are. Deadlines are counted from when SQS's answer arrived, so never earlier than SQS's own: the book may
+ * let a just-expired receipt through to SQS (which refuses it), never refuse one SQS would still take.
  */
 export class ReceiptBook {
   readonly #entries = new Map<string, { deadline: number; done: boolean }>();

@@ -51,6 +51,8 @@ export interface SqsQueueOptions {
 }
 
 export interface SqsQueue extends Queue {
+  /** As `Queue.receive`; `signal` ends a long poll early, returning what was taken by then. */
+  receive(max: number, visibilitySec: number, options?: { signal?: AbortSignal }): Promise<Received[]>;
   /** Peeks at the dead-letter queue (at most `limit` messages), leaving every message in it. */
   listDead(limit?: number): Promise<DeadLetter[]>;
 }
@@ -107,21 +109,21 @@ class SqsQueueImpl implements SqsQueue {
     return { messageId: out.MessageId, duplicate: this.#sent.seenBefore(out.MessageId) };
   }
 
-  async receive(max: number, visibilitySec: number): Promise<Received[]> {
+  async receive(max: number, visibilitySec: number, { signal }: { signal?: AbortSignal } = {}): Promise<Received[]> {
     this.#check();
-    if (max < 1) return [];
+    if (max < 1 || signal?.aborted) return [];
     const out: Received[] = [];
     const groups = new Set<string>();
-    const first = await this.#receiveOne(visibilitySec, this.options.waitTimeSeconds);
+    const first = await this.#receiveOne(visibilitySec, this.options.waitTimeSeconds, signal);
     let batch = first ? [first] : [];
     let asked = 1;
     while (batch.length > 0) {
       for (const m of batch) await this.#take(m, groups, out);
       const want = Math.min(10, max - out.length);
-      if (want <= 0 || batch.length < asked) break; // full, or SQS had no more to give
+      if (want <= 0 || batch.length < asked || signal?.aborted) break; // full, or SQS had no more to give
       asked = want;
       // What this call took is in flight already: a failing follow-up must not lose it, so it only ends the call.
-      const settled = await Promise.allSettled(Array.from({ length: want }, () => this.#receiveOne(visibilitySec, 0)));
+      const settled = await Promise.allSettled(Array.from({ length: want }, () => this.#receiveOne(visibilitySec, 0, signal)));
       batch = settled.flatMap((s) => (s.status === 'fulfilled' && s.value ? [s.value] : []));
     }
     return out;
@@ -140,9 +142,8 @@ class SqsQueueImpl implements SqsQueue {
   }
 
   async extend(message: Received, visibilitySec: number): Promise<void> {
-    const sentAt = Date.now();
     const sec = await this.#changeVisibility(message, visibilitySec);
-    this.#book.extend(message.receipt, sentAt + sec * 1000);
+    this.#book.extend(message.receipt, Date.now() + sec * 1000);
   }
 
   listDead(limit = 100): Promise<DeadLetter[]> {
@@ -159,8 +160,7 @@ class SqsQueueImpl implements SqsQueue {
   }
 
   /** One ReceiveMessage for one message; a fresh attempt id lets the SDK's own retries get the same answer. */
-  async #receiveOne(visibilitySec: number, waitSec: number): Promise<Message | undefined> {
-    const sentAt = Date.now();
+  async #receiveOne(visibilitySec: number, waitSec: number, signal?: AbortSignal): Promise<Message | undefined> {
     const out = await this.#call('ReceiveMessage', () =>
       this.client.send(
         new ReceiveMessageCommand({
@@ -173,10 +173,16 @@ class SqsQueueImpl implements SqsQueue {
           MessageAttributeNames: [JOB_VERSION_ATTRIBUTE],
           ReceiveRequestAttemptId: randomUUID(),
         }),
+        { abortSignal: signal },
       ),
-    );
+    ).catch((err: unknown) => {
+      if (signal?.aborted) return { Messages: undefined };
+      throw err;
+    });
     const m = out.Messages?.[0];
-    if (m?.MessageId && m.ReceiptHandle) this.#book.hold(m.MessageId, m.ReceiptHandle, sentAt + clampVisibility(visibilitySec) * 1000);
+    // Counted from the answer, not the request: a long poll may hand the message over late in its wait, and
+    // the book must never call a receipt stale that SQS still honours (SQS itself refuses later ones).
+    if (m?.MessageId && m.ReceiptHandle) this.#book.hold(m.MessageId, m.ReceiptHandle, Date.now() + clampVisibility(visibilitySec) * 1000);
     return m;
   }
 

@@ -61,6 +61,14 @@ describe('sqs adapter', () => {
     assert.ok(waited >= 350 && waited < 2500, `receive returned after ${waited} ms`);
   });
 
+  it('a long poll ends early when its signal is aborted (a worker that stops)', async () => {
+    const queue = track(open(await server.createFifoPair(), { waitTimeSeconds: 10 }));
+    const started = Date.now();
+    const got = await queue.receive(5, 30, { signal: AbortSignal.timeout(300) });
+    assert.deepEqual(got, []);
+    assert.ok(Date.now() - started < 2000, `receive took ${Date.now() - started} ms`);
+  });
+
   it('puts the group, dedup id, job version and the job on the wire', async () => {
     const pair = await server.createFifoPair();
     const queue = track(open(pair));

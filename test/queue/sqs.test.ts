@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { createLogger } from '../../lib/log.js';
 import { StaleReceipt } from '../../lib/queue/queue.js';
+import { startWorker } from '../../lib/worker/worker-loop.js';
 import { createSqsQueue, type SqsQueue, type SqsQueueOptions } from '../../lib/queue/sqs.js';
 import { makeJob, sendOptionsOf } from '../fixtures/jobs.js';
 import { startSqsServer, TEST_CREDENTIALS, TEST_REGION, type SqsServer } from '../fixtures/sqs-server.js';
@@ -67,6 +68,34 @@ describe('sqs adapter', () => {
     const got = await queue.receive(5, 30, { signal: AbortSignal.timeout(300) });
     assert.deepEqual(got, []);
     assert.ok(Date.now() - started < 2000, `receive took ${Date.now() - started} ms`);
+  });
+
+  it('the worker loop on SQS: one job per group, in order, and a job slower than its visibility timeout runs once', async () => {
+    const queue = track(open(await server.createFifoPair()));
+    for (let n = 1; n <= 3; n++) for (const environment of ['staging', 'prod']) await queue.send(makeJob({ app: 'loop', environment, n }), sendOptionsOf(makeJob({ app: 'loop', environment, n })));
+    const runs: string[] = [];
+    const busy = new Set<string>();
+    const worker = startWorker({
+      queue,
+      logger: createLogger({ write: () => {} }),
+      concurrency: 4,
+      visibilitySec: 1, // the worker's heartbeat (every 1/3 s) has to keep the slow job hidden
+      idleMs: 20,
+      handle: async (job) => {
+        assert.ok(!busy.has(job.environment), `two jobs of ${job.environment} at once`);
+        busy.add(job.environment);
+        await sleep(job.environment === 'prod' && job.tag === 'v2' ? 2500 : 50);
+        busy.delete(job.environment);
+        runs.push(`${job.environment}:${job.tag}`);
+        return { status: 'received' };
+      },
+    });
+    const deadline = Date.now() + 15_000;
+    while (runs.length < 6 && Date.now() < deadline) await sleep(50);
+    await sleep(1200); // a redelivery of the slow job would show up here
+    await worker.stop();
+    assert.deepEqual(runs.filter((r) => r.startsWith('prod')), ['prod:v1', 'prod:v2', 'prod:v3']);
+    assert.deepEqual(runs.filter((r) => r.startsWith('staging')), ['staging:v1', 'staging:v2', 'staging:v3']);
   });
 
   it('puts the group, dedup id, job version and the job on the wire', async () => {

@@ -1,14 +1,17 @@
 /**
- * The dead letters of an SQS queue: a peek at its dead-letter queue. SQS has no "peek", so each message is
+ * The dead letters of an SQS queue: a peek at its dead-letter queue. SQS has no "peek", so messages are
  * received with a short visibility (a FIFO DLQ then goes on to the next group instead of returning the
- * same heads again) and all are handed back at once at the end. Messages that are not jobs (moved there
- * by `quarantineSqsMessage`) are left out of the list.
+ * same heads again) and all are handed back at once at the end. A FIFO DLQ holds a group while any of its
+ * messages is in flight, so per group the list shows what one ReceiveMessage returns (SQS: up to 10, in
+ * order; some local servers: 1): the oldest dead jobs of each app/environment. Messages that are not jobs
+ * (moved there by `quarantineSqsMessage`) are left out.
  */
 import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '../log.js';
-import { JOB_VERSION_ATTRIBUTE, parseSqsMessage } from './parse-sqs-message.js';
+import { fieldsOfSdkMessage, parseSqsMessage } from './parse-sqs-message.js';
 import type { DeadLetter } from './queue.js';
 import { convertSqsError } from './sqs-errors.js';
+import { receiveInput } from './sqs-requests.js';
 
 export interface ListSqsDeadOptions {
   client: SQSClient;
@@ -30,17 +33,7 @@ export async function listSqsDead({ client, queueUrl, dlqUrl, maxAttempts, limit
   try {
     while (got.length < limit) {
       const out = await client
-        .send(
-          new ReceiveMessageCommand({
-            QueueUrl: dlqUrl,
-            MaxNumberOfMessages: Math.min(10, limit - got.length),
-            VisibilityTimeout: PEEK_SEC,
-            WaitTimeSeconds: 0,
-            MessageSystemAttributeNames: ['ApproximateReceiveCount', 'MessageGroupId'],
-            AttributeNames: ['All'], // the deprecated name, for servers that read only it
-            MessageAttributeNames: [JOB_VERSION_ATTRIBUTE],
-          }),
-        )
+        .send(new ReceiveMessageCommand(receiveInput(dlqUrl, Math.min(10, limit - got.length), PEEK_SEC, 0)))
         .catch((err: unknown) => Promise.reject(convertSqsError(err, 'ReceiveMessage (dead-letter queue)')));
       if (!out.Messages?.length) break;
       got.push(...out.Messages);
@@ -56,14 +49,7 @@ export async function listSqsDead({ client, queueUrl, dlqUrl, maxAttempts, limit
   for (const m of got) {
     if (!m.MessageId || seen.has(m.MessageId)) continue;
     seen.add(m.MessageId);
-    const parsed = parseSqsMessage({
-      messageId: m.MessageId,
-      receipt: m.ReceiptHandle ?? '',
-      body: m.Body,
-      group: m.Attributes?.MessageGroupId,
-      receiveCount: m.Attributes?.ApproximateReceiveCount,
-      jobVersion: m.MessageAttributes?.[JOB_VERSION_ATTRIBUTE]?.StringValue,
-    });
+    const parsed = parseSqsMessage(fieldsOfSdkMessage(m));
     if (!parsed.ok) {
       logger.debug('dead-letter queue holds a message that is not a job', { messageId: m.MessageId, reason: parsed.malformed.reason });
       continue;

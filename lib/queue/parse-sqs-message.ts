@@ -3,6 +3,7 @@
  * it is not a job fjord can run. Pure, shared by the SQS poller and the Lambda worker, so both refuse the
  * same messages for the same reasons.
  */
+import type { Message } from '@aws-sdk/client-sqs';
 import { deployJobSchema, groupOf } from '../job.js';
 import { formatIssues } from '../config/format-issues.js';
 import type { Received } from './queue.js';
@@ -61,5 +62,17 @@ export function parseSqsMessage(fields: SqsMessageFields): ParsedMessage {
       // SQS always sends it when asked; 1 is the only safe floor if a server leaves it out.
       attempts: Number.isInteger(attempts) && attempts > 0 ? attempts : 1,
     },
+  };
+}
+
+/** The fields of a message from the SDK's ReceiveMessage (asked for with `receiveInput`). */
+export function fieldsOfSdkMessage(m: Message): SqsMessageFields {
+  return {
+    messageId: m.MessageId ?? '',
+    receipt: m.ReceiptHandle ?? '',
+    body: m.Body,
+    group: m.Attributes?.MessageGroupId,
+    receiveCount: m.Attributes?.ApproximateReceiveCount,
+    jobVersion: m.MessageAttributes?.[JOB_VERSION_ATTRIBUTE]?.StringValue,
   };
 }

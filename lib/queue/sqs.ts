@@ -24,12 +24,13 @@ import type { DeployJob } from '../job.js';
 import { createLogger, type Logger } from '../log.js';
 import { checkSendOptions } from './check-send-options.js';
 import { listSqsDead } from './list-sqs-dead.js';
-import { JOB_VERSION, JOB_VERSION_ATTRIBUTE, parseSqsMessage } from './parse-sqs-message.js';
+import { fieldsOfSdkMessage, parseSqsMessage } from './parse-sqs-message.js';
 import type { DeadLetter, Queue, Received, SendOptions, SendResult } from './queue.js';
 import { StaleReceipt } from './queue.js';
 import { quarantineSqsMessage } from './quarantine-sqs-message.js';
 import { ReceiptBook } from './receipt-book.js';
 import { convertSqsError } from './sqs-errors.js';
+import { clampVisibility, receiveInput, sendJobInput } from './sqs-requests.js';
 import { SentIds } from './sent-ids.js';
 
 export interface SqsQueueOptions {
@@ -56,8 +57,6 @@ export interface SqsQueue extends Queue {
   /** Peeks at the dead-letter queue (at most `limit` messages), leaving every message in it. */
   listDead(limit?: number): Promise<DeadLetter[]>;
 }
-
-const MAX_VISIBILITY_SEC = 43_200; // SQS: 12 hours
 
 export function createSqsQueue(options: SqsQueueOptions): SqsQueue {
   const { region, endpoint, credentials } = options;
@@ -92,17 +91,8 @@ class SqsQueueImpl implements SqsQueue {
   async send(job: DeployJob, { group, dedupId }: SendOptions): Promise<SendResult> {
     this.#check();
     checkSendOptions(group, dedupId);
-    const out = await this.#call('SendMessage', () =>
-      this.client.send(
-        new SendMessageCommand({
-          QueueUrl: this.options.queueUrl,
-          MessageBody: JSON.stringify(job),
-          MessageGroupId: group,
-          MessageDeduplicationId: dedupId,
-          MessageAttributes: { [JOB_VERSION_ATTRIBUTE]: { DataType: 'String', StringValue: JOB_VERSION } },
-        }),
-      ),
-    );
+    const input = sendJobInput(this.options.queueUrl, job, group, dedupId);
+    const out = await this.#call('SendMessage', () => this.client.send(new SendMessageCommand(input)));
     if (!out.MessageId) throw new QueueUnavailable('SQS SendMessage: answer without a MessageId');
     // SQS answers a duplicate with the first send's MessageId and no flag: only a MessageId this process
     // has seen before can be told apart (see README "SQS": duplicates across processes are not flagged).
@@ -161,21 +151,8 @@ class SqsQueueImpl implements SqsQueue {
 
   /** One ReceiveMessage for one message; a fresh attempt id lets the SDK's own retries get the same answer. */
   async #receiveOne(visibilitySec: number, waitSec: number, signal?: AbortSignal): Promise<Message | undefined> {
-    const out = await this.#call('ReceiveMessage', () =>
-      this.client.send(
-        new ReceiveMessageCommand({
-          QueueUrl: this.options.queueUrl,
-          MaxNumberOfMessages: 1,
-          VisibilityTimeout: clampVisibility(visibilitySec),
-          WaitTimeSeconds: waitSec,
-          MessageSystemAttributeNames: ['ApproximateReceiveCount', 'MessageGroupId'],
-          AttributeNames: ['All'], // the deprecated name, for servers that read only it
-          MessageAttributeNames: [JOB_VERSION_ATTRIBUTE],
-          ReceiveRequestAttemptId: randomUUID(),
-        }),
-        { abortSignal: signal },
-      ),
-    ).catch((err: unknown) => {
+    const input = { ...receiveInput(this.options.queueUrl, 1, visibilitySec, waitSec), ReceiveRequestAttemptId: randomUUID() };
+    const out = await this.#call('ReceiveMessage', () => this.client.send(new ReceiveMessageCommand(input), { abortSignal: signal })).catch((err: unknown) => {
       if (signal?.aborted) return { Messages: undefined };
       throw err;
     });
@@ -189,14 +166,7 @@ class SqsQueueImpl implements SqsQueue {
   /** Adds `m` to `out`, moves it aside when it is not a job, or gives it back when its group is taken. */
   async #take(m: Message, groups: Set<string>, out: Received[]): Promise<void> {
     if (!m.MessageId || !m.ReceiptHandle) return;
-    const parsed = parseSqsMessage({
-      messageId: m.MessageId,
-      receipt: m.ReceiptHandle,
-      body: m.Body,
-      group: m.Attributes?.MessageGroupId,
-      receiveCount: m.Attributes?.ApproximateReceiveCount,
-      jobVersion: m.MessageAttributes?.[JOB_VERSION_ATTRIBUTE]?.StringValue,
-    });
+    const parsed = parseSqsMessage(fieldsOfSdkMessage(m));
     if (!parsed.ok) {
       await quarantineSqsMessage({ client: this.client, logger: this.#logger, queueUrl: this.options.queueUrl, dlqUrl: this.options.dlqUrl, message: parsed.malformed });
       this.#book.end(m.ReceiptHandle);
@@ -215,11 +185,8 @@ class SqsQueueImpl implements SqsQueue {
 
   async #changeVisibility(message: Received, visibilitySec: number): Promise<number> {
     const sec = clampVisibility(visibilitySec);
-    await this.#withReceipt(message, 'ChangeMessageVisibility', () =>
-      this.client.send(
-        new ChangeMessageVisibilityCommand({ QueueUrl: this.options.queueUrl, ReceiptHandle: message.receipt, VisibilityTimeout: sec }),
-      ),
-    );
+    const input = { QueueUrl: this.options.queueUrl, ReceiptHandle: message.receipt, VisibilityTimeout: sec };
+    await this.#withReceipt(message, 'ChangeMessageVisibility', () => this.client.send(new ChangeMessageVisibilityCommand(input)));
     return sec;
   }
 
@@ -245,8 +212,4 @@ class SqsQueueImpl implements SqsQueue {
   #check(): void {
     if (this.#closed) throw new QueueUnavailable('queue is closed');
   }
-}
-
-function clampVisibility(sec: number): number {
-  return Math.min(MAX_VISIBILITY_SEC, Math.max(0, Math.round(sec)));
 }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type ReceiveMessageCommandInput, SendMessageCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { createLogger } from '../../lib/log.js';
 import { StaleReceipt } from '../../lib/queue/queue.js';
 import { startWorker } from '../../lib/worker/worker-loop.js';
@@ -96,6 +96,30 @@ describe('sqs adapter', () => {
     await worker.stop();
     assert.deepEqual(runs.filter((r) => r.startsWith('prod')), ['prod:v1', 'prod:v2', 'prod:v3']);
     assert.deepEqual(runs.filter((r) => r.startsWith('staging')), ['staging:v1', 'staging:v2', 'staging:v3']);
+  });
+
+  it('asks SQS for one message per ReceiveMessage, so no receive counts against a message that is not handed out', async () => {
+    const pair = await server.createFifoPair();
+    const client = new SQSClient({ region: TEST_REGION, endpoint: server.endpoint, credentials: TEST_CREDENTIALS });
+    const asked: ReceiveMessageCommandInput[] = [];
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'ReceiveMessageCommand') asked.push(args.input as ReceiveMessageCommandInput);
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const queue = track(open(pair, { client, waitTimeSeconds: 1 }));
+    for (const app of ['one1', 'one2', 'one3']) for (const n of [1, 2]) await queue.send(makeJob({ app, n }), sendOptionsOf(makeJob({ app, n })));
+    const got = await queue.receive(5, 30);
+    assert.deepEqual(got.map((m) => m.job.tag), ['v1', 'v1', 'v1']);
+    assert.ok(asked.every((i) => i.MaxNumberOfMessages === 1), 'a receive asked for more than one message');
+    assert.equal(asked[0]?.WaitTimeSeconds, 1, 'the first call long-polls');
+    assert.ok(asked.slice(1).every((i) => i.WaitTimeSeconds === 0), 'follow-up calls do not wait');
+    assert.equal(new Set(asked.map((i) => i.ReceiveRequestAttemptId)).size, asked.length, 'attempt ids are per call');
+    await queue.close();
+    await client.send(new GetQueueAttributesCommand({ QueueUrl: pair.queueUrl, AttributeNames: ['QueueArn'] })); // close left our client open
+    client.destroy();
   });
 
   it('puts the group, dedup id, job version and the job on the wire', async () => {

@@ -1,0 +1,38 @@
+/**
+ * The SQS requests fjord makes, as data: pure builders of the SDK command inputs, so the adapter, the DLQ
+ * peek and the quarantine ask for the same attributes and write the same message attributes.
+ */
+import type { ReceiveMessageCommandInput, SendMessageCommandInput } from '@aws-sdk/client-sqs';
+import type { DeployJob } from '../job.js';
+import { JOB_VERSION, JOB_VERSION_ATTRIBUTE } from './parse-sqs-message.js';
+
+export const MAX_VISIBILITY_SEC = 43_200; // SQS: 12 hours
+
+/** Whole seconds within what SQS accepts for a visibility timeout. */
+export function clampVisibility(sec: number): number {
+  return Math.min(MAX_VISIBILITY_SEC, Math.max(0, Math.round(sec)));
+}
+
+/** SendMessage of a job: its group, its dedup id (SQS's 5-minute window) and the job version attribute. */
+export function sendJobInput(queueUrl: string, job: DeployJob, group: string, dedupId: string): SendMessageCommandInput {
+  return {
+    QueueUrl: queueUrl,
+    MessageBody: JSON.stringify(job),
+    MessageGroupId: group,
+    MessageDeduplicationId: dedupId,
+    MessageAttributes: { [JOB_VERSION_ATTRIBUTE]: { DataType: 'String', StringValue: JOB_VERSION } },
+  };
+}
+
+/** ReceiveMessage with what `parseSqsMessage` reads: receive count, group, job version. */
+export function receiveInput(queueUrl: string, max: number, visibilitySec: number, waitSec: number): ReceiveMessageCommandInput {
+  return {
+    QueueUrl: queueUrl,
+    MaxNumberOfMessages: max,
+    VisibilityTimeout: clampVisibility(visibilitySec),
+    WaitTimeSeconds: waitSec,
+    MessageSystemAttributeNames: ['ApproximateReceiveCount', 'MessageGroupId'],
+    AttributeNames: ['All'], // the deprecated name, for servers that read only it
+    MessageAttributeNames: [JOB_VERSION_ATTRIBUTE],
+  };
+}

@@ -1,11 +1,10 @@
-/**
- * THE queue the receiver benchmark's server uses. Temporary: the in-memory queue; once lib/queue/local.ts
- * is merged, return `createLocalQueue({ dir: mkdtempSync(join(tmpdir(), 'fjord-bench-')) })` here so the
- * benchmark measures the durable enqueue DESIGN.md asks for.
- */
+/** THE queue the receiver benchmark's server uses: the embedded durable queue (fsync on), as `npm start` runs it. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLocalQueue } from '../lib/queue/local.js';
 import type { Queue } from '../lib/queue/queue.js';
-import { MemoryQueue } from '../test/fixtures/memory-queue.js';
 
 export async function makeBenchQueue(): Promise<Queue> {
-  return new MemoryQueue();
+  return createLocalQueue({ dir: mkdtempSync(join(tmpdir(), 'fjord-bench-')) });
 }

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { FailingQueue } from '../fixtures/memory-queue.js';
-import { counting, gitlabHeaders, payload, send, startTestReceiver, testConfig, type TestReceiver } from '../fixtures/receiver.js';
+import { failingQueue, gitlabHeaders, payload, send, startTestReceiver, testConfig, type TestReceiver } from '../fixtures/receiver.js';
 
 const MiB = 1024 * 1024;
 const json = (v: unknown) => JSON.stringify(v);
@@ -136,7 +135,7 @@ describe('receiver: answers', () => {
   });
 
   it('503 when the queue cannot take the job, so GitLab retries', async () => {
-    const s = await startTestReceiver({ queue: counting(new FailingQueue()) });
+    const s = await startTestReceiver({ queue: failingQueue() });
     try {
       const res = await s.post('/hooks/gitlab', json(payload('gitlab-merge-request')), gitlabHeaders('Merge Request Hook'));
       assert.equal(res.status, 503);

@@ -182,7 +182,8 @@ function rawRequest(port: number, c: Case): Promise<number> {
     lines.push(c.chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${c.body.length}`);
     const head = Buffer.from(lines.join('\r\n') + '\r\n' + (c.raw ?? '') + '\r\n', 'latin1');
     const body = c.chunked ? Buffer.concat([Buffer.from(c.body.length.toString(16) + '\r\n'), c.body, Buffer.from('\r\n0\r\n\r\n')]) : c.body;
-    socket.end(Buffer.concat([head, body]));
+    // write, not end: a half-closed client socket lets Node drop the answer of a request still being handled
+    socket.write(Buffer.concat([head, body]));
   });
 }
 

@@ -4,5 +4,6 @@ import type { Command } from './command.js';
 import { configCheck } from './config-check.js';
 import { configSchemaCommand } from './config-schema.js';
 import { queueLs } from './queue-ls.js';
+import { start } from './start.js';
 
-export const commands: Command[] = [configCheck, configSchemaCommand, bump, queueLs];
+export const commands: Command[] = [start, configCheck, configSchemaCommand, bump, queueLs];

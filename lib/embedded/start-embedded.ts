@@ -1,0 +1,59 @@
+/**
+ * Embedded mode (`npm start`): one Node process runs the receiver, the durable local queue and the worker.
+ * The default on a fresh machine: no cloud, no database, state under `FJORD_DATA_DIR` (default ./.fjord).
+ */
+import { resolve } from 'node:path';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { seedRepository } from '../manifest/seed-repository.js';
+import { createLocalQueue } from '../queue/local.js';
+import { localQueueDir } from '../queue/read-local.js';
+import { startReceiver } from '../receiver/serve-node.js';
+import { makeDeployHandler } from '../worker/make-handler.js';
+import { startWorker, type JobHandler } from '../worker/worker-loop.js';
+import type { DeployJob } from '../job.js';
+import type { Outcome } from '../worker/outcome.js';
+
+export interface EmbeddedOptions {
+  config: Config;
+  configPath: string;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  logger: Logger;
+  port?: number;
+  hostname?: string;
+  /** Tests replace the deploy handler. */
+  handler?: JobHandler;
+  onOutcome?: (job: DeployJob, outcome: Outcome) => void;
+}
+
+export interface RunningEmbedded {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startEmbedded({ config, configPath, env, cwd, logger, port, hostname, handler, onOutcome }: EmbeddedOptions): Promise<RunningEmbedded> {
+  const dataDir = resolve(cwd, env.FJORD_DATA_DIR ?? '.fjord');
+  const seeded = await seedRepository(config, configPath);
+  if (seeded) logger.info('manifest repository created from seed', { repository: seeded, seed: config.manifest.seed });
+  const queue = await createLocalQueue({ dir: localQueueDir(env, cwd), maxAttempts: config.worker.maxAttempts });
+  const handle = handler ?? makeDeployHandler({ config, configPath, dataDir, env });
+  const worker = startWorker({
+    queue,
+    handle,
+    logger,
+    concurrency: config.worker.concurrency,
+    visibilitySec: Math.ceil(config.worker.visibility / 1000),
+    ...(onOutcome ? { onOutcome } : {}),
+  });
+  const receiver = await startReceiver({ queue, config, env, logger, ...(port !== undefined ? { port } : {}), ...(hostname ? { hostname } : {}) });
+  logger.info('fjord started (embedded)', { url: receiver.url, dataDir, config: configPath, apps: Object.keys(config.apps) });
+  return {
+    url: receiver.url,
+    async stop() {
+      await receiver.close();
+      await worker.stop();
+      await queue.close();
+    },
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * The receiver on Node: loads the config, reads the webhook secrets from the environment, and serves
+ * lib/receiver's Hono app with @hono/node-server on `PORT` (default 8080). No logic here. The queue is
+ * handed in: `npm start` (embedded mode) passes the local durable queue and runs the worker beside it.
+ */
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { loadConfig, webhookSecrets, type Config } from '../config/index.js';
+import { ConfigError } from '../errors.js';
+import { createLogger, type Logger } from '../log.js';
+import type { Queue } from '../queue/queue.js';
+import { createReceiver } from './app.js';
+
+export interface StartReceiverOptions {
+  queue: Queue;
+  /** Default: `loadConfig({ env })`. */
+  config?: Config;
+  env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+  /** Default: `PORT`, else 8080; 0 picks a free port. */
+  port?: number;
+  /** Default: `HOST`, else all interfaces. */
+  hostname?: string;
+  maxBodyBytes?: number;
+  now?: () => number;
+}
+
+export interface RunningReceiver {
+  url: string;
+  port: number;
+  server: ServerType;
+  /** Stops listening and closes open connections. */
+  close(): Promise<void>;
+}
+
+export async function startReceiver(options: StartReceiverOptions): Promise<RunningReceiver> {
+  const env = options.env ?? process.env;
+  const config = options.config ?? loadConfig({ env }).config;
+  const logger = options.logger ?? createLogger();
+  const port = options.port ?? portOf(env.PORT);
+  const hostname = options.hostname ?? env.HOST ?? '0.0.0.0';
+  const app = createReceiver({
+    config,
+    secrets: webhookSecrets(config, env),
+    queue: options.queue,
+    logger,
+    ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
+  // A whole request (slow body included) must arrive within 30 s; GitLab itself gives up after 10 s.
+  const server = serve({ fetch: app.fetch, port, hostname, serverOptions: { requestTimeout: 30_000 } });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const bound = (server.address() as AddressInfo).port;
+  const host = hostname === '0.0.0.0' || hostname === '::' ? '127.0.0.1' : hostname;
+  logger.info('receiver listening', { port: bound, hostname });
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`,
+    port: bound,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        if ('closeAllConnections' in server) server.closeAllConnections();
+      }),
+  };
+}
+
+function portOf(value: string | undefined): number {
+  if (value === undefined || value === '') return 8080;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError([`PORT: not a port number: ${JSON.stringify(value)}`]);
+  return port;
+}

@@ -5,5 +5,7 @@ import { configCheck } from './config-check.js';
 import { configSchemaCommand } from './config-schema.js';
 import { queueLs } from './queue-ls.js';
 import { start } from './start.js';
+import { deployCommand } from './deploy.js';
+import { rollbackCommand } from './rollback.js';
 
-export const commands: Command[] = [start, configCheck, configSchemaCommand, bump, queueLs];
+export const commands: Command[] = [start, deployCommand, rollbackCommand, configCheck, configSchemaCommand, bump, queueLs];

@@ -48,7 +48,7 @@ apps:
     });
     try {
       const post = (event: string, body: unknown) =>
-        fetch(`${running.url}/hooks/gitlab`, { method: 'POST', headers: { 'content-type': 'application/json', ...gitlabHeaders(event) }, body: JSON.stringify(body) });
+        fetch(`${running.url}/hooks/gitlab`, { method: 'POST', headers: gitlabHeaders(event), body: JSON.stringify(body) });
       const merged = await post('Merge Request Hook', mr);
       assert.equal(merged.status, 202);
       const { queued } = (await merged.json()) as { queued: Array<{ tag: string; sha: string }> };

@@ -4,6 +4,7 @@
  * A new benchmark adds one entry to BENCHES.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { benchQueue } from './queue.js';
 import { benchReceiver } from './receiver.js';
 
 type Row = Record<string, string | number>;
@@ -13,6 +14,18 @@ interface Bench {
 }
 
 const BENCHES: Record<string, Bench> = {
+  queue: {
+    // Durable sends (group commit + fdatasync) against the same queue with fsync off, in the same run.
+    async run() {
+      const durable = await benchQueue({ senders: 50, durationMs: 3000, fsync: true });
+      const baseline = await benchQueue({ senders: 50, durationMs: 3000, fsync: false });
+      const rows = [
+        { bench: 'queue', case: 'local queue, fsync off (baseline)', 'req/s': Math.round(baseline.sendsPerSec), 'p99 ms': baseline.p99Ms, 'vs floor': '1.00' },
+        { bench: 'queue', case: 'local queue, durable (50 senders)', 'req/s': Math.round(durable.sendsPerSec), 'p99 ms': durable.p99Ms, 'vs floor': (durable.sendsPerSec / baseline.sendsPerSec).toFixed(2) },
+      ];
+      return { result: { sendsPerSec: durable.sendsPerSec, p99Ms: durable.p99Ms, perWrite: durable.perWrite, noFsyncSendsPerSec: baseline.sendsPerSec }, rows };
+    },
+  },
   receiver: {
     async run() {
       const r = await benchReceiver();

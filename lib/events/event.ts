@@ -20,6 +20,8 @@ export interface SourceEvent {
   sha: string | undefined;
   mr?: number;
   author?: string;
+  /** When the deployed commit was merged or made (ISO 8601): orders deploys that arrive out of order. */
+  committedAt?: string;
   /** Webhook field path of each value, for 422 answers. */
   paths: { project: string; ref: string; sha: string; mr?: string; author?: string };
   /** The parsed JSON body, for routes that need more of it (e.g. a future converge route reading commits). */
@@ -56,3 +58,10 @@ export function parseRef(ref: string): SourceEvent['ref'] | undefined {
 
 /** git's "no object" id: the `after` of a deleted branch or tag. */
 export const isNullSha = (sha: string): boolean => /^0+$/.test(sha);
+
+/** A webhook timestamp (`2016-08-12 15:26:29 UTC`, ISO 8601 with offset) as ISO 8601 UTC; undefined if unreadable. */
+export function isoTime(value: string | null | undefined): string | undefined {
+  if (!value) return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+}

@@ -3,7 +3,7 @@
  * the fields fjord uses (shapes as in @octokit/webhooks-examples).
  */
 import { z } from 'zod';
-import { isNullSha, parseRef, parseShape, quote, type Ignored, type SourceEvent } from './event.js';
+import { isNullSha, isoTime, parseRef, parseShape, quote, type Ignored, type SourceEvent } from './event.js';
 
 const repository = z.object({ full_name: z.string() });
 const login = z.object({ login: z.string() }).nullish();
@@ -15,6 +15,7 @@ const pullRequestEvent = z.object({
     merge_commit_sha: z.string().nullish(),
     base: z.object({ ref: z.string() }),
     merged_by: login,
+    merged_at: z.string().nullish(),
   }),
   repository,
   sender: login,
@@ -24,6 +25,7 @@ const pushEvent = z.object({
   ref: z.string(),
   after: z.string(),
   deleted: z.boolean().nullish(),
+  head_commit: z.object({ timestamp: z.string().nullish() }).nullish(),
   repository,
   sender: login,
 });
@@ -55,6 +57,7 @@ function pullRequest(payload: unknown): SourceEvent | Ignored {
     sha: p.pull_request.merge_commit_sha ?? undefined,
     mr: p.number,
     author: mergedBy ?? p.sender?.login,
+    committedAt: isoTime(p.pull_request.merged_at),
     paths: {
       project: 'repository.full_name',
       ref: 'pull_request.base.ref',
@@ -78,6 +81,7 @@ function push(payload: unknown): SourceEvent | Ignored {
     ref,
     sha: p.after,
     author: p.sender?.login,
+    committedAt: isoTime(p.head_commit?.timestamp),
     paths: { project: 'repository.full_name', ref: 'ref', sha: 'after', author: 'sender.login' },
     payload,
   };

@@ -3,7 +3,7 @@
  * documents (doc/user/project/integrations/webhook_events.md); everything else in the body is ignored.
  */
 import { z } from 'zod';
-import { isNullSha, parseRef, parseShape, quote, type Ignored, type SourceEvent } from './event.js';
+import { isNullSha, isoTime, parseRef, parseShape, quote, type Ignored, type SourceEvent } from './event.js';
 
 const project = z.object({ path_with_namespace: z.string() });
 const user = z.object({ name: z.string().nullish(), username: z.string().nullish() }).nullish();
@@ -15,6 +15,7 @@ const pushHook = z.object({
   checkout_sha: z.string().nullish(),
   user_name: z.string().nullish(),
   project,
+  commits: z.array(z.object({ id: z.string(), timestamp: z.string().nullish() })).nullish(),
 });
 
 // Read first, so that MR actions other than `merge` are ignored whatever else their body holds.
@@ -28,6 +29,7 @@ const mergeRequestHook = z.object({
     target_branch: z.string(),
     merge_commit_sha: z.string().nullish(),
     last_commit: z.object({ id: z.string() }).nullish(),
+    updated_at: z.string().nullish(),
   }),
 });
 
@@ -36,6 +38,7 @@ const pipelineHook = z.object({
   object_kind: z.literal('pipeline'),
   object_attributes: z.object({ ref: z.string(), tag: z.boolean().nullish(), sha: z.string() }),
   merge_request: z.object({ iid: z.number().int().positive() }).nullish(),
+  commit: z.object({ timestamp: z.string().nullish() }).nullish(),
   user,
   project,
 });
@@ -88,6 +91,7 @@ function push(payload: unknown): SourceEvent | Ignored {
     ref,
     sha: p.checkout_sha ?? p.after,
     author: p.user_name ?? undefined,
+    committedAt: isoTime((p.commits ?? []).find((c) => c.id === (p.checkout_sha ?? p.after))?.timestamp ?? p.commits?.at(-1)?.timestamp),
     paths: { project: 'project.path_with_namespace', ref: 'ref', sha: shaPath, author: 'user_name' },
     payload,
   };
@@ -108,6 +112,8 @@ function mergeRequest(payload: unknown): SourceEvent | Ignored {
     sha: merged ?? a.last_commit?.id,
     mr: a.iid,
     author: p.user?.name ?? p.user?.username ?? undefined,
+    // The merge event is sent when the merge happens: its updated_at is the merge time.
+    committedAt: isoTime(a.updated_at),
     paths: {
       project: 'project.path_with_namespace',
       ref: 'object_attributes.target_branch',
@@ -134,6 +140,8 @@ function pipeline(payload: unknown): SourceEvent | Ignored {
     sha: a.sha,
     mr: p.merge_request?.iid,
     author: p.user?.name ?? p.user?.username ?? undefined,
+    // Pipelines may finish out of order; the commit's own time orders them.
+    committedAt: isoTime(p.commit?.timestamp),
     paths: {
       project: 'project.path_with_namespace',
       ref: 'object_attributes.ref',

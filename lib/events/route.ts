@@ -121,6 +121,7 @@ function buildJob(event: SourceEvent, m: Match, ctx: RouteContext): DeployJob {
       ...(event.mr !== undefined ? { mr: event.mr } : {}),
       ...(author !== undefined ? { author } : {}),
       deliveryId: ctx.deliveryId,
+      ...(event.committedAt ? { committedAt: event.committedAt } : {}),
     },
     enqueuedAt: new Date(ctx.now()).toISOString(),
   };

@@ -36,6 +36,8 @@ describe('receiver: GitLab events', () => {
       mr: 42,
       author: 'Jane Doe',
       deliveryId: 'b7f4c1d2-0a9e-4c3b-8e2f-6d5a4b3c2e1f',
+      // The MR's updated_at ("2026-11-20 10:05:41 UTC") is the merge time: it orders late deliveries.
+      committedAt: '2026-11-20T10:05:41.000Z',
     });
   });
 

@@ -10,6 +10,7 @@ import type { DeployJob } from '../job.js';
 import { quote, type Ignored, type SourceEvent } from './event.js';
 import { renderTag } from './render-tag.js';
 import { newJobId } from './job-id.js';
+import { routeManifestPush } from './route-manifest-push.js';
 
 export interface RouteContext {
   config: Config;
@@ -28,7 +29,7 @@ export function routeEvent(event: SourceEvent, ctx: RouteContext, routes: readon
   for (const route of routes) {
     const out = route(event, ctx);
     if ('jobs' in out) jobs.push(...out.jobs);
-    else reasons.push(out.ignored);
+    else if (out.ignored) reasons.push(out.ignored); // '' = this route has nothing to say about the event
   }
   return jobs.length > 0 ? { jobs } : { ignored: reasons.join('; ') };
 }
@@ -78,8 +79,8 @@ export const routeToApps: Route = (event, ctx) => {
   return { jobs: matches.map((m) => buildJob(event, m, ctx)) };
 };
 
-/** The routes every receiver uses. Converge (issue 4, item 5): add `routeManifestPush` here. */
-export const ROUTES: readonly Route[] = [routeToApps];
+/** The routes every receiver uses: source pushes/merges → deploys; manifest pushes → converge. */
+export const ROUTES: readonly Route[] = [routeToApps, routeManifestPush];
 
 function triggerMismatch(source: Config['apps'][string]['source'], event: SourceEvent): string | undefined {
   if (event.ref.type === 'tag') {

@@ -76,7 +76,7 @@ export async function deployHost(ctx: HostContext, target: HostTarget, run: Step
   } finally {
     if (locked && session) {
       const s = session;
-      await run.step('unlock', () => unlockHost(s, ctx.stateDir, ctx.token)).catch((err: StepFailed) => (out.unlockError = err));
+      await run.step('unlock', () => unlockHost(s, ctx.stateDir, ctx.token), { cleanup: true }).catch((err: StepFailed) => (out.unlockError = err));
     }
   }
   return out;

@@ -9,6 +9,8 @@ import { HostTimeout, RolloutAborted } from './errors.js';
 import type { Cmd } from './host-commands.js';
 import type { RolloutEvent, Step } from './types.js';
 
+const CLEANUP_MS = 15_000;
+
 export class StepFailed extends Error {
   constructor(readonly step: Step, readonly error: unknown) {
     super(error instanceof Error ? error.message : String(error));
@@ -38,10 +40,11 @@ export function stepRunner(o: StepRunnerOptions) {
   };
 
   /** Runs `fn(timeoutMs)` as `step`; any error becomes a StepFailed naming the step. */
-  async function step<T>(name: Step, fn: (timeoutMs: number) => Promise<T>): Promise<T> {
+  async function step<T>(name: Step, fn: (timeoutMs: number) => Promise<T>, { cleanup = false } = {}): Promise<T> {
     // A rollback runs to the end even when the rollout was aborted: it is what makes the fleet whole again.
-    if (!o.rollback && o.signal?.aborted) throw new StepFailed(name, new RolloutAborted(`host ${o.host}: rollout aborted before ${name}`));
-    const left = deadline - Date.now();
+    if (!o.rollback && !cleanup && o.signal?.aborted) throw new StepFailed(name, new RolloutAborted(`host ${o.host}: rollout aborted before ${name}`));
+    // Clean-up (the unlock) runs past the deadline too, with a short deadline of its own.
+    const left = cleanup ? CLEANUP_MS : deadline - Date.now();
     if (left <= 0) throw new StepFailed(name, new HostTimeout(o.host, o.timeoutMs, name));
     emit({ type: 'host-step', host: o.host, step: name, status: 'start', ...(o.rollback ? { rollback: true } : {}) });
     const started = performance.now();
@@ -57,7 +60,7 @@ export function stepRunner(o: StepRunnerOptions) {
     } catch (err) {
       done('failed');
       // The runner killed the command at the host's deadline: that is the host timing out.
-      if (err instanceof CommandTimeout && Date.now() >= deadline - 50) throw new StepFailed(name, new HostTimeout(o.host, o.timeoutMs, name));
+      if (err instanceof CommandTimeout && !cleanup && Date.now() >= deadline - 50) throw new StepFailed(name, new HostTimeout(o.host, o.timeoutMs, name));
       throw new StepFailed(name, err);
     }
   }

@@ -38,7 +38,7 @@ export async function rollbackHost(ctx: HostContext, target: HostTarget, previou
   } finally {
     if (locked && session) {
       const s = session;
-      await run.step('unlock', () => unlockHost(s, ctx.stateDir, ctx.token)).catch(() => undefined);
+      await run.step('unlock', () => unlockHost(s, ctx.stateDir, ctx.token), { cleanup: true }).catch(() => undefined);
     }
   }
 }

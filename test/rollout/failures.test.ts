@@ -21,7 +21,7 @@ describe('rollout failures', () => {
   after(() => fleet?.stop());
   // Every test starts from v1 on all hosts.
   beforeEach(async () => {
-    for (const h of fleet.hosts) fleet.fault(h.name, 'pull', undefined);
+    for (const h of fleet.hosts) for (const command of ['pull', 'run']) fleet.fault(h.name, command, undefined);
     const report = await roll(fleet, { tag: 'v1', hosts: names, env });
     assert.equal(report.ok, true, JSON.stringify(report.failed));
   });
@@ -86,5 +86,33 @@ describe('rollout failures', () => {
     assert.equal(taken.ok, true, JSON.stringify(taken.failed));
     assert.equal(await served(fleet.host('web-3').address, port), 'v6');
     assert.ok(!existsSync(dir));
+  });
+
+  it('a rollback that fails is reported as rollback-failed and the fleet as a mix of versions', async () => {
+    const report = await roll(fleet, {
+      tag: 'v7-unhealthy', hosts: names, env,
+      // Once web-2's new version is found sick, its docker refuses to start anything, so the rollback fails.
+      onEvent: (e) => void (e.type === 'host-step' && e.host === 'web-2' && e.step === 'health' && e.status === 'failed' && fleet.fault('web-2', 'run', 'fail 125\ndocker: Error response from daemon: no space left on device.')),
+    });
+    assert.equal(report.ok, false);
+    assert.deepEqual(statuses(report), { 'web-1': 'rolled-back', 'web-2': 'rollback-failed', 'web-3': 'untouched' });
+    const web2 = report.hosts[1]!;
+    assert.equal(web2.step, 'start');
+    assert.match(web2.error!, /^rollback failed: .*exited 125: docker: Error response from daemon: no space left on device/);
+    assert.match(web2.stderrTail!, /no space left on device/);
+    assert.match(report.mixedVersions!, /mix of versions: rollback failed on web-2/);
+    assert.equal(await served(fleet.host('web-1').address, port), 'v1');
+    assert.ok(!existsSync(lockDir('web-2')));
+  });
+
+  it('an aborted rollout starts no further batch and rolls back what it changed', async () => {
+    const controller = new AbortController();
+    const report = await roll(fleet, {
+      tag: 'v8', hosts: names, env: { ...env, rollout: { ...env.rollout, batchSize: 1 } }, signal: controller.signal,
+      onEvent: (e) => void (e.type === 'batch-end' && e.batch === 0 && controller.abort()),
+    });
+    assert.deepEqual(statuses(report), { 'web-1': 'rolled-back', 'web-2': 'untouched', 'web-3': 'untouched' });
+    assert.equal(report.failed?.step, 'aborted');
+    assert.deepEqual(await tags(), ['v1', 'v1', 'v1']);
   });
 });

@@ -42,6 +42,7 @@ export interface Rollout {
   env: EnvironmentConfig;
   onEvent?: (e: RolloutEvent) => void;
   lockStaleAfterMs?: number;
+  signal?: AbortSignal;
 }
 
 /** Runs the engine the way the worker will: a fresh SSH fleet, closed afterwards. */
@@ -51,7 +52,7 @@ export async function roll(fleet: TestFleet | Fleet, r: Rollout): Promise<Rollou
     return await rolloutEnvironment(
       { app: 'api', environment: 'prod', image: IMAGE, tag: r.tag, jobId: r.jobId ?? `job-${r.tag}`, env: r.env, hosts: r.hosts },
       ssh,
-      { stateDir: '.fjord', lockStaleAfterMs: r.lockStaleAfterMs ?? 3_600_000, ...(r.onEvent ? { onEvent: r.onEvent } : {}) },
+      { stateDir: '.fjord', lockStaleAfterMs: r.lockStaleAfterMs ?? 3_600_000, ...(r.onEvent ? { onEvent: r.onEvent } : {}), ...(r.signal ? { signal: r.signal } : {}) },
     );
   } finally {
     if (!('session' in fleet)) await ssh.close();

@@ -47,6 +47,13 @@ export function dockerRun(t: ContainerTarget, name: string): string[] {
   return [...argv, t.ref, ...c.args];
 }
 
+// `docker run -d` succeeds even when the program exits at once; this catches a container that crashed on
+// start before any health check (or when none is configured).
+const RUNNING = '[ "$(docker inspect --type container --format "{{.State.Running}}" "$1")" = true ] || { echo "container $1 is not running" >&2; exit 1; }';
+
+/** Fails unless the named container is running. */
+export const dockerCheckRunning = (name: string): string[] => ['sh', '-c', RUNNING, 'fjord-running', name];
+
 // `|`-separated; labels as JSON so values with any character survive.
 const INSPECT_FORMAT = '{{.Name}}|{{.Config.Image}}|{{.State.Status}}|{{json .Config.Labels}}';
 

@@ -5,7 +5,7 @@
  */
 import type { RolloutConfig } from '../config/schema.js';
 import { composeInspectRunning, composePull, composeSetTag, composeUp, type ComposeTarget } from './compose-commands.js';
-import { containerName, dockerInspectRunning, dockerPull, dockerRemove, dockerRename, dockerRun, dockerStop, nextName, stopsFirst } from './docker-commands.js';
+import { containerName, dockerCheckRunning, dockerInspectRunning, dockerPull, dockerRemove, dockerRename, dockerRun, dockerStop, nextName, stopsFirst } from './docker-commands.js';
 import { hookCommands } from './hook-commands.js';
 import { readDeployed, recordDeployed } from './state-commands.js';
 import type { RunningImage, Step } from './types.js';
@@ -80,6 +80,7 @@ export function deployCommands(t: HostTarget, current: RunningImage | undefined)
           { step: 'start', argv: dockerRemove(next), mayFail: true }, // left over from an interrupted rollout
           ...(current && stopsFirst(t.rollout.container) ? [{ step: 'stop' as const, argv: dockerStop(name) }] : []),
           { step: 'start', argv: dockerRun(spec, next) },
+          { step: 'start', argv: dockerCheckRunning(next) },
         ],
         after: [...(current ? [{ step: 'switch' as const, argv: dockerRemove(name) }] : []), { step: 'switch', argv: dockerRename(next, name) }, record],
       };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { joinArgv } from '../../lib/ssh/quote.js';
 import { composeProject, composeSetTag } from '../../lib/rollout/compose-commands.js';
-import { dockerRun, stopsFirst } from '../../lib/rollout/docker-commands.js';
+import { dockerCheckRunning, dockerRun, stopsFirst } from '../../lib/rollout/docker-commands.js';
 import { healthPassed, healthProbe } from '../../lib/rollout/health-commands.js';
 import { deployCommands, inspectCommand, removeCommands, splitRef, type HostTarget } from '../../lib/rollout/host-commands.js';
 import { substitute } from '../../lib/rollout/hook-commands.js';
@@ -33,7 +33,8 @@ describe('docker strategy commands', () => {
     const cmds = deployCommands(target(spec), running);
     assert.deepEqual(lines(cmds.before).slice(0, 3), [`pull: docker pull ${IMAGE}:v2`, 'start: docker rm -f api-prod-next', 'stop: docker stop api-prod']);
     assert.match(lines(cmds.before)[3]!, /^start: docker run -d --name api-prod-next --restart always -p 8080:80 /);
-    assert.equal(cmds.before.length, 4);
+    assert.equal(lines(cmds.before)[4], `start: ${joinArgv(dockerCheckRunning('api-prod-next'))}`);
+    assert.equal(cmds.before.length, 5);
     assert.deepEqual(lines(cmds.after), [
       'switch: docker rm -f api-prod',
       'switch: docker rename api-prod-next api-prod',
@@ -46,10 +47,11 @@ describe('docker strategy commands', () => {
     assert.ok(!stopsFirst(target(named).rollout.container));
     assert.ok(stopsFirst(target({ container: { stopFirst: true } }).rollout.container));
     const beside = deployCommands(target(named), { ...running, container: 'edge' });
-    assert.deepEqual(beside.before.map((c) => c.step), ['pull', 'start', 'start']);
+    assert.deepEqual(beside.before.map((c) => c.step), ['pull', 'start', 'start', 'start']);
     assert.equal(joinArgv(beside.before[2]!.argv), `docker run -d --name edge-next --restart unless-stopped --label 'fjord.app=api' --label 'fjord.environment=prod' --label 'fjord.tag=v2' --label 'fjord.job=job-1' ${IMAGE}:v2`);
     const fresh = deployCommands(target(spec), undefined);
-    assert.deepEqual(fresh.before.map((c) => c.step), ['pull', 'start', 'start']);
+    assert.deepEqual(fresh.before.map((c) => c.step), ['pull', 'start', 'start', 'start']);
+    assert.deepEqual(dockerCheckRunning('x').slice(3), ['fjord-running', 'x']);
     assert.deepEqual(lines(fresh.after).slice(0, 1), ['switch: docker rename api-prod-next api-prod']);
     assert.deepEqual(lines(removeCommands(target(spec), undefined)!), ['remove: docker rm -f api-prod-next api-prod']);
     assert.equal(joinArgv(inspectCommand(target(spec))), "docker inspect --type container --format '{{.Name}}|{{.Config.Image}}|{{.State.Status}}|{{json .Config.Labels}}' api-prod");

@@ -115,4 +115,13 @@ describe('rollout failures', () => {
     assert.equal(report.failed?.step, 'aborted');
     assert.deepEqual(await tags(), ['v1', 'v1', 'v1']);
   });
+
+  it('without a health check, a container that crashes on start still fails the host and is rolled back', async () => {
+    const { healthCheck: _, ...unchecked } = env.rollout;
+    const report = await roll(fleet, { tag: 'v9-crash', hosts: ['web-1'], env: { ...env, rollout: unchecked } });
+    assert.deepEqual(statuses(report), { 'web-1': 'rolled-back' });
+    assert.equal(report.failed?.step, 'start');
+    assert.match(report.failed!.stderrTail, /container api-prod-next is not running/);
+    assert.equal(await served(fleet.host('web-1').address, port), 'v1');
+  });
 });

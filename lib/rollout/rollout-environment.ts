@@ -54,8 +54,8 @@ export async function rolloutEnvironment(input: RolloutInput, fleet: Fleet, opti
   const fail = (host: string, f: StepFailed) => {
     const d = describeFailure(f);
     const report = reports.get(host)!;
-    Object.assign(report, { status: 'failed', step: d.step, error: d.message, ...(d.stderrTail ? { stderrTail: d.stderrTail } : {}) });
-    failed ??= { host, step: d.step, message: d.message, stderrTail: d.stderrTail };
+    Object.assign(report, { status: 'failed', step: d.step, error: d.message, errorName: d.errorName, ...(d.stderrTail ? { stderrTail: d.stderrTail } : {}) });
+    failed ??= { host, step: d.step, message: d.message, errorName: d.errorName, stderrTail: d.stderrTail };
   };
 
   // Every host is connected first: a host key mismatch or an unreachable host stops the rollout before
@@ -72,7 +72,7 @@ export async function rolloutEnvironment(input: RolloutInput, fleet: Fleet, opti
   for (const [index, batch] of batches.entries()) {
     if (failed) break;
     if (signal?.aborted) {
-      failed = { host: batch[0]!, step: 'aborted', message: 'rollout aborted', stderrTail: '' };
+      failed = { host: batch[0]!, step: 'aborted', message: 'rollout aborted', errorName: 'RolloutAborted', stderrTail: '' };
       break;
     }
     const batchStart = performance.now();
@@ -107,7 +107,7 @@ export async function rolloutEnvironment(input: RolloutInput, fleet: Fleet, opti
       } catch (err) {
         const d = describeFailure(err);
         broken.push(host);
-        Object.assign(report, { status: 'rollback-failed', step: d.step, error: `rollback failed: ${d.message}`, ...(d.stderrTail ? { stderrTail: d.stderrTail } : {}) });
+        Object.assign(report, { status: 'rollback-failed', step: d.step, error: `rollback failed: ${d.message}`, errorName: d.errorName, ...(d.stderrTail ? { stderrTail: d.stderrTail } : {}) });
       } finally {
         Object.assign(report.timings, run.timings);
         emit({ type: 'host-done', host, status: report.status });

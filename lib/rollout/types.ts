@@ -39,6 +39,8 @@ export interface HostReport {
   /** Step that failed (deploy, or rollback when `status` is `rollback-failed`). */
   step?: Step;
   error?: string;
+  /** The error's class: `LockHeld`, `HostKeyMismatch`, `HostUnreachable`, `CommandFailed`, `HealthCheckFailed`, `HostTimeout`, … */
+  errorName?: string;
   stderrTail?: string;
   /** Milliseconds per step; rollback steps are prefixed `rollback.`. */
   timings: Record<string, number>;
@@ -48,6 +50,8 @@ export interface RolloutFailure {
   host: string;
   step: Step;
   message: string;
+  /** The error's class (see HostReport.errorName): `LockHeld` means another deploy holds the host, worth a retry later. */
+  errorName: string;
   stderrTail: string;
 }
 

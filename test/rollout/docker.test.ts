@@ -88,7 +88,7 @@ describe('docker rollout over 5 hosts', () => {
       assert.equal(report.ok, false);
       assert.deepEqual(statuses(report), { 'web-1': 'untouched', 'web-2': 'untouched', 'web-3': 'untouched', 'web-4': 'failed', 'web-5': 'untouched' });
       assert.equal(report.failed?.host, 'web-4');
-      assert.equal(report.failed?.step, 'connect');
+      assert.deepEqual([report.failed?.step, report.failed?.errorName], ['connect', 'HostKeyMismatch']);
       assert.match(report.failed!.message, /host key mismatch/);
       assert.deepEqual(await tags(), ['v2', 'v2', 'v2', 'v2', 'v2']);
       assert.deepEqual(locks(), []);

@@ -48,7 +48,7 @@ describe('rollout failures', () => {
     assert.equal(report.ok, false);
     // web-2 never got past its pull: nothing to undo there. web-1 finished v3 and went back to v1.
     assert.deepEqual(statuses(report), { 'web-1': 'rolled-back', 'web-2': 'failed', 'web-3': 'untouched' });
-    assert.deepEqual([report.failed?.host, report.failed?.step], ['web-2', 'pull']);
+    assert.deepEqual([report.failed?.host, report.failed?.step, report.failed?.errorName], ['web-2', 'pull', 'HostTimeout']);
     assert.match(report.failed!.message, /exceeded hostTimeout of 4000 ms during pull/);
     assert.deepEqual(await tags(), ['v1', 'v1', 'v1']);
     assert.ok(!existsSync(lockDir('web-2')));
@@ -65,7 +65,7 @@ describe('rollout failures', () => {
     assert.equal(first.ok, true, JSON.stringify(first.failed));
     assert.equal(refused.ok, false);
     assert.deepEqual(statuses(refused), { 'web-1': 'failed' });
-    assert.equal(refused.failed?.step, 'lock');
+    assert.deepEqual([refused.failed?.step, refused.failed?.errorName], ['lock', 'LockHeld']);
     assert.match(refused.failed!.message, /locked by another deploy \(job=job-first, app=api, environment=prod, owner=.* pid \d+, time=/);
     assert.doesNotMatch(refused.failed!.message, /token=/);
     assert.equal(await served(fleet.host('web-1').address, port), 'v4-slowstart');

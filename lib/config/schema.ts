@@ -123,7 +123,14 @@ const rollout = z.strictObject({
   /** Deploy to the first host alone before the batches. */
   canary: z.boolean().default(false),
   container: container.prefault({}),
-  compose: z.strictObject({ directory: z.string().min(1), service: z.string().min(1) }).optional(),
+  compose: z
+    .strictObject({
+      directory: z.string().min(1),
+      service: z.string().min(1),
+      /** Variable the compose file reads the tag from (`image: …:${TAG}`); fjord writes it to `<directory>/.env`. */
+      tagVariable: envVar.default('TAG'),
+    })
+    .optional(),
   command: z
     .strictObject({ pre: z.array(z.array(z.string())).default([]), deploy: z.array(z.array(z.string())).default([]), post: z.array(z.array(z.string())).default([]) })
     .optional(),

@@ -1,0 +1,27 @@
+/** Runs a health check on the host: one probe per `interval` until one passes or `timeout` passes. */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { SshSession } from '../ssh/types.js';
+import { tail } from '../ssh/errors.js';
+import { HealthCheckFailed } from './errors.js';
+import { healthPassed, healthProbe, type HealthCheck } from './health-commands.js';
+
+/** Resolves once healthy; throws HealthCheckFailed at the deadline (or earlier when `deadline` is sooner). */
+export async function checkHealth(session: SshSession, hc: HealthCheck, deadline = Infinity, signal?: AbortSignal): Promise<void> {
+  const started = Date.now();
+  const end = Math.min(started + hc.timeout, deadline);
+  let last = 'none ran';
+  let stderr = '';
+  for (;;) {
+    const attemptStart = Date.now();
+    const left = end - attemptStart;
+    const attemptMs = Math.max(1000, Math.min(left, Math.max(hc.interval, 2000)));
+    const r = await session.exec(healthProbe(hc, attemptMs), { step: 'health', timeoutMs: attemptMs + 2000 });
+    if (healthPassed(hc, r)) return;
+    last = 'command' in hc ? `exit ${r.exitCode}` : `HTTP ${r.stdout.trim() || '000'}, curl exit ${r.exitCode}`;
+    stderr = r.stderr;
+    const wait = hc.interval - (Date.now() - attemptStart);
+    if (Date.now() + Math.max(0, wait) >= end || signal?.aborted) break;
+    if (wait > 0) await sleep(wait, undefined, signal ? { signal } : undefined).catch(() => undefined);
+  }
+  throw new HealthCheckFailed(session.host.name, Date.now() - started, last, tail(stderr));
+}

@@ -1,0 +1,61 @@
+/**
+ * argv builders for the `docker` strategy (Docker CLI reference: docs.docker.com/reference/cli/docker/).
+ * The new container starts under a temporary name (`<name>-next`), is health-checked there, and only then
+ * replaces the old one (`rm -f` + `rename`), like Kamal. With published host ports two containers cannot
+ * bind the same port, so then the old one is stopped first (downtime of one start + health check).
+ */
+import type { RolloutConfig } from '../config/schema.js';
+
+type Container = RolloutConfig['container'];
+
+export interface ContainerTarget {
+  app: string;
+  environment: string;
+  jobId: string;
+  /** `image:tag` */
+  ref: string;
+  tag: string;
+  container: Container;
+}
+
+/** The running container's name: `container.name`, else `<app>-<environment>`. */
+export const containerName = (app: string, environment: string, container: Container): string => container.name ?? `${app}-${environment}`;
+/** Where the new container is started before it replaces the old one. */
+export const nextName = (name: string): string => `${name}-next`;
+/** Stop-then-start: asked for, or forced by fixed host ports that the old container holds. */
+export const stopsFirst = (container: Container): boolean => container.stopFirst || container.ports.length > 0;
+
+export const dockerPull = (ref: string): string[] => ['docker', 'pull', ref];
+export const dockerStop = (name: string): string[] => ['docker', 'stop', name];
+export const dockerRemove = (...names: string[]): string[] => ['docker', 'rm', '-f', ...names];
+export const dockerRename = (from: string, to: string): string[] => ['docker', 'rename', from, to];
+
+/** Labels recording what a container is: read back by `readRunning` and the reconciler. */
+export function fjordLabels(t: Pick<ContainerTarget, 'app' | 'environment' | 'tag' | 'jobId'>): string[] {
+  return [`fjord.app=${t.app}`, `fjord.environment=${t.environment}`, `fjord.tag=${t.tag}`, `fjord.job=${t.jobId}`];
+}
+
+/** `docker run -d` of the configured spec under `name`. */
+export function dockerRun(t: ContainerTarget, name: string): string[] {
+  const c = t.container;
+  const argv = ['docker', 'run', '-d', '--name', name, '--restart', c.restart];
+  for (const p of c.ports) argv.push('-p', p);
+  if (c.envFile) argv.push('--env-file', c.envFile);
+  for (const [k, v] of Object.entries(c.env)) argv.push('-e', `${k}=${v}`);
+  for (const v of c.volumes) argv.push('-v', v);
+  for (const l of fjordLabels(t)) argv.push('--label', l);
+  return [...argv, t.ref, ...c.args];
+}
+
+// `docker run -d` succeeds even when the program exits at once; this catches a container that crashed on
+// start before any health check (or when none is configured).
+const RUNNING = '[ "$(docker inspect --type container --format "{{.State.Running}}" "$1")" = true ] || { echo "container $1 is not running" >&2; exit 1; }';
+
+/** Fails unless the named container is running. */
+export const dockerCheckRunning = (name: string): string[] => ['sh', '-c', RUNNING, 'fjord-running', name];
+
+// `|`-separated; labels as JSON so values with any character survive.
+const INSPECT_FORMAT = '{{.Name}}|{{.Config.Image}}|{{.State.Status}}|{{json .Config.Labels}}';
+
+/** One line `/name|image:tag|state|{labels}` for the named container; exit 1 when there is none. */
+export const dockerInspectRunning = (name: string): string[] => ['docker', 'inspect', '--type', 'container', '--format', INSPECT_FORMAT, name];

@@ -1,0 +1,36 @@
+/** The rollout engine's named errors (the SSH runner's own are in lib/ssh/errors.ts). */
+import { FjordError } from '../errors.js';
+
+/** Another deploy holds the host's lock; `owner` is its owner file (token line dropped). */
+export class LockHeld extends FjordError {
+  override status = 409;
+  constructor(readonly host: string, readonly owner: string) {
+    super(`host ${host}: locked by another deploy (${owner.replace(/\n/g, ', ') || 'owner unknown'})`);
+  }
+}
+
+/** The health check did not pass before its deadline; `last` describes the last attempt. */
+export class HealthCheckFailed extends FjordError {
+  override status = 502;
+  constructor(readonly host: string, readonly timeoutMs: number, readonly last: string, readonly stderrTail = '') {
+    super(`host ${host}: health check failed for ${timeoutMs} ms (last attempt: ${last})`);
+  }
+}
+
+/** The host's whole rollout ran past `rollout.hostTimeout`. */
+export class HostTimeout extends FjordError {
+  override status = 504;
+  constructor(readonly host: string, readonly timeoutMs: number, readonly step: string) {
+    super(`host ${host}: rollout exceeded hostTimeout of ${timeoutMs} ms during ${step}`);
+  }
+}
+
+/** The rollout's input is unusable (bad image or tag, unknown host): nothing was run anywhere. */
+export class InvalidRollout extends FjordError {
+  override status = 422;
+}
+
+/** The rollout was aborted through its signal. */
+export class RolloutAborted extends FjordError {
+  override status = 499;
+}

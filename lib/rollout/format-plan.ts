@@ -1,0 +1,35 @@
+/**
+ * `--dry-run`: the exact commands per host, batch by batch, without connecting. Commands that depend on
+ * the host's state are shown for a host that already runs the app (the usual case) and marked.
+ */
+import { joinArgv } from '../ssh/quote.js';
+import { healthProbe } from './health-commands.js';
+import { deployCommands, inspectCommand, type HostTarget } from './host-commands.js';
+import { planBatches } from './plan-batches.js';
+import { acquireLock, lockOwner, releaseLock } from './state-commands.js';
+import type { RolloutInput } from './types.js';
+
+export function formatRolloutPlan(input: RolloutInput, options: { stateDir: string; lockStaleAfterMs: number }): string {
+  const r = input.env.rollout;
+  const target: HostTarget = { app: input.app, environment: input.environment, jobId: input.jobId, image: input.image, tag: input.tag, rollout: r, stateDir: options.stateDir };
+  const owner = lockOwner({ token: '<token>', jobId: input.jobId, app: input.app, environment: input.environment, owner: '<this machine>', time: new Date(0) });
+  const commands = deployCommands(target, { ref: '<running image>', state: 'running', labels: {} });
+  const fresh = new Set(deployCommands(target, undefined).before.concat(deployCommands(target, undefined).after).map((c) => joinArgv(c.argv)));
+  const line = (step: string, argv: string[], note = '') => `    ${step.padEnd(8)} ${joinArgv(argv)}${note}`;
+  const body = [
+    line('lock', acquireLock(options.stateDir, owner, options.lockStaleAfterMs)),
+    line('inspect', inspectCommand(target)),
+    ...commands.before.map((c) => line(c.step, c.argv, fresh.has(joinArgv(c.argv)) ? '' : '   # only when a container runs')),
+    ...(r.healthCheck ? [line('health', healthProbe(r.healthCheck), `   # every ${r.healthCheck.interval} ms, up to ${r.healthCheck.timeout} ms`)] : []),
+    ...commands.after.map((c) => line(c.step, c.argv, fresh.has(joinArgv(c.argv)) ? '' : '   # only when a container runs')),
+    line('unlock', releaseLock(options.stateDir, '<token>')),
+  ];
+  const batches = planBatches(input.hosts, r.batchSize, r.canary);
+  const out = [`rollout ${input.app}/${input.environment} → ${input.image}:${input.tag} (strategy ${r.strategy}, ${batches.length} batch${batches.length === 1 ? '' : 'es'}, host timeout ${r.hostTimeout} ms)`];
+  for (const [i, batch] of batches.entries()) {
+    out.push(`batch ${i + 1}${r.canary && i === 0 ? ' (canary)' : ''}: ${batch.join(', ')}`);
+    for (const host of batch) out.push(`  ${host}:`, ...body);
+  }
+  out.push('on failure: every changed host is rolled back with the same commands for the image it ran before');
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,27 @@
+/** The host lock over a session: acquire (or take over a stale one) and release; see state-commands.ts. */
+import type { SshSession } from '../ssh/types.js';
+import { CommandFailed } from '../ssh/errors.js';
+import { LockHeld } from './errors.js';
+import { acquireLock, LOCK_HELD_EXIT, releaseLock } from './state-commands.js';
+
+export interface LockResult {
+  /** The previous owner's file when a stale lock was taken over. */
+  takenOverFrom?: string;
+}
+
+const withoutToken = (owner: string) => owner.split('\n').filter((l) => l && !l.startsWith('token=')).join('\n');
+
+/** Takes the lock or throws `LockHeld` naming its owner. */
+export async function lockHost(session: SshSession, stateDir: string, owner: string, staleAfterMs: number, timeoutMs?: number): Promise<LockResult> {
+  const argv = acquireLock(stateDir, owner, staleAfterMs);
+  const r = await session.exec(argv, { step: 'lock', ...(timeoutMs ? { timeoutMs } : {}) });
+  if (r.exitCode === LOCK_HELD_EXIT) throw new LockHeld(session.host.name, withoutToken(r.stdout));
+  if (r.exitCode !== 0) throw new CommandFailed(session.host.name, argv, r.exitCode, r.stderr, 'lock');
+  const [first, ...old] = r.stdout.split('\n');
+  return first === 'taken-over' ? { takenOverFrom: withoutToken(old.join('\n')) } : {};
+}
+
+/** Releases the lock if it is still ours (a lock taken over by someone else is left alone). */
+export async function unlockHost(session: SshSession, stateDir: string, token: string): Promise<void> {
+  await session.run(releaseLock(stateDir, token), { step: 'unlock', timeoutMs: 15_000 });
+}

@@ -1,0 +1,13 @@
+export * from './types.js';
+export * from './errors.js';
+export { rolloutEnvironment, validateRollout } from './rollout-environment.js';
+export { formatRolloutPlan } from './format-plan.js';
+export { readRunning, readRunningOn, parseRunning } from './read-running.js';
+export { planBatches } from './plan-batches.js';
+export { deployCommands, removeCommands, inspectCommand, imageRef, splitRef, type HostTarget, type Cmd } from './host-commands.js';
+export * from './docker-commands.js';
+export * from './compose-commands.js';
+export { substitute, hookCommands } from './hook-commands.js';
+export { healthProbe, healthPassed, healthUrl } from './health-commands.js';
+export { acquireLock, releaseLock, lockOwner, recordDeployed, readDeployed, LOCK_HELD_EXIT } from './state-commands.js';
+export { lockHost, unlockHost } from './host-lock.js';

@@ -1,0 +1,51 @@
+/** What runs on a host for an app's environment now: the no-op check, rollback records and the reconciler read it. */
+import type { EnvironmentConfig } from '../config/schema.js';
+import type { Fleet } from '../ssh/fleet.js';
+import type { ExecOptions, SshSession } from '../ssh/types.js';
+import { CommandFailed } from '../ssh/errors.js';
+import { inspectCommand } from './host-commands.js';
+import type { RunningImage } from './types.js';
+
+export interface RunningTarget {
+  app: string;
+  environment: string;
+  env: EnvironmentConfig;
+  /** `ssh.stateDir` (the `command` strategy's record lives there). */
+  stateDir?: string;
+}
+
+function parseLabels(text: string): Record<string, string> {
+  const value: unknown = JSON.parse(text);
+  // `docker ps` gives labels as one `k=v,k=v` string; `docker inspect` as an object.
+  if (typeof value === 'string') return Object.fromEntries(value.split(',').filter(Boolean).map((kv) => [kv.split('=')[0]!, kv.slice(kv.indexOf('=') + 1)]));
+  return (value ?? {}) as Record<string, string>;
+}
+
+/** Parses the inspect command's output: `name|image:tag|state|labels` lines, or one recorded `image:tag`. */
+export function parseRunning(stdout: string, strategy: EnvironmentConfig['rollout']['strategy']): RunningImage | undefined {
+  const lines = stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  if (lines.length === 0) return undefined;
+  if (strategy === 'command') return { ref: lines[0]!, state: 'recorded', labels: {} };
+  const rows = lines.map((line) => {
+    const [name = '', ref = '', state = '', ...labels] = line.split('|');
+    return { container: name.replace(/^\//, ''), ref, state, labels: parseLabels(labels.join('|') || '{}') };
+  });
+  return rows.find((r) => r.state === 'running') ?? rows[0];
+}
+
+/** Runs the inspect command on an open session; undefined when nothing is deployed there. */
+export async function readRunningOn(session: SshSession, t: RunningTarget, options: ExecOptions = {}): Promise<RunningImage | undefined> {
+  const argv = inspectCommand({ app: t.app, environment: t.environment, rollout: t.env.rollout, stateDir: t.stateDir ?? '.fjord' });
+  const result = await session.exec(argv, { step: 'inspect', ...options });
+  if (result.exitCode !== 0) {
+    // `docker inspect` of a missing container: exit 1, "No such container" / "No such object".
+    if (/No such (container|object)/.test(result.stderr)) return undefined;
+    throw new CommandFailed(session.host.name, argv, result.exitCode, result.stderr, 'inspect');
+  }
+  return parseRunning(result.stdout, t.env.rollout.strategy);
+}
+
+/** The image:tag (with container name, state and labels) running for `app`/`environment` on `host`. */
+export async function readRunning(fleet: Fleet, host: string, t: RunningTarget): Promise<RunningImage | undefined> {
+  return readRunningOn(await fleet.session(host), t);
+}

@@ -1,0 +1,130 @@
+/**
+ * The rollout engine: batches in sequence, a batch's hosts in parallel. On any failure no new batch
+ * starts, the batch in flight finishes, and every host this rollout changed (the failed one included,
+ * and the successful ones of earlier batches) goes back to its previous image. Hosts never reached stay
+ * untouched. A failed rollback is reported (`rollback-failed`, `mixedVersions`), never hidden.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { IMAGE, TAG } from '../grammar.js';
+import type { Fleet } from '../ssh/fleet.js';
+import { deployHost, type HostContext, type HostOutcome } from './deploy-host.js';
+import { InvalidRollout } from './errors.js';
+import type { HostTarget } from './host-commands.js';
+import { stepRunner, type StepFailed } from './host-steps.js';
+import { planBatches } from './plan-batches.js';
+import { rollbackHost } from './rollback-host.js';
+import { lockOwner } from './state-commands.js';
+import type { HostReport, RolloutFailure, RolloutInput, RolloutOptions, RolloutReport } from './types.js';
+import { describeFailure } from './describe-failure.js';
+
+/** Checks what will reach a host before any connection: grammar of image and tag, known hosts, strategy config. */
+export function validateRollout(input: RolloutInput, fleet: Fleet): void {
+  const problems: string[] = [];
+  if (!IMAGE.test(input.image) || input.image.length > 255) problems.push(`image ${JSON.stringify(input.image)} is not a valid image name`);
+  if (!TAG.test(input.tag)) problems.push(`tag ${JSON.stringify(input.tag)} is not a valid tag ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})`);
+  const known = new Set(fleet.hosts.map((h) => h.name));
+  for (const h of input.hosts) if (!known.has(h)) problems.push(`unknown host ${JSON.stringify(h)}`);
+  if (new Set(input.hosts).size !== input.hosts.length) problems.push('a host is listed twice');
+  const r = input.env.rollout;
+  if (r.strategy === 'compose' && !r.compose) problems.push('rollout.strategy is compose but rollout.compose is not set');
+  if (r.strategy === 'command' && !r.command?.deploy.length) problems.push('rollout.strategy is command but rollout.command.deploy is empty');
+  if (problems.length) throw new InvalidRollout(`${input.app}/${input.environment}: ${problems.join('; ')}; nothing was run`);
+}
+
+export async function rolloutEnvironment(input: RolloutInput, fleet: Fleet, options: RolloutOptions): Promise<RolloutReport> {
+  validateRollout(input, fleet);
+  const started = performance.now();
+  const { onEvent, signal } = options;
+  const token = randomBytes(12).toString('hex');
+  const owner = lockOwner({ token, jobId: input.jobId, app: input.app, environment: input.environment, owner: options.owner ?? `${hostname()} pid ${process.pid}`, time: new Date() });
+  const target: HostTarget = { app: input.app, environment: input.environment, jobId: input.jobId, image: input.image, tag: input.tag, rollout: input.env.rollout, stateDir: options.stateDir };
+  const context = (host: string): HostContext => ({ fleet, host, env: input.env, stateDir: options.stateDir, lockStaleAfterMs: options.lockStaleAfterMs, lockOwner: owner, token });
+  const runner = (host: string, rollback = false) => stepRunner({ host, timeoutMs: input.env.rollout.hostTimeout, rollback, signal, onEvent, ...(options.commandTimeoutMs ? { commandTimeoutMs: options.commandTimeoutMs } : {}) });
+  const emit = (e: Parameters<NonNullable<typeof onEvent>>[0]) => {
+    try {
+      onEvent?.(e);
+    } catch {}
+  };
+
+  const reports = new Map<string, HostReport>(input.hosts.map((host) => [host, { host, status: 'untouched', timings: {} }]));
+  const outcomes = new Map<string, HostOutcome>();
+  let failed: RolloutFailure | undefined;
+  const fail = (host: string, f: StepFailed) => {
+    const d = describeFailure(f);
+    const report = reports.get(host)!;
+    Object.assign(report, { status: 'failed', step: d.step, error: d.message, errorName: d.errorName, ...(d.stderrTail ? { stderrTail: d.stderrTail } : {}) });
+    failed ??= { host, step: d.step, message: d.message, errorName: d.errorName, stderrTail: d.stderrTail };
+  };
+
+  // Every host is connected first: a host key mismatch or an unreachable host stops the rollout before
+  // anything runs anywhere. The sessions are reused by the batches.
+  const preflight = await Promise.all(input.hosts.map(async (host) => {
+    const run = runner(host);
+    const error = await run.step('connect', () => fleet.session(host)).then(() => undefined, (e: StepFailed) => e);
+    Object.assign(reports.get(host)!.timings, run.timings);
+    return { host, error };
+  }));
+  for (const { host, error } of preflight) if (error) fail(host, error);
+
+  const batches = planBatches(input.hosts, input.env.rollout.batchSize, input.env.rollout.canary);
+  for (const [index, batch] of batches.entries()) {
+    if (failed) break;
+    if (signal?.aborted) {
+      failed = { host: batch[0]!, step: 'aborted', message: 'rollout aborted', errorName: 'RolloutAborted', stderrTail: '' };
+      break;
+    }
+    const batchStart = performance.now();
+    emit({ type: 'batch-start', batch: index, hosts: batch });
+    await Promise.all(batch.map(async (host) => {
+      const run = runner(host);
+      const outcome = await deployHost(context(host), target, run, signal);
+      outcomes.set(host, outcome);
+      const report = reports.get(host)!;
+      Object.assign(report.timings, run.timings);
+      if (outcome.previous) report.previousImage = outcome.previous.ref;
+      if (outcome.failure) fail(host, outcome.failure);
+      else report.status = outcome.status;
+      if (outcome.unlockError && !outcome.failure) report.error = `lock not released: ${outcome.unlockError.message}`;
+      emit({ type: 'host-done', host, status: report.status });
+    }));
+    emit({ type: 'batch-end', batch: index, ok: !failed, ms: Math.round(performance.now() - batchStart) });
+  }
+
+  let mixedVersions: string | undefined;
+  if (failed) {
+    // Hosts that ran the new version, or started changing: back to what each ran before.
+    const touched = [...outcomes].filter(([, o]) => o.status === 'updated' || (o.failure && o.changed)).map(([host]) => host);
+    emit({ type: 'rollback-start', hosts: touched, reason: failed.message });
+    const broken: string[] = [];
+    await Promise.all(touched.map(async (host) => {
+      const run = runner(host, true);
+      const report = reports.get(host)!;
+      try {
+        await rollbackHost(context(host), target, outcomes.get(host)!.previous, run);
+        report.status = 'rolled-back';
+      } catch (err) {
+        const d = describeFailure(err);
+        broken.push(host);
+        Object.assign(report, { status: 'rollback-failed', step: d.step, error: `rollback failed: ${d.message}`, errorName: d.errorName, ...(d.stderrTail ? { stderrTail: d.stderrTail } : {}) });
+      } finally {
+        Object.assign(report.timings, run.timings);
+        emit({ type: 'host-done', host, status: report.status });
+      }
+    }));
+    if (broken.length) {
+      const updated = [...reports.values()].filter((r) => r.status === 'rollback-failed').map((r) => r.host);
+      mixedVersions = `the fleet runs a mix of versions: rollback failed on ${updated.join(', ')} (they may run ${input.image}:${input.tag} or nothing); the other hosts run their previous image`;
+    }
+    emit({ type: 'rollback-end', ok: broken.length === 0 });
+  }
+
+  return {
+    ok: !failed,
+    hosts: input.hosts.map((h) => reports.get(h)!),
+    ...(failed ? { failed } : {}),
+    ...(mixedVersions ? { mixedVersions } : {}),
+    durationMs: Math.round(performance.now() - started),
+  };
+}

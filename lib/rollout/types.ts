@@ -1,0 +1,85 @@
+/** The rollout engine's contract: what to roll out, what it reports, what it emits while it runs. */
+import type { EnvironmentConfig } from '../config/schema.js';
+
+/** One rollout: `image:tag` of `app` onto `hosts` (names in fjord.yaml) of one environment. */
+export interface RolloutInput {
+  app: string;
+  environment: string;
+  /** Image name without tag (OCI reference grammar). */
+  image: string;
+  tag: string;
+  jobId: string;
+  env: EnvironmentConfig;
+  hosts: readonly string[];
+}
+
+export interface RolloutOptions {
+  onEvent?: (event: RolloutEvent) => void;
+  /** Aborting stops the rollout as a failure: no new steps start, touched hosts are rolled back. */
+  signal?: AbortSignal;
+  /** `ssh.stateDir`: fjord's directory on each host (relative to the deploy user's home). */
+  stateDir: string;
+  /** `ssh.lockStaleAfter`: a host lock older than this is taken over. */
+  lockStaleAfterMs: number;
+  /** Who holds the lock, written to its owner file (default `<hostname> pid <pid>`). */
+  owner?: string;
+  /** `ssh.commandTimeout`: cap of one command below the host's deadline (default: the host's deadline). */
+  commandTimeoutMs?: number;
+}
+
+export type Step = 'connect' | 'lock' | 'inspect' | 'configure' | 'pull' | 'stop' | 'start' | 'health' | 'switch' | 'record' | 'unlock' | 'remove' | 'hook' | 'timeout' | 'aborted';
+
+export type HostStatus = 'updated' | 'unchanged' | 'rolled-back' | 'failed' | 'untouched' | 'rollback-failed';
+
+export interface HostReport {
+  host: string;
+  status: HostStatus;
+  /** `image:tag` running before this rollout changed the host (absent: none was running). */
+  previousImage?: string;
+  /** Step that failed (deploy, or rollback when `status` is `rollback-failed`). */
+  step?: Step;
+  error?: string;
+  /** The error's class: `LockHeld`, `HostKeyMismatch`, `HostUnreachable`, `CommandFailed`, `HealthCheckFailed`, `HostTimeout`, … */
+  errorName?: string;
+  stderrTail?: string;
+  /** Milliseconds per step; rollback steps are prefixed `rollback.`. */
+  timings: Record<string, number>;
+}
+
+export interface RolloutFailure {
+  host: string;
+  step: Step;
+  message: string;
+  /** The error's class (see HostReport.errorName): `LockHeld` means another deploy holds the host, worth a retry later. */
+  errorName: string;
+  stderrTail: string;
+}
+
+export interface RolloutReport {
+  ok: boolean;
+  hosts: HostReport[];
+  /** The first failure, which stopped the rollout. */
+  failed?: RolloutFailure;
+  /** Set when some rollback failed: the fleet is on a mix of versions. Names the hosts. */
+  mixedVersions?: string;
+  durationMs: number;
+}
+
+export type RolloutEvent =
+  | { type: 'batch-start'; batch: number; hosts: string[] }
+  | { type: 'batch-end'; batch: number; ok: boolean; ms: number }
+  | { type: 'host-step'; host: string; step: Step; status: 'start' | 'ok' | 'failed'; ms?: number; rollback?: boolean }
+  | { type: 'host-done'; host: string; status: HostStatus }
+  | { type: 'rollback-start'; hosts: string[]; reason: string }
+  | { type: 'rollback-end'; ok: boolean };
+
+/** What runs in a container (or compose service) now. */
+export interface RunningImage {
+  /** `image:tag` as the container records it. */
+  ref: string;
+  /** Container name (docker, compose); absent for the command strategy. */
+  container?: string;
+  /** `running`, `exited`, `created`, … (`recorded` for the command strategy's state file). */
+  state: string;
+  labels: Record<string, string>;
+}

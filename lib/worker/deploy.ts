@@ -1,8 +1,10 @@
 /**
- * The deploy pipeline of one job (DESIGN.md "Flow", steps 1–3): read the manifest, stop early when it
- * already says this tag or a newer deploy is recorded, wait for the image, then commit the tag edit with
- * the optimistic lock (or open a merge request for `writeBack: mr`). Every port is handed in, so the
- * embedded process, Lambda and the CLI run the same code.
+ * The deploy pipeline of one job (DESIGN.md "Flow", steps 1–4): read the manifest; stop early when a newer
+ * deploy is recorded; wait for the image; commit the tag edit with the optimistic lock (or open a merge
+ * request for `writeBack: mr`); roll it out over SSH; on failure put the manifest back ("rollback: …")
+ * after the engine put every touched host back; on success promote downstream environments. Converge
+ * and heal jobs roll the fleet to what the file already says, without a commit. Every port is handed in,
+ * so the embedded process, Lambda and the CLI run the same code.
  */
 import type { Config, EnvironmentConfig } from '../config/schema.js';
 import { FjordError } from '../errors.js';
@@ -14,7 +16,9 @@ import { ManifestConflict, ManifestStoreError } from '../manifest/store-errors.j
 import { mergeRequestBranch, type ManifestStore } from '../manifest/store.js';
 import { RegistryUnavailable } from '../registry/errors.js';
 import type { ImageRef } from '../registry/reference.js';
+import type { RolloutEvent, RolloutInput, RolloutReport } from '../rollout/types.js';
 import { RetryableError, type Outcome } from './outcome.js';
+import { promote, type Promotion } from './promote.js';
 import { SOURCE_TIME_TRAILER, supersededBy } from './superseded.js';
 import type { JobContext } from './worker-loop.js';
 
@@ -23,12 +27,20 @@ export interface DeployPorts {
   store: ManifestStore;
   /** Resolves once `image:tag` exists; throws `ImageNotFound` past the deadline. */
   waitForImage(ref: ImageRef, options: { deadlineMs: number; heartbeat: () => Promise<unknown> }): Promise<unknown>;
+  /** Rolls `image:tag` out to the environment's hosts. Absent: the manifest commit is the deploy (GitOps only). */
+  rollout?(input: RolloutInput, options: { onEvent?: (e: RolloutEvent) => void; signal?: AbortSignal }): Promise<RolloutReport>;
+  /** Queues a follow-up job (auto promotion). Absent (the CLI): promotion is reported, not done. */
+  enqueue?(job: DeployJob): Promise<void>;
+  /** Progress of a rollout, for CLI lines; the worker logs the same events as JSON lines. */
+  onRolloutEvent?(event: RolloutEvent): void;
 }
 
 /** The environment a job names, or undefined when fjord.yaml no longer has it. */
 export function environmentOf(config: Config, job: Pick<DeployJob, 'app' | 'environment'>): EnvironmentConfig | undefined {
   return config.apps[job.app]?.environments[job.environment];
 }
+
+const ROLLBACK_TEMPLATE = 'rollback({app}/{env}): {image}:{tag}';
 
 export async function deploy(job: DeployJob, ctx: JobContext, ports: DeployPorts): Promise<Outcome> {
   const { config, store } = ports;
@@ -39,7 +51,11 @@ export async function deploy(job: DeployJob, ctx: JobContext, ports: DeployPorts
   try {
     const file = await store.read(target.file);
     const current = readTag(file.content, target);
-    if (current === job.tag) return { status: 'noop', detail: `${target.file} already at ${job.tag}`, tag: job.tag };
+    if (job.reason === 'converge' || job.reason === 'heal') {
+      if (!current) return { status: 'failed', detail: `${target.file} names no tag to converge to` };
+      return await rollOut({ ...job, tag: current }, env, ctx, ports, { converge: true });
+    }
+    if (current === job.tag) return await rollOut(job, env, ctx, ports, { converge: true });
     const newer = supersededBy(job, await store.history(target.file, { limit: 50 }));
     if (newer) {
       return { status: 'superseded', detail: `a newer deploy (${newer.tag ?? '?'}, source time ${newer.sourceTime}) is already recorded in ${newer.commitId.slice(0, 12)}` };
@@ -50,29 +66,32 @@ export async function deploy(job: DeployJob, ctx: JobContext, ports: DeployPorts
     }
     const trailers: Record<string, string> = job.source.committedAt ? { [SOURCE_TIME_TRAILER]: job.source.committedAt } : {};
     const message = buildCommitMessage(job, { template: config.manifest.commitMessage, trailers });
-    const edit = (content: string) => {
-      const r = bumpTag(content, target, job.tag);
+    const edit = (tag: string) => (content: string) => {
+      const r = bumpTag(content, target, tag);
       return r.changed ? r.text : null;
     };
     if ((env.writeBack ?? config.manifest.writeBack) === 'mr') {
-      const content = edit(file.content);
+      const content = edit(job.tag)(file.content);
       if (content === null) return { status: 'noop', detail: `${target.file} already at ${job.tag}` };
-      const mr = await store.openMergeRequest({
-        file: target.file,
-        content,
-        message,
-        title: message.split('\n')[0]!,
-        sourceBranch: mergeRequestBranch(job.app, job.environment, job.tag),
-        baseCommitId: file.headId,
-      });
-      return { status: 'proposed', detail: `merge request ${mr.webUrl ?? mr.sourceBranch}`, mergeRequest: mr };
+      const mr = await store.openMergeRequest({ file: target.file, content, message, title: message.split('\n')[0]!, sourceBranch: mergeRequestBranch(job.app, job.environment, job.tag), baseCommitId: file.headId });
+      return { status: 'proposed', detail: `merge request ${mr.webUrl ?? mr.sourceBranch}; merging it converges the fleet`, mergeRequest: mr };
     }
-    const result = await commitWithRetry(store, target.file, edit, message, {
+    const result = await commitWithRetry(store, target.file, edit(job.tag), message, {
       onConflict: (_e, attempt) => ctx.logger.info('manifest changed under us; re-reading', { attempt }),
     });
-    if (!result.changed) return { status: 'noop', detail: `${target.file} already at ${job.tag}`, tag: job.tag };
     ctx.logger.info('manifest committed', { file: target.file, commit: result.commitId, from: current, to: job.tag });
-    return { status: 'deployed', detail: `${target.file}: ${current ?? '(unset)'} → ${job.tag}`, commitId: result.commitId, previousTag: current, tag: job.tag };
+    const outcome = await rollOut(job, env, ctx, ports, { converge: false });
+    if (outcome.status !== 'failed') return { ...outcome, commitId: result.commitId, previousTag: current };
+    // The engine put the hosts back; put the manifest back too, so Git still says what runs.
+    if (!current) return { ...outcome, detail: `${outcome.detail}; the manifest had no previous tag to restore` };
+    const report = outcome.rollout as RolloutReport | undefined;
+    const rollbackMessage = buildCommitMessage({ ...job, reason: 'rollback', tag: current }, {
+      template: ROLLBACK_TEMPLATE,
+      trailers: { 'Fjord-Rollback-Of': job.id, ...(report?.failed ? { 'Fjord-Failed-Host': report.failed.host, 'Fjord-Failed-Step': report.failed.step } : {}) },
+    });
+    const reverted = await commitWithRetry(store, target.file, edit(current), rollbackMessage);
+    ctx.logger.warn('manifest rolled back', { file: target.file, commit: reverted.commitId, to: current });
+    return { ...outcome, detail: `${outcome.detail}; manifest restored to ${current}`, commitId: result.commitId, rollbackCommitId: reverted.commitId, previousTag: current };
   } catch (err) {
     // Transient: the worker puts the job back with back-off. Everything else named is final and reported.
     if (err instanceof ManifestConflict || (err instanceof ManifestStoreError && err.transient) || err instanceof RegistryUnavailable) {
@@ -81,4 +100,32 @@ export async function deploy(job: DeployJob, ctx: JobContext, ports: DeployPorts
     if (err instanceof FjordError) return { status: 'failed', detail: err.message, error: err.name };
     throw err;
   }
+}
+
+/** Rolls `job.tag` out to the environment's hosts; promotes downstream environments on success. */
+async function rollOut(job: DeployJob, env: EnvironmentConfig, ctx: JobContext, ports: DeployPorts, { converge }: { converge: boolean }): Promise<Outcome> {
+  let report: RolloutReport | undefined;
+  if (ports.rollout && env.hosts.length > 0) {
+    report = await ports.rollout(
+      { app: job.app, environment: job.environment, image: job.image, tag: job.tag, jobId: job.id, env, hosts: env.hosts },
+      {
+        signal: ctx.signal,
+        onEvent: (e) => {
+          ports.onRolloutEvent?.(e);
+          if (e.type !== 'host-step' || e.status !== 'start') ctx.logger.info('rollout', { ...e });
+        },
+      },
+    );
+    if (!report.ok) {
+      const f = report.failed;
+      const where = f ? `host ${f.host} failed at ${f.step}: ${f.message}${f.stderrTail ? ` (stderr: ${f.stderrTail.slice(-300)})` : ''}` : 'rollout failed';
+      const mixed = report.mixedVersions ? `; FLEET ON MIXED VERSIONS: ${report.mixedVersions}` : '; every touched host is back on its previous image';
+      return { status: 'failed', detail: `${where}${mixed}`, rollout: report, tag: job.tag };
+    }
+  }
+  const changed = report ? report.hosts.some((h) => h.status === 'updated') : false;
+  if (converge && !changed) return { status: 'noop', detail: `${job.environment} already at ${job.tag}${report ? ' on every host' : ''}`, tag: job.tag, ...(report ? { rollout: report } : {}) };
+  const promotions: Promotion[] = ['merge', 'push', 'pipeline', 'manual', 'promote'].includes(job.reason) ? await promote(job, ports, ctx) : [];
+  const hosts = report ? ` · ${report.hosts.filter((h) => h.status === 'updated').length}/${report.hosts.length} host(s) updated` : '';
+  return { status: 'deployed', detail: `${job.environment} at ${job.tag}${hosts}`, tag: job.tag, ...(report ? { rollout: report } : {}), ...(promotions.length ? { promotions } : {}) };
 }

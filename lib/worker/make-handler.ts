@@ -8,6 +8,10 @@ import type { Config } from '../config/schema.js';
 import { createManifestStore } from '../manifest/create-store.js';
 import type { ManifestStore } from '../manifest/store.js';
 import { registryCredentials, TokenCache, waitForImage } from '../registry/index.js';
+import { rolloutEnvironment } from '../rollout/rollout-environment.js';
+import { openFleet } from '../ssh/fleet.js';
+import { sshAuthFromConfig, sshHostsFromConfig, sshOptionsFromConfig } from '../ssh/from-config.js';
+import type { DeployJob } from '../job.js';
 import { deploy, type DeployPorts } from './deploy.js';
 import type { JobHandler } from './worker-loop.js';
 
@@ -19,12 +23,28 @@ export interface HandlerOptions {
   env?: NodeJS.ProcessEnv;
   /** Tests and the CLI may hand in their own store. */
   store?: ManifestStore;
+  /** Where promotions are queued (the run mode's queue). */
+  enqueue?: (job: DeployJob) => Promise<void>;
+  onRolloutEvent?: DeployPorts['onRolloutEvent'];
 }
 
-export function makeDeployPorts({ config, configPath, dataDir, env = process.env, store }: HandlerOptions): DeployPorts {
+export function makeDeployPorts({ config, configPath, dataDir, env = process.env, store, enqueue, onRolloutEvent }: HandlerOptions): DeployPorts {
   const credentials = registryCredentials(config.registries, env);
   const tokens = new TokenCache();
   return {
+    // One fleet (one SSH connection per host) per rollout, closed when it ends.
+    async rollout(input, options) {
+      // Read per rollout: a missing key is this job's failure, not a start-up crash of manifest-only set-ups.
+      const auth = sshAuthFromConfig(config.ssh, env, dirname(configPath));
+      const fleet = openFleet(sshHostsFromConfig(config, input.hosts), auth, sshOptionsFromConfig(config.ssh));
+      try {
+        return await rolloutEnvironment(input, fleet, { ...options, stateDir: config.ssh.stateDir, lockStaleAfterMs: config.ssh.lockStaleAfter, commandTimeoutMs: config.ssh.commandTimeout });
+      } finally {
+        await fleet.close();
+      }
+    },
+    ...(enqueue ? { enqueue } : {}),
+    ...(onRolloutEvent ? { onRolloutEvent } : {}),
     config,
     store: store ?? createManifestStore(config, { env, dataDir: join(dataDir, 'manifests'), baseDir: dirname(configPath) }),
     waitForImage: (ref, { deadlineMs, heartbeat }) =>

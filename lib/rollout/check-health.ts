@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { SshSession } from '../ssh/types.js';
 import { tail } from '../ssh/errors.js';
 import { HealthCheckFailed } from './errors.js';
-import { healthPassed, healthProbe, type HealthCheck } from './health-commands.js';
+import { attemptBudgetMs, healthPassed, healthProbe, type HealthCheck } from './health-commands.js';
 
 /** Resolves once healthy; throws HealthCheckFailed at the deadline (or earlier when `deadline` is sooner). */
 export async function checkHealth(session: SshSession, hc: HealthCheck, deadline = Infinity, signal?: AbortSignal): Promise<void> {
@@ -14,7 +14,7 @@ export async function checkHealth(session: SshSession, hc: HealthCheck, deadline
   for (;;) {
     const attemptStart = Date.now();
     const left = end - attemptStart;
-    const attemptMs = Math.max(1000, Math.min(left, Math.max(hc.interval, 2000)));
+    const attemptMs = Math.max(1000, Math.min(left, attemptBudgetMs(hc)));
     const r = await session.exec(healthProbe(hc, attemptMs), { step: 'health', timeoutMs: attemptMs + 2000 });
     if (healthPassed(hc, r)) return;
     last = 'command' in hc ? `exit ${r.exitCode}` : `HTTP ${r.stdout.trim() || '000'}, curl exit ${r.exitCode}`;

@@ -6,13 +6,14 @@ import { joinArgv } from '../ssh/quote.js';
 import { healthProbe } from './health-commands.js';
 import { deployCommands, inspectCommand, type HostTarget } from './host-commands.js';
 import { planBatches } from './plan-batches.js';
-import { acquireLock, lockOwner, releaseLock } from './state-commands.js';
+import { acquireLock, releaseLock } from './state-commands.js';
 import type { RolloutInput } from './types.js';
 
 export function formatRolloutPlan(input: RolloutInput, options: { stateDir: string; lockStaleAfterMs: number }): string {
   const r = input.env.rollout;
   const target: HostTarget = { app: input.app, environment: input.environment, jobId: input.jobId, image: input.image, tag: input.tag, rollout: r, stateDir: options.stateDir };
-  const owner = lockOwner({ token: '<token>', jobId: input.jobId, app: input.app, environment: input.environment, owner: '<this machine>', time: new Date(0) });
+  // The owner file's text is made at run time (token, time): shown as a placeholder.
+  const owner = '<owner: token, job, app, environment, this machine, time>';
   const commands = deployCommands(target, { ref: '<running image>', state: 'running', labels: {} });
   const fresh = new Set(deployCommands(target, undefined).before.concat(deployCommands(target, undefined).after).map((c) => joinArgv(c.argv)));
   const line = (step: string, argv: string[], note = '') => `    ${step.padEnd(8)} ${joinArgv(argv)}${note}`;

@@ -9,11 +9,14 @@ export type HealthCheck = NonNullable<RolloutConfig['healthCheck']>;
 /** The URL probed: always the host's own loopback. */
 export const healthUrl = (hc: { port: number; path: string }): string => `http://127.0.0.1:${hc.port}${hc.path}`;
 
+/** How long one attempt may take: the interval, but at least 2 s (a cold start's first answer can be slow). */
+export const attemptBudgetMs = (hc: HealthCheck): number => Math.max(hc.interval, 2000);
+
 /**
  * One attempt. HTTP: curl prints the status code; `-f` (fail on ≥ 400) only when no explicit status list
  * is configured, since a list may expect e.g. 401. `--max-time` keeps one attempt within the interval.
  */
-export function healthProbe(hc: HealthCheck, attemptTimeoutMs = hc.interval): string[] {
+export function healthProbe(hc: HealthCheck, attemptTimeoutMs = attemptBudgetMs(hc)): string[] {
   if ('command' in hc) return [...hc.command];
   const seconds = String(Math.max(1, Math.ceil(attemptTimeoutMs / 1000)));
   return ['curl', hc.status ? '-sS' : '-fsS', '--max-time', seconds, '-o', '/dev/null', '-w', '%{http_code}', healthUrl(hc)];

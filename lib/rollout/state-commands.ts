@@ -16,15 +16,12 @@ const ACQUIRE = [
   'dir=$1; owner=$2; stale=$3; lock="$dir/lock"',
   'mkdir -p "$dir" || exit 1',
   'take() { mkdir "$lock" 2>/dev/null && printf "%s\\n" "$owner" > "$lock/owner"; }',
-  'take && { echo acquired; exit 0; }',
+  'if take; then echo acquired; exit 0; fi',
   'now=$(date +%s); made=$(stat -c %Y "$lock" 2>/dev/null || echo "$now")',
-  'if [ $((now - made)) -ge "$stale" ]; then',
-  '  old=$(cat "$lock/owner" 2>/dev/null)',
-  '  mv "$lock" "$lock.stale.$$" 2>/dev/null && rm -rf "$lock.stale.$$" && take && { printf "taken-over\\n%s\\n" "$old"; exit 0; }',
-  'fi',
+  'if [ $((now - made)) -ge "$stale" ]; then old=$(cat "$lock/owner" 2>/dev/null); mv "$lock" "$lock.stale.$$" 2>/dev/null && rm -rf "$lock.stale.$$" && take && { printf "taken-over\\n%s\\n" "$old"; exit 0; }; fi',
   'cat "$lock/owner" 2>/dev/null',
   `exit ${LOCK_HELD_EXIT}`,
-].join('\n');
+].join('; ');
 
 // Removes the lock only when its owner file still starts with our token (a taken-over lock is not ours).
 const RELEASE = 'lock="$1/lock"; [ "$(head -n 1 "$lock/owner" 2>/dev/null)" = "token=$2" ] && rm -rf "$lock"; exit 0';

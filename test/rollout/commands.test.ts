@@ -100,7 +100,7 @@ describe('command strategy commands', () => {
 describe('health check and lock commands', () => {
   it('probes HTTP from the host with curl, passing on 2xx or the configured statuses', () => {
     const http = rolloutOf({ healthCheck: { port: 8080, path: '/healthz' } }).healthCheck!;
-    assert.equal(joinArgv(healthProbe(http)), "curl -fsS --max-time 1 -o /dev/null -w '%{http_code}' http://127.0.0.1:8080/healthz");
+    assert.equal(joinArgv(healthProbe(http)), "curl -fsS --max-time 2 -o /dev/null -w '%{http_code}' http://127.0.0.1:8080/healthz");
     assert.ok(healthPassed(http, { exitCode: 0, stdout: '204' }));
     assert.ok(!healthPassed(http, { exitCode: 0, stdout: '302' }));
     assert.ok(!healthPassed(http, { exitCode: 22, stdout: '500' }));

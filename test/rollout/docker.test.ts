@@ -29,6 +29,7 @@ describe('docker rollout over 5 hosts', () => {
   it('rolls v1 then v2 out in batches of 2, health-checked, labelled; an identical rollout changes nothing', async () => {
     const first = await roll(fleet, { tag: 'v1', hosts: names, env });
     assert.equal(first.ok, true, JSON.stringify(first.failed));
+    assert.ok(first.hosts.every((h) => h.status === 'updated' && h.previousImage === undefined));
     assert.deepEqual(await tags(), ['v1', 'v1', 'v1', 'v1', 'v1']);
 
     const events: RolloutEvent[] = [];

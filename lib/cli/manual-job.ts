@@ -9,6 +9,8 @@ import { createLogger } from '../log.js';
 import { formatIssues } from '../config/format-issues.js';
 import { makeDeployPorts } from '../worker/make-handler.js';
 import type { DeployPorts } from '../worker/deploy.js';
+import { formatRolloutPlan } from '../rollout/format-plan.js';
+import type { RolloutEvent, RolloutReport } from '../rollout/types.js';
 import type { CliIo } from './command.js';
 import { UsageError } from './command.js';
 
@@ -51,11 +53,44 @@ export function prepareManual(app: string | undefined, environment: string | und
   };
 }
 
-/** Runs the job in this process and prints the outcome; exit 0 for deployed/noop/proposed, 1 otherwise. */
+/** `--dry-run`: the exact commands per host, without connecting or committing. */
+export function dryRun(run: ManualRun, job: DeployJob, io: CliIo): number {
+  const { config } = run.ports;
+  const env = config.apps[job.app]!.environments[job.environment]!;
+  io.stdout(`${job.app}/${job.environment}: would set ${env.manifest.file} to ${job.tag} (commit), then roll out:\n`);
+  if (env.hosts.length === 0) io.stdout('  (no hosts: the manifest commit is the deploy)\n');
+  else io.stdout(formatRolloutPlan({ app: job.app, environment: job.environment, image: job.image, tag: job.tag, jobId: job.id, env, hosts: env.hosts }, { stateDir: config.ssh.stateDir, lockStaleAfterMs: config.ssh.lockStaleAfter }) + '\n');
+  return 0;
+}
+
+/** One progress line per host step and batch (the worker logs the same events as JSON lines). */
+export function progressLine(e: RolloutEvent): string | undefined {
+  switch (e.type) {
+    case 'batch-start':
+      return `batch ${e.batch + 1}: ${e.hosts.join(', ')}`;
+    case 'host-step':
+      return e.status === 'start' ? undefined : `  ${e.host.padEnd(12)} ${(e.rollback ? 'rollback ' : '') + e.step} ${e.status}${e.ms !== undefined ? ` (${Math.round(e.ms)} ms)` : ''}`;
+    case 'rollback-start':
+      return `rolling back ${e.hosts.join(', ')}: ${e.reason}`;
+    case 'host-done':
+      return `  ${e.host.padEnd(12)} → ${e.status}`;
+    default:
+      return undefined;
+  }
+}
+
+/** Runs the job in this process and prints progress and the outcome; exit 0 for deployed/noop/proposed, 1 otherwise. */
 export async function runManual(run: ManualRun, job: DeployJob, io: CliIo): Promise<number> {
   const { deploy } = await import('../worker/deploy.js');
-  const logger = createLogger({ write: (line) => io.stderr(line + '\n'), level: (io.env.FJORD_LOG_LEVEL as 'info') ?? 'info' });
-  const outcome = await deploy(job, { heartbeat: async () => {}, attempts: 1, logger: logger.child({ job: job.id }), signal: new AbortController().signal }, run.ports);
+  const logger = createLogger({ write: (line) => io.stderr(line + '\n'), level: (io.env.FJORD_LOG_LEVEL as 'info') ?? 'warn' });
+  const ports = { ...run.ports, onRolloutEvent: (e: RolloutEvent) => { const line = progressLine(e); if (line) io.stdout(line + '\n'); } };
+  const outcome = await deploy(job, { heartbeat: async () => {}, attempts: 1, logger: logger.child({ job: job.id }), signal: new AbortController().signal }, ports);
   io.stdout(`${job.app}/${job.environment} ${job.reason} ${job.tag}: ${outcome.status}${outcome.detail ? ` — ${outcome.detail}` : ''}\n`);
+  const report = outcome.rollout as RolloutReport | undefined;
+  for (const h of report?.hosts ?? []) {
+    const timings = Object.entries(h.timings).map(([step, ms]) => `${step} ${Math.round(ms)}ms`).join(', ');
+    io.stdout(`  ${h.host.padEnd(12)} ${h.status.padEnd(15)} ${timings}\n`);
+  }
+  if (report) io.stdout(`  total ${Math.round(report.durationMs)} ms\n`);
   return ['deployed', 'noop', 'proposed'].includes(outcome.status) ? 0 : 1;
 }

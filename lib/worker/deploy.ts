@@ -118,6 +118,9 @@ async function rollOut(job: DeployJob, env: EnvironmentConfig, ctx: JobContext, 
     );
     if (!report.ok) {
       const f = report.failed;
+      // Another deploy holds a host: nothing of ours stayed changed; try again later (the manifest already
+      // says this tag, so the retry converges without a second commit).
+      if (f?.errorName === 'LockHeld' && !report.mixedVersions) throw new RetryableError(`${f.host}: ${f.message}`, 15);
       const where = f ? `host ${f.host} failed at ${f.step}: ${f.message}${f.stderrTail ? ` (stderr: ${f.stderrTail.slice(-300)})` : ''}` : 'rollout failed';
       const mixed = report.mixedVersions ? `; FLEET ON MIXED VERSIONS: ${report.mixedVersions}` : '; every touched host is back on its previous image';
       return { status: 'failed', detail: `${where}${mixed}`, rollout: report, tag: job.tag };

@@ -20,7 +20,7 @@ export interface StoreContext {
 }
 
 // `scheme://…` or scp-like `user@host:path`; anything else is a local path.
-const isUrl = (repository: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(repository) || /^[^/\s]+@[^/\s]+:/.test(repository);
+export const isUrl = (repository: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(repository) || /^[^/\s]+@[^/\s]+:/.test(repository);
 
 export function createManifestStore(config: Config, { env = process.env, dataDir, baseDir = process.cwd() }: StoreContext): ManifestStore {
   const { manifest } = config;

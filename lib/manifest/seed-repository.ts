@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Config } from '../config/schema.js';
+import { isUrl } from './create-store.js';
 
 const run = promisify(execFile);
 const IDENTITY = { GIT_AUTHOR_NAME: 'fjord', GIT_AUTHOR_EMAIL: 'fjord@localhost', GIT_COMMITTER_NAME: 'fjord', GIT_COMMITTER_EMAIL: 'fjord@localhost' };
@@ -16,7 +17,7 @@ const IDENTITY = { GIT_AUTHOR_NAME: 'fjord', GIT_AUTHOR_EMAIL: 'fjord@localhost'
 /** Returns the path of the repository it created, or undefined when there was nothing to do. */
 export async function seedRepository(config: Config, configPath: string): Promise<string | undefined> {
   const { backend, repository, seed, branch } = config.manifest;
-  if (backend !== 'git' || !repository || !seed || /^[a-z][a-z0-9+.-]*:\/\/|^[^/\s]+@[^/\s]+:/i.test(repository)) return undefined;
+  if (backend !== 'git' || !repository || !seed || isUrl(repository)) return undefined;
   const base = dirname(configPath);
   const bare = isAbsolute(repository) ? repository : resolve(base, repository);
   if (existsSync(bare)) return undefined;

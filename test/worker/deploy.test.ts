@@ -67,12 +67,14 @@ describe('deploy pipeline', () => {
 
   it('waits for the image, then commits only the tag with trailers', async () => {
     const { repo, ports, job, fileAt } = setup();
-    const beats = { n: 0 };
-    const pushLater = new Promise((r) => setTimeout(r, 1500)).then(() => pushImage(registry.url, 'acme/api', 'v1'));
-    const outcome = await deploy(job(1), ctx(beats), ports);
-    await pushLater;
+    // CI "finishes the build" only once the worker has found the image missing and is waiting for it.
+    let pushed: Promise<unknown> | undefined;
+    let beats = 0;
+    const waiting: JobContext = { ...ctx(), heartbeat: async () => void (beats++, (pushed ??= pushImage(registry.url, 'acme/api', 'v1'))) };
+    const outcome = await deploy(job(1), waiting, ports);
+    await pushed;
     assert.equal(outcome.status, 'deployed', outcome.detail);
-    assert.ok(beats.n >= 1, 'the job was kept invisible while waiting');
+    assert.ok(beats >= 1, 'the job was kept invisible while waiting');
     assert.equal(fileAt(), VALUES.replace('tag: "v0"', 'tag: "v1"'));
     const message = repo.git(['log', '-1', '--format=%B', 'main']);
     assert.match(message, /^deploy\(api\/prod\): 127\.0\.0\.1:\d+\/acme\/api:v1\n/);

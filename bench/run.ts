@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { benchQueue } from './queue.js';
 import { benchReceiver } from './receiver.js';
+import { benchRollout } from './rollout.js';
 
 type Row = Record<string, string | number>;
 interface Bench {
@@ -39,6 +40,20 @@ const BENCHES: Record<string, Bench> = {
         'vs floor': (r.targets[t].rps / r.floorRps).toFixed(2),
       }));
       return { result: { rps: r.rps, bareRps: r.bareRps, floorRps: r.floorRps, ratio: r.ratio, p99Ms: r.p99Ms }, rows };
+    },
+  },
+  rollout: {
+    // Merge → all hosts healthy through deploy(), against a bare ssh2 + git floor with the same batches.
+    async run() {
+      const { rows: r } = await benchRollout();
+      const rows = r.map((x) => ({
+        bench: 'rollout',
+        case: `${x.hosts} host${x.hosts > 1 ? 's' : ''}, batch ${x.batch}`,
+        seconds: x.seconds.toFixed(2),
+        'floor s': x.floorSeconds.toFixed(2),
+        'vs floor': x.ratio.toFixed(2),
+      }));
+      return { result: r, rows };
     },
   },
 };

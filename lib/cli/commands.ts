@@ -5,5 +5,6 @@ import { configCheck } from './config-check.js';
 import { configSchemaCommand } from './config-schema.js';
 import { queueLs } from './queue-ls.js';
 import { start } from './start.js';
+import { worker } from './worker.js';
 
-export const commands: Command[] = [start, configCheck, configSchemaCommand, bump, queueLs];
+export const commands: Command[] = [start, worker, configCheck, configSchemaCommand, bump, queueLs];

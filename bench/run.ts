@@ -4,6 +4,7 @@
  * A new benchmark adds one entry to BENCHES.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { benchBundles } from './bundles.js';
 import { benchReceiver } from './receiver.js';
 
 type Row = Record<string, string | number>;
@@ -26,6 +27,19 @@ const BENCHES: Record<string, Bench> = {
         'vs floor': (r.targets[t].rps / r.floorRps).toFixed(2),
       }));
       return { result: { rps: r.rps, bareRps: r.bareRps, floorRps: r.floorRps, ratio: r.ratio, p99Ms: r.p99Ms }, rows };
+    },
+  },
+  bundles: {
+    async run() {
+      const b = await benchBundles();
+      const kb = (n: number) => (n / 1024).toFixed(1);
+      const rows = [
+        { bench: 'bundles', case: 'Workers receiver (gzip KB, budget 250)', value: kb(b.workersGzipBytes) },
+        { bench: 'bundles', case: 'Lambda receiver (gzip KB)', value: kb(b.lambdaReceiverGzipBytes) },
+        { bench: 'bundles', case: 'Lambda worker (gzip KB)', value: kb(b.lambdaWorkerGzipBytes) },
+        { bench: 'bundles', case: 'Lambda receiver cold import (ms, median)', value: b.coldImportMs },
+      ];
+      return { result: b, rows };
     },
   },
 };

@@ -4,15 +4,20 @@
  * `{"FJORD_GITLAB_SECRET":"arn:aws:secretsmanager:…"}`. Values never go into the CloudFormation template
  * or the function's configuration; each function's role may read only the secrets in its own map.
  */
+import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import { ConfigError } from '../errors.js';
 
 /** `env` with every secret of `FJORD_SECRET_ARNS` filled in (a copy; `env` itself unchanged). */
-export async function withAwsSecrets(env: NodeJS.ProcessEnv = process.env): Promise<NodeJS.ProcessEnv> {
+export async function withAwsSecrets(
+  env: NodeJS.ProcessEnv = process.env,
+  /** SecretsManagerClient settings (tests: a local endpoint); default: the Lambda role and region. */
+  clientConfig: SecretsManagerClientConfig = {},
+): Promise<NodeJS.ProcessEnv> {
   const map = parseSecretArns(env.FJORD_SECRET_ARNS);
   if (Object.keys(map).length === 0) return env;
   // Loaded only here: the receiver on other runtimes and the tests never pull in this client.
   const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-  const client = new SecretsManagerClient({});
+  const client = new SecretsManagerClient(clientConfig);
   try {
     const values = await Promise.all(
       Object.entries(map).map(async ([name, arn]) => {

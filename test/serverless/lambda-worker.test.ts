@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { ReceiveMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import type { DeployJob } from '../../lib/job.js';
-import { silentLogger } from '../../lib/log.js';
+import { createLogger, silentLogger } from '../../lib/log.js';
 import { sendJobInput } from '../../lib/queue/sqs-requests.js';
 import { RetryableError } from '../../lib/worker/outcome.js';
 import type { JobHandler } from '../../lib/worker/worker-loop.js';
@@ -101,5 +101,26 @@ describe('Lambda worker (SQS event → batchItemFailures)', () => {
     // 'still' had no heartbeat: visible again after 1 s (the test's control); 'beat' stayed hidden.
     assert.ok(seenAgain.includes('still'), `expected the un-extended message back, saw ${JSON.stringify(seenAgain)}`);
     assert.ok(!seenAgain.includes('beat'), 'the extended message was delivered again');
+  });
+
+  it('wires the deploy handler from FJORD_CONFIG_YAML: a job for an environment fjord.yaml lacks is failed (final), not retried', async () => {
+    const yaml = `sources: { gitlab: { webhookSecretEnv: S } }
+manifest: { backend: git, repository: /nonexistent/manifests.git }
+apps:
+  api:
+    source: { project: acme/api }
+    image: registry.example.com/acme/api
+    environments:
+      prod: { manifest: { file: api.yaml, path: image.tag } }
+`;
+    const job = makeJob({ app: 'api', environment: 'gone', n: 1 });
+    const m = await sendJob(job);
+    const lines: any[] = [];
+    const logger = createLogger({ level: 'info', write: (line) => lines.push(JSON.parse(line)) });
+    const worker = makeLambdaWorker({ env: { ...env, FJORD_CONFIG_YAML: yaml, FJORD_DATA_DIR: '/tmp/fjord-lambda-test' }, logger });
+    assert.deepEqual(await worker(sqsEvent([sqsRecord(m)])), { batchItemFailures: [] });
+    const done = lines.find((l) => l.msg === 'job done');
+    assert.equal(done?.status, 'failed', JSON.stringify(lines));
+    assert.match(done.detail, /no environment api\/gone/);
   });
 });

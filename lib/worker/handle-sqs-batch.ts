@@ -9,6 +9,7 @@
  */
 import type { Logger } from '../log.js';
 import { receiveBatchFromSqsEvent, type SqsEvent } from '../queue/sqs-event.js';
+import { RetryableError } from './outcome.js';
 import type { JobContext, JobHandler } from './worker-loop.js';
 
 export interface SqsBatchResponse {
@@ -29,6 +30,7 @@ export async function handleSqsBatch(event: SqsEvent, { handle, logger, extend, 
   const items = receiveBatchFromSqsEvent(event);
   const failed = new Set<string>();
   const groups = new Map<string, number[]>();
+  const retryAfter: Array<{ receipt: string; delaySec: number }> = [];
   items.forEach((item, i) => {
     const group = item.ok ? item.message.group : (event.Records[i]!.attributes.MessageGroupId ?? `#${i}`);
     groups.set(group, [...(groups.get(group) ?? []), i]);
@@ -58,15 +60,20 @@ export async function handleSqsBatch(event: SqsEvent, { handle, logger, extend, 
         const outcome = await handle(msg.job, ctx);
         log.info('job done', { status: outcome.status, detail: outcome.detail, reason: msg.job.reason, tag: msg.job.tag });
       } catch (err) {
-        log.warn('job will be retried', { error: err });
+        const delaySec = err instanceof RetryableError ? err.delaySec : Math.min(300, 2 ** msg.attempts);
+        log.warn('job will be retried', { error: err, delaySec });
         failed.add(id);
         blocked = true;
+        retryAfter.push(...indexes.slice(indexes.indexOf(i)).map((j) => ({ receipt: event.Records[j]!.receiptHandle, delaySec })));
       } finally {
         clearInterval(beat);
       }
     }
   };
   await Promise.all([...groups.values()].map(runGroup));
+  // Lambda leaves a reported record invisible for the rest of the queue's visibility timeout (6 × the
+  // function timeout): shortened to the job's back-off, for it and the records of its group held behind it.
+  await Promise.all(retryAfter.map(({ receipt, delaySec }) => extend(receipt, delaySec).catch((error) => logger.warn('could not shorten a retry delay', { error }))));
   // In the event's order, which is how AWS documents the list.
   return { batchItemFailures: event.Records.filter((r) => failed.has(r.messageId)).map((r) => ({ itemIdentifier: r.messageId })) };
 }

@@ -123,4 +123,21 @@ apps:
     assert.equal(done?.status, 'failed', JSON.stringify(lines));
     assert.match(done.detail, /no environment api\/gone/);
   });
+
+  it('a retried record is visible again after its back-off, not after the whole visibility timeout', async () => {
+    const job = makeJob({ app: 'flaky', environment: 'prod', n: 1 });
+    await sendJob(job);
+    const [m] = (await receive(600)).filter((x) => JSON.parse(x.Body!).app === 'flaky');
+    assert.ok(m);
+    const worker = makeLambdaWorker({ env, logger: silentLogger, handle: async () => {
+        throw new RetryableError('registry down (test)', 1);
+      },
+    });
+    assert.deepEqual(await worker(sqsEvent([sqsRecord(m)])), { batchItemFailures: [{ itemIdentifier: m.MessageId }] });
+    // Other tests' retried records come back too (their own back-off): only this group is looked at.
+    const flaky = async () => (await receive(600)).map((x) => JSON.parse(x.Body!).app).filter((app) => app === 'flaky');
+    assert.deepEqual(await flaky(), [], 'visible before its back-off');
+    await sleep(1_300);
+    assert.deepEqual(await flaky(), ['flaky']);
+  });
 });

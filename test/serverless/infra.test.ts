@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { App, Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -8,9 +11,6 @@ import { planSecrets } from '../../infra/secret-names.js';
 import { FjordStack, VISIBILITY_FACTOR } from '../../infra/stack.js';
 import { loadConfig } from '../../lib/config/load.js';
 import { testConfig } from '../fixtures/receiver.js';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 // The CDK stack as CloudFormation, synthesized offline from the real esbuild bundles and examples/fjord.yaml.
 describe('infra: the CDK stack', async () => {

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { main } from '../../lib/cli/main.js';
 import { silentLogger } from '../../lib/log.js';
 import { createSqsQueue } from '../../lib/queue/sqs.js';
 import { createBareRepo, type TestRepo } from '../fixtures/git/repo.js';
@@ -93,5 +94,13 @@ apps:
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
+  });
+
+  it('refuses another queue and a bad concurrency as usage errors (exit 2)', async () => {
+    const err: string[] = [];
+    const io = { stdout: () => {}, stderr: (t: string) => void err.push(t), env: {}, cwd: process.cwd() };
+    assert.equal(await main(['worker', '--queue', 'local'], io), 2);
+    assert.match(err.join(''), /only "sqs"/);
+    assert.equal(await main(['worker', '--concurrency', '0'], io), 2);
   });
 });

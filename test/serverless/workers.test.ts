@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { Miniflare } from 'miniflare';
@@ -7,9 +10,6 @@ import { bundleWorkers, type Bundle } from '../../infra/bundle.js';
 import { deployJobSchema } from '../../lib/job.js';
 import { gitlabHeaders, payload, signedHeaders, testConfig, testEnv } from '../fixtures/receiver.js';
 import { startSqsServer, TEST_CREDENTIALS, TEST_REGION, type FifoPair, type SqsServer } from '../fixtures/sqs-server.js';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 
 const BUDGET_GZIP = 250 * 1024;
 

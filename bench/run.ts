@@ -4,6 +4,7 @@
  * A new benchmark adds one entry to BENCHES.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { benchBundles } from './bundles.js';
 import { benchQueue } from './queue.js';
 import { benchReceiver } from './receiver.js';
 import { benchRollout } from './rollout.js';
@@ -54,6 +55,19 @@ const BENCHES: Record<string, Bench> = {
         'vs floor': x.ratio.toFixed(2),
       }));
       return { result: r, rows };
+    },
+  },
+  bundles: {
+    async run() {
+      const b = await benchBundles();
+      const kb = (n: number) => (n / 1024).toFixed(1);
+      const rows = [
+        { bench: 'bundles', case: 'Workers receiver (gzip KB, budget 250)', value: kb(b.workersGzipBytes) },
+        { bench: 'bundles', case: 'Lambda receiver (gzip KB)', value: kb(b.lambdaReceiverGzipBytes) },
+        { bench: 'bundles', case: 'Lambda worker (gzip KB)', value: kb(b.lambdaWorkerGzipBytes) },
+        { bench: 'bundles', case: 'Lambda receiver cold import (ms, median)', value: b.coldImportMs },
+      ];
+      return { result: b, rows };
     },
   },
 };

@@ -7,5 +7,6 @@ import { queueLs } from './queue-ls.js';
 import { start } from './start.js';
 import { deployCommand } from './deploy.js';
 import { rollbackCommand } from './rollback.js';
+import { worker } from './worker.js';
 
-export const commands: Command[] = [start, deployCommand, rollbackCommand, configCheck, configSchemaCommand, bump, queueLs];
+export const commands: Command[] = [start, worker, deployCommand, rollbackCommand, configCheck, configSchemaCommand, bump, queueLs];

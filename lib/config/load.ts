@@ -5,11 +5,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseDocument } from 'yaml';
 import { ConfigError } from '../errors.js';
-import { checkReferences } from './check-references.js';
-import { formatIssues } from './format-issues.js';
-import { configSchema, type Config } from './schema.js';
+import { parseConfig } from './parse.js';
+import type { Config } from './schema.js';
+
+export { parseConfig };
 
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -22,17 +22,6 @@ export function resolveConfigPath({ file, env = process.env, cwd = process.cwd()
   const example = resolve(cwd, 'examples/fjord.yaml');
   if (existsSync(example)) return example;
   return resolve(PACKAGE_ROOT, 'examples/fjord.yaml');
-}
-
-/** Parses and validates config text; `file` only labels errors. */
-export function parseConfig(text: string, file?: string): Config {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) throw new ConfigError(doc.errors.map((e) => e.message.split('\n')[0] ?? e.message), file);
-  const parsed = configSchema.safeParse(doc.toJS() ?? {});
-  if (!parsed.success) throw new ConfigError(formatIssues(parsed.error.issues), file);
-  const problems = checkReferences(parsed.data);
-  if (problems.length > 0) throw new ConfigError(problems, file);
-  return parsed.data;
 }
 
 export interface LoadedConfig {

@@ -1,0 +1,74 @@
+/**
+ * esbuild bundles of the serverless entrypoints, offline and without Docker: one ESM file per Lambda
+ * function (with fjord.yaml beside it) and one for Cloudflare Workers. Used by the CDK app (infra/app.ts),
+ * `wrangler.toml`'s build command, the Workers test and the bundle benchmark, so what is measured and
+ * tested is what is deployed. `node --import tsx infra/bundle.ts workers|lambda` builds from the shell.
+ */
+import { build, type BuildOptions } from 'esbuild';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface Bundle {
+  /** The bundled file. */
+  file: string;
+  /** Its directory (a Lambda asset). */
+  dir: string;
+  bytes: number;
+  gzipBytes: number;
+}
+
+export type LambdaEntry = 'lambda-receiver' | 'lambda-worker';
+
+const common: BuildOptions = { bundle: true, minify: true, format: 'esm', legalComments: 'none', logLevel: 'error', sourcemap: false };
+
+/** `functions/<entry>.ts` → `<outDir>/index.mjs` (+ `fjord.yaml` when `configFile` is given). */
+export async function bundleLambda(entry: LambdaEntry, { outDir = join(ROOT, 'dist/lambda', entry), configFile }: { outDir?: string; configFile?: string } = {}): Promise<Bundle> {
+  const file = join(outDir, 'index.mjs');
+  await build({
+    ...common,
+    entryPoints: [join(ROOT, 'functions', `${entry}.ts`)],
+    outfile: file,
+    platform: 'node',
+    target: 'node20',
+    // CommonJS dependencies call require() for Node built-ins, which an ES module lacks.
+    banner: { js: "import { createRequire as __fjordRequire } from 'node:module'; const require = __fjordRequire(import.meta.url);" },
+    // ssh2's optional native add-ons: it falls back to pure JS when they are absent.
+    external: ['cpu-features', '*.node'],
+  });
+  if (configFile) copyFileSync(configFile, join(outDir, 'fjord.yaml'));
+  return measure(file);
+}
+
+/** `functions/workers-receiver.ts` → one ES module for workerd (nodejs_compat provides the `node:` built-ins). */
+export async function bundleWorkers({ outFile = join(ROOT, 'dist/workers/receiver.mjs') }: { outFile?: string } = {}): Promise<Bundle> {
+  await build({
+    ...common,
+    entryPoints: [join(ROOT, 'functions/workers-receiver.ts')],
+    outfile: outFile,
+    platform: 'neutral',
+    target: 'es2022',
+    conditions: ['workerd', 'worker', 'browser'],
+    mainFields: ['browser', 'module', 'main'],
+    // Provided by workerd under nodejs_compat (https://developers.cloudflare.com/workers/runtime-apis/nodejs/).
+    external: ['node:*'],
+  });
+  return measure(outFile);
+}
+
+function measure(file: string): Bundle {
+  mkdirSync(dirname(file), { recursive: true });
+  const bytes = readFileSync(file);
+  return { file, dir: dirname(file), bytes: bytes.length, gzipBytes: gzipSync(bytes, { level: 9 }).length };
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const what = process.argv[2] ?? 'all';
+  const out: Bundle[] = [];
+  if (what === 'workers' || what === 'all') out.push(await bundleWorkers());
+  if (what === 'lambda' || what === 'all') out.push(await bundleLambda('lambda-receiver'), await bundleLambda('lambda-worker'));
+  for (const b of out) console.log(`${b.file}: ${b.bytes} bytes, ${b.gzipBytes} gzipped`);
+}

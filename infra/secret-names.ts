@@ -1,0 +1,31 @@
+/**
+ * Which Secrets Manager secret holds which environment variable, per function: the names come from
+ * fjord.yaml (`*Env` keys), the secret names from `fjord/<variable in kebab case, without FJORD_>` (a prefix of your own
+ * with the `secretPrefix` context value). Pure, so the split between the functions is tested: the
+ * receiver sees only webhook secrets, the worker only the GitLab token, the SSH key and registry credentials.
+ */
+import type { Config } from '../lib/config/schema.js';
+
+export interface SecretPlan {
+  /** Environment variable → secret name. */
+  receiver: Record<string, string>;
+  worker: Record<string, string>;
+}
+
+export function planSecrets(config: Config, prefix = 'fjord/'): SecretPlan {
+  // FJORD_GITLAB_SECRET → fjord/gitlab-secret, GITLAB_TOKEN → fjord/gitlab-token
+  const name = (env: string) => prefix + env.replace(/^FJORD_/, '').toLowerCase().replace(/_/g, '-');
+  const pick = (...vars: Array<string | undefined>) => Object.fromEntries(vars.filter((v): v is string => !!v).map((v) => [v, name(v)]));
+  const gitlab = config.sources.gitlab;
+  const github = config.sources.github;
+  return {
+    receiver: pick(gitlab?.webhookSecretEnv, gitlab?.signingKeyEnv, github?.webhookSecretEnv),
+    worker: pick(
+      gitlab?.tokenEnv,
+      github?.tokenEnv,
+      config.ssh.privateKeyEnv,
+      config.ssh.passphraseEnv,
+      ...config.registries.flatMap((r) => [r.usernameEnv, r.passwordEnv]),
+    ),
+  };
+}

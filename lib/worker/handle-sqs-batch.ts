@@ -1,0 +1,79 @@
+/**
+ * One Lambda SQS batch through the job handler (issue 5): the answer lists in `batchItemFailures` only the
+ * records SQS must deliver again — a `RetryableError` or a crash of the handler. Every outcome, `failed`
+ * included (rolled back and reported: final), is done. On a FIFO queue a group's records run one after the
+ * other, in order; once one of them is to be retried, every later record of that group is reported too,
+ * unrun, so SQS redelivers them after it and the group's order holds (AWS Lambda docs, "Reporting batch
+ * item failures": for FIFO, stop at the first failure of a group and return it and the rest). Groups run
+ * side by side. Pure apart from the ports handed in.
+ */
+import type { Logger } from '../log.js';
+import { receiveBatchFromSqsEvent, type SqsEvent } from '../queue/sqs-event.js';
+import { RetryableError } from './outcome.js';
+import type { JobContext, JobHandler } from './worker-loop.js';
+
+export interface SqsBatchResponse {
+  batchItemFailures: Array<{ itemIdentifier: string }>;
+}
+
+export interface SqsBatchOptions {
+  handle: JobHandler;
+  logger: Logger;
+  /** ChangeMessageVisibility of one record (its receipt handle) to `sec` seconds from now: the heartbeat. */
+  extend(receipt: string, sec: number): Promise<void>;
+  /** The heartbeat's visibility; renewed every third of it while a job runs. */
+  visibilitySec?: number;
+  signal?: AbortSignal;
+}
+
+export async function handleSqsBatch(event: SqsEvent, { handle, logger, extend, visibilitySec = 900, signal = new AbortController().signal }: SqsBatchOptions): Promise<SqsBatchResponse> {
+  const items = receiveBatchFromSqsEvent(event);
+  const failed = new Set<string>();
+  const groups = new Map<string, number[]>();
+  const retryAfter: Array<{ receipt: string; delaySec: number }> = [];
+  items.forEach((item, i) => {
+    const group = item.ok ? item.message.group : (event.Records[i]!.attributes.MessageGroupId ?? `#${i}`);
+    groups.set(group, [...(groups.get(group) ?? []), i]);
+  });
+
+  const runGroup = async (indexes: number[]) => {
+    let blocked = false;
+    for (const i of indexes) {
+      const item = items[i]!;
+      const id = event.Records[i]!.messageId;
+      if (blocked) {
+        failed.add(id);
+        continue;
+      }
+      if (!item.ok) {
+        // Not a job: reported, so the queue's redrive policy moves it to the DLQ, where a person can look.
+        logger.error('malformed message; left to the dead-letter queue', { messageId: id, reason: item.malformed.reason });
+        failed.add(id);
+        blocked = true;
+        continue;
+      }
+      const msg = item.message;
+      const log = logger.child({ job: msg.job.id, app: msg.job.app, environment: msg.job.environment, attempt: msg.attempts });
+      const beat = setInterval(() => void extend(msg.receipt, visibilitySec).catch(() => {}), (visibilitySec * 1000) / 3);
+      try {
+        const ctx: JobContext = { heartbeat: (sec = visibilitySec) => extend(msg.receipt, sec), attempts: msg.attempts, logger: log, signal };
+        const outcome = await handle(msg.job, ctx);
+        log.info('job done', { status: outcome.status, detail: outcome.detail, reason: msg.job.reason, tag: msg.job.tag });
+      } catch (err) {
+        const delaySec = err instanceof RetryableError ? err.delaySec : Math.min(300, 2 ** msg.attempts);
+        log.warn('job will be retried', { error: err, delaySec });
+        failed.add(id);
+        blocked = true;
+        retryAfter.push(...indexes.slice(indexes.indexOf(i)).map((j) => ({ receipt: event.Records[j]!.receiptHandle, delaySec })));
+      } finally {
+        clearInterval(beat);
+      }
+    }
+  };
+  await Promise.all([...groups.values()].map(runGroup));
+  // Lambda leaves a reported record invisible for the rest of the queue's visibility timeout (6 × the
+  // function timeout): shortened to the job's back-off, for it and the records of its group held behind it.
+  await Promise.all(retryAfter.map(({ receipt, delaySec }) => extend(receipt, delaySec).catch((error) => logger.warn('could not shorten a retry delay', { error }))));
+  // In the event's order, which is how AWS documents the list.
+  return { batchItemFailures: event.Records.filter((r) => failed.has(r.messageId)).map((r) => ({ itemIdentifier: r.messageId })) };
+}

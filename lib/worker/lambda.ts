@@ -1,0 +1,40 @@
+/**
+ * The worker as a Lambda SQS event handler (event source mapping with `ReportBatchItemFailures`):
+ * config and ports wired once per cold start, each batch through `handleSqsBatch`. The heartbeat is
+ * ChangeMessageVisibility on the record's receipt handle, on the queue `FJORD_SQS_QUEUE_URL` names.
+ *
+ * Environment: FJORD_SQS_QUEUE_URL (+ AWS_REGION, FJORD_SQS_ENDPOINT), FJORD_CONFIG_YAML or the bundled
+ * fjord.yaml, the secrets fjord.yaml names, FJORD_DATA_DIR (default /tmp/fjord: Lambda's only writable
+ * place), FJORD_VISIBILITY_SECONDS (the heartbeat's visibility, default 900).
+ */
+import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { configFromEnv } from '../config/config-from-env.js';
+import { createLogger, type Logger } from '../log.js';
+import type { SqsEvent } from '../queue/sqs-event.js';
+import { sqsOptionsFromEnv } from '../queue/sqs-env.js';
+import { clampVisibility } from '../queue/sqs-requests.js';
+import { handleSqsBatch, type SqsBatchResponse } from './handle-sqs-batch.js';
+import { makeDeployHandler } from './make-handler.js';
+import type { JobHandler } from './worker-loop.js';
+
+export interface LambdaWorkerOptions {
+  env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+  /** Default: the deploy handler of fjord.yaml (`makeDeployHandler`). */
+  handle?: JobHandler;
+}
+
+export function makeLambdaWorker({ env = process.env, logger = createLogger(), handle }: LambdaWorkerOptions = {}) {
+  const sqs = sqsOptionsFromEnv(env);
+  const client = new SQSClient({ region: sqs.region, endpoint: sqs.endpoint, credentials: sqs.credentials, maxAttempts: 3 });
+  const visibilitySec = Number(env.FJORD_VISIBILITY_SECONDS) || 900;
+  let jobHandler = handle;
+  if (!jobHandler) {
+    const { config, path } = configFromEnv(env);
+    jobHandler = makeDeployHandler({ config, configPath: path, dataDir: env.FJORD_DATA_DIR ?? '/tmp/fjord', env });
+  }
+  const extend = async (receipt: string, sec: number) => {
+    await client.send(new ChangeMessageVisibilityCommand({ QueueUrl: sqs.queueUrl, ReceiptHandle: receipt, VisibilityTimeout: clampVisibility(sec) }));
+  };
+  return (event: SqsEvent): Promise<SqsBatchResponse> => handleSqsBatch(event, { handle: jobHandler, logger, extend, visibilitySec });
+}

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { App, Duration } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { bundleLambda } from '../../infra/bundle.js';
+import { planSecrets } from '../../infra/secret-names.js';
+import { FjordStack, VISIBILITY_FACTOR } from '../../infra/stack.js';
+import { loadConfig } from '../../lib/config/load.js';
+import { testConfig } from '../fixtures/receiver.js';
+
+// The CDK stack as CloudFormation, synthesized offline from the real esbuild bundles and examples/fjord.yaml.
+describe('infra: the CDK stack', async () => {
+  const { config, path } = loadConfig({ file: 'examples/fjord.yaml' });
+  const out = mkdtempSync(join(tmpdir(), 'fjord-infra-'));
+  const [receiver, worker] = await Promise.all([
+    bundleLambda('lambda-receiver', { outDir: join(out, 'receiver'), configFile: path }),
+    bundleLambda('lambda-worker', { outDir: join(out, 'worker'), configFile: path }),
+  ]);
+  const synth = (workerTimeout = Duration.minutes(5)) => {
+    const app = new App({ outdir: join(out, 'cdk.out') });
+    const stack = new FjordStack(app, 'Fjord', {
+      receiverCode: lambda.Code.fromAsset(receiver.dir),
+      workerCode: lambda.Code.fromAsset(worker.dir),
+      secrets: planSecrets(config),
+      workerTimeout,
+    });
+    return Template.fromStack(stack);
+  };
+  const template = synth();
+  const queues = () => Object.values(template.findResources('AWS::SQS::Queue')) as any[];
+
+  it('has a FIFO job queue (content-based dedup off) with a FIFO DLQ after 5 receives, and an alarm on its depth', () => {
+    assert.equal(queues().length, 2);
+    for (const q of queues()) {
+      assert.equal(q.Properties.FifoQueue, true);
+      assert.equal(q.Properties.ContentBasedDeduplication, false);
+    }
+    const dlqId = Object.entries(template.findResources('AWS::SQS::Queue')).find(([, q]: any) => !q.Properties.RedrivePolicy)![0];
+    template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 5 } });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }],
+      Threshold: 1,
+    });
+  });
+
+  it('triggers the worker from the queue with ReportBatchItemFailures and a batch of at most 10', () => {
+    const [mapping, ...more] = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')) as any[];
+    assert.equal(more.length, 0);
+    assert.deepEqual(mapping.Properties.FunctionResponseTypes, ['ReportBatchItemFailures']);
+    assert.ok(mapping.Properties.BatchSize >= 1 && mapping.Properties.BatchSize <= 10);
+    const workerId = mapping.Properties.FunctionName.Ref;
+    assert.ok(template.toJSON().Resources[workerId], 'the mapping names the worker function');
+  });
+
+  it(`sets the queue's visibility timeout to ≥ ${VISIBILITY_FACTOR}× the worker timeout`, () => {
+    for (const minutes of [5, 15]) {
+      const t = minutes === 5 ? template : synth(Duration.minutes(minutes));
+      const mapping = Object.values(t.findResources('AWS::Lambda::EventSourceMapping'))[0] as any;
+      const workerTimeout = (t.toJSON().Resources[mapping.Properties.FunctionName.Ref] as any).Properties.Timeout;
+      const jobs = (Object.values(t.findResources('AWS::SQS::Queue')) as any[]).find((q) => q.Properties.RedrivePolicy);
+      assert.equal(workerTimeout, minutes * 60);
+      assert.ok(jobs.Properties.VisibilityTimeout >= VISIBILITY_FACTOR * workerTimeout, `${jobs.Properties.VisibilityTimeout} < 6 × ${workerTimeout}`);
+    }
+  });
+
+  it('gives the receiver a public function URL (auth NONE) and no wildcard action in any IAM policy', () => {
+    template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
+    const statements = Object.values({ ...template.findResources('AWS::IAM::Policy'), ...template.findResources('AWS::IAM::Role'), ...template.findResources('AWS::SQS::QueuePolicy') }).flatMap((r: any) => [
+      ...(r.Properties.PolicyDocument?.Statement ?? []),
+      ...(r.Properties.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement),
+    ]);
+    assert.ok(statements.length > 0);
+    for (const s of statements) for (const action of [s.Action].flat()) assert.ok(!String(action).includes('*'), `wildcard action ${action}`);
+  });
+
+  it('lets each function read only its own secrets', () => {
+    const policies = template.findResources('AWS::IAM::Policy');
+    const secretsOf = (fragment: string) =>
+      JSON.stringify(Object.entries(policies).find(([id]) => id.startsWith(fragment))![1])
+        .match(/secret:fjord\/[a-z-]+?(?=-\?{6})/g)!
+        .map((s) => s.slice('secret:'.length))
+        .sort();
+    assert.deepEqual(secretsOf('Receiver'), ['fjord/github-secret', 'fjord/gitlab-secret', 'fjord/gitlab-signing-key']);
+    assert.deepEqual(secretsOf('Worker'), ['fjord/gitlab-token', 'fjord/ssh-key']);
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FJORD_SECRET_ARNS: Match.anyValue(), FJORD_CONFIG: 'fjord.yaml' }) } });
+  });
+
+  it('plans secrets from the config names', () => {
+    const plan = planSecrets(testConfig(), 'team/');
+    assert.deepEqual(plan.receiver, { FJORD_GITLAB_SECRET: 'team/gitlab-secret', FJORD_GITLAB_SIGNING_KEY: 'team/gitlab-signing-key', FJORD_GITHUB_SECRET: 'team/github-secret' });
+    assert.equal(Object.keys(plan.worker).some((k) => k in plan.receiver), false);
+  });
+});

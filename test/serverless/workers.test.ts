@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { Miniflare } from 'miniflare';
+import { stringify } from 'yaml';
+import { bundleWorkers, type Bundle } from '../../infra/bundle.js';
+import { deployJobSchema } from '../../lib/job.js';
+import { gitlabHeaders, payload, signedHeaders, testConfig, testEnv } from '../fixtures/receiver.js';
+import { startSqsServer, TEST_CREDENTIALS, TEST_REGION, type FifoPair, type SqsServer } from '../fixtures/sqs-server.js';
+
+const BUDGET_GZIP = 250 * 1024;
+
+// The Workers bundle (the file wrangler.toml deploys) in real workerd through miniflare 3, sending to a
+// real SQS-compatible server on 127.0.0.1 with a SigV4-signed fetch. workerd may reach loopback only.
+describe('Workers receiver on workerd', () => {
+  let sqs: SqsServer;
+  let pair: FifoPair;
+  let mf: Miniflare;
+  let bundle: Bundle;
+
+  before(async () => {
+    sqs = await startSqsServer();
+    pair = await sqs.createFifoPair();
+    bundle = await bundleWorkers({ outFile: join(mkdtempSync(join(tmpdir(), 'fjord-workers-')), 'receiver.mjs') });
+    mf = new Miniflare({
+      modules: true,
+      scriptPath: bundle.file,
+      modulesRoot: dirname(bundle.file),
+      compatibilityDate: '2025-07-01',
+      compatibilityFlags: ['nodejs_compat'],
+      bindings: {
+        ...(testEnv as Record<string, string>),
+        FJORD_CONFIG_YAML: stringify(testConfig()),
+        FJORD_SQS_QUEUE_URL: pair.queueUrl,
+        FJORD_SQS_ENDPOINT: sqs.endpoint,
+        AWS_REGION: TEST_REGION,
+        AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+        FJORD_LOG_LEVEL: 'error',
+      },
+      outboundService: { network: { allow: ['local'] } },
+    });
+    await mf.ready;
+  });
+  after(async () => {
+    // dispose() rethrows a failed start-up: the SQS server must stop anyway, or the process never ends.
+    await mf?.dispose().catch(() => {});
+    await sqs?.stop();
+  });
+
+  const drain = async () => {
+    const out = await sqs.client.send(
+      new ReceiveMessageCommand({ QueueUrl: pair.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['MessageGroupId', 'MessageDeduplicationId'] }),
+    );
+    for (const m of out.Messages ?? []) await sqs.client.send(new DeleteMessageCommand({ QueueUrl: pair.queueUrl, ReceiptHandle: m.ReceiptHandle }));
+    return out.Messages ?? [];
+  };
+
+  it(`is within the bundle budget (${BUDGET_GZIP} bytes gzipped)`, () => {
+    assert.ok(bundle.gzipBytes <= BUDGET_GZIP, `${bundle.gzipBytes} bytes gzipped`);
+  });
+
+  it('a signed GitLab merge event lands as a job message in SQS', async () => {
+    const body = JSON.stringify(payload('gitlab-merge-request'));
+    const res = await mf.dispatchFetch('https://fjord.example.workers.dev/hooks/gitlab', { method: 'POST', headers: signedHeaders('Merge Request Hook', body), body });
+    const answer = (await res.json()) as any;
+    assert.equal(res.status, 202, JSON.stringify(answer));
+    const [message, ...rest] = await drain();
+    assert.equal(rest.length, 0);
+    assert.ok(message, 'no message in the queue');
+    const job = deployJobSchema.parse(JSON.parse(message.Body!));
+    assert.equal(job.id, answer.queued[0].id);
+    assert.deepEqual([job.app, job.environment, job.reason], ['api', 'staging', 'merge']);
+    assert.equal(message.Attributes?.MessageGroupId, 'api/staging');
+    assert.equal(message.Attributes?.MessageDeduplicationId, `api/staging/${job.sha}`);
+  });
+
+  it('a bad signature or token is 401 and sends nothing; the cron handler runs', async () => {
+    const body = JSON.stringify(payload('gitlab-merge-request'));
+    const forged = { ...signedHeaders('Merge Request Hook', body), 'webhook-signature': 'v1,' + Buffer.alloc(32).toString('base64') };
+    assert.equal((await mf.dispatchFetch('https://fjord.example.workers.dev/hooks/gitlab', { method: 'POST', headers: forged, body })).status, 401);
+    assert.equal((await mf.dispatchFetch('https://fjord.example.workers.dev/hooks/gitlab', { method: 'POST', headers: gitlabHeaders('Merge Request Hook', 'wrong'), body })).status, 401);
+    assert.deepEqual(await drain(), []);
+    // miniflare 3's Fetcher type lacks scheduled(); the method exists at run time.
+    const worker = (await mf.getWorker()) as unknown as { scheduled(o: { cron: string }): Promise<{ outcome: string }> };
+    const result = await worker.scheduled({ cron: '*/5 * * * *' });
+    assert.equal(result.outcome, 'ok');
+  });
+
+  it('answers 503 when SQS refuses the message (GitLab retries on 5xx)', async () => {
+    const broken = new Miniflare({
+      modules: true,
+      scriptPath: bundle.file,
+      modulesRoot: dirname(bundle.file),
+      compatibilityDate: '2025-07-01',
+      compatibilityFlags: ['nodejs_compat'],
+      bindings: { ...(testEnv as Record<string, string>), FJORD_CONFIG_YAML: stringify(testConfig()), FJORD_SQS_QUEUE_URL: pair.queueUrl.replace(/[^/]+\.fifo$/, 'missing.fifo'), FJORD_SQS_ENDPOINT: sqs.endpoint, AWS_REGION: TEST_REGION, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y', FJORD_LOG_LEVEL: 'error' },
+    });
+    try {
+      const body = JSON.stringify(payload('gitlab-merge-request'));
+      const res = await broken.dispatchFetch('https://fjord.example.workers.dev/hooks/gitlab', { method: 'POST', headers: gitlabHeaders('Merge Request Hook'), body });
+      assert.equal(res.status, 503, await res.text());
+    } finally {
+      await broken.dispose().catch(() => {});
+    }
+  });
+});

@@ -9,6 +9,7 @@ import { createLogger } from '../log.js';
 import type { Queue } from '../queue/queue.js';
 import { sqsQueueFromEnv } from '../queue/sqs-env.js';
 import { makeDeployHandler } from '../worker/make-handler.js';
+import { dedupIdOf, groupOf } from '../job.js';
 import { startWorker } from '../worker/worker-loop.js';
 import { parse } from './args.js';
 import { UsageError, type Command } from './command.js';
@@ -30,7 +31,13 @@ export const worker: Command = {
     const queue: Queue = { ...bind(sqs), receive: (max, vis) => sqs.receive(max, vis, { signal: stopping.signal }) };
     const running = startWorker({
       queue,
-      handle: makeDeployHandler({ config, configPath: path, dataDir: resolve(io.cwd, io.env.FJORD_DATA_DIR ?? '.fjord'), env: io.env }),
+      handle: makeDeployHandler({
+        config,
+        configPath: path,
+        dataDir: resolve(io.cwd, io.env.FJORD_DATA_DIR ?? '.fjord'),
+        env: io.env,
+        enqueue: async (job) => void (await sqs.send(job, { group: groupOf(job), dedupId: dedupIdOf(job) })),
+      }),
       logger,
       concurrency: concurrency ?? config.worker.concurrency,
       visibilitySec: Math.ceil(config.worker.visibility / 1000),

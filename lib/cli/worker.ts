@@ -9,7 +9,7 @@ import { createLogger } from '../log.js';
 import type { Queue } from '../queue/queue.js';
 import { sqsQueueFromEnv } from '../queue/sqs-env.js';
 import { makeDeployHandler } from '../worker/make-handler.js';
-import { dedupIdOf, groupOf } from '../job.js';
+import { enqueueOn } from '../queue/send-job.js';
 import { startWorker } from '../worker/worker-loop.js';
 import { parse } from './args.js';
 import { UsageError, type Command } from './command.js';
@@ -36,7 +36,7 @@ export const worker: Command = {
         configPath: path,
         dataDir: resolve(io.cwd, io.env.FJORD_DATA_DIR ?? '.fjord'),
         env: io.env,
-        enqueue: async (job) => void (await sqs.send(job, { group: groupOf(job), dedupId: dedupIdOf(job) })),
+        enqueue: enqueueOn(sqs),
       }),
       logger,
       concurrency: concurrency ?? config.worker.concurrency,

@@ -11,7 +11,8 @@ import { localQueueDir } from '../queue/read-local.js';
 import { startReceiver } from '../receiver/serve-node.js';
 import { makeDeployHandler } from '../worker/make-handler.js';
 import { startWorker, type JobHandler } from '../worker/worker-loop.js';
-import { dedupIdOf, groupOf, type DeployJob } from '../job.js';
+import type { DeployJob } from '../job.js';
+import { enqueueOn } from '../queue/send-job.js';
 import type { Outcome } from '../worker/outcome.js';
 
 export interface EmbeddedOptions {
@@ -37,8 +38,7 @@ export async function startEmbedded({ config, configPath, env, cwd, logger, port
   const seeded = await seedRepository(config, configPath);
   if (seeded) logger.info('manifest repository created from seed', { repository: seeded, seed: config.manifest.seed });
   const queue = await createLocalQueue({ dir: localQueueDir(env, cwd), maxAttempts: config.worker.maxAttempts });
-  const enqueue = async (job: DeployJob) => void (await queue.send(job, { group: groupOf(job), dedupId: dedupIdOf(job) }));
-  const handle = handler ?? makeDeployHandler({ config, configPath, dataDir, env, enqueue });
+  const handle = handler ?? makeDeployHandler({ config, configPath, dataDir, env, enqueue: enqueueOn(queue) });
   const worker = startWorker({
     queue,
     handle,

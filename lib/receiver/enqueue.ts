@@ -1,6 +1,7 @@
 /** Sends routed jobs to the queue; a queue that cannot take them is a 503, so the sender retries. */
 import { FjordError, QueueUnavailable } from '../errors.js';
-import { dedupIdOf, groupOf, type DeployJob } from '../job.js';
+import type { DeployJob } from '../job.js';
+import { sendJob } from '../queue/send-job.js';
 import type { Queue } from '../queue/queue.js';
 
 /**
@@ -21,7 +22,7 @@ export async function enqueueJobs(queue: Queue, jobs: readonly DeployJob[]): Pro
   for (const job of jobs) {
     let duplicate: boolean;
     try {
-      ({ duplicate } = await queue.send(job, { group: groupOf(job), dedupId: dedupIdOf(job) }));
+      ({ duplicate } = await sendJob(queue, job));
     } catch (err) {
       // A queue refusing the job for what it holds (4xx) says so; anything else is "try again later".
       if (err instanceof FjordError && err.status < 500) throw err;

@@ -12,7 +12,7 @@ import { configFromEnv } from '../config/config-from-env.js';
 import { createLogger, type Logger } from '../log.js';
 import type { SqsEvent } from '../queue/sqs-event.js';
 import { sqsOptionsFromEnv, sqsQueueFromEnv } from '../queue/sqs-env.js';
-import { dedupIdOf, groupOf, type DeployJob } from '../job.js';
+import { enqueueOn } from '../queue/send-job.js';
 import { clampVisibility } from '../queue/sqs-requests.js';
 import { handleSqsBatch, type SqsBatchResponse } from './handle-sqs-batch.js';
 import { makeDeployHandler } from './make-handler.js';
@@ -34,8 +34,7 @@ export function makeLambdaWorker({ env = process.env, logger = createLogger(), h
     const { config, path } = configFromEnv(env);
     // Promotions go back through the same queue the receiver fills.
     const queue = sqsQueueFromEnv(env, { maxAttempts: config.worker.maxAttempts, logger });
-    const enqueue = async (job: DeployJob) => void (await queue.send(job, { group: groupOf(job), dedupId: dedupIdOf(job) }));
-    jobHandler = makeDeployHandler({ config, configPath: path, dataDir: env.FJORD_DATA_DIR ?? '/tmp/fjord', env, enqueue });
+    jobHandler = makeDeployHandler({ config, configPath: path, dataDir: env.FJORD_DATA_DIR ?? '/tmp/fjord', env, enqueue: enqueueOn(queue) });
   }
   const extend = async (receipt: string, sec: number) => {
     await client.send(new ChangeMessageVisibilityCommand({ QueueUrl: sqs.queueUrl, ReceiptHandle: receipt, VisibilityTimeout: clampVisibility(sec) }));

@@ -130,5 +130,6 @@ async function rollOut(job: DeployJob, env: EnvironmentConfig, ctx: JobContext, 
   if (converge && !changed) return { status: 'noop', detail: `${job.environment} already at ${job.tag}${report ? ' on every host' : ''}`, tag: job.tag, ...(report ? { rollout: report } : {}) };
   const promotions: Promotion[] = ['merge', 'push', 'pipeline', 'manual', 'promote'].includes(job.reason) ? await promote(job, ports, ctx) : [];
   const hosts = report ? ` · ${report.hosts.filter((h) => h.status === 'updated').length}/${report.hosts.length} host(s) updated` : '';
-  return { status: 'deployed', detail: `${job.environment} at ${job.tag}${hosts}`, tag: job.tag, ...(report ? { rollout: report } : {}), ...(promotions.length ? { promotions } : {}) };
+  const promoted = promotions.map((p) => `; ${p.environment}: ${p.result}`).join('');
+  return { status: 'deployed', detail: `${job.environment} at ${job.tag}${hosts}${promoted}`, tag: job.tag, ...(report ? { rollout: report } : {}), ...(promotions.length ? { promotions } : {}) };
 }

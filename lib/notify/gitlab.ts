@@ -1,0 +1,124 @@
+/**
+ * `Notifier` for GitLab (@gitbeaker/rest), reporting on the app's source project (`job.source.project`):
+ * - a commit status `fjord/<env>` on `job.sha`: `running` at start, then `success` / `failed` (`canceled`
+ *   when the job was superseded) — docs.gitlab.com/ee/api/commits.html#set-the-pipeline-status-of-a-commit;
+ * - one note on the merged MR (`job.source.mr`), found again by its hidden marker and edited in place, so a
+ *   redelivered or repeated job never adds a second one — …/api/notes.html#merge-requests;
+ * - a Deployment for the environment, created `running` and updated to its final status — …/api/deployments.html.
+ * Jobs lacking a sha, project, MR or ref (CLI, converge) skip what they cannot address. Nothing here throws.
+ */
+import { Commits, Deployments, MergeRequestNotes } from '@gitbeaker/rest';
+import type { DeployJob } from '../job.js';
+import type { Logger } from '../log.js';
+import type { Secret } from '../secret.js';
+import type { Outcome } from '../worker/outcome.js';
+import { swallow, type Notifier } from './notifier.js';
+import { noteMarker, renderFinishedNote, renderStartedNote } from './render-note.js';
+
+export interface GitlabNotifierOptions {
+  /** GitLab base URL; the API is `<url>/api/v4`. */
+  url: string;
+  token: Secret;
+  logger: Logger;
+  /** Manifest project path: makes the manifest commit in the note a link. */
+  manifestProject?: string;
+  timeoutMs?: number;
+}
+
+type FinalState = 'success' | 'failed' | 'canceled';
+// What the commit and the Deployment say for each outcome. Proposed: nothing reached the hosts yet.
+const statusOf = (o: Outcome): FinalState => (o.status === 'failed' ? 'failed' : o.status === 'superseded' ? 'canceled' : 'success');
+const deploymentOf = (o: Outcome): FinalState => (o.status === 'proposed' ? 'canceled' : statusOf(o));
+
+export class GitlabNotifier implements Notifier {
+  readonly #host: string;
+  readonly #logger: Logger;
+  readonly #manifestProject: string | undefined;
+  readonly #commits: Commits<false>;
+  readonly #notes: MergeRequestNotes<false>;
+  readonly #deployments: Deployments<false>;
+  /** Note and deployment ids this process made, by marker key: saves a lookup on `jobFinished`. */
+  readonly #noteIds = new Map<string, number>();
+  readonly #deploymentIds = new Map<string, number>();
+
+  constructor({ url, token, logger, manifestProject, timeoutMs = 10_000 }: GitlabNotifierOptions) {
+    this.#host = url.replace(/\/+$/, '');
+    this.#logger = logger;
+    this.#manifestProject = manifestProject;
+    // A token function: the raw value is read per request and never stored on the client objects.
+    const options = { host: this.#host, token: async () => token.reveal(), queryTimeout: timeoutMs };
+    this.#commits = new Commits<false>(options);
+    this.#notes = new MergeRequestNotes<false>(options);
+    this.#deployments = new Deployments<false>(options);
+  }
+
+  async jobStarted(job: DeployJob): Promise<void> {
+    const log = this.#logger.child({ job: job.id, app: job.app, environment: job.environment });
+    await Promise.all([
+      swallow(log, 'commit status', () => this.#status(job, 'running', `deploying ${job.tag}`)),
+      swallow(log, 'merge request note', () => this.#note(job, renderStartedNote(job))),
+      swallow(log, 'deployment', () => this.#deploymentStart(job)),
+    ]);
+  }
+
+  async jobFinished(job: DeployJob, outcome: Outcome): Promise<void> {
+    const log = this.#logger.child({ job: job.id, app: job.app, environment: job.environment });
+    const commitUrl = this.#manifestProject ? (id: string) => `${this.#host}/${this.#manifestProject}/-/commit/${id}` : undefined;
+    await Promise.all([
+      swallow(log, 'commit status', () => this.#status(job, statusOf(outcome), `${outcome.status}${outcome.detail ? `: ${outcome.detail}` : ''}`)),
+      swallow(log, 'merge request note', () => this.#note(job, renderFinishedNote(job, outcome, { commitUrl }))),
+      swallow(log, 'deployment', () => this.#deploymentEnd(job, deploymentOf(outcome))),
+    ]);
+  }
+
+  async #status(job: DeployJob, state: 'running' | FinalState, description: string): Promise<void> {
+    const { project, ref } = job.source;
+    if (!project || !job.sha) return;
+    await this.#commits.editStatus(project, job.sha, state, { name: `fjord/${job.environment}`, ref, description: description.slice(0, 255) });
+  }
+
+  /** Edits the note carrying this job's marker, or creates it. */
+  async #note(job: DeployJob, body: string): Promise<void> {
+    const { project, mr } = job.source;
+    if (!project || !mr) return;
+    const marker = noteMarker(job);
+    const key = `${project}!${mr}${marker}`;
+    let id = this.#noteIds.get(key);
+    if (id === undefined) {
+      // Newest first; fjord's note is usually recent. One page of 100 bounds the cost.
+      const notes = await this.#notes.all(project, mr, { sort: 'desc', orderBy: 'created_at', perPage: 100, page: 1 });
+      id = notes.find((n) => typeof n.body === 'string' && n.body.includes(marker))?.id;
+    }
+    if (id !== undefined) await this.#notes.edit(project, mr, id, { body });
+    else id = (await this.#notes.create(project, mr, body)).id;
+    this.#noteIds.set(key, id);
+  }
+
+  async #deploymentStart(job: DeployJob): Promise<void> {
+    const target = deploymentTarget(job);
+    if (!target) return;
+    const d = await this.#deployments.create(target.project, job.environment, target.sha, target.ref, false, { status: 'running' });
+    this.#deploymentIds.set(target.key, d.id);
+  }
+
+  /** Updates the deployment this job started (remembered, or the newest running one for this sha), else
+   *  records one directly in its final state. */
+  async #deploymentEnd(job: DeployJob, status: FinalState): Promise<void> {
+    const target = deploymentTarget(job);
+    if (!target) return;
+    let id = this.#deploymentIds.get(target.key);
+    if (id === undefined) {
+      const running = await this.#deployments.all(target.project, { environment: job.environment, status: 'running', orderBy: 'id', sort: 'desc', perPage: 100, page: 1 });
+      id = running.find((d) => d.sha === target.sha)?.id;
+    }
+    if (id !== undefined) await this.#deployments.edit(target.project, id, status);
+    else await this.#deployments.create(target.project, job.environment, target.sha, target.ref, false, { status });
+    this.#deploymentIds.delete(target.key);
+  }
+}
+
+function deploymentTarget(job: DeployJob): { project: string; sha: string; ref: string; key: string } | undefined {
+  const { project, ref } = job.source;
+  if (!project || !job.sha || !ref) return undefined;
+  return { project, sha: job.sha, ref, key: `${project}/${job.environment}/${job.sha}` };
+}

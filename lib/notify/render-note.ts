@@ -1,0 +1,51 @@
+/**
+ * The merge request note fjord keeps for one deploy of one commit to one environment. The hidden marker
+ * `<!-- fjord:<app>/<env>/<sha> -->` lets a later run find the note again and edit it instead of adding one.
+ */
+import type { DeployJob } from '../job.js';
+import type { HostReport, RolloutReport } from '../rollout/types.js';
+import type { Outcome } from '../worker/outcome.js';
+
+export const noteMarker = (job: Pick<DeployJob, 'app' | 'environment' | 'sha' | 'tag'>): string =>
+  `<!-- fjord:${job.app}/${job.environment}/${job.sha ?? job.tag} -->`;
+
+const ICON: Record<string, string> = { deployed: '✅', noop: '✅', received: 'ℹ️', superseded: '⏭️', proposed: '📝', failed: '❌' };
+
+/** Body while the deploy runs. */
+export function renderStartedNote(job: DeployJob): string {
+  return `${noteMarker(job)}\n### ⏳ fjord: deploying \`${job.app}\` to **${job.environment}**\n\nImage \`${job.image}:${job.tag}\` (job \`${job.id}\`, ${job.reason}).\n`;
+}
+
+/** Body once the job has an outcome: status, detail, manifest commit, per-host results and timings. */
+export function renderFinishedNote(job: DeployJob, outcome: Outcome, { commitUrl }: { commitUrl?: (id: string) => string } = {}): string {
+  const lines = [noteMarker(job), `### ${ICON[outcome.status] ?? '•'} fjord: \`${job.app}\` to **${job.environment}**: ${outcome.status}`, ''];
+  lines.push(`Image \`${job.image}:${job.tag}\` (job \`${job.id}\`, ${job.reason}).`);
+  if (outcome.detail) lines.push('', oneLine(outcome.detail));
+  const commitId = typeof outcome.commitId === 'string' ? outcome.commitId : undefined;
+  if (commitId) lines.push('', `Manifest commit: ${commitUrl ? `[\`${commitId.slice(0, 12)}\`](${commitUrl(commitId)})` : `\`${commitId}\``}`);
+  if (typeof outcome.rollbackCommitId === 'string') lines.push(`Manifest restored by \`${outcome.rollbackCommitId}\``);
+  const report = outcome.rollout as RolloutReport | undefined;
+  if (report && Array.isArray(report.hosts)) lines.push('', ...renderHosts(report));
+  return lines.join('\n') + '\n';
+}
+
+function renderHosts(report: RolloutReport): string[] {
+  const rows = ['| host | result | timings |', '| --- | --- | --- |', ...report.hosts.map(hostRow)];
+  rows.push('', `Rollout ${report.ok ? 'healthy' : 'failed'} in ${seconds(report.durationMs)}.`);
+  if (report.failed) {
+    rows.push('', `Failed on \`${report.failed.host}\` at step \`${report.failed.step}\`: ${oneLine(report.failed.message)}`);
+    if (report.failed.stderrTail) rows.push('', '```', report.failed.stderrTail.slice(-1500).replace(/```/g, "'''"), '```');
+  }
+  if (report.mixedVersions) rows.push('', `⚠️ ${oneLine(report.mixedVersions)}`);
+  return rows;
+}
+
+function hostRow(h: HostReport): string {
+  const timings = Object.entries(h.timings ?? {}).map(([step, ms]) => `${step} ${seconds(ms)}`).join(', ');
+  const result = h.step ? `${h.status} (at ${h.step})` : h.status;
+  return `| ${cell(h.host)} | ${cell(result)} | ${cell(timings || '–')} |`;
+}
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
+const oneLine = (s: string): string => s.replace(/\s*\n\s*/g, ' ').slice(0, 2000);
+const cell = (s: string): string => oneLine(s).replace(/\|/g, '\\|');

@@ -1,0 +1,143 @@
+/**
+ * GitlabNotifier against the GitLab REST stand-in (real bare repositories behind it): what GitLab received
+ * for a merged MR's deploy — statuses, one note updated in place, a deployment — and silence when GitLab is down.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Gitlab } from '@gitbeaker/rest';
+import type { DeployJob } from '../../lib/job.js';
+import { createLogger } from '../../lib/log.js';
+import { GitlabNotifier } from '../../lib/notify/gitlab.js';
+import type { RolloutReport } from '../../lib/rollout/types.js';
+import { Secret } from '../../lib/secret.js';
+import { createBareRepo, type TestRepo } from '../fixtures/git/repo.js';
+import { startGitlabStandIn, type GitlabStandIn } from '../fixtures/gitlab/stand-in.js';
+
+const APP = 'acme/api';
+const MANIFESTS = 'acme/manifests';
+
+const report: RolloutReport = {
+  ok: true,
+  durationMs: 4200,
+  hosts: [
+    { host: 'web-1', status: 'updated', previousImage: 'registry.test/acme/api:1', timings: { pull: 1200, start: 300, health: 900 } },
+    { host: 'web-2', status: 'updated', previousImage: 'registry.test/acme/api:1', timings: { pull: 1100, start: 250, health: 800 } },
+  ],
+};
+
+describe('GitlabNotifier', () => {
+  let gitlab: GitlabStandIn;
+  let app: TestRepo;
+  let manifests: TestRepo;
+  let job: DeployJob;
+  const lines: string[] = [];
+  const logger = createLogger({ write: (l) => lines.push(l) });
+
+  before(async () => {
+    app = createBareRepo({ 'src/main.go': 'package main\n' }, { name: 'api' });
+    manifests = createBareRepo({ 'prod/values.yaml': 'tag: "1"\n' });
+    gitlab = await startGitlabStandIn({ projects: { [APP]: { repo: app.bare }, [MANIFESTS]: { repo: manifests.bare } } });
+    // A real merged MR on the app project: its merge commit is what gets deployed.
+    const api = new Gitlab({ host: gitlab.url, token: gitlab.token });
+    await api.Commits.create(APP, 'feat', 'feat: v2', [{ action: 'update', filePath: 'src/main.go', content: 'package main // v2\n' }], { startBranch: 'main' });
+    const mr = await api.MergeRequests.create(APP, 'feat', 'main', 'v2');
+    const merged = await api.MergeRequests.merge(APP, mr.iid);
+    job = {
+      v: 1, id: 'job-notify-0001', app: 'api', environment: 'prod', image: 'registry.test/acme/api', tag: 'v2', sha: merged.merge_commit_sha!, reason: 'merge',
+      source: { provider: 'gitlab', project: APP, ref: 'main', mr: mr.iid }, enqueuedAt: new Date().toISOString(),
+    };
+  });
+  after(async () => {
+    await gitlab.close();
+    app.cleanup();
+    manifests.cleanup();
+  });
+
+  const notifier = () => new GitlabNotifier({ url: gitlab.url, token: new Secret(gitlab.token), logger, manifestProject: MANIFESTS });
+
+  it('reports a deploy: status running → success, one note, a deployment running → success', async () => {
+    const n = notifier();
+    await n.jobStarted(job);
+    const commitId = manifests.git(['rev-parse', 'main']).trim();
+    await n.jobFinished(job, { status: 'deployed', detail: 'prod at v2 on 2 hosts', tag: 'v2', commitId, rollout: report });
+
+    const statuses = gitlab.state.statuses.filter((s) => s.sha === job.sha);
+    assert.deepEqual(statuses.map((s) => [s.name, s.state, s.ref]), [['fjord/prod', 'running', 'main'], ['fjord/prod', 'success', 'main']]);
+    assert.match(statuses[1]!.description ?? '', /deployed: prod at v2/);
+
+    const notes = gitlab.state.notes.filter((x) => x.mergeRequestIid === job.source.mr && x.projectId === 1);
+    assert.equal(notes.length, 1);
+    assert.equal(notes[0]!.revisions.length, 2);
+    assert.match(notes[0]!.revisions[0]!, /deploying/);
+    const body = notes[0]!.body;
+    assert.ok(body.includes(`<!-- fjord:api/prod/${job.sha} -->`));
+    assert.match(body, /deployed/);
+    assert.ok(body.includes(`${gitlab.url}/${MANIFESTS}/-/commit/${commitId}`), 'manifest commit linked');
+    assert.match(body, /\| web-1 \| updated \| pull 1\.2s, start 0\.3s, health 0\.9s \|/);
+    assert.match(body, /\| web-2 \| updated \|/);
+
+    const deployments = gitlab.state.deployments.filter((d) => d.sha === job.sha);
+    assert.equal(deployments.length, 1);
+    assert.deepEqual([deployments[0]!.environment, deployments[0]!.ref, deployments[0]!.projectId], ['prod', 'main', 1]);
+    assert.deepEqual(deployments[0]!.statusHistory, ['running', 'success']);
+  });
+
+  it('a second finish for the same job (new process) finds the note by its marker and edits it: no second note', async () => {
+    const notesBefore = gitlab.state.notes.length;
+    const deploymentsBefore = gitlab.state.deployments.length;
+    const n = notifier(); // no memory of the first run: the note is found by its marker
+    await n.jobStarted(job);
+    const failure = { ...report, ok: false, hosts: [{ host: 'web-1', status: 'rolled-back' as const, step: 'health' as const, timings: { pull: 1000, health: 30000 } }], failed: { host: 'web-1', step: 'health' as const, message: 'health check failed', errorName: 'HealthCheckFailed', stderrTail: 'connection refused' } };
+    await n.jobFinished(job, { status: 'failed', detail: 'host web-1 failed at health', rollout: failure });
+
+    assert.equal(gitlab.state.notes.length, notesBefore, 'no new note');
+    const note = gitlab.state.notes.find((x) => x.body.includes(`fjord:api/prod/${job.sha}`))!;
+    assert.equal(note.revisions.length, 4);
+    assert.match(note.body, /failed/);
+    assert.match(note.body, /Failed on `web-1` at step `health`/);
+    assert.match(note.body, /connection refused/);
+    assert.doesNotMatch(note.body, /web-2/, 'old host table replaced');
+
+    assert.equal(gitlab.state.deployments.length, deploymentsBefore + 1, 'the retry is a new deployment');
+    assert.deepEqual(gitlab.state.deployments.at(-1)!.statusHistory, ['running', 'failed']);
+    assert.deepEqual(gitlab.state.statuses.filter((s) => s.sha === job.sha).map((s) => s.state), ['running', 'success', 'running', 'failed']);
+  });
+
+  it('finishing without a start updates the running deployment it finds, else records one final', async () => {
+    const api = new Gitlab({ host: gitlab.url, token: gitlab.token });
+    const running = await api.Deployments.create(APP, 'staging', job.sha!, 'main', false, { status: 'running' });
+    const staging = { ...job, environment: 'staging' };
+    await notifier().jobFinished(staging, { status: 'deployed' });
+    assert.deepEqual(gitlab.state.deployments.find((d) => d.id === running.id)!.statusHistory, ['running', 'success']);
+    const before = gitlab.state.deployments.length;
+    await notifier().jobFinished({ ...job, environment: 'qa' }, { status: 'superseded' });
+    assert.equal(gitlab.state.deployments.length, before + 1);
+    assert.deepEqual(gitlab.state.deployments.at(-1)!.statusHistory, ['canceled']);
+  });
+
+  it('skips what a job without sha, project or MR cannot address', async () => {
+    const requests = gitlab.state.requests.length;
+    const cli: DeployJob = { ...job, id: 'job-cli-00001', sha: undefined, reason: 'manual', source: { provider: 'cli' } };
+    await notifier().jobStarted(cli);
+    await notifier().jobFinished(cli, { status: 'deployed' });
+    assert.equal(gitlab.state.requests.length, requests, 'no request made');
+  });
+
+  it('never throws when GitLab is down or refuses the token; logs without the token', async () => {
+    const down = await startGitlabStandIn({ projects: { [APP]: { repo: app.bare } } });
+    await down.close();
+    lines.length = 0;
+    const n = new GitlabNotifier({ url: down.url, token: new Secret(down.token), logger, timeoutMs: 2000 });
+    await n.jobStarted(job);
+    await n.jobFinished(job, { status: 'deployed' });
+    const warnings = lines.map((l) => JSON.parse(l) as { msg: string; what: string });
+    assert.deepEqual(new Set(warnings.filter((w) => w.msg === 'notification failed').map((w) => w.what)), new Set(['commit status', 'merge request note', 'deployment']));
+
+    lines.length = 0;
+    const bad = new GitlabNotifier({ url: gitlab.url, token: new Secret('glpat-wrong-token-000'), logger });
+    await bad.jobFinished(job, { status: 'deployed' });
+    assert.equal(lines.length, 3);
+    assert.match(lines.join('\n'), /HTTP 401/);
+    assert.ok(!lines.join('\n').includes('glpat-wrong-token-000'));
+  });
+});

@@ -1,0 +1,20 @@
+/** The drift report as a plain-text table for `fjord status`: one row per host, drift spelled out. */
+import type { DriftReport } from './drift.js';
+
+const tagOf = (ref: string | undefined): string => (ref === undefined ? '-' : ref.slice(ref.lastIndexOf('/') + 1));
+
+export function formatDrift(report: DriftReport): string {
+  const rows: string[][] = [['APP/ENV', 'HOST', 'STATUS', 'DESIRED', 'RUNNING', 'DETAIL']];
+  for (const e of report.environments) {
+    const where = `${e.app}/${e.environment}`;
+    if (e.error) rows.push([where, '-', 'error', '-', '-', `${e.file}: ${e.error}`]);
+    else if (e.hosts.length === 0) rows.push([where, '-', 'no hosts', e.desiredTag ?? '-', '-', 'the manifest commit is the deploy']);
+    for (const h of e.hosts) {
+      const detail = h.status === 'unreachable' ? `${h.errorName}: ${h.error}` : h.state && h.state !== 'running' && h.state !== 'recorded' ? `state ${h.state}` : '';
+      rows.push([where, h.host, h.status, tagOf(h.desired), tagOf(h.running), detail]);
+    }
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const lines = rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
+  return lines.join('\n') + `\n${report.inSync ? 'all in sync' : 'DRIFT'} (checked ${report.checkedAt})\n`;
+}

@@ -13,6 +13,9 @@ import { openFleet } from '../ssh/fleet.js';
 import { sshAuthFromConfig, sshHostsFromConfig, sshOptionsFromConfig } from '../ssh/from-config.js';
 import type { DeployJob } from '../job.js';
 import { deploy, type DeployPorts } from './deploy.js';
+import { createLogger } from '../log.js';
+import { createNotifier } from '../notify/from-config.js';
+import type { Notifier } from '../notify/notifier.js';
 import type { JobHandler } from './worker-loop.js';
 
 export interface HandlerOptions {
@@ -52,7 +55,15 @@ export function makeDeployPorts({ config, configPath, dataDir, env = process.env
   };
 }
 
-export function makeDeployHandler(options: HandlerOptions): JobHandler {
+/** The deploy pipeline with feedback to GitLab around it (commit status, MR note, deployment). */
+export function makeDeployHandler(options: HandlerOptions & { notifier?: Notifier }): JobHandler {
   const ports = makeDeployPorts(options);
-  return (job, ctx) => deploy(job, ctx, ports);
+  const notifier = options.notifier ?? createNotifier(options.config, { env: options.env ?? process.env, logger: createLogger() });
+  return async (job, ctx) => {
+    // The notifier never throws: a failed report never fails a deploy.
+    await notifier.jobStarted(job);
+    const outcome = await deploy(job, ctx, ports);
+    await notifier.jobFinished(job, outcome);
+    return outcome;
+  };
 }

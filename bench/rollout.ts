@@ -16,6 +16,7 @@ import { deploy } from '../lib/worker/deploy.js';
 import { makeDeployPorts } from '../lib/worker/make-handler.js';
 import type { JobContext } from '../lib/worker/worker-loop.js';
 import { createBareRepo, gitSync } from '../test/fixtures/git/repo.js';
+import { fleetConfigYaml } from '../test/fixtures/fleet-config.js';
 import { startFleet } from '../test/fixtures/fleet.js';
 import { makeJob } from '../test/fixtures/jobs.js';
 import { freePort } from '../test/fixtures/sshd.js';
@@ -59,7 +60,6 @@ export async function benchRollout({ runs = 1 }: { runs?: number } = {}): Promis
     const address = fleet.hosts[0]!.address;
     const cases: Array<(typeof CASES)[number] & { env: string; port: number; floorPort: number }> = [];
     for (const c of CASES) cases.push({ ...c, env: envName(c), port: await freePort(address), floorPort: await freePort(address) });
-    const hosts = fleet.hosts.map((h) => `  ${h.name}: { address: ${h.address}, port: ${h.port}, user: ${h.user}, hostKey: "${h.hostKey}" }`).join('\n');
     // Each case's warm-up twin (`…w`) runs the same container (name, port) with wide batches: it leaves
     // an old container on every host of the case cheaply, so the measured run replaces one as in steady state.
     const envYaml = (env: string, c: (typeof cases)[number], batch: number) => `
@@ -68,19 +68,7 @@ export async function benchRollout({ runs = 1 }: { runs?: number } = {}): Promis
         hosts: [${fleet.hosts.slice(0, c.hosts).map((h) => h.name).join(', ')}]
         rollout: { batchSize: ${batch}, container: { name: api-${c.env}, ports: ["${c.port}:8080"] }, healthCheck: { port: ${c.port}, path: /healthz, interval: ${INTERVAL_MS}ms, timeout: 20s }, hostTimeout: 60s }`;
     const environments = cases.map((c) => envYaml(c.env, c, c.batch) + envYaml(`${c.env}w`, c, WARM_BATCH)).join('');
-    const config = parseConfig(`
-sources: { gitlab: { webhookSecretEnv: S } }
-manifest: { backend: git, repository: ${repo.bare}, project: ops/manifests }
-ssh: { privateKeyEnv: FJORD_SSH_KEY, agent: false, stateDir: .fjord }
-hosts:
-${hosts}
-apps:
-  api:
-    source: { project: acme/api }
-    image: ${IMAGE}
-    waitForImage: 0s
-    environments:${environments}
-`);
+    const config = parseConfig(fleetConfigYaml({ fleet, repository: repo.bare, image: IMAGE, environments }));
     const ports = makeDeployPorts({ config, configPath: join(repo.root, 'fjord.yaml'), dataDir, env: { FJORD_SSH_KEY: fleet.privateKey.reveal() } });
     const clone = join(floorRepo.root, 'clone');
     gitSync(floorRepo.root, ['clone', '--quiet', floorRepo.bare, clone]);

@@ -17,6 +17,7 @@ import { deploy } from '../../lib/worker/deploy.js';
 import { makeDeployPorts } from '../../lib/worker/make-handler.js';
 import type { JobContext } from '../../lib/worker/worker-loop.js';
 import { createBareRepo, type TestRepo } from '../fixtures/git/repo.js';
+import { fleetConfigYaml } from '../fixtures/fleet-config.js';
 import { startFleet, type TestFleet } from '../fixtures/fleet.js';
 import { makeJob } from '../fixtures/jobs.js';
 import { freePort } from '../fixtures/sshd.js';
@@ -36,24 +37,12 @@ describe('drift report over a real sshd fleet', () => {
     fleet = await startFleet({ hosts: 4 });
     port = await freePort(fleet.hosts[0]!.address);
     repo = createBareRepo({ 'api/prod.yaml': values('v0') });
-    const hosts = fleet.hosts.map((h) => `  ${h.name}: { address: ${h.address}, port: ${h.port}, user: ${h.user}, hostKey: "${h.hostKey}" }`).join('\n');
-    yaml = `
-sources: { gitlab: { webhookSecretEnv: S } }
-manifest: { backend: git, repository: ${repo.bare}, project: ops/manifests }
-ssh: { privateKeyEnv: FJORD_SSH_KEY, agent: false, stateDir: .fjord, connectTimeout: 3s }
-hosts:
-${hosts}
-apps:
-  api:
-    source: { project: acme/api }
-    image: ${IMAGE}
-    waitForImage: 0s
-    environments:
+    yaml = fleetConfigYaml({ fleet, repository: repo.bare, image: IMAGE, ssh: 'connectTimeout: 3s', environments: `
       prod:
         manifest: { file: api/prod.yaml, path: image.tag }
         hosts: [web-1, web-2, web-3, web-4]
         rollout: { batchSize: 4, container: { ports: ["${port}:8080"] }, healthCheck: { port: ${port}, path: /healthz, interval: 150ms, timeout: 3s }, hostTimeout: 20s }
-`;
+` });
     writeFileSync(join(dir, 'fjord.yaml'), yaml);
   });
   after(async () => {

@@ -22,6 +22,7 @@ import { createBareRepo, type TestRepo } from '../fixtures/git/repo.js';
 import { startFleet, type TestFleet } from '../fixtures/fleet.js';
 import { makeJob } from '../fixtures/jobs.js';
 import { freePort } from '../fixtures/sshd.js';
+import { fleetConfigYaml } from '../fixtures/fleet-config.js';
 import { served } from '../rollout/helpers.js';
 
 const IMAGE = 'registry.example.com/acme/api';
@@ -41,20 +42,8 @@ describe('gitops pipeline over a real sshd fleet', () => {
 
   const setup = (promote: 'auto' | 'mr') => {
     const repo = createBareRepo({ 'api/staging.yaml': values('v0'), 'api/prod.yaml': values('v0') });
-    const hosts = fleet.hosts.map((h) => `  ${h.name}: { address: ${h.address}, port: ${h.port}, user: ${h.user}, hostKey: "${h.hostKey}" }`).join('\n');
     const env = (port: number) => `rollout: { batchSize: 2, container: { ports: ["${port}:8080"] }, healthCheck: { port: ${port}, path: /healthz, interval: 150ms, timeout: 3s }, hostTimeout: 20s }`;
-    const config = parseConfig(`
-sources: { gitlab: { webhookSecretEnv: S } }
-manifest: { backend: git, repository: ${repo.bare}, project: ops/manifests }
-ssh: { privateKeyEnv: FJORD_SSH_KEY, agent: false, stateDir: .fjord }
-hosts:
-${hosts}
-apps:
-  api:
-    source: { project: acme/api }
-    image: ${IMAGE}
-    waitForImage: 0s
-    environments:
+    const config = parseConfig(fleetConfigYaml({ fleet, repository: repo.bare, image: IMAGE, environments: `
       staging:
         manifest: { file: api/staging.yaml, path: image.tag }
         hosts: [web-1]
@@ -65,7 +54,7 @@ apps:
         promoteFrom: staging
         promote: ${promote}
         ${env(prodPort)}
-`);
+` }));
     const queued: DeployJob[] = [];
     const ports = makeDeployPorts({
       config,

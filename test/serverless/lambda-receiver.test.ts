@@ -7,7 +7,7 @@ import { silentLogger } from '../../lib/log.js';
 import { makeLambdaReceiver } from '../../lib/receiver/lambda.js';
 import { functionUrlEvent, lambdaContext } from '../fixtures/lambda-events.js';
 import { gitlabHeaders, payload, testConfig, testEnv } from '../fixtures/receiver.js';
-import { startSqsServer, TEST_CREDENTIALS, TEST_REGION, type FifoPair, type SqsServer } from '../fixtures/sqs-server.js';
+import { startSqsServer, type FifoPair, type SqsServer, sqsEnv } from '../fixtures/sqs-server.js';
 
 // The receiver through hono/aws-lambda with function URL events (payload 2.0) into a real SQS-compatible
 // server: the queue comes from the environment, as in the deployed function.
@@ -23,11 +23,7 @@ describe('Lambda receiver (function URL → SQS FIFO)', () => {
     env = {
       ...testEnv,
       FJORD_CONFIG_YAML: stringify(testConfig()),
-      FJORD_SQS_QUEUE_URL: pair.queueUrl,
-      FJORD_SQS_ENDPOINT: sqs.endpoint,
-      AWS_REGION: TEST_REGION,
-      AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+      ...sqsEnv(sqs, pair.queueUrl),
     };
   });
   after(() => sqs.stop());

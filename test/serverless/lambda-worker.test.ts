@@ -10,7 +10,7 @@ import type { JobHandler } from '../../lib/worker/worker-loop.js';
 import { makeLambdaWorker } from '../../lib/worker/lambda.js';
 import { makeJob, sendOptionsOf } from '../fixtures/jobs.js';
 import { sqsEvent, sqsRecord } from '../fixtures/lambda-events.js';
-import { startSqsServer, TEST_CREDENTIALS, TEST_REGION, type FifoPair, type SqsServer } from '../fixtures/sqs-server.js';
+import { startSqsServer, type FifoPair, type SqsServer, sqsEnv } from '../fixtures/sqs-server.js';
 
 // The worker's Lambda handler on SQS event batches built from messages of a real SQS-compatible server:
 // which records come back in batchItemFailures, and the heartbeat on the record's receipt handle.
@@ -23,11 +23,7 @@ describe('Lambda worker (SQS event → batchItemFailures)', () => {
     sqs = await startSqsServer();
     pair = await sqs.createFifoPair();
     env = {
-      FJORD_SQS_QUEUE_URL: pair.queueUrl,
-      FJORD_SQS_ENDPOINT: sqs.endpoint,
-      AWS_REGION: TEST_REGION,
-      AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+      ...sqsEnv(sqs, pair.queueUrl),
     };
   });
   after(() => sqs.stop());

@@ -12,7 +12,7 @@ import { silentLogger } from '../../lib/log.js';
 import { createSqsQueue } from '../../lib/queue/sqs.js';
 import { createBareRepo, type TestRepo } from '../fixtures/git/repo.js';
 import { makeJob, sendOptionsOf } from '../fixtures/jobs.js';
-import { startSqsServer, TEST_CREDENTIALS, TEST_REGION, type SqsServer } from '../fixtures/sqs-server.js';
+import { startSqsServer, TEST_CREDENTIALS, TEST_REGION, type SqsServer, sqsEnv } from '../fixtures/sqs-server.js';
 
 const FJORD = fileURLToPath(new URL('../../functions/fjord.mjs', import.meta.url));
 const FILE = 'apps/api/prod/values.yaml';
@@ -57,11 +57,7 @@ apps:
       cwd: dir,
       env: {
         ...process.env,
-        FJORD_SQS_QUEUE_URL: pair.queueUrl,
-        FJORD_SQS_ENDPOINT: sqs.endpoint,
-        AWS_REGION: TEST_REGION,
-        AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+        ...sqsEnv(sqs, pair.queueUrl),
         FJORD_DATA_DIR: join(dir, 'data'),
         FJORD_LOG_LEVEL: 'info',
         NODE_NO_WARNINGS: '1',

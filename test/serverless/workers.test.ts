@@ -9,7 +9,7 @@ import { stringify } from 'yaml';
 import { bundleWorkers, type Bundle } from '../../infra/bundle.js';
 import { deployJobSchema } from '../../lib/job.js';
 import { gitlabHeaders, payload, signedHeaders, testConfig, testEnv } from '../fixtures/receiver.js';
-import { startSqsServer, TEST_CREDENTIALS, TEST_REGION, type FifoPair, type SqsServer } from '../fixtures/sqs-server.js';
+import { startSqsServer, TEST_REGION, type FifoPair, type SqsServer, sqsEnv } from '../fixtures/sqs-server.js';
 
 const BUDGET_GZIP = 250 * 1024;
 
@@ -34,11 +34,7 @@ describe('Workers receiver on workerd', () => {
       bindings: {
         ...(testEnv as Record<string, string>),
         FJORD_CONFIG_YAML: stringify(testConfig()),
-        FJORD_SQS_QUEUE_URL: pair.queueUrl,
-        FJORD_SQS_ENDPOINT: sqs.endpoint,
-        AWS_REGION: TEST_REGION,
-        AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+        ...sqsEnv(sqs, pair.queueUrl),
         FJORD_LOG_LEVEL: 'error',
       },
       outboundService: { network: { allow: ['local'] } },

@@ -2,7 +2,11 @@
 import { z } from 'zod';
 import { branchSchema, imageSchema, nameSchema, projectSchema, shaSchema, tagSchema, textSchema } from './grammar.js';
 
-export const REASONS = ['merge', 'push', 'pipeline', 'manual', 'rollback', 'converge', 'heal', 'promote'] as const;
+export const REASONS = ['merge', 'push', 'pipeline', 'manual', 'rollback', 'converge', 'heal', 'promote', 'plan', 'reconcile'] as const;
+export type Reason = (typeof REASONS)[number];
+
+/** Reasons whose jobs are not deploys of a source sha: their creator picks a deterministic `id`, which is their dedup key. */
+export const KEYED_REASONS: readonly Reason[] = ['heal', 'plan', 'reconcile'];
 
 export const deployJobSchema = z.strictObject({
   v: z.literal(1),
@@ -27,11 +31,11 @@ export const deployJobSchema = z.strictObject({
 });
 
 export type DeployJob = z.infer<typeof deployJobSchema>;
-export type Reason = DeployJob['reason'];
+
 
 /** Queue group: one job in flight per app/environment, in order. */
 export const groupOf = (job: Pick<DeployJob, 'app' | 'environment'>): string => `${job.app}/${job.environment}`;
 
 /** Deduplication id: a merge and the push it causes end as one job. */
-export const dedupIdOf = (job: Pick<DeployJob, 'app' | 'environment' | 'sha' | 'tag'>): string =>
-  `${job.app}/${job.environment}/${job.sha ?? job.tag}`;
+export const dedupIdOf = (job: Pick<DeployJob, 'app' | 'environment' | 'sha' | 'tag' | 'id'> & { reason?: Reason }): string =>
+  job.reason && KEYED_REASONS.includes(job.reason) ? `${job.reason}/${job.id}` : `${job.app}/${job.environment}/${job.sha ?? job.tag}`;

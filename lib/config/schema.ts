@@ -194,7 +194,32 @@ export const configSchema = z.strictObject({
       visibility: durationSchema.default(900_000),
     })
     .prefault({}),
-  reconcile: z.strictObject({ interval: durationSchema.default(300_000) }).prefault({}),
+  reconcile: z
+    .strictObject({
+      /** How often the drift check runs (embedded interval; EventBridge rate and the Workers cron are set to match at deploy time). */
+      interval: durationSchema.default(300_000),
+      /** `selfHeal`: heal jobs for one drift before fjord stops trying and only reports it. */
+      healAttempts: z.number().int().min(1).max(20).default(3),
+      /** `selfHeal`: wait after a failed heal before the next one; doubles per failure. */
+      healBackoff: durationSchema.default(60_000),
+    })
+    .prefault({}),
+  notify: z
+    .strictObject({
+      /** Env var holding a Slack-compatible incoming-webhook URL (`{"text": …}` JSON POST) for chat. */
+      webhookUrlEnv: envVar.optional(),
+      /** Post a plan note on open merge requests of watched branches. */
+      planNotes: z.boolean().default(true),
+    })
+    .prefault({}),
+  statusPage: z
+    .strictObject({
+      /** Serve the read-only status page at `GET /` where a worker runs next to the receiver (embedded). */
+      enabled: z.boolean().default(true),
+      /** Env var holding a token the page then requires (`Authorization: Bearer …` or `?token=`); none: open. */
+      tokenEnv: envVar.optional(),
+    })
+    .prefault({}),
 });
 
 export type Config = z.output<typeof configSchema>;

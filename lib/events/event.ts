@@ -11,11 +11,12 @@ export type Provider = 'gitlab' | 'github';
 
 export interface SourceEvent {
   provider: Provider;
-  /** Which app trigger this event serves: a merged MR/PR, a push, a successful pipeline. */
-  trigger: 'merge' | 'push' | 'pipeline';
+  /** Which app trigger this event serves: a merged MR/PR, a push, a successful pipeline; or `plan`: an MR/PR
+   *  opened or given new commits, answered with a plan note (issue 7, item 3), never a deploy. */
+  trigger: 'merge' | 'push' | 'pipeline' | 'plan';
   /** `group/project` or `owner/repo`. */
   project: string;
-  /** The branch deployed from (a merge's target branch), or a pushed git tag. */
+  /** The branch deployed from (a merge's or an open MR's target branch), or a pushed git tag. */
   ref: { type: 'branch' | 'tag'; name: string };
   sha: string | undefined;
   mr?: number;

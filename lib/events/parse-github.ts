@@ -1,9 +1,11 @@
 /**
- * GitHub webhook bodies → SourceEvent: `pull_request` closed and merged, and `push`. zod schemas hold only
- * the fields fjord uses (shapes as in @octokit/webhooks-examples).
+ * GitHub webhook bodies → SourceEvent: `pull_request` closed and merged, and `push`; open pull requests for
+ * plans (parse-github-plan.ts). zod schemas hold only the fields fjord uses (shapes as in
+ * @octokit/webhooks-examples).
  */
 import { z } from 'zod';
 import { isNullSha, isoTime, parseRef, parseShape, quote, type Ignored, type SourceEvent } from './event.js';
+import { openPullRequestEvent, PLAN_PR_ACTIONS } from './parse-github-plan.js';
 
 const repository = z.object({ full_name: z.string() });
 const login = z.object({ login: z.string() }).nullish();
@@ -44,7 +46,8 @@ export function parseGithub(header: string | undefined, payload: unknown): Sourc
 
 function pullRequest(payload: unknown): SourceEvent | Ignored {
   const state = parseShape(pullRequestState, payload);
-  if (state.action !== 'closed') return { ignored: `pull request action ${quote(state.action)}, not closed` };
+  if (PLAN_PR_ACTIONS.has(state.action)) return openPullRequestEvent(payload);
+  if (state.action !== 'closed') return { ignored: `pull request action ${quote(state.action)}: fjord acts on closed (deploy) and opened, reopened, synchronize (plan)` };
   if (state.pull_request.merged !== true) return { ignored: 'pull request closed without merging' };
   const p = parseShape(pullRequestEvent, payload);
   const mergedBy = p.pull_request.merged_by?.login;

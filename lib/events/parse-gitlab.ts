@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { isNullSha, isoTime, parseRef, parseShape, quote, type Ignored, type SourceEvent } from './event.js';
+import { openMergeRequest, PLAN_ACTIONS } from './parse-gitlab-plan.js';
 
 const project = z.object({ path_with_namespace: z.string() });
 const user = z.object({ name: z.string().nullish(), username: z.string().nullish() }).nullish();
@@ -18,7 +19,7 @@ const pushHook = z.object({
   commits: z.array(z.object({ id: z.string(), timestamp: z.string().nullish() })).nullish(),
 });
 
-// Read first, so that MR actions other than `merge` are ignored whatever else their body holds.
+// Read first, so that MR actions fjord does not act on are ignored whatever else their body holds.
 const mergeRequestAction = z.object({ object_attributes: z.object({ action: z.string().nullish() }) });
 const mergeRequestHook = z.object({
   object_kind: z.literal('merge_request'),
@@ -99,7 +100,8 @@ function push(payload: unknown): SourceEvent | Ignored {
 
 function mergeRequest(payload: unknown): SourceEvent | Ignored {
   const action = parseShape(mergeRequestAction, payload).object_attributes.action;
-  if (action !== 'merge') return { ignored: `merge request action ${quote(action ?? 'none')}, not merge` };
+  if (action && PLAN_ACTIONS.has(action)) return openMergeRequest(payload, action);
+  if (action !== 'merge') return { ignored: `merge request action ${quote(action ?? 'none')}: fjord acts on merge (deploy) and open, reopen, update (plan)` };
   const p = parseShape(mergeRequestHook, payload);
   const a = p.object_attributes;
   // merge_commit_sha is null on fast-forward merges: the target branch then points at the last commit.

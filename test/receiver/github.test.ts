@@ -52,8 +52,8 @@ describe('receiver: GitHub events', () => {
   it('ignores closed-unmerged and other pull request actions, pings and other events', async () => {
     const closed = githubExample('pull_request', (e) => e.action === 'closed');
     assert.deepEqual((await post('pull_request', closed)).body, { ignored: 'pull request closed without merging' });
-    const opened = githubExample('pull_request', (e) => e.action === 'opened');
-    assert.deepEqual((await post('pull_request', opened)).body, { ignored: 'pull request action "opened", not closed' });
+    const labeled = githubExample('pull_request', (e) => e.action === 'labeled');
+    assert.deepEqual((await post('pull_request', labeled)).body, { ignored: 'pull request action "labeled": fjord acts on closed (deploy) and opened, reopened, synchronize (plan)' });
     const ping = githubExample('ping', () => true);
     assert.deepEqual((await post('ping', ping)).body, { ignored: 'github event "ping" is not one fjord acts on' });
     const star = githubExample('star', () => true);

@@ -97,12 +97,12 @@ describe('receiver: GitLab events', () => {
     assert.equal(res.body.queued[0].sha, mr.object_attributes.last_commit.id);
   });
 
-  it('ignores MR actions other than merge, and merges into other branches', async () => {
-    const open = payload('gitlab-merge-request');
-    open.object_attributes.action = 'open';
-    delete open.object_attributes.last_commit; // an ignored event is not held to the fields a merge needs
-    const a = await r.post('/hooks/gitlab', json(open), gitlabHeaders('Merge Request Hook'));
-    assert.deepEqual([a.status, a.body], [200, { ignored: 'merge request action "open", not merge' }]);
+  it('ignores MR actions other than merge (and the plan actions, test/plan), and merges into other branches', async () => {
+    const approved = payload('gitlab-merge-request');
+    approved.object_attributes.action = 'approved';
+    delete approved.object_attributes.last_commit; // an ignored event is not held to the fields a merge needs
+    const a = await r.post('/hooks/gitlab', json(approved), gitlabHeaders('Merge Request Hook'));
+    assert.deepEqual([a.status, a.body], [200, { ignored: 'merge request action "approved": fjord acts on merge (deploy) and open, reopen, update (plan)' }]);
     const other = payload('gitlab-merge-request');
     other.object_attributes.target_branch = 'release-1';
     const b = await r.post('/hooks/gitlab', json(other), gitlabHeaders('Merge Request Hook'));

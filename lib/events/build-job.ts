@@ -1,0 +1,51 @@
+/** A DeployJob for one matched environment of an event, every webhook value held to lib/grammar.ts first. */
+import { InvalidEvent } from '../errors.js';
+import { BRANCH, SHA, TAG, TEXT } from '../grammar.js';
+import type { DeployJob } from '../job.js';
+import { quote, type SourceEvent } from './event.js';
+import { newJobId } from './job-id.js';
+import type { Match } from './match-apps.js';
+import { renderTag } from './render-tag.js';
+import type { RouteContext } from './route.js';
+
+/** The job for one matched environment; every webhook value is held to its grammar (InvalidEvent otherwise). */
+export function buildJob(event: SourceEvent, m: Match, ctx: RouteContext): DeployJob {
+  const { paths } = event;
+  if (event.sha === undefined) throw new InvalidEvent(paths.sha, 'missing: the commit to deploy is unknown');
+  if (!SHA.test(event.sha)) throw new InvalidEvent(paths.sha, `${quote(event.sha)} is not a commit sha (40 or 64 lowercase hex)`);
+  // Names longer than the grammar's 200 characters are cut rather than refused: length is not a danger.
+  const author = event.author?.slice(0, 200);
+  if (author !== undefined && !TEXT.test(author)) throw new InvalidEvent(paths.author ?? 'author', 'not single-line printable text');
+  let tag: string;
+  if (event.ref.type === 'tag') {
+    if (!TAG.test(event.ref.name)) throw new InvalidEvent(paths.ref, `git tag ${quote(event.ref.name)} is not a valid image tag`);
+    tag = event.ref.name;
+  } else {
+    tag = renderTag(m.template, { sha: event.sha, branch: event.ref.name, mr: event.mr });
+  }
+  const job: DeployJob = {
+    v: 1,
+    id: (ctx.newId ?? newJobId)(),
+    app: m.app,
+    environment: m.environment,
+    image: m.image,
+    tag,
+    sha: event.sha,
+    reason: event.trigger,
+    source: {
+      provider: event.provider,
+      project: m.project,
+      ref: event.ref.name,
+      ...(event.mr !== undefined ? { mr: event.mr } : {}),
+      ...(author !== undefined ? { author } : {}),
+      deliveryId: ctx.deliveryId,
+      ...(event.committedAt ? { committedAt: event.committedAt } : {}),
+    },
+    enqueuedAt: new Date(ctx.now()).toISOString(),
+  };
+  // Every other field comes from the validated config or was checked above; a tag's name is also the ref,
+  // which the job schema holds to the branch grammar. (The fuzz test checks every queued job against
+  // deployJobSchema; a full parse here would cost more than the rest of the routing.)
+  if (!BRANCH.test(job.source.ref!)) throw new InvalidEvent(paths.ref, `${quote(job.source.ref!)} is not a valid ref name`);
+  return job;
+}

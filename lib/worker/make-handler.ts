@@ -17,6 +17,7 @@ import { createLogger } from '../log.js';
 import { createNotifier } from '../notify/from-config.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { JobHandler } from './worker-loop.js';
+import { makePlanHandler } from '../plan/make-plan-handler.js';
 
 export interface HandlerOptions {
   config: Config;
@@ -55,11 +56,14 @@ export function makeDeployPorts({ config, configPath, dataDir, env = process.env
   };
 }
 
-/** The deploy pipeline with feedback to GitLab around it (commit status, MR note, deployment). */
+/** The deploy pipeline with feedback to GitLab around it (commit status, MR note, deployment); `plan` jobs go to lib/plan. */
 export function makeDeployHandler(options: HandlerOptions & { notifier?: Notifier }): JobHandler {
   const ports = makeDeployPorts(options);
   const notifier = options.notifier ?? createNotifier(options.config, { env: options.env ?? process.env, logger: createLogger() });
+  const plan = makePlanHandler({ config: options.config, configPath: options.configPath, env: options.env ?? process.env, store: ports.store });
   return async (job, ctx) => {
+    // A plan deploys nothing: no commit status, deploy note or deployment; it writes its own plan note.
+    if (job.reason === 'plan') return plan(job, ctx);
     // The notifier never throws: a failed report never fails a deploy.
     await notifier.jobStarted(job);
     const outcome = await deploy(job, ctx, ports);

@@ -5,6 +5,7 @@
 export type OutcomeStatus =
   | 'received' // recorded only (no deploy stage configured)
   | 'deployed' // manifest committed (or already there) and every host healthy
+  | 'planned' // a `plan` job: what merging an open MR will do was worked out (and posted); nothing changed
   | 'noop' // already at this tag everywhere
   | 'superseded' // older than what the environment already runs
   | 'proposed' // `writeBack: mr`: the change waits in a merge request for a person

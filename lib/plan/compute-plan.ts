@@ -1,0 +1,101 @@
+/**
+ * The read-only half of a `plan` job: for each environment the merge deploys to, the manifest edit it
+ * would commit (made in memory with bumpTag, never written), the rollout batches, and what the hosts run
+ * now; plus whether the image is in the registry yet. Hosts see only the inspect command
+ * (lib/rollout/read-running.ts): no lock, no pull, no container change. One fleet serves every host.
+ */
+import type { Config, EnvironmentConfig } from '../config/schema.js';
+import { FjordError } from '../errors.js';
+import type { DeployJob } from '../job.js';
+import { bumpTag } from '../manifest/index.js';
+import type { ManifestStore } from '../manifest/store.js';
+import { classifyHost, type HostDrift } from '../reconcile/classify-host.js';
+import type { ImageRef } from '../registry/reference.js';
+import { planBatches } from '../rollout/plan-batches.js';
+import { readRunning } from '../rollout/read-running.js';
+import type { Fleet } from '../ssh/fleet.js';
+import { diffExcerpt } from './diff-excerpt.js';
+import { planEnvironments, type PlannedEnvironment } from './plan-environments.js';
+import type { EnvironmentPlan, ImageCheck, Plan } from './types.js';
+
+export interface ComputePorts {
+  config: Config;
+  store: ManifestStore;
+  /** A fleet over the named hosts; closed here when the plan is made. */
+  fleetFor(hosts: readonly string[]): Fleet;
+  /** Absent: the image is not looked up. */
+  imageExists?(ref: ImageRef): Promise<boolean>;
+  now?: () => Date;
+}
+
+const describe = (err: unknown): string => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+
+/** The plan of `job` (reason `plan`; its app must exist in `config`). */
+export async function computePlan(job: DeployJob, ports: ComputePorts): Promise<Plan> {
+  const { config } = ports;
+  const app = config.apps[job.app]!;
+  const branch = job.source.ref ?? app.source.branch;
+  const planned = planEnvironments(app, branch);
+  const hosts = [...new Set(planned.flatMap((p) => app.environments[p.environment]!.hosts))];
+  let fleet: Fleet | Error | undefined;
+  try {
+    fleet = hosts.length > 0 ? ports.fleetFor(hosts) : undefined;
+  } catch (err) {
+    // No SSH key, say: every host is then unreachable for this plan, and the plan says why.
+    if (!(err instanceof FjordError)) throw err;
+    fleet = err;
+  }
+  try {
+    const [imageCheck, environments] = await Promise.all([
+      checkImage(job, app.waitForImage, ports),
+      Promise.all(planned.map((p) => planEnvironment(job, p, app.environments[p.environment]!, fleet, ports))),
+    ]);
+    return { app: job.app, image: job.image, tag: job.tag, template: app.tag, sha: job.sha ?? '', targetBranch: branch, imageCheck, environments, plannedAt: (ports.now?.() ?? new Date()).toISOString() };
+  } finally {
+    if (fleet && !(fleet instanceof Error)) await fleet.close();
+  }
+}
+
+async function planEnvironment(job: DeployJob, p: PlannedEnvironment, env: EnvironmentConfig, fleet: Fleet | Error | undefined, ports: ComputePorts): Promise<EnvironmentPlan> {
+  const r = env.rollout;
+  const plan: EnvironmentPlan = {
+    ...p, file: env.manifest.file, writeBack: env.writeBack ?? ports.config.manifest.writeBack, diff: '',
+    strategy: r.strategy, canary: r.canary, batchSize: r.batchSize, batches: planBatches(env.hosts, r.batchSize, r.canary), hosts: [],
+  };
+  try {
+    const file = await ports.store.read(env.manifest.file);
+    const bumped = bumpTag(file.content, env.manifest, job.tag);
+    if (bumped.previousTag !== undefined) plan.currentTag = bumped.previousTag;
+    if (bumped.changed) plan.diff = diffExcerpt(env.manifest.file, file.content, bumped.text);
+  } catch (err) {
+    if (!(err instanceof FjordError)) throw err;
+    plan.error = describe(err);
+    return plan; // without the manifest's tag there is no drift to speak of
+  }
+  const stateDir = ports.config.ssh.stateDir;
+  plan.hosts = await Promise.all(
+    env.hosts.map(async (host): Promise<HostDrift> => {
+      const reading = { host, image: job.image, desiredTag: plan.currentTag };
+      try {
+        if (fleet instanceof Error) throw fleet;
+        const running = await readRunning(fleet!, host, { app: job.app, environment: p.environment, env, stateDir });
+        return classifyHost({ ...reading, ...(running ? { running } : {}) });
+      } catch (err) {
+        // Connection and command failures are the host's state; anything else is a bug: let it throw.
+        if (!(err instanceof FjordError)) throw err;
+        return classifyHost({ ...reading, error: err });
+      }
+    }),
+  );
+  return plan;
+}
+
+/** Optional and without waiting: one HEAD request; a registry that cannot answer makes it `unknown`. */
+async function checkImage(job: DeployJob, waitForImage: number, ports: ComputePorts): Promise<ImageCheck> {
+  if (!ports.imageExists || waitForImage === 0) return { status: 'unchecked' };
+  try {
+    return { status: (await ports.imageExists({ image: job.image, tag: job.tag })) ? 'found' : 'missing' };
+  } catch (err) {
+    return { status: 'unknown', detail: describe(err) };
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * Wires a `plan` job's ports from fjord.yaml, as make-handler.ts does for deploys: the same manifest store,
+ * a fleet per plan, the registry with the configured credentials (one HEAD, a short timeout: a plan never
+ * waits for CI), and GitLab notes when `sources.gitlab.tokenEnv` names a set variable.
+ */
+import { dirname } from 'node:path';
+import type { Config } from '../config/schema.js';
+import { secretValue } from '../config/secrets.js';
+import type { ManifestStore } from '../manifest/store.js';
+import { GitlabPlanNotes, type PlanNotes } from '../notify/gitlab-plan-note.js';
+import { imageExists, registryCredentials, TokenCache } from '../registry/index.js';
+import { openFleet } from '../ssh/fleet.js';
+import { sshAuthFromConfig, sshHostsFromConfig, sshOptionsFromConfig } from '../ssh/from-config.js';
+import type { JobHandler } from '../worker/worker-loop.js';
+import { runPlan } from './run-plan.js';
+
+export interface PlanHandlerOptions {
+  config: Config;
+  configPath: string;
+  env: NodeJS.ProcessEnv;
+  store: ManifestStore;
+  /** Tests hand in their own. */
+  notes?: PlanNotes;
+}
+
+export function makePlanHandler({ config, configPath, env, store, notes }: PlanHandlerOptions): JobHandler {
+  const credentials = registryCredentials(config.registries, env);
+  const tokens = new TokenCache();
+  const planNotes = notes ?? planNotesFromConfig(config, env);
+  const ports = {
+    config,
+    store,
+    // The key is read per plan: a missing one makes this plan's hosts unreachable, not the worker crash.
+    fleetFor: (hosts: readonly string[]) => openFleet(sshHostsFromConfig(config, hosts), sshAuthFromConfig(config.ssh, env, dirname(configPath)), sshOptionsFromConfig(config.ssh)),
+    imageExists: (ref: { image: string; tag: string }) => imageExists(ref, { credentials, tokens, timeoutMs: 5000 }),
+    ...(planNotes ? { notes: planNotes } : {}),
+  };
+  return (job, ctx) => runPlan(job, ctx, ports);
+}
+
+function planNotesFromConfig(config: Config, env: NodeJS.ProcessEnv): PlanNotes | undefined {
+  const gitlab = config.sources.gitlab;
+  const token = gitlab?.tokenEnv ? secretValue(env, gitlab.tokenEnv) : undefined;
+  return gitlab && token ? new GitlabPlanNotes({ url: gitlab.url, token }) : undefined;
+}

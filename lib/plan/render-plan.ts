@@ -16,20 +16,20 @@ export function renderPlan(plan: Plan): string {
   // With a merge commit the deployed sha is that commit's, not the head's (fast-forward and rebase merges keep it).
   if (/\{(sha|shortSha)\}/.test(plan.template)) lines.push('', `The tag is ${code(plan.template)} of the head commit; a merge commit deploys under its own tag.`);
   if (plan.environments.length === 0) lines.push('', `No environment of ${code(plan.app)} is deployed from ${code(plan.targetBranch)}.`);
-  for (const env of plan.environments) lines.push('', ...renderEnvironment(env));
+  for (const env of plan.environments) lines.push('', ...renderEnvironment(env, plan.tag));
   const off = plan.environments.flatMap((e) => e.hosts).filter((h) => h.status !== 'in-sync');
   if (off.length > 0) lines.push('', `⚠️ ${off.length} host(s) not in sync with the manifest now: ${off.map((h) => `${code(h.host)} ${h.status}`).join(', ')}.`);
   lines.push('', `<sub>fjord plan for ${code(plan.sha.slice(0, 8))} at ${plan.plannedAt}. Read-only: nothing was committed, locked or changed. Updated in place on every new push.</sub>`);
   return lines.join('\n') + '\n';
 }
 
-function renderEnvironment(e: EnvironmentPlan): string[] {
+function renderEnvironment(e: EnvironmentPlan, tag: string): string[] {
   const how = e.via === 'direct' ? 'deployed by the merge' : e.via === 'auto' ? `promoted automatically once ${code(e.from!)} is healthy` : `proposed as a manifest merge request once ${code(e.from!)} is healthy`;
   const out = [`#### ${code(e.environment)} · ${how}`, ''];
   const write = e.writeBack === 'mr' ? 'through a manifest merge request' : 'committed to the manifest branch';
   if (e.error) out.push(`⚠️ Manifest ${code(e.file)} cannot be edited: ${oneLine(e.error)}`);
   else if (!e.diff) out.push(`Manifest ${code(e.file)} already says ${code(e.currentTag ?? '?')}: no manifest change; the rollout only converges the hosts.`);
-  else out.push(`Manifest ${code(e.file)}, ${write}: ${code(e.currentTag ?? 'no tag')} → new tag`, '', ...fenced('diff', e.diff));
+  else out.push(`Manifest ${code(e.file)}, ${write}: ${code(e.currentTag ?? 'no tag')} → ${code(tag)}`, '', ...fenced('diff', e.diff));
   out.push('');
   const size = typeof e.batchSize === 'number' ? `${e.batchSize} host(s)` : `${e.batchSize} of the hosts`;
   if (e.batches.length === 0) return [...out, 'No hosts: the manifest commit is the deploy.'];

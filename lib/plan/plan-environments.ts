@@ -17,7 +17,7 @@ export function planEnvironments(app: AppConfig, branch: string): PlannedEnviron
   const out: PlannedEnvironment[] = entries
     .filter(([, env]) => !env.promoteFrom && (env.branch ?? app.source.branch) === branch)
     .map(([environment]) => ({ environment, via: 'direct' }));
-  // Breadth first over promoteFrom edges; the `seen` check also stops a (misconfigured) promotion cycle.
+  // Breadth first over promoteFrom edges (fjord.yaml refuses promotion loops; each environment once regardless).
   for (let i = 0; i < out.length; i++) {
     const upstream = out[i]!.environment;
     for (const [environment, env] of entries) {

@@ -30,10 +30,7 @@ export const routePlan: Route = (event, ctx) => {
   const mr = event.mr;
   const firstPerApp = matches.filter((m, i) => matches.findIndex((o) => o.app === m.app) === i);
   return {
-    jobs: firstPerApp.map((m) => {
-      // buildJob holds sha, author and ref to their grammar before the id is made from them.
-      const job = buildJob(event, m, { ...ctx, newId: () => 'pending-id' });
-      return { ...job, id: planJobId(m.app, mr, job.sha!) };
-    }),
+    // buildJob holds sha, author and ref to their grammar before it asks for the id.
+    jobs: firstPerApp.map((m) => buildJob(event, m, { ...ctx, newId: () => planJobId(m.app, mr, event.sha!) })),
   };
 };

@@ -1,9 +1,10 @@
 /**
  * `Notifier` for GitLab (@gitbeaker/rest), reporting on the app's source project (`job.source.project`):
- * - a commit status `fjord/<env>` on `job.sha`: `running` at start, then `success` / `failed` (`canceled`
- *   when the job was superseded) — docs.gitlab.com/ee/api/commits.html#set-the-pipeline-status-of-a-commit;
- * - one note on the merged MR (`job.source.mr`), found again by its hidden marker and edited in place, so a
- *   redelivered or repeated job never adds a second one — …/api/notes.html#merge-requests;
+ * - a commit status `fjord/<env>` on `job.sha`: `pending` at start, `running` once the rollout starts, then
+ *   `success` / `failed` / `canceled` (gitlab-status.ts says which outcome maps to which, and why);
+ * - one note on the merged MR (`job.source.mr`) with the job's timeline, updated as it grows, found again by
+ *   its hidden marker and edited in place, so a redelivered or repeated job never adds a second one —
+ *   …/api/notes.html#merge-requests;
  * - a Deployment for the environment, created `running` and updated to its final status — …/api/deployments.html.
  * Jobs lacking a sha, project, MR or ref (CLI, converge) skip what they cannot address. Nothing here throws.
  */
@@ -12,8 +13,10 @@ import type { DeployJob } from '../job.js';
 import type { Logger } from '../log.js';
 import type { Secret } from '../secret.js';
 import type { Outcome } from '../worker/outcome.js';
+import { CommitStatusReporter, finalStateOf, type FinalState } from './gitlab-status.js';
 import { swallow, type Notifier } from './notifier.js';
 import { noteMarker, renderFinishedNote, renderStartedNote } from './render-note.js';
+import type { Timeline } from './timeline.js';
 
 export interface GitlabNotifierOptions {
   /** GitLab base URL; the API is `<url>/api/v4`. */
@@ -25,16 +28,14 @@ export interface GitlabNotifierOptions {
   timeoutMs?: number;
 }
 
-type FinalState = 'success' | 'failed' | 'canceled';
-// What the commit and the Deployment say for each outcome. Proposed: nothing reached the hosts yet.
-const statusOf = (o: Outcome): FinalState => (o.status === 'failed' ? 'failed' : o.status === 'superseded' ? 'canceled' : 'success');
-const deploymentOf = (o: Outcome): FinalState => (o.status === 'proposed' ? 'canceled' : statusOf(o));
+// The Deployment says what reached the environment: for `proposed`, nothing yet.
+const deploymentOf = (o: Outcome): FinalState => (o.status === 'proposed' ? 'canceled' : finalStateOf(o));
 
 export class GitlabNotifier implements Notifier {
   readonly #host: string;
   readonly #logger: Logger;
   readonly #manifestProject: string | undefined;
-  readonly #commits: Commits<false>;
+  readonly #statuses: CommitStatusReporter;
   readonly #notes: MergeRequestNotes<false>;
   readonly #deployments: Deployments<false>;
   /** Note and deployment ids this process made, by marker key: saves a lookup on `jobFinished`. */
@@ -47,34 +48,48 @@ export class GitlabNotifier implements Notifier {
     this.#manifestProject = manifestProject;
     // A token function: the raw value is read per request and never stored on the client objects.
     const options = { host: this.#host, token: async () => token.reveal(), queryTimeout: timeoutMs };
-    this.#commits = new Commits<false>(options);
+    this.#statuses = new CommitStatusReporter(new Commits<false>(options));
     this.#notes = new MergeRequestNotes<false>(options);
     this.#deployments = new Deployments<false>(options);
   }
 
-  async jobStarted(job: DeployJob): Promise<void> {
-    const log = this.#logger.child({ job: job.id, app: job.app, environment: job.environment });
+  async jobStarted(job: DeployJob, timeline?: Timeline): Promise<void> {
+    const log = this.#log(job);
     await Promise.all([
-      swallow(log, 'commit status', () => this.#status(job, 'running', `deploying ${job.tag}`)),
-      swallow(log, 'merge request note', () => this.#note(job, renderStartedNote(job))),
+      swallow(log, 'commit status', () => this.#statuses.set(job, 'pending', `waiting to deploy ${job.tag}`)),
+      swallow(log, 'merge request note', () => this.#note(job, renderStartedNote(job, timeline))),
       swallow(log, 'deployment', () => this.#deploymentStart(job)),
     ]);
   }
 
-  async jobFinished(job: DeployJob, outcome: Outcome): Promise<void> {
-    const log = this.#logger.child({ job: job.id, app: job.app, environment: job.environment });
+  /** The note follows the timeline; the status turns `running` once the rollout has started. */
+  async jobProgress(job: DeployJob, timeline: Timeline): Promise<void> {
+    const log = this.#log(job);
+    // The note first: the status then links to it.
+    await swallow(log, 'merge request note', () => this.#note(job, renderStartedNote(job, timeline)));
+    if (timeline.has('rollout')) await swallow(log, 'commit status', () => this.#statuses.set(job, 'running', `rolling out ${job.tag}`, this.#noteUrl(job)));
+  }
+
+  async jobFinished(job: DeployJob, outcome: Outcome, timeline?: Timeline): Promise<void> {
+    const log = this.#log(job);
     const commitUrl = this.#manifestProject ? (id: string) => `${this.#host}/${this.#manifestProject}/-/commit/${id}` : undefined;
+    // The note first: the final status then links to it.
+    await swallow(log, 'merge request note', () => this.#note(job, renderFinishedNote(job, outcome, { commitUrl, ...(timeline ? { timeline } : {}) })));
     await Promise.all([
-      swallow(log, 'commit status', () => this.#status(job, statusOf(outcome), `${outcome.status}${outcome.detail ? `: ${outcome.detail}` : ''}`)),
-      swallow(log, 'merge request note', () => this.#note(job, renderFinishedNote(job, outcome, { commitUrl }))),
+      swallow(log, 'commit status', () => this.#statuses.set(job, finalStateOf(outcome), `${outcome.status}${outcome.detail ? `: ${outcome.detail}` : ''}`, this.#noteUrl(job))),
       swallow(log, 'deployment', () => this.#deploymentEnd(job, deploymentOf(outcome))),
     ]);
   }
 
-  async #status(job: DeployJob, state: 'running' | FinalState, description: string): Promise<void> {
-    const { project, ref } = job.source;
-    if (!project || !job.sha) return;
-    await this.#commits.editStatus(project, job.sha, state, { name: `fjord/${job.environment}`, ref, description: description.slice(0, 255) });
+  #log(job: DeployJob): Logger {
+    return this.#logger.child({ job: job.id, app: job.app, environment: job.environment });
+  }
+
+  /** The MR note's address (`…/merge_requests/<iid>#note_<id>`) once this process knows its id. */
+  #noteUrl(job: DeployJob): string | undefined {
+    const { project, mr } = job.source;
+    const id = project && mr ? this.#noteIds.get(`${project}!${mr}${noteMarker(job)}`) : undefined;
+    return id === undefined ? undefined : `${this.#host}/${project}/-/merge_requests/${mr}#note_${id}`;
   }
 
   /** Edits the note carrying this job's marker, or creates it. */
@@ -97,6 +112,7 @@ export class GitlabNotifier implements Notifier {
   async #deploymentStart(job: DeployJob): Promise<void> {
     const target = deploymentTarget(job);
     if (!target) return;
+    if (this.#deploymentIds.has(target.key)) return; // a retry of the same job in this process
     const d = await this.#deployments.create(target.project, job.environment, target.sha, target.ref, false, { status: 'running' });
     this.#deploymentIds.set(target.key, d.id);
   }

@@ -1,15 +1,19 @@
 /**
- * Where fjord tells people how a deploy went (issue 7): the worker calls `jobStarted` before the first stage
- * and `jobFinished` with the outcome. Implementations never throw: a notification failure is logged and
+ * Where fjord tells people how a deploy went (issue 7): the worker calls `jobStarted` as the job starts
+ * (it may still wait for its image), `jobProgress` after timeline milestones, and `jobFinished` with the
+ * outcome (run-with-feedback.ts). Implementations never throw: a notification failure is logged and
  * swallowed, because telling GitLab (or chat) must never fail or retry a deploy.
  */
 import type { DeployJob } from '../job.js';
 import type { Logger } from '../log.js';
 import type { Outcome } from '../worker/outcome.js';
+import type { Timeline } from './timeline.js';
 
 export interface Notifier {
-  jobStarted(job: DeployJob): Promise<void>;
-  jobFinished(job: DeployJob, outcome: Outcome): Promise<void>;
+  jobStarted(job: DeployJob, timeline?: Timeline): Promise<void>;
+  /** The timeline gained one or more milestones (calls coalesce: render the whole timeline). */
+  jobProgress?(job: DeployJob, timeline: Timeline): Promise<void>;
+  jobFinished(job: DeployJob, outcome: Outcome, timeline?: Timeline): Promise<void>;
 }
 
 /** Says nothing: the default when no feedback target is configured. */
@@ -17,6 +21,17 @@ export const silentNotifier: Notifier = {
   jobStarted: async () => {},
   jobFinished: async () => {},
 };
+
+/** One notifier that tells each of `notifiers`, side by side (GitLab and chat). */
+export function combineNotifiers(...notifiers: Notifier[]): Notifier {
+  const all = async (fn: (n: Notifier) => Promise<void> | undefined) => void (await Promise.allSettled(notifiers.map(async (n) => fn(n))));
+  if (notifiers.length === 1) return notifiers[0]!;
+  return {
+    jobStarted: (job, timeline) => all((n) => n.jobStarted(job, timeline)),
+    jobProgress: (job, timeline) => all((n) => n.jobProgress?.(job, timeline)),
+    jobFinished: (job, outcome, timeline) => all((n) => n.jobFinished(job, outcome, timeline)),
+  };
+}
 
 /** Runs `fn`; an error is logged as a warning with `what` and dropped. */
 export async function swallow(logger: Logger, what: string, fn: () => Promise<unknown>): Promise<void> {

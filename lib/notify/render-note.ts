@@ -5,25 +5,29 @@
 import type { DeployJob } from '../job.js';
 import type { HostReport, RolloutReport } from '../rollout/types.js';
 import type { Outcome } from '../worker/outcome.js';
+import { renderTimeline } from './render-timeline.js';
+import type { Timeline } from './timeline.js';
 
 export const noteMarker = (job: Pick<DeployJob, 'app' | 'environment' | 'sha' | 'tag'>): string =>
   `<!-- fjord:${job.app}/${job.environment}/${job.sha ?? job.tag} -->`;
 
 const ICON: Record<string, string> = { deployed: '✅', noop: '✅', received: 'ℹ️', superseded: '⏭️', proposed: '📝', failed: '❌' };
 
-/** Body while the deploy runs. */
-export function renderStartedNote(job: DeployJob): string {
-  return `${noteMarker(job)}\n### ⏳ fjord: deploying \`${job.app}\` to **${job.environment}**\n\nImage \`${job.image}:${job.tag}\` (job \`${job.id}\`, ${job.reason}).\n`;
+/** Body while the deploy runs: the timeline so far. */
+export function renderStartedNote(job: DeployJob, timeline?: Timeline): string {
+  const head = `${noteMarker(job)}\n### ⏳ fjord: deploying \`${job.app}\` to **${job.environment}**\n\nImage \`${job.image}:${job.tag}\` (job \`${job.id}\`, ${job.reason}).\n`;
+  return timeline ? `${head}\n${renderTimeline(timeline).join('\n')}\n` : head;
 }
 
-/** Body once the job has an outcome: status, detail, manifest commit, per-host results and timings. */
-export function renderFinishedNote(job: DeployJob, outcome: Outcome, { commitUrl }: { commitUrl?: (id: string) => string } = {}): string {
+/** Body once the job has an outcome: status, detail, manifest commit, timeline, per-host results and timings. */
+export function renderFinishedNote(job: DeployJob, outcome: Outcome, { commitUrl, timeline }: { commitUrl?: (id: string) => string; timeline?: Timeline } = {}): string {
   const lines = [noteMarker(job), `### ${ICON[outcome.status] ?? '•'} fjord: \`${job.app}\` to **${job.environment}**: ${outcome.status}`, ''];
   lines.push(`Image \`${job.image}:${job.tag}\` (job \`${job.id}\`, ${job.reason}).`);
   if (outcome.detail) lines.push('', oneLine(outcome.detail));
   const commitId = typeof outcome.commitId === 'string' ? outcome.commitId : undefined;
   if (commitId) lines.push('', `Manifest commit: ${commitUrl ? `[\`${commitId.slice(0, 12)}\`](${commitUrl(commitId)})` : `\`${commitId}\``}`);
   if (typeof outcome.rollbackCommitId === 'string') lines.push(`Manifest restored by \`${outcome.rollbackCommitId}\``);
+  if (timeline) lines.push('', ...renderTimeline(timeline));
   const report = outcome.rollout as RolloutReport | undefined;
   if (report && Array.isArray(report.hosts)) lines.push('', ...renderHosts(report));
   return lines.join('\n') + '\n';

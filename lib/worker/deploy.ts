@@ -17,6 +17,7 @@ import { mergeRequestBranch, type ManifestStore } from '../manifest/store.js';
 import { RegistryUnavailable } from '../registry/errors.js';
 import type { ImageRef } from '../registry/reference.js';
 import type { RolloutEvent, RolloutInput, RolloutReport } from '../rollout/types.js';
+import { recordRollout } from '../notify/record-stages.js';
 import { RetryableError, type Outcome } from './outcome.js';
 import { promote, type Promotion } from './promote.js';
 import { SOURCE_TIME_TRAILER, supersededBy } from './superseded.js';
@@ -48,7 +49,9 @@ export async function deploy(job: DeployJob, ctx: JobContext, ports: DeployPorts
   const app = config.apps[job.app];
   if (!env || !app) return { status: 'failed', detail: `fjord.yaml has no environment ${job.app}/${job.environment}` };
   const target = env.manifest;
+  const timeline = ctx.timeline;
   try {
+    timeline?.begin('manifest read');
     const file = await store.read(target.file);
     const current = readTag(file.content, target);
     if (job.reason === 'converge' || job.reason === 'heal') {
@@ -61,9 +64,12 @@ export async function deploy(job: DeployJob, ctx: JobContext, ports: DeployPorts
       return { status: 'superseded', detail: `a newer deploy (${newer.tag ?? '?'}, source time ${newer.sourceTime}) is already recorded in ${newer.commitId.slice(0, 12)}` };
     }
     if (app.waitForImage > 0) {
+      timeline?.begin('image wait');
       await ports.waitForImage({ image: job.image, tag: job.tag }, { deadlineMs: app.waitForImage, heartbeat: () => ctx.heartbeat() });
       ctx.logger.info('image found', { image: job.image, tag: job.tag });
+      timeline?.mark('image-found', `image found: ${job.image}:${job.tag}`);
     }
+    timeline?.begin('manifest commit');
     const trailers: Record<string, string> = job.source.committedAt ? { [SOURCE_TIME_TRAILER]: job.source.committedAt } : {};
     const message = buildCommitMessage(job, { template: config.manifest.commitMessage, trailers });
     const edit = (tag: string) => (content: string) => {
@@ -80,6 +86,7 @@ export async function deploy(job: DeployJob, ctx: JobContext, ports: DeployPorts
       onConflict: (_e, attempt) => ctx.logger.info('manifest changed under us; re-reading', { attempt }),
     });
     ctx.logger.info('manifest committed', { file: target.file, commit: result.commitId, from: current, to: job.tag });
+    timeline?.mark('committed', `manifest committed: ${target.file} ${current ?? '(none)'} → ${job.tag} (${result.commitId.slice(0, 12)})`);
     const outcome = await rollOut(job, env, ctx, ports, { converge: false });
     if (outcome.status !== 'failed') return { ...outcome, commitId: result.commitId, previousTag: current };
     // The engine put the hosts back; put the manifest back too, so Git still says what runs.
@@ -89,8 +96,10 @@ export async function deploy(job: DeployJob, ctx: JobContext, ports: DeployPorts
       template: ROLLBACK_TEMPLATE,
       trailers: { 'Fjord-Rollback-Of': job.id, ...(report?.failed ? { 'Fjord-Failed-Host': report.failed.host, 'Fjord-Failed-Step': report.failed.step } : {}) },
     });
+    timeline?.begin('manifest rollback');
     const reverted = await commitWithRetry(store, target.file, edit(current), rollbackMessage);
     ctx.logger.warn('manifest rolled back', { file: target.file, commit: reverted.commitId, to: current });
+    timeline?.mark('restored', `manifest restored to ${current} (${reverted.commitId.slice(0, 12)})`);
     return { ...outcome, detail: `${outcome.detail}; manifest restored to ${current}`, commitId: result.commitId, rollbackCommitId: reverted.commitId, previousTag: current };
   } catch (err) {
     // Transient: the worker puts the job back with back-off. Everything else named is final and reported.
@@ -106,12 +115,14 @@ export async function deploy(job: DeployJob, ctx: JobContext, ports: DeployPorts
 async function rollOut(job: DeployJob, env: EnvironmentConfig, ctx: JobContext, ports: DeployPorts, { converge }: { converge: boolean }): Promise<Outcome> {
   let report: RolloutReport | undefined;
   if (ports.rollout && env.hosts.length > 0) {
+    const record = ctx.timeline && recordRollout(ctx.timeline, job.tag, env);
     report = await ports.rollout(
       { app: job.app, environment: job.environment, image: job.image, tag: job.tag, jobId: job.id, env, hosts: env.hosts },
       {
         signal: ctx.signal,
         onEvent: (e) => {
           ports.onRolloutEvent?.(e);
+          record?.(e);
           if (e.type !== 'host-step' || e.status !== 'start') ctx.logger.info('rollout', { ...e });
         },
       },

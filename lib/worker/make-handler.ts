@@ -16,6 +16,7 @@ import { deploy, type DeployPorts } from './deploy.js';
 import { createLogger } from '../log.js';
 import { createNotifier } from '../notify/from-config.js';
 import type { Notifier } from '../notify/notifier.js';
+import { runWithFeedback } from '../notify/run-with-feedback.js';
 import type { JobHandler } from './worker-loop.js';
 import { makePlanHandler } from '../plan/make-plan-handler.js';
 
@@ -56,7 +57,7 @@ export function makeDeployPorts({ config, configPath, dataDir, env = process.env
   };
 }
 
-/** The deploy pipeline with feedback to GitLab around it (commit status, MR note, deployment); `plan` jobs go to lib/plan. */
+/** The deploy pipeline with feedback around it (GitLab: commit status, MR note with the timeline, deployment; chat); `plan` jobs go to lib/plan. */
 export function makeDeployHandler(options: HandlerOptions & { notifier?: Notifier }): JobHandler {
   const ports = makeDeployPorts(options);
   const notifier = options.notifier ?? createNotifier(options.config, { env: options.env ?? process.env, logger: createLogger() });
@@ -65,9 +66,6 @@ export function makeDeployHandler(options: HandlerOptions & { notifier?: Notifie
     // A plan deploys nothing: no commit status, deploy note or deployment; it writes its own plan note.
     if (job.reason === 'plan') return plan(job, ctx);
     // The notifier never throws: a failed report never fails a deploy.
-    await notifier.jobStarted(job);
-    const outcome = await deploy(job, ctx, ports);
-    await notifier.jobFinished(job, outcome);
-    return outcome;
+    return runWithFeedback(job, ctx, notifier, (withTimeline) => deploy(job, withTimeline, ports));
   };
 }

@@ -6,6 +6,7 @@
  */
 import type { DeployJob } from '../job.js';
 import type { Logger } from '../log.js';
+import type { Timeline } from '../notify/timeline.js';
 import type { Queue, Received } from '../queue/queue.js';
 import { RetryableError, type Outcome } from './outcome.js';
 
@@ -15,6 +16,8 @@ export interface JobContext {
   attempts: number;
   logger: Logger;
   signal: AbortSignal;
+  /** Milestones of this job for the notifiers (set by the deploy handler; absent in the CLI). */
+  timeline?: Timeline;
 }
 
 export type JobHandler = (job: DeployJob, ctx: JobContext) => Promise<Outcome>;

@@ -1,21 +1,45 @@
 /**
- * The configured notifier: GitLab when `sources.gitlab.tokenEnv` names a set variable, else silent (with
- * a warning when the variable is named but empty, since feedback then quietly stops).
+ * The configured notifier: GitLab when `sources.gitlab.tokenEnv` names a set variable, chat when
+ * `notify.webhookUrlEnv` does, both combined, or silent. A variable that is named but empty (or, for chat,
+ * not an http(s) URL) gets a warning naming the variable — never its value — since feedback then quietly stops.
  */
 import type { Config } from '../config/schema.js';
 import { secretValue } from '../config/secrets.js';
 import type { Logger } from '../log.js';
 import { GitlabNotifier } from './gitlab.js';
-import { silentNotifier, type Notifier } from './notifier.js';
+import { linksFromConfig } from './links.js';
+import { combineNotifiers, silentNotifier, type Notifier } from './notifier.js';
+import { WebhookNotifier } from './webhook.js';
 
 export function createNotifier(config: Config, { env = process.env, logger }: { env?: NodeJS.ProcessEnv; logger: Logger }): Notifier {
+  const notifiers = [gitlabNotifier(config, env, logger), webhookNotifier(config, env, logger)].filter((n): n is Notifier => n !== undefined);
+  return notifiers.length ? combineNotifiers(...notifiers) : silentNotifier;
+}
+
+function gitlabNotifier(config: Config, env: NodeJS.ProcessEnv, logger: Logger): Notifier | undefined {
   const gitlab = config.sources.gitlab;
-  if (!gitlab?.tokenEnv) return silentNotifier;
+  if (!gitlab?.tokenEnv) return undefined;
   const token = secretValue(env, gitlab.tokenEnv);
   if (!token) {
     logger.warn('GitLab feedback off: token variable not set', { variable: gitlab.tokenEnv });
-    return silentNotifier;
+    return undefined;
   }
   const manifestProject = config.manifest.backend === 'gitlab' ? config.manifest.project : undefined;
   return new GitlabNotifier({ url: gitlab.url, token, logger, manifestProject });
+}
+
+function webhookNotifier(config: Config, env: NodeJS.ProcessEnv, logger: Logger): Notifier | undefined {
+  const variable = config.notify.webhookUrlEnv;
+  if (!variable) return undefined;
+  const url = secretValue(env, variable);
+  if (!url) {
+    logger.warn('chat webhook off: URL variable not set', { variable });
+    return undefined;
+  }
+  const protocol = URL.canParse(url.reveal()) ? new URL(url.reveal()).protocol : undefined;
+  if (protocol !== 'https:' && protocol !== 'http:') {
+    logger.warn('chat webhook off: variable does not hold an http(s) URL', { variable });
+    return undefined;
+  }
+  return new WebhookNotifier({ url, logger, links: linksFromConfig(config) });
 }

@@ -27,6 +27,7 @@ export function renderChatText(job: DeployJob, outcome: Outcome, { links, timeli
   else if (outcome.detail) lines.push(esc(firstLine(outcome.detail)));
   const mixed = (outcome.rollout as RolloutReport | undefined)?.mixedVersions;
   if (mixed) lines.push(`:warning: ${esc(firstLine(mixed))}`);
+  else if (outcome.status === 'failed' && outcome.rollbackCommitId && typeof outcome.previousTag === 'string') lines.push(`hosts and manifest are back on \`${esc(outcome.previousTag)}\``);
   return lines.join('\n');
 }
 

@@ -25,8 +25,8 @@ export async function runWithFeedback(job: DeployJob, ctx: JobContext, notifier:
   });
   try {
     const outcome = await run({ ...ctx, timeline });
+    off(); // the last line goes out with jobFinished, not as one more progress edit
     finishTimeline(timeline, outcome);
-    off();
     await chain;
     await safe(() => notifier.jobFinished(job, outcome, timeline))();
     return outcome;

@@ -8,6 +8,7 @@ import { Gitlab } from '@gitbeaker/rest';
 import type { DeployJob } from '../../lib/job.js';
 import { createLogger } from '../../lib/log.js';
 import { GitlabNotifier } from '../../lib/notify/gitlab.js';
+import { Timeline } from '../../lib/notify/timeline.js';
 import type { RolloutReport } from '../../lib/rollout/types.js';
 import { Secret } from '../../lib/secret.js';
 import { createBareRepo, type TestRepo } from '../fixtures/git/repo.js';
@@ -55,23 +56,35 @@ describe('GitlabNotifier', () => {
 
   const notifier = () => new GitlabNotifier({ url: gitlab.url, token: new Secret(gitlab.token), logger, manifestProject: MANIFESTS });
 
-  it('reports a deploy: status running → success, one note, a deployment running → success', async () => {
+  it('reports a deploy: status pending → running → success, one note following the timeline, a deployment running → success', async () => {
     const n = notifier();
-    await n.jobStarted(job);
+    const timeline = new Timeline(job.enqueuedAt);
+    await n.jobStarted(job, timeline);
+    timeline.mark('committed', 'manifest committed');
+    await n.jobProgress(job, timeline); // not rolling out yet: still pending
+    timeline.mark('rollout', 'rollout started');
+    await n.jobProgress(job, timeline);
+    timeline.mark('batch', 'batch 1/1 healthy: web-1, web-2');
+    await n.jobProgress(job, timeline); // already running: no second `running`
     const commitId = manifests.git(['rev-parse', 'main']).trim();
-    await n.jobFinished(job, { status: 'deployed', detail: 'prod at v2 on 2 hosts', tag: 'v2', commitId, rollout: report });
+    timeline.mark('done', 'done: deployed');
+    await n.jobFinished(job, { status: 'deployed', detail: 'prod at v2 on 2 hosts', tag: 'v2', commitId, rollout: report }, timeline);
 
     const statuses = gitlab.state.statuses.filter((s) => s.sha === job.sha);
-    assert.deepEqual(statuses.map((s) => [s.name, s.state, s.ref]), [['fjord/prod', 'running', 'main'], ['fjord/prod', 'success', 'main']]);
-    assert.match(statuses[1]!.description ?? '', /deployed: prod at v2/);
+    assert.deepEqual(statuses.map((s) => [s.name, s.state, s.ref]), [['fjord/prod', 'pending', 'main'], ['fjord/prod', 'running', 'main'], ['fjord/prod', 'success', 'main']]);
+    assert.match(statuses[2]!.description ?? '', /deployed: prod at v2/);
+    assert.ok(!gitlab.state.requests.some((r) => r.status >= 400), 'GitLab refused nothing');
 
     const notes = gitlab.state.notes.filter((x) => x.mergeRequestIid === job.source.mr && x.projectId === 1);
     assert.equal(notes.length, 1);
-    assert.equal(notes[0]!.revisions.length, 2);
+    assert.equal(notes[0]!.revisions.length, 5);
     assert.match(notes[0]!.revisions[0]!, /deploying/);
+    assert.match(notes[0]!.revisions[3]!, /rollout started[^]*batch 1\/1 healthy/);
+    assert.equal(statuses[2]!.targetUrl, `${gitlab.url}/${APP}/-/merge_requests/${job.source.mr}#note_${notes[0]!.id}`, 'the status links to the note');
     const body = notes[0]!.body;
     assert.ok(body.includes(`<!-- fjord:api/prod/${job.sha} -->`));
     assert.match(body, /deployed/);
+    assert.match(body, /\| \d\d:\d\d:\d\d \| 0s \| ✔ received \|\n\| [\d:]+ \| \+[\d.]+s \| ✔ manifest committed \|\n(.*\n){2}\| [\d:]+ \| \+[\d.]+s \| ✔ done: deployed \|/);
     assert.ok(body.includes(`${gitlab.url}/${MANIFESTS}/-/commit/${commitId}`), 'manifest commit linked');
     assert.match(body, /\| web-1 \| updated \| pull 1\.2s, start 0\.3s, health 0\.9s \|/);
     assert.match(body, /\| web-2 \| updated \|/);
@@ -92,7 +105,7 @@ describe('GitlabNotifier', () => {
 
     assert.equal(gitlab.state.notes.length, notesBefore, 'no new note');
     const note = gitlab.state.notes.find((x) => x.body.includes(`fjord:api/prod/${job.sha}`))!;
-    assert.equal(note.revisions.length, 4);
+    assert.equal(note.revisions.length, 7);
     assert.match(note.body, /failed/);
     assert.match(note.body, /Failed on `web-1` at step `health`/);
     assert.match(note.body, /connection refused/);
@@ -100,7 +113,7 @@ describe('GitlabNotifier', () => {
 
     assert.equal(gitlab.state.deployments.length, deploymentsBefore + 1, 'the retry is a new deployment');
     assert.deepEqual(gitlab.state.deployments.at(-1)!.statusHistory, ['running', 'failed']);
-    assert.deepEqual(gitlab.state.statuses.filter((s) => s.sha === job.sha).map((s) => s.state), ['running', 'success', 'running', 'failed']);
+    assert.deepEqual(gitlab.state.statuses.filter((s) => s.sha === job.sha).map((s) => s.state), ['pending', 'running', 'success', 'pending', 'failed']);
   });
 
   it('finishing without a start updates the running deployment it finds, else records one final', async () => {
@@ -113,6 +126,37 @@ describe('GitlabNotifier', () => {
     await notifier().jobFinished({ ...job, environment: 'qa' }, { status: 'superseded' });
     assert.equal(gitlab.state.deployments.length, before + 1);
     assert.deepEqual(gitlab.state.deployments.at(-1)!.statusHistory, ['canceled']);
+  });
+
+  it('a retried job (started again while running) never asks for a transition GitLab refuses', async () => {
+    const api = new Gitlab({ host: gitlab.url, token: gitlab.token });
+    const retried = { ...job, environment: 'canary', id: 'job-notify-retry' };
+    const n = notifier();
+    const timeline = new Timeline(retried.enqueuedAt);
+    await n.jobStarted(retried, timeline);
+    timeline.mark('rollout', 'rollout started');
+    await n.jobProgress(retried, timeline);
+    const requests = gitlab.state.requests.length;
+    await n.jobStarted(retried, new Timeline(retried.enqueuedAt)); // the worker's second attempt
+    await n.jobFinished(retried, { status: 'deployed' });
+    assert.ok(!gitlab.state.requests.slice(requests).some((r) => r.status >= 400), 'GitLab refused nothing');
+    assert.deepEqual(gitlab.state.statuses.filter((s) => s.name === 'fjord/canary').map((s) => s.state), ['pending', 'running', 'success']);
+    // What was avoided: GitLab (and the stand-in) refuse pending on a running status.
+    await api.Commits.editStatus(APP, job.sha!, 'running', { name: 'fjord/probe', ref: 'main' });
+    await assert.rejects(api.Commits.editStatus(APP, job.sha!, 'pending', { name: 'fjord/probe', ref: 'main' }));
+    assert.deepEqual([gitlab.state.requests.at(-1)!.path.endsWith(`/statuses/${job.sha}`), gitlab.state.requests.at(-1)!.status], [true, 400]);
+  });
+
+  it('maps outcomes to final states: noop → success, superseded → canceled, proposed → success, failed → failed', async () => {
+    const cases = [['noop', 'success'], ['superseded', 'canceled'], ['proposed', 'success'], ['failed', 'failed']] as const;
+    for (const [status, state] of cases) {
+      const j = { ...job, environment: `map-${status}`, id: `job-map-${status}` };
+      await notifier().jobStarted(j);
+      await notifier().jobFinished(j, { status, detail: `${status} detail` });
+      const sent = gitlab.state.statuses.filter((x) => x.name === `fjord/map-${status}`);
+      assert.deepEqual(sent.map((x) => x.state), ['pending', state], status);
+      assert.equal(sent[1]!.description, `${status}: ${status} detail`);
+    }
   });
 
   it('skips what a job without sha, project or MR cannot address', async () => {

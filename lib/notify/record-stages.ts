@@ -45,16 +45,16 @@ export function recordRollout(timeline: Timeline, tag: string, env: Pick<Environ
   };
 }
 
-/** The last line: `done` for every outcome but `failed`, which says where it failed. */
-export function finishTimeline(timeline: Timeline, outcome: Outcome): void {
+/** The last line, at `at`: `done` for every outcome but `failed`, which says where it failed. */
+export function finishTimeline(timeline: Timeline, outcome: Outcome, at = timeline.now()): void {
   if (outcome.status === 'failed') {
     const f = (outcome.rollout as RolloutReport | undefined)?.failed;
     const where = f ? `${f.step} on ${f.host}` : (timeline.step ?? 'start');
-    timeline.mark('failed', `failed at ${where}: ${firstLine(f?.message ?? outcome.detail ?? 'unknown error')}`, false);
+    timeline.mark('failed', `failed at ${where}: ${firstLine(f?.message ?? outcome.detail ?? 'unknown error')}`, false, at);
     return;
   }
   const what = outcome.status === 'deployed' ? 'deployed' : `${outcome.status}${outcome.detail ? `: ${firstLine(outcome.detail)}` : ''}`;
-  timeline.mark('done', `done: ${what}`);
+  timeline.mark('done', `done: ${what}`, true, at);
 }
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;

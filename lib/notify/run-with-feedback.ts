@@ -25,9 +25,11 @@ export async function runWithFeedback(job: DeployJob, ctx: JobContext, notifier:
   });
   try {
     const outcome = await run({ ...ctx, timeline });
-    off(); // the last line goes out with jobFinished, not as one more progress edit
-    finishTimeline(timeline, outcome);
+    const endedAt = timeline.now();
+    off();
+    // Progress still queued renders without the last line, which goes out with jobFinished alone.
     await chain;
+    finishTimeline(timeline, outcome, endedAt);
     await safe(() => notifier.jobFinished(job, outcome, timeline))();
     return outcome;
   } catch (err) {

@@ -31,9 +31,9 @@ export class Timeline {
     this.#entries.push({ stage: 'received', at: Number.isNaN(at) ? now() : at, text, ok: true });
   }
 
-  /** Records a milestone now and tells the listeners. */
-  mark(stage: Stage, text: string, ok = true): TimelineEntry {
-    const entry = { stage, at: this.#now(), text, ok };
+  /** Records a milestone (now, unless `at` says when it happened) and tells the listeners. */
+  mark(stage: Stage, text: string, ok = true, at = this.#now()): TimelineEntry {
+    const entry = { stage, at, text, ok };
     this.#entries.push(entry);
     for (const listener of this.#listeners) {
       try {
@@ -56,6 +56,11 @@ export class Timeline {
 
   get entries(): readonly TimelineEntry[] {
     return this.#entries;
+  }
+
+  /** The timeline's clock (epoch ms). */
+  now(): number {
+    return this.#now();
   }
 
   get receivedAt(): number {

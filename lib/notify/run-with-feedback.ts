@@ -15,7 +15,11 @@ import { Timeline } from './timeline.js';
 export async function runWithFeedback(job: DeployJob, ctx: JobContext, notifier: Notifier, run: (ctx: JobContext) => Promise<Outcome>): Promise<Outcome> {
   const timeline = new Timeline(job.enqueuedAt, { text: `received (${job.reason}${job.source.mr ? ` of !${job.source.mr}` : ''})` });
   // Notifiers never throw (notifier.ts); the catch only keeps one from breaking the chain if one did.
-  const safe = (fn: () => Promise<void> | undefined) => async () => void (await fn()?.catch(() => {}));
+  const safe = (fn: () => Promise<void> | undefined) => async () => {
+    try {
+      await fn();
+    } catch {}
+  };
   let chain = safe(() => notifier.jobStarted(job, timeline))();
   let queued = false;
   const off = timeline.onMark(() => {

@@ -91,10 +91,13 @@ describe('chat webhook', () => {
     const gone = await startChatWebhook({ token: chat.token });
     await gone.close();
     await notifier(gone.url).jobFinished(makeJob(), { status: 'failed' });
+    // fetch's own message would quote this URL ("Failed to parse URL from http://…"): it is never logged.
+    await notifier(`http://127.0.0.1:99999/x/${chat.token}`).jobFinished(makeJob(), { status: 'failed' });
     assert.deepEqual(warnings().map((w) => [w.msg, w.what, w.error]), [
       ['notification failed', 'chat webhook', 'HTTP 500'],
       ['notification failed', 'chat webhook', 'no answer within 400 ms'],
       ['notification failed', 'chat webhook', 'TypeError (ECONNREFUSED)'],
+      ['notification failed', 'chat webhook', 'TypeError (ERR_INVALID_URL)'],
     ]);
     assert.ok(!lines.join('\n').includes(chat.token));
   });

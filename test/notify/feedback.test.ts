@@ -49,16 +49,18 @@ describe('deploy feedback: GitLab statuses, the MR note timeline, chat', () => {
     manifests = createBareRepo({ 'api/prod.yaml': 'image:\n  tag: v1\n' });
     gitlab = await startGitlabStandIn({ projects: { [APP]: { repo: app.bare } } });
     const port = await freePort(fleet.hosts[0]!.address);
-    const yaml = fleetConfigYaml({ fleet, repository: manifests.bare, image, environments: `
+    const yaml = fleetConfigYaml({
+      fleet, repository: manifests.bare, image,
+      gitlab: `url: "${gitlab.url}", tokenEnv: GITLAB_TOKEN`,
+      app: 'waitForImage: 5s',
+      extra: `registries: [{ host: "${registry.host}", insecure: true }]\nnotify: { webhookUrlEnv: CHAT_WEBHOOK_URL }\n`,
+      environments: `
       prod:
         manifest: { file: api/prod.yaml, path: image.tag }
         hosts: [web-1, web-2]
         rollout: { batchSize: 1, container: { ports: ["${port}:8080"] }, healthCheck: { port: ${port}, path: /healthz, interval: 150ms, timeout: 2s }, hostTimeout: 20s }
-` })
-      .replace('sources: { gitlab: { webhookSecretEnv: S } }', `sources: { gitlab: { url: "${gitlab.url}", tokenEnv: GITLAB_TOKEN, webhookSecretEnv: S } }
-registries: [{ host: "${registry.host}", insecure: true }]
-notify: { webhookUrlEnv: CHAT_WEBHOOK_URL }`)
-      .replace('waitForImage: 0s', 'waitForImage: 5s');
+`,
+    });
     const config = parseConfig(yaml);
     const env = { FJORD_SSH_KEY: fleet.privateKey.reveal(), GITLAB_TOKEN: gitlab.token, CHAT_WEBHOOK_URL: chat.url };
     handle = makeDeployHandler({ config, configPath: join(manifests.root, 'fjord.yaml'), dataDir: mkdtempSync(join(tmpdir(), 'fjord-feedback-')), env, notifier: createNotifier(config, { env, logger }) });

@@ -15,7 +15,7 @@ export const REFRESH_SECONDS = 30;
 export function renderStatusPage(view: StatusView): string {
   const report = view.report;
   const summary = report ? summarize(report) : { text: 'drift check failed', ok: false };
-  const checked = report ? html`checked ${formatTime(report.checkedAt)} (${ago(report.checkedAt, view.generatedAt)})${view.refreshing ? ' · refreshing…' : ''}` : '';
+  const checked = report ? html`checked <time id="checked" datetime="${report.checkedAt}">${formatTime(report.checkedAt)}</time> (${ago(report.checkedAt, view.generatedAt)})${view.refreshing ? ' · refreshing…' : ''}` : '';
   const hosts = report ? renderHosts(report) : html`<p class="notice bad">The drift check could not run: ${view.error ?? 'unknown error'}</p>`;
   const deploys = view.deploysError ? html`<p class="notice bad">The manifest history could not be read: ${view.deploysError}</p>` : renderDeploys(view.deploys, view.generatedAt);
   return `<!doctype html>

@@ -91,7 +91,7 @@ describe('status page renderer', () => {
     assert.match(page, /fjord &amp; co/);
     // The only elements are the page's own: no tag name came from a value.
     const tags = new Set([...page.matchAll(/<([a-z0-9]+)[\s>]/g)].map((m) => m[1]));
-    assert.deepEqual([...tags].sort(), ['a', 'body', 'br', 'code', 'h1', 'h2', 'head', 'header', 'html', 'meta', 'p', 'small', 'span', 'style', 'table', 'tbody', 'td', 'th', 'thead', 'title', 'tr']);
+    assert.deepEqual([...tags].sort(), ['a', 'body', 'br', 'code', 'h1', 'h2', 'head', 'header', 'html', 'meta', 'p', 'small', 'span', 'style', 'table', 'tbody', 'td', 'th', 'thead', 'time', 'title', 'tr']);
   });
 
   it('lists deploys with trailers, linking only what has a link', () => {

@@ -2,7 +2,8 @@
  * A `StatusSource` with a short cache, so reloading the page does not SSH to every host each time:
  * a view younger than `ttlMs` is served as is; an older one triggers one check (concurrent requests share
  * it), and a request waits for that check at most `waitMs` before it gets the previous view marked
- * `refreshing`. Only the very first request waits for a whole check (bounded by `ssh.connectTimeout`).
+ * `refreshing`. The very first request waits up to `firstWaitMs`, then gets an empty `refreshing` view
+ * (a host whose commands hang could otherwise hold the page for `ssh.commandTimeout`).
  */
 import type { DriftReport } from '../reconcile/drift.js';
 import { scrub } from '../secret.js';
@@ -13,13 +14,14 @@ export interface CachedSourceOptions {
   deploys(): Promise<DeployRow[]>;
   ttlMs?: number;
   waitMs?: number;
+  firstWaitMs?: number;
   now?: () => number;
 }
 
 // The page shows why a part is missing; named errors already say it in fjord's words.
 const reason = (err: unknown): string => scrub(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
 
-export function cachedStatusSource({ check, deploys, ttlMs = 10_000, waitMs = 2_000, now = Date.now }: CachedSourceOptions): StatusSource {
+export function cachedStatusSource({ check, deploys, ttlMs = 10_000, waitMs = 2_000, firstWaitMs = 15_000, now = Date.now }: CachedSourceOptions): StatusSource {
   let current: { view: StatusView; at: number } | undefined;
   let pending: Promise<StatusView> | undefined;
 
@@ -38,15 +40,14 @@ export function cachedStatusSource({ check, deploys, ttlMs = 10_000, waitMs = 2_
   return async () => {
     if (current && now() - current.at < ttlMs) return served(current.view);
     const fresh = refresh();
-    const previous = current;
-    if (!previous) return served(await fresh);
+    const previous = current?.view ?? { generatedAt: '', deploys: [] };
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), waitMs);
+      timer = setTimeout(() => resolve(undefined), current ? waitMs : firstWaitMs);
     });
     try {
       const view = await Promise.race([fresh, late]);
-      return view ? served(view) : served(previous.view, true);
+      return view ? served(view) : served(previous, true);
     } finally {
       clearTimeout(timer);
     }

@@ -25,6 +25,7 @@ tr.row-missing td,tr.row-error td{background:#fff0ef}tr.row-missing td:first-chi
 tr.row-unreachable td{background:repeating-linear-gradient(135deg,#f4f4f6 0 8px,#ececf0 8px 16px)}tr.row-unreachable td:first-child{box-shadow:inset 4px 0 #8c959f}
 .detail{color:var(--muted);max-width:420px;overflow-wrap:anywhere}
 .trailer{margin-right:10px;white-space:nowrap}
+.when{white-space:nowrap}
 .notice{padding:8px 12px;border:1px solid var(--line);border-radius:6px;background:#fff}
 .notice.bad{border-color:var(--bad);color:var(--bad)}
 `;

@@ -6,20 +6,16 @@
  * mode: 401 without the token, 200 with it.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { chromiumMissing, launchChromium } from '../fixtures/chromium.js';
 import { startStatusDemo, type StatusDemo } from '../fixtures/status-demo.js';
 
-export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'];
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent (Debian package chromium; CI installs it with apt)`;
-
-describe('status page in headless Chromium', { skip }, () => {
+describe('status page in headless Chromium', { skip: chromiumMissing() }, () => {
   let demo: StatusDemo;
   let browser: Browser;
   before(async () => {
-    [demo, browser] = await Promise.all([startStatusDemo(), chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })]);
+    [demo, browser] = await Promise.all([startStatusDemo(), launchChromium()]);
   });
   after(async () => {
     await browser?.close();

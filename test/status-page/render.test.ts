@@ -111,6 +111,9 @@ describe('status page renderer', () => {
     assert.match(page, /The manifest history could not be read: ManifestStoreError: git fetch failed/);
     assert.match(page, /summary-drift/);
     assert.match(renderStatusPage(view({ refreshing: true })), /content="5".*refreshing…/s);
+    const first = renderStatusPage({ generatedAt: '2025-03-01T10:00:30.000Z', deploys: [], refreshing: true });
+    assert.match(first, /content="5".*checking the hosts.*Checking the hosts for the first time/s);
+    assert.doesNotMatch(first, /could not/);
   });
 
   it('formats times and ages', () => {

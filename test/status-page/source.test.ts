@@ -63,6 +63,16 @@ describe('cachedStatusSource', () => {
     assert.equal(checks, 2);
   });
 
+  it('answers the first request after firstWaitMs even when the first check hangs', async () => {
+    let release: () => void = () => {};
+    const source = cachedStatusSource({ check: () => new Promise((r) => (release = () => r(report('late')))), deploys: async () => [], firstWaitMs: 50 });
+    const first = await source();
+    assert.deepEqual([first.report, first.error, first.refreshing], [undefined, undefined, true]);
+    release();
+    await sleep(10);
+    assert.equal((await source()).report!.checkedAt, 'late');
+  });
+
   it('turns a failed check or history into a message on the view', async () => {
     const key = new Secret('hunter2-secret-value');
     const source = cachedStatusSource({

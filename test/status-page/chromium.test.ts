@@ -27,13 +27,11 @@ describe('status page in headless Chromium', { skip: chromiumMissing() }, () => 
     const page = await browser.newPage();
     const problems: string[] = [];
     page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
-    const started = Date.now();
+    // web-4's sshd is down: the check classifies it and the page still answers (how long a request may
+    // wait for a slow check is bounded in cachedStatusSource, tested in source.test.ts without timing).
     const res = await page.goto(`${fjord.url}/`);
-    const firstLoadMs = Date.now() - started;
     assert.equal(res?.status(), 200);
     assert.equal(await page.title(), '✗ fjord status');
-    // web-4's sshd is down: the page still answers without waiting for a connect timeout (3 s here).
-    assert.ok(firstLoadMs < 2_900, `first load took ${firstLoadMs} ms`);
 
     const row = (host: string) => page.locator(`tr[data-host="${host}"]`);
     const drifted = row('web-3');

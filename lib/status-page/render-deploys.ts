@@ -3,7 +3,7 @@
  * manifest commit, its subject and author, and the `Fjord-*` trailers that say why (reason, source
  * commit, merge request, who merged). Links only where the view carries them.
  */
-import { html, type Raw } from './escape-html.js';
+import { html, raw, type Raw } from './escape-html.js';
 import type { DeployRow } from './view.js';
 
 /** `2024-05-01T12:34:56.000Z` → `2024-05-01 12:34 UTC`; anything unparsable is shown as given. */
@@ -33,7 +33,8 @@ function trailers(d: DeployRow): Raw {
   if (t['Fjord-Source']) parts.push(html`<span class="trailer">source ${link(d.sourceUrl, html`<code>${shortSource(t['Fjord-Source'])}</code>`)}</span>`);
   if (t['Fjord-MR']) parts.push(html`<span class="trailer">MR ${link(d.mrUrl, html`${t['Fjord-MR']}`)}</span>`);
   if (t['Fjord-Author']) parts.push(html`<span class="trailer">by ${t['Fjord-Author']}</span>`);
-  return html`${parts}`;
+  // Spaces between the pieces: each stays on one line, the cell may wrap between them.
+  return html`${parts.flatMap((p, i) => (i === 0 ? [p] : [raw(" "), p]))}`;
 }
 
 function row(d: DeployRow, now: string): Raw {

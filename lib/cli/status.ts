@@ -3,14 +3,10 @@ import { dirname, resolve } from 'node:path';
 import { loadConfig } from '../config/index.js';
 import { createManifestStore } from '../manifest/create-store.js';
 import { checkDrift } from '../reconcile/drift.js';
+import { fleetForConfig } from '../reconcile/fleet-for.js';
 import { formatDrift } from '../reconcile/format-drift.js';
-import { openFleet, type Fleet } from '../ssh/fleet.js';
-import { sshAuthFromConfig, sshHostsFromConfig, sshOptionsFromConfig } from '../ssh/from-config.js';
 import { parse } from './args.js';
 import { UsageError, type Command } from './command.js';
-
-// No hosts anywhere (manifest-only set-ups): no SSH key is needed, so none is read.
-const noFleet: Fleet = { hosts: [], session: (name) => Promise.reject(new Error(`no host ${name}`)), close: async () => {} };
 
 export const statusCommand: Command = {
   name: ['status'],
@@ -22,9 +18,7 @@ export const statusCommand: Command = {
     const { config, path } = loadConfig({ file: values.config, env: io.env, cwd: io.cwd });
     const dataDir = resolve(io.cwd, io.env.FJORD_DATA_DIR ?? '.fjord', 'cli');
     const store = createManifestStore(config, { env: io.env, dataDir: resolve(dataDir, 'manifests'), baseDir: dirname(path) });
-    const fleetFor = (hosts: readonly string[]): Fleet =>
-      hosts.length === 0 ? noFleet : openFleet(sshHostsFromConfig(config, hosts), sshAuthFromConfig(config.ssh, io.env, dirname(path)), sshOptionsFromConfig(config.ssh));
-    const report = await checkDrift({ config, store, fleetFor });
+    const report = await checkDrift({ config, store, fleetFor: fleetForConfig(config, io.env, dirname(path)) });
     io.stdout(values.json ? JSON.stringify(report, null, 2) + '\n' : formatDrift(report));
     return report.inSync ? 0 : 1;
   },

@@ -14,6 +14,7 @@ import { startWorker, type JobHandler } from '../worker/worker-loop.js';
 import type { DeployJob } from '../job.js';
 import { enqueueOn } from '../queue/send-job.js';
 import type { Outcome } from '../worker/outcome.js';
+import { statusPageFromConfig } from '../status-page/from-config.js';
 
 export interface EmbeddedOptions {
   config: Config;
@@ -47,7 +48,9 @@ export async function startEmbedded({ config, configPath, env, cwd, logger, port
     visibilitySec: Math.ceil(config.worker.visibility / 1000),
     ...(onOutcome ? { onOutcome } : {}),
   });
-  const receiver = await startReceiver({ queue, config, env, logger, ...(port !== undefined ? { port } : {}), ...(hostname ? { hostname } : {}) });
+  // Built before anything listens: a status page token that is configured but unset stops the start.
+  const statusPage = statusPageFromConfig({ config, configPath, env, dataDir, logger });
+  const receiver = await startReceiver({ queue, config, env, logger, ...(port !== undefined ? { port } : {}), ...(hostname ? { hostname } : {}), ...(statusPage ? { statusPage } : {}) });
   logger.info('fjord started (embedded)', { url: receiver.url, dataDir, config: configPath, apps: Object.keys(config.apps) });
   return {
     url: receiver.url,

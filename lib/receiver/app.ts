@@ -1,11 +1,12 @@
 /**
  * The stateless webhook receiver (DESIGN.md "Flow"): `POST /hooks/gitlab`, `POST /hooks/github`,
- * `GET /healthz`. Each hook runs size limit → authenticate → content type → JSON.parse → zod → route →
- * enqueue, and answers 202 `{"queued":[…]}` or 200 `{"ignored":"…"}` (never 4xx for an event fjord merely
+ * `GET /healthz`, and `GET /`: the status page where one is handed in (embedded mode), else a pointer to
+ * `fjord status` (serverless receivers cannot reach the hosts). Each hook runs size limit → authenticate →
+ * content type → JSON.parse → zod → route → enqueue, and answers 202 `{"queued":[…]}` or 200 `{"ignored":"…"}` (never 4xx for an event fjord merely
  * does not act on: GitLab disables a hook after 4 consecutive 4xx). The same app serves Node, Lambda and
  * Workers; only the body reading has a Node fast path.
  */
-import { Hono } from 'hono';
+import { Hono, type Handler } from 'hono';
 import type { Config } from '../config/schema.js';
 import type { WebhookSecrets } from '../config/secrets.js';
 import { gitlabEventIsRead, parseGitlab } from '../events/parse-gitlab.js';
@@ -31,7 +32,11 @@ export interface ReceiverOptions {
   maxBodyBytes?: number;
   /** Event → job routes (default: lib/events/route.ts ROUTES). */
   routes?: readonly Route[];
+  /** `GET /` (lib/status-page): only where a worker that can reach the hosts runs beside the receiver. */
+  statusPage?: Handler<ReceiverEnv>;
 }
+
+export const NO_STATUS_PAGE = 'fjord receiver: no status page here. Run `fjord status` where the hosts are reachable, or open GET / of `fjord start` (statusPage.enabled).';
 
 export function createReceiver({
   config,
@@ -41,6 +46,7 @@ export function createReceiver({
   now = Date.now,
   maxBodyBytes = 1024 * 1024,
   routes,
+  statusPage,
 }: ReceiverOptions): Hono<ReceiverEnv> {
   warnMissingSecrets(config, secrets, logger);
   const shared = { config, queue, logger, now, ...(routes ? { routes } : {}) };
@@ -49,6 +55,7 @@ export function createReceiver({
   const app = new Hono<ReceiverEnv>();
 
   app.get('/healthz', (c) => c.json({ ok: true }));
+  app.get('/', statusPage ?? ((c) => c.json({ message: NO_STATUS_PAGE })));
   app.post(
     '/hooks/gitlab',
     limit,
@@ -82,7 +89,7 @@ export function createReceiver({
       deliveryHeaders: ['x-github-delivery'],
     }),
   );
-  app.notFound((c) => c.json({ error: 'NotFound', message: 'POST /hooks/gitlab or /hooks/github; GET /healthz' }, 404));
+  app.notFound((c) => c.json({ error: 'NotFound', message: 'POST /hooks/gitlab or /hooks/github; GET /healthz or /' }, 404));
   app.onError(errorHandler(logger));
   return app;
 }

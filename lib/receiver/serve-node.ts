@@ -4,12 +4,14 @@
  * handed in: `npm start` (embedded mode) passes the local durable queue and runs the worker beside it.
  */
 import { serve, type ServerType } from '@hono/node-server';
+import type { Handler } from 'hono';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, webhookSecrets, type Config } from '../config/index.js';
 import { ConfigError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Queue } from '../queue/queue.js';
 import { createReceiver } from './app.js';
+import type { ReceiverEnv } from './env.js';
 
 export interface StartReceiverOptions {
   queue: Queue;
@@ -23,6 +25,8 @@ export interface StartReceiverOptions {
   hostname?: string;
   maxBodyBytes?: number;
   now?: () => number;
+  /** `GET /`: the status page (embedded mode); absent, `GET /` points to `fjord status`. */
+  statusPage?: Handler<ReceiverEnv>;
 }
 
 export interface RunningReceiver {
@@ -46,6 +50,7 @@ export async function startReceiver(options: StartReceiverOptions): Promise<Runn
     logger,
     ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
     ...(options.now ? { now: options.now } : {}),
+    ...(options.statusPage ? { statusPage: options.statusPage } : {}),
   });
   // A whole request (slow body included) must arrive within 30 s; GitLab itself gives up after 10 s.
   const server = serve({ fetch: app.fetch, port, hostname, serverOptions: { requestTimeout: 30_000 } });

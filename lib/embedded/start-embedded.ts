@@ -14,6 +14,7 @@ import { startWorker, type JobHandler } from '../worker/worker-loop.js';
 import type { DeployJob } from '../job.js';
 import { enqueueOn } from '../queue/send-job.js';
 import type { Outcome } from '../worker/outcome.js';
+import { startReconcileSchedule } from '../reconcile/schedule-embedded.js';
 
 export interface EmbeddedOptions {
   config: Config;
@@ -47,12 +48,15 @@ export async function startEmbedded({ config, configPath, env, cwd, logger, port
     visibilitySec: Math.ceil(config.worker.visibility / 1000),
     ...(onOutcome ? { onOutcome } : {}),
   });
+  // Drift checks (and self-heal) every reconcile.interval, through the same queue as deploys.
+  const schedule = startReconcileSchedule({ queue, config, logger });
   const receiver = await startReceiver({ queue, config, env, logger, ...(port !== undefined ? { port } : {}), ...(hostname ? { hostname } : {}) });
   logger.info('fjord started (embedded)', { url: receiver.url, dataDir, config: configPath, apps: Object.keys(config.apps) });
   return {
     url: receiver.url,
     async stop() {
       await receiver.close();
+      await schedule.stop();
       await worker.stop();
       await queue.close();
     },

@@ -51,6 +51,8 @@ export async function healEnvironment(job: DeployJob, ctx: JobContext, ports: He
     const record = { drift: id.drift, attempts: id.attempt, job: job.id };
     // Counted before it acts: a heal that dies mid-way (crash, timeout) still used its attempt.
     const unrecorded = await writeHealRecords(target, decision.hosts, { ...record, at: now().toISOString(), outcome: 'running' });
+    // Without a record anywhere the next reconcile could not count this attempt: no ledger, no heal.
+    if (unrecorded.length === decision.hosts.length) return { status: 'failed', detail: `heal attempt ${id.attempt} not run: could not record it on ${unrecorded.join(', ')}` };
     if (unrecorded.length) ctx.logger.warn('heal attempt not recorded on some hosts', { hosts: unrecorded });
     ctx.logger.info('heal', { attempt: id.attempt, limit: decision.limit, hosts: decision.hosts, tag: drift.desiredTag });
     const outcome = await ports.deploy(job, ctx, onlyHosts(ports.deployPorts, decision.hosts));

@@ -4,10 +4,10 @@
  * `reconcileJobs`) run through the worker's handler: the drift is found and named, two reconciles enqueue
  * one heal, the heal restores web-2 and the next reconcile clears its record. A heal that cannot succeed
  * (the host's `docker pull` fails) is retried only after the doubling back-off of an injected clock and
- * stops after `healAttempts`, which the report says.
+ * stops after `healAttempts`, which the report says; a heal whose attempt cannot be recorded does not run.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -196,6 +196,21 @@ describe('self-heal over a real sshd fleet', () => {
       assert.equal(await served(fleet.host('web-2').address, port), 'v1');
     } finally {
       fleet.fault('web-2', 'pull', undefined);
+    }
+  });
+
+  it('no ledger, no heal: when the attempt cannot be recorded on the host, the heal does not touch it', async () => {
+    const healDir = join(fleet.host('web-2').home, config.ssh.stateDir, 'heal');
+    rmSync(healDir, { recursive: true, force: true });
+    writeFileSync(healDir, 'not a directory\n');
+    try {
+      await byHand('web-2', runTag('v0-hotfix4'));
+      const ran = await reconcileAt(T0 + 2 * 86_400_000);
+      assert.deepEqual(ran.map((r) => [r.job.reason, r.outcome.status]), [['reconcile', 'drifted'], ['heal', 'failed']]);
+      assert.match(ran[1]!.outcome.detail!, /heal attempt 1 not run: could not record it on web-2/);
+      assert.equal(await served(fleet.host('web-2').address, port), 'v0-hotfix4');
+    } finally {
+      rmSync(healDir, { force: true });
     }
   });
 });

@@ -1,9 +1,10 @@
 /**
  * The receiver on Cloudflare Workers (wrangler.toml `main` → its esbuild bundle). No logic here:
- * lib/receiver/workers.ts. `scheduled` is the cron trigger of wrangler.toml, kept for the reconciler
- * (DESIGN.md "reconciler"); until that exists it only logs that it ran.
+ * lib/receiver/workers.ts. `scheduled` is the cron trigger of wrangler.toml: it enqueues the reconcile
+ * jobs (drift check, self-heal) to SQS (lib/reconcile/schedule-workers.ts).
  */
-import { workersLogger, workersReceiver, type WorkersBindings } from '../lib/receiver/workers.js';
+import { workersReceiver, type WorkersBindings } from '../lib/receiver/workers.js';
+import { workersScheduled } from '../lib/reconcile/schedule-workers.js';
 
 interface ExecutionContext {
   waitUntil(promise: Promise<unknown>): void;
@@ -15,6 +16,6 @@ export default {
     return workersReceiver(env).fetch(request, undefined, ctx as never);
   },
   async scheduled(controller: { cron: string; scheduledTime: number }, env: WorkersBindings): Promise<void> {
-    workersLogger(env).info('scheduled run: no reconciler in this build yet', { cron: controller.cron, scheduledTime: new Date(controller.scheduledTime).toISOString() });
+    await workersScheduled(env, controller.scheduledTime);
   },
 };

@@ -21,7 +21,7 @@ export interface Bundle {
   gzipBytes: number;
 }
 
-export type LambdaEntry = 'lambda-receiver' | 'lambda-worker';
+export type LambdaEntry = 'lambda-receiver' | 'lambda-worker' | 'reconcile';
 
 const common: BuildOptions = { bundle: true, minify: true, format: 'esm', legalComments: 'none', logLevel: 'error', sourcemap: false };
 
@@ -69,6 +69,6 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const what = process.argv[2] ?? 'all';
   const out: Bundle[] = [];
   if (what === 'workers' || what === 'all') out.push(await bundleWorkers());
-  if (what === 'lambda' || what === 'all') out.push(await bundleLambda('lambda-receiver'), await bundleLambda('lambda-worker'));
+  if (what === 'lambda' || what === 'all') out.push(await bundleLambda('lambda-receiver'), await bundleLambda('lambda-worker'), await bundleLambda('reconcile'));
   for (const b of out) console.log(`${b.file}: ${b.bytes} bytes, ${b.gzipBytes} gzipped`);
 }

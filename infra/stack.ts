@@ -2,11 +2,16 @@
  * fjord on AWS (DESIGN.md "Run modes", issue 5): the receiver Lambda behind a function URL (auth NONE: the
  * webhook authenticates itself with its token or signature), an SQS FIFO queue (content-based dedup off:
  * the receiver sets `<app>/<env>/<sha>` itself) with a FIFO DLQ after 5 receives and an alarm on its
- * depth, and the worker Lambda on the queue with partial batch failures. Least privilege: each function
- * gets only the queue actions and the secrets it uses, no wildcard action anywhere.
+ * depth, and the worker Lambda on the queue with partial batch failures. Issue 7: an EventBridge rule
+ * every `reconcile.interval` invokes the reconcile Lambda, which enqueues the drift-check jobs. Least
+ * privilege: each function gets only the queue actions and the secrets it uses (the reconcile Lambda:
+ * sqs:SendMessage on the job queue, nothing else), no wildcard action anywhere.
  */
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -19,6 +24,10 @@ export interface FjordStackProps extends StackProps {
   /** Bundled code (infra/bundle.ts): each directory holds index.mjs and fjord.yaml. */
   receiverCode: lambda.Code;
   workerCode: lambda.Code;
+  /** The reconcile scheduler (functions/reconcile.ts). */
+  reconcileCode: lambda.Code;
+  /** fjord.yaml `reconcile.interval`: the rule's rate, in whole minutes (at least 1); 0 means no schedule. */
+  reconcileInterval?: Duration;
   secrets: SecretPlan;
   /** One batch's longest run; the queue's visibility timeout is 6 × this (AWS's advice for SQS triggers). */
   workerTimeout?: Duration;
@@ -94,8 +103,32 @@ export class FjordStack extends Stack {
     worker.addEventSource(new SqsEventSource(queue, { batchSize, reportBatchItemFailures: true }));
     secretsFor(worker, props.secrets.worker);
 
+    this.scheduleReconcile(props, queue, common, baseEnv);
+
     new CfnOutput(this, 'WebhookUrl', { value: url.url, description: 'GitLab webhook URL: append hooks/gitlab' });
     new CfnOutput(this, 'QueueUrl', { value: queue.queueUrl });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: dlq.queueUrl });
+  }
+
+  /** The reconcile Lambda and its EventBridge rule (none when `reconcile.interval` is 0). */
+  private scheduleReconcile(props: FjordStackProps, queue: sqs.Queue, common: Pick<lambda.FunctionProps, 'runtime' | 'architecture' | 'handler'>, baseEnv: Record<string, string>): void {
+    const ms = (props.reconcileInterval ?? Duration.minutes(5)).toMilliseconds();
+    if (ms <= 0) return;
+    const fn = new lambda.Function(this, 'Reconcile', {
+      ...common,
+      code: props.reconcileCode,
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      environment: { ...baseEnv },
+      logGroup: new logs.LogGroup(this, 'ReconcileLogs', { retention: logs.RetentionDays.ONE_MONTH }),
+    });
+    // Only SendMessage: queue.grantSendMessages would add GetQueueAttributes and GetQueueUrl, unused here.
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
+    // EventBridge rates are whole minutes; a shorter interval runs every minute.
+    const rule = new events.Rule(this, 'ReconcileSchedule', {
+      description: 'fjord: enqueue the drift-check (reconcile) jobs every reconcile.interval',
+      schedule: events.Schedule.rate(Duration.minutes(Math.max(1, Math.ceil(ms / 60_000)))),
+    });
+    rule.addTarget(new targets.LambdaFunction(fn, { retryAttempts: 2 }));
   }
 }

@@ -15,6 +15,7 @@ import type { DeployJob } from '../job.js';
 import { enqueueOn } from '../queue/send-job.js';
 import type { Outcome } from '../worker/outcome.js';
 import { statusPageFromConfig } from '../status-page/from-config.js';
+import { startReconcileSchedule } from '../reconcile/schedule-embedded.js';
 
 export interface EmbeddedOptions {
   config: Config;
@@ -50,12 +51,15 @@ export async function startEmbedded({ config, configPath, env, cwd, logger, port
   });
   // Built before anything listens: a status page token that is configured but unset stops the start.
   const statusPage = statusPageFromConfig({ config, configPath, env, dataDir, logger });
+  // Drift checks (and self-heal) every reconcile.interval, through the same queue as deploys.
+  const schedule = startReconcileSchedule({ queue, config, logger });
   const receiver = await startReceiver({ queue, config, env, logger, ...(port !== undefined ? { port } : {}), ...(hostname ? { hostname } : {}), ...(statusPage ? { statusPage } : {}) });
   logger.info('fjord started (embedded)', { url: receiver.url, dataDir, config: configPath, apps: Object.keys(config.apps) });
   return {
     url: receiver.url,
     async stop() {
       await receiver.close();
+      await schedule.stop();
       await worker.stop();
       await queue.close();
     },

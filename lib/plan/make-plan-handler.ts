@@ -9,8 +9,7 @@ import { secretValue } from '../config/secrets.js';
 import type { ManifestStore } from '../manifest/store.js';
 import { GitlabPlanNotes, type PlanNotes } from '../notify/gitlab-plan-note.js';
 import { imageExists, registryCredentials, TokenCache } from '../registry/index.js';
-import { openFleet } from '../ssh/fleet.js';
-import { sshAuthFromConfig, sshHostsFromConfig, sshOptionsFromConfig } from '../ssh/from-config.js';
+import { fleetForConfig } from '../reconcile/fleet-for.js';
 import type { JobHandler } from '../worker/worker-loop.js';
 import { runPlan } from './run-plan.js';
 
@@ -31,7 +30,7 @@ export function makePlanHandler({ config, configPath, env, store, notes }: PlanH
     config,
     store,
     // The key is read per plan: a missing one makes this plan's hosts unreachable, not the worker crash.
-    fleetFor: (hosts: readonly string[]) => openFleet(sshHostsFromConfig(config, hosts), sshAuthFromConfig(config.ssh, env, dirname(configPath)), sshOptionsFromConfig(config.ssh)),
+    fleetFor: fleetForConfig(config, env, dirname(configPath)),
     imageExists: (ref: { image: string; tag: string }) => imageExists(ref, { credentials, tokens, timeoutMs: 5000 }),
     ...(planNotes ? { notes: planNotes } : {}),
   };

@@ -11,8 +11,10 @@
 import type { Hono } from 'hono';
 import { parseConfig } from '../config/parse.js';
 import { webhookSecrets } from '../config/secrets.js';
+import type { Config } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
+import type { Queue } from '../queue/queue.js';
 import { createSqsFetchQueue } from '../queue/sqs-fetch.js';
 import { createReceiver } from './app.js';
 import type { ReceiverEnv } from './env.js';
@@ -32,6 +34,12 @@ export function workersReceiver(bindings: WorkersBindings, logger?: Logger): Hon
 }
 
 export function makeWorkersReceiver(bindings: WorkersBindings, logger: Logger = workersLogger(bindings)): Hono<ReceiverEnv> {
+  const { config, env, queue } = workersParts(bindings);
+  return createReceiver({ config, secrets: webhookSecrets(config, env), queue, logger });
+}
+
+/** Config and the fetch-based SQS queue from the bindings: what the receiver and the cron handler share. */
+export function workersParts(bindings: WorkersBindings): { config: Config; env: Record<string, string | undefined>; queue: Queue } {
   const env = stringsOf(bindings);
   const missing = ['FJORD_CONFIG_YAML', 'FJORD_SQS_QUEUE_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'].filter((k) => !env[k]);
   const region = env.AWS_REGION ?? /\/\/sqs\.([a-z0-9-]+)\.amazonaws\.com/.exec(env.FJORD_SQS_QUEUE_URL ?? '')?.[1];
@@ -46,7 +54,7 @@ export function makeWorkersReceiver(bindings: WorkersBindings, logger: Logger = 
     secretAccessKey: env.AWS_SECRET_ACCESS_KEY!,
     sessionToken: env.AWS_SESSION_TOKEN,
   });
-  return createReceiver({ config, secrets: webhookSecrets(config, env), queue, logger });
+  return { config, env, queue };
 }
 
 /** JSON lines on console.log: what Workers Logs and `wrangler tail` collect (there is no stderr stream). */

@@ -1,6 +1,7 @@
 /** The pure half of the drift report: what one host's reading means against the manifest's desired tag. */
 import { sameImage, splitImageRef } from '../manifest/image-ref.js';
 import type { RunningImage } from '../rollout/types.js';
+import type { HealRecord } from './heal-record.js';
 
 export type DriftStatus = 'in-sync' | 'drifted' | 'missing' | 'unreachable';
 
@@ -17,6 +18,8 @@ export interface HostDrift {
   /** unreachable: the error's class (`HostUnreachable`, `HostKeyMismatch`, `CommandFailed`, …) and message. */
   errorName?: string;
   error?: string;
+  /** The self-heal ledger found on the host (heal-record.ts), when there is one. */
+  healRecord?: HealRecord;
 }
 
 export interface HostReading {

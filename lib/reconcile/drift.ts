@@ -1,15 +1,15 @@
 /**
  * The drift report (issue 7): for every app × environment, the tag the manifest asks for against what each
  * of its hosts actually runs. Read-only: nothing on a host or in the manifest changes. One fleet (one SSH
- * session per host) serves the whole report; hosts of an environment are read in parallel.
+ * session per host) serves the whole report; hosts of an environment are read in parallel
+ * (check-environment.ts, which the reconcile job uses for its one environment).
  */
 import type { Config } from '../config/schema.js';
-import { FjordError } from '../errors.js';
-import { readTag } from '../manifest/index.js';
 import type { ManifestStore } from '../manifest/store.js';
-import { readRunning } from '../rollout/read-running.js';
 import type { Fleet } from '../ssh/fleet.js';
-import { classifyHost, type HostDrift } from './classify-host.js';
+import { checkEnvironmentDrift } from './check-environment.js';
+import type { HostDrift } from './classify-host.js';
+import type { HealDecision } from './decide-heal.js';
 
 export interface EnvironmentDrift {
   app: string;
@@ -20,6 +20,8 @@ export interface EnvironmentDrift {
   hosts: HostDrift[];
   /** The manifest could not be read or parsed: no host was checked. */
   error?: string;
+  /** `selfHeal: true` and a host drifted or missing: what the heal ledger allows now. */
+  heal?: HealDecision;
 }
 
 export interface DriftReport {
@@ -37,43 +39,23 @@ export interface DriftPorts {
   now?: () => Date;
 }
 
+/** Every app × environment, one after the other over one fleet (closed when done). */
 export async function checkDrift({ config, store, fleetFor, now = () => new Date() }: DriftPorts): Promise<DriftReport> {
-  const checkedAt = now().toISOString();
+  const checkedAt = now();
   const allHosts = [...new Set(Object.values(config.apps).flatMap((a) => Object.values(a.environments).flatMap((e) => e.hosts)))];
   const fleet = fleetFor(allHosts);
   const environments: EnvironmentDrift[] = [];
   try {
     for (const [app, appConfig] of Object.entries(config.apps)) {
-      for (const [environment, env] of Object.entries(appConfig.environments)) {
-        const entry: EnvironmentDrift = { app, environment, file: env.manifest.file, hosts: [] };
-        environments.push(entry);
-        let desiredTag: string | undefined;
-        try {
-          desiredTag = readTag((await store.read(env.manifest.file)).content, env.manifest);
-        } catch (err) {
-          if (!(err instanceof FjordError)) throw err;
-          entry.error = `${err.name}: ${err.message}`;
-          continue;
-        }
-        if (desiredTag !== undefined) entry.desiredTag = desiredTag;
-        entry.hosts = await Promise.all(
-          env.hosts.map(async (host) => {
-            const reading = { host, image: appConfig.image, desiredTag };
-            try {
-              const running = await readRunning(fleet, host, { app, environment, env, stateDir: config.ssh.stateDir });
-              return classifyHost({ ...reading, ...(running ? { running } : {}) });
-            } catch (err) {
-              // Connection and command failures are the host's state; anything else is a bug: let it throw.
-              if (!(err instanceof FjordError)) throw err;
-              return classifyHost({ ...reading, error: err });
-            }
-          }),
-        );
+      for (const environment of Object.keys(appConfig.environments)) {
+        environments.push(await checkEnvironmentDrift({ config, store, fleet, app, environment, now: checkedAt }));
       }
     }
   } finally {
     await fleet.close();
   }
-  const inSync = environments.every((e) => !e.error && e.hosts.every((h) => h.status === 'in-sync'));
-  return { inSync, checkedAt, environments };
+  return { inSync: environments.every(isInSync), checkedAt: checkedAt.toISOString(), environments };
 }
+
+/** Every host in sync and the manifest read. */
+export const isInSync = (e: EnvironmentDrift): boolean => !e.error && e.hosts.every((h) => h.status === 'in-sync');

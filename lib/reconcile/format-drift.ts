@@ -1,4 +1,5 @@
 /** The drift report as a plain-text table for `fjord status`: one row per host, drift spelled out. */
+import { describeHeal } from './decide-heal.js';
 import type { DriftReport } from './drift.js';
 
 const tagOf = (ref: string | undefined): string => (ref === undefined ? '-' : ref.slice(ref.lastIndexOf('/') + 1));
@@ -16,5 +17,7 @@ export function formatDrift(report: DriftReport): string {
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const lines = rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
-  return lines.join('\n') + `\n${report.inSync ? 'all in sync' : 'DRIFT'} (checked ${report.checkedAt})\n`;
+  // Self-heal state under the table: the one place a person sees that fjord stopped trying.
+  const heals = report.environments.flatMap((e) => (e.heal ? [`${e.app}/${e.environment}: ${describeHeal(e.heal)}`] : []));
+  return [...lines, ...heals].join('\n') + `\n${report.inSync ? 'all in sync' : 'DRIFT'} (checked ${report.checkedAt})\n`;
 }

@@ -1,7 +1,8 @@
 /**
  * Wires the deploy pipeline's ports from fjord.yaml: the manifest store of `manifest.backend`, and the
  * registry check with the credentials of `registries`. Every run mode (embedded, Lambda, `fjord worker`,
- * the CLI's deploy and rollback) builds its handler here, so they differ only in their queue.
+ * the CLI's deploy and rollback) builds its handler here, so they differ only in their queue. The handler
+ * sends `reconcile` and `heal` jobs (issue 7) to lib/reconcile, everything else to the deploy pipeline.
  */
 import { dirname, join } from 'node:path';
 import type { Config } from '../config/schema.js';
@@ -9,8 +10,6 @@ import { createManifestStore } from '../manifest/create-store.js';
 import type { ManifestStore } from '../manifest/store.js';
 import { registryCredentials, TokenCache, waitForImage } from '../registry/index.js';
 import { rolloutEnvironment } from '../rollout/rollout-environment.js';
-import { openFleet } from '../ssh/fleet.js';
-import { sshAuthFromConfig, sshHostsFromConfig, sshOptionsFromConfig } from '../ssh/from-config.js';
 import type { DeployJob } from '../job.js';
 import { deploy, type DeployPorts } from './deploy.js';
 import { createLogger } from '../log.js';
@@ -19,6 +18,9 @@ import type { Notifier } from '../notify/notifier.js';
 import { runWithFeedback } from '../notify/run-with-feedback.js';
 import type { JobHandler } from './worker-loop.js';
 import { makePlanHandler } from '../plan/make-plan-handler.js';
+import { healEnvironment } from '../reconcile/heal-environment.js';
+import { reconcileEnvironment } from '../reconcile/reconcile-environment.js';
+import { fleetForConfig } from '../reconcile/fleet-for.js';
 
 export interface HandlerOptions {
   config: Config;
@@ -31,6 +33,8 @@ export interface HandlerOptions {
   /** Where promotions are queued (the run mode's queue). */
   enqueue?: (job: DeployJob) => Promise<void>;
   onRolloutEvent?: DeployPorts['onRolloutEvent'];
+  /** The clock of the self-heal back-off (tests inject one). */
+  now?: () => Date;
 }
 
 export function makeDeployPorts({ config, configPath, dataDir, env = process.env, store, enqueue, onRolloutEvent }: HandlerOptions): DeployPorts {
@@ -39,9 +43,7 @@ export function makeDeployPorts({ config, configPath, dataDir, env = process.env
   return {
     // One fleet (one SSH connection per host) per rollout, closed when it ends.
     async rollout(input, options) {
-      // Read per rollout: a missing key is this job's failure, not a start-up crash of manifest-only set-ups.
-      const auth = sshAuthFromConfig(config.ssh, env, dirname(configPath));
-      const fleet = openFleet(sshHostsFromConfig(config, input.hosts), auth, sshOptionsFromConfig(config.ssh));
+      const fleet = fleetForConfig(config, env, dirname(configPath))(input.hosts);
       try {
         return await rolloutEnvironment(input, fleet, { ...options, stateDir: config.ssh.stateDir, lockStaleAfterMs: config.ssh.lockStaleAfter, commandTimeoutMs: config.ssh.commandTimeout });
       } finally {
@@ -57,15 +59,25 @@ export function makeDeployPorts({ config, configPath, dataDir, env = process.env
   };
 }
 
-/** The deploy pipeline with feedback around it (GitLab: commit status, MR note with the timeline, deployment; chat); `plan` jobs go to lib/plan. */
+/**
+ * The deploy pipeline with feedback around it (GitLab: commit status, MR note with the timeline, deployment;
+ * chat). `plan` jobs go to lib/plan, `reconcile` jobs to the drift check, `heal` jobs roll drifted hosts back.
+ */
 export function makeDeployHandler(options: HandlerOptions & { notifier?: Notifier }): JobHandler {
   const ports = makeDeployPorts(options);
   const notifier = options.notifier ?? createNotifier(options.config, { env: options.env ?? process.env, logger: createLogger() });
   const plan = makePlanHandler({ config: options.config, configPath: options.configPath, env: options.env ?? process.env, store: ports.store });
+  const fleetFor = fleetForConfig(options.config, options.env ?? process.env, dirname(options.configPath));
+  const now = options.now;
+  const { enqueue } = options;
   return async (job, ctx) => {
     // A plan deploys nothing: no commit status, deploy note or deployment; it writes its own plan note.
     if (job.reason === 'plan') return plan(job, ctx);
+    // A drift check is no deploy: nothing to tell GitLab about (its report is the log and the outcome).
+    if (job.reason === 'reconcile') return reconcileEnvironment(job, ctx, { config: ports.config, store: ports.store, fleetFor, ...(enqueue ? { enqueue } : {}), ...(now ? { now } : {}) });
     // The notifier never throws: a failed report never fails a deploy.
-    return runWithFeedback(job, ctx, notifier, (withTimeline) => deploy(job, withTimeline, ports));
+    return runWithFeedback(job, ctx, notifier, (c) =>
+      job.reason === 'heal' ? healEnvironment(job, c, { deployPorts: ports, deploy, fleetFor, ...(now ? { now } : {}) }) : deploy(job, c, ports),
+    );
   };
 }

@@ -16,15 +16,18 @@ import { testConfig } from '../fixtures/receiver.js';
 describe('infra: the CDK stack', async () => {
   const { config, path } = loadConfig({ file: 'examples/fjord.yaml' });
   const out = mkdtempSync(join(tmpdir(), 'fjord-infra-'));
-  const [receiver, worker] = await Promise.all([
+  const [receiver, worker, reconcile] = await Promise.all([
     bundleLambda('lambda-receiver', { outDir: join(out, 'receiver'), configFile: path }),
     bundleLambda('lambda-worker', { outDir: join(out, 'worker'), configFile: path }),
+    bundleLambda('reconcile', { outDir: join(out, 'reconcile'), configFile: path }),
   ]);
-  const synth = (workerTimeout = Duration.minutes(5)) => {
+  const synth = (workerTimeout = Duration.minutes(5), reconcileInterval = Duration.millis(config.reconcile.interval)) => {
     const app = new App({ outdir: join(out, 'cdk.out') });
     const stack = new FjordStack(app, 'Fjord', {
       receiverCode: lambda.Code.fromAsset(receiver.dir),
       workerCode: lambda.Code.fromAsset(worker.dir),
+      reconcileCode: lambda.Code.fromAsset(reconcile.dir),
+      reconcileInterval,
       secrets: planSecrets(config),
       workerTimeout,
     });
@@ -47,6 +50,35 @@ describe('infra: the CDK stack', async () => {
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }],
       Threshold: 1,
     });
+  });
+
+  it('runs the reconcile Lambda on an EventBridge rule at the reconcile interval, allowed only sqs:SendMessage on the job queue', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+    const reconcileId = Object.keys(functions).find((id) => id.startsWith('Reconcile'))!;
+    assert.ok(reconcileId, 'no reconcile function');
+    const [rule, ...moreRules] = Object.values(template.findResources('AWS::Events::Rule')) as any[];
+    assert.equal(moreRules.length, 0);
+    assert.equal(rule.Properties.ScheduleExpression, `rate(${config.reconcile.interval / 60_000} minutes)`);
+    assert.equal(rule.Properties.State, 'ENABLED');
+    assert.deepEqual(rule.Properties.Targets.map((t: any) => t.Arn), [{ 'Fn::GetAtt': [reconcileId, 'Arn'] }]);
+    const ruleId = Object.keys(template.findResources('AWS::Events::Rule'))[0]!;
+    template.hasResourceProperties('AWS::Lambda::Permission', { Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com', FunctionName: { 'Fn::GetAtt': [reconcileId, 'Arn'] }, SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] } });
+    // Its role's only inline statement: SendMessage on the job queue (not the DLQ, no secrets, no receive).
+    const roleId = functions[reconcileId]!.Properties.Role['Fn::GetAtt'][0];
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p: any) => p.Properties.Roles.some((r: any) => r.Ref === roleId)) as any[];
+    const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const jobsId = Object.entries(template.findResources('AWS::SQS::Queue')).find(([, q]: any) => q.Properties.RedrivePolicy)![0];
+    assert.deepEqual(statements, [{ Action: 'sqs:SendMessage', Effect: 'Allow', Resource: { 'Fn::GetAtt': [jobsId, 'Arn'] } }]);
+    assert.deepEqual(Object.keys(functions[reconcileId]!.Properties.Environment.Variables).sort(), ['FJORD_CONFIG', 'FJORD_SQS_QUEUE_URL', 'NODE_OPTIONS']);
+  });
+
+  it('rounds the reconcile rate up to whole minutes, and has no rule when reconcile.interval is 0', () => {
+    const rate = (t: Template) => (Object.values(t.findResources('AWS::Events::Rule'))[0] as any)?.Properties.ScheduleExpression;
+    assert.equal(rate(synth(Duration.minutes(5), Duration.seconds(90))), 'rate(2 minutes)');
+    assert.equal(rate(synth(Duration.minutes(5), Duration.seconds(20))), 'rate(1 minute)');
+    const off = synth(Duration.minutes(5), Duration.millis(0));
+    assert.equal(rate(off), undefined);
+    assert.equal(Object.keys(off.findResources('AWS::Lambda::Function')).some((id) => id.startsWith('Reconcile')), false);
   });
 
   it('triggers the worker from the queue with ReportBatchItemFailures and a batch of at most 10', () => {

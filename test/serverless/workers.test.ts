@@ -33,7 +33,7 @@ describe('Workers receiver on workerd', () => {
       compatibilityFlags: ['nodejs_compat'],
       bindings: {
         ...(testEnv as Record<string, string>),
-        FJORD_CONFIG_YAML: stringify(testConfig()),
+        FJORD_CONFIG_YAML: stringify(withHosts),
         ...sqsEnv(sqs, pair.queueUrl),
         FJORD_LOG_LEVEL: 'error',
       },
@@ -45,6 +45,13 @@ describe('Workers receiver on workerd', () => {
     // dispose() rethrows a failed start-up: the SQS server must stop anyway, or the process never ends.
     await mf?.dispose().catch(() => {});
     await sqs?.stop();
+  });
+
+  // Two environments with a host: what the cron handler makes reconcile jobs for.
+  const withHosts = testConfig((c) => {
+    c.hosts = { 'web-1': { address: '127.0.0.2', hostKey: `SHA256:${'A'.repeat(43)}` } };
+    c.apps.api.environments.staging.hosts = ['web-1'];
+    c.apps.worker.environments.production.hosts = ['web-1'];
   });
 
   const drain = async () => {
@@ -74,16 +81,29 @@ describe('Workers receiver on workerd', () => {
     assert.equal(message.Attributes?.MessageDeduplicationId, `api/staging/${job.sha}`);
   });
 
-  it('a bad signature or token is 401 and sends nothing; the cron handler runs', async () => {
+  it('the cron handler enqueues one reconcile job per environment with hosts, once per tick', async () => {
+    // miniflare 3's Fetcher type lacks scheduled(); the method exists at run time.
+    const worker = (await mf.getWorker()) as unknown as { scheduled(o: { cron: string; scheduledTime?: Date }): Promise<{ outcome: string }> };
+    const scheduledTime = new Date('2030-01-01T12:07:30Z');
+    assert.equal((await worker.scheduled({ cron: '*/5 * * * *', scheduledTime })).outcome, 'ok');
+    const messages = await drain();
+    const jobs = messages.map((m) => ({ job: deployJobSchema.parse(JSON.parse(m.Body!)), group: m.Attributes?.MessageGroupId, dedup: m.Attributes?.MessageDeduplicationId }));
+    assert.deepEqual(jobs.map((j) => [j.group, j.job.reason, j.job.enqueuedAt]).sort(), [
+      ['api/staging', 'reconcile', '2030-01-01T12:05:00.000Z'],
+      ['worker/production', 'reconcile', '2030-01-01T12:05:00.000Z'],
+    ]);
+    for (const j of jobs) assert.equal(j.dedup, `reconcile/${j.job.id}`);
+    // The same tick again (a retried trigger): the queue drops it.
+    assert.equal((await worker.scheduled({ cron: '*/5 * * * *', scheduledTime: new Date('2030-01-01T12:09:59Z') })).outcome, 'ok');
+    assert.deepEqual(await drain(), []);
+  });
+
+  it('a bad signature or token is 401 and sends nothing', async () => {
     const body = JSON.stringify(payload('gitlab-merge-request'));
     const forged = { ...signedHeaders('Merge Request Hook', body), 'webhook-signature': 'v1,' + Buffer.alloc(32).toString('base64') };
     assert.equal((await mf.dispatchFetch('https://fjord.example.workers.dev/hooks/gitlab', { method: 'POST', headers: forged, body })).status, 401);
     assert.equal((await mf.dispatchFetch('https://fjord.example.workers.dev/hooks/gitlab', { method: 'POST', headers: gitlabHeaders('Merge Request Hook', 'wrong'), body })).status, 401);
     assert.deepEqual(await drain(), []);
-    // miniflare 3's Fetcher type lacks scheduled(); the method exists at run time.
-    const worker = (await mf.getWorker()) as unknown as { scheduled(o: { cron: string }): Promise<{ outcome: string }> };
-    const result = await worker.scheduled({ cron: '*/5 * * * *' });
-    assert.equal(result.outcome, 'ok');
   });
 
   it('answers 503 when SQS refuses the message (GitLab retries on 5xx)', async () => {

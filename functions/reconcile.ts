@@ -1,0 +1,9 @@
+/**
+ * The reconcile scheduler on AWS Lambda, invoked by an EventBridge rule every `reconcile.interval`
+ * (infra/). No logic here: lib/reconcile/schedule-lambda.ts. It only enqueues reconcile jobs to SQS;
+ * the worker Lambda runs them.
+ */
+import { makeLambdaReconcile } from '../lib/reconcile/schedule-lambda.js';
+
+// Made at init: config and SQS client once per cold start.
+export const handler = makeLambdaReconcile();

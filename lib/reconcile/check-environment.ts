@@ -1,0 +1,68 @@
+/**
+ * One environment's drift: the manifest's tag against what each of its hosts runs, with each host's
+ * self-heal record, and — for `selfHeal: true` — what the heal ledger allows now. Read-only. Hosts are
+ * read in parallel over the fleet handed in (one session per host, kept for the caller).
+ */
+import type { Config } from '../config/schema.js';
+import { FjordError } from '../errors.js';
+import { readTag } from '../manifest/index.js';
+import type { ManifestStore } from '../manifest/store.js';
+import { readRunningOn } from '../rollout/read-running.js';
+import { CommandFailed } from '../ssh/errors.js';
+import type { Fleet } from '../ssh/fleet.js';
+import type { SshSession } from '../ssh/types.js';
+import { classifyHost, type HostDrift } from './classify-host.js';
+import { decideHeal } from './decide-heal.js';
+import type { EnvironmentDrift } from './drift.js';
+import { parseHealRecord, readHealRecordCommand, type HealRecord } from './heal-record.js';
+
+export interface EnvironmentCheck {
+  config: Config;
+  store: ManifestStore;
+  /** Holds (at least) the environment's hosts; the caller closes it. */
+  fleet: Fleet;
+  app: string;
+  environment: string;
+  now: Date;
+}
+
+async function readHealRecord(session: SshSession, stateDir: string, app: string, environment: string): Promise<HealRecord | undefined> {
+  const argv = readHealRecordCommand(stateDir, app, environment);
+  const r = await session.exec(argv, { step: 'inspect' });
+  if (r.exitCode !== 0) throw new CommandFailed(session.host.name, argv, r.exitCode, r.stderr, 'inspect');
+  return parseHealRecord(r.stdout);
+}
+
+export async function checkEnvironmentDrift({ config, store, fleet, app, environment, now }: EnvironmentCheck): Promise<EnvironmentDrift> {
+  const appConfig = config.apps[app]!;
+  const env = appConfig.environments[environment]!;
+  const entry: EnvironmentDrift = { app, environment, file: env.manifest.file, hosts: [] };
+  let desiredTag: string | undefined;
+  try {
+    desiredTag = readTag((await store.read(env.manifest.file)).content, env.manifest);
+  } catch (err) {
+    if (!(err instanceof FjordError)) throw err;
+    entry.error = `${err.name}: ${err.message}`;
+    return entry;
+  }
+  if (desiredTag !== undefined) entry.desiredTag = desiredTag;
+  const stateDir = config.ssh.stateDir;
+  entry.hosts = await Promise.all(
+    env.hosts.map(async (host): Promise<HostDrift> => {
+      const reading = { host, image: appConfig.image, desiredTag };
+      try {
+        const session = await fleet.session(host);
+        const running = await readRunningOn(session, { app, environment, env, stateDir });
+        const healRecord = await readHealRecord(session, stateDir, app, environment);
+        return { ...classifyHost({ ...reading, ...(running ? { running } : {}) }), ...(healRecord ? { healRecord } : {}) };
+      } catch (err) {
+        // Connection and command failures are the host's state; anything else is a bug: let it throw.
+        if (!(err instanceof FjordError)) throw err;
+        return classifyHost({ ...reading, error: err });
+      }
+    }),
+  );
+  const heal = env.selfHeal ? decideHeal(entry, config.reconcile, now) : undefined;
+  if (heal) entry.heal = heal;
+  return entry;
+}

@@ -56,9 +56,10 @@ describe('rollout failures', () => {
 
   it('a second rollout on a locked host is refused (LockHeld) and leaves the first one intact', async () => {
     let second: Promise<RolloutReport> | undefined;
-    // The slowstart version answers 503 for 2 s: the first rollout holds web-1's lock during its health check.
+    // The slowstart version answers 503 for 2 s: the first rollout holds web-1's lock during its health check
+    // (its own hostTimeout is wide: 2 s of 503 plus the switch must not hit the 4 s one on a loaded machine).
     const first = await roll(fleet, {
-      tag: 'v4-slowstart', hosts: ['web-1'], jobId: 'job-first', env: { ...env, rollout: { ...env.rollout, healthCheck: { port, path: '/healthz', interval: 150, timeout: 3500 } } },
+      tag: 'v4-slowstart', hosts: ['web-1'], jobId: 'job-first', env: { ...env, rollout: { ...env.rollout, hostTimeout: 12_000, healthCheck: { port, path: '/healthz', interval: 150, timeout: 3500 } } },
       onEvent: (e) => void (e.type === 'host-step' && e.step === 'health' && e.status === 'start' && !second && (second = roll(fleet, { tag: 'v5', hosts: ['web-1'], jobId: 'job-second', env }))),
     });
     const refused = await second!;

@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -36,7 +36,8 @@ describe('chaos: delivery storm', () => {
 
   it(`embedded local queue, git backend: ${DELIVERIES} deliveries (seed ${SEED})`, async () => {
     const repo = createBareRepo(Object.fromEntries(GROUPS.map((g) => [g.file, values(g.app, INITIAL)])));
-    const local = await createLocalQueue({ dir: mkdtempSync(join(tmpdir(), 'fjord-storm-queue-')), dedupWindowMs: DEDUP_WINDOW_MS });
+    const queueDir = mkdtempSync(join(tmpdir(), 'fjord-storm-queue-'));
+    const local = await createLocalQueue({ dir: queueDir, dedupWindowMs: DEDUP_WINDOW_MS });
     const queue = counting(local);
     try {
       const result = await runStorm({
@@ -54,6 +55,7 @@ describe('chaos: delivery storm', () => {
       assert.ok(result.ledger.noops > 0, 'no duplicate reached the worker');
     } finally {
       await queue.close();
+      rmSync(queueDir, { recursive: true, force: true });
       repo.cleanup();
     }
   });

@@ -1,0 +1,251 @@
+/**
+ * Issue 6, item 4 — hostile input. A seeded corpus of 10,000+ requests (hostile-corpus.ts) goes as raw
+ * HTTP/1.1 to the real Node receiver running in a child process with the embedded durable queue. Checks:
+ * no 5xx, the process never dies (a crash ends it: it has no exception handler), no job queued from a
+ * request that is unauthenticated or carries an invalid value (every job left in the queue, read back
+ * from its directory, traces to a 202 answer of a request that may queue), memory flat after GC, and
+ * secret comparison in constant time: by construction (every compare goes through timingSafeEqual on
+ * equal-length digests) and, coarsely, by timing.
+ */
+import assert from 'node:assert/strict';
+import { fork, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { syncBuiltinESMExports } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { createGithubVerifier } from '../../lib/events/verify-github.js';
+import { createGitlabTokenVerifier } from '../../lib/events/verify-gitlab-token.js';
+import { createStandardWebhookVerifier, signStandardWebhook } from '../../lib/events/verify-standard-webhook.js';
+import { deployJobSchema } from '../../lib/job.js';
+import { createLocalQueue } from '../../lib/queue/local.js';
+import { Secret } from '../../lib/secret.js';
+import { rawExchange } from '../fixtures/fuzz-cases.js';
+import { prng } from '../fixtures/prng.js';
+import type { ChildMessage } from '../fixtures/receiver-child.js';
+import { GITHUB_SECRETS, GITLAB_TOKENS, gitlabHeaders, payload, SIGNING_KEYS } from '../fixtures/receiver.js';
+import { captureText, declareSecrets, recordFigures } from './figures.js';
+import { hostileCorpus, type HostileCase } from './hostile-corpus.js';
+
+const RUNS = Number(process.env.FJORD_HOSTILE_RUNS ?? 10_000);
+const SEED = Number(process.env.FJORD_HOSTILE_SEED ?? 20261124);
+const CONCURRENCY = 4;
+const MB = 1024 * 1024;
+declareSecrets(...GITLAB_TOKENS, ...SIGNING_KEYS, ...GITHUB_SECRETS);
+
+type Memory = Extract<ChildMessage, { type: 'memory' }>;
+
+/** The receiver child (fixtures/receiver-child.ts); its log lines go to the secret scan. */
+async function startChild(queueDir: string) {
+  const child: ChildProcess = fork(fileURLToPath(new URL('../fixtures/receiver-child.ts', import.meta.url)), [queueDir], {
+    execArgv: ['--expose-gc', '--import', 'tsx'],
+    env: { ...process.env, FJORD_LOG_LEVEL: 'debug' },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', captureText);
+  let stopping = false;
+  const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const unexpected = exit.then((e) => (stopping ? undefined : e));
+  const next = <T extends ChildMessage['type']>(type: T) =>
+    Promise.race([
+      new Promise<Extract<ChildMessage, { type: T }>>((resolve) => {
+        const on = (m: ChildMessage) => m.type === type && (child.off('message', on), resolve(m as Extract<ChildMessage, { type: T }>));
+        child.on('message', on);
+      }),
+      unexpected.then((e) => Promise.reject(new Error(`receiver process exited (${JSON.stringify(e)}) while waiting for ${type}`))),
+    ]);
+  const { port } = await next('ready');
+  return {
+    port,
+    /** Set once the process ended without being asked to. */
+    crash: undefined as undefined | { code: number | null; signal: string | null },
+    watch() {
+      void unexpected.then((e) => e && (this.crash = e));
+    },
+    memory: (): Promise<Memory> => (child.send({ type: 'memory' }), next('memory')),
+    async stop() {
+      stopping = true;
+      if (child.exitCode === null && child.signalCode === null) child.send({ type: 'stop' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exit;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** A POST on a kept-alive connection: its time is the server's work plus one loopback round trip. */
+function timedPost(agent: Agent, port: number, headers: Record<string, string>, body: string): Promise<{ status: number; ms: number }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const req = request({ host: '127.0.0.1', port, path: '/hooks/gitlab', method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
+describe('chaos: hostile input', () => {
+  const queueDir = mkdtempSync(join(tmpdir(), 'fjord-hostile-'));
+  let child: Awaited<ReturnType<typeof startChild>>;
+  before(async () => {
+    child = await startChild(queueDir);
+    child.watch();
+  });
+  after(async () => {
+    await child?.stop();
+    rmSync(queueDir, { recursive: true, force: true });
+  });
+
+  it('every secret comparison is timingSafeEqual over equal lengths, one per configured secret, no early exit', async () => {
+    const original = crypto.timingSafeEqual;
+    const calls: Array<[number, number]> = [];
+    crypto.timingSafeEqual = (a, b) => (calls.push([a.byteLength, b.byteLength]), original(a, b));
+    syncBuiltinESMExports(); // named imports of node:crypto (ours and @octokit's) now see the spy
+    try {
+      const tokens = createGitlabTokenVerifier(GITLAB_TOKENS.map((t) => new Secret(t)));
+      for (const given of ['x', GITLAB_TOKENS[0].slice(0, -1) + 'x', 'y'.repeat(5000), GITLAB_TOKENS[0], GITLAB_TOKENS[1]]) {
+        calls.length = 0;
+        tokens(given);
+        assert.deepEqual(calls, [[32, 32], [32, 32]], `token ${given.slice(0, 20)}`);
+      }
+      const signed = createStandardWebhookVerifier(SIGNING_KEYS.map((k) => new Secret(k)), { replayWindowMs: 300_000 });
+      const now = Date.now();
+      const ts = String(Math.floor(now / 1000));
+      for (const signature of [signStandardWebhook(SIGNING_KEYS[1], 'm', Number(ts), 'body'), signStandardWebhook('whsec_' + Buffer.alloc(32, 3).toString('base64'), 'm', Number(ts), 'body')]) {
+        calls.length = 0;
+        signed({ id: 'm', timestamp: ts, signature }, Buffer.from('body'), now);
+        assert.deepEqual(calls, [[32, 32], [32, 32]]);
+      }
+      const github = createGithubVerifier(GITHUB_SECRETS.map((s) => new Secret(s)));
+      calls.length = 0;
+      await github('{"a":1}', 'sha256=' + '0'.repeat(64));
+      assert.deepEqual(calls, [[71, 71], [71, 71]]);
+    } finally {
+      crypto.timingSafeEqual = original;
+      syncBuiltinESMExports();
+    }
+    // And no secret is compared any other way where webhooks are authenticated.
+    for (const file of ['lib/events/verify-gitlab-token.ts', 'lib/events/verify-standard-webhook.ts', 'lib/events/verify-github.ts', 'lib/receiver/authenticate.ts']) {
+      const source = readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
+      for (const line of source.split('\n')) if (line.includes('reveal()')) assert.doesNotMatch(line, /[!=]==|\.includes\(|\.startsWith\(|\.endsWith\(|\.indexOf\(/, `${file}: ${line.trim()}`);
+    }
+  });
+
+  it('a wrong token with a long correct prefix is not measurably faster or slower to refuse than a wholly wrong one', async () => {
+    const body = JSON.stringify(payload('gitlab-merge-request'));
+    const token = GITLAB_TOKENS[0];
+    const guesses = { prefix: token.slice(0, -1) + (token.endsWith('x') ? 'y' : 'x'), wrong: 'z'.repeat(token.length) };
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const times = { prefix: [] as number[], wrong: [] as number[] };
+    try {
+      for (let round = 0; round < 400; round++) {
+        for (const kind of round % 2 ? (['prefix', 'wrong'] as const) : (['wrong', 'prefix'] as const)) {
+          const { status, ms } = await timedPost(agent, child.port, gitlabHeaders('Merge Request Hook', guesses[kind]), body);
+          assert.equal(status, 401);
+          if (round >= 50) times[kind].push(ms); // after warm-up
+        }
+      }
+    } finally {
+      agent.destroy();
+    }
+    const [p, w] = [median(times.prefix), median(times.wrong)];
+    captureText(JSON.stringify({ timing: { prefixMedianMs: p, wrongMedianMs: w } }));
+    // Generous on purpose (a loaded 2-core box): only a gross difference fails.
+    assert.ok(Math.abs(p - w) <= Math.max(1, 0.5 * Math.min(p, w)), `median ${p.toFixed(3)} ms (prefix) vs ${w.toFixed(3)} ms (wrong)`);
+
+    // In process, without the network's noise: the verifier alone, over a long secret.
+    const secret = 's'.repeat(4096);
+    const verify = createGitlabTokenVerifier([new Secret(secret)]);
+    const batch = (given: string) => {
+      const t = performance.now();
+      for (let k = 0; k < 2000; k++) verify(given);
+      return performance.now() - t;
+    };
+    const local = { prefix: [] as number[], wrong: [] as number[] };
+    for (let round = 0; round < 30; round++) {
+      local.prefix.push(batch(secret.slice(0, -1) + 't'));
+      local.wrong.push(batch('t'.repeat(secret.length)));
+    }
+    const ratio = median(local.prefix) / median(local.wrong);
+    assert.ok(ratio > 0.5 && ratio < 2, `in-process ratio ${ratio.toFixed(2)}`);
+  });
+
+  it(`${RUNS} generated requests (seed ${SEED}): no 5xx, no crash, no job from an invalid request, memory flat`, async () => {
+    const rng = prng(SEED);
+    const corpus = hostileCorpus(rng, RUNS);
+    const mayQueue = new Set<string>();
+    const statuses = new Map<number, number>();
+    const families = new Map<string, number>();
+    const bad = { fiveXx: [] as string[], noAnswer: [] as string[], fromInvalid: [] as string[] };
+    let sent = 0;
+    const runCase = async (c: HostileCase, i: number) => {
+      const answer = await rawExchange(child.port, c);
+      sent++;
+      statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
+      families.set(c.family, (families.get(c.family) ?? 0) + 1);
+      captureText(typeof answer.body === 'string' ? answer.body.slice(0, 2000) : JSON.stringify(answer.body));
+      const what = `case ${i} (seed ${SEED}) ${c.family}: ${c.what} → ${answer.status}`;
+      if (answer.status >= 500) bad.fiveXx.push(what);
+      if (answer.status === 0) bad.noAnswer.push(what);
+      const queued = answer.status === 202 ? ((answer.body as { queued?: Array<{ id: string; duplicate?: true }> }).queued ?? []) : [];
+      if (c.expect === 'none' && answer.status === 202) bad.fromInvalid.push(what);
+      else for (const q of queued) if (!q.duplicate) mayQueue.add(q.id);
+    };
+    let i = 0;
+    const drain = async (limit: number) => {
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (i < limit) {
+            const n = i++;
+            const next = corpus.next();
+            if (next.done) return;
+            await runCase(next.value, n);
+          }
+        }),
+      );
+    };
+    // Warm up (JIT, pools, the queue's journal) before the first memory sample.
+    await drain(Math.min(1000, RUNS));
+    const start = await child.memory();
+    await drain(RUNS);
+    const end = await child.memory();
+
+    // The queue as it is on disk, read with the receiver stopped (the last test of this file): every job
+    // traces to a 202 answer of a request that may queue.
+    await child.stop();
+    const queue = await createLocalQueue({ dir: queueDir });
+    const jobs = queue.list().map((e) => e.job);
+    await queue.close();
+    const untraced = jobs.filter((j) => !mayQueue.has(j.id));
+    const invalidJobs = jobs.filter((j) => !deployJobSchema.safeParse(j).success);
+    const crashes = child.crash ? 1 : 0;
+    const jobsFromInvalid = bad.fromInvalid.length + untraced.length + invalidJobs.length;
+    const growth = { heapMB: (end.heapUsed - start.heapUsed) / MB, rssMB: (end.rss - start.rss) / MB };
+    const summary = { sent, statuses: Object.fromEntries(statuses), families: Object.fromEntries(families), jobs: jobs.length, growth };
+    captureText(JSON.stringify({ hostile: summary }));
+    recordFigures({ hostile: sent, hostile5xx: bad.fiveXx.length, crashes: crashes + bad.noAnswer.length, jobsFromInvalid });
+
+    const what = JSON.stringify(summary);
+    assert.equal(crashes, 0, `the receiver process died: ${JSON.stringify(child.crash)}`);
+    assert.deepEqual(bad.fiveXx.slice(0, 10), [], what);
+    assert.deepEqual(bad.noAnswer.slice(0, 10), [], what);
+    assert.deepEqual(bad.fromInvalid.slice(0, 10), [], what);
+    assert.deepEqual(untraced.map((j) => `${j.id} ${j.app}/${j.environment} ${j.tag}`).slice(0, 10), [], `jobs in the queue that no allowed request answered with: ${what}`);
+    assert.deepEqual(invalidJobs, []);
+    assert.equal(sent, RUNS);
+    assert.equal(jobs.length, end.accepted, 'the queue on disk holds what the receiver queued');
+    // Not vacuous: valid requests did queue, and every layer of the receiver answered.
+    assert.ok(jobs.length > 0 && mayQueue.size === jobs.length, what);
+    for (const status of [200, 202, 400, 401, 413, 415, 422]) assert.ok((statuses.get(status) ?? 0) > 0, `no ${status}: ${what}`);
+    for (const family of ['fuzz', 'auth', 'inject', 'structure']) assert.ok((families.get(family) ?? 0) >= RUNS / 10, what);
+    assert.ok(growth.heapMB < 50 && growth.rssMB < 50, `memory grew: ${what}`);
+  });
+});

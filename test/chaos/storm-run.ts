@@ -25,9 +25,12 @@ import { reconcileStorm, type Answered } from './storm-ledger.js';
 import { planFigures, planStorm, type Delivery, type StormApp } from './storm-plan.js';
 import { webhookRequest } from './storm-webhooks.js';
 
-/** Per queue. Distinct merges per environment are few (EVENTS): each commit costs ~0.2–0.5 s on this box, deliveries little. */
+/**
+ * Per queue. 58 distinct merges per environment (× 6 environments) under 500 deliveries gives the issue's
+ * mix: ~30% duplicates, ~20–25% out of order. Each commit costs ~0.2–0.5 s here, so this file takes ~2 min.
+ */
 export const DELIVERIES = Number(process.env.FJORD_STORM_DELIVERIES ?? 500);
-const EVENTS = Number(process.env.FJORD_STORM_EVENTS ?? 12);
+const EVENTS = Number(process.env.FJORD_STORM_EVENTS ?? 58);
 export const INITIAL = 'v0';
 /** The local queue's dedup window, cut from 5 minutes so that the late retries pass it. */
 export const DEDUP_WINDOW_MS = 2000;

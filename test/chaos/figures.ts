@@ -6,7 +6,7 @@
  * `declareSecrets`. Under plain `npm test` nothing is set: each test still asserts its own invariants, and
  * these calls write to a throwaway directory.
  */
-import { appendFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -33,8 +33,12 @@ export interface ChaosFigures {
 let dir: string | undefined;
 function chaosDir(): string {
   if (!dir) {
-    dir = process.env.FJORD_CHAOS_DIR ?? mkdtempSync(join(tmpdir(), 'fjord-chaos-'));
-    mkdirSync(dir, { recursive: true });
+    const own = process.env.FJORD_CHAOS_DIR === undefined;
+    const made = process.env.FJORD_CHAOS_DIR ?? mkdtempSync(join(tmpdir(), 'fjord-chaos-'));
+    mkdirSync(made, { recursive: true });
+    // Plain `npm test`: nobody reads the figures, so the throwaway directory goes when the test process ends.
+    if (own) process.on('exit', () => rmSync(made, { recursive: true, force: true }));
+    dir = made;
   }
   return dir;
 }

@@ -1,0 +1,218 @@
+/**
+ * Issue 6 item 2, crash mid-rollout: the real worker (`fjord start` as a child process, embedded durable
+ * queue) rolls a job out over the real sshd fleet (3 hosts, batch 1) from a real bare manifest repository,
+ * and is killed with SIGKILL — its whole process group, git included — at a seeded random point: after the
+ * k-th rollout log line, or a random time into the job. A new worker process is started; the redelivered
+ * job must finish the rollout (a healthy tag) or roll it back (an unhealthy tag; a host whose pull fails
+ * after two hosts were updated). Afterwards: every host runs the manifest's tag, the manifest holds exactly
+ * one deploy commit for the job (and one rollback commit when it failed), no host lock is left, and the
+ * queue holds nothing (a dead letter only with the report of why). Seed: FJORD_TEST_SEED.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { parseConfig } from '../../lib/config/index.js';
+import type { EnvironmentConfig } from '../../lib/config/schema.js';
+import { createLocalQueue } from '../../lib/queue/local.js';
+import { readLocalQueue } from '../../lib/queue/read-local.js';
+import { sendJob } from '../../lib/queue/send-job.js';
+import { createBareRepo, type TestRepo } from '../fixtures/git/repo.js';
+import { startFleet, type TestFleet } from '../fixtures/fleet.js';
+import { fleetConfigYaml } from '../fixtures/fleet-config.js';
+import { makeJob } from '../fixtures/jobs.js';
+import { freePort } from '../fixtures/sshd.js';
+import { startWorkerProcess, type LogLine, type WorkerProcess } from '../fixtures/worker-process.js';
+import { captureText, declareSecrets, recordFigures } from './figures.js';
+import { fleetState, seededRandom } from './fleet-state.js';
+
+const SEED = Number(process.env.FJORD_TEST_SEED ?? 20250611);
+const RUNS = Number(process.env.FJORD_CHAOS_CRASH_RUNS ?? 20);
+const IMAGE = 'registry.example.com/acme/api';
+const FILE = 'prod/values.yaml';
+const WEBHOOK_SECRET = 'crash-test-webhook-secret-0a9f';
+const values = (tag: string) => `# prod\nimage:\n  repository: ${IMAGE}\n  tag: ${tag}   # fjord\n`;
+
+type Scenario = 'healthy' | 'unhealthy' | 'late-failure';
+/** What the redelivered job must end in, whatever the kill interrupted. */
+const EXPECT: Record<Scenario, 'deployed' | 'failed'> = { healthy: 'deployed', unhealthy: 'failed', 'late-failure': 'failed' };
+
+describe('crash mid-rollout (kill -9 of the worker process)', () => {
+  let fleet: TestFleet;
+  let repo: TestRepo;
+  let dir: string;
+  let port: number;
+  let env: EnvironmentConfig;
+  const workers = new Set<WorkerProcess>();
+
+  before(async () => {
+    fleet = await startFleet({ hosts: 3 });
+    declareSecrets(fleet.privateKey.reveal(), WEBHOOK_SECRET);
+    port = await freePort(fleet.hosts[0]!.address);
+    repo = createBareRepo({ [FILE]: values('v0') });
+    dir = mkdtempSync(join(tmpdir(), 'fjord-chaos-crash-'));
+    // lockStaleAfter stays at its default (1 h): a redelivered job must get its hosts back without it.
+    const yaml = fleetConfigYaml({ fleet, repository: repo.bare, image: IMAGE, environments: `
+      prod:
+        manifest: { file: ${FILE}, path: image.tag }
+        hosts: [web-1, web-2, web-3]
+        rollout: { batchSize: 1, container: { ports: ["${port}:8080"] }, healthCheck: { port: ${port}, path: /healthz, interval: 100ms, timeout: 1500ms }, hostTimeout: 10s }
+` }) + 'worker: { concurrency: 2, visibility: 2s, maxAttempts: 6 }\n';
+    writeFileSync(join(dir, 'fjord.yaml'), yaml);
+    env = parseConfig(yaml).apps.api!.environments.prod!;
+  });
+  after(async () => {
+    await Promise.all([...workers].map((w) => w.kill9()));
+    await fleet?.stop();
+    repo?.cleanup();
+  });
+
+  const start = (seen: WorkerProcess[]) => {
+    const w = startWorkerProcess({
+      config: join(dir, 'fjord.yaml'),
+      cwd: dir,
+      env: { FJORD_DATA_DIR: join(dir, 'data'), FJORD_SSH_KEY: fleet.privateKey.reveal(), S: WEBHOOK_SECRET },
+      onText: captureText,
+    });
+    workers.add(w);
+    seen.push(w);
+    return w;
+  };
+  const retire = async (w: WorkerProcess, how: 'kill' | 'stop') => {
+    if (how === 'kill') await w.kill9();
+    else assert.equal(await w.stop(), 0, 'the worker stops cleanly on SIGTERM');
+    workers.delete(w);
+  };
+  const enqueue = async (job: ReturnType<typeof makeJob>) => {
+    const queue = await createLocalQueue({ dir: join(dir, 'data', 'queue') });
+    try {
+      await sendJob(queue, job);
+    } finally {
+      await queue.close();
+    }
+  };
+  /** The first to settle; the others' later rejections (the worker is killed next) are expected. */
+  const firstOf = <T,>(all: Promise<T>[]) => {
+    all.forEach((p) => p.catch(() => {}));
+    return Promise.race(all);
+  };
+  const isDone = (id: string) => (l: LogLine) => l.msg === 'job done' && l.job === id;
+  const manifestTag = () => /tag: (\S+)/.exec(repo.git(['show', `main:${FILE}`]))![1]!;
+  const commitsOf = (id: string) => {
+    const bodies = repo.git(['log', '--format=%B%x00', 'main']).split('\0');
+    return { deploys: bodies.filter((b) => b.includes(`Fjord-Job: ${id}\n`) && !b.includes('Fjord-Rollback-Of')).length, rollbacks: bodies.filter((b) => b.includes(`Fjord-Rollback-Of: ${id}\n`)).length };
+  };
+
+  it(`every redelivered job finishes or rolls back; fleet, manifest, locks and queue agree (${RUNS} kills, seed ${SEED})`, { timeout: 240_000 }, async (t) => {
+    const random = seededRandom(SEED);
+    const figures = { kills: 0, converged: 0, staleLocks: 0 };
+    // Per scenario, from its unkilled calibration run: rollout log lines and milliseconds of one job.
+    const calibration = new Map<Scenario, { lines: number; ms: number }>();
+    let running = 'v0';
+    let n = 0;
+    const failures: string[] = [];
+
+    const runOne = async (scenario: Scenario, kill: boolean) => {
+      const i = n++;
+      const tag = scenario === 'unhealthy' ? `r${i}-unhealthy` : `r${i}`;
+      const job = makeJob({ n: i + 1, id: `crash-${SEED}-${i}`, image: IMAGE, tag });
+      const before = running;
+      fleet.fault('web-3', 'pull', scenario === 'late-failure' ? 'fail 1\nError response from daemon: manifest unknown' : undefined);
+      await enqueue(job);
+      let where = 'no kill (calibration)';
+      let done: LogLine | undefined;
+      const seen: WorkerProcess[] = [];
+      const first = start(seen);
+      await first.waitFor((l) => l.msg === 'fjord started (embedded)');
+      const t0 = Date.now();
+      if (!kill) {
+        done = await first.waitFor(isDone(job.id));
+        calibration.set(scenario, { lines: first.lines.filter((l) => l.msg === 'rollout').length, ms: Date.now() - t0 });
+        await retire(first, 'stop');
+      } else {
+        const cal = calibration.get(scenario)!;
+        const byLine = random() < 0.6;
+        if (byLine) {
+          const k = 1 + Math.floor(random() * cal.lines);
+          await firstOf([first.waitFor((l) => l.msg === 'rollout', { count: k }), first.waitFor(isDone(job.id))]);
+          where = `after rollout line ${k}/${cal.lines}`;
+        } else {
+          const ms = Math.floor(random() * cal.ms);
+          await new Promise((r) => setTimeout(r, ms));
+          where = `${ms} ms into the job (of ~${cal.ms})`;
+        }
+        await retire(first, 'kill');
+        figures.kills++;
+        done = first.lines.find(isDone(job.id));
+        // Answered before the kill (acked): nothing to redeliver.
+        const pending = (await readLocalQueue(join(dir, 'data', 'queue'))).list().some((e) => e.job.id === job.id);
+        if (pending) {
+          let next = start(seen);
+          // One run in five, the restarted worker is killed too, during its own try.
+          if (random() < 0.2) {
+            const k = 1 + Math.floor(random() * 8);
+            await firstOf([next.waitFor((l) => l.msg === 'rollout', { count: k, timeoutMs: 40_000 }), next.waitFor(isDone(job.id), { timeoutMs: 40_000 })]);
+            await retire(next, 'kill');
+            figures.kills++;
+            where += `, and the restarted worker after its rollout line ${k}`;
+            const stillPending = (await readLocalQueue(join(dir, 'data', 'queue'))).list().some((e) => e.job.id === job.id);
+            done = next.lines.find(isDone(job.id));
+            if (stillPending) next = start(seen);
+          }
+          if (!next.exited) {
+            done = await next.waitFor(isDone(job.id), { timeoutMs: 60_000 }).catch(() => undefined);
+            await retire(next, 'stop');
+          }
+        } else if (!done) {
+          where += ' (acked before the kill; its log line was cut)';
+        }
+      }
+
+      // What the world looks like now.
+      const expected = EXPECT[scenario];
+      const want = expected === 'deployed' ? tag : before;
+      const state = await fleetState(fleet, env, port);
+      const queue = await createLocalQueue({ dir: join(dir, 'data', 'queue') });
+      const left = queue.list();
+      const dead = queue.listDead();
+      await queue.close();
+      const commits = commitsOf(job.id);
+      const label = `run ${i} (${scenario} ${tag}, kill ${where})`;
+      const problems: string[] = [];
+      if (!done && !where.includes('acked before')) problems.push('no outcome logged for the job');
+      if (done && !(expected === 'deployed' ? ['deployed', 'noop'] : ['failed']).includes(done.status as string)) problems.push(`job ended ${done.status}: ${done.detail}`);
+      if (manifestTag() !== want) problems.push(`manifest says ${manifestTag()}, expected ${want}`);
+      for (const h of state) {
+        if (h.ref !== `${IMAGE}:${want}` || h.state !== 'running' || h.serves !== want) problems.push(`${h.host} runs ${h.ref} (${h.state}), serves ${h.serves}`);
+        if (h.locked) problems.push(`${h.host} still locked: ${h.lockOwner?.replace(/^token=.*\n/, '').replace(/\n/g, ', ')}`);
+      }
+      figures.staleLocks += state.filter((h) => h.locked).length;
+      if (left.length) problems.push(`queue still holds ${left.map((e) => `${e.job.id} (${e.state})`).join(', ')}`);
+      // A dead letter is acceptable only with the report of why (the worker's warnings about the job).
+      for (const d of dead) if (!seen.flatMap((w) => w.lines).some((l) => l.job === d.job.id && l.level === 'warn')) problems.push(`dead letter ${d.job.id} without a report`);
+      if (commits.deploys !== 1) problems.push(`${commits.deploys} deploy commits for the job`);
+      if (commits.rollbacks !== (expected === 'failed' ? 1 : 0)) problems.push(`${commits.rollbacks} rollback commits for the job`);
+      const line = `${label}: ${problems.length ? `NOT CONVERGED: ${problems.join('; ')}` : `converged on ${want}${done ? ` (${done.status})` : ''}`}`;
+      captureText(line);
+      t.diagnostic(line);
+      if (problems.length) failures.push(line);
+      else if (kill) figures.converged++;
+      running = want;
+    };
+
+    try {
+      for (const scenario of ['healthy', 'unhealthy', 'late-failure'] as const) await runOne(scenario, false);
+      for (let r = 0; r < RUNS; r++) {
+        const roll = random();
+        await runOne(roll < 0.55 ? 'healthy' : roll < 0.8 ? 'unhealthy' : 'late-failure', true);
+      }
+    } finally {
+      recordFigures(figures);
+      t.diagnostic(`figures: ${JSON.stringify(figures)}`);
+    }
+    assert.deepEqual(failures, []);
+    assert.ok(figures.kills >= RUNS);
+    assert.equal(figures.converged, RUNS);
+  });
+});

@@ -74,6 +74,8 @@ export function progressLine(e: RolloutEvent): string | undefined {
       return `rolling back ${e.hosts.join(', ')}: ${e.reason}`;
     case 'host-done':
       return `  ${e.host.padEnd(12)} → ${e.status}`;
+    case 'lock-taken-over':
+      return `  ${e.host.padEnd(12)} took over a lock left by ${e.from}`;
     default:
       return undefined;
   }

@@ -19,6 +19,8 @@ export interface HostContext {
   lockStaleAfterMs: number;
   /** Owner file text; its first line is `token=<token>`. */
   lockOwner: string;
+  /** The job: a lock its earlier delivery left behind is taken over. */
+  jobId: string;
   token: string;
 }
 

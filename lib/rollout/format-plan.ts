@@ -18,7 +18,7 @@ export function formatRolloutPlan(input: RolloutInput, options: { stateDir: stri
   const fresh = new Set(deployCommands(target, undefined).before.concat(deployCommands(target, undefined).after).map((c) => joinArgv(c.argv)));
   const line = (step: string, argv: string[], note = '') => `    ${step.padEnd(8)} ${joinArgv(argv)}${note}`;
   const body = [
-    line('lock', acquireLock(options.stateDir, owner, options.lockStaleAfterMs)),
+    line('lock', acquireLock(options.stateDir, owner, options.lockStaleAfterMs, input.jobId)),
     line('inspect', inspectCommand(target)),
     ...commands.before.map((c) => line(c.step, c.argv, fresh.has(joinArgv(c.argv)) ? '' : '   # only when a container runs')),
     ...(r.healthCheck ? [line('health', healthProbe(r.healthCheck), `   # every ${r.healthCheck.interval} ms, up to ${r.healthCheck.timeout} ms`)] : []),

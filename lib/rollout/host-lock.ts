@@ -11,9 +11,9 @@ export interface LockResult {
 
 const withoutToken = (owner: string) => owner.split('\n').filter((l) => l && !l.startsWith('token=')).join('\n');
 
-/** Takes the lock or throws `LockHeld` naming its owner. */
-export async function lockHost(session: SshSession, stateDir: string, owner: string, staleAfterMs: number, timeoutMs?: number): Promise<LockResult> {
-  const argv = acquireLock(stateDir, owner, staleAfterMs);
+/** Takes the lock (a stale one, or one left by an earlier delivery of `jobId`, taken over) or throws `LockHeld` naming its owner. */
+export async function lockHost(session: SshSession, stateDir: string, owner: string, staleAfterMs: number, timeoutMs?: number, jobId?: string): Promise<LockResult> {
+  const argv = acquireLock(stateDir, owner, staleAfterMs, jobId);
   const r = await session.exec(argv, { step: 'lock', ...(timeoutMs ? { timeoutMs } : {}) });
   if (r.exitCode === LOCK_HELD_EXIT) throw new LockHeld(session.host.name, withoutToken(r.stdout));
   if (r.exitCode !== 0) throw new CommandFailed(session.host.name, argv, r.exitCode, r.stderr, 'lock');

@@ -40,7 +40,7 @@ export async function rolloutEnvironment(input: RolloutInput, fleet: Fleet, opti
   const token = randomBytes(12).toString('hex');
   const owner = lockOwner({ token, jobId: input.jobId, app: input.app, environment: input.environment, owner: options.owner ?? `${hostname()} pid ${process.pid}`, time: new Date() });
   const target: HostTarget = { app: input.app, environment: input.environment, jobId: input.jobId, image: input.image, tag: input.tag, rollout: input.env.rollout, stateDir: options.stateDir };
-  const context = (host: string): HostContext => ({ fleet, host, env: input.env, stateDir: options.stateDir, lockStaleAfterMs: options.lockStaleAfterMs, lockOwner: owner, token });
+  const context = (host: string): HostContext => ({ fleet, host, env: input.env, stateDir: options.stateDir, lockStaleAfterMs: options.lockStaleAfterMs, lockOwner: owner, token, jobId: input.jobId });
   const runner = (host: string, rollback = false) => stepRunner({ host, timeoutMs: input.env.rollout.hostTimeout, rollback, signal, onEvent, ...(options.commandTimeoutMs ? { commandTimeoutMs: options.commandTimeoutMs } : {}) });
   const emit = (e: Parameters<NonNullable<typeof onEvent>>[0]) => {
     try {

@@ -3,9 +3,12 @@
  * the host lock and the record of the deployed image.
  *
  * Lock: `mkdir <stateDir>/lock` is atomic, so of two deploys only one creates it; the winner writes an
- * `owner` file (token, job, who, when). A lock whose directory is older than `lockStaleAfter` is taken
- * over: it is first renamed away (atomic too: of two takers only one rename succeeds), then re-made.
- * Scripts are constant text; every value is a positional parameter.
+ * `owner` file (token, job, who, when). A lock is taken over when its directory is older than
+ * `lockStaleAfter`, or at once when its owner is the same job: the queue hands a job to one consumer at a
+ * time, so a lock of this job that we do not hold was left by an earlier delivery that died (kill -9, a
+ * lost box) and whose visibility timeout ran out — waiting for `lockStaleAfter` (1 h by default) would only
+ * stall the redelivery. Taking over renames the old lock away first (atomic too: of two takers only one
+ * rename succeeds), then re-makes it. Scripts are constant text; every value is a positional parameter.
  */
 import { posix } from 'node:path';
 
@@ -13,13 +16,13 @@ import { posix } from 'node:path';
 export const LOCK_HELD_EXIT = 75;
 
 const ACQUIRE = [
-  'dir=$1; owner=$2; stale=$3; lock="$dir/lock"',
+  'dir=$1; owner=$2; stale=$3; job=$4; lock="$dir/lock"',
   'mkdir -p "$dir" || exit 1',
   'take() { mkdir "$lock" 2>/dev/null && printf "%s\\n" "$owner" > "$lock/owner"; }',
   'if take; then echo acquired; exit 0; fi',
-  'now=$(date +%s); made=$(stat -c %Y "$lock" 2>/dev/null || echo "$now")',
-  'if [ $((now - made)) -ge "$stale" ]; then old=$(cat "$lock/owner" 2>/dev/null); mv "$lock" "$lock.stale.$$" 2>/dev/null && rm -rf "$lock.stale.$$" && take && { printf "taken-over\\n%s\\n" "$old"; exit 0; }; fi',
-  'cat "$lock/owner" 2>/dev/null',
+  'old=$(cat "$lock/owner" 2>/dev/null); now=$(date +%s); made=$(stat -c %Y "$lock" 2>/dev/null || echo "$now")',
+  'if [ $((now - made)) -ge "$stale" ] || { [ -n "$job" ] && printf "%s\\n" "$old" | grep -qxF -e "job=$job"; }; then mv "$lock" "$lock.stale.$$" 2>/dev/null && rm -rf "$lock.stale.$$" && take && { printf "taken-over\\n%s\\n" "$old"; exit 0; }; fi',
+  'printf "%s\\n" "$old"',
   `exit ${LOCK_HELD_EXIT}`,
 ].join('; ');
 
@@ -31,8 +34,9 @@ export function lockOwner(o: { token: string; jobId: string; app: string; enviro
   return [`token=${o.token}`, `job=${o.jobId}`, `app=${o.app}`, `environment=${o.environment}`, `owner=${o.owner}`, `time=${o.time.toISOString()}`].join('\n');
 }
 
-export const acquireLock = (stateDir: string, owner: string, staleAfterMs: number): string[] => [
-  'sh', '-c', ACQUIRE, 'fjord-lock', stateDir, owner, String(Math.max(1, Math.ceil(staleAfterMs / 1000))),
+/** Takes the lock for `owner`; a lock older than `staleAfterMs`, or held by `jobId` itself, is taken over. */
+export const acquireLock = (stateDir: string, owner: string, staleAfterMs: number, jobId = ''): string[] => [
+  'sh', '-c', ACQUIRE, 'fjord-lock', stateDir, owner, String(Math.max(1, Math.ceil(staleAfterMs / 1000))), jobId,
 ];
 export const releaseLock = (stateDir: string, token: string): string[] => ['sh', '-c', RELEASE, 'fjord-unlock', stateDir, token];
 

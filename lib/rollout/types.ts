@@ -70,6 +70,8 @@ export type RolloutEvent =
   | { type: 'batch-end'; batch: number; ok: boolean; ms: number }
   | { type: 'host-step'; host: string; step: Step; status: 'start' | 'ok' | 'failed'; ms?: number; rollback?: boolean }
   | { type: 'host-done'; host: string; status: HostStatus }
+  /** A stale lock, or one an earlier delivery of this job left (a worker that died), was taken over; `from` is its owner file. */
+  | { type: 'lock-taken-over'; host: string; from: string }
   | { type: 'rollback-start'; hosts: string[]; reason: string }
   | { type: 'rollback-end'; ok: boolean };
 

@@ -22,7 +22,8 @@ export async function withLockedHost<T>(
   try {
     session = await run.step('connect', () => ctx.fleet.session(ctx.host));
     const s = session;
-    await run.step('lock', (t) => lockHost(s, ctx.stateDir, ctx.lockOwner, ctx.lockStaleAfterMs, t));
+    const lock = await run.step('lock', (t) => lockHost(s, ctx.stateDir, ctx.lockOwner, ctx.lockStaleAfterMs, t, ctx.jobId));
+    if (lock.takenOverFrom !== undefined) run.emit({ type: 'lock-taken-over', host: ctx.host, from: lock.takenOverFrom.replace(/\n/g, ', ') });
     locked = true;
     const running = await run.step('inspect', (t) => readRunningOn(s, { app: target.app, environment: target.environment, env: ctx.env, stateDir: ctx.stateDir }, { timeoutMs: t }));
     return await body(s, running);

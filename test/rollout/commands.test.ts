@@ -116,8 +116,8 @@ describe('health check and lock commands', () => {
   it('locks with values as positional parameters only', () => {
     const owner = lockOwner({ token: 't0k', jobId: "j'1", app: 'api', environment: 'prod', owner: 'box pid 7', time: new Date(0) });
     assert.equal(owner, "token=t0k\njob=j'1\napp=api\nenvironment=prod\nowner=box pid 7\ntime=1970-01-01T00:00:00.000Z");
-    const acquire = acquireLock('.fjord', owner, 90_500);
-    assert.deepEqual(acquire.slice(3), ['fjord-lock', '.fjord', owner, '91']);
+    const acquire = acquireLock('.fjord', owner, 90_500, "j'1");
+    assert.deepEqual(acquire.slice(3), ['fjord-lock', '.fjord', owner, '91', "j'1"]);
     assert.doesNotMatch(acquire[2]!, /t0k|j'1/);
     assert.deepEqual(releaseLock('.fjord', 't0k').slice(3), ['fjord-unlock', '.fjord', 't0k']);
   });

@@ -89,6 +89,18 @@ describe('rollout failures', () => {
     assert.ok(!existsSync(dir));
   });
 
+  it('a lock left by an earlier delivery of the same job is taken over at once', async () => {
+    const dir = lockDir('web-3');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'owner'), 'token=abc\njob=job-redelivered\nowner=elsewhere pid 1\n');
+    const events: string[] = [];
+    const report = await roll(fleet, { tag: 'v6b', hosts: ['web-3'], jobId: 'job-redelivered', env, onEvent: (e) => void (e.type === 'lock-taken-over' && events.push(`${e.host}: ${e.from}`)) });
+    assert.equal(report.ok, true, JSON.stringify(report.failed));
+    assert.deepEqual(events, ['web-3: job=job-redelivered, owner=elsewhere pid 1']);
+    assert.equal(await served(fleet.host('web-3').address, port), 'v6b');
+    assert.ok(!existsSync(dir));
+  });
+
   it('a rollback that fails is reported as rollback-failed and the fleet as a mix of versions', async () => {
     const report = await roll(fleet, {
       tag: 'v7-unhealthy', hosts: names, env,

@@ -1,12 +1,14 @@
 /**
  * One host's rollout: lock → record what runs → pull → replace → health → switch → unlock, within the
- * host's deadline. Already running `image:tag` and healthy: `unchanged`, nothing replaced.
+ * host's deadline. Already running `image:tag` and healthy: `unchanged`, nothing replaced (`updated` when
+ * an earlier delivery of the same job put it there: see `recordBefore`).
  */
 import type { Fleet } from '../ssh/fleet.js';
 import type { SshSession } from '../ssh/types.js';
 import { checkHealth } from './check-health.js';
 import { deployCommands, imageRef, type HostTarget } from './host-commands.js';
 import { StepFailed, type StepRunner } from './host-steps.js';
+import { parseBefore, readBefore, recordBefore } from './state-commands.js';
 import { withLockedHost } from './with-locked-host.js';
 import type { EnvironmentConfig } from '../config/schema.js';
 import type { RunningImage, Step } from './types.js';
@@ -52,18 +54,23 @@ export async function deployHost(ctx: HostContext, target: HostTarget, run: Step
       ctx,
       target,
       run,
-      async (s, previous) => {
-        out.previous = previous;
+      async (s, running) => {
+        // An earlier delivery of this job (its worker died) may have changed the host already: then the
+        // host counts as changed by this job, and what ran before is the one recorded then.
+        const earlier = parseBefore((await run.command(s, { step: 'inspect', argv: readBefore(ctx.stateDir, target.app, target.environment) })).stdout, target.jobId);
+        out.previous = earlier === undefined ? running : earlier ? { ref: earlier, state: 'recorded', labels: {} } : undefined;
         out.inspected = true;
-        if (previous && previous.ref === imageRef(target.image, target.tag) && LIVE.has(previous.state)) {
+        out.changed = earlier !== undefined;
+        if (running && running.ref === imageRef(target.image, target.tag) && LIVE.has(running.state)) {
           // Idempotent: the host already runs this tag. Still checked, so a sick container gets replaced.
           const healthy = await healthStep(run, s, ctx.env, signal).then(() => true, () => false);
           if (healthy) {
-            out.status = 'unchanged';
+            out.status = earlier === undefined ? 'unchanged' : 'updated';
             return;
           }
         }
-        const commands = deployCommands(target, previous);
+        if (earlier === undefined) await run.command(s, { step: 'inspect', argv: recordBefore(ctx.stateDir, target.app, target.environment, target.jobId, running?.ref ?? '') });
+        const commands = deployCommands(target, running);
         for (const cmd of commands.before) {
           if (CHANGES.has(cmd.step)) out.changed = true;
           await run.command(s, cmd);

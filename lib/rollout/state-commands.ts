@@ -1,6 +1,6 @@
 /**
  * Commands on fjord's state directory on a host (`ssh.stateDir`, relative to the deploy user's home):
- * the host lock and the record of the deployed image.
+ * the host lock, the record of the deployed image, and the record of what ran before a job changed it.
  *
  * Lock: `mkdir <stateDir>/lock` is atomic, so of two deploys only one creates it; the winner writes an
  * `owner` file (token, job, who, when). A lock is taken over when its directory is older than
@@ -51,3 +51,25 @@ export const recordDeployed = (stateDir: string, app: string, environment: strin
 export const readDeployed = (stateDir: string, app: string, environment: string): string[] => [
   'sh', '-c', 'cat "$1" 2>/dev/null; exit 0', 'fjord-read', deployedFile(stateDir, app, environment),
 ];
+
+const beforeFile = (stateDir: string, app: string, environment: string) => posix.join(stateDir, 'before', `${app}.${environment}`);
+const RECORD_BEFORE = 'mkdir -p "$(dirname "$1")" && printf "job=%s\\nprevious=%s\\n" "$2" "$3" > "$1.tmp" && mv -f "$1.tmp" "$1"';
+
+/**
+ * Records, before `jobId` first changes the host, the `image:tag` that ran there ('' for nothing). A later
+ * delivery of the same job (its worker died mid-rollout) reads it back: the host is then known as changed
+ * by this job, and a rollback puts back what ran before the job, not what the dead attempt left running.
+ */
+export const recordBefore = (stateDir: string, app: string, environment: string, jobId: string, ref: string): string[] => [
+  'sh', '-c', RECORD_BEFORE, 'fjord-before', beforeFile(stateDir, app, environment), jobId, ref,
+];
+/** Prints the record of `recordBefore` (`job=…` and `previous=…` lines); nothing (exit 0) when there is none. */
+export const readBefore = (stateDir: string, app: string, environment: string): string[] => [
+  'sh', '-c', 'cat "$1" 2>/dev/null; exit 0', 'fjord-read', beforeFile(stateDir, app, environment),
+];
+
+/** The recorded previous `image:tag` when the record is `jobId`'s ('' when nothing ran); undefined otherwise. */
+export function parseBefore(stdout: string, jobId: string): string | undefined {
+  const fields = Object.fromEntries(stdout.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return fields.job === jobId && fields.previous !== undefined ? fields.previous : undefined;
+}

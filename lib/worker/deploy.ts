@@ -58,8 +58,25 @@ export async function deploy(job: DeployJob, ctx: JobContext, ports: DeployPorts
       if (!current) return { status: 'failed', detail: `${target.file} names no tag to converge to` };
       return await rollOut({ ...job, tag: current }, env, ctx, ports, { converge: true });
     }
-    if (current === job.tag) return await rollOut(job, env, ctx, ports, { converge: true });
-    const newer = supersededBy(job, await store.history(target.file, { limit: 50 }));
+    const edit = (tag: string) => (content: string) => {
+      const r = bumpTag(content, target, tag);
+      return r.changed ? r.text : null;
+    };
+    if (current === job.tag) {
+      // A redelivery (the worker died after the commit) finds its own commit at the head: it finishes the
+      // rollout and, when that fails, owns the manifest's rollback too, as the first delivery would have.
+      const [head, before] = await store.history(target.file, { limit: 2 });
+      const own = head && head.trailers['Fjord-Job'] === job.id && !head.trailers['Fjord-Rollback-Of'] ? head : undefined;
+      const outcome = await rollOut(job, env, ctx, ports, { converge: true });
+      if (!own || outcome.status !== 'failed') return own ? { ...outcome, commitId: own.commitId } : outcome;
+      const previous = before ? readTag(await store.readAt(target.file, before.commitId), target) : undefined;
+      return await restoreManifest(job, outcome, { store, file: target.file, previous, commitId: own.commitId, edit, ctx });
+    }
+    const history = await store.history(target.file, { limit: 50 });
+    // A redelivery of a job that already failed and was rolled back (its worker died before the ack).
+    const undone = history.find((e) => e.trailers['Fjord-Rollback-Of'] === job.id);
+    if (undone) return { status: 'failed', detail: `this job already failed; its rollback is ${undone.commitId.slice(0, 12)} (${undone.message.split('\n')[0]})`, rollbackCommitId: undone.commitId };
+    const newer = supersededBy(job, history);
     if (newer) {
       return { status: 'superseded', detail: `a newer deploy (${newer.tag ?? '?'}, source time ${newer.sourceTime}) is already recorded in ${newer.commitId.slice(0, 12)}` };
     }
@@ -72,10 +89,6 @@ export async function deploy(job: DeployJob, ctx: JobContext, ports: DeployPorts
     timeline?.begin('manifest commit');
     const trailers: Record<string, string> = job.source.committedAt ? { [SOURCE_TIME_TRAILER]: job.source.committedAt } : {};
     const message = buildCommitMessage(job, { template: config.manifest.commitMessage, trailers });
-    const edit = (tag: string) => (content: string) => {
-      const r = bumpTag(content, target, tag);
-      return r.changed ? r.text : null;
-    };
     if ((env.writeBack ?? config.manifest.writeBack) === 'mr') {
       const content = edit(job.tag)(file.content);
       if (content === null) return { status: 'noop', detail: `${target.file} already at ${job.tag}` };
@@ -89,18 +102,7 @@ export async function deploy(job: DeployJob, ctx: JobContext, ports: DeployPorts
     timeline?.mark('committed', `manifest committed: ${target.file} ${current ?? '(none)'} → ${job.tag} (${result.commitId.slice(0, 12)})`);
     const outcome = await rollOut(job, env, ctx, ports, { converge: false });
     if (outcome.status !== 'failed') return { ...outcome, commitId: result.commitId, previousTag: current };
-    // The engine put the hosts back; put the manifest back too, so Git still says what runs.
-    if (!current) return { ...outcome, detail: `${outcome.detail}; the manifest had no previous tag to restore` };
-    const report = outcome.rollout as RolloutReport | undefined;
-    const rollbackMessage = buildCommitMessage({ ...job, reason: 'rollback', tag: current }, {
-      template: ROLLBACK_TEMPLATE,
-      trailers: { 'Fjord-Rollback-Of': job.id, ...(report?.failed ? { 'Fjord-Failed-Host': report.failed.host, 'Fjord-Failed-Step': report.failed.step } : {}) },
-    });
-    timeline?.begin('manifest rollback');
-    const reverted = await commitWithRetry(store, target.file, edit(current), rollbackMessage);
-    ctx.logger.warn('manifest rolled back', { file: target.file, commit: reverted.commitId, to: current });
-    timeline?.mark('restored', `manifest restored to ${current} (${reverted.commitId.slice(0, 12)})`);
-    return { ...outcome, detail: `${outcome.detail}; manifest restored to ${current}`, commitId: result.commitId, rollbackCommitId: reverted.commitId, previousTag: current };
+    return await restoreManifest(job, outcome, { store, file: target.file, previous: current, commitId: result.commitId, edit, ctx });
   } catch (err) {
     // Transient: the worker puts the job back with back-off. Everything else named is final and reported.
     if (err instanceof ManifestConflict || (err instanceof ManifestStoreError && err.transient) || err instanceof RegistryUnavailable) {
@@ -109,6 +111,25 @@ export async function deploy(job: DeployJob, ctx: JobContext, ports: DeployPorts
     if (err instanceof FjordError) return { status: 'failed', detail: err.message, error: err.name };
     throw err;
   }
+}
+
+/** After a failed rollout (the engine put the hosts back), puts the manifest back too, so Git still says what runs. */
+async function restoreManifest(
+  job: DeployJob,
+  outcome: Outcome,
+  o: { store: ManifestStore; file: string; previous: string | undefined; commitId: string; edit: (tag: string) => (content: string) => string | null; ctx: JobContext },
+): Promise<Outcome> {
+  if (!o.previous) return { ...outcome, detail: `${outcome.detail}; the manifest had no previous tag to restore`, commitId: o.commitId };
+  const report = outcome.rollout as RolloutReport | undefined;
+  const rollbackMessage = buildCommitMessage({ ...job, reason: 'rollback', tag: o.previous }, {
+    template: ROLLBACK_TEMPLATE,
+    trailers: { 'Fjord-Rollback-Of': job.id, ...(report?.failed ? { 'Fjord-Failed-Host': report.failed.host, 'Fjord-Failed-Step': report.failed.step } : {}) },
+  });
+  o.ctx.timeline?.begin('manifest rollback');
+  const reverted = await commitWithRetry(o.store, o.file, o.edit(o.previous), rollbackMessage);
+  o.ctx.logger.warn('manifest rolled back', { file: o.file, commit: reverted.commitId, to: o.previous });
+  o.ctx.timeline?.mark('restored', `manifest restored to ${o.previous} (${reverted.commitId.slice(0, 12)})`);
+  return { ...outcome, detail: `${outcome.detail}; manifest restored to ${o.previous}`, commitId: o.commitId, rollbackCommitId: reverted.commitId, previousTag: o.previous };
 }
 
 /** Rolls `job.tag` out to the environment's hosts; promotes downstream environments on success. */

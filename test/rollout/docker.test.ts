@@ -58,10 +58,15 @@ describe('docker rollout over 5 hosts', () => {
       await ssh.close();
     }
 
-    const again = await roll(fleet, { tag: 'v2', hosts: names, env });
+    const again = await roll(fleet, { tag: 'v2', hosts: names, env, jobId: 'job-v2-again' });
     assert.equal(again.ok, true);
     assert.deepEqual(Object.values(statuses(again)), ['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged']);
     assert.ok(again.hosts.every((h) => h.timings.start === undefined && h.timings.pull === undefined));
+    // The same job delivered again (its worker died before the ack): nothing is redone, but the hosts count
+    // as updated by it, from what they ran before its first delivery (a failure now would put that back).
+    const redelivered = await roll(fleet, { tag: 'v2', hosts: names, env });
+    assert.deepEqual(Object.values(statuses(redelivered)), ['updated', 'updated', 'updated', 'updated', 'updated']);
+    assert.ok(redelivered.hosts.every((h) => h.previousImage === `${IMAGE}:v1` && h.timings.start === undefined && h.timings.pull === undefined));
     assert.deepEqual(locks(), []);
   });
 

@@ -32,7 +32,7 @@ describe('compose and command strategies', () => {
     assert.equal(second.hosts[0]!.previousImage, `${IMAGE}:v1`);
     assert.deepEqual(await Promise.all(fleet.hosts.map((h) => served(h.address, port))), ['v2', 'v2']);
     assert.equal(readFileSync(join(fleet.host('web-2').home, 'stack', '.env'), 'utf8'), 'OTHER=keep me\nTAG=v2\n');
-    assert.equal((await roll(fleet, { tag: 'v2', hosts: names, env })).hosts.every((h) => h.status === 'unchanged'), true);
+    assert.equal((await roll(fleet, { tag: 'v2', hosts: names, env, jobId: 'job-v2-again' })).hosts.every((h) => h.status === 'unchanged'), true);
 
     const bad = await roll(fleet, { tag: 'v3-unhealthy', hosts: names, env });
     assert.deepEqual(statuses(bad), { 'web-1': 'rolled-back', 'web-2': 'untouched' });

@@ -23,7 +23,7 @@ import { startFleet, type TestFleet } from '../fixtures/fleet.js';
 import { fleetConfigYaml } from '../fixtures/fleet-config.js';
 import { makeJob } from '../fixtures/jobs.js';
 import { freePort } from '../fixtures/sshd.js';
-import { startWorkerProcess, type LogLine, type WorkerProcess } from '../fixtures/worker-process.js';
+import { bundleFjord, startWorkerProcess, type LogLine, type WorkerProcess } from '../fixtures/worker-process.js';
 import { captureText, declareSecrets, recordFigures } from './figures.js';
 import { fleetState, seededRandom } from './fleet-state.js';
 
@@ -45,9 +45,10 @@ describe('crash mid-rollout (kill -9 of the worker process)', () => {
   let port: number;
   let env: EnvironmentConfig;
   const workers = new Set<WorkerProcess>();
+  let entry: string;
 
   before(async () => {
-    fleet = await startFleet({ hosts: 3 });
+    [fleet, entry] = await Promise.all([startFleet({ hosts: 3 }), bundleFjord()]);
     declareSecrets(fleet.privateKey.reveal(), WEBHOOK_SECRET);
     port = await freePort(fleet.hosts[0]!.address);
     repo = createBareRepo({ [FILE]: values('v0') });
@@ -70,6 +71,7 @@ describe('crash mid-rollout (kill -9 of the worker process)', () => {
 
   const start = (seen: WorkerProcess[]) => {
     const w = startWorkerProcess({
+      entry,
       config: join(dir, 'fjord.yaml'),
       cwd: dir,
       env: { FJORD_DATA_DIR: join(dir, 'data'), FJORD_SSH_KEY: fleet.privateKey.reveal(), S: WEBHOOK_SECRET },
@@ -104,7 +106,7 @@ describe('crash mid-rollout (kill -9 of the worker process)', () => {
     return { deploys: bodies.filter((b) => b.includes(`Fjord-Job: ${id}\n`) && !b.includes('Fjord-Rollback-Of')).length, rollbacks: bodies.filter((b) => b.includes(`Fjord-Rollback-Of: ${id}\n`)).length };
   };
 
-  it(`every redelivered job finishes or rolls back; fleet, manifest, locks and queue agree (${RUNS} kills, seed ${SEED})`, { timeout: 240_000 }, async (t) => {
+  it(`every redelivered job finishes or rolls back; fleet, manifest, locks and queue agree (${RUNS} kills, seed ${SEED})`, { timeout: 290_000 }, async (t) => {
     const random = seededRandom(SEED);
     const figures = { kills: 0, converged: 0, staleLocks: 0 };
     // Per scenario, from its unkilled calibration run: rollout log lines and milliseconds of one job.
@@ -115,6 +117,9 @@ describe('crash mid-rollout (kill -9 of the worker process)', () => {
 
     const runOne = async (scenario: Scenario, kill: boolean) => {
       const i = n++;
+      const runStart = Date.now();
+      const marks: string[] = [];
+      const mark = (what: string) => marks.push(`${what}@${((Date.now() - runStart) / 1000).toFixed(1)}`);
       const tag = scenario === 'unhealthy' ? `r${i}-unhealthy` : `r${i}`;
       const job = makeJob({ n: i + 1, id: `crash-${SEED}-${i}`, image: IMAGE, tag });
       const before = running;
@@ -143,6 +148,7 @@ describe('crash mid-rollout (kill -9 of the worker process)', () => {
           where = `${ms} ms into the job (of ~${cal.ms})`;
         }
         await retire(first, 'kill');
+        mark('killed');
         figures.kills++;
         done = first.lines.find(isDone(job.id));
         // Answered before the kill (acked): nothing to redeliver.
@@ -161,8 +167,12 @@ describe('crash mid-rollout (kill -9 of the worker process)', () => {
             if (stillPending) next = start(seen);
           }
           if (!next.exited) {
+            await next.waitFor((l) => l.msg === 'fjord started (embedded)').catch(() => undefined);
+            mark('restarted');
             done = await next.waitFor(isDone(job.id), { timeoutMs: 60_000 }).catch(() => undefined);
+            mark('done');
             await retire(next, 'stop');
+            mark('stopped');
           }
         } else if (!done) {
           where += ' (acked before the kill; its log line was cut)';
@@ -173,12 +183,13 @@ describe('crash mid-rollout (kill -9 of the worker process)', () => {
       const expected = EXPECT[scenario];
       const want = expected === 'deployed' ? tag : before;
       const state = await fleetState(fleet, env, port);
+      mark('checked');
       const queue = await createLocalQueue({ dir: join(dir, 'data', 'queue') });
       const left = queue.list();
       const dead = queue.listDead();
       await queue.close();
       const commits = commitsOf(job.id);
-      const label = `run ${i} (${scenario} ${tag}, kill ${where})`;
+      const label = `run ${i} (${scenario} ${tag}, kill ${where}; ${((Date.now() - runStart) / 1000).toFixed(1)} s: ${marks.join(' ')})`;
       const problems: string[] = [];
       if (!done && !where.includes('acked before')) problems.push('no outcome logged for the job');
       if (done && !(expected === 'deployed' ? ['deployed', 'noop'] : ['failed']).includes(done.status as string)) problems.push(`job ended ${done.status}: ${done.detail}`);

@@ -91,6 +91,9 @@ const ssh = z.strictObject({
   lockStaleAfter: durationSchema.default(3_600_000),
 });
 
+/** Passing probes needed in a row before a host counts as healthy (default 1): a flapping app fails. */
+const successes = z.number().int().min(1).max(100).optional();
+
 const healthCheck = z.union([
   z.strictObject({
     /** HTTP GET run from the host itself: `http://127.0.0.1:<port><path>`. */
@@ -100,8 +103,9 @@ const healthCheck = z.union([
     status: z.array(z.number().int().min(100).max(599)).optional(),
     interval: durationSchema.default(1000),
     timeout: durationSchema.default(60_000),
+    successes,
   }),
-  z.strictObject({ command: z.array(z.string()).min(1), interval: durationSchema.default(1000), timeout: durationSchema.default(60_000) }),
+  z.strictObject({ command: z.array(z.string()).min(1), interval: durationSchema.default(1000), timeout: durationSchema.default(60_000), successes }),
 ]);
 
 const container = z.strictObject({

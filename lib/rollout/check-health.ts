@@ -1,4 +1,7 @@
-/** Runs a health check on the host: one probe per `interval` until one passes or `timeout` passes. */
+/**
+ * Runs a health check on the host: one probe per `interval` until `successes` (default 1) pass in a row, or
+ * `timeout` passes. A probe that fails resets the count, so an app that flaps never counts as healthy.
+ */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SshSession } from '../ssh/types.js';
 import { tail } from '../ssh/errors.js';
@@ -9,19 +12,28 @@ import { attemptBudgetMs, healthPassed, healthProbe, type HealthCheck } from './
 export async function checkHealth(session: SshSession, hc: HealthCheck, deadline = Infinity, signal?: AbortSignal): Promise<void> {
   const started = Date.now();
   const end = Math.min(started + hc.timeout, deadline);
+  const needed = hc.successes ?? 1;
   let last = 'none ran';
   let stderr = '';
+  let streak = 0;
+  let passes = 0;
   for (;;) {
     const attemptStart = Date.now();
     const left = end - attemptStart;
     const attemptMs = Math.max(1000, Math.min(left, attemptBudgetMs(hc)));
     const r = await session.exec(healthProbe(hc, attemptMs), { step: 'health', timeoutMs: attemptMs + 2000 });
-    if (healthPassed(hc, r)) return;
-    last = 'command' in hc ? `exit ${r.exitCode}` : `HTTP ${r.stdout.trim() || '000'}, curl exit ${r.exitCode}`;
-    stderr = r.stderr;
+    if (healthPassed(hc, r)) {
+      passes++;
+      if (++streak >= needed) return;
+    } else {
+      streak = 0;
+      last = 'command' in hc ? `exit ${r.exitCode}` : `HTTP ${r.stdout.trim() || '000'}, curl exit ${r.exitCode}`;
+      stderr = r.stderr;
+    }
     const wait = hc.interval - (Date.now() - attemptStart);
     if (Date.now() + Math.max(0, wait) >= end || signal?.aborted) break;
     if (wait > 0) await sleep(wait, undefined, signal ? { signal } : undefined).catch(() => undefined);
   }
-  throw new HealthCheckFailed(session.host.name, Date.now() - started, last, tail(stderr));
+  const flapping = passes > 0 && needed > 1 ? `; ${passes} probe(s) passed, never ${needed} in a row` : '';
+  throw new HealthCheckFailed(session.host.name, Date.now() - started, last + flapping, tail(stderr));
 }

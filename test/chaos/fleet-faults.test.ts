@@ -9,7 +9,7 @@
  * and the step. A mixed fleet is then converged once the failed job's lock is stale. Seed: FJORD_TEST_SEED.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -114,6 +114,17 @@ describe('fleet faults during a rollout', () => {
     killTreeSync(pid);
   }
 
+  /** Command lines (NUL-separated) of the processes running in a session of `host` (its sshd's SetEnv). */
+  function hostProcesses(host: string): string[] {
+    const out: string[] = [];
+    for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+      try {
+        if (readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`FLEET_HOST=${host}`)) out.push(readFileSync(`/proc/${pid}/cmdline`, 'latin1'));
+      } catch {}
+    }
+    return out;
+  }
+
   const manifestTag = () => /tag: (\S+)/.exec(repo.git(['show', `main:${FILE}`]))![1]!;
   const pick = <T,>(list: readonly T[]) => list[Math.floor(random() * list.length)]!;
   const runsWrong = (h: HostState, tag: string) => h.ref !== `${IMAGE}:${tag}` || h.state !== 'running' || h.serves !== tag;
@@ -136,7 +147,7 @@ describe('fleet faults during a rollout', () => {
     const mixed = (r.report?.hosts ?? []).filter((h) => h.status === 'rollback-failed').map((h) => h.host);
     if (mixed.length && !mixed.every((h) => r.report!.mixedVersions?.includes(h) && r.outcome.detail?.includes('MIXED VERSIONS'))) problems.push(`rollback failed on ${mixed} but the report does not say mixed versions: ${r.outcome.detail}`);
     if (!mixed.length && r.report?.mixedVersions) problems.push(`mixed versions reported without a failed rollback: ${r.report.mixedVersions}`);
-    for (const h of r.report?.hosts ?? []) if (h.host !== o.host && !['rolled-back', 'untouched'].includes(h.status)) problems.push(`${h.host} ended ${h.status}`);
+    for (const h of r.report?.hosts ?? []) if (h.host !== o.host && !mixed.includes(h.host) && !['rolled-back', 'untouched'].includes(h.status)) problems.push(`${h.host} ended ${h.status}`);
     for (const h of await fleetState(fleet, r.env, port)) {
       if (!mixed.includes(h.host) && runsWrong(h, o.previous)) problems.push(`${h.host} runs ${h.ref} (${h.state}), serves ${h.serves}; expected ${o.previous}`);
       if (h.locked && !mixed.includes(h.host)) problems.push(`${h.host} left locked`);
@@ -198,7 +209,7 @@ describe('fleet faults during a rollout', () => {
     // Seeded: the new version flaps on this host (cleared for the rollback), or the host itself flaps.
     const hostLevel = random() < 0.4;
     onEvent = (e) => {
-      if (e.type === 'host-step' && e.host === host && e.step === 'pull' && e.status === 'start') fleet.fault(host, 'health', 'flap');
+      if (e.type === 'host-step' && e.host === host && e.step === 'pull' && e.status === 'start' && !e.rollback) fleet.fault(host, 'health', 'flap');
       if (e.type === 'rollback-start' && !hostLevel) fleet.fault(host, 'health', undefined);
     };
     const r = await run(`f${n}`);
@@ -215,11 +226,34 @@ describe('fleet faults during a rollout', () => {
     const host = pick(NAMES);
     const index = NAMES.indexOf(host);
     fleet.fault(host, 'pull', 'hang');
+    const pulls = () => hostProcesses(host).filter((cmd) => cmd.includes('docker\0pull')).length;
+    let hanging = 0; // seen while it hangs: the same look afterwards can see one
+    onEvent = (e) => void (e.type === 'host-step' && e.host === host && e.step === 'pull' && e.status === 'start' && setTimeout(() => (hanging = pulls()), 1000));
     const r = await run(`p${n}`).finally(() => fleet.fault(host, 'pull', undefined));
+    onEvent = () => {};
     const result = await check(r, { previous, host, steps: ['pull'], errorName: /HostTimeout/, boundMs: bound(index), minMs: HOST_MS - 200 });
     // The hung pull never changed the host: it keeps running what it ran.
     if (r.report?.hosts[index]?.status !== 'failed') result.problems.push(`${host} ended ${r.report?.hosts[index]?.status}`);
+    // …and the runner killed it on the host rather than leave it hanging there.
+    if (hanging !== 1 || pulls() !== 0) result.problems.push(`hung pulls on ${host}: ${hanging} during the step, ${pulls()} after it`);
     await settle(`pull hangs on ${host}`, t, r, result);
+  });
+
+  it('a failing host, and an updated host whose sshd dies as the rollback starts: reported as mixed, then converged', async (t) => {
+    const previous = manifestTag();
+    const host = pick(['web-2', 'web-3']);
+    const index = NAMES.indexOf(host);
+    const updated = pick(NAMES.slice(0, index));
+    fleet.fault(host, 'run.once', 'fail 125\ndocker: Error response from daemon: no space left on device.');
+    onEvent = (e) => void (e.type === 'rollback-start' && killSshd(updated));
+    const r = await run(`c${n}`).finally(() => fleet.fault(host, 'run.once', undefined));
+    onEvent = () => {};
+    await fleet.stopHost(updated);
+    await fleet.startHost(updated);
+    const result = await check(r, { previous, host, steps: ['start'], errorName: /CommandFailed/, boundMs: bound(index) });
+    if (result.mixed.join() !== updated) result.problems.push(`mixed hosts ${result.mixed}, expected ${updated} (its rollback could not connect)`);
+    if (!/no space left on device/.test(r.report?.failed?.stderrTail ?? '')) result.problems.push(`the host's own error is not in the report: ${r.report?.failed?.stderrTail}`);
+    await settle(`${host} fails to start, ${updated}'s sshd dies at the rollback`, t, r, result);
   });
 
   it('a host key rotated without a config change: nothing runs on that host, the rest is put back', async (t) => {

@@ -6,11 +6,13 @@
  * Same semantics as the GitLab backend: `commit` is refused with `ManifestConflict` when the file's last
  * commit on the remote branch is no longer `lastCommitId`; a push rejected because another file moved the
  * branch is rebuilt on the new head and pushed again (GitLab, too, commits onto whatever the head is).
- * One store instance serialises its own git calls; use one data dir per process.
+ * One store instance serialises its own git calls; use one data dir per process. Lock files left in the
+ * cache by a git that was killed with the process (kill -9) are cleared once stale (clear-stale-locks.ts).
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { clearStaleLocks, isLockError } from './clear-stale-locks.js';
 import { checkCommit, checkFile, gitCommands as cmd, trackingRef } from './git-commands.js';
 import { git, gitBuffer, GitCommandFailed } from './git-cli.js';
 import { pushCommit, writeCommit } from './git-plumbing.js';
@@ -128,8 +130,15 @@ export class GitManifestStore implements ManifestStore {
   async #ensureCache(): Promise<void> {
     this.#ready ??= (async () => {
       mkdirSync(this.#cache, { recursive: true });
-      await git(cmd.initBare(this.#cache), { timeoutMs: this.#timeoutMs });
-      await this.#git(cmd.setRemote(this.#repository));
+      clearStaleLocks(this.#cache);
+      try {
+        await git(cmd.initBare(this.#cache), { timeoutMs: this.#timeoutMs });
+        await this.#git(cmd.setRemote(this.#repository));
+      } catch (err) {
+        // A lock left by a git killed moments ago: gone (cleared as stale) by the next attempt.
+        if (err instanceof GitCommandFailed && isLockError(err.stderr)) throw new ManifestStoreError(`the manifest cache is locked: ${err.message}`, { transient: true });
+        throw err;
+      }
     })();
     await this.#ready.catch((err) => {
       this.#ready = undefined;
@@ -140,6 +149,7 @@ export class GitManifestStore implements ManifestStore {
   /** Fetches the branch into the cache and returns its head. */
   async #fetch(file: string): Promise<string> {
     await this.#ensureCache();
+    clearStaleLocks(this.#cache);
     try {
       await this.#git(cmd.fetch(this.branch));
     } catch (err) {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -47,6 +47,26 @@ describe('git store specifics', () => {
       const result = await store.openMergeRequest({ file: FILE, content: setTag('api', '1.1.0')(read.content)!, message: 'deploy', title: 't', sourceBranch: 'fjord/api-prod-1.1.0' });
       assert.deepEqual(result, { sourceBranch: 'fjord/api-prod-1.1.0', kind: 'branch' });
       assert.match(repo.git(['branch', '--list']), /fjord\/api-prod-1\.1\.0/);
+    });
+  });
+
+  it('gets past lock files a killed git left in its cache: retryable while fresh, cleared once stale', async () => {
+    await withRepo(async (repo, dataDir) => {
+      const first = new GitManifestStore({ repository: repo.bare, branch: 'main', dataDir });
+      await first.read(FILE);
+      const [cache] = readdirSync(dataDir);
+      const locks = ['refs/remotes/origin/main.lock', 'config.lock'].map((f) => join(dataDir, cache!, f));
+      // What `kill -9` of the worker in the middle of a fetch (and of a `git init`) leaves behind.
+      for (const lock of locks) writeFileSync(lock, '');
+      const restarted = new GitManifestStore({ repository: repo.bare, branch: 'main', dataDir });
+      await assert.rejects(restarted.read(FILE), (err: unknown) => err instanceof ManifestStoreError && err.transient && /lock/.test(err.message));
+      const old = new Date(Date.now() - 60_000);
+      for (const lock of locks) utimesSync(lock, old, old);
+      const next = repo.pushChange(FILE, setTag('api', '2.0.0')(VALUES)!, 'bump');
+      const read = await restarted.read(FILE);
+      assert.equal(read.commitId, next);
+      assert.ok(locks.every((lock) => !existsSync(lock)));
+      await restarted.commit({ file: FILE, content: setTag('api', '2.0.1')(read.content)!, lastCommitId: read.commitId, message: 'deploy' });
     });
   });
 

@@ -39,7 +39,13 @@ export async function startEmbedded({ config, configPath, env, cwd, logger, port
   const dataDir = resolve(cwd, env.FJORD_DATA_DIR ?? '.fjord');
   const seeded = await seedRepository(config, configPath);
   if (seeded) logger.info('manifest repository created from seed', { repository: seeded, seed: config.manifest.seed });
-  const queue = await createLocalQueue({ dir: localQueueDir(env, cwd), maxAttempts: config.worker.maxAttempts });
+  const queue = await createLocalQueue({
+    dir: localQueueDir(env, cwd),
+    maxAttempts: config.worker.maxAttempts,
+    // Out of attempts (its worker kept failing, or kept dying mid-job): say so, it will not run again.
+    onDead: ({ messageId, job, attempts }) =>
+      logger.error('job dead-lettered', { job: job.id, app: job.app, environment: job.environment, tag: job.tag, reason: job.reason, attempts, messageId, detail: `${attempts} deliveries ended without an outcome; not retried (fjord queue ls lists it)` }),
+  });
   const handle = handler ?? makeDeployHandler({ config, configPath, dataDir, env, enqueue: enqueueOn(queue) });
   const worker = startWorker({
     queue,

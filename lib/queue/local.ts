@@ -30,6 +30,11 @@ export interface LocalQueueOptions {
   /** Journal bytes appended since the last snapshot that trigger a compaction. */
   compactBytes?: number;
   now?: () => number;
+  /**
+   * Told of each message moved to the dead letters (out of attempts: its worker kept failing or dying), so
+   * the run mode can report it: a dead letter is neither deployed nor reported failed by a worker.
+   */
+  onDead?: (dead: DeadLetter) => void;
 }
 
 export interface LocalQueue extends Queue {
@@ -50,6 +55,7 @@ export async function createLocalQueue({
   fsync = true,
   compactBytes = 8 * 1024 * 1024,
   now = Date.now,
+  onDead,
 }: LocalQueueOptions): Promise<LocalQueue> {
   await mkdir(dir, { recursive: true });
   const lock = await acquireLock(dir);
@@ -58,7 +64,7 @@ export async function createLocalQueue({
     const state = await readState(file);
     const snapshot = () => state.snapshot(now() - dedupWindowMs);
     const journal = await Journal.open({ file, fsync, compactBytes, snapshot, now });
-    return new LocalQueueImpl(state, journal, { maxAttempts, dedupWindowMs, now, release: () => lock.release() });
+    return new LocalQueueImpl(state, journal, { maxAttempts, dedupWindowMs, now, release: () => lock.release(), ...(onDead ? { onDead } : {}) });
   } catch (err) {
     await lock.release();
     throw err;
@@ -70,6 +76,7 @@ interface Settings {
   dedupWindowMs: number;
   now: () => number;
   release: () => Promise<void>;
+  onDead?: (dead: DeadLetter) => void;
 }
 
 class LocalQueueImpl implements LocalQueue {
@@ -107,7 +114,7 @@ class LocalQueueImpl implements LocalQueue {
       let m = fifo.peek();
       // Visible: never received, retried and its delay over, or in flight and its visibility expired.
       while (m && m.visibleAt <= now && m.attempts >= this.settings.maxAttempts) {
-        writes.push(this.#commit({ op: 'dead', id: m.id }));
+        writes.push(this.#dead(m));
         m = fifo.peek();
       }
       if (!m || m.visibleAt > now) continue; // empty, or its head is in flight or delayed
@@ -129,7 +136,7 @@ class LocalQueueImpl implements LocalQueue {
   async retry(message: Received, delaySec = 0): Promise<void> {
     const m = this.#holder(message);
     // Out of attempts: straight to the dead letters instead of one more round through the group.
-    if (m.attempts >= this.settings.maxAttempts) await this.#commit({ op: 'dead', id: m.id });
+    if (m.attempts >= this.settings.maxAttempts) await this.#dead(m);
     else await this.#commit({ op: 'retry', id: m.id, visibleAt: this.settings.now() + delaySec * 1000 });
   }
 
@@ -175,6 +182,16 @@ class LocalQueueImpl implements LocalQueue {
     const m = this.state.messages.get(message.messageId);
     if (!m || m.receipt !== message.receipt) throw new StaleReceipt(message.messageId);
     return m;
+  }
+
+  async #dead(m: StoredMessage): Promise<void> {
+    const dead: DeadLetter = { messageId: m.id, group: m.group, job: structuredClone(m.job), attempts: m.attempts };
+    await this.#commit({ op: 'dead', id: m.id });
+    try {
+      this.settings.onDead?.(dead);
+    } catch {
+      // A reporter's bug must not lose the queue's answer.
+    }
   }
 
   #commit(record: JournalRecord): Promise<void> {

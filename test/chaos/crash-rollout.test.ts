@@ -200,8 +200,8 @@ describe('crash mid-rollout (kill -9 of the worker process)', () => {
       }
       figures.staleLocks += state.filter((h) => h.locked).length;
       if (left.length) problems.push(`queue still holds ${left.map((e) => `${e.job.id} (${e.state})`).join(', ')}`);
-      // A dead letter is acceptable only with the report of why (the worker's warnings about the job).
-      for (const d of dead) if (!seen.flatMap((w) => w.lines).some((l) => l.job === d.job.id && l.level === 'warn')) problems.push(`dead letter ${d.job.id} without a report`);
+      // A dead letter is acceptable only with its report (the worker's error line naming the job).
+      for (const d of dead) if (!seen.flatMap((w) => w.lines).some((l) => l.msg === 'job dead-lettered' && l.job === d.job.id)) problems.push(`dead letter ${d.job.id} without a report`);
       if (commits.deploys !== 1) problems.push(`${commits.deploys} deploy commits for the job`);
       if (commits.rollbacks !== (expected === 'failed' ? 1 : 0)) problems.push(`${commits.rollbacks} rollback commits for the job`);
       const line = `${label}: ${problems.length ? `NOT CONVERGED: ${problems.join('; ')}` : `converged on ${want}${done ? ` (${done.status})` : ''}`}`;

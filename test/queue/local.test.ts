@@ -133,6 +133,25 @@ describe('local queue on disk', () => {
     await assert.rejects(readLocalQueue(dir), QueueCorrupt);
   });
 
+  it('tells onDead of every dead letter: out of attempts on retry, and when a receiver died on the last attempt', async () => {
+    const dead: string[] = [];
+    const { clock, open } = clocked(tempDir(), { onDead: (d) => dead.push(`${d.job.app} ${d.attempts}`) });
+    const q = await open();
+    for (const j of [job('a', 1), job('b', 1)]) await q.send(j, sendOptionsOf(j));
+    const a = async () => (await q.receive(10, 30)).find((m) => m.job.app === 'a')!;
+    await q.retry(await a(), 0); // a, attempt 1 of 2 (b received too, attempt 1)
+    await q.retry(await a(), 0); // a, attempt 2: dead
+    assert.deepEqual(dead, ['a 2']);
+    // b's receiver dies (its visibility runs out) on both attempts: the receive after that dead-letters it.
+    clock.t += 31_000;
+    assert.deepEqual((await q.receive(10, 30)).map((m) => `${m.job.app} ${m.attempts}`), ['b 2']);
+    clock.t += 31_000;
+    assert.deepEqual(await q.receive(10, 30), []);
+    assert.deepEqual(dead, ['a 2', 'b 2']);
+    assert.deepEqual(q.listDead().map((d) => d.job.app).sort(), ['a', 'b']);
+    await q.close();
+  });
+
   it('refuses a second writer, takes over a lock left by a dead process', async () => {
     const dir = tempDir();
     const q1 = await createLocalQueue({ dir });

@@ -186,7 +186,7 @@ describe('crash mid-rollout (kill -9 of the worker process)', () => {
       mark('checked');
       const queue = await createLocalQueue({ dir: join(dir, 'data', 'queue') });
       const left = queue.list();
-      const dead = queue.listDead();
+      const dead = queue.listDead().filter((d) => d.job.id === job.id);
       await queue.close();
       const commits = commitsOf(job.id);
       const label = `run ${i} (${scenario} ${tag}, kill ${where}; ${((Date.now() - runStart) / 1000).toFixed(1)} s: ${marks.join(' ')})`;

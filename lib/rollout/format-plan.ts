@@ -6,7 +6,7 @@ import { joinArgv } from '../ssh/quote.js';
 import { healthProbe } from './health-commands.js';
 import { deployCommands, inspectCommand, type HostTarget } from './host-commands.js';
 import { planBatches } from './plan-batches.js';
-import { acquireLock, releaseLock } from './state-commands.js';
+import { acquireLock, readBefore, recordBefore, releaseLock } from './state-commands.js';
 import type { RolloutInput } from './types.js';
 
 export function formatRolloutPlan(input: RolloutInput, options: { stateDir: string; lockStaleAfterMs: number }): string {
@@ -20,8 +20,10 @@ export function formatRolloutPlan(input: RolloutInput, options: { stateDir: stri
   const body = [
     line('lock', acquireLock(options.stateDir, owner, options.lockStaleAfterMs, input.jobId)),
     line('inspect', inspectCommand(target)),
+    line('inspect', readBefore(options.stateDir, input.app, input.environment), '   # what ran before an earlier delivery of this job'),
+    line('inspect', recordBefore(options.stateDir, input.app, input.environment, input.jobId, '<running image>'), '   # kept for a redelivery of this job'),
     ...commands.before.map((c) => line(c.step, c.argv, fresh.has(joinArgv(c.argv)) ? '' : '   # only when a container runs')),
-    ...(r.healthCheck ? [line('health', healthProbe(r.healthCheck), `   # every ${r.healthCheck.interval} ms, up to ${r.healthCheck.timeout} ms`)] : []),
+    ...(r.healthCheck ? [line('health', healthProbe(r.healthCheck), `   # every ${r.healthCheck.interval} ms, up to ${r.healthCheck.timeout} ms${(r.healthCheck.successes ?? 1) > 1 ? `, until ${r.healthCheck.successes} pass in a row` : ''}`)] : []),
     ...commands.after.map((c) => line(c.step, c.argv, fresh.has(joinArgv(c.argv)) ? '' : '   # only when a container runs')),
     line('unlock', releaseLock(options.stateDir, '<token>')),
   ];

@@ -59,7 +59,9 @@ describe('crash mid-rollout (kill -9 of the worker process)', () => {
         manifest: { file: ${FILE}, path: image.tag }
         hosts: [web-1, web-2, web-3]
         rollout: { batchSize: 1, container: { ports: ["${port}:8080"] }, healthCheck: { port: ${port}, path: /healthz, interval: 100ms, timeout: 1500ms }, hostTimeout: 10s }
-` }) + 'worker: { concurrency: 2, visibility: 2s, maxAttempts: 6 }\n';
+` }) + 'worker: { concurrency: 2, visibility: 2s, maxAttempts: 6 }\n'
+      // The drift check's own jobs (one at every start) would only add noise to the queue checked here.
+      + 'reconcile: { interval: 0s }\n';
     writeFileSync(join(dir, 'fjord.yaml'), yaml);
     env = parseConfig(yaml).apps.api!.environments.prod!;
   });
@@ -106,9 +108,11 @@ describe('crash mid-rollout (kill -9 of the worker process)', () => {
     return { deploys: bodies.filter((b) => b.includes(`Fjord-Job: ${id}\n`) && !b.includes('Fjord-Rollback-Of')).length, rollbacks: bodies.filter((b) => b.includes(`Fjord-Rollback-Of: ${id}\n`)).length };
   };
 
-  it(`every redelivered job finishes or rolls back; fleet, manifest, locks and queue agree (${RUNS} kills, seed ${SEED})`, { timeout: 290_000 }, async (t) => {
+  it(`every redelivered job finishes or rolls back; fleet, manifest, locks and queue agree (${RUNS} runs, seed ${SEED})`, { timeout: 290_000 }, async (t) => {
     const random = seededRandom(SEED);
+    // Every kill counts as converged once the fleet, manifest, locks and queue agree after its run.
     const figures = { kills: 0, converged: 0, staleLocks: 0 };
+    let takeovers = 0; // locks a restarted worker took over from the killed one (diagnostic)
     // Per scenario, from its unkilled calibration run: rollout log lines and milliseconds of one job.
     const calibration = new Map<Scenario, { lines: number; ms: number }>();
     let running = 'v0';
@@ -118,6 +122,7 @@ describe('crash mid-rollout (kill -9 of the worker process)', () => {
     const runOne = async (scenario: Scenario, kill: boolean) => {
       const i = n++;
       const runStart = Date.now();
+      let kills = 0;
       const marks: string[] = [];
       const mark = (what: string) => marks.push(`${what}@${((Date.now() - runStart) / 1000).toFixed(1)}`);
       const tag = scenario === 'unhealthy' ? `r${i}-unhealthy` : `r${i}`;
@@ -149,7 +154,7 @@ describe('crash mid-rollout (kill -9 of the worker process)', () => {
         }
         await retire(first, 'kill');
         mark('killed');
-        figures.kills++;
+        kills++;
         done = first.lines.find(isDone(job.id));
         // Answered before the kill (acked): nothing to redeliver.
         const pending = (await readLocalQueue(join(dir, 'data', 'queue'))).list().some((e) => e.job.id === job.id);
@@ -160,7 +165,7 @@ describe('crash mid-rollout (kill -9 of the worker process)', () => {
             const k = 1 + Math.floor(random() * 8);
             await firstOf([next.waitFor((l) => l.msg === 'rollout', { count: k, timeoutMs: 40_000 }), next.waitFor(isDone(job.id), { timeoutMs: 40_000 })]);
             await retire(next, 'kill');
-            figures.kills++;
+            kills++;
             where += `, and the restarted worker after its rollout line ${k}`;
             const stillPending = (await readLocalQueue(join(dir, 'data', 'queue'))).list().some((e) => e.job.id === job.id);
             done = next.lines.find(isDone(job.id));
@@ -208,7 +213,9 @@ describe('crash mid-rollout (kill -9 of the worker process)', () => {
       captureText(line);
       t.diagnostic(line);
       if (problems.length) failures.push(line);
-      else if (kill) figures.converged++;
+      else figures.converged += kills;
+      figures.kills += kills;
+      takeovers += seen.flatMap((w) => w.lines).filter((l) => l.msg === 'rollout' && l.type === 'lock-taken-over').length;
       running = want;
     };
 
@@ -220,10 +227,11 @@ describe('crash mid-rollout (kill -9 of the worker process)', () => {
       }
     } finally {
       recordFigures(figures);
-      t.diagnostic(`figures: ${JSON.stringify(figures)}`);
+      t.diagnostic(`figures: ${JSON.stringify(figures)}; host locks taken over from a killed worker: ${takeovers}`);
     }
     assert.deepEqual(failures, []);
     assert.ok(figures.kills >= RUNS);
-    assert.equal(figures.converged, RUNS);
+    assert.equal(figures.converged, figures.kills);
+    assert.equal(figures.staleLocks, 0);
   });
 });

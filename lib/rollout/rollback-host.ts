@@ -1,28 +1,49 @@
 /**
  * Puts one host back on the image it ran before the rollout: the same commands with the previous
  * `image:tag` (under the lock again, health-checked), or, when nothing ran before, the new container
- * removed.
+ * removed. With `FROM_RECORD` (a host this delivery never reached), only a host that an earlier, dead
+ * delivery of the same job changed is put back, to what it ran before that delivery (`recordBefore`).
  */
 import { deployCommands, removeCommands, splitRef, type HostTarget } from './host-commands.js';
 import { StepFailed, type StepRunner } from './host-steps.js';
 import { healthStep, type HostContext } from './deploy-host.js';
+import { parseBefore, readBefore } from './state-commands.js';
 import type { RunningImage } from './types.js';
 import { withLockedHost } from './with-locked-host.js';
 
-/** Resolves when the host is back; throws StepFailed naming the rollback step that failed. */
-export async function rollbackHost(ctx: HostContext, target: HostTarget, previous: RunningImage | undefined, run: StepRunner): Promise<void> {
-  await withLockedHost(ctx, target, run, async (s, current) => {
-    if (!previous) {
+export const FROM_RECORD = Symbol('from the before-record of this job');
+
+/**
+ * Resolves with the image put back (undefined: the app removed, nothing ran before), or `false` when
+ * `FROM_RECORD` found no record of this job; throws StepFailed naming the step that failed.
+ */
+export async function rollbackHost(
+  ctx: HostContext,
+  target: HostTarget,
+  previous: RunningImage | undefined | typeof FROM_RECORD,
+  run: StepRunner,
+  /** Called when `FROM_RECORD` found this job's record: from then on the host is known as changed. */
+  found: () => void = () => {},
+): Promise<string | undefined | false> {
+  return await withLockedHost(ctx, target, run, async (s, current) => {
+    let back = previous;
+    if (back === FROM_RECORD) {
+      const recorded = parseBefore((await run.command(s, { step: 'inspect', argv: readBefore(ctx.stateDir, target.app, target.environment) })).stdout, target.jobId);
+      if (recorded === undefined) return false;
+      found();
+      back = recorded ? { ref: recorded, state: 'recorded', labels: {} } : undefined;
+    }
+    if (!back) {
       const remove = removeCommands(target, current);
       if (!remove) throw new StepFailed('remove', new Error(`host ${ctx.host}: no previous version recorded for the command strategy; nothing to roll back to`));
       for (const cmd of remove) await run.command(s, cmd);
-      return;
+      return undefined;
     }
-    const { image, tag } = splitRef(previous.ref) ?? { image: previous.ref, tag: 'latest' };
-    const back: HostTarget = { ...target, image, tag };
-    const commands = deployCommands(back, current);
+    const { image, tag } = splitRef(back.ref) ?? { image: back.ref, tag: 'latest' };
+    const commands = deployCommands({ ...target, image, tag }, current);
     for (const cmd of commands.before) await run.command(s, cmd);
     await healthStep(run, s, ctx.env);
     for (const cmd of commands.after) await run.command(s, cmd);
+    return back.ref;
   });
 }

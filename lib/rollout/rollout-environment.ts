@@ -14,7 +14,7 @@ import { InvalidRollout } from './errors.js';
 import type { HostTarget } from './host-commands.js';
 import { stepRunner, type StepFailed } from './host-steps.js';
 import { planBatches } from './plan-batches.js';
-import { rollbackHost } from './rollback-host.js';
+import { FROM_RECORD, rollbackHost } from './rollback-host.js';
 import { lockOwner } from './state-commands.js';
 import type { HostReport, RolloutFailure, RolloutInput, RolloutOptions, RolloutReport } from './types.js';
 import { describeFailure } from './describe-failure.js';
@@ -96,21 +96,31 @@ export async function rolloutEnvironment(input: RolloutInput, fleet: Fleet, opti
   if (failed) {
     // Hosts that ran the new version, or started changing: back to what each ran before.
     const touched = [...outcomes].filter(([, o]) => o.status === 'updated' || (o.failure && o.changed)).map(([host]) => host);
+    // Hosts this delivery never reached: an earlier delivery of the job (its worker died) may have changed them.
+    const unreached = input.hosts.filter((h) => !outcomes.has(h) && !preflight.find((p) => p.host === h)?.error);
     emit({ type: 'rollback-start', hosts: touched, reason: failed.message });
     const broken: string[] = [];
-    await Promise.all(touched.map(async (host) => {
+    await Promise.all([...touched, ...unreached].map(async (host) => {
       const run = runner(host, true);
       const report = reports.get(host)!;
+      const sweep = !outcomes.has(host);
+      let recorded = false;
       try {
-        await rollbackHost(context(host), target, outcomes.get(host)!.previous, run);
+        const back = await rollbackHost(context(host), target, sweep ? FROM_RECORD : outcomes.get(host)!.previous, run, () => (recorded = true));
+        if (back === false) return;
+        if (sweep && back) report.previousImage = back;
         report.status = 'rolled-back';
       } catch (err) {
+        // A host never reached whose record could not be read: nothing is known to undo there.
+        if (sweep && !recorded) return;
         const d = describeFailure(err);
         broken.push(host);
         Object.assign(report, { status: 'rollback-failed', step: d.step, error: `rollback failed: ${d.message}`, errorName: d.errorName, ...(d.stderrTail ? { stderrTail: d.stderrTail } : {}) });
       } finally {
-        Object.assign(report.timings, run.timings);
-        emit({ type: 'host-done', host, status: report.status });
+        if (!sweep || report.status !== 'untouched') {
+          Object.assign(report.timings, run.timings);
+          emit({ type: 'host-done', host, status: report.status });
+        }
       }
     }));
     if (broken.length) {

@@ -101,6 +101,25 @@ describe('rollout failures', () => {
     assert.ok(!existsSync(dir));
   });
 
+  it('a redelivered job that fails also puts back the hosts its dead first delivery changed and it never reached', async () => {
+    const oneByOne = { ...env, rollout: { ...env.rollout, batchSize: 1 } };
+    // The first delivery updated web-1 and web-2, then its worker died (nothing rolled back, no report).
+    const first = await roll(fleet, { tag: 'v2b', hosts: ['web-1', 'web-2'], jobId: 'job-redelivered-2', env: oneByOne });
+    assert.equal(first.ok, true, JSON.stringify(first.failed));
+    // The redelivery finds web-1 sick and fails there, before it gets to web-2.
+    fleet.fault('web-1', 'health', 'fail');
+    const report = await roll(fleet, {
+      tag: 'v2b', hosts: names, jobId: 'job-redelivered-2', env: oneByOne,
+      onEvent: (e) => void (e.type === 'rollback-start' && fleet.fault('web-1', 'health', undefined)),
+    }).finally(() => fleet.fault('web-1', 'health', undefined));
+    assert.deepEqual([report.failed?.host, report.failed?.step], ['web-1', 'health']);
+    assert.deepEqual(statuses(report), { 'web-1': 'rolled-back', 'web-2': 'rolled-back', 'web-3': 'untouched' });
+    assert.equal(report.hosts[1]!.previousImage, `${IMAGE}:v1`);
+    assert.equal(report.mixedVersions, undefined);
+    assert.deepEqual(await tags(), ['v1', 'v1', 'v1']);
+    assert.ok(names.every((h) => !existsSync(lockDir(h))));
+  });
+
   it('a rollback that fails is reported as rollback-failed and the fleet as a mix of versions', async () => {
     const report = await roll(fleet, {
       tag: 'v7-unhealthy', hosts: names, env,

@@ -34,9 +34,15 @@ const FILE = 'prod/values.yaml';
 const WEBHOOK_SECRET = 'crash-test-webhook-secret-0a9f';
 const values = (tag: string) => `# prod\nimage:\n  repository: ${IMAGE}\n  tag: ${tag}   # fjord\n`;
 
-type Scenario = 'healthy' | 'unhealthy' | 'late-failure';
+/**
+ * healthy: the tag is fine; unhealthy: every host's health check fails (web-1 first); late-failure: web-3's
+ * pull fails after web-1 and web-2 were updated; sick-after-crash: a healthy tag, but while the worker is
+ * down web-1 (already updated by it) turns sick, so the redelivery fails there and must also put back
+ * web-2, which the dead worker changed and the redelivery never reaches.
+ */
+type Scenario = 'healthy' | 'unhealthy' | 'late-failure' | 'sick-after-crash';
 /** What the redelivered job must end in, whatever the kill interrupted. */
-const EXPECT: Record<Scenario, 'deployed' | 'failed'> = { healthy: 'deployed', unhealthy: 'failed', 'late-failure': 'failed' };
+const EXPECT: Record<Scenario, 'deployed' | 'failed'> = { healthy: 'deployed', unhealthy: 'failed', 'late-failure': 'failed', 'sick-after-crash': 'failed' };
 
 describe('crash mid-rollout (kill -9 of the worker process)', () => {
   let fleet: TestFleet;
@@ -123,6 +129,7 @@ describe('crash mid-rollout (kill -9 of the worker process)', () => {
       const i = n++;
       const runStart = Date.now();
       let kills = 0;
+      let acked = false;
       const marks: string[] = [];
       const mark = (what: string) => marks.push(`${what}@${((Date.now() - runStart) / 1000).toFixed(1)}`);
       const tag = scenario === 'unhealthy' ? `r${i}-unhealthy` : `r${i}`;
@@ -141,10 +148,12 @@ describe('crash mid-rollout (kill -9 of the worker process)', () => {
         calibration.set(scenario, { lines: first.lines.filter((l) => l.msg === 'rollout').length, ms: Date.now() - t0 });
         await retire(first, 'stop');
       } else {
-        const cal = calibration.get(scenario)!;
-        const byLine = random() < 0.6;
+        const sick = scenario === 'sick-after-crash';
+        const cal = calibration.get(sick ? 'healthy' : scenario)!;
+        const byLine = sick || random() < 0.6;
         if (byLine) {
-          const k = 1 + Math.floor(random() * cal.lines);
+          // sick-after-crash: killed once web-1 is done and before the job is.
+          const k = sick ? 18 + Math.floor(random() * (cal.lines - 24)) : 1 + Math.floor(random() * cal.lines);
           await firstOf([first.waitFor((l) => l.msg === 'rollout', { count: k }), first.waitFor(isDone(job.id))]);
           where = `after rollout line ${k}/${cal.lines}`;
         } else {
@@ -158,10 +167,14 @@ describe('crash mid-rollout (kill -9 of the worker process)', () => {
         done = first.lines.find(isDone(job.id));
         // Answered before the kill (acked): nothing to redeliver.
         const pending = (await readLocalQueue(join(dir, 'data', 'queue'))).list().some((e) => e.job.id === job.id);
+        acked = !pending;
         if (pending) {
+          if (sick) fleet.fault('web-1', 'health', 'fail');
           let next = start(seen);
+          // Once the redelivery gave up on web-1, web-1 gets well again, so the rollback can put it back.
+          if (sick) void next.waitFor((l) => l.msg === 'rollout' && l.type === 'rollback-start', { timeoutMs: 60_000 }).then(() => fleet.fault('web-1', 'health', undefined), () => {});
           // One run in five, the restarted worker is killed too, during its own try.
-          if (random() < 0.2) {
+          if (!sick && random() < 0.2) {
             const k = 1 + Math.floor(random() * 8);
             await firstOf([next.waitFor((l) => l.msg === 'rollout', { count: k, timeoutMs: 40_000 }), next.waitFor(isDone(job.id), { timeoutMs: 40_000 })]);
             await retire(next, 'kill');
@@ -185,7 +198,9 @@ describe('crash mid-rollout (kill -9 of the worker process)', () => {
       }
 
       // What the world looks like now.
-      const expected = EXPECT[scenario];
+      fleet.fault('web-1', 'health', undefined);
+      // A job answered before the kill was never redelivered: web-1 turned sick after it was done.
+      const expected = EXPECT[scenario === 'sick-after-crash' && acked ? 'healthy' : scenario];
       const want = expected === 'deployed' ? tag : before;
       const state = await fleetState(fleet, env, port);
       mark('checked');
@@ -223,7 +238,7 @@ describe('crash mid-rollout (kill -9 of the worker process)', () => {
       for (const scenario of ['healthy', 'unhealthy', 'late-failure'] as const) await runOne(scenario, false);
       for (let r = 0; r < RUNS; r++) {
         const roll = random();
-        await runOne(roll < 0.55 ? 'healthy' : roll < 0.8 ? 'unhealthy' : 'late-failure', true);
+        await runOne(roll < 0.45 ? 'healthy' : roll < 0.65 ? 'unhealthy' : roll < 0.85 ? 'late-failure' : 'sick-after-crash', true);
       }
     } finally {
       recordFigures(figures);

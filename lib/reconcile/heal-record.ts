@@ -5,7 +5,7 @@
  * again with the outcome); the reconciler reads it beside the running image and clears it once the host
  * is in sync. Commands are data: argv arrays, every value a positional parameter.
  */
-import { posix } from 'node:path';
+import { parseFields, readStateFile, stateFile, writeStateFile } from '../rollout/state-commands.js';
 
 export interface HealRecord {
   /** The drift this record counts attempts for (`driftIdOf`). */
@@ -22,7 +22,7 @@ export interface HealRecord {
 
 const FIELDS = ['drift', 'attempts', 'job', 'at', 'outcome'] as const;
 
-export const healRecordFile = (stateDir: string, app: string, environment: string): string => posix.join(stateDir, 'heal', `${app}.${environment}`);
+export const healRecordFile = (stateDir: string, app: string, environment: string): string => stateFile(stateDir, 'heal', app, environment);
 
 export function formatHealRecord(r: HealRecord): string {
   return FIELDS.map((k) => `${k}=${r[k]}`).join('\n');
@@ -30,23 +30,20 @@ export function formatHealRecord(r: HealRecord): string {
 
 /** The record, or undefined for an empty or unreadable file (counted as no attempt). */
 export function parseHealRecord(text: string): HealRecord | undefined {
-  const kv = new Map(text.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]));
-  const attempts = Number(kv.get('attempts'));
-  const [drift, job, at, outcome] = [kv.get('drift'), kv.get('job'), kv.get('at'), kv.get('outcome')];
+  const kv = parseFields(text);
+  const get = (key: string) => kv.get(key)?.trim();
+  const attempts = Number(get('attempts'));
+  const [drift, job, at, outcome] = [get('drift'), get('job'), get('at'), get('outcome')];
   if (!drift || !job || !at || !outcome || !Number.isInteger(attempts) || attempts < 0 || Number.isNaN(Date.parse(at))) return undefined;
   return { drift, attempts, job, at, outcome };
 }
 
 /** Prints the record; nothing (exit 0) when there is none. */
-export const readHealRecordCommand = (stateDir: string, app: string, environment: string): string[] => [
-  'sh', '-c', 'cat "$1" 2>/dev/null; exit 0', 'fjord-heal-read', healRecordFile(stateDir, app, environment),
-];
+export const readHealRecordCommand = (stateDir: string, app: string, environment: string): string[] =>
+  readStateFile('fjord-heal-read', healRecordFile(stateDir, app, environment));
 
-// Written beside and renamed over: a reader never sees half a record.
-const WRITE = 'mkdir -p "$(dirname "$1")" && printf "%s\\n" "$2" > "$1.tmp" && mv -f "$1.tmp" "$1"';
-
-export const writeHealRecordCommand = (stateDir: string, app: string, environment: string, record: HealRecord): string[] => [
-  'sh', '-c', WRITE, 'fjord-heal-write', healRecordFile(stateDir, app, environment), formatHealRecord(record),
-];
+/** Written beside and renamed over (`writeStateFile`): a reader never sees half a record. */
+export const writeHealRecordCommand = (stateDir: string, app: string, environment: string, record: HealRecord): string[] =>
+  writeStateFile('fjord-heal-write', healRecordFile(stateDir, app, environment), formatHealRecord(record));
 
 export const clearHealRecordCommand = (stateDir: string, app: string, environment: string): string[] => ['rm', '-f', healRecordFile(stateDir, app, environment)];

@@ -40,36 +40,42 @@ export const acquireLock = (stateDir: string, owner: string, staleAfterMs: numbe
 ];
 export const releaseLock = (stateDir: string, token: string): string[] => ['sh', '-c', RELEASE, 'fjord-unlock', stateDir, token];
 
-const deployedFile = (stateDir: string, app: string, environment: string) => posix.join(stateDir, 'deployed', `${app}.${environment}`);
-const RECORD = 'mkdir -p "$(dirname "$1")" && printf "%s\\n" "$2" > "$1.tmp" && mv -f "$1.tmp" "$1"';
+/** `<stateDir>/<kind>/<app>.<environment>`: one small file per app environment and kind of record. */
+export const stateFile = (stateDir: string, kind: 'deployed' | 'before' | 'heal', app: string, environment: string): string =>
+  posix.join(stateDir, kind, `${app}.${environment}`);
+
+// Written beside and renamed over: a reader never sees half a record.
+const WRITE = 'mkdir -p "$(dirname "$1")" && printf "%s\\n" "$2" > "$1.tmp" && mv -f "$1.tmp" "$1"';
+
+/** Writes `text` (plus a newline) to `file` atomically; `label` is the script's `$0`, shown by `--dry-run`. */
+export const writeStateFile = (label: string, file: string, text: string): string[] => ['sh', '-c', WRITE, label, file, text];
+/** Prints `file`; nothing (exit 0) when it does not exist. */
+export const readStateFile = (label: string, file: string): string[] => ['sh', '-c', 'cat "$1" 2>/dev/null; exit 0', label, file];
+
+/** `key=value` lines of a record (split at the first `=`; other lines skipped). */
+export const parseFields = (text: string): Map<string, string> =>
+  new Map(text.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
 
 /** Records `image:tag` as deployed (the `command` strategy's only record of what runs). */
-export const recordDeployed = (stateDir: string, app: string, environment: string, ref: string): string[] => [
-  'sh', '-c', RECORD, 'fjord-record', deployedFile(stateDir, app, environment), ref,
-];
+export const recordDeployed = (stateDir: string, app: string, environment: string, ref: string): string[] =>
+  writeStateFile('fjord-record', stateFile(stateDir, 'deployed', app, environment), ref);
 /** Prints the recorded `image:tag`; nothing (exit 0) when none is recorded. */
-export const readDeployed = (stateDir: string, app: string, environment: string): string[] => [
-  'sh', '-c', 'cat "$1" 2>/dev/null; exit 0', 'fjord-read', deployedFile(stateDir, app, environment),
-];
-
-const beforeFile = (stateDir: string, app: string, environment: string) => posix.join(stateDir, 'before', `${app}.${environment}`);
-const RECORD_BEFORE = 'mkdir -p "$(dirname "$1")" && printf "job=%s\\nprevious=%s\\n" "$2" "$3" > "$1.tmp" && mv -f "$1.tmp" "$1"';
+export const readDeployed = (stateDir: string, app: string, environment: string): string[] =>
+  readStateFile('fjord-read', stateFile(stateDir, 'deployed', app, environment));
 
 /**
  * Records, before `jobId` first changes the host, the `image:tag` that ran there ('' for nothing). A later
  * delivery of the same job (its worker died mid-rollout) reads it back: the host is then known as changed
  * by this job, and a rollback puts back what ran before the job, not what the dead attempt left running.
  */
-export const recordBefore = (stateDir: string, app: string, environment: string, jobId: string, ref: string): string[] => [
-  'sh', '-c', RECORD_BEFORE, 'fjord-before', beforeFile(stateDir, app, environment), jobId, ref,
-];
+export const recordBefore = (stateDir: string, app: string, environment: string, jobId: string, ref: string): string[] =>
+  writeStateFile('fjord-before', stateFile(stateDir, 'before', app, environment), `job=${jobId}\nprevious=${ref}`);
 /** Prints the record of `recordBefore` (`job=…` and `previous=…` lines); nothing (exit 0) when there is none. */
-export const readBefore = (stateDir: string, app: string, environment: string): string[] => [
-  'sh', '-c', 'cat "$1" 2>/dev/null; exit 0', 'fjord-read', beforeFile(stateDir, app, environment),
-];
+export const readBefore = (stateDir: string, app: string, environment: string): string[] =>
+  readStateFile('fjord-read', stateFile(stateDir, 'before', app, environment));
 
 /** The recorded previous `image:tag` when the record is `jobId`'s ('' when nothing ran); undefined otherwise. */
 export function parseBefore(stdout: string, jobId: string): string | undefined {
-  const fields = Object.fromEntries(stdout.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-  return fields.job === jobId && fields.previous !== undefined ? fields.previous : undefined;
+  const fields = parseFields(stdout);
+  return fields.get('job') === jobId ? fields.get('previous') : undefined;
 }

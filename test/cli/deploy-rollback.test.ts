@@ -6,25 +6,14 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { main } from '../../lib/cli/main.js';
 import { createBareRepo } from '../fixtures/git/repo.js';
+import { oneAppConfigYaml } from '../fixtures/one-app-config.js';
 
 const FILE = 'prod/values.yaml';
 
 describe('fjord deploy / rollback', () => {
   const repo = createBareRepo({ [FILE]: '# values\nimage:\n  tag: v1 # current\n' });
   const dir = mkdtempSync(join(tmpdir(), 'fjord-cli-'));
-  writeFileSync(
-    join(dir, 'fjord.yaml'),
-    `sources: { gitlab: {} }
-manifest: { backend: git, repository: ${repo.bare} }
-apps:
-  api:
-    source: { project: acme/api }
-    image: registry.example.com/acme/api
-    waitForImage: 0s
-    environments:
-      prod: { manifest: { file: ${FILE}, path: image.tag } }
-`,
-  );
+  writeFileSync(join(dir, 'fjord.yaml'), oneAppConfigYaml({ repository: repo.bare, file: FILE }));
   const run = async (...args: string[]) => {
     let out = '';
     let err = '';

@@ -18,20 +18,11 @@ import { Secret } from '../../lib/secret.js';
 import { makeDeployHandler } from '../../lib/worker/make-handler.js';
 import { startChatWebhook, type ChatWebhook } from '../fixtures/chat-webhook.js';
 import { createBareRepo, type TestRepo } from '../fixtures/git/repo.js';
+import { oneAppConfigYaml } from '../fixtures/one-app-config.js';
 import { makeJob } from '../fixtures/jobs.js';
 
-const yaml = (repo: string) => `
-sources: { gitlab: { url: "https://gitlab.example.com" } }
-manifest: { backend: git, repository: ${repo} }
-notify: { webhookUrlEnv: CHAT_URL }
-apps:
-  api:
-    source: { project: acme/api }
-    image: registry.example.com/acme/api
-    waitForImage: 0s
-    environments:
-      prod: { manifest: { file: api/prod.yaml, path: image.tag } }
-`;
+const yaml = (repo: string) =>
+  oneAppConfigYaml({ repository: repo, sources: '{ gitlab: { url: "https://gitlab.example.com" } }', extra: 'notify: { webhookUrlEnv: CHAT_URL }' });
 
 describe('chat webhook', () => {
   let chat: ChatWebhook;

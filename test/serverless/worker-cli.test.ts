@@ -11,6 +11,7 @@ import { main } from '../../lib/cli/main.js';
 import { silentLogger } from '../../lib/log.js';
 import { createSqsQueue } from '../../lib/queue/sqs.js';
 import { createBareRepo, type TestRepo } from '../fixtures/git/repo.js';
+import { oneAppConfigYaml } from '../fixtures/one-app-config.js';
 import { makeJob, sendOptionsOf } from '../fixtures/jobs.js';
 import { startSqsServer, TEST_CREDENTIALS, TEST_REGION, type SqsServer, sqsEnv } from '../fixtures/sqs-server.js';
 
@@ -35,19 +36,7 @@ describe('fjord worker --queue sqs', () => {
     const pair = await sqs.createFifoPair();
     const dir = mkdtempSync(join(tmpdir(), 'fjord-worker-cli-'));
     const configFile = join(dir, 'fjord.yaml');
-    writeFileSync(
-      configFile,
-      `sources: { gitlab: { webhookSecretEnv: S } }
-manifest: { backend: git, repository: ${repo.bare} }
-apps:
-  api:
-    source: { project: acme/api }
-    image: registry.example.com/acme/api
-    waitForImage: 0s
-    environments:
-      prod: { manifest: { file: ${FILE}, path: image.tag } }
-`,
-    );
+    writeFileSync(configFile, oneAppConfigYaml({ repository: repo.bare, file: FILE, sources: '{ gitlab: { webhookSecretEnv: S } }' }));
     const queue = createSqsQueue({ queueUrl: pair.queueUrl, region: TEST_REGION, endpoint: sqs.endpoint, credentials: TEST_CREDENTIALS, logger: silentLogger });
     const job = makeJob({ app: 'api', environment: 'prod', n: 5, image: 'registry.example.com/acme/api' });
     await queue.send(job, sendOptionsOf(job));

@@ -14,6 +14,7 @@ import type { Logger } from '../log.js';
 import type { Secret } from '../secret.js';
 import type { Outcome } from '../worker/outcome.js';
 import { CommitStatusReporter, finalStateOf, type FinalState } from './gitlab-status.js';
+import { gitlabUrls } from './links.js';
 import { swallow, type Notifier } from './notifier.js';
 import { noteMarker, renderFinishedNote, renderStartedNote } from './render-note.js';
 import type { Timeline } from './timeline.js';
@@ -32,7 +33,7 @@ export interface GitlabNotifierOptions {
 const deploymentOf = (o: Outcome): FinalState => (o.status === 'proposed' ? 'canceled' : finalStateOf(o));
 
 export class GitlabNotifier implements Notifier {
-  readonly #host: string;
+  readonly #urls: ReturnType<typeof gitlabUrls>;
   readonly #logger: Logger;
   readonly #manifestProject: string | undefined;
   readonly #statuses: CommitStatusReporter;
@@ -43,11 +44,11 @@ export class GitlabNotifier implements Notifier {
   readonly #deploymentIds = new Map<string, number>();
 
   constructor({ url, token, logger, manifestProject, timeoutMs = 10_000 }: GitlabNotifierOptions) {
-    this.#host = url.replace(/\/+$/, '');
+    this.#urls = gitlabUrls(url);
     this.#logger = logger;
     this.#manifestProject = manifestProject;
     // A token function: the raw value is read per request and never stored on the client objects.
-    const options = { host: this.#host, token: async () => token.reveal(), queryTimeout: timeoutMs };
+    const options = { host: this.#urls.root, token: async () => token.reveal(), queryTimeout: timeoutMs };
     this.#statuses = new CommitStatusReporter(new Commits<false>(options));
     this.#notes = new MergeRequestNotes<false>(options);
     this.#deployments = new Deployments<false>(options);
@@ -72,7 +73,8 @@ export class GitlabNotifier implements Notifier {
 
   async jobFinished(job: DeployJob, outcome: Outcome, timeline?: Timeline): Promise<void> {
     const log = this.#log(job);
-    const commitUrl = this.#manifestProject ? (id: string) => `${this.#host}/${this.#manifestProject}/-/commit/${id}` : undefined;
+    const project = this.#manifestProject;
+    const commitUrl = project ? (id: string) => this.#urls.commit(project, id) : undefined;
     // The note first: the final status then links to it.
     await swallow(log, 'merge request note', () => this.#note(job, renderFinishedNote(job, outcome, { commitUrl, ...(timeline ? { timeline } : {}) })));
     await Promise.all([
@@ -89,7 +91,7 @@ export class GitlabNotifier implements Notifier {
   #noteUrl(job: DeployJob): string | undefined {
     const { project, mr } = job.source;
     const id = project && mr ? this.#noteIds.get(`${project}!${mr}${noteMarker(job)}`) : undefined;
-    return id === undefined ? undefined : `${this.#host}/${project}/-/merge_requests/${mr}#note_${id}`;
+    return id === undefined ? undefined : `${this.#urls.mergeRequest(project!, mr!)}#note_${id}`;
   }
 
   /** Edits the note carrying this job's marker, or creates it. */

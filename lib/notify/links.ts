@@ -10,8 +10,18 @@ export interface FeedbackLinks {
   manifestCommit(commitId: string): string | undefined;
 }
 
+/** GitLab's web addresses under `base` (an instance URL; a trailing `/` is dropped): the one place their shape is written. */
+export function gitlabUrls(base: string) {
+  const root = base.replace(/\/+$/, '');
+  return {
+    root,
+    commit: (project: string, sha: string) => `${root}/${project}/-/commit/${sha}`,
+    mergeRequest: (project: string, iid: number | string) => `${root}/${project}/-/merge_requests/${iid}`,
+  };
+}
+
 export function linksFromConfig(config: Config): FeedbackLinks {
-  const gitlab = (config.sources.gitlab?.url ?? 'https://gitlab.com').replace(/\/+$/, '');
+  const gitlab = gitlabUrls(config.sources.gitlab?.url ?? 'https://gitlab.com');
   // GitHub's API URL → its web URL: api.github.com → github.com, GHES <host>/api/v3 → <host>.
   const githubApi = (config.sources.github?.url ?? 'https://api.github.com').replace(/\/+$/, '');
   const github = githubApi === 'https://api.github.com' ? 'https://github.com' : githubApi.replace(/\/api\/v3$/, '');
@@ -19,10 +29,10 @@ export function linksFromConfig(config: Config): FeedbackLinks {
   return {
     mergeRequest({ source: { provider, project, mr } }) {
       if (!project || !mr) return undefined;
-      if (provider === 'gitlab') return `${gitlab}/${project}/-/merge_requests/${mr}`;
+      if (provider === 'gitlab') return gitlab.mergeRequest(project, mr);
       if (provider === 'github') return `${github}/${project}/pull/${mr}`;
       return undefined;
     },
-    manifestCommit: (id) => (manifestProject ? `${gitlab}/${manifestProject}/-/commit/${id}` : undefined),
+    manifestCommit: (id) => (manifestProject ? gitlab.commit(manifestProject, id) : undefined),
   };
 }

@@ -8,7 +8,6 @@ import { FjordError } from '../errors.js';
 import { readTag } from '../manifest/index.js';
 import type { ManifestStore } from '../manifest/store.js';
 import { readRunningOn } from '../rollout/read-running.js';
-import { CommandFailed } from '../ssh/errors.js';
 import type { Fleet } from '../ssh/fleet.js';
 import type { SshSession } from '../ssh/types.js';
 import { classifyHost, type HostDrift } from './classify-host.js';
@@ -27,9 +26,7 @@ export interface EnvironmentCheck {
 }
 
 async function readHealRecord(session: SshSession, stateDir: string, app: string, environment: string): Promise<HealRecord | undefined> {
-  const argv = readHealRecordCommand(stateDir, app, environment);
-  const r = await session.exec(argv, { step: 'inspect' });
-  if (r.exitCode !== 0) throw new CommandFailed(session.host.name, argv, r.exitCode, r.stderr, 'inspect');
+  const r = await session.run(readHealRecordCommand(stateDir, app, environment), { step: 'inspect' });
   return parseHealRecord(r.stdout);
 }
 

@@ -13,6 +13,7 @@
 import { ConfigError } from '../errors.js';
 import { Secret } from '../secret.js';
 import { createSqsQueue, type SqsQueue, type SqsQueueOptions } from './sqs.js';
+import { regionOfQueueUrl } from './sqs-region.js';
 
 export function sqsOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): SqsQueueOptions {
   const issues: string[] = [];
@@ -30,7 +31,7 @@ export function sqsOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): SqsQueu
   const dlqUrl = url('FJORD_SQS_DLQ_URL', false);
   const endpoint = env.FJORD_SQS_ENDPOINT?.trim() || undefined;
   if (endpoint && !/^https?:\/\/\S+$/.test(endpoint)) issues.push(`FJORD_SQS_ENDPOINT: not an http(s) URL: ${JSON.stringify(endpoint)}`);
-  const region = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || /\/\/sqs\.([a-z0-9-]+)\.amazonaws\.com/.exec(queueUrl ?? '')?.[1];
+  const region = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || regionOfQueueUrl(queueUrl);
   if (!region) issues.push('AWS_REGION: required (the region of the SQS queue, e.g. eu-central-1)');
   let waitTimeSeconds: number | undefined;
   if (env.FJORD_SQS_WAIT_SECONDS !== undefined && env.FJORD_SQS_WAIT_SECONDS !== '') {

@@ -18,6 +18,7 @@ import type { Queue } from '../queue/queue.js';
 import { createSqsFetchQueue } from '../queue/sqs-fetch.js';
 import { createReceiver } from './app.js';
 import type { ReceiverEnv } from './env.js';
+import { regionOfQueueUrl } from '../queue/sqs-region.js';
 
 export type WorkersBindings = Record<string, unknown>;
 
@@ -42,7 +43,7 @@ export function makeWorkersReceiver(bindings: WorkersBindings, logger: Logger = 
 export function workersParts(bindings: WorkersBindings): { config: Config; env: Record<string, string | undefined>; queue: Queue } {
   const env = stringsOf(bindings);
   const missing = ['FJORD_CONFIG_YAML', 'FJORD_SQS_QUEUE_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'].filter((k) => !env[k]);
-  const region = env.AWS_REGION ?? /\/\/sqs\.([a-z0-9-]+)\.amazonaws\.com/.exec(env.FJORD_SQS_QUEUE_URL ?? '')?.[1];
+  const region = env.AWS_REGION ?? regionOfQueueUrl(env.FJORD_SQS_QUEUE_URL);
   if (!region) missing.push('AWS_REGION');
   if (missing.length > 0) throw new ConfigError(missing.map((k) => `${k}: required (wrangler.toml [vars] or \`wrangler secret put ${k}\`)`), 'Workers bindings');
   const config = parseConfig(env.FJORD_CONFIG_YAML!, 'FJORD_CONFIG_YAML');

@@ -31,6 +31,7 @@ import { pushImage } from '../fixtures/push-image.js';
 import { payload } from '../fixtures/receiver.js';
 import { startRegistry, type RegistryFixture } from '../fixtures/registry.js';
 import { OPTIONS } from '../rollout/helpers.js';
+import { stringify } from 'yaml';
 
 const APP = 'acme/api';
 const values = (image: string, tag: string) => `# api values\nreplicas: 2\nimage:\n  repository: ${image}\n  tag: ${tag}   # fjord\n  pullPolicy: IfNotPresent\n`;
@@ -124,7 +125,8 @@ describe('plan job: one note on the open MR, nothing changed', () => {
     assert.ok(body.startsWith(planMarker('api')));
     // The manifest diff of both environments the merge reaches: only the tag line changes, context around it.
     for (const file of ['api/staging.yaml', 'api/production.yaml']) assert.ok(body.includes(`--- a/${file}\n+++ b/${file}\n`), file);
-    assert.ok(body.includes(`   repository: ${image}\n-  tag: v1   # fjord\n+  tag: ${tag1}   # fjord\n   pullPolicy: IfNotPresent\n`), body);
+    // A short sha such as 954980e9 reads as a number: YAML (here the yaml library itself) then double-quotes it.
+    assert.ok(body.includes(`   repository: ${image}\n-  tag: v1   # fjord\n+  tag: ${stringify(tag1).trim()}   # fjord\n   pullPolicy: IfNotPresent\n`), body);
     assert.doesNotMatch(body, /api\/preview\.yaml|`preview`/, 'preview deploys from develop, not main');
     assert.match(body, /#### `staging` · deployed by the merge/);
     assert.match(body, /#### `production` · promoted automatically once `staging` is healthy/);

@@ -9,10 +9,9 @@ import { FjordError } from '../errors.js';
 import type { DeployJob } from '../job.js';
 import { bumpTag } from '../manifest/index.js';
 import type { ManifestStore } from '../manifest/store.js';
-import { classifyHost, type HostDrift } from '../reconcile/classify-host.js';
+import { readHostDrift } from '../reconcile/check-environment.js';
 import type { ImageRef } from '../registry/reference.js';
 import { planBatches } from '../rollout/plan-batches.js';
-import { readRunning } from '../rollout/read-running.js';
 import type { Fleet } from '../ssh/fleet.js';
 import { diffExcerpt } from './diff-excerpt.js';
 import { planEnvironments, type PlannedEnvironment } from './plan-environments.js';
@@ -73,20 +72,8 @@ async function planEnvironment(job: DeployJob, p: PlannedEnvironment, env: Envir
     return plan; // without the manifest's tag there is no drift to speak of
   }
   const stateDir = ports.config.ssh.stateDir;
-  plan.hosts = await Promise.all(
-    env.hosts.map(async (host): Promise<HostDrift> => {
-      const reading = { host, image: job.image, desiredTag: plan.currentTag };
-      try {
-        if (fleet instanceof Error) throw fleet;
-        const running = await readRunning(fleet!, host, { app: job.app, environment: p.environment, env, stateDir });
-        return classifyHost({ ...reading, ...(running ? { running } : {}) });
-      } catch (err) {
-        // Connection and command failures are the host's state; anything else is a bug: let it throw.
-        if (!(err instanceof FjordError)) throw err;
-        return classifyHost({ ...reading, error: err });
-      }
-    }),
-  );
+  // `fleet` is undefined only when no environment has hosts, and then there is nothing to map.
+  plan.hosts = await Promise.all(env.hosts.map((host) => readHostDrift(fleet!, host, { app: job.app, environment: p.environment, env, stateDir, image: job.image, desiredTag: plan.currentTag })));
   return plan;
 }
 

@@ -7,7 +7,7 @@ import type { Config } from '../config/schema.js';
 import { FjordError } from '../errors.js';
 import { readTag } from '../manifest/index.js';
 import type { ManifestStore } from '../manifest/store.js';
-import { readRunningOn } from '../rollout/read-running.js';
+import { readRunningOn, type RunningTarget } from '../rollout/read-running.js';
 import type { Fleet } from '../ssh/fleet.js';
 import type { SshSession } from '../ssh/types.js';
 import { classifyHost, type HostDrift } from './classify-host.js';
@@ -30,6 +30,31 @@ async function readHealRecord(session: SshSession, stateDir: string, app: string
   return parseHealRecord(r.stdout);
 }
 
+export interface HostReading extends RunningTarget {
+  stateDir: string;
+  image: string;
+  desiredTag: string | undefined;
+}
+
+/**
+ * One host against the manifest's tag (with its self-heal record when `healRecord`). Connection and command
+ * failures are the host's state (`unreachable`), so `fleet` may be the error that kept it from opening.
+ */
+export async function readHostDrift(fleet: Fleet | Error, host: string, r: HostReading, { healRecord: withRecord = false } = {}): Promise<HostDrift> {
+  const reading = { host, image: r.image, desiredTag: r.desiredTag };
+  try {
+    if (fleet instanceof Error) throw fleet;
+    const session = await fleet.session(host);
+    const running = await readRunningOn(session, r);
+    const healRecord = withRecord ? await readHealRecord(session, r.stateDir, r.app, r.environment) : undefined;
+    return { ...classifyHost({ ...reading, ...(running ? { running } : {}) }), ...(healRecord ? { healRecord } : {}) };
+  } catch (err) {
+    // Anything but a FjordError is a bug: let it throw.
+    if (!(err instanceof FjordError)) throw err;
+    return classifyHost({ ...reading, error: err });
+  }
+}
+
 export async function checkEnvironmentDrift({ config, store, fleet, app, environment, now }: EnvironmentCheck): Promise<EnvironmentDrift> {
   const appConfig = config.apps[app]!;
   const env = appConfig.environments[environment]!;
@@ -45,19 +70,7 @@ export async function checkEnvironmentDrift({ config, store, fleet, app, environ
   if (desiredTag !== undefined) entry.desiredTag = desiredTag;
   const stateDir = config.ssh.stateDir;
   entry.hosts = await Promise.all(
-    env.hosts.map(async (host): Promise<HostDrift> => {
-      const reading = { host, image: appConfig.image, desiredTag };
-      try {
-        const session = await fleet.session(host);
-        const running = await readRunningOn(session, { app, environment, env, stateDir });
-        const healRecord = await readHealRecord(session, stateDir, app, environment);
-        return { ...classifyHost({ ...reading, ...(running ? { running } : {}) }), ...(healRecord ? { healRecord } : {}) };
-      } catch (err) {
-        // Connection and command failures are the host's state; anything else is a bug: let it throw.
-        if (!(err instanceof FjordError)) throw err;
-        return classifyHost({ ...reading, error: err });
-      }
-    }),
+    env.hosts.map((host) => readHostDrift(fleet, host, { app, environment, env, stateDir, image: appConfig.image, desiredTag }, { healRecord: true })),
   );
   const heal = env.selfHeal ? decideHeal(entry, config.reconcile, now) : undefined;
   if (heal) entry.heal = heal;

@@ -126,6 +126,8 @@ const rollout = z.strictObject({
   batchSize: z.union([z.number().int().positive(), z.string().regex(/^(100|[1-9]?\d)%$/, 'must be N or N%')]).default(1),
   /** Deploy to the first host alone before the batches. */
   canary: z.boolean().default(false),
+  /** Hosts pulling the image at once before batch 1 (every host pulls first; a failed pull changes nothing). */
+  pullParallel: z.number().int().min(1).max(64).default(8),
   container: container.prefault({}),
   compose: z
     .strictObject({

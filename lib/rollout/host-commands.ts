@@ -18,6 +18,8 @@ export interface HostTarget {
   tag: string;
   rollout: RolloutConfig;
   stateDir: string;
+  /** The image was pulled on every host before batch 1 (`prePullCommand`): the batches skip the pull. */
+  pulled?: boolean;
 }
 
 export interface Cmd {
@@ -63,6 +65,15 @@ export function inspectCommand(t: Omit<HostTarget, 'tag' | 'jobId' | 'image'>): 
 }
 
 /**
+ * The pull run on every host before batch 1, so that a registry problem anywhere fails the rollout before
+ * any host changes. Compose pulls the app's `image:tag` too (its service's image is the app's image, as
+ * the manifest names it); the command strategy has no image to pull.
+ */
+export function prePullCommand(t: HostTarget): Cmd | undefined {
+  return t.rollout.strategy === 'command' ? undefined : { step: 'pull', argv: dockerPull(imageRef(t.image, t.tag)) };
+}
+
+/**
  * Commands that put `image:tag` on the host. `current` is what runs there now: it decides whether there
  * is an old container to stop and replace.
  */
@@ -76,7 +87,7 @@ export function deployCommands(t: HostTarget, current: RunningImage | undefined)
       const spec = { app: t.app, environment: t.environment, jobId: t.jobId, ref, tag: t.tag, container: t.rollout.container };
       return {
         before: [
-          { step: 'pull', argv: dockerPull(ref) },
+          ...(t.pulled ? [] : [{ step: 'pull' as const, argv: dockerPull(ref) }]),
           { step: 'start', argv: dockerRemove(next), mayFail: true }, // left over from an interrupted rollout
           ...(current && stopsFirst(t.rollout.container) ? [{ step: 'stop' as const, argv: dockerStop(name) }] : []),
           { step: 'start', argv: dockerRun(spec, next) },
@@ -88,7 +99,7 @@ export function deployCommands(t: HostTarget, current: RunningImage | undefined)
     case 'compose': {
       const c = composeTarget(t.rollout);
       return {
-        before: [{ step: 'configure', argv: composeSetTag(c, t.tag) }, { step: 'pull', argv: composePull(c) }, { step: 'start', argv: composeUp(c) }],
+        before: [{ step: 'configure', argv: composeSetTag(c, t.tag) }, ...(t.pulled ? [] : [{ step: 'pull' as const, argv: composePull(c) }]), { step: 'start', argv: composeUp(c) }],
         after: [record],
       };
     }

@@ -40,7 +40,8 @@ export async function rollbackHost(
       return undefined;
     }
     const { image, tag } = splitRef(back.ref) ?? { image: back.ref, tag: 'latest' };
-    const commands = deployCommands({ ...target, image, tag }, current);
+    // The previous image is normally still on the host; pulled again in case it was pruned.
+    const commands = deployCommands({ ...target, image, tag, pulled: false }, current);
     for (const cmd of commands.before) await run.command(s, cmd);
     await healthStep(run, s, ctx.env);
     for (const cmd of commands.after) await run.command(s, cmd);

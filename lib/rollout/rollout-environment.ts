@@ -11,7 +11,7 @@ import { IMAGE, TAG } from '../grammar.js';
 import type { Fleet } from '../ssh/fleet.js';
 import { deployHost, type HostContext, type HostOutcome } from './deploy-host.js';
 import { InvalidRollout } from './errors.js';
-import type { HostTarget } from './host-commands.js';
+import { prePullCommand, type HostTarget } from './host-commands.js';
 import { stepRunner, type StepFailed } from './host-steps.js';
 import { planBatches } from './plan-batches.js';
 import { FROM_RECORD, rollbackHost } from './rollback-host.js';
@@ -67,6 +67,20 @@ export async function rolloutEnvironment(input: RolloutInput, fleet: Fleet, opti
     return { host, error };
   }));
   for (const { host, error } of preflight) if (error) fail(host, error);
+
+  // Pull everywhere first (bounded parallelism): a registry problem on any host fails the rollout before
+  // any host changes, and the batches then cost only start + health + switch.
+  const pull = prePullCommand(target);
+  if (!failed && pull) {
+    await eachLimited(input.hosts, input.env.rollout.pullParallel, async (host) => {
+      if (failed) return; // no new pulls after a failure; the ones in flight finish
+      const run = runner(host);
+      const error = await run.step('connect', () => fleet.session(host)).then((s) => run.command(s, pull)).then(() => undefined, (e: StepFailed) => e);
+      Object.assign(reports.get(host)!.timings, run.timings);
+      if (error) fail(host, error);
+    });
+    if (!failed) target.pulled = true;
+  }
 
   const batches = planBatches(input.hosts, input.env.rollout.batchSize, input.env.rollout.canary);
   for (const [index, batch] of batches.entries()) {
@@ -137,4 +151,13 @@ export async function rolloutEnvironment(input: RolloutInput, fleet: Fleet, opti
     ...(mixedVersions ? { mixedVersions } : {}),
     durationMs: Math.round(performance.now() - started),
   };
+}
+
+/** Runs `fn` over `items` with at most `limit` at once. */
+async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }

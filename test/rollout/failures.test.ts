@@ -40,14 +40,15 @@ describe('rollout failures', () => {
     assert.ok(!existsSync(lockDir('web-1')));
   });
 
-  it('a hanging pull hits the host timeout; the rest of its batch is rolled back', async () => {
+  it('a hanging pull hits the host timeout before any host changed', async () => {
     fleet.fault('web-2', 'pull', 'hang');
     const started = Date.now();
     const report = await roll(fleet, { tag: 'v3', hosts: names, env });
     assert.ok(Date.now() - started < 12_000);
     assert.equal(report.ok, false);
-    // web-2 never got past its pull: nothing to undo there. web-1 finished v3 and went back to v1.
-    assert.deepEqual(statuses(report), { 'web-1': 'rolled-back', 'web-2': 'failed', 'web-3': 'untouched' });
+    // Every host pulls before batch 1: web-2's hanging pull stops the rollout with nothing changed anywhere.
+    assert.deepEqual(statuses(report), { 'web-1': 'untouched', 'web-2': 'failed', 'web-3': 'untouched' });
+    assert.ok(report.hosts.every((h) => h.timings.start === undefined));
     assert.deepEqual([report.failed?.host, report.failed?.step, report.failed?.errorName], ['web-2', 'pull', 'HostTimeout']);
     assert.match(report.failed!.message, /exceeded hostTimeout of 4000 ms during pull/);
     assert.deepEqual(await tags(), ['v1', 'v1', 'v1']);

@@ -37,6 +37,8 @@ export async function served(address: string, port: number): Promise<string | un
 
 export interface Rollout {
   tag: string;
+  /** Image name without tag (default IMAGE; a real engine needs the loopback registry's name). */
+  image?: string;
   hosts: string[];
   jobId?: string;
   env: EnvironmentConfig;
@@ -50,7 +52,7 @@ export async function roll(fleet: TestFleet | Fleet, r: Rollout): Promise<Rollou
   const ssh = 'session' in fleet ? fleet : sshFleet(fleet);
   try {
     return await rolloutEnvironment(
-      { app: 'api', environment: 'prod', image: IMAGE, tag: r.tag, jobId: r.jobId ?? `job-${r.tag}`, env: r.env, hosts: r.hosts },
+      { app: 'api', environment: 'prod', image: r.image ?? IMAGE, tag: r.tag, jobId: r.jobId ?? `job-${r.tag}`, env: r.env, hosts: r.hosts },
       ssh,
       { stateDir: '.fjord', lockStaleAfterMs: r.lockStaleAfterMs ?? 3_600_000, ...(r.onEvent ? { onEvent: r.onEvent } : {}), ...(r.signal ? { signal: r.signal } : {}) },
     );

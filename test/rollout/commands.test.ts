@@ -72,11 +72,13 @@ describe('compose strategy commands', () => {
 
   it('sets the tag in the project .env, then pulls and ups the one service', () => {
     const cmds = deployCommands(target(compose), running);
-    assert.deepEqual(lines(cmds.before).map((l) => l.replace(/sh -c '.*' fjord-set-tag/, 'sh -c SCRIPT fjord-set-tag')), [
+    assert.deepEqual(lines(cmds.before).map((l) => l.replace(/sh -c '.*' fjord-(set-tag|compose)/, 'sh -c SCRIPT fjord-$1')), [
       "configure: sh -c SCRIPT fjord-set-tag 'apps/My App/.env' TAG v2",
-      "pull: docker compose --project-directory 'apps/My App' pull api",
-      "start: docker compose --project-directory 'apps/My App' up -d api",
+      "pull: sh -c SCRIPT fjord-compose --project-directory 'apps/My App' pull api",
+      "start: sh -c SCRIPT fjord-compose --project-directory 'apps/My App' up -d api",
     ]);
+    // The plugin where the host has it, else Debian's docker-compose 1.29.
+    assert.match(joinArgv(cmds.before[1]!.argv), /if docker compose version >\/dev\/null 2>&1; then exec docker compose "\$@"; else exec docker-compose "\$@"; fi/);
     assert.equal(composeProject('apps/My App/'), 'myapp');
     assert.deepEqual(composeSetTag({ directory: '/srv/x', service: 's', tagVariable: 'API_TAG' }, 'v3').slice(3), ['fjord-set-tag', '/srv/x/.env', 'API_TAG', 'v3']);
     assert.match(joinArgv(inspectCommand(target(compose))), /^docker ps -a --filter 'label=com.docker.compose.project=myapp' --filter 'label=com.docker.compose.service=api' --format /);

@@ -1,30 +1,45 @@
-// The compose and command strategies through the engine, over real sshd hosts.
+// The compose and command strategies through the engine, over real sshd hosts, each with its own real
+// Docker engine; compose is whatever the host has (Debian 12: docker-compose 1.29).
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readRunning } from '../../lib/rollout/read-running.js';
+import { engineMissing } from '../fixtures/engine.js';
+import { startRegistry, type RegistryFixture } from '../fixtures/registry.js';
 import { freePort } from '../fixtures/sshd.js';
 import { startFleet, type TestFleet } from '../fixtures/fleet.js';
-import { environment, IMAGE, roll, served, sshFleet, statuses } from './helpers.js';
+import { HEALTH_PATH, pushTestImage } from '../fixtures/test-images.js';
+import { environment, IMAGE as STANDIN_IMAGE, roll as rollWith, sshFleet, statuses, type Rollout } from './helpers.js';
 
-describe('compose and command strategies', () => {
+describe('compose and command strategies', { skip: engineMissing() }, () => {
   let fleet: TestFleet;
+  let registry: RegistryFixture;
+  let IMAGE = STANDIN_IMAGE;
   let port: number;
   const names = ['web-1', 'web-2'];
   before(async () => {
-    fleet = await startFleet({ hosts: 2 });
+    [fleet, registry] = await Promise.all([startFleet({ hosts: 2, engine: true }), startRegistry()]);
+    for (const tag of ['v1', 'v2']) IMAGE = await pushTestImage(registry.url, tag);
+    await pushTestImage(registry.url, 'v3-unhealthy', 'unhealthy');
     port = await freePort(fleet.hosts[0]!.address);
   });
-  after(() => fleet?.stop());
+  after(async () => {
+    await fleet?.stop();
+    await registry?.stop();
+  });
+  const roll = (f: Parameters<typeof rollWith>[0], r: Rollout) => rollWith(f, { image: IMAGE, ...r });
+  /** The version the app on `address:port` answers (undefined: nothing answers). */
+  const served = (address: string, p: number) => fetch(`http://${address}:${p}/`).then((r) => r.text()).then((t) => t.trim(), () => undefined);
 
   it('compose: writes the tag to the project .env, pulls and ups the service; rolls back to the previous tag', async () => {
     for (const h of fleet.hosts) {
       mkdirSync(join(h.home, 'stack'), { recursive: true });
-      writeFileSync(join(h.home, 'stack', 'compose.yaml'), `services:\n  api:\n    image: ${IMAGE}:\${TAG}\n    ports: ["${port}:8080"]\n`);
+      // docker-compose 1.29 publishes on 0.0.0.0 unless told (not the engine's --ip): each host names its own address.
+      writeFileSync(join(h.home, 'stack', 'compose.yaml'), `services:\n  api:\n    image: ${IMAGE}:\${TAG}\n    ports: ["${h.address}:${port}:8080"]\n`);
       writeFileSync(join(h.home, 'stack', '.env'), 'OTHER=keep me\nTAG=v0\n');
     }
-    const env = environment({ strategy: 'compose', batchSize: 1, compose: { directory: 'stack', service: 'api' }, healthCheck: { port, path: '/healthz', interval: 150, timeout: 1500 } }, names);
+    const env = environment({ strategy: 'compose', batchSize: 1, compose: { directory: 'stack', service: 'api' }, healthCheck: { port, path: HEALTH_PATH, interval: 150, timeout: 5000 }, hostTimeout: '60s' }, names);
     const first = await roll(fleet, { tag: 'v1', hosts: names, env });
     assert.equal(first.ok, true, JSON.stringify(first.failed));
     const second = await roll(fleet, { tag: 'v2', hosts: names, env });
@@ -41,7 +56,9 @@ describe('compose and command strategies', () => {
     const ssh = sshFleet(fleet);
     try {
       const running = await readRunning(ssh, 'web-1', { app: 'api', environment: 'prod', env });
-      assert.deepEqual([running?.container, running?.ref, running?.state, running?.labels['com.docker.compose.service']], ['stack-api-1', `${IMAGE}:v2`, 'running', 'api']);
+      // Compose v2 names it stack-api-1, docker-compose 1.29 stack_api_1.
+      assert.match(running?.container ?? '', /^stack[-_]api[-_]1$/);
+      assert.deepEqual([running?.ref, running?.state, running?.labels['com.docker.compose.service']], [`${IMAGE}:v2`, 'running', 'api']);
     } finally {
       await ssh.close();
     }

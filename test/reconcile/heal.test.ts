@@ -1,9 +1,10 @@
 /**
- * Issue 7 self-heal over the real sshd fleet and a real local queue: v1 is deployed to two hosts, then
- * web-2 is changed by hand with the stand-in `docker` run there over SSH. Reconcile jobs (the scheduler's
+ * Issue 7 self-heal over the real sshd fleet (a real Docker engine per host) and a real local queue: v1 is
+ * deployed to two hosts, then web-2 is changed by hand with `docker` run there over SSH. Reconcile jobs (the scheduler's
  * `reconcileJobs`) run through the worker's handler: the drift is found and named, two reconciles enqueue
  * one heal, the heal restores web-2 and the next reconcile clears its record. A heal that cannot succeed
- * (the host's `docker pull` fails) is retried only after the doubling back-off of an injected clock and
+ * (the registry answers 500 through a fault proxy in front of the real registry, so the pull fails) is
+ * retried only after the doubling back-off of an injected clock and
  * stops after `healAttempts`, which the report says; a heal whose attempt cannot be recorded does not run.
  */
 import assert from 'node:assert/strict';
@@ -31,16 +32,24 @@ import { fleetConfigYaml } from '../fixtures/fleet-config.js';
 import { startFleet, type TestFleet } from '../fixtures/fleet.js';
 import { makeJob } from '../fixtures/jobs.js';
 import { freePort } from '../fixtures/sshd.js';
-import { OPTIONS, served } from '../rollout/helpers.js';
+import { engineMissing } from '../fixtures/engine.js';
+import { startFaultProxy, type FaultProxy } from '../fixtures/fault-proxy.js';
+import { startRegistry, type RegistryFixture } from '../fixtures/registry.js';
+import { HEALTH_PATH, pushTestImage } from '../fixtures/test-images.js';
+import { OPTIONS, version as served } from '../rollout/helpers.js';
 import { openFleet } from '../../lib/ssh/fleet.js';
 
-const IMAGE = 'registry.example.com/acme/api';
+let IMAGE = 'unset';
 const values = (tag: string) => `image:\n  repository: ${IMAGE}\n  tag: ${tag}   # fjord\n`;
 const ctx: JobContext = { heartbeat: async () => {}, attempts: 1, logger: silentLogger, signal: new AbortController().signal };
 const T0 = Date.parse('2030-01-01T00:00:00Z');
 
-describe('self-heal over a real sshd fleet', () => {
+describe('self-heal over a real sshd fleet', { skip: engineMissing() }, () => {
   let fleet: TestFleet;
+  let registry: RegistryFixture;
+  let proxy: FaultProxy;
+  /** The registry is in trouble: every manifest request through the proxy answers 500. */
+  let registryDown = false;
   let repo: TestRepo;
   let config: Config;
   let queue: LocalQueue;
@@ -52,7 +61,10 @@ describe('self-heal over a real sshd fleet', () => {
   const env = () => ({ FJORD_SSH_KEY: fleet.privateKey.reveal() });
 
   before(async () => {
-    fleet = await startFleet({ hosts: 2 });
+    [fleet, registry] = await Promise.all([startFleet({ hosts: 2, engine: true }), startRegistry()]);
+    proxy = await startFaultProxy({ target: registry.url, fault: (req) => (registryDown && /\/manifests\//.test(req.url ?? '') ? { status: 500 } : undefined) });
+    for (const tag of ['v1', 'v0-hotfix', 'v0-hotfix2', 'v0-hotfix3', 'v0-hotfix4']) await pushTestImage(registry.url, tag, 'web', { name: 'acme/api' });
+    IMAGE = `${proxy.host}/acme/api`;
     port = await freePort(fleet.hosts[0]!.address);
     repo = createBareRepo({ 'api/prod.yaml': values('v0') });
     config = parseConfig(fleetConfigYaml({ fleet, repository: repo.bare, image: IMAGE, ssh: 'connectTimeout: 3s', environments: `
@@ -60,7 +72,7 @@ describe('self-heal over a real sshd fleet', () => {
         manifest: { file: api/prod.yaml, path: image.tag }
         hosts: [web-1, web-2]
         selfHeal: true
-        rollout: { batchSize: 2, container: { ports: ["${port}:8080"] }, healthCheck: { port: ${port}, path: /healthz, interval: 150ms, timeout: 3s }, hostTimeout: 20s }
+        rollout: { batchSize: 2, container: { ports: ["${port}:8080"] }, healthCheck: { port: ${port}, path: ${HEALTH_PATH}, interval: 150ms, timeout: 10s }, hostTimeout: 40s }
 ` }) + 'reconcile: { interval: 10s, healAttempts: 3, healBackoff: 1m }\n');
     queue = await createLocalQueue({ dir: join(dir, 'queue'), fsync: false });
     const configPath = join(dir, 'fjord.yaml');
@@ -73,6 +85,8 @@ describe('self-heal over a real sshd fleet', () => {
   after(async () => {
     await queue?.close();
     await fleet?.stop();
+    await proxy?.stop();
+    await registry?.stop();
     repo?.cleanup();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -93,7 +107,7 @@ describe('self-heal over a real sshd fleet', () => {
     for (const job of reconcileJobs(config, new Date(ms))) await sendJob(queue, job);
     return drain();
   };
-  /** What the stand-in docker on the host does when a person types it there. */
+  /** What docker on the host does when a person types it there. */
   const byHand = async (host: string, commands: string[][]) => {
     const ssh = openFleet(fleet.hosts.map((h) => ({ ...h })), fleet.auth, OPTIONS);
     try {
@@ -150,7 +164,7 @@ describe('self-heal over a real sshd fleet', () => {
 
   it('a heal that cannot succeed backs off (doubling) and stops after healAttempts; the report says so', async () => {
     await byHand('web-2', runTag('v0-hotfix2'));
-    fleet.fault('web-2', 'pull', 'fail 1\nError response from daemon: Get "https://registry.example.com/v2/": dial tcp: i/o timeout');
+    registryDown = true;
     const t = T0 + 3_600_000;
     const heals = () => sends.filter((s) => s.job.reason === 'heal' && !s.duplicate).length;
     const before = heals();
@@ -189,14 +203,14 @@ describe('self-heal over a real sshd fleet', () => {
       assert.match(text, /^api\/prod: heal stopped after 3 attempts \(last: failed\)/m);
 
       // A different drift (a person changes the host again) is a new drift with its own attempts.
-      fleet.fault('web-2', 'pull', undefined);
+      registryDown = false;
       await byHand('web-2', runTag('v0-hotfix3'));
       const fresh = await reconcileAt(t + 86_400_000 + 10_000);
       assert.deepEqual(fresh.map((r) => [r.job.reason, r.outcome.status]), [['reconcile', 'drifted'], ['heal', 'deployed']]);
       assert.match(fresh[1]!.outcome.detail!, /heal attempt 1\/3 of web-2/);
       assert.equal(await served(fleet.host('web-2').address, port), 'v1');
     } finally {
-      fleet.fault('web-2', 'pull', undefined);
+      registryDown = false;
     }
   });
 

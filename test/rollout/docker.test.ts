@@ -12,7 +12,7 @@ import { startRegistry, type RegistryFixture } from '../fixtures/registry.js';
 import { freePort } from '../fixtures/sshd.js';
 import { startFleet, type TestFleet } from '../fixtures/fleet.js';
 import { APP_PORT, HEALTH_PATH, pushTestImage } from '../fixtures/test-images.js';
-import { environment, roll as rollWith, sshFleet, statuses, type Rollout } from './helpers.js';
+import { environment, roll as rollWith, sshFleet, statuses, version, type Rollout } from './helpers.js';
 
 describe('docker rollout over 5 hosts', { skip: engineMissing() }, () => {
   let fleet: TestFleet;
@@ -34,7 +34,7 @@ describe('docker rollout over 5 hosts', { skip: engineMissing() }, () => {
   const roll = (f: Parameters<typeof rollWith>[0], r: Rollout) => rollWith(f, { image: IMAGE, ...r });
 
   /** The version each host's app answers on its published port (undefined: nothing answers). */
-  const tags = () => Promise.all(fleet.hosts.map((h) => fetch(`http://${h.address}:${port}/`).then((r) => r.text()).then((t) => t.trim(), () => undefined)));
+  const tags = () => Promise.all(fleet.hosts.map((h) => version(h.address, port)));
   const locks = () => fleet.hosts.filter((h) => existsSync(join(h.home, '.fjord', 'lock'))).map((h) => h.name);
   const accepted = () => fleet.hosts.map((h) => (fleet.log(h.name).match(/Accepted publickey/g) ?? []).length);
 

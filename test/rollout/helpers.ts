@@ -35,6 +35,12 @@ export async function served(address: string, port: number): Promise<string | un
   return body.tag;
 }
 
+/** The version a test-images app on `address:port` answers at `/` (undefined: nothing answers). */
+export async function version(address: string, port: number): Promise<string | undefined> {
+  const res = await fetch(`http://${address}:${port}/`).catch(() => undefined);
+  return res ? (await res.text()).trim() : undefined;
+}
+
 export interface Rollout {
   tag: string;
   /** Image name without tag (default IMAGE; a real engine needs the loopback registry's name). */

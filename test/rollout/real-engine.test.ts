@@ -10,13 +10,7 @@ import { startFleet, type TestFleet } from '../fixtures/fleet.js';
 import { startRegistry, type RegistryFixture } from '../fixtures/registry.js';
 import { freePort } from '../fixtures/sshd.js';
 import { APP_PORT, HEALTH_PATH, pushTestImage } from '../fixtures/test-images.js';
-import { environment, roll, sshFleet, statuses } from './helpers.js';
-
-/** The version the app on `address:port` answers (undefined: nothing answers). */
-async function version(address: string, port: number): Promise<string | undefined> {
-  const res = await fetch(`http://${address}:${port}/`).catch(() => undefined);
-  return res ? (await res.text()).trim() : undefined;
-}
+import { environment, roll, sshFleet, statuses, version } from './helpers.js';
 
 describe('docker rollout on real engines', { skip: engineMissing() }, () => {
   let fleet: TestFleet;

@@ -10,7 +10,7 @@ import { startRegistry, type RegistryFixture } from '../fixtures/registry.js';
 import { freePort } from '../fixtures/sshd.js';
 import { startFleet, type TestFleet } from '../fixtures/fleet.js';
 import { HEALTH_PATH, pushTestImage } from '../fixtures/test-images.js';
-import { environment, IMAGE as STANDIN_IMAGE, roll as rollWith, sshFleet, statuses, type Rollout } from './helpers.js';
+import { environment, IMAGE as STANDIN_IMAGE, roll as rollWith, sshFleet, statuses, version as served, type Rollout } from './helpers.js';
 
 describe('compose and command strategies', { skip: engineMissing() }, () => {
   let fleet: TestFleet;
@@ -29,8 +29,6 @@ describe('compose and command strategies', { skip: engineMissing() }, () => {
     await registry?.stop();
   });
   const roll = (f: Parameters<typeof rollWith>[0], r: Rollout) => rollWith(f, { image: IMAGE, ...r });
-  /** The version the app on `address:port` answers (undefined: nothing answers). */
-  const served = (address: string, p: number) => fetch(`http://${address}:${p}/`).then((r) => r.text()).then((t) => t.trim(), () => undefined);
 
   it('compose: writes the tag to the project .env, pulls and ups the service; rolls back to the previous tag', async () => {
     for (const h of fleet.hosts) {

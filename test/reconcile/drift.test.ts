@@ -1,6 +1,6 @@
 /**
- * Issue 7 drift report over the real sshd fleet: `deploy()` puts v1 on four hosts, then hosts are changed
- * by hand with the stand-in `docker` run there over SSH (another tag on web-2, a stopped container on
+ * Issue 7 drift report over the real sshd fleet, a real Docker engine per host: `deploy()` puts v1 on four
+ * hosts, then hosts are changed by hand with `docker` run there over SSH (another tag on web-2, a stopped container on
  * web-4) and web-3's sshd stops. `checkDrift` and `fjord status` must name each host's state.
  */
 import assert from 'node:assert/strict';
@@ -21,32 +21,38 @@ import { fleetConfigYaml } from '../fixtures/fleet-config.js';
 import { startFleet, type TestFleet } from '../fixtures/fleet.js';
 import { makeJob } from '../fixtures/jobs.js';
 import { freePort } from '../fixtures/sshd.js';
-import { OPTIONS, served } from '../rollout/helpers.js';
+import { engineMissing } from '../fixtures/engine.js';
+import { startRegistry, type RegistryFixture } from '../fixtures/registry.js';
+import { HEALTH_PATH, pushTestImage } from '../fixtures/test-images.js';
+import { OPTIONS, version as served } from '../rollout/helpers.js';
 
-const IMAGE = 'registry.example.com/acme/api';
+let IMAGE = 'unset';
 const values = (tag: string) => `image:\n  repository: ${IMAGE}\n  tag: ${tag}   # fjord\n`;
 const ctx: JobContext = { heartbeat: async () => {}, attempts: 1, logger: silentLogger, signal: new AbortController().signal };
 
-describe('drift report over a real sshd fleet', () => {
+describe('drift report over a real sshd fleet', { skip: engineMissing() }, () => {
   let fleet: TestFleet;
+  let registry: RegistryFixture;
   let repo: TestRepo;
   let yaml: string;
   let port: number;
   const dir = mkdtempSync(join(tmpdir(), 'fjord-drift-'));
   before(async () => {
-    fleet = await startFleet({ hosts: 4 });
+    [fleet, registry] = await Promise.all([startFleet({ hosts: 4, engine: true }), startRegistry()]);
+    for (const tag of ['v1', 'v0-hotfix']) IMAGE = await pushTestImage(registry.url, tag, 'web', { name: 'acme/api' });
     port = await freePort(fleet.hosts[0]!.address);
     repo = createBareRepo({ 'api/prod.yaml': values('v0') });
     yaml = fleetConfigYaml({ fleet, repository: repo.bare, image: IMAGE, ssh: 'connectTimeout: 3s', environments: `
       prod:
         manifest: { file: api/prod.yaml, path: image.tag }
         hosts: [web-1, web-2, web-3, web-4]
-        rollout: { batchSize: 4, container: { ports: ["${port}:8080"] }, healthCheck: { port: ${port}, path: /healthz, interval: 150ms, timeout: 3s }, hostTimeout: 20s }
+        rollout: { batchSize: 4, container: { ports: ["${port}:8080"] }, healthCheck: { port: ${port}, path: ${HEALTH_PATH}, interval: 150ms, timeout: 10s }, hostTimeout: 40s }
 ` });
     writeFileSync(join(dir, 'fjord.yaml'), yaml);
   });
   after(async () => {
     await fleet?.stop();
+    await registry?.stop();
     repo?.cleanup();
     rmSync(dir, { recursive: true, force: true });
   });

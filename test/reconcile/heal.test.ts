@@ -1,11 +1,11 @@
 /**
- * Issue 7 self-heal over the real sshd fleet (a real Docker engine per host) and a real local queue: v1 is
- * deployed to two hosts, then web-2 is changed by hand with `docker` run there over SSH. Reconcile jobs (the scheduler's
- * `reconcileJobs`) run through the worker's handler: the drift is found and named, two reconciles enqueue
- * one heal, the heal restores web-2 and the next reconcile clears its record. A heal that cannot succeed
- * (the registry answers 500 through a fault proxy in front of the real registry, so the pull fails) is
- * retried only after the doubling back-off of an injected clock and
- * stops after `healAttempts`, which the report says; a heal whose attempt cannot be recorded does not run.
+ * Issue 7 self-heal over the real sshd fleet (a real Docker engine per host) and a real local queue: v1
+ * is deployed to two hosts, then web-2 is changed by hand with `docker` run there over SSH. Reconcile jobs
+ * (the scheduler's `reconcileJobs`) run through the worker's handler: the drift is found and named, two
+ * reconciles enqueue one heal, the heal restores web-2 and the next reconcile clears its record. A heal
+ * that cannot succeed (the registry answers 500 through a fault proxy in front of the real registry, so
+ * the pull fails) is retried only after the doubling back-off of an injected clock and stops after
+ * `healAttempts`, which the report says; a heal whose attempt cannot be recorded does not run.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,6 +1,7 @@
 /**
  * Issue 7 item 3 end to end in the worker: a real manifest repository (git backend), the GitLab stand-in
- * holding a real open MR on the app project, a real registry, and the real sshd fleet with one host changed
+ * holding a real open MR on the app project, a real registry, and the real sshd fleet (a real Docker engine
+ * per host) with one host changed
  * by hand. A plan job (routed from a `Merge Request Hook` body) writes one note with the diff, the
  * environments, batches and the drifted host; a new push updates that same note, even from a fresh handler;
  * nothing is committed, locked or changed anywhere.
@@ -27,7 +28,8 @@ import { fleetConfigYaml } from '../fixtures/fleet-config.js';
 import { startFleet, type TestFleet } from '../fixtures/fleet.js';
 import { createBareRepo, type TestRepo } from '../fixtures/git/repo.js';
 import { startGitlabStandIn, type GitlabStandIn } from '../fixtures/gitlab/stand-in.js';
-import { pushImage } from '../fixtures/push-image.js';
+import { engineMissing } from '../fixtures/engine.js';
+import { pushTestImage } from '../fixtures/test-images.js';
 import { payload } from '../fixtures/receiver.js';
 import { startRegistry, type RegistryFixture } from '../fixtures/registry.js';
 import { OPTIONS } from '../rollout/helpers.js';
@@ -37,7 +39,7 @@ const APP = 'acme/api';
 const values = (image: string, tag: string) => `# api values\nreplicas: 2\nimage:\n  repository: ${image}\n  tag: ${tag}   # fjord\n  pullPolicy: IfNotPresent\n`;
 const ctx: JobContext = { heartbeat: async () => {}, attempts: 1, logger: silentLogger, signal: new AbortController().signal };
 
-describe('plan job: one note on the open MR, nothing changed', () => {
+describe('plan job: one note on the open MR, nothing changed', { skip: engineMissing() }, () => {
   let fleet: TestFleet;
   let registry: RegistryFixture;
   let gitlab: GitlabStandIn;
@@ -64,9 +66,9 @@ describe('plan job: one note on the open MR, nothing changed', () => {
   const fjordRefs = () => manifests.git(['for-each-ref', '--format=%(refname) %(objectname)']);
 
   before(async () => {
-    [fleet, registry] = await Promise.all([startFleet({ hosts: 3 }), startRegistry()]);
+    [fleet, registry] = await Promise.all([startFleet({ hosts: 3, engine: true }), startRegistry()]);
     image = `${registry.host}/acme/api`;
-    await pushImage(registry.url, 'acme/api', 'v1');
+    for (const tag of ['v1', 'v0-hotfix']) await pushTestImage(registry.url, tag, 'web', { name: 'acme/api' });
     manifests = createBareRepo({ 'api/staging.yaml': values(image, 'v1'), 'api/production.yaml': values(image, 'v1'), 'api/preview.yaml': values(image, 'v1') });
     source = createBareRepo({ 'src/main.go': 'package main\n' }, { name: 'api' });
     gitlab = await startGitlabStandIn({ projects: { [APP]: { repo: source.bare } } });
@@ -150,7 +152,7 @@ describe('plan job: one note on the open MR, nothing changed', () => {
     // A new push: new head, its image already built; a fresh handler (new process) finds the note by its marker.
     await api().Commits.create(APP, 'feat', 'feat: tune', [{ action: 'update', filePath: 'src/main.go', content: 'package main // v3\n' }]);
     const head2 = source.git(['rev-parse', 'feat']).trim();
-    await pushImage(registry.url, 'acme/api', head2.slice(0, 8));
+    await pushTestImage(registry.url, head2.slice(0, 8), 'web', { name: 'acme/api' });
     const second = await handler()(planJob(head2, 'update', head1), ctx);
     assert.equal(second.status, 'planned', second.detail);
     const notes = gitlab.state.notes.filter((n) => n.mergeRequestIid === iid);

@@ -1,6 +1,6 @@
 /**
  * Feedback of whole deploys (issue 7, part 2), through the handler every run mode uses (makeDeployHandler)
- * on real parts: two sshd hosts with the docker stand-in, Debian's docker-registry (the image wait), a bare
+ * on real parts: two sshd hosts with a real Docker engine each, Debian's docker-registry (the image wait), a bare
  * manifest repository, the GitLab stand-in holding the app project and its merged MRs, and a local chat
  * webhook. What GitLab and chat were told, in order, for a healthy rollout and for an unhealthy one.
  */
@@ -22,13 +22,14 @@ import { startFleet, type TestFleet } from '../fixtures/fleet.js';
 import { createBareRepo, type TestRepo } from '../fixtures/git/repo.js';
 import { startGitlabStandIn, type GitlabStandIn } from '../fixtures/gitlab/stand-in.js';
 import { makeJob } from '../fixtures/jobs.js';
-import { pushImage } from '../fixtures/push-image.js';
+import { engineMissing } from '../fixtures/engine.js';
+import { HEALTH_PATH, pushTestImage } from '../fixtures/test-images.js';
 import { startRegistry, type RegistryFixture } from '../fixtures/registry.js';
 import { freePort } from '../fixtures/sshd.js';
 
 const APP = 'acme/api';
 
-describe('deploy feedback: GitLab statuses, the MR note timeline, chat', () => {
+describe('deploy feedback: GitLab statuses, the MR note timeline, chat', { skip: engineMissing() }, () => {
   let fleet: TestFleet;
   let registry: RegistryFixture;
   let gitlab: GitlabStandIn;
@@ -42,9 +43,10 @@ describe('deploy feedback: GitLab statuses, the MR note timeline, chat', () => {
   const ctx = { heartbeat: async () => {}, attempts: 1, logger, signal: new AbortController().signal };
 
   before(async () => {
-    [fleet, registry, chat] = await Promise.all([startFleet({ hosts: 2 }), startRegistry(), startChatWebhook()]);
+    [fleet, registry, chat] = await Promise.all([startFleet({ hosts: 2, engine: true }), startRegistry(), startChatWebhook()]);
     image = `${registry.host}/acme/api`;
-    await Promise.all(['v2', 'v3-unhealthy'].map((tag) => pushImage(registry.url, 'acme/api', tag)));
+    await pushTestImage(registry.url, 'v2', 'web', { name: 'acme/api' });
+    await pushTestImage(registry.url, 'v3-unhealthy', 'unhealthy', { name: 'acme/api' });
     app = createBareRepo({ 'main.go': 'package main\n' }, { name: 'api' });
     manifests = createBareRepo({ 'api/prod.yaml': 'image:\n  tag: v1\n' });
     gitlab = await startGitlabStandIn({ projects: { [APP]: { repo: app.bare } } });
@@ -58,7 +60,7 @@ describe('deploy feedback: GitLab statuses, the MR note timeline, chat', () => {
       prod:
         manifest: { file: api/prod.yaml, path: image.tag }
         hosts: [web-1, web-2]
-        rollout: { batchSize: 1, container: { ports: ["${port}:8080"] }, healthCheck: { port: ${port}, path: /healthz, interval: 150ms, timeout: 2s }, hostTimeout: 20s }
+        rollout: { batchSize: 1, container: { ports: ["${port}:8080"] }, healthCheck: { port: ${port}, path: ${HEALTH_PATH}, interval: 150ms, timeout: 4s }, hostTimeout: 40s }
 `,
     });
     const config = parseConfig(yaml);

@@ -1,5 +1,6 @@
 /**
- * Issue 4 end to end: the deploy pipeline with the rollout engine over real sshd hosts (docker stand-in),
+ * Issue 4 end to end: the deploy pipeline with the rollout engine over real sshd hosts (a real Docker engine
+ * each, images from the loopback registry),
  * a real bare manifest repository, and the receiver's routing for manifest pushes. Merge → commit →
  * rollout; an unhealthy image → hosts and manifest put back; a person's `git revert` → converge;
  * promotion from staging (auto and MR), and none after a failure.
@@ -23,26 +24,35 @@ import { startFleet, type TestFleet } from '../fixtures/fleet.js';
 import { makeJob } from '../fixtures/jobs.js';
 import { freePort } from '../fixtures/sshd.js';
 import { fleetConfigYaml } from '../fixtures/fleet-config.js';
-import { served } from '../rollout/helpers.js';
+import { engineMissing } from '../fixtures/engine.js';
+import { startRegistry, type RegistryFixture } from '../fixtures/registry.js';
+import { HEALTH_PATH, pushTestImage, type ImageMode } from '../fixtures/test-images.js';
+import { version as served } from '../rollout/helpers.js';
 
-const IMAGE = 'registry.example.com/acme/api';
+let IMAGE = 'unset';
 const values = (tag: string) => `# values\nimage:\n  repository: ${IMAGE}\n  tag: ${tag}   # fjord\n`;
 const ctx: JobContext = { heartbeat: async () => {}, attempts: 1, logger: silentLogger, signal: new AbortController().signal };
 
-describe('gitops pipeline over a real sshd fleet', () => {
+describe('gitops pipeline over a real sshd fleet', { skip: engineMissing() }, () => {
   let fleet: TestFleet;
+  let registry: RegistryFixture;
   let stagingPort: number;
   let prodPort: number;
   before(async () => {
-    fleet = await startFleet({ hosts: 3 });
+    [fleet, registry] = await Promise.all([startFleet({ hosts: 3, engine: true }), startRegistry()]);
+    const images: Array<[string, ImageMode]> = [['v1', 'web'], ['v2-unhealthy', 'unhealthy'], ['v3-unhealthy', 'unhealthy'], ['v4', 'web'], ['v5', 'web'], ['v6', 'web']];
+    for (const [tag, mode] of images) IMAGE = await pushTestImage(registry.url, tag, mode, { name: 'acme/api' });
     stagingPort = await freePort(fleet.hosts[0]!.address);
     prodPort = await freePort(fleet.hosts[0]!.address);
   });
-  after(() => fleet?.stop());
+  after(async () => {
+    await fleet?.stop();
+    await registry?.stop();
+  });
 
   const setup = (promote: 'auto' | 'mr') => {
     const repo = createBareRepo({ 'api/staging.yaml': values('v0'), 'api/prod.yaml': values('v0') });
-    const env = (port: number) => `rollout: { batchSize: 2, container: { ports: ["${port}:8080"] }, healthCheck: { port: ${port}, path: /healthz, interval: 150ms, timeout: 3s }, hostTimeout: 20s }`;
+    const env = (port: number) => `rollout: { batchSize: 2, container: { ports: ["${port}:8080"] }, healthCheck: { port: ${port}, path: ${HEALTH_PATH}, interval: 150ms, timeout: 6s }, hostTimeout: 40s }`;
     const config = parseConfig(fleetConfigYaml({ fleet, repository: repo.bare, image: IMAGE, environments: `
       staging:
         manifest: { file: api/staging.yaml, path: image.tag }

@@ -52,7 +52,7 @@ describe('status page in headless Chromium', { skip: chromiumMissing() }, () => 
     const deploys = page.locator('tr.deploy');
     assert.equal(await deploys.count(), 4, 'three deploys and the initial commit');
     const newest = await deploys.first().innerText();
-    assert.match(newest, /api\/prod[\s\S]*deploy\(api\/prod\): registry\.example\.com\/acme\/api:v42[\s\S]*promote[\s\S]*MR acme\/api!42[\s\S]*by Ada Lovelace/);
+    assert.match(newest, /api\/prod[\s\S]*deploy\(api\/prod\): 127\.0\.0\.1:\d+\/acme\/api:v42[\s\S]*promote[\s\S]*MR acme\/api!42[\s\S]*by Ada Lovelace/);
     const head = demo.repo.git(['rev-parse', 'main']).trim();
     assert.equal(await deploys.first().getAttribute('data-commit'), head);
     assert.equal(await deploys.first().locator('a', { hasText: 'acme/api!42' }).getAttribute('href'), 'https://gitlab.com/acme/api/-/merge_requests/42');

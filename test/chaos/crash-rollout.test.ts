@@ -1,15 +1,16 @@
 /**
  * Issue 6 item 2, crash mid-rollout: the real worker (`fjord start` as a child process, embedded durable
- * queue) rolls a job out over the real sshd fleet (3 hosts, batch 1) from a real bare manifest repository,
+ * queue) rolls a job out over the real sshd fleet (3 hosts, batch 1, a real Docker engine each, images
+ * from the loopback registry) from a real bare manifest repository,
  * and is killed with SIGKILL — its whole process group, git included — at a seeded random point: after the
  * k-th rollout log line, or a random time into the job. A new worker process is started; the redelivered
- * job must finish the rollout (a healthy tag) or roll it back (an unhealthy tag; a host whose pull fails
- * after two hosts were updated). Afterwards: every host runs the manifest's tag, the manifest holds exactly
+ * job must finish the rollout (a healthy tag) or roll it back (an unhealthy image; a host whose health
+ * check fails after two hosts were updated). Afterwards: every host runs the manifest's tag, the manifest holds exactly
  * one deploy commit for the job (and one rollback commit when it failed), no host lock is left, and the
  * queue holds nothing (a dead letter only with the report of why). Seed: FJORD_TEST_SEED.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -23,29 +24,35 @@ import { startFleet, type TestFleet } from '../fixtures/fleet.js';
 import { fleetConfigYaml } from '../fixtures/fleet-config.js';
 import { makeJob } from '../fixtures/jobs.js';
 import { freePort } from '../fixtures/sshd.js';
+import { engineMissing } from '../fixtures/engine.js';
+import { startRegistry, type RegistryFixture } from '../fixtures/registry.js';
+import { HEALTH_PATH, pushTestImage } from '../fixtures/test-images.js';
 import { bundleFjord, startWorkerProcess, type LogLine, type WorkerProcess } from '../fixtures/worker-process.js';
 import { captureText, declareSecrets, recordFigures } from './figures.js';
 import { fleetState, seededRandom } from './fleet-state.js';
 
 const SEED = Number(process.env.FJORD_TEST_SEED ?? 20250611);
 const RUNS = Number(process.env.FJORD_CHAOS_CRASH_RUNS ?? 20);
-const IMAGE = 'registry.example.com/acme/api';
+let IMAGE = 'unset';
 const FILE = 'prod/values.yaml';
 const WEBHOOK_SECRET = 'crash-test-webhook-secret-0a9f';
 const values = (tag: string) => `# prod\nimage:\n  repository: ${IMAGE}\n  tag: ${tag}   # fjord\n`;
 
 /**
- * healthy: the tag is fine; unhealthy: every host's health check fails (web-1 first); late-failure: web-3's
- * pull fails after web-1 and web-2 were updated; sick-after-crash: a healthy tag, but while the worker is
- * down web-1 (already updated by it) turns sick, so the redelivery fails there and must also put back
+ * healthy: the tag is fine; unhealthy: the image's health endpoint answers 500 (web-1 fails first);
+ * late-failure: web-3's health check fails after web-1 and web-2 were updated (the check is a real command
+ * on the host that also needs the host to have no `sick` file, which the test creates there: pulls now
+ * happen on every host before batch 1, so a failing pull can no longer be late); sick-after-crash: a
+ * healthy tag, but while the worker is down web-1 (already updated by it) turns sick, so the redelivery fails there and must also put back
  * web-2, which the dead worker changed and the redelivery never reaches.
  */
 type Scenario = 'healthy' | 'unhealthy' | 'late-failure' | 'sick-after-crash';
 /** What the redelivered job must end in, whatever the kill interrupted. */
 const EXPECT: Record<Scenario, 'deployed' | 'failed'> = { healthy: 'deployed', unhealthy: 'failed', 'late-failure': 'failed', 'sick-after-crash': 'failed' };
 
-describe('crash mid-rollout (kill -9 of the worker process)', () => {
+describe('crash mid-rollout (kill -9 of the worker process)', { skip: engineMissing() }, () => {
   let fleet: TestFleet;
+  let registry: RegistryFixture;
   let repo: TestRepo;
   let dir: string;
   let port: number;
@@ -54,7 +61,8 @@ describe('crash mid-rollout (kill -9 of the worker process)', () => {
   let entry: string;
 
   before(async () => {
-    [fleet, entry] = await Promise.all([startFleet({ hosts: 3 }), bundleFjord()]);
+    [fleet, entry, registry] = await Promise.all([startFleet({ hosts: 3, engine: true }), bundleFjord(), startRegistry()]);
+    IMAGE = await pushTestImage(registry.url, 'v0', 'web', { name: 'acme/api' });
     declareSecrets(fleet.privateKey.reveal(), WEBHOOK_SECRET);
     port = await freePort(fleet.hosts[0]!.address);
     repo = createBareRepo({ [FILE]: values('v0') });
@@ -64,7 +72,7 @@ describe('crash mid-rollout (kill -9 of the worker process)', () => {
       prod:
         manifest: { file: ${FILE}, path: image.tag }
         hosts: [web-1, web-2, web-3]
-        rollout: { batchSize: 1, container: { ports: ["${port}:8080"] }, healthCheck: { port: ${port}, path: /healthz, interval: 100ms, timeout: 1500ms }, hostTimeout: 10s }
+        rollout: { batchSize: 1, container: { ports: ["${port}:8080"] }, healthCheck: { command: ${JSON.stringify(['sh', '-c', `[ ! -e sick ] && curl -fsS -o /dev/null --max-time 2 http://127.0.0.1:${port}${HEALTH_PATH}`])}, interval: 100ms, timeout: 1500ms }, hostTimeout: 15s }
 ` }) + 'worker: { concurrency: 2, visibility: 2s, maxAttempts: 6 }\n'
       // The drift check's own jobs (one at every start) would only add noise to the queue checked here.
       + 'reconcile: { interval: 0s }\n';
@@ -74,8 +82,11 @@ describe('crash mid-rollout (kill -9 of the worker process)', () => {
   after(async () => {
     await Promise.all([...workers].map((w) => w.kill9()));
     await fleet?.stop();
+    await registry?.stop();
     repo?.cleanup();
   });
+  /** The host's health check fails from now on (`sick` in its home), or passes again. */
+  const setSick = (host: string, on: boolean) => (on ? writeFileSync(join(fleet.host(host).home, 'sick'), '') : rmSync(join(fleet.host(host).home, 'sick'), { force: true }));
 
   const start = (seen: WorkerProcess[]) => {
     const w = startWorkerProcess({
@@ -87,8 +98,11 @@ describe('crash mid-rollout (kill -9 of the worker process)', () => {
     });
     workers.add(w);
     seen.push(w);
+    // late-failure: web-3 gets well again once the rollout gave up on it, so the rollback can put it back.
+    if (lateFailure) void w.waitFor((l) => l.msg === 'rollout' && l.type === 'rollback-start', { timeoutMs: 120_000 }).then(() => setSick('web-3', false), () => {});
     return w;
   };
+  let lateFailure = false;
   const retire = async (w: WorkerProcess, how: 'kill' | 'stop') => {
     if (how === 'kill') await w.kill9();
     else assert.equal(await w.stop(), 0, 'the worker stops cleanly on SIGTERM');
@@ -114,7 +128,7 @@ describe('crash mid-rollout (kill -9 of the worker process)', () => {
     return { deploys: bodies.filter((b) => b.includes(`Fjord-Job: ${id}\n`) && !b.includes('Fjord-Rollback-Of')).length, rollbacks: bodies.filter((b) => b.includes(`Fjord-Rollback-Of: ${id}\n`)).length };
   };
 
-  it(`every redelivered job finishes or rolls back; fleet, manifest, locks and queue agree (${RUNS} runs, seed ${SEED})`, { timeout: 290_000 }, async (t) => {
+  it(`every redelivered job finishes or rolls back; fleet, manifest, locks and queue agree (${RUNS} runs, seed ${SEED})`, { timeout: 560_000 }, async (t) => {
     const random = seededRandom(SEED);
     // Every kill counts as converged once the fleet, manifest, locks and queue agree after its run.
     const figures = { kills: 0, converged: 0, staleLocks: 0 };
@@ -135,7 +149,9 @@ describe('crash mid-rollout (kill -9 of the worker process)', () => {
       const tag = scenario === 'unhealthy' ? `r${i}-unhealthy` : `r${i}`;
       const job = makeJob({ n: i + 1, id: `crash-${SEED}-${i}`, image: IMAGE, tag });
       const before = running;
-      fleet.fault('web-3', 'pull', scenario === 'late-failure' ? 'fail 1\nError response from daemon: manifest unknown' : undefined);
+      await pushTestImage(registry.url, tag, scenario === 'unhealthy' ? 'unhealthy' : 'web', { name: 'acme/api' });
+      lateFailure = scenario === 'late-failure';
+      setSick('web-3', lateFailure);
       await enqueue(job);
       let where = 'no kill (calibration)';
       let done: LogLine | undefined;
@@ -169,10 +185,10 @@ describe('crash mid-rollout (kill -9 of the worker process)', () => {
         const pending = (await readLocalQueue(join(dir, 'data', 'queue'))).list().some((e) => e.job.id === job.id);
         acked = !pending;
         if (pending) {
-          if (sick) fleet.fault('web-1', 'health', 'fail');
+          if (sick) setSick('web-1', true);
           let next = start(seen);
           // Once the redelivery gave up on web-1, web-1 gets well again, so the rollback can put it back.
-          if (sick) void next.waitFor((l) => l.msg === 'rollout' && l.type === 'rollback-start', { timeoutMs: 60_000 }).then(() => fleet.fault('web-1', 'health', undefined), () => {});
+          if (sick) void next.waitFor((l) => l.msg === 'rollout' && l.type === 'rollback-start', { timeoutMs: 60_000 }).then(() => setSick('web-1', false), () => {});
           // One run in five, the restarted worker is killed too, during its own try.
           if (!sick && random() < 0.2) {
             const k = 1 + Math.floor(random() * 8);
@@ -198,7 +214,8 @@ describe('crash mid-rollout (kill -9 of the worker process)', () => {
       }
 
       // What the world looks like now.
-      fleet.fault('web-1', 'health', undefined);
+      setSick('web-1', false);
+      setSick('web-3', false);
       // A job answered before the kill was never redelivered: web-1 turned sick after it was done.
       const expected = EXPECT[scenario === 'sick-after-crash' && acked ? 'healthy' : scenario];
       const want = expected === 'deployed' ? tag : before;

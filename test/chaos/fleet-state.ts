@@ -9,7 +9,7 @@ import type { EnvironmentConfig } from '../../lib/config/schema.js';
 import { readRunning } from '../../lib/rollout/read-running.js';
 import { openFleet } from '../../lib/ssh/fleet.js';
 import type { TestFleet } from '../fixtures/fleet.js';
-import { served } from '../rollout/helpers.js';
+import { served, version } from '../rollout/helpers.js';
 
 /** mulberry32: the same seed gives the same sequence. */
 export function seededRandom(seed: number): () => number {
@@ -27,7 +27,7 @@ export interface HostState {
   /** `image:tag` of the app's container and its state (`running`, `exited`); undefined: none. */
   ref?: string;
   state?: string;
-  /** What its published port answers (`/healthz` → tag); undefined: nothing listens. */
+  /** What its published port answers (the stand-in's `/healthz` → tag, a test image's `/`); undefined: nothing listens. */
   serves?: string;
   /** The host lock directory exists; `lockOwner` is its owner file. */
   locked: boolean;
@@ -46,7 +46,8 @@ export async function fleetState(fleet: TestFleet, env: EnvironmentConfig, port:
       try {
         lockOwner = readFileSync(join(lock, 'owner'), 'utf8');
       } catch {}
-      return { host: h.name, ref: running?.ref, state: running?.state, serves: await served(h.address, port), locked, ...(lockOwner ? { lockOwner } : {}) };
+      const serves = await (h.engine ? version : served)(h.address, port);
+      return { host: h.name, ref: running?.ref, state: running?.state, serves, locked, ...(lockOwner ? { lockOwner } : {}) };
     }));
   } finally {
     await ssh.close();

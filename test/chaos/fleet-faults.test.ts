@@ -1,15 +1,20 @@
 /**
  * Issue 6 item 3, fleet faults: the deploy pipeline (manifest commit in a real bare repository, rollout over
- * the real sshd fleet, 3 hosts in batches of 1) against a host that goes away or misbehaves at a seeded
- * point: its sshd killed by pid between batches or in the middle of a step, its new version's health check
+ * the real sshd fleet, 3 hosts in batches of 1, a real Docker engine each, images from the loopback
+ * registry through a fault proxy) against a host that goes away or misbehaves at a seeded point: its sshd killed by pid between batches or in the middle of a step, its new version's health check
  * flapping (or the host's, through the rollback too), its `docker pull` hanging, its host key rotated
  * without a config change (before the rollout or half-way through). For each: every touched host is put
  * back (or the report says the fleet is on mixed versions, naming the hosts), the manifest is restored,
  * the time taken stays under a bound computed from the configured timeouts, and the outcome names the host
  * and the step. A mixed fleet is then converged once the failed job's lock is stale. Seed: FJORD_TEST_SEED.
+ *
+ * Every fault is real: the health check is a real command on the host (`curl` of the app, which a `flap`
+ * file in the host's home makes fail every other try); a hanging pull is the registry proxy holding that
+ * host's manifest request (pulls run one host at a time here, `pullParallel: 1`, so the n-th pull is the
+ * n-th host's); a failing start is `docker run` refusing an `--env-file` missing on that host.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -27,11 +32,15 @@ import { startFleet, type TestFleet } from '../fixtures/fleet.js';
 import { fleetConfigYaml } from '../fixtures/fleet-config.js';
 import { makeJob } from '../fixtures/jobs.js';
 import { freePort, killTreeSync } from '../fixtures/sshd.js';
+import { engineMissing } from '../fixtures/engine.js';
+import { startFaultProxy, type FaultProxy } from '../fixtures/fault-proxy.js';
+import { startRegistry, type RegistryFixture } from '../fixtures/registry.js';
+import { HEALTH_PATH, pushTestImage } from '../fixtures/test-images.js';
 import { captureText, declareSecrets, recordFigures } from './figures.js';
 import { fleetState, seededRandom, type HostState } from './fleet-state.js';
 
 const SEED = Number(process.env.FJORD_TEST_SEED ?? 20250611);
-const IMAGE = 'registry.example.com/acme/api';
+let IMAGE = 'unset';
 const FILE = 'prod/values.yaml';
 const NAMES = ['web-1', 'web-2', 'web-3'];
 // The configured timeouts; the time bounds below are derived from them.
@@ -42,8 +51,13 @@ const LOCK_STALE_MS = 10_000;
 const SLACK_MS = 6_000; // git commits, process start-ups, a loaded machine
 const values = (tag: string) => `# prod\nimage:\n  repository: ${IMAGE}\n  tag: ${tag}   # fjord\n`;
 
-describe('fleet faults during a rollout', () => {
+describe('fleet faults during a rollout', { skip: engineMissing() }, () => {
   let fleet: TestFleet;
+  let registry: RegistryFixture;
+  let proxy: FaultProxy;
+  /** The n-th pull (counted by its manifest HEAD) from which manifest requests hang; Infinity: none. */
+  let hangFromPull = Infinity;
+  let pullsSeen = 0;
   let repo: TestRepo;
   let port: number;
   let dataDir: string;
@@ -54,7 +68,17 @@ describe('fleet faults during a rollout', () => {
   const ctx: JobContext = { heartbeat: async () => {}, attempts: 1, logger, signal: new AbortController().signal };
 
   before(async () => {
-    fleet = await startFleet({ hosts: 3 });
+    [fleet, registry] = await Promise.all([startFleet({ hosts: 3, engine: true }), startRegistry()]);
+    proxy = await startFaultProxy({
+      target: registry.url,
+      fault: (req) => {
+        if (!/\/manifests\//.test(req.url ?? '')) return undefined;
+        if (req.method === 'HEAD') pullsSeen++;
+        return pullsSeen >= hangFromPull ? { hang: true } : undefined;
+      },
+    });
+    IMAGE = `${proxy.host}/acme/api`;
+    for (const h of fleet.hosts) writeFileSync(join(h.home, 'app.env'), 'APP_MODE=prod\n');
     declareSecrets(fleet.privateKey.reveal());
     port = await freePort(fleet.hosts[0]!.address);
     repo = createBareRepo({ [FILE]: values('v0') });
@@ -64,8 +88,16 @@ describe('fleet faults during a rollout', () => {
   });
   after(async () => {
     await fleet?.stop();
+    await proxy?.stop();
+    await registry?.stop();
     repo?.cleanup();
   });
+  /** Pushes the image `tag` runs: a `-slowstart` tag answers only after 1.5 s. */
+  const push = (tag: string) => pushTestImage(registry.url, tag, tag.endsWith('-slowstart') ? 'slow' : 'web', { name: 'acme/api', env: { SLOW: '1.5' } });
+  const hostFile = (host: string, name: string) => join(fleet.host(host).home, name);
+  const flap = (host: string, on: boolean) => (on ? writeFileSync(hostFile(host, 'flap'), '0\n') : rmSync(hostFile(host, 'flap'), { force: true }));
+  // The health check, run on the host: with a `flap` file there, every other try fails.
+  const healthCommand = (p: number) => ['sh', '-c', `if [ -e flap ]; then n=$(cat flap); echo $((n + 1)) > flap; [ $((n % 2)) = 1 ] || exit 1; fi; curl -fsS -o /dev/null --max-time 2 http://127.0.0.1:${p}${HEALTH_PATH}`];
 
   /** The pipeline's ports from fjord.yaml as written now: pins are read from the fleet each time (a rotated key is not). */
   function ports(pins = fleet.hosts) {
@@ -74,7 +106,7 @@ describe('fleet faults during a rollout', () => {
       prod:
         manifest: { file: ${FILE}, path: image.tag }
         hosts: [${NAMES.join(', ')}]
-        rollout: { batchSize: 1, container: { ports: ["${port}:8080"] }, healthCheck: { port: ${port}, path: /healthz, interval: 100ms, timeout: ${HEALTH_MS}ms, successes: 3 }, hostTimeout: ${HOST_MS}ms }
+        rollout: { batchSize: 1, pullParallel: 1, container: { ports: ["${port}:8080"], envFile: app.env }, healthCheck: { command: ${JSON.stringify(healthCommand(port))}, interval: 100ms, timeout: ${HEALTH_MS}ms, successes: 3 }, hostTimeout: ${HOST_MS}ms }
 ` });
     const config = parseConfig(yaml);
     return {
@@ -87,6 +119,7 @@ describe('fleet faults during a rollout', () => {
   async function run(tag: string, pins = fleet.hosts.map((h) => ({ ...h }))) {
     const { ports: p, env } = ports(pins);
     const job = makeJob({ n: ++n, id: `fault-${SEED}-${n}`, image: IMAGE, tag });
+    await push(tag);
     const started = Date.now();
     const outcome = await deploy(job, ctx, p);
     captureText(`${job.id} ${tag}: ${outcome.status} ${outcome.detail ?? ''}`);
@@ -190,7 +223,7 @@ describe('fleet faults during a rollout', () => {
     const previous = manifestTag();
     const host = pick(NAMES);
     const index = NAMES.indexOf(host);
-    // slowstart answers 503 for 2 s: the host is inside its health check when its sshd dies.
+    // slowstart answers only after 1.5 s: the host is inside its health check when its sshd dies.
     onEvent = (e) => void (e.type === 'host-step' && e.host === host && e.step === 'health' && e.status === 'start' && !e.rollback && killSshd(host));
     const r = await run(`s${n}-slowstart`);
     onEvent = () => {};
@@ -209,12 +242,12 @@ describe('fleet faults during a rollout', () => {
     // Seeded: the new version flaps on this host (cleared for the rollback), or the host itself flaps.
     const hostLevel = random() < 0.4;
     onEvent = (e) => {
-      if (e.type === 'host-step' && e.host === host && e.step === 'pull' && e.status === 'start' && !e.rollback) fleet.fault(host, 'health', 'flap');
-      if (e.type === 'rollback-start' && !hostLevel) fleet.fault(host, 'health', undefined);
+      if (e.type === 'host-step' && e.host === host && e.step === 'pull' && e.status === 'start' && !e.rollback) flap(host, true);
+      if (e.type === 'rollback-start' && !hostLevel) flap(host, false);
     };
     const r = await run(`f${n}`);
     onEvent = () => {};
-    fleet.fault(host, 'health', undefined);
+    flap(host, false);
     const result = await check(r, { previous, host, steps: ['health'], errorName: /HealthCheckFailed/, boundMs: bound(index), minMs: HEALTH_MS - 200 });
     if (!/never 3 in a row/.test(r.report?.failed?.message ?? '')) result.problems.push(`the failure does not say the check flapped: ${r.report?.failed?.message}`);
     if (hostLevel !== result.mixed.includes(host)) result.problems.push(`${host} ${hostLevel ? 'flaps through the rollback but is not' : 'is'} reported mixed`);
@@ -225,11 +258,13 @@ describe('fleet faults during a rollout', () => {
     const previous = manifestTag();
     const host = pick(NAMES);
     const index = NAMES.indexOf(host);
-    fleet.fault(host, 'pull', 'hang');
+    // Pulls go one host at a time in host order: this host's is pull number index + 1 of the run.
+    pullsSeen = 0;
+    hangFromPull = index + 1;
     const pulls = () => hostProcesses(host).filter((cmd) => cmd.includes('docker\0pull')).length;
     let hanging = 0; // seen while it hangs: the same look afterwards can see one
     onEvent = (e) => void (e.type === 'host-step' && e.host === host && e.step === 'pull' && e.status === 'start' && setTimeout(() => (hanging = pulls()), 1000));
-    const r = await run(`p${n}`).finally(() => fleet.fault(host, 'pull', undefined));
+    const r = await run(`p${n}`).finally(() => (hangFromPull = Infinity));
     onEvent = () => {};
     const result = await check(r, { previous, host, steps: ['pull'], errorName: /HostTimeout/, boundMs: bound(index), minMs: HOST_MS - 200 });
     // The hung pull never changed the host: it keeps running what it ran.
@@ -244,15 +279,20 @@ describe('fleet faults during a rollout', () => {
     const host = pick(['web-2', 'web-3']);
     const index = NAMES.indexOf(host);
     const updated = pick(NAMES.slice(0, index));
-    fleet.fault(host, 'run.once', 'fail 125\ndocker: Error response from daemon: no space left on device.');
-    onEvent = (e) => void (e.type === 'rollback-start' && killSshd(updated));
-    const r = await run(`c${n}`).finally(() => fleet.fault(host, 'run.once', undefined));
+    // The host's env file is gone: `docker run --env-file` refuses to start; it is back for the rollback.
+    rmSync(hostFile(host, 'app.env'));
+    onEvent = (e) => {
+      if (e.type !== 'rollback-start') return;
+      writeFileSync(hostFile(host, 'app.env'), 'APP_MODE=prod\n');
+      killSshd(updated);
+    };
+    const r = await run(`c${n}`).finally(() => writeFileSync(hostFile(host, 'app.env'), 'APP_MODE=prod\n'));
     onEvent = () => {};
     await fleet.stopHost(updated);
     await fleet.startHost(updated);
     const result = await check(r, { previous, host, steps: ['start'], errorName: /CommandFailed/, boundMs: bound(index) });
     if (result.mixed.join() !== updated) result.problems.push(`mixed hosts ${result.mixed}, expected ${updated} (its rollback could not connect)`);
-    if (!/no space left on device/.test(r.report?.failed?.stderrTail ?? '')) result.problems.push(`the host's own error is not in the report: ${r.report?.failed?.stderrTail}`);
+    if (!/app\.env: no such file or directory/.test(r.report?.failed?.stderrTail ?? '')) result.problems.push(`the host's own error is not in the report: ${r.report?.failed?.stderrTail}`);
     await settle(`${host} fails to start, ${updated}'s sshd dies at the rollback`, t, r, result);
   });
 
@@ -262,7 +302,7 @@ describe('fleet faults during a rollout', () => {
     const index = NAMES.indexOf(host);
     const pins = fleet.hosts.map((h) => ({ ...h })); // fjord.yaml as it was before the rotation
     // Seeded: rotated before the deploy (the preflight connect refuses it, nothing runs anywhere) or while the
-    // host before it deploys (slowstart: ~2 s of health check, time enough for the new sshd to be up).
+    // host before it deploys (slowstart: ~1.5 s of health check, time enough for the new sshd to be up).
     const early = random() < 0.5;
     let rotated: Promise<string> | undefined;
     if (early) await fleet.rotateHostKey(host);

@@ -36,14 +36,21 @@ const RUNS = Number(process.env.FJORD_CHAOS_CRASH_RUNS ?? 20);
 let IMAGE = 'unset';
 const FILE = 'prod/values.yaml';
 const WEBHOOK_SECRET = 'crash-test-webhook-secret-0a9f';
+// The health check, a real command on the host: the app answers, and the host's `sick` file (if any) does
+// not name the tag of the container checked (the new `-next` one while it exists, else the running one).
+const HEALTH = (port: number) =>
+  `c=api-prod-next; docker inspect --type container $c >/dev/null 2>&1 || c=api-prod; ` +
+  `[ "$(docker inspect --type container --format '{{index .Config.Labels "fjord.tag"}}' $c)" != "$(cat sick 2>/dev/null)" ] && ` +
+  `curl -fsS -o /dev/null --max-time 2 http://127.0.0.1:${port}${HEALTH_PATH}`;
 const values = (tag: string) => `# prod\nimage:\n  repository: ${IMAGE}\n  tag: ${tag}   # fjord\n`;
 
 /**
  * healthy: the tag is fine; unhealthy: the image's health endpoint answers 500 (web-1 fails first);
- * late-failure: web-3's health check fails after web-1 and web-2 were updated (the check is a real command
- * on the host that also needs the host to have no `sick` file, which the test creates there: pulls now
- * happen on every host before batch 1, so a failing pull can no longer be late); sick-after-crash: a
- * healthy tag, but while the worker is down web-1 (already updated by it) turns sick, so the redelivery fails there and must also put back
+ * late-failure: web-3's health check fails for the new tag after web-1 and web-2 were updated (the check
+ * is a real command on the host, which fails while the host's `sick` file names the tag of the container
+ * it checks; pulls now happen on every host before batch 1, so a failing pull can no longer be late);
+ * sick-after-crash: a healthy tag, but while the worker is down web-1 (already updated by it) turns sick
+ * for it, so the redelivery fails there and must also put back
  * web-2, which the dead worker changed and the redelivery never reaches.
  */
 type Scenario = 'healthy' | 'unhealthy' | 'late-failure' | 'sick-after-crash';
@@ -72,7 +79,7 @@ describe('crash mid-rollout (kill -9 of the worker process)', { skip: engineMiss
       prod:
         manifest: { file: ${FILE}, path: image.tag }
         hosts: [web-1, web-2, web-3]
-        rollout: { batchSize: 1, container: { ports: ["${port}:8080"] }, healthCheck: { command: ${JSON.stringify(['sh', '-c', `[ ! -e sick ] && curl -fsS -o /dev/null --max-time 2 http://127.0.0.1:${port}${HEALTH_PATH}`])}, interval: 100ms, timeout: 1500ms }, hostTimeout: 15s }
+        rollout: { batchSize: 1, container: { ports: ["${port}:8080"] }, healthCheck: { command: ${JSON.stringify(['sh', '-c', HEALTH(port)])}, interval: 100ms, timeout: 1500ms }, hostTimeout: 15s }
 ` }) + 'worker: { concurrency: 2, visibility: 2s, maxAttempts: 6 }\n'
       // The drift check's own jobs (one at every start) would only add noise to the queue checked here.
       + 'reconcile: { interval: 0s }\n';
@@ -85,8 +92,8 @@ describe('crash mid-rollout (kill -9 of the worker process)', { skip: engineMiss
     await registry?.stop();
     repo?.cleanup();
   });
-  /** The host's health check fails from now on (`sick` in its home), or passes again. */
-  const setSick = (host: string, on: boolean) => (on ? writeFileSync(join(fleet.host(host).home, 'sick'), '') : rmSync(join(fleet.host(host).home, 'sick'), { force: true }));
+  /** The host's health check fails for containers of `tag` from now on (`sick` in its home), or (undefined) for none. */
+  const setSick = (host: string, tag: string | undefined) => (tag ? writeFileSync(join(fleet.host(host).home, 'sick'), tag) : rmSync(join(fleet.host(host).home, 'sick'), { force: true }));
 
   const start = (seen: WorkerProcess[]) => {
     const w = startWorkerProcess({
@@ -98,11 +105,8 @@ describe('crash mid-rollout (kill -9 of the worker process)', { skip: engineMiss
     });
     workers.add(w);
     seen.push(w);
-    // late-failure: web-3 gets well again once the rollout gave up on it, so the rollback can put it back.
-    if (lateFailure) void w.waitFor((l) => l.msg === 'rollout' && l.type === 'rollback-start', { timeoutMs: 120_000 }).then(() => setSick('web-3', false), () => {});
     return w;
   };
-  let lateFailure = false;
   const retire = async (w: WorkerProcess, how: 'kill' | 'stop') => {
     if (how === 'kill') await w.kill9();
     else assert.equal(await w.stop(), 0, 'the worker stops cleanly on SIGTERM');
@@ -150,8 +154,7 @@ describe('crash mid-rollout (kill -9 of the worker process)', { skip: engineMiss
       const job = makeJob({ n: i + 1, id: `crash-${SEED}-${i}`, image: IMAGE, tag });
       const before = running;
       await pushTestImage(registry.url, tag, scenario === 'unhealthy' ? 'unhealthy' : 'web', { name: 'acme/api' });
-      lateFailure = scenario === 'late-failure';
-      setSick('web-3', lateFailure);
+      setSick('web-3', scenario === 'late-failure' ? tag : undefined);
       await enqueue(job);
       let where = 'no kill (calibration)';
       let done: LogLine | undefined;
@@ -185,10 +188,8 @@ describe('crash mid-rollout (kill -9 of the worker process)', { skip: engineMiss
         const pending = (await readLocalQueue(join(dir, 'data', 'queue'))).list().some((e) => e.job.id === job.id);
         acked = !pending;
         if (pending) {
-          if (sick) setSick('web-1', true);
+          if (sick) setSick('web-1', tag);
           let next = start(seen);
-          // Once the redelivery gave up on web-1, web-1 gets well again, so the rollback can put it back.
-          if (sick) void next.waitFor((l) => l.msg === 'rollout' && l.type === 'rollback-start', { timeoutMs: 60_000 }).then(() => setSick('web-1', false), () => {});
           // One run in five, the restarted worker is killed too, during its own try.
           if (!sick && random() < 0.2) {
             const k = 1 + Math.floor(random() * 8);
@@ -214,8 +215,8 @@ describe('crash mid-rollout (kill -9 of the worker process)', { skip: engineMiss
       }
 
       // What the world looks like now.
-      setSick('web-1', false);
-      setSick('web-3', false);
+      setSick('web-1', undefined);
+      setSick('web-3', undefined);
       // A job answered before the kill was never redelivered: web-1 turned sick after it was done.
       const expected = EXPECT[scenario === 'sick-after-crash' && acked ? 'healthy' : scenario];
       const want = expected === 'deployed' ? tag : before;

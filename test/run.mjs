@@ -25,7 +25,7 @@ if (files.length === 0) {
 }
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${process.env.FJORD_TEST_CONCURRENCY ?? 2}`, '--test-timeout=300000', ...files],
+  ['--import', 'tsx', '--test', `--test-concurrency=${process.env.FJORD_TEST_CONCURRENCY ?? 2}`, '--test-timeout=600000', ...files],
   { cwd: root, stdio: 'inherit', env: { ...process.env, FJORD_LOG_LEVEL: process.env.FJORD_LOG_LEVEL ?? 'warn' } },
 );
 process.exit(result.status ?? 1);

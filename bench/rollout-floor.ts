@@ -1,85 +1,77 @@
 /**
- * The rollout benchmark's floor: the least work that puts a new tag on the same hosts with the same
- * parallelism. A local `git commit` + push of the one-line manifest change, then per batch (in sequence,
- * hosts of a batch in parallel) a bare ssh2 `Client` (default settings, key auth) that runs the docker
- * strategy's own steps as ONE remote script: pull, stop the old container (published ports), run the new
- * one, curl the health URL until 200 at the same interval, remove the old one and rename. No lock, no
- * inspect, no state record, no per-command round trips: what fjord adds on top is the ratio.
+ * The rollout benchmark's floor: the least work that puts a new tag on the same hosts, same engines, same
+ * parallelism. A local `git commit` + push of the one-line manifest change; every host connected at once;
+ * the pull on every host (at most `pullParallel` at once, as fjord's pre-pull); then per batch (in
+ * sequence, hosts of a batch in parallel) ONE remote script per host with the docker commands fjord runs
+ * in a batch (start, the running check, health polled at the same interval, switch), taken from fjord's
+ * own builders (`deployCommands`) so the two cannot drift apart. One bare ssh2 `Client` per host (default
+ * settings, key auth), reused from pull to script. No lock, no inspect, no state records, no per-command
+ * round trips: what fjord adds on top is the ratio.
  */
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Client } from 'ssh2';
 import type { RolloutConfig } from '../lib/config/schema.js';
-import { dockerPull, dockerRemove, dockerRename, dockerRun, dockerStop, nextName } from '../lib/rollout/docker-commands.js';
+import { deployCommands, prePullCommand, type Cmd, type HostTarget } from '../lib/rollout/host-commands.js';
 import { healthProbe } from '../lib/rollout/health-commands.js';
+import { planBatches } from '../lib/rollout/plan-batches.js';
 import { joinArgv } from '../lib/ssh/quote.js';
 import type { FleetHost } from '../test/fixtures/fleet.js';
+import { connectFloor, eachLimited, type FloorClient } from './floor-ssh.js';
 
 const run = promisify(execFile);
 
 export interface FloorCase {
   hosts: FleetHost[];
-  batch: number;
   privateKey: string;
   /** A clone of the floor's own bare manifest repository, pushing to `origin main`. */
   clone: string;
   file: string;
   image: string;
-  name: string;
-  port: number;
-  intervalMs: number;
+  /** The floor's own environment (its own container name and port), as fjord's config parsed it. */
+  environment: string;
+  rollout: RolloutConfig;
 }
 
-/** The remote script: the docker strategy's steps for `image:tag`, health polled at `intervalMs`. */
-export function floorScript(c: Pick<FloorCase, 'image' | 'name' | 'port' | 'intervalMs'>, tag: string): string {
-  const ref = `${c.image}:${tag}`;
-  const next = nextName(c.name);
-  const container: RolloutConfig['container'] = { ports: [`${c.port}:8080`], env: {}, volumes: [], args: [], restart: 'unless-stopped', stopFirst: false };
-  const probe = joinArgv(healthProbe({ port: c.port, path: '/healthz', interval: c.intervalMs, timeout: 30_000 }));
-  const sleep = (c.intervalMs / 1000).toFixed(3);
-  return [
-    'set -e',
-    joinArgv(dockerPull(ref)) + ' >/dev/null',
-    joinArgv(dockerStop(c.name)) + ' >/dev/null 2>&1 || true', // the first run has no old container
-    joinArgv(dockerRun({ app: 'floor', environment: 'bench', jobId: tag, ref, tag, container }, next)) + ' >/dev/null',
-    `n=0; until [ "$(${probe} 2>/dev/null)" = 200 ]; do n=$((n+1)); [ $n -lt 300 ] || exit 9; sleep ${sleep}; done`,
-    joinArgv(dockerRemove(c.name)) + ' >/dev/null 2>&1 || true',
-    joinArgv(dockerRename(next, c.name)),
-  ].join('\n');
+/** `argv` as one script line; a command that may fail (clean-up) does not stop the script. */
+const line = (c: Cmd) => joinArgv(c.argv) + ' >/dev/null' + (c.mayFail ? ' 2>&1 || true' : '');
+
+/** The remote script of one batch host: fjord's docker commands for `image:tag` after the pre-pull. */
+export function floorScript(c: Pick<FloorCase, 'image' | 'environment' | 'rollout'>, tag: string, replaces: boolean): string {
+  const { before, after } = deployCommands(floorTarget(c, tag), replaces ? { ref: `${c.image}:old`, state: 'running', labels: {} } : undefined);
+  const steps = (cmds: Cmd[]) => cmds.filter((x) => x.step !== 'record').map(line); // the state record is fjord's own
+  const hc = c.rollout.healthCheck;
+  if (!hc || 'command' in hc) throw new Error('rollout floor: an HTTP health check is expected');
+  const probe = joinArgv(healthProbe(hc));
+  const health = `n=0; until [ "$(${probe} 2>/dev/null)" = 200 ]; do n=$((n+1)); [ $n -lt ${Math.ceil(hc.timeout / hc.interval)} ] || exit 9; sleep ${(hc.interval / 1000).toFixed(3)}; done`;
+  return ['set -e', ...steps(before), health, ...steps(after)].join('\n');
 }
 
-/** Connect (default ssh2 settings) + one exec of `script`; rejects unless it exits 0. */
-function execOnce(host: FleetHost, privateKey: string, script: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const client = new Client();
-    const fail = (err: Error) => (client.end(), reject(err));
-    client.on('error', reject);
-    client.on('ready', () => {
-      client.exec(script, (err, stream) => {
-        if (err) return fail(err);
-        let stderr = '';
-        stream.on('data', () => undefined);
-        stream.stderr.on('data', (d: Buffer) => (stderr += d));
-        stream.on('close', (code: number | null) => {
-          client.end();
-          if (code === 0) resolve();
-          else reject(new Error(`floor on ${host.name}: exit ${code}: ${stderr.slice(-500)}`));
-        });
-      });
-    });
-    client.connect({ host: host.address, port: host.port, username: host.user, privateKey });
-  });
+function floorTarget(c: Pick<FloorCase, 'image' | 'environment' | 'rollout'>, tag: string): HostTarget {
+  return { app: 'api', environment: c.environment, jobId: `floor-${tag}`, image: c.image, tag, rollout: c.rollout, stateDir: '.fjord', pulled: true };
 }
 
-/** Seconds for one floor rollout of `tag`. */
-export async function floorRollout(c: FloorCase, tag: string): Promise<number> {
+/**
+ * Seconds for one floor rollout of `tag`. `replaces`: an old container runs on every host (after a
+ * warm-up), so the script removes it at the switch.
+ */
+export async function floorRollout(c: FloorCase, tag: string, replaces = true): Promise<number> {
   const started = performance.now();
   writeFileSync(join(c.clone, c.file), `image:\n  repository: ${c.image}\n  tag: ${tag}\n`);
   await run('git', ['commit', '--quiet', '-am', `deploy ${tag}`], { cwd: c.clone });
   await run('git', ['push', '--quiet', 'origin', 'HEAD:refs/heads/main'], { cwd: c.clone });
-  const script = floorScript(c, tag);
-  for (let i = 0; i < c.hosts.length; i += c.batch) await Promise.all(c.hosts.slice(i, i + c.batch).map((h) => execOnce(h, c.privateKey, script)));
+  const clients = new Map<string, FloorClient>();
+  try {
+    // Every host connected at once (as fjord's preflight), then the pulls, at most pullParallel at a time.
+    await Promise.all(c.hosts.map(async (h) => clients.set(h.name, await connectFloor(h, c.privateKey))));
+    const pull = joinArgv(prePullCommand(floorTarget(c, tag))!.argv) + ' >/dev/null';
+    await eachLimited(c.hosts, c.rollout.pullParallel, (h) => clients.get(h.name)!.exec(pull));
+    const script = floorScript(c, tag, replaces);
+    const batches = planBatches(c.hosts.map((h) => h.name), c.rollout.batchSize, c.rollout.canary);
+    for (const batch of batches) await Promise.all(batch.map((name) => clients.get(name)!.exec(script)));
+  } finally {
+    for (const client of clients.values()) client.end();
+  }
   return (performance.now() - started) / 1000;
 }

@@ -29,11 +29,19 @@ export async function startBenchFleet(hosts: number): Promise<BenchFleet> {
     throw registry.status === 'rejected' ? registry.reason : (fleet as PromiseRejectedResult).reason;
   }
   const image = `${registry.value.host}/demo/web`;
+  // One push at a time: two uploads of the same layer blob at once can leave the registry without it
+  // (its manifest PUT then answers 400 "blob unknown").
+  let pushing: Promise<unknown> = Promise.resolve();
+  const push = (tag: string) => {
+    const next = pushing.then(() => pushTestImage(registry.value.url, tag));
+    pushing = next.catch(() => undefined);
+    return next.then(() => undefined);
+  };
   return {
     fleet: fleet.value,
     registry: registry.value,
     image,
-    push: async (tag) => void (await pushTestImage(registry.value.url, tag)),
+    push,
     stop,
   };
 }

@@ -9,6 +9,7 @@ import { benchE2e } from './e2e.js';
 import { benchQueue } from './queue.js';
 import { benchReceiver } from './receiver.js';
 import { benchRollout } from './rollout.js';
+import { benchZeroDowntime } from './zero-downtime.js';
 
 type Row = Record<string, string | number>;
 interface Bench {
@@ -73,6 +74,18 @@ const BENCHES: Record<string, Bench> = {
         },
       ];
       return { result: r, rows };
+    },
+  },
+  zeroDowntime: {
+    // v1 → v2 of a port-publishing app under a bounded load loop: through the proxy (pending), and without.
+    async run() {
+      const z = await benchZeroDowntime();
+      const w = z.withoutProxy;
+      const rows: Row[] = [
+        { bench: 'zeroDowntime', case: 'deploy under load, through the proxy', requests: z.requests ?? 'pending', failed: z.failed ?? 'pending', 'switch ms': z.switchMs ?? 'pending', 'downtime ms': z.pending ? 'pending' : '' },
+        { bench: 'zeroDowntime', case: 'deploy under load, no proxy (stop-then-start)', requests: w.requests, failed: w.failed, 'switch ms': w.switchMs, 'downtime ms': w.downtimeMs },
+      ];
+      return { result: z, rows };
     },
   },
   bundles: {

@@ -36,7 +36,7 @@ export interface FloorCase {
 export function floorScript(c: Pick<FloorCase, 'image' | 'name' | 'port' | 'intervalMs'>, tag: string): string {
   const ref = `${c.image}:${tag}`;
   const next = nextName(c.name);
-  const container: RolloutConfig['container'] = { ports: [`${c.port}:8080`], env: {}, volumes: [], args: [], restart: 'unless-stopped', stopFirst: false };
+  const container: RolloutConfig['container'] = { ports: [`${c.port}:8080`], env: {}, volumes: [], args: [], restart: 'unless-stopped', stopFirst: false, settle: 0, init: false };
   const probe = joinArgv(healthProbe({ port: c.port, path: '/healthz', interval: c.intervalMs, timeout: 30_000 }));
   const sleep = (c.intervalMs / 1000).toFixed(3);
   return [
@@ -44,7 +44,8 @@ export function floorScript(c: Pick<FloorCase, 'image' | 'name' | 'port' | 'inte
     joinArgv(dockerPull(ref)) + ' >/dev/null',
     joinArgv(dockerStop(c.name)) + ' >/dev/null 2>&1 || true', // the first run has no old container
     joinArgv(dockerRun({ app: 'floor', environment: 'bench', jobId: tag, ref, tag, container }, next)) + ' >/dev/null',
-    `n=0; until [ "$(${probe} 2>/dev/null)" = 200 ]; do n=$((n+1)); [ $n -lt 300 ] || exit 9; sleep ${sleep}; done`,
+    // The probe prints the body on stdout and `fjord-probe <status> <curl exit>` on stderr.
+    `n=0; until ${probe} 2>&1 >/dev/null | grep -q 'fjord-probe 200 0'; do n=$((n+1)); [ $n -lt 300 ] || exit 9; sleep ${sleep}; done`,
     joinArgv(dockerRemove(c.name)) + ' >/dev/null 2>&1 || true',
     joinArgv(dockerRename(next, c.name)),
   ].join('\n');

@@ -14,11 +14,17 @@ export interface RunningTarget {
   stateDir?: string;
 }
 
-function parseLabels(text: string): Record<string, string> {
+/**
+ * fjord's own labels (`fjord.*`) of a container. A real engine merges the image's labels into the
+ * container's (`org.opencontainers.image.*`, or an image's own `fjord.tag`, which our `--label` overrides):
+ * those are not ours to read.
+ */
+export function parseLabels(text: string): Record<string, string> {
   const value: unknown = JSON.parse(text);
   // `docker ps` gives labels as one `k=v,k=v` string; `docker inspect` as an object.
-  if (typeof value === 'string') return Object.fromEntries(value.split(',').filter(Boolean).map((kv) => [kv.split('=')[0]!, kv.slice(kv.indexOf('=') + 1)]));
-  return (value ?? {}) as Record<string, string>;
+  const all: Record<string, unknown> =
+    typeof value === 'string' ? Object.fromEntries(value.split(',').filter(Boolean).map((kv) => [kv.split('=')[0]!, kv.slice(kv.indexOf('=') + 1)])) : ((value ?? {}) as Record<string, unknown>);
+  return Object.fromEntries(Object.entries(all).filter((e): e is [string, string] => e[0].startsWith('fjord.') && typeof e[1] === 'string'));
 }
 
 /** Parses the inspect command's output: `name|image:tag|state|labels` lines, or one recorded `image:tag`. */

@@ -1,7 +1,10 @@
 /**
- * What makes a new container count as healthy: running (not restarting, restart count 0) after the
- * settle window (`container.settle`), then its health check when one is configured, then still running.
- * A crash loop or exit fails the host at `start`; the probes land in `transcript` for the failure report.
+ * What makes a new container count as healthy: its health check passes when one is configured, and at
+ * least `container.settle` after `docker run -d` returned it is still running (not restarting, restart
+ * count 0). The settle window runs during the health check, so it costs time only when the check passes
+ * sooner (or there is none); checking after the health check means a crash loop that happens to answer a
+ * probe between restarts does not pass. A crash loop or exit fails the host at `start`; the probes land in
+ * `transcript` for the failure report.
  */
 import type { EnvironmentConfig } from '../config/schema.js';
 import type { SshSession } from '../ssh/types.js';
@@ -12,10 +15,12 @@ import type { HealthProbeRecord } from './types.js';
 
 /** `container` is the one `before` started (`HostCommands.started`); without one only the health check runs. */
 export async function verifyStarted(run: StepRunner, session: SshSession, env: EnvironmentConfig, container: string | undefined, { transcript = [], signal }: { transcript?: HealthProbeRecord[]; signal?: AbortSignal } = {}): Promise<void> {
-  const settleMs = env.rollout.container.settle;
-  if (container) await run.step('start', (timeoutMs) => checkStarted(session, container, { settleMs, timeoutMs, when: `${settleMs} ms after start`, ...(signal ? { signal } : {}) }));
+  const started = Date.now();
   const hc = env.rollout.healthCheck;
-  if (!hc) return;
-  await run.step('health', () => checkHealth(session, hc, run.deadline, signal, transcript));
-  if (container) await run.step('start', (timeoutMs) => checkStarted(session, container, { settleMs: 0, timeoutMs, when: 'after its health check passed' }));
+  if (hc) await run.step('health', () => checkHealth(session, hc, run.deadline, signal, transcript));
+  if (!container) return;
+  const settleMs = env.rollout.container.settle;
+  const waitMs = Math.max(0, settleMs - (Date.now() - started));
+  const when = hc ? `after its health check passed (${settleMs} ms settle window)` : `${settleMs} ms after start`;
+  await run.step('start', (timeoutMs) => checkStarted(session, container, { settleMs: waitMs, timeoutMs, when, ...(signal ? { signal } : {}) }));
 }

@@ -10,6 +10,10 @@ import { envValues, scrub, Secret } from '../../lib/secret.js';
 import { CommandFailed, errorLine, tail } from '../../lib/ssh/errors.js';
 import { joinArgv } from '../../lib/ssh/quote.js';
 import type { ExecResult, SshSession } from '../../lib/ssh/types.js';
+import { formatDiagnostics } from '../../lib/rollout/format-diagnostics.js';
+import { renderFinishedNote } from '../../lib/notify/render-note.js';
+import type { FailureDiagnostics, RolloutReport } from '../../lib/rollout/types.js';
+import { makeJob } from '../fixtures/jobs.js';
 import { IMAGE, rolloutOf } from './helpers.js';
 
 const ENGINE_ERROR = 'docker: Error response from daemon: driver failed programming external connectivity on endpoint api-prod-next (3f2a): Error starting userland proxy: listen tcp4 127.0.11.2:8080: bind: address already in use.';
@@ -110,5 +114,45 @@ describe('a failed command with an undo', () => {
     const err = await run.command(session, { step: 'start', argv: ['docker', 'run', '-d', '--name', 'x-next', IMAGE], undo: ['docker', 'rm', '-f', 'x-next'] }).catch((e: unknown) => e);
     assert.deepEqual(ran, [`run docker run -d --name x-next ${IMAGE}`, 'exec docker rm -f x-next']);
     assert.match(String((err as Error).message), /address already in use/);
+  });
+});
+
+describe('failure reports', () => {
+  const diagnostics: FailureDiagnostics = {
+    container: 'api-prod-next',
+    logs: 'fjord-demo v3 starting\n```\n</details> health: database unreachable, answering 500',
+    state: { status: 'running', running: true, restarting: false, exitCode: 0, oomKilled: false, restartCount: 0, error: '' },
+    probes: [
+      { at: '2026-12-02T23:46:14.408Z', target: 'http://127.0.0.1:8080/healthz', status: 0, exitCode: 7, body: '', error: "curl: (7) Couldn't connect to server", ms: 12 },
+      { at: '2026-12-02T23:46:14.608Z', target: 'http://127.0.0.1:8080/healthz', status: 500, exitCode: 0, body: 'database unreachable\n', ms: 31 },
+    ],
+    probeCount: 9,
+  };
+
+  it('print state, probes and log lines as text', () => {
+    assert.deepEqual(formatDiagnostics(diagnostics), [
+      'container api-prod-next: status running, exit code 0, OOM-killed no, restarts 0',
+      'health probes (last 2 of 9):',
+      "  23:46:14.408 http://127.0.0.1:8080/healthz → no answer (curl exit 7: curl: (7) Couldn't connect to server) in 12 ms",
+      '  23:46:14.608 http://127.0.0.1:8080/healthz → HTTP 500 in 31 ms: database unreachable',
+      'last log lines:',
+      '  fjord-demo v3 starting',
+      '  ```',
+      '  </details> health: database unreachable, answering 500',
+    ]);
+  });
+
+  it('go into the MR note in a fenced block that the content cannot close', () => {
+    const report: RolloutReport = {
+      ok: false, durationMs: 5000,
+      hosts: [{ host: 'web-1', status: 'rolled-back', step: 'health', timings: {}, diagnostics }],
+      failed: { host: 'web-1', step: 'health', message: 'health check failed', errorName: 'HealthCheckFailed', stderrTail: '' },
+    };
+    const note = renderFinishedNote(makeJob(), { status: 'failed', detail: 'x', rollout: report });
+    const at = note.indexOf("What `web-1`'s new container said:");
+    assert.ok(at > 0, note);
+    const fences = note.slice(at).match(/^```$/gm) ?? [];
+    assert.equal(fences.length, 2, note);
+    assert.ok(note.includes("  '''\n"), 'the fence inside the logs is neutralised');
   });
 });

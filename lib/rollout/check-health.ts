@@ -2,6 +2,7 @@
  * Runs a health check on the host: one probe per `interval` until `successes` (default 1) pass in a row, or
  * `timeout` passes. A probe that fails resets the count, so an app that flaps never counts as healthy.
  * Every probe is recorded in `transcript` (URL, status, body excerpt, time) for the failure report.
+ * `afterFailedProbe` runs after each failing probe and may throw to stop early (the container died).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SshSession } from '../ssh/types.js';
@@ -11,7 +12,14 @@ import { attemptBudgetMs, healthPassed, healthProbe, healthUrl, parseProbe, type
 import type { HealthProbeRecord } from './types.js';
 
 /** Resolves once healthy; throws HealthCheckFailed at the deadline (or earlier when `deadline` is sooner). */
-export async function checkHealth(session: SshSession, hc: HealthCheck, deadline = Infinity, signal?: AbortSignal, transcript: HealthProbeRecord[] = []): Promise<void> {
+export async function checkHealth(
+  session: SshSession,
+  hc: HealthCheck,
+  deadline = Infinity,
+  signal?: AbortSignal,
+  transcript: HealthProbeRecord[] = [],
+  afterFailedProbe?: () => Promise<void>,
+): Promise<void> {
   const started = Date.now();
   const end = Math.min(started + hc.timeout, deadline);
   const needed = hc.successes ?? 1;
@@ -34,6 +42,7 @@ export async function checkHealth(session: SshSession, hc: HealthCheck, deadline
       streak = 0;
       last = 'command' in hc ? `exit ${p.exitCode}` : `HTTP ${String(p.status).padStart(3, '0')}, curl exit ${p.exitCode}`;
       stderr = 'command' in hc ? r.stderr : (p.error ?? '');
+      await afterFailedProbe?.();
     }
     const wait = hc.interval - (Date.now() - attemptStart);
     if (Date.now() + Math.max(0, wait) >= end || signal?.aborted) break;

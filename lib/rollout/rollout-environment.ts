@@ -134,7 +134,7 @@ export async function rolloutEnvironment(input: RolloutInput, fleet: Fleet, opti
         if (sweep && !recorded) return;
         const d = describeFailure(err);
         broken.push(host);
-        Object.assign(report, { status: 'rollback-failed', step: d.step, error: `rollback failed: ${d.message}`, errorName: d.errorName, ...(d.stderrTail ? { stderrTail: d.stderrTail } : {}) });
+        Object.assign(report, { status: 'rollback-failed', step: d.step, error: `rollback failed: ${scrub(d.message, redact)}`, errorName: d.errorName, ...(d.stderrTail ? { stderrTail: scrub(d.stderrTail, redact) } : {}) });
       } finally {
         if (!sweep || report.status !== 'untouched') {
           Object.assign(report.timings, run.timings);

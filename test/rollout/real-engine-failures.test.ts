@@ -65,6 +65,19 @@ describe('failures on real engines', { skip: engineMissing() }, () => {
     assert.equal(containers(0), `api-prod ${image}:v1 running\n`);
   });
 
+  it('a crash-looping release with a health check fails at start as soon as it restarts, not at the health timeout', async (t) => {
+    const report = await roll(fleet, { image, tag: 'v2-crash', hosts: names, env: env({ healthCheck: { port, path: HEALTH_PATH, interval: 200, timeout: 30_000 } }) });
+    assert.deepEqual(statuses(report), { 'web-1': 'rolled-back', 'web-2': 'untouched' });
+    assert.deepEqual([report.failed?.step, report.failed?.errorName], ['start', 'ContainerNotRunning']);
+    assert.match(report.failed!.message, /is not running during its health check: /);
+    const health = report.hosts[0]!.timings.health!;
+    t.diagnostic(`crash loop seen after ${health} ms of health check (timeout 30000 ms)`);
+    // The crash image exits 1 s after start: seen at its first restart, far from the 30 s timeout.
+    assert.ok(health < 15_000, `health ran ${health} ms`);
+    assert.ok(report.hosts[0]!.diagnostics!.probes.every((p) => p.status === 0), 'no probe was answered');
+    assert.deepEqual(await versions(), ['v1', 'v1']);
+  });
+
   it('an unhealthy release is rolled back with its own log lines and the probe transcript, redacted', async () => {
     const started = Date.now();
     const report = await roll(fleet, { image, tag: 'v3-sick', hosts: names, env: env({}, { env: { VERSION: SECRET_VERSION } }) });

@@ -13,6 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { RolloutConfig } from '../lib/config/schema.js';
+import { containerName, nextName as nextOf } from '../lib/rollout/docker-commands.js';
 import { deployCommands, prePullCommand, type Cmd, type HostTarget } from '../lib/rollout/host-commands.js';
 import { healthProbe } from '../lib/rollout/health-commands.js';
 import { planBatches } from '../lib/rollout/plan-batches.js';
@@ -44,8 +45,16 @@ export function floorScript(c: Pick<FloorCase, 'image' | 'environment' | 'rollou
   const hc = c.rollout.healthCheck;
   if (!hc || 'command' in hc) throw new Error('rollout floor: an HTTP health check is expected');
   const probe = joinArgv(healthProbe(hc));
-  const health = `n=0; until [ "$(${probe} 2>/dev/null)" = 200 ]; do n=$((n+1)); [ $n -lt ${Math.ceil(hc.timeout / hc.interval)} ] || exit 9; sleep ${(hc.interval / 1000).toFixed(3)}; done`;
-  return ['set -e', ...steps(before), health, ...steps(after)].join('\n');
+  // The probe prints the body on stdout and `fjord-probe <status> <curl exit>` on stderr.
+  const health = `n=0; until ${probe} 2>&1 >/dev/null | grep -q 'fjord-probe 200 0'; do n=$((n+1)); [ $n -lt ${Math.ceil(hc.timeout / hc.interval)} ] || exit 9; sleep ${(hc.interval / 1000).toFixed(3)}; done`;
+  // fjord's settle window: the container must still run `settle` after its start (overlapping the health
+  // check), then its state is read once more.
+  const settle = c.rollout.container.settle;
+  const settled = [
+    `left=$(( ${settle} - ($(date +%s%3N) - started) )); [ "$left" -le 0 ] || sleep "$(printf '%d.%03d' $((left / 1000)) $((left % 1000)))"`,
+    `docker inspect --type container --format '{{.State.Status}} {{.RestartCount}}' ${joinArgv([nextOf(containerName('api', c.environment, c.rollout.container))])} | grep -qx 'running 0'`,
+  ];
+  return ['set -e', ...steps(before), 'started=$(date +%s%3N)', health, ...settled, ...steps(after)].join('\n');
 }
 
 function floorTarget(c: Pick<FloorCase, 'image' | 'environment' | 'rollout'>, tag: string): HostTarget {

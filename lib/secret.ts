@@ -28,9 +28,17 @@ export class Secret {
   }
 }
 
-/** Replaces every known secret value in `text` with `[redacted]`. */
-export function scrub(text: string): string {
+/** Replaces every known secret value in `text` (and each of `also`, e.g. `container.env` values) with `[redacted]`. */
+export function scrub(text: string, also: readonly string[] = []): string {
   let out = text;
-  for (const value of known) if (out.includes(value)) out = out.split(value).join('[redacted]');
+  // Longest first, so a value that contains another is masked whole.
+  const values = also.length ? [...new Set([...known, ...also])].sort((a, b) => b.length - a.length) : known;
+  for (const value of values) if (value && out.includes(value)) out = out.split(value).join('[redacted]');
   return out;
 }
+
+/**
+ * The `container.env` values to mask in what a container printed: those of 4 characters or more
+ * (masking `1`, `on` or `dev` would blank out ordinary words and hide nothing worth hiding).
+ */
+export const envValues = (env: Record<string, string>): string[] => Object.values(env).filter((v) => v.length >= 4);

@@ -9,6 +9,7 @@ import { createLogger } from '../log.js';
 import { formatIssues } from '../config/format-issues.js';
 import { makeDeployPorts } from '../worker/make-handler.js';
 import type { DeployPorts } from '../worker/deploy.js';
+import { formatDiagnostics } from '../rollout/format-diagnostics.js';
 import { formatRolloutPlan } from '../rollout/format-plan.js';
 import type { RolloutEvent, RolloutReport } from '../rollout/types.js';
 import type { CliIo } from './command.js';
@@ -92,6 +93,7 @@ export async function runManual(run: ManualRun, job: DeployJob, io: CliIo): Prom
   for (const h of report?.hosts ?? []) {
     const timings = Object.entries(h.timings).map(([step, ms]) => `${step} ${Math.round(ms)}ms`).join(', ');
     io.stdout(`  ${h.host.padEnd(12)} ${h.status.padEnd(15)} ${timings}\n`);
+    if (h.diagnostics) io.stdout(formatDiagnostics(h.diagnostics).map((l) => `    ${l}\n`).join(''));
   }
   if (report) io.stdout(`  total ${Math.round(report.durationMs)} ms\n`);
   return ['deployed', 'noop', 'proposed'].includes(outcome.status) ? 0 : 1;

@@ -118,6 +118,15 @@ const container = z.strictObject({
   args: z.array(z.string()).default([]),
   /** Stop the old container before starting the new one (needed when the new one must reuse its ports). */
   stopFirst: z.boolean().default(false),
+  /**
+   * How long a new container must stay `running` (not restarting, restart count 0) after `docker run -d`
+   * before fjord checks its health: a crash loop under a restart policy reads as running otherwise.
+   */
+  settle: durationSchema.default(1000),
+  /** Grace between SIGTERM and SIGKILL when stopping (`docker stop -t`, `docker run --stop-timeout`); unset: docker's 10 s. */
+  stopTimeout: durationSchema.optional(),
+  /** Run an init process as PID 1 (`docker run --init`): signals reach the app, zombies are reaped. */
+  init: z.boolean().default(false),
 });
 
 const rollout = z.strictObject({

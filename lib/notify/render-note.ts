@@ -3,6 +3,7 @@
  * `<!-- fjord:<app>/<env>/<sha> -->` lets a later run find the note again and edit it instead of adding one.
  */
 import type { DeployJob } from '../job.js';
+import { formatDiagnostics } from '../rollout/format-diagnostics.js';
 import type { HostReport, RolloutReport } from '../rollout/types.js';
 import type { Outcome } from '../worker/outcome.js';
 import { renderTimeline } from './render-timeline.js';
@@ -38,8 +39,9 @@ function renderHosts(report: RolloutReport): string[] {
   rows.push('', `Rollout ${report.ok ? 'healthy' : 'failed'} in ${seconds(report.durationMs)}.`);
   if (report.failed) {
     rows.push('', `Failed on \`${report.failed.host}\` at step \`${report.failed.step}\`: ${oneLine(report.failed.message)}`);
-    if (report.failed.stderrTail) rows.push('', '```', report.failed.stderrTail.slice(-1500).replace(/```/g, "'''"), '```');
+    if (report.failed.stderrTail) rows.push('', '```', fence(report.failed.stderrTail.slice(-1500)), '```');
   }
+  for (const h of report.hosts) if (h.diagnostics) rows.push('', `What \`${cell(h.host)}\`'s new container said:`, '', '```', fence(formatDiagnostics(h.diagnostics).join('\n').slice(-6000)), '```');
   if (report.mixedVersions) rows.push('', `⚠️ ${oneLine(report.mixedVersions)}`);
   return rows;
 }
@@ -50,6 +52,8 @@ function hostRow(h: HostReport): string {
   return `| ${cell(h.host)} | ${cell(result)} | ${cell(timings || '–')} |`;
 }
 
+// Content inside a fenced block must not close it.
+const fence = (s: string): string => s.replace(/```/g, "'''");
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
 const oneLine = (s: string): string => s.replace(/\s*\n\s*/g, ' ').slice(0, 2000);
 const cell = (s: string): string => oneLine(s).replace(/\|/g, '\\|');

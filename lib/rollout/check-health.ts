@@ -1,18 +1,29 @@
 /**
  * Runs a health check on the host: one probe per `interval` until `successes` (default 1) pass in a row, or
  * `timeout` passes. A probe that fails resets the count, so an app that flaps never counts as healthy.
+ * Every probe is recorded in `transcript` (URL, status, body excerpt, time) for the failure report.
+ * `afterFailedProbe` runs after each failing probe and may throw to stop early (the container died).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SshSession } from '../ssh/types.js';
 import { tail } from '../ssh/errors.js';
 import { HealthCheckFailed } from './errors.js';
-import { attemptBudgetMs, healthPassed, healthProbe, type HealthCheck } from './health-commands.js';
+import { attemptBudgetMs, healthPassed, healthProbe, healthUrl, parseProbe, type HealthCheck } from './health-commands.js';
+import type { HealthProbeRecord } from './types.js';
 
 /** Resolves once healthy; throws HealthCheckFailed at the deadline (or earlier when `deadline` is sooner). */
-export async function checkHealth(session: SshSession, hc: HealthCheck, deadline = Infinity, signal?: AbortSignal): Promise<void> {
+export async function checkHealth(
+  session: SshSession,
+  hc: HealthCheck,
+  deadline = Infinity,
+  signal?: AbortSignal,
+  transcript: HealthProbeRecord[] = [],
+  afterFailedProbe?: () => Promise<void>,
+): Promise<void> {
   const started = Date.now();
   const end = Math.min(started + hc.timeout, deadline);
   const needed = hc.successes ?? 1;
+  const target = 'command' in hc ? hc.command.join(' ') : healthUrl(hc);
   let last = 'none ran';
   let stderr = '';
   let streak = 0;
@@ -22,13 +33,16 @@ export async function checkHealth(session: SshSession, hc: HealthCheck, deadline
     const left = end - attemptStart;
     const attemptMs = Math.max(1000, Math.min(left, attemptBudgetMs(hc)));
     const r = await session.exec(healthProbe(hc, attemptMs), { step: 'health', timeoutMs: attemptMs + 2000 });
-    if (healthPassed(hc, r)) {
+    const p = parseProbe(hc, r);
+    transcript.push({ at: new Date(attemptStart).toISOString(), target, ...(p.status !== undefined ? { status: p.status } : {}), exitCode: p.exitCode, body: p.body, ...(p.error ? { error: p.error } : {}), ms: Date.now() - attemptStart });
+    if (healthPassed(hc, p)) {
       passes++;
       if (++streak >= needed) return;
     } else {
       streak = 0;
-      last = 'command' in hc ? `exit ${r.exitCode}` : `HTTP ${r.stdout.trim() || '000'}, curl exit ${r.exitCode}`;
-      stderr = r.stderr;
+      last = 'command' in hc ? `exit ${p.exitCode}` : `HTTP ${String(p.status).padStart(3, '0')}, curl exit ${p.exitCode}`;
+      stderr = 'command' in hc ? r.stderr : (p.error ?? '');
+      await afterFailedProbe?.();
     }
     const wait = hc.interval - (Date.now() - attemptStart);
     if (Date.now() + Math.max(0, wait) >= end || signal?.aborted) break;

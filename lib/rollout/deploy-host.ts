@@ -6,12 +6,15 @@
 import type { Fleet } from '../ssh/fleet.js';
 import type { SshSession } from '../ssh/types.js';
 import { checkHealth } from './check-health.js';
+import { collectDiagnostics } from './collect-diagnostics.js';
+import { envValues } from '../secret.js';
 import { deployCommands, imageRef, type HostTarget } from './host-commands.js';
 import { StepFailed, type StepRunner } from './host-steps.js';
 import { parseBefore, readBefore, recordBefore } from './state-commands.js';
+import { verifyStarted } from './verify-started.js';
 import { withLockedHost } from './with-locked-host.js';
 import type { EnvironmentConfig } from '../config/schema.js';
-import type { RunningImage, Step } from './types.js';
+import type { FailureDiagnostics, HealthProbeRecord, RunningImage, Step } from './types.js';
 
 export interface HostContext {
   fleet: Fleet;
@@ -34,6 +37,8 @@ export interface HostOutcome {
   /** A step that changes the host began: a rollback must put it back. */
   changed: boolean;
   failure?: StepFailed;
+  /** The new container's logs, state and probes when it failed to start or to pass its health check. */
+  diagnostics?: FailureDiagnostics;
   /** The lock could not be released (the rollout itself may still have succeeded). */
   unlockError?: StepFailed;
 }
@@ -71,11 +76,19 @@ export async function deployHost(ctx: HostContext, target: HostTarget, run: Step
         }
         if (earlier === undefined) await run.command(s, { step: 'inspect', argv: recordBefore(ctx.stateDir, target.app, target.environment, target.jobId, running?.ref ?? '') });
         const commands = deployCommands(target, running);
-        for (const cmd of commands.before) {
-          if (CHANGES.has(cmd.step)) out.changed = true;
-          await run.command(s, cmd);
+        const transcript: HealthProbeRecord[] = [];
+        try {
+          for (const cmd of commands.before) {
+            if (CHANGES.has(cmd.step)) out.changed = true;
+            await run.command(s, cmd);
+          }
+          await verifyStarted(run, s, ctx.env, commands.started, { transcript, ...(signal ? { signal } : {}) });
+        } catch (err) {
+          // Read while the container still exists: the rollback removes it.
+          if (commands.started && err instanceof StepFailed && (err.step === 'start' || err.step === 'health'))
+            out.diagnostics = await collectDiagnostics(s, commands.started, transcript, envValues(ctx.env.rollout.container.env));
+          throw err;
         }
-        await healthStep(run, s, ctx.env, signal);
         for (const cmd of commands.after) await run.command(s, cmd);
         out.status = 'updated';
       },

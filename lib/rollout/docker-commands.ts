@@ -26,7 +26,10 @@ export const nextName = (name: string): string => `${name}-next`;
 export const stopsFirst = (container: Container): boolean => container.stopFirst || container.ports.length > 0;
 
 export const dockerPull = (ref: string): string[] => ['docker', 'pull', ref];
-export const dockerStop = (name: string): string[] => ['docker', 'stop', name];
+/** Whole seconds for `docker stop -t` / `--stop-timeout` (both take an integer), rounded up. */
+export const stopSeconds = (ms: number): string => String(Math.ceil(ms / 1000));
+/** `docker stop`, with `container.stopTimeout` as the grace before SIGKILL when set (docker's own default: 10 s). */
+export const dockerStop = (name: string, stopTimeoutMs?: number): string[] => ['docker', 'stop', ...(stopTimeoutMs === undefined ? [] : ['-t', stopSeconds(stopTimeoutMs)]), name];
 export const dockerRemove = (...names: string[]): string[] => ['docker', 'rm', '-f', ...names];
 export const dockerRename = (from: string, to: string): string[] => ['docker', 'rename', from, to];
 
@@ -39,6 +42,8 @@ export function fjordLabels(t: Pick<ContainerTarget, 'app' | 'environment' | 'ta
 export function dockerRun(t: ContainerTarget, name: string): string[] {
   const c = t.container;
   const argv = ['docker', 'run', '-d', '--name', name, '--restart', c.restart];
+  if (c.init) argv.push('--init');
+  if (c.stopTimeout !== undefined) argv.push('--stop-timeout', stopSeconds(c.stopTimeout));
   for (const p of c.ports) argv.push('-p', p);
   if (c.envFile) argv.push('--env-file', c.envFile);
   for (const [k, v] of Object.entries(c.env)) argv.push('-e', `${k}=${v}`);
@@ -47,12 +52,16 @@ export function dockerRun(t: ContainerTarget, name: string): string[] {
   return [...argv, t.ref, ...c.args];
 }
 
-// `docker run -d` succeeds even when the program exits at once; this catches a container that crashed on
-// start before any health check (or when none is configured).
-const RUNNING = '[ "$(docker inspect --type container --format "{{.State.Running}}" "$1")" = true ] || { echo "container $1 is not running" >&2; exit 1; }';
+// One JSON object (the engine's whole State, plus RestartCount, which lives outside it): `container-state.ts`
+// reads it. `docker run -d` succeeds even when the program exits at once, and under a restart policy a
+// crash loop reads `Running=true`: Status, Restarting and RestartCount tell (shared/REAL-FLEET.md).
+const STATE_FORMAT = '{"state":{{json .State}},"restartCount":{{json .RestartCount}}}';
 
-/** Fails unless the named container is running. */
-export const dockerCheckRunning = (name: string): string[] => ['sh', '-c', RUNNING, 'fjord-running', name];
+/** The named container's state as one JSON line (see `parseContainerState`); exit 1 when there is none. */
+export const dockerInspectState = (name: string): string[] => ['docker', 'inspect', '--type', 'container', '--format', STATE_FORMAT, name];
+
+/** The last `lines` lines the container wrote, stdout and stderr in the order the engine returns them. */
+export const dockerLogs = (name: string, lines = 50): string[] => ['sh', '-c', 'exec docker logs --tail "$2" "$1" 2>&1', 'fjord-logs', name, String(lines)];
 
 // `|`-separated; labels as JSON so values with any character survive.
 const INSPECT_FORMAT = '{{.Name}}|{{.Config.Image}}|{{.State.Status}}|{{json .Config.Labels}}';

@@ -1,5 +1,6 @@
 /** The rollout engine's named errors (the SSH runner's own are in lib/ssh/errors.ts). */
 import { FjordError } from '../errors.js';
+import type { ContainerState } from './types.js';
 
 /** Another deploy holds the host's lock; `owner` is its owner file (token line dropped). */
 export class LockHeld extends FjordError {
@@ -14,6 +15,14 @@ export class HealthCheckFailed extends FjordError {
   override status = 502;
   constructor(readonly host: string, readonly timeoutMs: number, readonly last: string, readonly stderrTail = '') {
     super(`host ${host}: health check failed for ${timeoutMs} ms (last attempt: ${last})`);
+  }
+}
+
+/** The new container exited, crash-loops or restarted within its settle window (or after its health check). */
+export class ContainerNotRunning extends FjordError {
+  override status = 502;
+  constructor(readonly host: string, readonly container: string, readonly state: ContainerState, readonly reason: string, readonly when: string) {
+    super(`host ${host}: container ${container} is not running ${when}: ${reason}`);
   }
 }
 

@@ -3,6 +3,7 @@
  * the host's state are shown for a host that already runs the app (the usual case) and marked.
  */
 import { joinArgv } from '../ssh/quote.js';
+import { dockerInspectState } from './docker-commands.js';
 import { healthProbe } from './health-commands.js';
 import { deployCommands, inspectCommand, type HostTarget } from './host-commands.js';
 import { planBatches } from './plan-batches.js';
@@ -23,6 +24,7 @@ export function formatRolloutPlan(input: RolloutInput, options: { stateDir: stri
     line('inspect', readBefore(options.stateDir, input.app, input.environment), '   # what ran before an earlier delivery of this job'),
     line('inspect', recordBefore(options.stateDir, input.app, input.environment, input.jobId, '<running image>'), '   # kept for a redelivery of this job'),
     ...commands.before.map((c) => line(c.step, c.argv, fresh.has(joinArgv(c.argv)) ? '' : '   # only when a container runs')),
+    ...(commands.started ? [line('start', dockerInspectState(commands.started), `   # ${r.container.settle} ms after start: running, not restarting, restart count 0${r.healthCheck ? '; again after the health check' : ''}`)] : []),
     ...(r.healthCheck ? [line('health', healthProbe(r.healthCheck), `   # every ${r.healthCheck.interval} ms, up to ${r.healthCheck.timeout} ms${(r.healthCheck.successes ?? 1) > 1 ? `, until ${r.healthCheck.successes} pass in a row` : ''}`)] : []),
     ...commands.after.map((c) => line(c.step, c.argv, fresh.has(joinArgv(c.argv)) ? '' : '   # only when a container runs')),
     line('unlock', releaseLock(options.stateDir, '<token>')),

@@ -5,7 +5,7 @@
  */
 import type { RolloutConfig } from '../config/schema.js';
 import { composeInspectRunning, composePull, composeSetTag, composeUp, type ComposeTarget } from './compose-commands.js';
-import { containerName, dockerCheckRunning, dockerInspectRunning, dockerPull, dockerRemove, dockerRename, dockerRun, dockerStop, nextName, stopsFirst } from './docker-commands.js';
+import { containerName, dockerInspectRunning, dockerPull, dockerRemove, dockerRename, dockerRun, dockerStop, nextName, stopsFirst } from './docker-commands.js';
 import { hookCommands } from './hook-commands.js';
 import { readDeployed, recordDeployed } from './state-commands.js';
 import type { RunningImage, Step } from './types.js';
@@ -27,11 +27,15 @@ export interface Cmd {
   argv: string[];
   /** Clean-up whose failure changes nothing (removing a container that may not exist). */
   mayFail?: boolean;
+  /** Run (its failure ignored) when this command fails: a failed `docker run -d` can leave a `created` container holding the name. */
+  undo?: string[];
 }
 
 export interface HostCommands {
   before: Cmd[];
   after: Cmd[];
+  /** The container `before` started: checked after its settle window and after the health check (`checkStarted`). */
+  started?: string;
 }
 
 export const imageRef = (image: string, tag: string): string => `${image}:${tag}`;
@@ -89,10 +93,10 @@ export function deployCommands(t: HostTarget, current: RunningImage | undefined)
         before: [
           ...(t.pulled ? [] : [{ step: 'pull' as const, argv: dockerPull(ref) }]),
           { step: 'start', argv: dockerRemove(next), mayFail: true }, // left over from an interrupted rollout
-          ...(current && stopsFirst(t.rollout.container) ? [{ step: 'stop' as const, argv: dockerStop(name) }] : []),
-          { step: 'start', argv: dockerRun(spec, next) },
-          { step: 'start', argv: dockerCheckRunning(next) },
+          ...(current && stopsFirst(t.rollout.container) ? [{ step: 'stop' as const, argv: dockerStop(name, t.rollout.container.stopTimeout) }] : []),
+          { step: 'start', argv: dockerRun(spec, next), undo: dockerRemove(next) },
         ],
+        started: next,
         after: [...(current ? [{ step: 'switch' as const, argv: dockerRemove(name) }] : []), { step: 'switch', argv: dockerRename(next, name) }, record],
       };
     }

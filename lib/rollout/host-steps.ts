@@ -65,9 +65,17 @@ export function stepRunner(o: StepRunnerOptions) {
     }
   }
 
-  /** Runs a command as its step; `mayFail` commands ignore a non-zero exit. */
+  /** Runs a command as its step; `mayFail` commands ignore a non-zero exit; a failed one runs its `undo`. */
   const command = (session: SshSession, cmd: Cmd) =>
-    step(cmd.step, (timeoutMs) => (cmd.mayFail ? session.exec(cmd.argv, { step: cmd.step, timeoutMs }) : session.run(cmd.argv, { step: cmd.step, timeoutMs })));
+    step(cmd.step, async (timeoutMs) => {
+      if (cmd.mayFail) return session.exec(cmd.argv, { step: cmd.step, timeoutMs });
+      try {
+        return await session.run(cmd.argv, { step: cmd.step, timeoutMs });
+      } catch (err) {
+        if (cmd.undo) await session.exec(cmd.undo, { step: cmd.step, timeoutMs: CLEANUP_MS }).catch(() => undefined);
+        throw err;
+      }
+    });
 
   return { step, command, timings, deadline, emit };
 }

@@ -14,11 +14,20 @@ export interface RunningTarget {
   stateDir?: string;
 }
 
-function parseLabels(text: string): Record<string, string> {
+// fjord's labels, and those docker compose writes on the services the compose strategy runs.
+const OURS = ['fjord.', 'com.docker.compose.'];
+
+/**
+ * The labels fjord wrote (`fjord.*`; for compose, compose's own `com.docker.compose.*`). A real engine
+ * merges the image's labels into the container's (`org.opencontainers.image.*`, or an image's own
+ * `fjord.tag`, which our `--label` overrides): those are not ours to read.
+ */
+export function parseLabels(text: string): Record<string, string> {
   const value: unknown = JSON.parse(text);
   // `docker ps` gives labels as one `k=v,k=v` string; `docker inspect` as an object.
-  if (typeof value === 'string') return Object.fromEntries(value.split(',').filter(Boolean).map((kv) => [kv.split('=')[0]!, kv.slice(kv.indexOf('=') + 1)]));
-  return (value ?? {}) as Record<string, string>;
+  const all: Record<string, unknown> =
+    typeof value === 'string' ? Object.fromEntries(value.split(',').filter(Boolean).map((kv) => [kv.split('=')[0]!, kv.slice(kv.indexOf('=') + 1)])) : ((value ?? {}) as Record<string, unknown>);
+  return Object.fromEntries(Object.entries(all).filter((e): e is [string, string] => OURS.some((p) => e[0].startsWith(p)) && typeof e[1] === 'string'));
 }
 
 /** Parses the inspect command's output: `name|image:tag|state|labels` lines, or one recorded `image:tag`. */

@@ -6,7 +6,8 @@
  */
 import { deployCommands, removeCommands, splitRef, type HostTarget } from './host-commands.js';
 import { StepFailed, type StepRunner } from './host-steps.js';
-import { healthStep, type HostContext } from './deploy-host.js';
+import type { HostContext } from './deploy-host.js';
+import { verifyStarted } from './verify-started.js';
 import { parseBefore, readBefore } from './state-commands.js';
 import type { RunningImage } from './types.js';
 import { withLockedHost } from './with-locked-host.js';
@@ -43,7 +44,7 @@ export async function rollbackHost(
     // The previous image is normally still on the host; pulled again in case it was pruned.
     const commands = deployCommands({ ...target, image, tag, pulled: false }, current);
     for (const cmd of commands.before) await run.command(s, cmd);
-    await healthStep(run, s, ctx.env);
+    await verifyStarted(run, s, ctx.env, commands.started);
     for (const cmd of commands.after) await run.command(s, cmd);
     return back.ref;
   });

@@ -18,6 +18,7 @@ import { FROM_RECORD, rollbackHost } from './rollback-host.js';
 import { lockOwner } from './state-commands.js';
 import type { HostReport, RolloutFailure, RolloutInput, RolloutOptions, RolloutReport } from './types.js';
 import { describeFailure } from './describe-failure.js';
+import { envValues, scrub } from '../secret.js';
 
 /** Checks what will reach a host before any connection: grammar of image and tag, known hosts, strategy config. */
 export function validateRollout(input: RolloutInput, fleet: Fleet): void {
@@ -51,11 +52,15 @@ export async function rolloutEnvironment(input: RolloutInput, fleet: Fleet, opti
   const reports = new Map<string, HostReport>(input.hosts.map((host) => [host, { host, status: 'untouched', timings: {} }]));
   const outcomes = new Map<string, HostOutcome>();
   let failed: RolloutFailure | undefined;
-  const fail = (host: string, f: StepFailed) => {
+  const redact = envValues(input.env.rollout.container.env);
+  const fail = (host: string, f: StepFailed, diagnostics?: HostReport['diagnostics']) => {
     const d = describeFailure(f);
     const report = reports.get(host)!;
-    Object.assign(report, { status: 'failed', step: d.step, error: d.message, errorName: d.errorName, ...(d.stderrTail ? { stderrTail: d.stderrTail } : {}) });
-    failed ??= { host, step: d.step, message: d.message, errorName: d.errorName, stderrTail: d.stderrTail };
+    // `docker run`'s argv in a message carries `-e K=V`: masked like the container's own output.
+    const message = scrub(d.message, redact);
+    const stderrTail = scrub(d.stderrTail, redact);
+    Object.assign(report, { status: 'failed', step: d.step, error: message, errorName: d.errorName, ...(stderrTail ? { stderrTail } : {}), ...(diagnostics ? { diagnostics } : {}) });
+    failed ??= { host, step: d.step, message, errorName: d.errorName, stderrTail };
   };
 
   // Every host is connected first: a host key mismatch or an unreachable host stops the rollout before
@@ -98,7 +103,7 @@ export async function rolloutEnvironment(input: RolloutInput, fleet: Fleet, opti
       const report = reports.get(host)!;
       Object.assign(report.timings, run.timings);
       if (outcome.previous) report.previousImage = outcome.previous.ref;
-      if (outcome.failure) fail(host, outcome.failure);
+      if (outcome.failure) fail(host, outcome.failure, outcome.diagnostics);
       else report.status = outcome.status;
       if (outcome.unlockError && !outcome.failure) report.error = `lock not released: ${outcome.unlockError.message}`;
       emit({ type: 'host-done', host, status: report.status });
@@ -129,7 +134,7 @@ export async function rolloutEnvironment(input: RolloutInput, fleet: Fleet, opti
         if (sweep && !recorded) return;
         const d = describeFailure(err);
         broken.push(host);
-        Object.assign(report, { status: 'rollback-failed', step: d.step, error: `rollback failed: ${d.message}`, errorName: d.errorName, ...(d.stderrTail ? { stderrTail: d.stderrTail } : {}) });
+        Object.assign(report, { status: 'rollback-failed', step: d.step, error: `rollback failed: ${scrub(d.message, redact)}`, errorName: d.errorName, ...(d.stderrTail ? { stderrTail: scrub(d.stderrTail, redact) } : {}) });
       } finally {
         if (!sweep || report.status !== 'untouched') {
           Object.assign(report.timings, run.timings);

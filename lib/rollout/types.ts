@@ -42,6 +42,8 @@ export interface HostReport {
   /** The error's class: `LockHeld`, `HostKeyMismatch`, `HostUnreachable`, `CommandFailed`, `HealthCheckFailed`, `HostTimeout`, … */
   errorName?: string;
   stderrTail?: string;
+  /** What the new container said and did, collected before the rollback removed it (failed start or health). */
+  diagnostics?: FailureDiagnostics;
   /** Milliseconds per step; rollback steps are prefixed `rollback.`. */
   timings: Record<string, number>;
 }
@@ -84,4 +86,48 @@ export interface RunningImage {
   /** `running`, `exited`, `created`, … (`recorded` for the command strategy's state file). */
   state: string;
   labels: Record<string, string>;
+}
+
+/** A container's state as the engine reports it (`docker inspect`). */
+export interface ContainerState {
+  /** `created`, `running`, `restarting`, `exited`, … */
+  status: string;
+  running: boolean;
+  restarting: boolean;
+  exitCode: number;
+  oomKilled: boolean;
+  restartCount: number;
+  /** The engine's error for a container it could not start (empty when none). */
+  error: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+/** One health probe as it ran. */
+export interface HealthProbeRecord {
+  /** When the probe started (ISO 8601). */
+  at: string;
+  /** The URL probed, or the health command. */
+  target: string;
+  /** HTTP status (0: no answer); absent for a command check. */
+  status?: number;
+  exitCode: number;
+  /** First 200 bytes of the body (a command check: of its output), redacted. */
+  body: string;
+  /** curl's own error line (connection refused, timeout), when there was one. */
+  error?: string;
+  ms: number;
+}
+
+/** Why a new container failed, for a person to act on: all of it redacted against secrets and `container.env`. */
+export interface FailureDiagnostics {
+  container: string;
+  /** Its last 50 log lines (`docker logs --tail 50`, stdout and stderr). */
+  logs: string;
+  /** Its state when the failure was seen (absent: the container no longer exists). */
+  state?: ContainerState;
+  /** The health probes run (the last 20), oldest first. */
+  probes: HealthProbeRecord[];
+  /** Probes run in all (more than `probes` holds when the check ran long). */
+  probeCount: number;
 }

@@ -50,16 +50,32 @@ export class ConnectionLost extends FjordError {
   }
 }
 
-/** Last `max` characters of `text`, on a line boundary when one is near, scrubbed of secrets. */
+/**
+ * Last `max` characters of `text`, scrubbed of secrets, never starting mid-word: on a line boundary when
+ * one is near the cut, else after the next whitespace.
+ */
 export function tail(text: string, max = 2000): string {
   const trimmed = text.trimEnd();
   if (trimmed.length <= max) return scrub(trimmed);
   const cut = trimmed.slice(-max);
+  // The character before the cut decides: a cut right after a newline or a space is already a boundary.
+  if (/\s/.test(trimmed[trimmed.length - max - 1]!)) return scrub(cut);
   const nl = cut.indexOf('\n');
-  return scrub(nl >= 0 && nl < 200 ? cut.slice(nl + 1) : cut);
+  if (nl >= 0 && nl < 200) return scrub(cut.slice(nl + 1));
+  const space = cut.search(/\s/);
+  return scrub(space >= 0 && space < 200 ? cut.slice(space + 1) : `…${cut}`);
 }
 
-const lastLine = (text: string) => text.trimEnd().split('\n').pop() ?? '';
+// What the Docker CLI prints around the engine's error: its hint (`See 'docker run --help'.` in 20.10,
+// `Run 'docker run --help' for more information` in 28) and the forwarding warning of every `run` on an
+// engine without IP forwarding. Neither says what went wrong (shared/REAL-FLEET.md).
+const NOISE = [/^See '[^']*--help'\.?$/, /^Run '[^']*--help' for more information\.?$/, /^WARNING: IPv4 forwarding is disabled/];
+
+/** The line of stderr that says what failed: the last one that is not a CLI hint or warning. */
+export function errorLine(text: string): string {
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  return [...lines].reverse().find((l) => !NOISE.some((re) => re.test(l))) ?? lines.at(-1) ?? '';
+}
 
 /** A command ran and exited non-zero. `step` names the rollout step (`pull`, `start`, …) when known. */
 export class CommandFailed extends FjordError {
@@ -67,7 +83,7 @@ export class CommandFailed extends FjordError {
   readonly stderrTail: string;
   constructor(readonly host: string, readonly argv: string[], readonly exitCode: number, stderr: string, readonly step?: string) {
     const stderrTail = tail(stderr);
-    super(scrub(`host ${host}: ${step ? `step ${step}: ` : ''}\`${joinArgv(argv)}\` exited ${exitCode}${stderrTail ? `: ${lastLine(stderrTail)}` : ''}`));
+    super(scrub(`host ${host}: ${step ? `step ${step}: ` : ''}\`${joinArgv(argv)}\` exited ${exitCode}${stderrTail ? `: ${errorLine(stderrTail)}` : ''}`));
     this.stderrTail = stderrTail;
   }
 }

@@ -153,6 +153,9 @@ async function rollOut(job: DeployJob, env: EnvironmentConfig, ctx: JobContext, 
       // Another deploy holds a host: nothing of ours stayed changed; try again later (the manifest already
       // says this tag, so the retry converges without a second commit).
       if (f?.errorName === 'LockHeld' && !report.mixedVersions) throw new RetryableError(`${f.host}: ${f.message}`, 15);
+      // What each failed host's new container said, as data in the log line (already redacted).
+      const diagnostics = Object.fromEntries(report.hosts.filter((h) => h.diagnostics).map((h) => [h.host, h.diagnostics]));
+      if (f) ctx.logger.error('rollout failed', { host: f.host, step: f.step, error: f.message, errorName: f.errorName, ...(Object.keys(diagnostics).length ? { diagnostics } : {}) });
       const where = f ? `host ${f.host} failed at ${f.step}: ${f.message}${f.stderrTail ? ` (stderr: ${f.stderrTail.slice(-300)})` : ''}` : 'rollout failed';
       const mixed = report.mixedVersions ? `; FLEET ON MIXED VERSIONS: ${report.mixedVersions}` : '; every touched host is back on its previous image';
       return { status: 'failed', detail: `${where}${mixed}`, rollout: report, tag: job.tag };

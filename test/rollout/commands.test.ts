@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { joinArgv } from '../../lib/ssh/quote.js';
 import { composeProject, composeSetTag } from '../../lib/rollout/compose-commands.js';
-import { dockerCheckRunning, dockerRun, stopsFirst } from '../../lib/rollout/docker-commands.js';
-import { healthPassed, healthProbe } from '../../lib/rollout/health-commands.js';
+import { dockerRun, stopsFirst } from '../../lib/rollout/docker-commands.js';
+import { healthPassed, healthProbe, parseProbe } from '../../lib/rollout/health-commands.js';
 import { deployCommands, inspectCommand, removeCommands, splitRef, type HostTarget } from '../../lib/rollout/host-commands.js';
 import { substitute } from '../../lib/rollout/hook-commands.js';
 import { parseRunning } from '../../lib/rollout/read-running.js';
@@ -33,8 +33,9 @@ describe('docker strategy commands', () => {
     const cmds = deployCommands(target(spec), running);
     assert.deepEqual(lines(cmds.before).slice(0, 3), [`pull: docker pull ${IMAGE}:v2`, 'start: docker rm -f api-prod-next', 'stop: docker stop api-prod']);
     assert.match(lines(cmds.before)[3]!, /^start: docker run -d --name api-prod-next --restart always -p 8080:80 /);
-    assert.equal(lines(cmds.before)[4], `start: ${joinArgv(dockerCheckRunning('api-prod-next'))}`);
-    assert.equal(cmds.before.length, 5);
+    assert.equal(cmds.before[3]!.undo?.join(' '), 'docker rm -f api-prod-next');
+    assert.equal(cmds.before.length, 4);
+    assert.equal(cmds.started, 'api-prod-next');
     assert.deepEqual(lines(cmds.after), [
       'switch: docker rm -f api-prod',
       'switch: docker rename api-prod-next api-prod',
@@ -47,19 +48,18 @@ describe('docker strategy commands', () => {
     assert.ok(!stopsFirst(target(named).rollout.container));
     assert.ok(stopsFirst(target({ container: { stopFirst: true } }).rollout.container));
     const beside = deployCommands(target(named), { ...running, container: 'edge' });
-    assert.deepEqual(beside.before.map((c) => c.step), ['pull', 'start', 'start', 'start']);
+    assert.deepEqual(beside.before.map((c) => c.step), ['pull', 'start', 'start']);
     assert.equal(joinArgv(beside.before[2]!.argv), `docker run -d --name edge-next --restart unless-stopped --label 'fjord.app=api' --label 'fjord.environment=prod' --label 'fjord.tag=v2' --label 'fjord.job=job-1' ${IMAGE}:v2`);
     const fresh = deployCommands(target(spec), undefined);
-    assert.deepEqual(fresh.before.map((c) => c.step), ['pull', 'start', 'start', 'start']);
-    assert.deepEqual(dockerCheckRunning('x').slice(3), ['fjord-running', 'x']);
+    assert.deepEqual(fresh.before.map((c) => c.step), ['pull', 'start', 'start']);
     assert.deepEqual(lines(fresh.after).slice(0, 1), ['switch: docker rename api-prod-next api-prod']);
     assert.deepEqual(lines(removeCommands(target(spec), undefined)!), ['remove: docker rm -f api-prod-next api-prod']);
     assert.equal(joinArgv(inspectCommand(target(spec))), "docker inspect --type container --format '{{.Name}}|{{.Config.Image}}|{{.State.Status}}|{{json .Config.Labels}}' api-prod");
   });
 
   it('parses what runs, from docker inspect and docker ps lines', () => {
-    assert.deepEqual(parseRunning(`/api-prod|${IMAGE}:v1|running|{"fjord.tag":"v1","x":"a|b"}\n`, 'docker'), { container: 'api-prod', ref: `${IMAGE}:v1`, state: 'running', labels: { 'fjord.tag': 'v1', x: 'a|b' } });
-    assert.deepEqual(parseRunning(`app-api-1|${IMAGE}:v1|exited|"a=1,b=x=y"\napp-api-2|${IMAGE}:v2|running|"a=2"\n`, 'compose'), { container: 'app-api-2', ref: `${IMAGE}:v2`, state: 'running', labels: { a: '2' } });
+    assert.deepEqual(parseRunning(`/api-prod|${IMAGE}:v1|running|{"fjord.tag":"v1","x":"a|b"}\n`, 'docker'), { container: 'api-prod', ref: `${IMAGE}:v1`, state: 'running', labels: { 'fjord.tag': 'v1' } });
+    assert.deepEqual(parseRunning(`app-api-1|${IMAGE}:v1|exited|"a=1,b=x=y"\napp-api-2|${IMAGE}:v2|running|"a=2,fjord.app=x=y"\n`, 'compose'), { container: 'app-api-2', ref: `${IMAGE}:v2`, state: 'running', labels: { 'fjord.app': 'x=y' } });
     assert.equal(parseRunning('', 'docker'), undefined);
     assert.deepEqual(parseRunning(`${IMAGE}:v7\n`, 'command'), { ref: `${IMAGE}:v7`, state: 'recorded', labels: {} });
     assert.deepEqual(splitRef('registry:5000/acme/api:v1'), { image: 'registry:5000/acme/api', tag: 'v1' });
@@ -102,17 +102,27 @@ describe('command strategy commands', () => {
 describe('health check and lock commands', () => {
   it('probes HTTP from the host with curl, passing on 2xx or the configured statuses', () => {
     const http = rolloutOf({ healthCheck: { port: 8080, path: '/healthz' } }).healthCheck!;
-    assert.equal(joinArgv(healthProbe(http)), "curl -fsS --max-time 2 -o /dev/null -w '%{http_code}' http://127.0.0.1:8080/healthz");
-    assert.ok(healthPassed(http, { exitCode: 0, stdout: '204' }));
-    assert.ok(!healthPassed(http, { exitCode: 0, stdout: '302' }));
-    assert.ok(!healthPassed(http, { exitCode: 22, stdout: '500' }));
+    const script = `'{ curl -sS --max-time "$1" -w '\\''%{stderr}\\nfjord-probe %{http_code}'\\'' "$2"; echo " $?" >&2; } | { head -c 200; cat >/dev/null; }'`;
+    assert.equal(joinArgv(healthProbe(http)), `sh -c ${script} fjord-probe 2 http://127.0.0.1:8080/healthz`);
+    const probe = (stdout: string, stderr: string) => parseProbe(http, { exitCode: 0, stdout, stderr });
+    assert.deepEqual(probe('ok', '\nfjord-probe 204 0\n'), { status: 204, exitCode: 0, body: 'ok' });
+    assert.ok(healthPassed(http, probe('ok', '\nfjord-probe 204 0')));
+    assert.ok(!healthPassed(http, probe('', '\nfjord-probe 302 0')));
+    // A 500 keeps its body (no `-f`), cut at 200 bytes.
+    const sick = probe('database unreachable: '.padEnd(300, 'x'), '\nfjord-probe 500 0');
+    assert.deepEqual([sick.status, sick.body.length, healthPassed(http, sick)], [500, 200, false]);
+    assert.deepEqual(probe('', 'curl: (7) Failed to connect to 127.0.0.1 port 8080 after 0 ms: Couldn\'t connect to server\nfjord-probe 000 7\n'), {
+      status: 0, exitCode: 7, body: '', error: "curl: (7) Failed to connect to 127.0.0.1 port 8080 after 0 ms: Couldn't connect to server",
+    });
+    // No marker at all (no curl on the host): no answer.
+    assert.deepEqual(parseProbe(http, { exitCode: 0, stdout: '', stderr: 'sh: 1: curl: not found\n 127\n' }), { status: 0, exitCode: 1, body: '', error: '127' });
     const listed = rolloutOf({ healthCheck: { port: 80, status: [401], interval: '3s' } }).healthCheck!;
-    assert.equal(joinArgv(healthProbe(listed)), "curl -sS --max-time 3 -o /dev/null -w '%{http_code}' http://127.0.0.1:80/");
-    assert.ok(healthPassed(listed, { exitCode: 0, stdout: '401' }));
-    assert.ok(!healthPassed(listed, { exitCode: 0, stdout: '200' }));
+    assert.equal(joinArgv(healthProbe(listed)), `sh -c ${script} fjord-probe 3 http://127.0.0.1:80/`);
+    assert.ok(healthPassed(listed, parseProbe(listed, { exitCode: 0, stdout: '', stderr: 'fjord-probe 401 0' })));
+    assert.ok(!healthPassed(listed, parseProbe(listed, { exitCode: 0, stdout: '', stderr: 'fjord-probe 200 0' })));
     const custom = rolloutOf({ healthCheck: { command: ['test', '-f', '/tmp/ok'] } }).healthCheck!;
     assert.deepEqual(healthProbe(custom), ['test', '-f', '/tmp/ok']);
-    assert.ok(healthPassed(custom, { exitCode: 0, stdout: '' }) && !healthPassed(custom, { exitCode: 1, stdout: '' }));
+    assert.ok(healthPassed(custom, parseProbe(custom, { exitCode: 0, stdout: '', stderr: '' })) && !healthPassed(custom, parseProbe(custom, { exitCode: 1, stdout: '', stderr: '' })));
   });
 
   it('locks with values as positional parameters only', () => {
@@ -134,6 +144,7 @@ describe('dry-run plan', () => {
     assert.match(text, /\nbatch 2: web-2, web-3\n/);
     assert.equal(text.match(/ {4}pull {5}docker pull registry.example.com\/acme\/api:v2\n/g)?.length, 3);
     assert.match(text, / {4}stop {5}docker stop api-prod {3}# only when a container runs\n/);
-    assert.match(text, / {4}health {3}curl -fsS .*http:\/\/127.0.0.1:8080\/healthz {3}# every 1000 ms, up to 60000 ms\n/);
+    assert.match(text, / {4}health {3}sh -c .*curl -sS .*http:\/\/127.0.0.1:8080\/healthz {3}# every 1000 ms, up to 60000 ms\n/);
+    assert.match(text, / {4}start {4}docker inspect --type container --format .* api-prod-next {3}# 1000 ms after start: running, not restarting, restart count 0; again after the health check\n {4}health /);
   });
 });

@@ -154,7 +154,8 @@ describe('rollout failures', () => {
     const report = await roll(fleet, { tag: 'v9-crash', hosts: ['web-1'], env: { ...env, rollout: unchecked } });
     assert.deepEqual(statuses(report), { 'web-1': 'rolled-back' });
     assert.equal(report.failed?.step, 'start');
-    assert.match(report.failed!.stderrTail, /container api-prod-next is not running/);
+    assert.match(report.failed!.message, /container api-prod-next is not running 1000 ms after start: exited \(exit code 1/);
+    assert.equal(report.failed?.errorName, 'ContainerNotRunning');
     assert.equal(await served(fleet.host('web-1').address, port), 'v1');
   });
 });

@@ -92,7 +92,7 @@ export async function runManual(run: ManualRun, job: DeployJob, io: CliIo): Prom
   const report = outcome.rollout as RolloutReport | undefined;
   for (const h of report?.hosts ?? []) {
     const timings = Object.entries(h.timings).map(([step, ms]) => `${step} ${Math.round(ms)}ms`).join(', ');
-    io.stdout(`  ${h.host.padEnd(12)} ${h.status.padEnd(15)} ${timings}\n`);
+    io.stdout(`  ${h.host.padEnd(12)} ${h.status.padEnd(15)} ${timings}${h.downtimeMs !== undefined ? ` · downtime ${h.downtimeMs}ms (stop-then-start, no proxy)` : ''}\n`);
     if (h.diagnostics) io.stdout(formatDiagnostics(h.diagnostics).map((l) => `    ${l}\n`).join(''));
   }
   if (report) io.stdout(`  total ${Math.round(report.durationMs)} ms\n`);

@@ -129,6 +129,27 @@ const container = z.strictObject({
   init: z.boolean().default(false),
 });
 
+const tcpPort = z.number().int().min(1).max(65535);
+
+/** Zero-downtime switching through the host's proxy (docker strategy): see README "Running with a proxy". */
+const proxy = z
+  .strictObject({
+    kind: z.literal('nginx').default('nginx'),
+    /** The port the app listens on inside its container. */
+    containerPort: tcpPort,
+    /** Two host ports the app's containers take turns on (blue/green), so the upstream survives a reboot. */
+    hostPorts: z.tuple([tcpPort, tcpPort]).refine(([a, b]) => a !== b, 'the two host ports must differ'),
+    /** Address the slot ports are published on: an IPv4 address, or `engine` for dockerd's own `--ip`. */
+    bind: z.union([z.string().regex(/^\d{1,3}(?:\.\d{1,3}){3}$/, 'must be an IPv4 address or engine'), z.literal('engine')]).default('127.0.0.1'),
+    /** The app's upstream file, which the host's nginx config includes (default `/etc/nginx/fjord/<app>-<env>.conf`). */
+    upstreamFile: z.string().regex(/^[A-Za-z0-9_./-]+$/, 'must be a plain path').optional(),
+    /** nginx's pid file: a live master there means the proxy is up. */
+    pidFile: z.string().regex(/^[A-Za-z0-9_./-]+$/, 'must be a plain path').default('/run/nginx.pid'),
+    /** After the switch, how long the old container keeps serving its in-flight requests before it is stopped. */
+    drain: durationSchema.default(2000),
+  })
+  .optional();
+
 const rollout = z.strictObject({
   strategy: z.enum(['docker', 'compose', 'command']).default('docker'),
   /** Hosts per batch: a number, or a percentage of the environment's hosts such as `25%`. */
@@ -150,6 +171,7 @@ const rollout = z.strictObject({
     .strictObject({ pre: z.array(z.array(z.string())).default([]), deploy: z.array(z.array(z.string())).default([]), post: z.array(z.array(z.string())).default([]) })
     .optional(),
   healthCheck: healthCheck.optional(),
+  proxy,
   /** Deadline for one host's whole rollout (pull included). */
   hostTimeout: durationSchema.default(600_000),
 });

@@ -3,6 +3,7 @@
  * host's deadline. Already running `image:tag` and healthy: `unchanged`, nothing replaced (`updated` when
  * an earlier delivery of the same job put it there: see `recordBefore`).
  */
+import { performance } from 'node:perf_hooks';
 import type { Fleet } from '../ssh/fleet.js';
 import type { SshSession } from '../ssh/types.js';
 import { checkHealth } from './check-health.js';
@@ -12,6 +13,7 @@ import { deployCommands, imageRef, type HostTarget } from './host-commands.js';
 import { StepFailed, type StepRunner } from './host-steps.js';
 import { parseBefore, readBefore, recordBefore } from './state-commands.js';
 import { verifyStarted } from './verify-started.js';
+import { slotOf, withHealthPort } from './proxy/proxy-commands.js';
 import { withLockedHost } from './with-locked-host.js';
 import type { EnvironmentConfig } from '../config/schema.js';
 import type { FailureDiagnostics, HealthProbeRecord, RunningImage, Step } from './types.js';
@@ -41,6 +43,8 @@ export interface HostOutcome {
   diagnostics?: FailureDiagnostics;
   /** The lock could not be released (the rollout itself may still have succeeded). */
   unlockError?: StepFailed;
+  /** Stop-then-start (no proxy): from stopping the old container to the new one passing its checks. */
+  downtimeMs?: number;
 }
 
 const LIVE = new Set(['running', 'recorded']);
@@ -68,7 +72,7 @@ export async function deployHost(ctx: HostContext, target: HostTarget, run: Step
         out.changed = earlier !== undefined;
         if (running && running.ref === imageRef(target.image, target.tag) && LIVE.has(running.state)) {
           // Idempotent: the host already runs this tag. Still checked, so a sick container gets replaced.
-          const healthy = await healthStep(run, s, ctx.env, signal).then(() => true, () => false);
+          const healthy = await healthStep(run, s, ctx.env.rollout.proxy ? withHealthPort(ctx.env, slotOf(running)) : ctx.env, signal).then(() => true, () => false);
           if (healthy) {
             out.status = earlier === undefined ? 'unchanged' : 'updated';
             return;
@@ -77,12 +81,15 @@ export async function deployHost(ctx: HostContext, target: HostTarget, run: Step
         if (earlier === undefined) await run.command(s, { step: 'inspect', argv: recordBefore(ctx.stateDir, target.app, target.environment, target.jobId, running?.ref ?? '') });
         const commands = deployCommands(target, running);
         const transcript: HealthProbeRecord[] = [];
+        let stopped: number | undefined; // stop-then-start: when the old container stopped serving
         try {
           for (const cmd of commands.before) {
             if (CHANGES.has(cmd.step)) out.changed = true;
+            if (cmd.step === 'stop') stopped ??= performance.now();
             await run.command(s, cmd);
           }
-          await verifyStarted(run, s, ctx.env, commands.started, { transcript, ...(signal ? { signal } : {}) });
+          await verifyStarted(run, s, withHealthPort(ctx.env, commands.healthPort), commands.started, { transcript, ...(signal ? { signal } : {}) });
+          if (stopped !== undefined) out.downtimeMs = Math.round(performance.now() - stopped);
         } catch (err) {
           // Read while the container still exists: the rollback removes it.
           if (commands.started && err instanceof StepFailed && (err.step === 'start' || err.step === 'health'))

@@ -39,7 +39,7 @@ export function fjordLabels(t: Pick<ContainerTarget, 'app' | 'environment' | 'ta
 }
 
 /** `docker run -d` of the configured spec under `name`. */
-export function dockerRun(t: ContainerTarget, name: string): string[] {
+export function dockerRun(t: ContainerTarget, name: string, extraLabels: readonly string[] = []): string[] {
   const c = t.container;
   const argv = ['docker', 'run', '-d', '--name', name, '--restart', c.restart];
   if (c.init) argv.push('--init');
@@ -48,7 +48,7 @@ export function dockerRun(t: ContainerTarget, name: string): string[] {
   if (c.envFile) argv.push('--env-file', c.envFile);
   for (const [k, v] of Object.entries(c.env)) argv.push('-e', `${k}=${v}`);
   for (const v of c.volumes) argv.push('-v', v);
-  for (const l of fjordLabels(t)) argv.push('--label', l);
+  for (const l of [...fjordLabels(t), ...extraLabels]) argv.push('--label', l);
   return [...argv, t.ref, ...c.args];
 }
 

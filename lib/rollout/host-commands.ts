@@ -7,6 +7,7 @@ import type { RolloutConfig } from '../config/schema.js';
 import { composeInspectRunning, composePull, composeSetTag, composeUp, type ComposeTarget } from './compose-commands.js';
 import { containerName, dockerInspectRunning, dockerPull, dockerRemove, dockerRename, dockerRun, dockerStop, nextName, stopsFirst } from './docker-commands.js';
 import { hookCommands } from './hook-commands.js';
+import { proxyDockerCommands } from './proxy/proxy-commands.js';
 import { readDeployed, recordDeployed } from './state-commands.js';
 import type { RunningImage, Step } from './types.js';
 
@@ -36,6 +37,8 @@ export interface HostCommands {
   after: Cmd[];
   /** The container `before` started: checked after its settle window and after the health check (`checkStarted`). */
   started?: string;
+  /** Behind a proxy: the slot port the HTTP health check probes (the new container directly), not `healthCheck.port`. */
+  healthPort?: number;
 }
 
 export const imageRef = (image: string, tag: string): string => `${image}:${tag}`;
@@ -86,6 +89,8 @@ export function deployCommands(t: HostTarget, current: RunningImage | undefined)
   const record: Cmd = { step: 'record', argv: recordDeployed(t.stateDir, t.app, t.environment, ref) };
   switch (t.rollout.strategy) {
     case 'docker': {
+      const { proxy } = t.rollout;
+      if (proxy) return proxyDockerCommands({ app: t.app, environment: t.environment, jobId: t.jobId, ref, tag: t.tag, rollout: { ...t.rollout, proxy }, ...(t.pulled ? { pulled: true } : {}) }, current, record);
       const name = containerName(t.app, t.environment, t.rollout.container);
       const next = nextName(name);
       const spec = { app: t.app, environment: t.environment, jobId: t.jobId, ref, tag: t.tag, container: t.rollout.container };

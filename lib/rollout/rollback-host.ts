@@ -8,6 +8,7 @@ import { deployCommands, removeCommands, splitRef, type HostTarget } from './hos
 import { StepFailed, type StepRunner } from './host-steps.js';
 import type { HostContext } from './deploy-host.js';
 import { verifyStarted } from './verify-started.js';
+import { withHealthPort } from './proxy/proxy-commands.js';
 import { parseBefore, readBefore } from './state-commands.js';
 import type { RunningImage } from './types.js';
 import { withLockedHost } from './with-locked-host.js';
@@ -44,7 +45,7 @@ export async function rollbackHost(
     // The previous image is normally still on the host; pulled again in case it was pruned.
     const commands = deployCommands({ ...target, image, tag, pulled: false }, current);
     for (const cmd of commands.before) await run.command(s, cmd);
-    await verifyStarted(run, s, ctx.env, commands.started);
+    await verifyStarted(run, s, withHealthPort(ctx.env, commands.healthPort), commands.started);
     for (const cmd of commands.after) await run.command(s, cmd);
     return back.ref;
   });

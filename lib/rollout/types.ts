@@ -27,7 +27,7 @@ export interface RolloutOptions {
   commandTimeoutMs?: number;
 }
 
-export type Step = 'connect' | 'lock' | 'inspect' | 'configure' | 'pull' | 'stop' | 'start' | 'health' | 'switch' | 'record' | 'unlock' | 'remove' | 'hook' | 'timeout' | 'aborted';
+export type Step = 'connect' | 'lock' | 'inspect' | 'configure' | 'pull' | 'proxy' | 'stop' | 'start' | 'health' | 'switch' | 'drain' | 'record' | 'unlock' | 'remove' | 'hook' | 'timeout' | 'aborted';
 
 export type HostStatus = 'updated' | 'unchanged' | 'rolled-back' | 'failed' | 'untouched' | 'rollback-failed';
 
@@ -46,6 +46,8 @@ export interface HostReport {
   diagnostics?: FailureDiagnostics;
   /** Milliseconds per step; rollback steps are prefixed `rollback.`. */
   timings: Record<string, number>;
+  /** Without a proxy, when the old container was stopped before its successor started: how long nothing served (ms). */
+  downtimeMs?: number;
 }
 
 export interface RolloutFailure {

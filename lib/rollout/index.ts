@@ -8,6 +8,6 @@ export { deployCommands, removeCommands, inspectCommand, imageRef, splitRef, typ
 export * from './docker-commands.js';
 export * from './compose-commands.js';
 export { substitute, hookCommands } from './hook-commands.js';
-export { healthProbe, healthPassed, healthUrl } from './health-commands.js';
+export { healthProbe, healthPassed, healthUrl, parseProbe } from './health-commands.js';
 export { acquireLock, releaseLock, lockOwner, recordDeployed, readDeployed, LOCK_HELD_EXIT } from './state-commands.js';
 export { lockHost, unlockHost } from './host-lock.js';

@@ -46,7 +46,7 @@ export function jobTrailers(job: MessageJob, extra: Record<string, string> = {})
  *  value with a newline (values are grammar-checked before a job exists; this is the second fence). */
 export function buildCommitMessage(
   job: MessageJob,
-  { template = DEFAULT_COMMIT_TEMPLATE, trailers = {} }: { template?: string; trailers?: Record<string, string> } = {},
+  { template = DEFAULT_COMMIT_TEMPLATE, trailers = {}, body }: { template?: string; trailers?: Record<string, string>; body?: string } = {},
 ): string {
   const unknown = unknownPlaceholders(template);
   if (unknown.length > 0) throw new InvalidCommitMessage(`commit message template: unknown placeholder {${unknown.join('}, {')}}; known: {${MESSAGE_PLACEHOLDERS.join('}, {')}}`);
@@ -64,5 +64,15 @@ export function buildCommitMessage(
   }
   const subject = template.replace(PLACEHOLDER, (_, name: keyof typeof values) => values[name]).trim();
   if (subject === '') throw new InvalidCommitMessage('commit message template renders an empty subject');
-  return `${subject}\n\n${formatTrailers(jobTrailers(job, trailers))}\n`;
+  return `${subject}\n\n${body ? `${commitBody(body)}\n\n` : ''}${formatTrailers(jobTrailers(job, trailers))}\n`;
+}
+
+/**
+ * Free text between the subject and the trailers (what a failed host said): control characters shown as
+ * `?`, blank lines dropped (so it stays one paragraph, never read as trailers), at most 6,000 characters.
+ */
+export function commitBody(text: string): string {
+  const lines = text.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '?').split('\n').filter((l) => l.trim() !== '');
+  const out = lines.join('\n');
+  return out.length > 6000 ? `${out.slice(0, 6000)}\n…` : out;
 }

@@ -26,9 +26,17 @@ export async function recentDeploys(config: Config, store: ManifestStore, limit 
         authoredAt: c.authoredAt,
         where: t['Fjord-App'] && t['Fjord-Environment'] ? `${t['Fjord-App']}/${t['Fjord-Environment']}` : where.join(', '),
         trailers: t,
+        ...(t['Fjord-Rollback-Of'] ? detailsOf(c.message) : {}),
         ...links(c.commitId, t),
       });
     }
   }
   return [...seen.values()].sort((a, b) => Date.parse(b.authoredAt) - Date.parse(a.authoredAt)).slice(0, limit);
+}
+
+/** The paragraphs between a commit's subject and its trailers (empty: none). */
+function detailsOf(message: string): { details?: string } {
+  const paragraphs = message.replace(/\r\n/g, '\n').trim().split(/\n[ \t]*\n/);
+  const body = paragraphs.slice(1, -1).join('\n\n').trim();
+  return body ? { details: body } : {};
 }

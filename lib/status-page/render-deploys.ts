@@ -39,7 +39,7 @@ function trailers(d: DeployRow): Raw {
 
 function row(d: DeployRow, now: string): Raw {
   const commit = link(d.commitUrl, html`<code>${d.commitId.slice(0, 8)}</code>`);
-  return html`<tr class="deploy" data-commit="${d.commitId}"><td class="when" title="${d.authoredAt}">${formatTime(d.authoredAt)}<br><small>${ago(d.authoredAt, now)}</small></td><td>${d.where}</td><td>${commit}</td><td class="subject">${d.subject}</td><td>${d.author}</td><td class="trailers">${trailers(d)}</td></tr>`;
+  return html`<tr class="deploy" data-commit="${d.commitId}"><td class="when" title="${d.authoredAt}">${formatTime(d.authoredAt)}<br><small>${ago(d.authoredAt, now)}</small></td><td>${d.where}</td><td>${commit}</td><td class="subject">${d.subject}${d.details ? html`<details class="failure"><summary>what failed</summary><pre>${d.details}</pre></details>` : ''}</td><td>${d.author}</td><td class="trailers">${trailers(d)}</td></tr>`;
 }
 
 export function renderDeploys(deploys: readonly DeployRow[], now: string): Raw {

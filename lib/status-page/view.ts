@@ -16,6 +16,8 @@ export interface DeployRow {
   where: string;
   /** `Key: value` trailers of the commit (`Fjord-Source`, `Fjord-MR`, `Fjord-Reason`, …). */
   trailers: Record<string, string>;
+  /** A rollback commit's body: what the failed host reported (its error, state, probes, log lines). */
+  details?: string;
   /** Links (manifest backend gitlab, or apps whose source is on GitLab): absent otherwise. */
   commitUrl?: string;
   sourceUrl?: string;

@@ -17,6 +17,7 @@ import { mergeRequestBranch, type ManifestStore } from '../manifest/store.js';
 import { RegistryUnavailable } from '../registry/errors.js';
 import type { ImageRef } from '../registry/reference.js';
 import type { RolloutEvent, RolloutInput, RolloutReport } from '../rollout/types.js';
+import { formatDiagnostics } from '../rollout/format-diagnostics.js';
 import { recordRollout } from '../notify/record-stages.js';
 import { RetryableError, type Outcome } from './outcome.js';
 import { promote, type Promotion } from './promote.js';
@@ -121,8 +122,14 @@ async function restoreManifest(
 ): Promise<Outcome> {
   if (!o.previous) return { ...outcome, detail: `${outcome.detail}; the manifest had no previous tag to restore`, commitId: o.commitId };
   const report = outcome.rollout as RolloutReport | undefined;
+  // The failed host's own words (redacted diagnostics) go into the rollback commit: git is the record,
+  // and the status page shows them from there.
+  const failed = report?.failed;
+  const diagnostics = failed && report?.hosts.find((h) => h.host === failed.host)?.diagnostics;
+  const body = failed ? [`host ${failed.host} failed at ${failed.step}: ${failed.message}`, ...(diagnostics ? formatDiagnostics(diagnostics) : [])].join('\n') : undefined;
   const rollbackMessage = buildCommitMessage({ ...job, reason: 'rollback', tag: o.previous }, {
     template: ROLLBACK_TEMPLATE,
+    ...(body ? { body } : {}),
     trailers: { 'Fjord-Rollback-Of': job.id, ...(report?.failed ? { 'Fjord-Failed-Host': report.failed.host, 'Fjord-Failed-Step': report.failed.step } : {}) },
   });
   o.ctx.timeline?.begin('manifest rollback');

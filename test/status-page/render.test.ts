@@ -105,6 +105,13 @@ describe('status page renderer', () => {
     assert.doesNotMatch(plain, /<a /);
   });
 
+  it("shows a rollback's failure report from its commit body, escaped, folded under 'what failed'", () => {
+    const details = 'host web-2 failed at health: HTTP 500\nlast log lines:\n  <script>alert(1)</script> database unreachable';
+    const page = renderStatusPage(view({ deploys: [{ ...deploy, subject: 'rollback(api/prod): api:v1', details }] }));
+    assert.match(page, /rollback\(api\/prod\): api:v1<details class="failure"><summary>what failed<\/summary><pre>host web-2 failed at health: HTTP 500\nlast log lines:\n  &lt;script&gt;alert\(1\)&lt;\/script&gt; database unreachable<\/pre><\/details>/);
+    assert.doesNotMatch(renderStatusPage(view()), /what failed/);
+  });
+
   it('shows why a part is missing instead of failing', () => {
     const page = renderStatusPage(view({ report: undefined, error: `ConfigError: ssh.privateKeyFile: cannot read ${HOSTILE}`, deploysError: 'ManifestStoreError: git fetch failed' }));
     assert.match(page, /The drift check could not run: ConfigError: ssh\.privateKeyFile: cannot read &quot;&gt;/);

@@ -109,7 +109,12 @@ describe('gitops pipeline over a real sshd fleet', { skip: engineMissing() }, ()
     const log = repo.git(['log', '--format=%s', 'main']).trim().split('\n');
     assert.match(log[0]!, /^rollback\(api\/prod\): .*:v1$/);
     assert.match(log[1]!, /^deploy\(api\/prod\): .*:v2-unhealthy$/);
-    assert.match(repo.git(['log', '-1', '--format=%B', 'main']), /Fjord-Rollback-Of: job-prod-v2-unhealthy/);
+    const rollback = repo.git(['log', '-1', '--format=%B', 'main']);
+    assert.match(rollback, /Fjord-Rollback-Of: job-prod-v2-unhealthy/);
+    // The failed host's own words are in the rollback commit (git is the record; the status page reads it).
+    assert.match(rollback, /\n\nhost web-\d failed at health: [^\n]+\ncontainer api-prod-next: status running[^\n]*\nhealth probes[^\n]*\n  [^\n]*HTTP 500[^\n]*database unreachable[\s\S]*\nlast log lines:\n[\s\S]*health: database unreachable, answering 500[\s\S]*\n\nFjord-/);
+    const { parseTrailers } = await import('../../lib/manifest/trailers.js');
+    assert.equal(parseTrailers(rollback)['Fjord-Rollback-Of'], 'job-prod-v2-unhealthy');
     // A failed staging deploy promotes nothing.
     const stagingBad = await deploy(job('staging', 'v3-unhealthy'), ctx, ports);
     assert.equal(stagingBad.status, 'failed');

@@ -1,4 +1,9 @@
-// Rollout failures over real sshd hosts: unhealthy versions, a hanging pull, and the host lock.
+// Rollout failures over real sshd hosts: unhealthy versions, a hanging pull, and the host lock. These hosts
+// still run the docker stand-in (test/fixtures/docker-standin): its per-host faults (a health check that
+// fails or flaps on one host from a chosen event on, `docker run` failing exactly during a rollback) are
+// set by a flag here. Each has a real-engine counterpart: rollout/real-engine*.test.ts (crash loop,
+// unhealthy release, SIGTERM, a failed run, a failing registry), chaos/fleet-faults.test.ts (flapping
+// health, a hung pull, a start failing on one host, a rollback that cannot reach its host).
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

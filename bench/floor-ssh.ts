@@ -33,11 +33,5 @@ function execOnce(client: Client, host: string, script: string): Promise<void> {
   });
 }
 
-/** Runs `fn` over `items` with at most `limit` at once (the bound of fjord's pre-pull). */
-export async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-}
+/** The bound of fjord's pre-pull, the same function. */
+export { eachLimited } from '../lib/rollout/each-limited.js';

@@ -18,6 +18,7 @@ import { FROM_RECORD, rollbackHost } from './rollback-host.js';
 import { lockOwner } from './state-commands.js';
 import type { HostReport, RolloutFailure, RolloutInput, RolloutOptions, RolloutReport } from './types.js';
 import { describeFailure } from './describe-failure.js';
+import { eachLimited } from './each-limited.js';
 import { envValues, scrub } from '../secret.js';
 
 /** Checks what will reach a host before any connection: grammar of image and tag, known hosts, strategy config. */
@@ -157,13 +158,4 @@ export async function rolloutEnvironment(input: RolloutInput, fleet: Fleet, opti
     ...(mixedVersions ? { mixedVersions } : {}),
     durationMs: Math.round(performance.now() - started),
   };
-}
-
-/** Runs `fn` over `items` with at most `limit` at once. */
-async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }

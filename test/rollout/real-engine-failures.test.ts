@@ -135,5 +135,10 @@ describe('failures on real engines', { skip: engineMissing() }, () => {
     } finally {
       holder.close();
     }
+    // A bad --env-file: the CLI itself refuses (exit 125) and prints its hint after the error.
+    const report = await roll(fleet, { image, tag: 'v5', hosts: ['web-1'], env: env({}, { name: 'badenv', envFile: '/nonexistent/api.env' }) });
+    assert.deepEqual([report.failed?.step, report.failed?.errorName], ['start', 'CommandFailed']);
+    assert.match(report.failed!.message, /exited 125: docker: open \/nonexistent\/api\.env: no such file or directory\.?$/);
+    assert.doesNotMatch(containers(0), /badenv/);
   });
 });

@@ -139,7 +139,8 @@ export async function runStorm(w: StormWiring) {
     await new Promise((r) => setTimeout(r, w.pauseMs));
     await sendAll(plan.filter((d) => d.tail));
     const sent = Date.now();
-    for (const deadline = Date.now() + 120_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+    // Drain bound: ~60–90 s alone; beside the real-engine chaos files (npm test runs two files at once) 120 s ran out.
+    for (const deadline = Date.now() + 240_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
       if (w.queue.accepted.every((j) => outcomes.has(j.id))) break;
     }
     await new Promise((r) => setTimeout(r, 200)); // a redelivered duplicate would show up now

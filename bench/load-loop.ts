@@ -6,7 +6,10 @@
  */
 export interface LoadLoopResult {
   requests: number;
+  /** Refused, reset, non-200 or timed out. */
   failed: number;
+  /** Of `failed`: tries cut off at `timeoutMs` without an answer (a stalled client or server), not refused or reset. */
+  timedOut: number;
   /** Longest stretch (ms) from the last success before a failure to the next success: the outage seen. */
   longestOutageMs: number;
   /** How many answers each body (the app's version) got, in order of first answer. */
@@ -21,6 +24,7 @@ export function startLoadLoop({ url, concurrency = 4, timeoutMs = 2000 }: { url:
   let running = true;
   let requests = 0;
   let failed = 0;
+  let timedOut = 0;
   let lastOk = performance.now();
   let outageFrom: number | undefined;
   let longestOutageMs = 0;
@@ -30,7 +34,10 @@ export function startLoadLoop({ url, concurrency = 4, timeoutMs = 2000 }: { url:
       requests++;
       const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { connection: 'close' } })
         .then(async (r) => ({ ok: r.status === 200, body: (await r.text()).trim() }))
-        .catch(() => ({ ok: false, body: '' }));
+        .catch((err: unknown) => {
+          if ((err as Error)?.name === 'TimeoutError') timedOut++;
+          return { ok: false, body: '' };
+        });
       const now = performance.now();
       if (res.ok) {
         bodies[res.body] = (bodies[res.body] ?? 0) + 1;
@@ -50,7 +57,7 @@ export function startLoadLoop({ url, concurrency = 4, timeoutMs = 2000 }: { url:
       running = false;
       await Promise.all(lanes);
       if (outageFrom !== undefined) longestOutageMs = Math.max(longestOutageMs, performance.now() - outageFrom);
-      return { requests, failed, longestOutageMs: Math.round(longestOutageMs), bodies };
+      return { requests, failed, timedOut, longestOutageMs: Math.round(longestOutageMs), bodies };
     },
   };
 }

@@ -86,7 +86,7 @@ describe('zero-downtime switch through each host\'s nginx, on real engines', { s
   const throughProxies = () => Promise.all(proxies.map((p) => fetch(p.url).then(async (r) => (await r.text()).trim(), () => undefined)));
   const containers = (i: number) => fleet.hosts[i]!.engine!.docker(['ps', '-a', '--format', '{{.Names}} {{.Image}} {{.State}} {{.Label "fjord.slot"}}']).trim().split('\n').sort();
 
-  it('deploys v1, then v2 under load with 0 failed requests; traffic moves from v1 to v2 and each lane never goes back', async () => {
+  it('deploys v1, then v2 under load with 0 failed requests; traffic moves from v1 to v2 and each lane never goes back', async (t) => {
     const first = await roll(fleet, { image, tag: 'v1', hosts: names, env: env() });
     assert.equal(first.ok, true, JSON.stringify(first.failed));
     assert.deepEqual(await throughProxies(), ['v1', 'v1', 'v1']);
@@ -96,6 +96,7 @@ describe('zero-downtime switch through each host\'s nginx, on real engines', { s
     assert.deepEqual(Object.values(statuses(report)), ['updated', 'updated', 'updated']);
     noFailures(seen);
     for (const [i, s] of seen.entries()) moved(s, 'v1', 'v2', switched[names[i]!]);
+    for (const [i, h] of report.hosts.entries()) t.diagnostic(`${h.host}: ${seen[i]!.requests} requests through nginx, ${seen[i]!.failed} failed; switch ${h.timings.switch} ms, drain ${h.timings.drain} ms, stop ${h.timings.stop} ms`);
     for (const h of report.hosts) {
       assert.ok(h.timings.proxy! > 0 && h.timings.switch! > 0 && h.timings.drain! >= 450 && h.timings.stop! > 0, JSON.stringify(h.timings));
       assert.equal(h.downtimeMs, undefined); // nothing was stopped before its successor served
@@ -211,7 +212,7 @@ describe('without a proxy: stop-then-start reports its downtime', { skip: engine
     await registry?.stop();
   });
 
-  it('each host reports downtimeMs > 0, and the load loop on the published port sees the outage', async () => {
+  it('each host reports downtimeMs > 0, and the load loop on the published port sees the outage', async (t) => {
     const env = environment({
       batchSize: 2,
       container: { ports: [`${port}:${APP_PORT}`], settle: '500ms' },
@@ -230,6 +231,7 @@ describe('without a proxy: stop-then-start reports its downtime', { skip: engine
       // At least the stop and the new container's start; the settle window is part of it too.
       assert.ok(h.downtimeMs! >= h.timings.stop!, `${h.host}: downtime ${h.downtimeMs} ms, stop ${h.timings.stop} ms`);
       assert.ok(seen[i]!.failed > 0, `${h.host}: the load loop saw no outage`);
+      t.diagnostic(`${h.host}: downtimeMs ${h.downtimeMs} (stop ${h.timings.stop} ms); ${seen[i]!.requests} requests, ${seen[i]!.failed} failed`);
     }
   });
 });

@@ -130,25 +130,28 @@ const container = z.strictObject({
 });
 
 const tcpPort = z.number().int().min(1).max(65535);
+const plainPath = z.string().regex(/^[A-Za-z0-9_./-]+$/, 'must be a plain path ([A-Za-z0-9_./-])');
 
-/** Zero-downtime switching through the host's proxy (docker strategy): see README "Running with a proxy". */
-const proxy = z
-  .strictObject({
-    kind: z.literal('nginx').default('nginx'),
-    /** The port the app listens on inside its container. */
-    containerPort: tcpPort,
-    /** Two host ports the app's containers take turns on (blue/green), so the upstream survives a reboot. */
-    hostPorts: z.tuple([tcpPort, tcpPort]).refine(([a, b]) => a !== b, 'the two host ports must differ'),
-    /** Address the slot ports are published on: an IPv4 address, or `engine` for dockerd's own `--ip`. */
-    bind: z.union([z.string().regex(/^\d{1,3}(?:\.\d{1,3}){3}$/, 'must be an IPv4 address or engine'), z.literal('engine')]).default('127.0.0.1'),
-    /** The app's upstream file, which the host's nginx config includes (default `/etc/nginx/fjord/<app>-<env>.conf`). */
-    upstreamFile: z.string().regex(/^[A-Za-z0-9_./-]+$/, 'must be a plain path').optional(),
-    /** nginx's pid file: a live master there means the proxy is up. */
-    pidFile: z.string().regex(/^[A-Za-z0-9_./-]+$/, 'must be a plain path').default('/run/nginx.pid'),
-    /** After the switch, how long the old container keeps serving its in-flight requests before it is stopped. */
-    drain: durationSchema.default(2000),
-  })
-  .optional();
+/**
+ * Zero-downtime switching through the host's own proxy (docker strategy; README "Running with a proxy"):
+ * the new container starts on the free one of two host ports, is health-checked there, then the proxy's
+ * upstream is switched to it and the old one drains and stops.
+ */
+const proxy = z.strictObject({
+  kind: z.literal('nginx').default('nginx'),
+  /** The port the app listens on inside its container. */
+  containerPort: tcpPort,
+  /** Two host ports the app's containers take turns on (blue/green): a fixed pair, so the upstream file stays valid after a reboot. */
+  hostPorts: z.tuple([tcpPort, tcpPort]).refine(([a, b]) => a !== b, 'the two host ports must differ'),
+  /** Where the slot ports are published: an IPv4 address, or `engine` for the engine's default address (dockerd `--ip`). */
+  bind: z.union([z.literal('engine'), z.string().regex(/^\d{1,3}(?:\.\d{1,3}){3}$/, 'must be an IPv4 address or engine')]).default('127.0.0.1'),
+  /** The app's upstream file, `include`d by the host's nginx config (default `/etc/nginx/fjord/<app>-<env>.conf`; relative: to the deploy user's home). */
+  upstreamFile: plainPath.optional(),
+  /** nginx's pid file: a live process there means the proxy is up. */
+  pidFile: plainPath.default('/run/nginx.pid'),
+  /** After the switch, how long the old container keeps serving its in-flight requests before it is stopped. */
+  drain: durationSchema.default(2000),
+});
 
 const rollout = z.strictObject({
   strategy: z.enum(['docker', 'compose', 'command']).default('docker'),
@@ -171,9 +174,15 @@ const rollout = z.strictObject({
     .strictObject({ pre: z.array(z.array(z.string())).default([]), deploy: z.array(z.array(z.string())).default([]), post: z.array(z.array(z.string())).default([]) })
     .optional(),
   healthCheck: healthCheck.optional(),
-  proxy,
+  proxy: proxy.optional(),
   /** Deadline for one host's whole rollout (pull included). */
   hostTimeout: durationSchema.default(600_000),
+}).superRefine((r, ctx) => {
+  // Behind a proxy fjord publishes the app's one port itself, and only a health check says when the new container may take traffic.
+  if (!r.proxy) return;
+  if (r.strategy !== 'docker') ctx.addIssue({ code: 'custom', path: ['proxy'], message: 'needs rollout.strategy docker' });
+  if (!r.healthCheck) ctx.addIssue({ code: 'custom', path: ['proxy'], message: 'needs rollout.healthCheck (the proxy switches only to a container that passed it)' });
+  if (r.container.ports.length) ctx.addIssue({ code: 'custom', path: ['container', 'ports'], message: 'must be empty with rollout.proxy (fjord publishes proxy.containerPort on a slot of proxy.hostPorts)' });
 });
 
 const manifestTarget = z.strictObject({

@@ -13,7 +13,7 @@ import { deployCommands, imageRef, type HostTarget } from './host-commands.js';
 import { StepFailed, type StepRunner } from './host-steps.js';
 import { parseBefore, readBefore, recordBefore } from './state-commands.js';
 import { verifyStarted } from './verify-started.js';
-import { slotOf, withHealthPort } from './proxy/proxy-commands.js';
+import { probeAt, runningProbes } from './proxy/probe-at.js';
 import { withLockedHost } from './with-locked-host.js';
 import type { EnvironmentConfig } from '../config/schema.js';
 import type { FailureDiagnostics, HealthProbeRecord, RunningImage, Step } from './types.js';
@@ -72,7 +72,7 @@ export async function deployHost(ctx: HostContext, target: HostTarget, run: Step
         out.changed = earlier !== undefined;
         if (running && running.ref === imageRef(target.image, target.tag) && LIVE.has(running.state)) {
           // Idempotent: the host already runs this tag. Still checked, so a sick container gets replaced.
-          const healthy = await healthStep(run, s, ctx.env.rollout.proxy ? withHealthPort(ctx.env, slotOf(running)) : ctx.env, signal).then(() => true, () => false);
+          const healthy = await probeAt(run, s, ctx.env, runningProbes(ctx.env.rollout, running)).then((env) => healthStep(run, s, env, signal)).then(() => true, () => false);
           if (healthy) {
             out.status = earlier === undefined ? 'unchanged' : 'updated';
             return;
@@ -88,7 +88,7 @@ export async function deployHost(ctx: HostContext, target: HostTarget, run: Step
             if (cmd.step === 'stop') stopped ??= performance.now();
             await run.command(s, cmd);
           }
-          await verifyStarted(run, s, withHealthPort(ctx.env, commands.healthPort), commands.started, { transcript, ...(signal ? { signal } : {}) });
+          await verifyStarted(run, s, await probeAt(run, s, ctx.env, commands.probes), commands.started, { transcript, ...(signal ? { signal } : {}) });
           if (stopped !== undefined) out.downtimeMs = Math.round(performance.now() - stopped);
         } catch (err) {
           // Read while the container still exists: the rollback removes it.

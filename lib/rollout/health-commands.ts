@@ -9,8 +9,8 @@ export type HealthCheck = NonNullable<RolloutConfig['healthCheck']>;
 /** Bytes of a probe's body kept for the failure report. */
 export const BODY_BYTES = 200;
 
-/** The URL probed: always the host's own loopback. */
-export const healthUrl = (hc: { port: number; path: string }): string => `http://127.0.0.1:${hc.port}${hc.path}`;
+/** The URL probed: the host's own loopback, or `host` (behind a proxy: the new container's slot address). */
+export const healthUrl = (hc: { port: number; path: string; host?: string }): string => `http://${hc.host ?? '127.0.0.1'}:${hc.port}${hc.path}`;
 
 /** How long one attempt may take: the interval, but at least 2 s (a cold start's first answer can be slow). */
 export const attemptBudgetMs = (hc: HealthCheck): number => Math.max(hc.interval, 2000);

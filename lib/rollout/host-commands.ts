@@ -4,6 +4,7 @@
  * the previous `image:tag`, or `removeCommands` when nothing ran before.
  */
 import type { RolloutConfig } from '../config/schema.js';
+import type { CommandFailed } from '../ssh/errors.js';
 import { composeInspectRunning, composePull, composeSetTag, composeUp, type ComposeTarget } from './compose-commands.js';
 import { containerName, dockerInspectRunning, dockerPull, dockerRemove, dockerRename, dockerRun, dockerStop, nextName, stopsFirst } from './docker-commands.js';
 import { hookCommands } from './hook-commands.js';
@@ -30,6 +31,8 @@ export interface Cmd {
   mayFail?: boolean;
   /** Run (its failure ignored) when this command fails: a failed `docker run -d` can leave a `created` container holding the name. */
   undo?: string[];
+  /** Says what a non-zero exit means for the host, as a named error (the proxy path: `ProxyUnavailable`). */
+  explain?: (failed: CommandFailed) => Error;
 }
 
 export interface HostCommands {
@@ -37,8 +40,8 @@ export interface HostCommands {
   after: Cmd[];
   /** The container `before` started: checked after its settle window and after the health check (`checkStarted`). */
   started?: string;
-  /** Behind a proxy: the slot port the HTTP health check probes (the new container directly), not `healthCheck.port`. */
-  healthPort?: number;
+  /** Behind a proxy: the container whose published slot the HTTP health check probes directly (`probeAt`). */
+  probes?: { container: string; containerPort: number };
 }
 
 export const imageRef = (image: string, tag: string): string => `${image}:${tag}`;
@@ -89,8 +92,7 @@ export function deployCommands(t: HostTarget, current: RunningImage | undefined)
   const record: Cmd = { step: 'record', argv: recordDeployed(t.stateDir, t.app, t.environment, ref) };
   switch (t.rollout.strategy) {
     case 'docker': {
-      const { proxy } = t.rollout;
-      if (proxy) return proxyDockerCommands({ app: t.app, environment: t.environment, jobId: t.jobId, ref, tag: t.tag, rollout: { ...t.rollout, proxy }, ...(t.pulled ? { pulled: true } : {}) }, current, record);
+      if (t.rollout.proxy) return proxyDockerCommands({ ...t, ref, proxy: t.rollout.proxy }, current, record);
       const name = containerName(t.app, t.environment, t.rollout.container);
       const next = nextName(name);
       const spec = { app: t.app, environment: t.environment, jobId: t.jobId, ref, tag: t.tag, container: t.rollout.container };

@@ -4,7 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { SshSession } from '../ssh/types.js';
-import { CommandTimeout } from '../ssh/errors.js';
+import { CommandFailed, CommandTimeout } from '../ssh/errors.js';
 import { HostTimeout, RolloutAborted } from './errors.js';
 import type { Cmd } from './host-commands.js';
 import type { RolloutEvent, Step } from './types.js';
@@ -73,7 +73,7 @@ export function stepRunner(o: StepRunnerOptions) {
         return await session.run(cmd.argv, { step: cmd.step, timeoutMs });
       } catch (err) {
         if (cmd.undo) await session.exec(cmd.undo, { step: cmd.step, timeoutMs: CLEANUP_MS }).catch(() => undefined);
-        throw err;
+        throw cmd.explain && err instanceof CommandFailed ? cmd.explain(err) : err;
       }
     });
 

@@ -8,8 +8,9 @@ import { deployCommands, removeCommands, splitRef, type HostTarget } from './hos
 import { StepFailed, type StepRunner } from './host-steps.js';
 import type { HostContext } from './deploy-host.js';
 import { verifyStarted } from './verify-started.js';
-import { withHealthPort } from './proxy/proxy-commands.js';
-import { parseBefore, readBefore } from './state-commands.js';
+import { probeAt } from './proxy/probe-at.js';
+import { keptRollbackCommands } from './proxy/proxy-commands.js';
+import { parseBefore, readBefore, recordDeployed } from './state-commands.js';
 import type { RunningImage } from './types.js';
 import { withLockedHost } from './with-locked-host.js';
 
@@ -41,11 +42,17 @@ export async function rollbackHost(
       for (const cmd of remove) await run.command(s, cmd);
       return undefined;
     }
+    // Behind a proxy, an old container that still runs the previous image only gets the traffic back.
+    const kept = keptRollbackCommands(target, current, back.ref, { step: 'record', argv: recordDeployed(ctx.stateDir, target.app, target.environment, back.ref) });
+    if (kept) {
+      for (const cmd of kept) await run.command(s, cmd);
+      return back.ref;
+    }
     const { image, tag } = splitRef(back.ref) ?? { image: back.ref, tag: 'latest' };
     // The previous image is normally still on the host; pulled again in case it was pruned.
     const commands = deployCommands({ ...target, image, tag, pulled: false }, current);
     for (const cmd of commands.before) await run.command(s, cmd);
-    await verifyStarted(run, s, withHealthPort(ctx.env, commands.healthPort), commands.started);
+    await verifyStarted(run, s, await probeAt(run, s, ctx.env, commands.probes), commands.started);
     for (const cmd of commands.after) await run.command(s, cmd);
     return back.ref;
   });

@@ -1,74 +1,75 @@
 /**
- * The docker strategy behind a proxy (zero downtime): the new container starts on the free one of two
- * slot ports, is health-checked there directly, the proxy's upstream is switched to it, the old container
- * drains for `drain`, then is stopped and removed, and the new one takes the app's name. The slot is a
- * fjord label on the container, so the next deploy (or rollback, or heal) takes the other one.
+ * The docker strategy behind the host's proxy (zero downtime): the new container starts on the free one
+ * of two slot ports, is health-checked there directly, the proxy's upstream is switched to it, the old
+ * container drains for `drain` (its in-flight requests finish), then is stopped and removed, and the new
+ * one takes the app's name. The slot is a fjord label on the container, so the next deploy, rollback or
+ * heal takes the other one. The proxy is checked first: missing or down, nothing is stopped or started.
  */
 import type { RolloutConfig } from '../../config/schema.js';
 import { containerName, dockerPull, dockerRemove, dockerRename, dockerRun, dockerStop, nextName } from '../docker-commands.js';
-import type { Cmd, HostCommands } from '../host-commands.js';
+import type { Cmd, HostCommands, HostTarget } from '../host-commands.js';
 import type { RunningImage } from '../types.js';
 import { nginxSwitch } from './nginx.js';
+import { ProxySwitchFailed, ProxyUnavailable } from './proxy-errors.js';
 import { upstreamName, type TrafficSwitch } from './traffic-switch.js';
 
-type Proxy = NonNullable<RolloutConfig['proxy']>;
+export type ProxyConfig = NonNullable<RolloutConfig['proxy']>;
 
+/** The label holding the slot port a container was published on. */
 export const SLOT_LABEL = 'fjord.slot';
 
-/** The slot port the running container holds (undefined: none, or not started behind the proxy). */
+/** The slot port `running` holds (undefined: nothing runs, or it was not started behind the proxy). */
 export function slotOf(running: RunningImage | undefined): number | undefined {
   const slot = Number(running?.labels[SLOT_LABEL]);
   return Number.isInteger(slot) && slot > 0 ? slot : undefined;
 }
 
-/** The slot the next container takes: the one the running container does not hold. */
-export const nextSlot = (proxy: Proxy, running: RunningImage | undefined): number => (slotOf(running) === proxy.hostPorts[0] ? proxy.hostPorts[1] : proxy.hostPorts[0]);
+/** The slot the next container takes: the one `running` does not hold. */
+export const nextSlot = (proxy: ProxyConfig, running: RunningImage | undefined): number => (slotOf(running) === proxy.hostPorts[0] ? proxy.hostPorts[1] : proxy.hostPorts[0]);
+
+/** `-p` of a slot: on `bind`, or with `engine` on the engine's default address (dockerd `--ip`). */
+export const slotPublish = (proxy: ProxyConfig, slot: number): string => (proxy.bind === 'engine' ? `${slot}:${proxy.containerPort}` : `${proxy.bind}:${slot}:${proxy.containerPort}`);
 
 /** The app's TrafficSwitch on its host's proxy. */
-export function trafficSwitch(app: string, environment: string, proxy: Proxy): TrafficSwitch {
+export function trafficSwitch(app: string, environment: string, proxy: ProxyConfig): TrafficSwitch {
   return nginxSwitch({ upstreamFile: proxy.upstreamFile ?? `/etc/nginx/fjord/${app}-${environment}.conf`, upstream: upstreamName(app, environment), pidFile: proxy.pidFile });
 }
 
-export interface ProxyTarget {
-  app: string;
-  environment: string;
-  jobId: string;
-  ref: string;
-  tag: string;
-  rollout: RolloutConfig & { proxy: Proxy };
-  pulled?: boolean;
-}
+/** Seconds for `sleep`, to the millisecond. */
+const seconds = (ms: number): string => (ms / 1000).toFixed(3);
 
-/** Seconds for `sleep`, with milliseconds. */
-const seconds = (ms: number) => (ms / 1000).toFixed(3);
+/** The proxy's check as the host's first command: a failure is `ProxyUnavailable`. */
+const checkCmd = (sw: TrafficSwitch): Cmd => ({ step: 'proxy', argv: sw.check(), explain: (f) => new ProxyUnavailable(f.host, sw.kind, f) });
 
-export function proxyDockerCommands(t: ProxyTarget, current: RunningImage | undefined, record: Cmd): HostCommands {
-  const p = t.rollout.proxy;
+const switchCmd = (sw: TrafficSwitch, container: string, port: number): Cmd => ({ step: 'switch', argv: sw.switchToContainer(container, port), explain: (f) => new ProxySwitchFailed(f.host, sw.kind, container, f) });
+
+/** Commands that put `t.ref` on the host through the proxy; `current` is what runs (and serves) now. */
+export function proxyDockerCommands(t: HostTarget & { ref: string; proxy: ProxyConfig }, current: RunningImage | undefined, record: Cmd): HostCommands {
+  const p = t.proxy;
   const name = containerName(t.app, t.environment, t.rollout.container);
   const next = nextName(name);
   const slot = nextSlot(p, current);
-  const publish = p.bind === 'engine' ? `${slot}:${p.containerPort}` : `${p.bind}:${slot}:${p.containerPort}`;
-  // The slot port is the only port published: the proxy is the app's front door.
-  const container = { ...t.rollout.container, ports: [publish] };
-  const run = dockerRun({ app: t.app, environment: t.environment, jobId: t.jobId, ref: t.ref, tag: t.tag, container }, next, [`${SLOT_LABEL}=${slot}`]);
   const sw = trafficSwitch(t.app, t.environment, p);
+  // The slot is the only port published: the proxy is the app's front door.
+  const spec = { app: t.app, environment: t.environment, jobId: t.jobId, ref: t.ref, tag: t.tag, container: { ...t.rollout.container, ports: [slotPublish(p, slot)] } };
+  const old = current?.container ?? name;
   return {
     before: [
+      checkCmd(sw),
       ...(t.pulled ? [] : [{ step: 'pull' as const, argv: dockerPull(t.ref) }]),
-      // Before anything is stopped or started: a proxy that is missing or down fails the host here.
-      { step: 'proxy', argv: sw.check() },
       { step: 'start', argv: dockerRemove(next), mayFail: true }, // left over from an interrupted rollout
-      { step: 'start', argv: run, undo: dockerRemove(next) },
+      { step: 'start', argv: dockerRun(spec, next, [`${SLOT_LABEL}=${slot}`]), undo: dockerRemove(next) },
     ],
     started: next,
-    healthPort: slot,
+    probes: { container: next, containerPort: p.containerPort },
     after: [
-      { step: 'switch', argv: sw.switchToContainer(next, p.containerPort) },
+      switchCmd(sw, next, p.containerPort),
       ...(current
         ? [
             { step: 'drain' as const, argv: ['sleep', seconds(p.drain)] },
-            { step: 'stop' as const, argv: dockerStop(current.container ?? name, t.rollout.container.stopTimeout) },
-            { step: 'switch' as const, argv: dockerRemove(current.container ?? name) },
+            // Off the request path now: a PID 1 that ignores SIGTERM costs the host's time, not requests.
+            { step: 'stop' as const, argv: dockerStop(old, t.rollout.container.stopTimeout) },
+            { step: 'switch' as const, argv: dockerRemove(old) },
           ]
         : []),
       { step: 'switch', argv: dockerRename(next, name) },
@@ -77,9 +78,21 @@ export function proxyDockerCommands(t: ProxyTarget, current: RunningImage | unde
   };
 }
 
-/** `env` with its HTTP health check aimed at `port` (a container's slot behind the proxy); unchanged without one. */
-export function withHealthPort<E extends { rollout: RolloutConfig }>(env: E, port: number | undefined): E {
-  const hc = env.rollout.healthCheck;
-  if (port === undefined || !hc || 'command' in hc) return env;
-  return { ...env, rollout: { ...env.rollout, healthCheck: { ...hc, port } } };
+/**
+ * Rolling back a host whose old container still runs `back` (it failed before, or right after, its switch):
+ * the proxy pointed at the old container again, the new one drained and removed; nothing restarted.
+ * Undefined when that is not the case (then the rollback is a deploy of `back`, through the proxy too).
+ */
+export function keptRollbackCommands(t: HostTarget, current: RunningImage | undefined, back: string, record: Cmd): Cmd[] | undefined {
+  const p = t.rollout.proxy;
+  if (!p || t.rollout.strategy !== 'docker' || !current || current.state !== 'running' || current.ref !== back) return undefined;
+  const name = containerName(t.app, t.environment, t.rollout.container);
+  const sw = trafficSwitch(t.app, t.environment, p);
+  return [
+    checkCmd(sw),
+    switchCmd(sw, current.container ?? name, p.containerPort),
+    { step: 'drain', argv: ['sleep', seconds(p.drain)] },
+    { step: 'remove', argv: dockerRemove(nextName(name)), mayFail: true },
+    record,
+  ];
 }

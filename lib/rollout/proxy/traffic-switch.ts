@@ -3,9 +3,11 @@
  * proxy"): argv builders only, run on the host by the one SSH runner. `check` fails unless the proxy is
  * there and up (run before anything on the host is stopped or started); `switchTo` points the app's
  * upstream at `address` (`host:port`), validates the proxy's config and reloads it gracefully, putting
- * the previous upstream back when the new config does not validate.
+ * the previous upstream back when the new config does not validate or does not take.
  */
 export interface TrafficSwitch {
+  /** The proxy's name in reports (`nginx`). */
+  kind: string;
   check(): string[];
   switchTo(address: string): string[];
   /** Like `switchTo`, with the address read on the host from `docker port <container> <port>/tcp`. */

@@ -5,6 +5,7 @@
  */
 import { serve, type ServerType } from '@hono/node-server';
 import type { Handler } from 'hono';
+import { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, webhookSecrets, type Config } from '../config/index.js';
 import { ConfigError } from '../errors.js';
@@ -12,6 +13,7 @@ import { createLogger, type Logger } from '../log.js';
 import type { Queue } from '../queue/queue.js';
 import { createReceiver } from './app.js';
 import type { ReceiverEnv } from './env.js';
+import { lingerOnClose } from './linger-close.js';
 
 export interface StartReceiverOptions {
   queue: Queue;
@@ -54,6 +56,8 @@ export async function startReceiver(options: StartReceiverOptions): Promise<Runn
   });
   // A whole request (slow body included) must arrive within 30 s; GitLab itself gives up after 10 s.
   const server = serve({ fetch: app.fetch, port, hostname, serverOptions: { requestTimeout: 30_000 } });
+  // A refused upload still gets its answer (see linger-close.ts).
+  if (server instanceof HttpServer) lingerOnClose(server);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

@@ -25,6 +25,9 @@ import { captureText, declareSecrets } from './figures.js';
 import { assertStorm, DEDUP_WINDOW_MS, DELIVERIES, GROUPS, INITIAL, runStorm, stormConfig, values } from './storm-run.js';
 
 const SEED = Number(process.env.FJORD_STORM_SEED ?? 20260105);
+// A backstop only: the drain ends on a stall bound measured from the storm's own job times (storm-run.ts),
+// and a loaded box makes the whole storm slower than the runner's 10-minute default.
+const BACKSTOP = { timeout: 30 * 60_000 };
 declareSecrets(...GITLAB_TOKENS, ...SIGNING_KEYS, DEFAULT_TOKEN, TEST_CREDENTIALS.secretAccessKey);
 
 describe('chaos: delivery storm', () => {
@@ -34,7 +37,7 @@ describe('chaos: delivery storm', () => {
   });
   after(() => sqs?.stop());
 
-  it(`embedded local queue, git backend: ${DELIVERIES} deliveries (seed ${SEED})`, async () => {
+  it(`embedded local queue, git backend: ${DELIVERIES} deliveries (seed ${SEED})`, BACKSTOP, async () => {
     const repo = createBareRepo(Object.fromEntries(GROUPS.map((g) => [g.file, values(g.app, INITIAL)])));
     const queueDir = mkdtempSync(join(tmpdir(), 'fjord-storm-queue-'));
     const local = await createLocalQueue({ dir: queueDir, dedupWindowMs: DEDUP_WINDOW_MS });
@@ -60,7 +63,7 @@ describe('chaos: delivery storm', () => {
     }
   });
 
-  it(`SQS server, two workers, GitLab stand-in: ${DELIVERIES} deliveries (seed ${SEED + 1})`, async () => {
+  it(`SQS server, two workers, GitLab stand-in: ${DELIVERIES} deliveries (seed ${SEED + 1})`, BACKSTOP, async () => {
     const repo = createBareRepo(Object.fromEntries(GROUPS.map((g) => [g.file, values(g.app, INITIAL)])));
     const gitlab = await startGitlabStandIn({ projects: { 'ops/manifests': { repo: repo.bare } } });
     const { queueUrl, dlqUrl } = await sqs.createFifoPair({ maxReceiveCount: 5 });

@@ -14,6 +14,7 @@ import { startEmbedded } from '../../lib/embedded/start-embedded.js';
 import { silentLogger } from '../../lib/log.js';
 import type { Outcome } from '../../lib/worker/outcome.js';
 import { gitlabHeaders, GITLAB_TOKENS, payload } from '../fixtures/receiver.js';
+import { yamlScalar } from '../fixtures/yaml-text.js';
 
 describe('fjord start (embedded)', () => {
   it('a merged MR and its push become one manifest commit', async () => {
@@ -63,7 +64,7 @@ apps:
       assert.deepEqual(outcomes.map((o) => o.status), ['deployed']);
       const git = (...args: string[]) => execFileSync('git', ['-C', join(dir, 'manifests.git'), ...args], { encoding: 'utf8' });
       assert.equal(git('rev-list', '--count', 'main').trim(), '2', 'seed commit + one deploy commit');
-      assert.equal(git('show', 'main:apps/api/values.yaml'), `# api\nimage:\n  tag: ${queued[0]!.tag}   # fjord\n`);
+      assert.equal(git('show', 'main:apps/api/values.yaml'), `# api\nimage:\n  tag: ${yamlScalar(queued[0]!.tag)}   # fjord\n`);
     } finally {
       await running.stop();
     }

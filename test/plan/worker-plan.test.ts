@@ -33,7 +33,7 @@ import { pushTestImage } from '../fixtures/test-images.js';
 import { payload } from '../fixtures/receiver.js';
 import { startRegistry, type RegistryFixture } from '../fixtures/registry.js';
 import { OPTIONS } from '../rollout/helpers.js';
-import { stringify } from 'yaml';
+import { yamlScalar } from '../fixtures/yaml-text.js';
 
 const APP = 'acme/api';
 const values = (image: string, tag: string) => `# api values\nreplicas: 2\nimage:\n  repository: ${image}\n  tag: ${tag}   # fjord\n  pullPolicy: IfNotPresent\n`;
@@ -128,7 +128,7 @@ describe('plan job: one note on the open MR, nothing changed', { skip: engineMis
     // The manifest diff of both environments the merge reaches: only the tag line changes, context around it.
     for (const file of ['api/staging.yaml', 'api/production.yaml']) assert.ok(body.includes(`--- a/${file}\n+++ b/${file}\n`), file);
     // A short sha such as 954980e9 reads as a number: YAML (here the yaml library itself) then double-quotes it.
-    assert.ok(body.includes(`   repository: ${image}\n-  tag: v1   # fjord\n+  tag: ${stringify(tag1).trim()}   # fjord\n   pullPolicy: IfNotPresent\n`), body);
+    assert.ok(body.includes(`   repository: ${image}\n-  tag: v1   # fjord\n+  tag: ${yamlScalar(tag1)}   # fjord\n   pullPolicy: IfNotPresent\n`), body);
     assert.doesNotMatch(body, /api\/preview\.yaml|`preview`/, 'preview deploys from develop, not main');
     assert.match(body, /#### `staging` · deployed by the merge/);
     assert.match(body, /#### `production` · promoted automatically once `staging` is healthy/);
@@ -161,7 +161,7 @@ describe('plan job: one note on the open MR, nothing changed', { skip: engineMis
     assert.equal(planNotes()[0]!.revisions.length, 3);
     assert.equal(notes.find((n) => !n.body.includes(planMarker('api')))!.revisions.length, 1, 'deploy note untouched');
     const updated = planNotes()[0]!.body;
-    assert.ok(updated.includes(`+  tag: ${head2.slice(0, 8)}   # fjord`));
+    assert.ok(updated.includes(`+  tag: ${yamlScalar(head2.slice(0, 8))}   # fjord`), updated);
     assert.ok(!updated.includes(tag1), 'the old plan is replaced, not appended');
     assert.match(updated, /✅ already in the registry/);
     assert.equal(fjordRefs(), refs);
@@ -182,5 +182,21 @@ describe('plan job: one note on the open MR, nothing changed', { skip: engineMis
     assert.match(lines.join('\n'), /notification failed.*HTTP 401/);
     assert.ok(!lines.join('\n').includes('glpat-refused-000000'));
     assert.equal(planNotes()[0]!.revisions.length, 3);
+  });
+
+  it('a short sha that reads as a number (12345678, 1234e567) is planned as a double-quoted tag', async () => {
+    // git decides the sha: commit until the short sha is one YAML reads as a number (~3% of shas).
+    const before = source.git(['rev-parse', 'feat']).trim();
+    let head = before;
+    for (let i = 0; i < 500 && yamlScalar(head.slice(0, 8)) === head.slice(0, 8); i++) {
+      await api().Commits.create(APP, 'feat', `chore: try ${i}`, [{ action: 'update', filePath: 'src/main.go', content: `package main // try ${i}\n` }]);
+      head = source.git(['rev-parse', 'feat']).trim();
+    }
+    const tag = head.slice(0, 8);
+    assert.notEqual(yamlScalar(tag), tag, 'no short sha that reads as a number in 500 commits');
+    const outcome = await handler()(planJob(head, 'update', before), ctx);
+    assert.equal(outcome.status, 'planned', outcome.detail);
+    const body = planNotes()[0]!.body;
+    assert.ok(body.includes(`-  tag: v1   # fjord\n+  tag: "${tag}"   # fjord\n`), body);
   });
 });

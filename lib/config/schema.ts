@@ -207,6 +207,8 @@ const environment = z.strictObject({
   promote: z.enum(['auto', 'mr']).default('auto'),
   selfHeal: z.boolean().default(false),
   writeBack: z.enum(['commit', 'mr']).optional(),
+  /** The app's secrets in the manifest repository (README "Secrets"): decrypted by the worker into an env file on each host. */
+  secrets: z.strictObject({ file: manifestTarget.shape.file, format: z.enum(['sops', 'age']).optional() }).optional(),
 });
 
 const app = z.strictObject({
@@ -250,6 +252,8 @@ export const configSchema = z.strictObject({
       healBackoff: durationSchema.default(60_000),
     })
     .prefault({}),
+  /** App secrets: the variable holding the worker's age identities (`AGE-SECRET-KEY-1…`, comma- or newline-separated). */
+  secrets: z.strictObject({ identityEnv: envVar.default('FJORD_AGE_KEY') }).prefault({}),
   notify: z
     .strictObject({
       /** Env var holding a Slack-compatible incoming-webhook URL (`{"text": …}` JSON POST) for chat. */

@@ -56,7 +56,8 @@ export const routeManifestPush: Route = (event: SourceEvent, ctx) => {
   const jobs: DeployJob[] = [];
   for (const [appName, app] of Object.entries(apps)) {
     for (const [envName, env] of Object.entries(app.environments)) {
-      if (!files.has(env.manifest.file)) continue;
+      // The secrets file is desired state too: a secrets-only commit restarts the app on the same image.
+      if (!files.has(env.manifest.file) && !(env.secrets && files.has(env.secrets.file))) continue;
       jobs.push({
         v: 1,
         id: (ctx.newId ?? newJobId)(),

@@ -15,6 +15,7 @@ import { parseBefore, readBefore, recordBefore } from './state-commands.js';
 import { verifyStarted } from './verify-started.js';
 import { probeAt, runningProbes } from './proxy/probe-at.js';
 import { withLockedHost } from './with-locked-host.js';
+import { SECRETS_LABEL } from './env-file-commands.js';
 import type { EnvironmentConfig } from '../config/schema.js';
 import type { FailureDiagnostics, HealthProbeRecord, RunningImage, Step } from './types.js';
 
@@ -29,6 +30,8 @@ export interface HostContext {
   /** The job: a lock its earlier delivery left behind is taken over. */
   jobId: string;
   token: string;
+  /** Values to mask in the container's own output (`container.env` and the app's secrets). */
+  redact?: readonly string[];
 }
 
 export interface HostOutcome {
@@ -70,7 +73,9 @@ export async function deployHost(ctx: HostContext, target: HostTarget, run: Step
         out.previous = earlier === undefined ? running : earlier ? { ref: earlier, state: 'recorded', labels: {} } : undefined;
         out.inspected = true;
         out.changed = earlier !== undefined;
-        if (running && running.ref === imageRef(target.image, target.tag) && LIVE.has(running.state)) {
+        // Same image and same secrets (the label is the encrypted file's digest): nothing to restart.
+        const sameSecrets = (running?.labels[SECRETS_LABEL] ?? '') === (target.secrets?.digest ?? '');
+        if (running && running.ref === imageRef(target.image, target.tag) && LIVE.has(running.state) && sameSecrets) {
           // Idempotent: the host already runs this tag. Still checked, so a sick container gets replaced.
           const healthy = await probeAt(run, s, ctx.env, runningProbes(ctx.env.rollout, running)).then((env) => healthStep(run, s, env, signal)).then(() => true, () => false);
           if (healthy) {
@@ -93,7 +98,7 @@ export async function deployHost(ctx: HostContext, target: HostTarget, run: Step
         } catch (err) {
           // Read while the container still exists: the rollback removes it.
           if (commands.started && err instanceof StepFailed && (err.step === 'start' || err.step === 'health'))
-            out.diagnostics = await collectDiagnostics(s, commands.started, transcript, envValues(ctx.env.rollout.container.env));
+            out.diagnostics = await collectDiagnostics(s, commands.started, transcript, ctx.redact ?? envValues(ctx.env.rollout.container.env));
           throw err;
         }
         for (const cmd of commands.after) await run.command(s, cmd);

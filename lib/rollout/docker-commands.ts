@@ -5,6 +5,7 @@
  * bind the same port, so then the old one is stopped first (downtime of one start + health check).
  */
 import type { RolloutConfig } from '../config/schema.js';
+import { secretsRunArgs, type ContainerSecrets } from './env-file-commands.js';
 
 type Container = RolloutConfig['container'];
 
@@ -16,6 +17,8 @@ export interface ContainerTarget {
   ref: string;
   tag: string;
   container: Container;
+  /** The app's secrets (env file written before the start). */
+  secrets?: ContainerSecrets;
 }
 
 /** The running container's name: `container.name`, else `<app>-<environment>`. */
@@ -46,6 +49,7 @@ export function dockerRun(t: ContainerTarget, name: string, extraLabels: readonl
   if (c.stopTimeout !== undefined) argv.push('--stop-timeout', stopSeconds(c.stopTimeout));
   for (const p of c.ports) argv.push('-p', p);
   if (c.envFile) argv.push('--env-file', c.envFile);
+  argv.push(...secretsRunArgs(t.secrets));
   for (const [k, v] of Object.entries(c.env)) argv.push('-e', `${k}=${v}`);
   for (const v of c.volumes) argv.push('-v', v);
   for (const l of [...fjordLabels(t), ...extraLabels]) argv.push('--label', l);

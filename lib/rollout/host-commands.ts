@@ -8,6 +8,8 @@ import type { CommandFailed } from '../ssh/errors.js';
 import { composeInspectRunning, composePull, composeSetTag, composeUp, type ComposeTarget } from './compose-commands.js';
 import { containerName, dockerInspectRunning, dockerPull, dockerRemove, dockerRename, dockerRun, dockerStop, nextName, stopsFirst } from './docker-commands.js';
 import { hookCommands } from './hook-commands.js';
+import { writeEnvFile, type ContainerSecrets } from './env-file-commands.js';
+import type { Secret } from '../secret.js';
 import { proxyDockerCommands } from './proxy/proxy-commands.js';
 import { readDeployed, recordDeployed } from './state-commands.js';
 import type { RunningImage, Step } from './types.js';
@@ -20,6 +22,8 @@ export interface HostTarget {
   tag: string;
   rollout: RolloutConfig;
   stateDir: string;
+  /** The app's decrypted secrets (docker strategy): written to the env file before the new container starts. */
+  secrets?: ContainerSecrets;
   /** The image was pulled on every host before batch 1 (`prePullCommand`): the batches skip the pull. */
   pulled?: boolean;
 }
@@ -31,6 +35,8 @@ export interface Cmd {
   mayFail?: boolean;
   /** Run (its failure ignored) when this command fails: a failed `docker run -d` can leave a `created` container holding the name. */
   undo?: string[];
+  /** Written to the command's stdin (the env file's text): never part of argv, logs or errors. */
+  stdin?: Secret;
   /** Says what a non-zero exit means for the host, as a named error (the proxy path: `ProxyUnavailable`). */
   explain?: (failed: CommandFailed) => Error;
 }
@@ -92,13 +98,20 @@ export function deployCommands(t: HostTarget, current: RunningImage | undefined)
   const record: Cmd = { step: 'record', argv: recordDeployed(t.stateDir, t.app, t.environment, ref) };
   switch (t.rollout.strategy) {
     case 'docker': {
-      if (t.rollout.proxy) return proxyDockerCommands({ ...t, ref, proxy: t.rollout.proxy }, current, record);
+      // The env file first: the old container keeps the environment it started with (docker reads the file at `run`).
+      const env: Cmd[] = t.secrets ? [{ step: 'configure', argv: writeEnvFile(t.secrets.path), stdin: t.secrets.envFile }] : [];
+      if (t.rollout.proxy) {
+        const commands = proxyDockerCommands({ ...t, ref, proxy: t.rollout.proxy }, current, record);
+        // After the proxy check (a host without its proxy changes nothing), before the pull and start.
+        return { ...commands, before: [commands.before[0]!, ...env, ...commands.before.slice(1)] };
+      }
       const name = containerName(t.app, t.environment, t.rollout.container);
       const next = nextName(name);
-      const spec = { app: t.app, environment: t.environment, jobId: t.jobId, ref, tag: t.tag, container: t.rollout.container };
+      const spec = { app: t.app, environment: t.environment, jobId: t.jobId, ref, tag: t.tag, container: t.rollout.container, ...(t.secrets ? { secrets: t.secrets } : {}) };
       return {
         before: [
           ...(t.pulled ? [] : [{ step: 'pull' as const, argv: dockerPull(ref) }]),
+          ...env,
           { step: 'start', argv: dockerRemove(next), mayFail: true }, // left over from an interrupted rollout
           ...(current && stopsFirst(t.rollout.container) ? [{ step: 'stop' as const, argv: dockerStop(name, t.rollout.container.stopTimeout) }] : []),
           { step: 'start', argv: dockerRun(spec, next), undo: dockerRemove(next) },

@@ -70,7 +70,7 @@ export function stepRunner(o: StepRunnerOptions) {
     step(cmd.step, async (timeoutMs) => {
       if (cmd.mayFail) return session.exec(cmd.argv, { step: cmd.step, timeoutMs });
       try {
-        return await session.run(cmd.argv, { step: cmd.step, timeoutMs });
+        return await session.run(cmd.argv, { step: cmd.step, timeoutMs, ...(cmd.stdin ? { stdin: cmd.stdin.reveal() } : {}) });
       } catch (err) {
         if (cmd.undo) await session.exec(cmd.undo, { step: cmd.step, timeoutMs: CLEANUP_MS }).catch(() => undefined);
         throw cmd.explain && err instanceof CommandFailed ? cmd.explain(err) : err;

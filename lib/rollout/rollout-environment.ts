@@ -20,6 +20,8 @@ import type { HostReport, RolloutFailure, RolloutInput, RolloutOptions, RolloutR
 import { describeFailure } from './describe-failure.js';
 import { eachLimited } from './each-limited.js';
 import { envValues, scrub } from '../secret.js';
+import { envFilePath } from './env-file-commands.js';
+import { secretValues } from '../secrets/load-app-secrets.js';
 
 /** Checks what will reach a host before any connection: grammar of image and tag, known hosts, strategy config. */
 export function validateRollout(input: RolloutInput, fleet: Fleet): void {
@@ -41,8 +43,9 @@ export async function rolloutEnvironment(input: RolloutInput, fleet: Fleet, opti
   const { onEvent, signal } = options;
   const token = randomBytes(12).toString('hex');
   const owner = lockOwner({ token, jobId: input.jobId, app: input.app, environment: input.environment, owner: options.owner ?? `${hostname()} pid ${process.pid}`, time: new Date() });
-  const target: HostTarget = { app: input.app, environment: input.environment, jobId: input.jobId, image: input.image, tag: input.tag, rollout: input.env.rollout, stateDir: options.stateDir };
-  const context = (host: string): HostContext => ({ fleet, host, env: input.env, stateDir: options.stateDir, lockStaleAfterMs: options.lockStaleAfterMs, lockOwner: owner, token, jobId: input.jobId });
+  const secrets = input.secrets && { path: envFilePath(options.stateDir, input.app, input.environment), digest: input.secrets.digest, envFile: input.secrets.envFile };
+  const target: HostTarget = { app: input.app, environment: input.environment, jobId: input.jobId, image: input.image, tag: input.tag, rollout: input.env.rollout, stateDir: options.stateDir, ...(secrets ? { secrets } : {}) };
+  const context = (host: string): HostContext => ({ fleet, host, env: input.env, stateDir: options.stateDir, lockStaleAfterMs: options.lockStaleAfterMs, lockOwner: owner, token, jobId: input.jobId, redact });
   const runner = (host: string, rollback = false) => stepRunner({ host, timeoutMs: input.env.rollout.hostTimeout, rollback, signal, onEvent, ...(options.commandTimeoutMs ? { commandTimeoutMs: options.commandTimeoutMs } : {}) });
   const emit = (e: Parameters<NonNullable<typeof onEvent>>[0]) => {
     try {
@@ -53,7 +56,7 @@ export async function rolloutEnvironment(input: RolloutInput, fleet: Fleet, opti
   const reports = new Map<string, HostReport>(input.hosts.map((host) => [host, { host, status: 'untouched', timings: {} }]));
   const outcomes = new Map<string, HostOutcome>();
   let failed: RolloutFailure | undefined;
-  const redact = envValues(input.env.rollout.container.env);
+  const redact = [...envValues(input.env.rollout.container.env), ...secretValues(input.secrets)];
   const fail = (host: string, f: StepFailed, diagnostics?: HostReport['diagnostics']) => {
     const d = describeFailure(f);
     const report = reports.get(host)!;

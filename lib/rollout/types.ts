@@ -1,5 +1,6 @@
 /** The rollout engine's contract: what to roll out, what it reports, what it emits while it runs. */
 import type { EnvironmentConfig } from '../config/schema.js';
+import type { AppSecrets } from '../secrets/load-app-secrets.js';
 
 /** One rollout: `image:tag` of `app` onto `hosts` (names in fjord.yaml) of one environment. */
 export interface RolloutInput {
@@ -11,6 +12,8 @@ export interface RolloutInput {
   jobId: string;
   env: EnvironmentConfig;
   hosts: readonly string[];
+  /** The environment's decrypted secrets (`secrets.file`): the env file each host's container starts with. */
+  secrets?: AppSecrets;
 }
 
 export interface RolloutOptions {

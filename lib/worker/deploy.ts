@@ -23,6 +23,8 @@ import { RetryableError, type Outcome } from './outcome.js';
 import { promote, type Promotion } from './promote.js';
 import { SOURCE_TIME_TRAILER, supersededBy } from './superseded.js';
 import type { JobContext } from './worker-loop.js';
+import type { Secret } from '../secret.js';
+import { decryptAppSecrets, type AppSecrets } from '../secrets/load-app-secrets.js';
 
 export interface DeployPorts {
   config: Config;
@@ -33,8 +35,12 @@ export interface DeployPorts {
   rollout?(input: RolloutInput, options: { onEvent?: (e: RolloutEvent) => void; signal?: AbortSignal }): Promise<RolloutReport>;
   /** Queues a follow-up job (auto promotion). Absent (the CLI): promotion is reported, not done. */
   enqueue?(job: DeployJob): Promise<void>;
+  /** The worker's age identities (`secrets.identityEnv`), for environments with `secrets.file`. */
+  ageIdentities?: readonly Secret[];
   /** Progress of a rollout, for CLI lines; the worker logs the same events as JSON lines. */
   onRolloutEvent?(event: RolloutEvent): void;
+  /** This job's decrypted secrets (set by `deploy` itself, for its rollout). */
+  secrets?: AppSecrets;
 }
 
 /** The environment a job names, or undefined when fjord.yaml no longer has it. */
@@ -55,6 +61,9 @@ export async function deploy(job: DeployJob, ctx: JobContext, ports: DeployPorts
     timeline?.begin('manifest read');
     const file = await store.read(target.file);
     const current = readTag(file.content, target);
+    // Decrypted before anything is committed or changed: a wrong identity or a broken file fails here.
+    const secrets = env.secrets && ports.rollout && env.hosts.length ? await decryptAppSecrets(env.secrets, (await store.read(env.secrets.file)).content, ports.ageIdentities ?? []) : undefined;
+    ports = secrets ? { ...ports, secrets } : ports;
     if (job.reason === 'converge' || job.reason === 'heal') {
       if (!current) return { status: 'failed', detail: `${target.file} names no tag to converge to` };
       return await rollOut({ ...job, tag: current }, env, ctx, ports, { converge: true });
@@ -145,7 +154,7 @@ async function rollOut(job: DeployJob, env: EnvironmentConfig, ctx: JobContext, 
   if (ports.rollout && env.hosts.length > 0) {
     const record = ctx.timeline && recordRollout(ctx.timeline, job.tag, env);
     report = await ports.rollout(
-      { app: job.app, environment: job.environment, image: job.image, tag: job.tag, jobId: job.id, env, hosts: env.hosts },
+      { app: job.app, environment: job.environment, image: job.image, tag: job.tag, jobId: job.id, env, hosts: env.hosts, ...(ports.secrets ? { secrets: ports.secrets } : {}) },
       {
         signal: ctx.signal,
         onEvent: (e) => {

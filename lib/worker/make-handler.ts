@@ -21,6 +21,7 @@ import { makePlanHandler } from '../plan/make-plan-handler.js';
 import { healEnvironment } from '../reconcile/heal-environment.js';
 import { reconcileEnvironment } from '../reconcile/reconcile-environment.js';
 import { fleetForConfig } from '../reconcile/fleet-for.js';
+import { secretList } from '../config/secrets.js';
 
 export interface HandlerOptions {
   config: Config;
@@ -53,6 +54,7 @@ export function makeDeployPorts({ config, configPath, dataDir, env = process.env
     ...(enqueue ? { enqueue } : {}),
     ...(onRolloutEvent ? { onRolloutEvent } : {}),
     config,
+    ageIdentities: secretList(env, config.secrets.identityEnv),
     store: store ?? createManifestStore(config, { env, dataDir: join(dataDir, 'manifests'), baseDir: dirname(configPath) }),
     waitForImage: (ref, { deadlineMs, heartbeat }) =>
       waitForImage(ref, { deadlineMs, credentials, tokens, heartbeat: ({ delayMs }) => heartbeat().then(() => delayMs) }),

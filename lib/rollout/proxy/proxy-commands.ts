@@ -51,7 +51,7 @@ export function proxyDockerCommands(t: HostTarget & { ref: string; proxy: ProxyC
   const slot = nextSlot(p, current);
   const sw = trafficSwitch(t.app, t.environment, p);
   // The slot is the only port published: the proxy is the app's front door.
-  const spec = { app: t.app, environment: t.environment, jobId: t.jobId, ref: t.ref, tag: t.tag, container: { ...t.rollout.container, ports: [slotPublish(p, slot)] } };
+  const spec = { app: t.app, environment: t.environment, jobId: t.jobId, ref: t.ref, tag: t.tag, container: { ...t.rollout.container, ports: [slotPublish(p, slot)] }, ...(t.secrets ? { secrets: t.secrets } : {}) };
   const old = current?.container ?? name;
   return {
     before: [

@@ -7,6 +7,7 @@
  * editing it." when it moved: that becomes `ManifestConflict`. The API token stays a `Secret` until the
  * request header is written.
  */
+import { gitlabClientOptions } from '../gitlab-client.js';
 import { Commits, GitbeakerRequestError, GitbeakerRetryError, GitbeakerTimeoutError, MergeRequests, RepositoryFiles } from '@gitbeaker/rest';
 import type { Secret } from '../secret.js';
 import { checkCommit, checkFile } from './git-commands.js';
@@ -41,7 +42,7 @@ export class GitlabManifestStore implements ManifestStore {
     this.#host = url.replace(/\/+$/, '');
     this.#author = author;
     // A token function: the raw value is read per request and never stored on the client objects.
-    const options = { host: this.#host, token: async () => token.reveal(), queryTimeout: timeoutMs };
+    const options = gitlabClientOptions({ host: this.#host, token, timeoutMs });
     this.#files = new RepositoryFiles<false>(options);
     this.#commits = new Commits<false>(options);
     this.#mergeRequests = new MergeRequests<false>(options);

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { bumpTag, FORMATS, ManifestFileError, type ManifestFormat } from '../manifest/index.js';
 import { parse } from './args.js';
 import { UsageError, type Command } from './command.js';
+import { decodeManifest, encodeManifest } from '../manifest/manifest-bytes.js';
 import { writeFileAtomic } from './write-file-atomic.js';
 
 export const bump: Command = {
@@ -34,7 +35,8 @@ export const bump: Command = {
     const path = resolve(io.cwd, file);
     let text: string;
     try {
-      text = readFileSync(path, 'utf8');
+      // Bytes that are not UTF-8 (a Latin-1 comment) survive the edit unchanged: manifest-bytes.ts.
+      text = decodeManifest(readFileSync(path));
     } catch (err) {
       throw new ManifestFileError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
@@ -44,7 +46,7 @@ export const bump: Command = {
     if (values['in-place']) {
       if (result.changed) {
         try {
-          writeFileAtomic(path, result.text);
+          writeFileAtomic(path, encodeManifest(result.text));
         } catch (err) {
           throw new ManifestFileError(`${file}: cannot write (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
         }

@@ -3,6 +3,7 @@
  * `deploy({app}/{env}): {image}:{tag}`), a blank line, and `Fjord-*` trailers naming the job, the reason,
  * the source commit and MR and the author, so the manifest history answers "who deployed what, and why".
  */
+import { cleanText, neutralizeReferences } from '../grammar.js';
 import type { DeployJob } from '../job.js';
 import { InvalidCommitMessage } from './store-errors.js';
 import { formatTrailers } from './trailers.js';
@@ -36,7 +37,8 @@ export function jobTrailers(job: MessageJob, extra: Record<string, string> = {})
     ['Fjord-Tag', job.tag],
     ['Fjord-Source', job.sha ? (project ? `${project}@${job.sha}` : job.sha) : undefined],
     ['Fjord-MR', mr !== undefined && project ? `${project}!${mr}` : undefined],
-    ['Fjord-Author', author],
+    // Webhook text: cleaned, and an `@name` or `Closes #1` in it neither pings nor closes anything.
+    ['Fjord-Author', author === undefined ? undefined : neutralizeReferences(author, { closing: true })],
     ...Object.entries(extra),
   ];
   return list.filter((t): t is [string, string] => t[1] !== undefined && t[1] !== '');
@@ -68,11 +70,12 @@ export function buildCommitMessage(
 }
 
 /**
- * Free text between the subject and the trailers (what a failed host said): control characters shown as
- * `?`, blank lines dropped (so it stays one paragraph, never read as trailers), at most 6,000 characters.
+ * Free text between the subject and the trailers (what a failed host said), cleaned like all outside text
+ * (`cleanText`), mentions and closing patterns neutralised, blank lines dropped (so it stays one paragraph,
+ * never read as trailers), at most 6,000 characters.
  */
 export function commitBody(text: string): string {
-  const lines = text.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '?').split('\n').filter((l) => l.trim() !== '');
+  const lines = neutralizeReferences(cleanText(text, { lines: true }), { closing: true, lines: true }).split('\n').filter((l) => l.trim() !== '');
   const out = lines.join('\n');
   return out.length > 6000 ? `${out.slice(0, 6000)}\n…` : out;
 }

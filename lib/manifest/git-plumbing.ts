@@ -2,6 +2,7 @@
  * Commit and push without a working tree, for the git backend: the new blob, a throw-away index seeded
  * from the parent's tree, `commit-tree`, and a push whose rejection is told apart from other refusals.
  */
+import { encodeManifest } from './manifest-bytes.js';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,7 +31,7 @@ export async function writeCommit(
     GIT_COMMITTER_EMAIL: committer.email,
   };
   try {
-    const blob = (await git(cmd.hashObject(), { ...io, input: content })).trim();
+    const blob = (await git(cmd.hashObject(), { ...io, input: encodeManifest(content) })).trim();
     await git(cmd.readTree(parent), { ...io, env });
     await git(cmd.updateIndex(mode, blob, file), { ...io, env });
     const tree = (await git(cmd.writeTree(), { ...io, env })).trim();

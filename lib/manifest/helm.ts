@@ -27,7 +27,7 @@ export function locateHelmTag(docs: ManifestDocument[], target: TagTarget): TagS
       if (name && sameImage(name, wanted)) return void found.push(siteOfBlock(node, describeIn(docs, i, trail || '(top level)')));
       const ref = pairOf(node, 'image')?.value;
       const text = isScalar(ref) ? scalarText(ref) : undefined;
-      if (isScalar(ref) && text && /[/:]/.test(text) && sameImage(splitImageRef(text).name, wanted)) {
+      if (isScalar(ref) && typeof ref.value === 'string' && text && sameImage(splitImageRef(text).name, wanted)) {
         found.push({ node: ref, kind: 'reference', where: describeIn(docs, i, trail ? `${trail}.image` : 'image') });
       }
     }),

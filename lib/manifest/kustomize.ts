@@ -45,5 +45,5 @@ export function locateKustomizeTag(docs: ManifestDocument[], target: TagTarget):
   }
   const newTag = pairOf(entry.map, 'newTag');
   if (!newTag) throw new ManifestTargetNotFound(where, 'add a newTag key to the entry once; fjord edits it but does not add keys');
-  return siteOfScalar(newTag.value, where);
+  return siteOfScalar(newTag.value, where, undefined, 'newTag');
 }

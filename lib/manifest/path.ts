@@ -33,6 +33,12 @@ export function scalarText(node: unknown): string | undefined {
   return typeof node.source === 'string' ? node.source : node.value == null ? undefined : String(node.value);
 }
 
+/** The text of a scalar that holds a value: undefined for a missing key, `null`, `~`, an empty value or `""`. */
+export function valueText(node: unknown): string | undefined {
+  if (!isScalar(node) || node.value === null || node.value === undefined) return undefined;
+  return scalarText(node) || undefined;
+}
+
 /** The pair of `map` whose key reads `key`, if any (keys are unique: the parser rejects duplicates). */
 export function pairOf(map: YAMLMap, key: string): Pair | undefined {
   return map.items.find((p) => scalarText(p.key) === key) as Pair | undefined;

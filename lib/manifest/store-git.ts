@@ -9,6 +9,7 @@
  * One store instance serialises its own git calls; use one data dir per process. Lock files left in the
  * cache by a git that was killed with the process (kill -9) are cleared once stale (clear-stale-locks.ts).
  */
+import { decodeManifest } from './manifest-bytes.js';
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -185,7 +186,7 @@ export class GitManifestStore implements ManifestStore {
 
   async #blobAt(rev: string, file: string): Promise<{ mode: string; blob: string; content: string }> {
     const entry = await this.#entryAt(rev, file);
-    const content = (await gitBuffer(cmd.catBlob(entry.blob), { cwd: this.#cache, timeoutMs: this.#timeoutMs })).toString('utf8');
+    const content = decodeManifest(await gitBuffer(cmd.catBlob(entry.blob), { cwd: this.#cache, timeoutMs: this.#timeoutMs }));
     return { ...entry, content };
   }
 }

@@ -7,6 +7,8 @@
  * editing it." when it moved: that becomes `ManifestConflict`. The API token stays a `Secret` until the
  * request header is written.
  */
+import { decodeManifest, encodeManifest, hasRawBytes } from './manifest-bytes.js';
+import { gitlabClientOptions } from '../gitlab-client.js';
 import { Commits, GitbeakerRequestError, GitbeakerRetryError, GitbeakerTimeoutError, MergeRequests, RepositoryFiles } from '@gitbeaker/rest';
 import type { Secret } from '../secret.js';
 import { checkCommit, checkFile } from './git-commands.js';
@@ -41,7 +43,7 @@ export class GitlabManifestStore implements ManifestStore {
     this.#host = url.replace(/\/+$/, '');
     this.#author = author;
     // A token function: the raw value is read per request and never stored on the client objects.
-    const options = { host: this.#host, token: async () => token.reveal(), queryTimeout: timeoutMs };
+    const options = gitlabClientOptions({ host: this.#host, token, timeoutMs });
     this.#files = new RepositoryFiles<false>(options);
     this.#commits = new Commits<false>(options);
     this.#mergeRequests = new MergeRequests<false>(options);
@@ -49,16 +51,16 @@ export class GitlabManifestStore implements ManifestStore {
 
   async read(file: string): Promise<ManifestFile> {
     const f = await this.#call(file, 'read', () => this.#files.show(this.#project, checkFile(file), this.branch));
-    return { content: Buffer.from(f.content, 'base64').toString('utf8'), commitId: f.last_commit_id, headId: f.commit_id };
+    return { content: decodeManifest(Buffer.from(f.content, 'base64')), commitId: f.last_commit_id, headId: f.commit_id };
   }
 
   async readAt(file: string, commitId: string): Promise<string> {
     const f = await this.#call(file, 'read', () => this.#files.show(this.#project, checkFile(file), checkCommit(commitId)));
-    return Buffer.from(f.content, 'base64').toString('utf8');
+    return decodeManifest(Buffer.from(f.content, 'base64'));
   }
 
   async commit({ file, content, lastCommitId, message, author = this.#author }: CommitRequest): Promise<CommitResult> {
-    const action = { action: 'update' as const, filePath: checkFile(file), content, lastCommitId: checkCommit(lastCommitId) };
+    const action = { action: 'update' as const, filePath: checkFile(file), ...actionContent(content), lastCommitId: checkCommit(lastCommitId) };
     const created = await this.#call(file, 'commit', () => this.#commits.create(this.#project, this.branch, message, [action], authorOptions(author)));
     return { commitId: created.id, webUrl: created.web_url };
   }
@@ -79,7 +81,7 @@ export class GitlabManifestStore implements ManifestStore {
    *  `force` with `start_sha`), then opens a merge request into the branch, or returns the open one. */
   async openMergeRequest({ file, content, message, title, description, sourceBranch, baseCommitId, author = this.#author }: MergeRequestRequest): Promise<MergeRequestResult> {
     const start = baseCommitId ? { startSha: checkCommit(baseCommitId) } : { startBranch: this.branch };
-    const action = { action: 'update' as const, filePath: checkFile(file), content };
+    const action = { action: 'update' as const, filePath: checkFile(file), ...actionContent(content) };
     await this.#call(file, 'commit to merge request branch', () => this.#commits.create(this.#project, sourceBranch, message, [action], { ...start, force: true, ...authorOptions(author) }));
     const open = await this.#call(file, 'list merge requests', () =>
       this.#mergeRequests.all({ projectId: this.#project, sourceBranch, targetBranch: this.branch, state: 'opened', perPage: 1, page: 1 }),
@@ -98,6 +100,8 @@ export class GitlabManifestStore implements ManifestStore {
   }
 }
 
+// Text with bytes that are not UTF-8 goes as base64 of those bytes (the commits API's `encoding`).
+const actionContent = (content: string) => (hasRawBytes(content) ? { content: encodeManifest(content).toString('base64'), encoding: 'base64' } : { content });
 const authorOptions = (author: Author | undefined) => (author ? { authorName: author.name, authorEmail: author.email } : {});
 
 /** gitbeaker error → ManifestConflict / ManifestNotFound / ManifestStoreError. The request (which holds the

@@ -4,6 +4,7 @@
  * modify), so new pushes and redeliveries — from any process — never add a second note. The MR itself is
  * read first (…/api/merge_requests.html#get-single-mr) so that a late plan of an older push is dropped.
  */
+import { gitlabClientOptions } from '../gitlab-client.js';
 import { MergeRequestNotes, MergeRequests } from '@gitbeaker/rest';
 import type { Secret } from '../secret.js';
 
@@ -26,7 +27,7 @@ export class GitlabPlanNotes implements PlanNotes {
 
   constructor({ url, token, timeoutMs = 10_000 }: { url: string; token: Secret; timeoutMs?: number }) {
     // A token function: the raw value is read per request and never stored on the client objects.
-    const options = { host: url.replace(/\/+$/, ''), token: async () => token.reveal(), queryTimeout: timeoutMs };
+    const options = gitlabClientOptions({ host: url, token, timeoutMs });
     this.#notes = new MergeRequestNotes<false>(options);
     this.#mergeRequests = new MergeRequests<false>(options);
   }

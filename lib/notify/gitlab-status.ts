@@ -5,6 +5,7 @@
  * then the final state. A GitOps-only environment (no hosts) goes from `pending` straight to its final state.
  */
 import type { Commits } from '@gitbeaker/rest';
+import { cleanText } from '../grammar.js';
 import type { DeployJob } from '../job.js';
 import type { Outcome } from '../worker/outcome.js';
 
@@ -51,7 +52,7 @@ export class CommitStatusReporter {
     const name = `fjord/${job.environment}`;
     const key = `${project}@${job.sha}/${name}/${ref ?? ''}`;
     if (!acceptsTransition(this.#last.get(key), state)) return;
-    await this.#commits.editStatus(project, job.sha, state, { name, ...(ref ? { ref } : {}), description: description.slice(0, 255), ...(targetUrl ? { targetUrl } : {}) });
+    await this.#commits.editStatus(project, job.sha, state, { name, ...(ref ? { ref } : {}), description: cleanText(description).slice(0, 255), ...(targetUrl ? { targetUrl } : {}) });
     // A final state ends the status: forget it, so the map stays as small as the jobs in flight.
     if (state === 'pending' || state === 'running') this.#last.set(key, state);
     else this.#last.delete(key);

@@ -8,6 +8,7 @@
  * - a Deployment for the environment, created `running` and updated to its final status — …/api/deployments.html.
  * Jobs lacking a sha, project, MR or ref (CLI, converge) skip what they cannot address. Nothing here throws.
  */
+import { gitlabClientOptions } from '../gitlab-client.js';
 import { Commits, Deployments, MergeRequestNotes } from '@gitbeaker/rest';
 import type { DeployJob } from '../job.js';
 import type { Logger } from '../log.js';
@@ -48,7 +49,7 @@ export class GitlabNotifier implements Notifier {
     this.#logger = logger;
     this.#manifestProject = manifestProject;
     // A token function: the raw value is read per request and never stored on the client objects.
-    const options = { host: this.#urls.root, token: async () => token.reveal(), queryTimeout: timeoutMs };
+    const options = gitlabClientOptions({ host: this.#urls.root, token, timeoutMs });
     this.#statuses = new CommitStatusReporter(new Commits<false>(options));
     this.#notes = new MergeRequestNotes<false>(options);
     this.#deployments = new Deployments<false>(options);

@@ -3,6 +3,7 @@
  * outcome emoji and word, app → environment, image:tag, how long since the webhook, the MR and the manifest
  * commit as links, and on failure the failing host and step. `&`, `<`, `>` are escaped as Slack requires.
  */
+import { neutralizeReferences } from '../grammar.js';
 import type { DeployJob } from '../job.js';
 import type { RolloutReport } from '../rollout/types.js';
 import type { Outcome } from '../worker/outcome.js';
@@ -33,7 +34,9 @@ export function renderChatText(job: DeployJob, outcome: Outcome, { links, timeli
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const link = (url: string | undefined, text: string): string => (url ? `<${esc(url)}|${esc(text).replace(/\|/g, '¦')}>` : `\`${esc(text)}\``);
+// Outside text (an error quoting a host or a webhook): its first line, cleaned, and no `@name` (`@channel` in
+// Mattermost and Rocket.Chat) pings. Slack's code spans are single backticks only, so the text's own become `'`.
 const firstLine = (s: string): string => {
-  const line = s.split('\n')[0]!.trim();
-  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
+  const line = s.split(/\r?\n/)[0]!.trim();
+  return neutralizeReferences((line.length > 300 ? `${line.slice(0, 299)}…` : line).replace(/`/g, "'"));
 };

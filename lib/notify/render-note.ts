@@ -2,6 +2,7 @@
  * The merge request note fjord keeps for one deploy of one commit to one environment. The hidden marker
  * `<!-- fjord:<app>/<env>/<sha> -->` lets a later run find the note again and edit it instead of adding one.
  */
+import { fenceBlock, neutralizeReferences } from '../grammar.js';
 import type { DeployJob } from '../job.js';
 import { formatDiagnostics } from '../rollout/format-diagnostics.js';
 import type { HostReport, RolloutReport } from '../rollout/types.js';
@@ -39,9 +40,9 @@ function renderHosts(report: RolloutReport): string[] {
   rows.push('', `Rollout ${report.ok ? 'healthy' : 'failed'} in ${seconds(report.durationMs)}.`);
   if (report.failed) {
     rows.push('', `Failed on \`${report.failed.host}\` at step \`${report.failed.step}\`: ${oneLine(report.failed.message)}`);
-    if (report.failed.stderrTail) rows.push('', '```', fence(report.failed.stderrTail.slice(-1500)), '```');
+    if (report.failed.stderrTail) rows.push('', fenceBlock(report.failed.stderrTail.slice(-1500)));
   }
-  for (const h of report.hosts) if (h.diagnostics) rows.push('', `What \`${cell(h.host)}\`'s new container said:`, '', '```', fence(formatDiagnostics(h.diagnostics).join('\n').slice(-6000)), '```');
+  for (const h of report.hosts) if (h.diagnostics) rows.push('', `What \`${cell(h.host)}\`'s new container said:`, '', fenceBlock(formatDiagnostics(h.diagnostics).join('\n').slice(-6000)));
   if (report.mixedVersions) rows.push('', `⚠️ ${oneLine(report.mixedVersions)}`);
   return rows;
 }
@@ -52,8 +53,7 @@ function hostRow(h: HostReport): string {
   return `| ${cell(h.host)} | ${cell(result)} | ${cell(timings || '–')} |`;
 }
 
-// Content inside a fenced block must not close it.
-const fence = (s: string): string => s.replace(/```/g, "'''");
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
-const oneLine = (s: string): string => s.replace(/\s*\n\s*/g, ' ').slice(0, 2000);
+// Outside text (error messages quote hosts and webhooks): one clean line in which no `@name` pings.
+const oneLine = (s: string): string => neutralizeReferences(s.slice(0, 2000));
 const cell = (s: string): string => oneLine(s).replace(/\|/g, '\\|');

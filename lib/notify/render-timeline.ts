@@ -1,4 +1,5 @@
 /** The timeline as a Markdown table for the MR note: UTC time, time since the webhook was received, milestone. */
+import { neutralizeReferences } from '../grammar.js';
 import type { Timeline } from './timeline.js';
 
 export function renderTimeline(timeline: Timeline): string[] {
@@ -18,4 +19,4 @@ export function elapsed(ms: number): string {
 }
 
 const clock = (at: number): string => new Date(at).toISOString().slice(11, 19);
-const cell = (s: string): string => s.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|').slice(0, 300);
+const cell = (s: string): string => neutralizeReferences(s.slice(0, 300)).replace(/\|/g, '\\|');

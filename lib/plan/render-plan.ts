@@ -3,6 +3,7 @@
  * batches and what each host runs now. Pure. The hidden marker `<!-- fjord-plan:<app> -->` differs from the
  * deploy note's `<!-- fjord:<app>/<env>/<sha> -->`, so a later plan edits this note and never the deploy note.
  */
+import { neutralizeReferences } from '../grammar.js';
 import type { HostDrift } from '../reconcile/classify-host.js';
 import type { EnvironmentPlan, ImageCheck, Plan } from './types.js';
 
@@ -72,6 +73,6 @@ function fenced(lang: string, text: string): string[] {
   return [fence + lang, text, fence];
 }
 
-const oneLine = (s: string): string => s.replace(/\s*\n\s*/g, ' ');
+const oneLine = (s: string): string => neutralizeReferences(s);
 const cell = (s: string): string => oneLine(s).replace(/\|/g, '\\|');
 const code = (s: string): string => (s.includes('`') ? `\`\` ${s} \`\`` : `\`${s}\``);

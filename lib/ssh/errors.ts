@@ -77,22 +77,47 @@ export function errorLine(text: string): string {
   return [...lines].reverse().find((l) => !NOISE.some((re) => re.test(l))) ?? lines.at(-1) ?? '';
 }
 
+// `docker run -e NAME=value`, `--env NAME=value`, `--env=NAME=value`, `-eNAME=value`: the container's env.
+const ENV_FLAG = new Set(['-e', '--env']);
+const ENV_INLINE = /^(--env=|-e)([A-Za-z_][A-Za-z0-9_]*=)./s;
+
+/**
+ * argv as errors keep and show it: the value of every environment flag (`container.env`, which may hold
+ * credentials fjord never sees as a `Secret`) replaced by `[redacted]`, and every known secret scrubbed.
+ */
+export function shownArgv(argv: readonly string[]): string[] {
+  return argv.map((arg, i) => {
+    const eq = arg.indexOf('=');
+    if (i > 0 && ENV_FLAG.has(argv[i - 1]!) && eq > 0) return `${arg.slice(0, eq + 1)}[redacted]`;
+    const inline = ENV_INLINE.exec(arg);
+    return inline ? `${inline[1]}${inline[2]}[redacted]` : scrub(arg);
+  });
+}
+
 /** A command ran and exited non-zero. `step` names the rollout step (`pull`, `start`, …) when known. */
 export class CommandFailed extends FjordError {
   override status = 502;
   readonly stderrTail: string;
-  constructor(readonly host: string, readonly argv: string[], readonly exitCode: number, stderr: string, readonly step?: string) {
+  /** The command, as `shownArgv` shows it. */
+  readonly argv: string[];
+  constructor(readonly host: string, argv: string[], readonly exitCode: number, stderr: string, readonly step?: string) {
     const stderrTail = tail(stderr);
-    super(scrub(`host ${host}: ${step ? `step ${step}: ` : ''}\`${joinArgv(argv)}\` exited ${exitCode}${stderrTail ? `: ${errorLine(stderrTail)}` : ''}`));
+    const shown = shownArgv(argv);
+    super(scrub(`host ${host}: ${step ? `step ${step}: ` : ''}\`${joinArgv(shown)}\` exited ${exitCode}${stderrTail ? `: ${errorLine(stderrTail)}` : ''}`));
     this.stderrTail = stderrTail;
+    this.argv = shown;
   }
 }
 
 /** A command ran past its deadline; the runner killed it on the host. */
 export class CommandTimeout extends FjordError {
   override status = 504;
-  constructor(readonly host: string, readonly argv: string[], readonly timeoutMs: number, readonly step?: string) {
-    super(scrub(`host ${host}: ${step ? `step ${step}: ` : ''}\`${joinArgv(argv)}\` timed out after ${timeoutMs} ms and was killed`));
+  /** The command, as `shownArgv` shows it. */
+  readonly argv: string[];
+  constructor(readonly host: string, argv: string[], readonly timeoutMs: number, readonly step?: string) {
+    const shown = shownArgv(argv);
+    super(scrub(`host ${host}: ${step ? `step ${step}: ` : ''}\`${joinArgv(shown)}\` timed out after ${timeoutMs} ms and was killed`));
+    this.argv = shown;
   }
 }
 

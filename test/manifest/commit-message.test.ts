@@ -45,8 +45,11 @@ describe('commit message', () => {
     assert.deepEqual(unknownPlaceholders('deploy {app} {branch} {tag} {}'), ['branch', '']);
     assert.throws(() => buildCommitMessage(job('api', '1'), { template: 'deploy {branch}' }), (e: unknown) => e instanceof InvalidCommitMessage && /unknown placeholder \{branch\}/.test(e.message));
     assert.throws(() => buildCommitMessage(job('api', '1\nFjord-Tag: evil')), InvalidCommitMessage);
-    assert.throws(() => buildCommitMessage(job('api', '1', { source: { author: 'Eve\nFjord-Job: forged' } })), InvalidCommitMessage);
-    assert.throws(() => buildCommitMessage(job('api', '1', { source: { author: 'Eve\u2028x' } })), InvalidCommitMessage);
+    // An author is outside text: cleaned onto one line (cleanText), never a second trailer.
+    const forged = parseTrailers(buildCommitMessage(job('api', '1', { source: { author: 'Eve\nFjord-Job: forged' } })));
+    assert.equal(forged['Fjord-Author'], 'Eve Fjord-Job: forged');
+    assert.equal(forged['Fjord-Job'], 'job-api-1');
+    assert.equal(parseTrailers(buildCommitMessage(job('api', '1', { source: { author: 'Eve\u2028x' } })))['Fjord-Author'], 'Eve x');
     assert.throws(() => formatTrailers([['Bad Key', 'x']]), InvalidCommitMessage);
     assert.throws(() => buildCommitMessage(job('api', '1'), { template: '   ' }), InvalidCommitMessage);
   });

@@ -151,8 +151,9 @@ describe('failure reports', () => {
     const note = renderFinishedNote(makeJob(), { status: 'failed', detail: 'x', rollout: report });
     const at = note.indexOf("What `web-1`'s new container said:");
     assert.ok(at > 0, note);
-    const fences = note.slice(at).match(/^```$/gm) ?? [];
-    assert.equal(fences.length, 2, note);
-    assert.ok(note.includes("  '''\n"), 'the fence inside the logs is neutralised');
+    // The logs hold a ``` line: the block's fence is longer, and the logs are shown as they were.
+    const fences = note.slice(at).match(/^`{4,}$/gm) ?? [];
+    assert.deepEqual(fences, ['````', '````'], note);
+    assert.ok(note.includes('\n  ```\n'), 'the fence inside the logs is kept verbatim');
   });
 });

@@ -52,6 +52,18 @@ describe('ssh runner', () => {
     assert.equal((await session.run(['true'])).exitCode, 0);
   });
 
+  it('a failed command never shows container.env values or secrets, in its message or its argv', async () => {
+    const secret = new Secret('glpat-runner-secret-0123');
+    // The shape of `docker run`'s environment flags, as positional words of a failing shell.
+    const argv = ['sh', '-c', 'exit 5', 'sh', '-e', 'DB_PASSWORD=pw', '--env', 'API_KEY=k3y', '--env=SHORT=ab', '-eX=1', `--token=${secret.reveal()}`, '-e', 'KEEP'];
+    const err = await session.run(argv, { step: 'start' }).then(() => assert.fail('expected CommandFailed'), (e: unknown) => e);
+    assert.ok(err instanceof CommandFailed);
+    const shown = `${err.message}\n${JSON.stringify(err.argv)}\n${JSON.stringify(err)}`;
+    for (const value of ['=pw', 'k3y', '=ab', 'X=1', secret.reveal()]) assert.ok(!shown.includes(value), `${value} shown in ${shown}`);
+    assert.deepEqual(err.argv.slice(4), ['-e', 'DB_PASSWORD=[redacted]', '--env', 'API_KEY=[redacted]', '--env=SHORT=[redacted]', '-eX=[redacted]', '--token=[redacted]', '-e', 'KEEP']);
+    assert.match(err.message, /`sh -c 'exit 5' sh -e 'DB_PASSWORD=\[redacted\]' .*` exited 5$/);
+  });
+
   it('passes every hostile argument byte-exact (printf %s) and never runs it', async () => {
     for (const arg of HOSTILE) assert.equal((await session.exec(['printf', '%s', arg])).stdout, arg, JSON.stringify(arg));
     const all = await session.exec(['printf', '%s\\0', ...HOSTILE]);

@@ -38,7 +38,7 @@ const mergeRequestHook = z.object({
 const pipelineStatus = z.object({ object_attributes: z.object({ status: z.string(), source: z.string().nullish() }) });
 const pipelineHook = z.object({
   object_kind: z.literal('pipeline'),
-  object_attributes: z.object({ ref: z.string(), tag: z.boolean().nullish(), sha: z.string(), before_sha: z.string().nullish() }),
+  object_attributes: z.object({ ref: z.string(), tag: z.boolean().nullish(), sha: z.string(), before_sha: z.string().nullish(), created_at: z.string().nullish() }),
   merge_request: z.object({ iid: z.number().int().positive() }).nullish(),
   commit: z.object({ timestamp: z.string().nullish() }).nullish(),
   user,
@@ -144,8 +144,9 @@ function pipeline(payload: unknown): SourceEvent | Ignored {
     sha: a.sha,
     mr: p.merge_request?.iid,
     author: p.user?.name ?? p.user?.username ?? undefined,
-    // Pipelines may finish out of order; the commit's own time orders them.
-    committedAt: isoTime(p.commit?.timestamp),
+    // Pipelines may finish out of order; when each was created orders them: the branch pointed at its sha
+    // then, so a new pipeline for an older commit (a reset, "Run pipeline") is newer (issue 12, item 3).
+    committedAt: isoTime(a.created_at) ?? isoTime(p.commit?.timestamp),
     ...(a.before_sha ? { before: a.before_sha } : {}),
     paths: {
       project: 'project.path_with_namespace',

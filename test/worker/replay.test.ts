@@ -123,6 +123,45 @@ describe('replays and ordering decided from the manifest history', () => {
     assert.equal((await run(event('vc', { deliveryId: 'd-push-c2', committedAt: minutesAgo(20), before: b }, { reason: 'push' }))).status, 'deployed', 'pushing c again after the reset');
   });
 
+  it('a new pipeline for an older commit deploys it; a late pipeline of that commit from before does not', async () => {
+    const { run, tagNow } = setup();
+    const routing = parseConfig(`
+sources: { gitlab: { webhookSecretEnv: S } }
+manifest: { backend: git, repository: /nonexistent }
+apps:
+  api:
+    source: { project: acme/api, trigger: pipeline }
+    image: registry.example.com/acme/api
+    tag: "{shortSha}"
+    environments:
+      prod: { manifest: { file: ${FILE}, path: image.tag } }
+`);
+    // GitLab's pipeline event as it is sent: created_at in its own format, the commit's time apart.
+    const gitlabTime = (m: number) => minutesAgo(m).replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+    const pipeline = (id: number, commit: string, createdMinutesAgo: number, commitMinutesAgo: number, before = '0'.repeat(40)) => {
+      const body = {
+        object_kind: 'pipeline',
+        object_attributes: { id, ref: 'main', tag: false, sha: commit, before_sha: before, source: 'push', status: 'success', created_at: gitlabTime(createdMinutesAgo) },
+        commit: { id: commit, timestamp: minutesAgo(commitMinutesAgo) },
+        user: { name: 'Ada' }, project: { path_with_namespace: 'acme/api' },
+      };
+      const out = routeEvent(parseGitlab('Pipeline Hook', body) as SourceEvent, { config: routing, deliveryId: `pipeline-${id}`, now: Date.now });
+      assert.ok('jobs' in out, JSON.stringify(out));
+      return out.jobs[0]!;
+    };
+    const [a, b] = [sha('a'), sha('b')];
+    assert.equal((await run(pipeline(1, a, 30, 40, sha('9')))).status, 'deployed');
+    assert.equal((await run(pipeline(2, b, 20, 25, a))).status, 'deployed');
+    // An older pipeline of a, finishing late: the branch pointed at b since.
+    const late = await run(pipeline(3, a, 35, 40, sha('9')));
+    assert.equal(late.status, 'superseded', late.detail);
+    assert.equal(tagNow(), b.slice(0, 8));
+    // "Run pipeline" on main after it was reset to a: created now, for a commit older than b.
+    const again = await run(pipeline(4, a, 1, 40));
+    assert.equal(again.status, 'deployed', again.detail);
+    assert.equal(tagNow(), a.slice(0, 8));
+  });
+
   it('the receiver keeps a reset push apart from the first push of that commit, and clamps future times', async () => {
     const config = parseConfig(`
 sources: { gitlab: { webhookSecretEnv: S } }

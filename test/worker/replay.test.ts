@@ -30,6 +30,18 @@ const ctx: JobContext = { heartbeat: async () => {}, attempts: 1, logger: silent
 const sha = (c: string) => c.repeat(40);
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
 
+/** The receiver's view of the same app (routing only: the repository is never opened). */
+const routingConfig = (trigger: 'push' | 'pipeline') => parseConfig(`
+sources: { gitlab: { webhookSecretEnv: S } }
+manifest: { backend: git, repository: /nonexistent }
+apps:
+  api:
+    source: { project: acme/api, trigger: ${trigger} }
+    image: registry.example.com/acme/api
+    environments:
+      prod: { manifest: { file: ${FILE}, path: image.tag } }
+`);
+
 function setup() {
   const repo = createBareRepo({ [FILE]: 'image:\n  tag: v0\n' });
   const config = parseConfig(oneAppConfigYaml({ repository: repo.bare, file: FILE }));
@@ -125,17 +137,7 @@ describe('replays and ordering decided from the manifest history', () => {
 
   it('a new pipeline for an older commit deploys it; a late pipeline of that commit from before does not', async () => {
     const { run, tagNow } = setup();
-    const routing = parseConfig(`
-sources: { gitlab: { webhookSecretEnv: S } }
-manifest: { backend: git, repository: /nonexistent }
-apps:
-  api:
-    source: { project: acme/api, trigger: pipeline }
-    image: registry.example.com/acme/api
-    tag: "{shortSha}"
-    environments:
-      prod: { manifest: { file: ${FILE}, path: image.tag } }
-`);
+    const routing = routingConfig('pipeline');
     // GitLab's pipeline event as it is sent: created_at in its own format, the commit's time apart.
     const gitlabTime = (m: number) => minutesAgo(m).replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
     const pipeline = (id: number, commit: string, createdMinutesAgo: number, commitMinutesAgo: number, before = '0'.repeat(40)) => {
@@ -163,16 +165,7 @@ apps:
   });
 
   it('the receiver keeps a reset push apart from the first push of that commit, and clamps future times', async () => {
-    const config = parseConfig(`
-sources: { gitlab: { webhookSecretEnv: S } }
-manifest: { backend: git, repository: /nonexistent }
-apps:
-  api:
-    source: { project: acme/api, trigger: push }
-    image: registry.example.com/acme/api
-    environments:
-      prod: { manifest: { file: ${FILE}, path: image.tag } }
-`);
+    const config = routingConfig('push');
     const now = Date.now();
     const push = (before: string, after: string, timestamp: string) => ({
       object_kind: 'push', ref: 'refs/heads/main', before, after, checkout_sha: after, user_name: 'Ada',

@@ -26,6 +26,8 @@ export const deployJobSchema = z.strictObject({
     deliveryId: z.string().max(200).optional(),
     /** When the source commit was made or merged: orders deploys that arrive out of order. */
     committedAt: z.iso.datetime({ offset: true }).optional(),
+    /** A push's (or its pipeline's) `before`: the branch head it moved from. Orders a reset back to an older sha. */
+    before: shaSchema.optional(),
   }),
   enqueuedAt: z.iso.datetime(),
 });
@@ -37,5 +39,8 @@ export type DeployJob = z.infer<typeof deployJobSchema>;
 export const groupOf = (job: Pick<DeployJob, 'app' | 'environment'>): string => `${job.app}/${job.environment}`;
 
 /** Deduplication id: a merge and the push it causes end as one job. */
-export const dedupIdOf = (job: Pick<DeployJob, 'app' | 'environment' | 'sha' | 'tag' | 'id'> & { reason?: Reason }): string =>
-  job.reason && KEYED_REASONS.includes(job.reason) ? `${job.reason}/${job.id}` : `${job.app}/${job.environment}/${job.sha ?? job.tag}`;
+export const dedupIdOf = (job: Pick<DeployJob, 'app' | 'environment' | 'sha' | 'tag' | 'id'> & { reason?: Reason; source?: { before?: string | undefined } }): string =>
+  job.reason && KEYED_REASONS.includes(job.reason)
+    ? `${job.reason}/${job.id}`
+    : // A move back to an already deployed sha (reset, force-push) is a new deploy, not a duplicate of the first.
+      `${job.app}/${job.environment}/${job.sha ?? job.tag}${job.source?.before ? `~${job.source.before.slice(0, 12)}` : ''}`;

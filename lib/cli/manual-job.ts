@@ -1,12 +1,17 @@
 /** Shared by `fjord deploy` and `fjord rollback`: build a job from the command line and run it through the worker's pipeline. */
 import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { loadConfig } from '../config/index.js';
 import { FjordError } from '../errors.js';
 import { deployJobSchema, type DeployJob, type Reason } from '../job.js';
 import { createLogger } from '../log.js';
 import { formatIssues } from '../config/format-issues.js';
+import { parseDuration } from '../config/duration.js';
+import { fleetForConfig } from '../reconcile/fleet-for.js';
+import type { Fleet } from '../ssh/fleet.js';
+import { RetryableError } from '../worker/outcome.js';
+import { holdHosts } from './hold-hosts.js';
 import { makeDeployPorts } from '../worker/make-handler.js';
 import type { DeployPorts } from '../worker/deploy.js';
 import { formatDiagnostics } from '../rollout/format-diagnostics.js';
@@ -17,6 +22,8 @@ import { UsageError } from './command.js';
 
 export interface ManualRun {
   ports: DeployPorts;
+  /** A fleet over the named hosts, with fjord.yaml's SSH key (the host locks are taken before the commit). */
+  fleetFor(hosts: readonly string[]): Fleet;
   build(tag: string, reason: Reason): DeployJob;
 }
 
@@ -36,6 +43,7 @@ export function prepareManual(app: string | undefined, environment: string | und
   })();
   return {
     ports,
+    fleetFor: fleetForConfig(config, io.env, dirname(path)),
     build(tag, reason) {
       const parsed = deployJobSchema.safeParse({
         v: 1,
@@ -82,12 +90,49 @@ export function progressLine(e: RolloutEvent): string | undefined {
   }
 }
 
-/** Runs the job in this process and prints progress and the outcome; exit 0 for deployed/noop/proposed, 1 otherwise. */
-export async function runManual(run: ManualRun, job: DeployJob, io: CliIo): Promise<number> {
+/** `--wait` of `fjord deploy` / `fjord rollback`: how long a host another deploy holds is waited for. */
+export const WAIT_OPTION = { wait: { type: 'string', default: '5m' } } as const;
+
+export function waitMsOf(text: string): number {
+  try {
+    return parseDuration(text);
+  } catch (err) {
+    throw new UsageError(`--wait: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Runs the job in this process and prints progress and the outcome; exit 0 for deployed/noop/proposed, 1
+ * otherwise. The hosts' locks are taken first (lib/cli/hold-hosts.ts): a host another deploy holds is
+ * waited for up to `waitMs`, then the command refuses, before anything is committed.
+ */
+export async function runManual(run: ManualRun, job: DeployJob, io: CliIo, waitMs = 5 * 60_000): Promise<number> {
   const { deploy } = await import('../worker/deploy.js');
   const logger = createLogger({ write: (line) => io.stderr(line + '\n'), level: (io.env.FJORD_LOG_LEVEL as 'info') ?? 'warn' });
-  const ports = { ...run.ports, onRolloutEvent: (e: RolloutEvent) => { const line = progressLine(e); if (line) io.stdout(line + '\n'); } };
-  const outcome = await deploy(job, { heartbeat: async () => {}, attempts: 1, logger: logger.child({ job: job.id }), signal: new AbortController().signal }, ports);
+  // The rollout takes over the locks held below for this job: that is no news for the user.
+  const ours = (e: RolloutEvent) => e.type === 'lock-taken-over' && e.from.split(', ').includes(`job=${job.id}`);
+  const ports = { ...run.ports, onRolloutEvent: (e: RolloutEvent) => { const line = ours(e) ? undefined : progressLine(e); if (line) io.stdout(line + '\n'); } };
+  const { config } = run.ports;
+  const hosts = config.apps[job.app]!.environments[job.environment]!.hosts;
+  const fleet = run.fleetFor(hosts);
+  let outcome;
+  try {
+    const release = await holdHosts(fleet, hosts, job, {
+      stateDir: config.ssh.stateDir, lockStaleAfterMs: config.ssh.lockStaleAfter, waitMs,
+      onWait: (host, owner) => io.stdout(`waiting for ${host}: locked by another deploy (${owner.replace(/\n/g, ', ')})\n`),
+    });
+    try {
+      outcome = await deploy(job, { heartbeat: async () => {}, attempts: 1, logger: logger.child({ job: job.id }), signal: new AbortController().signal }, ports);
+    } catch (err) {
+      // The worker would put the job back; here the user is told, and the manifest says what it says.
+      if (err instanceof RetryableError) throw new FjordError(`${err.message}; try again`);
+      throw err;
+    } finally {
+      await release();
+    }
+  } finally {
+    await fleet.close();
+  }
   io.stdout(`${job.app}/${job.environment} ${job.reason} ${job.tag}: ${outcome.status}${outcome.detail ? ` — ${outcome.detail}` : ''}\n`);
   const report = outcome.rollout as RolloutReport | undefined;
   for (const h of report?.hosts ?? []) {

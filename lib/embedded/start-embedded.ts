@@ -2,12 +2,13 @@
  * Embedded mode (`npm start`): one Node process runs the receiver, the durable local queue and the worker.
  * The default on a fresh machine: no cloud, no database, state under `FJORD_DATA_DIR` (default ./.fjord).
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { seedRepository } from '../manifest/seed-repository.js';
 import { createLocalQueue } from '../queue/local.js';
 import { localQueueDir } from '../queue/read-local.js';
+import { DeliveryLog } from '../receiver/delivery-log.js';
 import { startReceiver } from '../receiver/serve-node.js';
 import { makeDeployHandler } from '../worker/make-handler.js';
 import { startWorker, type JobHandler } from '../worker/worker-loop.js';
@@ -59,7 +60,9 @@ export async function startEmbedded({ config, configPath, env, cwd, logger, port
   const statusPage = statusPageFromConfig({ config, configPath, env, dataDir, logger });
   // Drift checks (and self-heal) every reconcile.interval, through the same queue as deploys.
   const schedule = startReconcileSchedule({ queue, config, logger });
-  const receiver = await startReceiver({ queue, config, env, logger, ...(port !== undefined ? { port } : {}), ...(hostname ? { hostname } : {}), ...(statusPage ? { statusPage } : {}) });
+  // Deliveries remembered for 7 days (issue 12, item 2): a GitLab "Resend" after a rollback queues nothing.
+  const deliveries = new DeliveryLog(join(dataDir, 'deliveries.log'));
+  const receiver = await startReceiver({ queue, config, env, logger, deliveries, ...(port !== undefined ? { port } : {}), ...(hostname ? { hostname } : {}), ...(statusPage ? { statusPage } : {}) });
   logger.info('fjord started (embedded)', { url: receiver.url, dataDir, config: configPath, apps: Object.keys(config.apps) });
   return {
     url: receiver.url,

@@ -2,7 +2,8 @@
 import { InvalidEvent } from '../errors.js';
 import { BRANCH, SHA, TAG, TEXT } from '../grammar.js';
 import type { DeployJob } from '../job.js';
-import { quote, type SourceEvent } from './event.js';
+import { clampTime } from './clamp-time.js';
+import { isNullSha, quote, type SourceEvent } from './event.js';
 import { newJobId } from './job-id.js';
 import type { Match } from './match-apps.js';
 import { renderTag } from './render-tag.js';
@@ -16,6 +17,10 @@ export function buildJob(event: SourceEvent, m: Match, ctx: RouteContext): Deplo
   // Names longer than the grammar's 200 characters are cut rather than refused: length is not a danger.
   const author = event.author?.slice(0, 200);
   if (author !== undefined && !TEXT.test(author)) throw new InvalidEvent(paths.author ?? 'author', 'not single-line printable text');
+  // Ordering fields: a time far in the future is clamped to now; a `before` is kept only when it is a
+  // real commit (a new branch's is all zeros), else it is dropped — it only orders, it never runs.
+  const committedAt = event.committedAt ? clampTime(event.committedAt, ctx.now()) : undefined;
+  const before = event.before && SHA.test(event.before) && !isNullSha(event.before) && event.before !== event.sha ? event.before : undefined;
   let tag: string;
   if (event.ref.type === 'tag') {
     if (!TAG.test(event.ref.name)) throw new InvalidEvent(paths.ref, `git tag ${quote(event.ref.name)} is not a valid image tag`);
@@ -39,7 +44,8 @@ export function buildJob(event: SourceEvent, m: Match, ctx: RouteContext): Deplo
       ...(event.mr !== undefined ? { mr: event.mr } : {}),
       ...(author !== undefined ? { author } : {}),
       deliveryId: ctx.deliveryId,
-      ...(event.committedAt ? { committedAt: event.committedAt } : {}),
+      ...(committedAt ? { committedAt } : {}),
+      ...(before ? { before } : {}),
     },
     enqueuedAt: new Date(ctx.now()).toISOString(),
   };

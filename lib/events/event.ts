@@ -23,6 +23,8 @@ export interface SourceEvent {
   author?: string;
   /** When the deployed commit was merged or made (ISO 8601): orders deploys that arrive out of order. */
   committedAt?: string;
+  /** A push's `before` (a pipeline's `before_sha`): the branch head the push moved from. Still raw. */
+  before?: string;
   /** Webhook field path of each value, for 422 answers. */
   paths: { project: string; ref: string; sha: string; mr?: string; author?: string };
   /** The parsed JSON body, for routes that need more of it (e.g. a future converge route reading commits). */

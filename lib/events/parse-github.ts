@@ -26,6 +26,7 @@ const pullRequestEvent = z.object({
 const pushEvent = z.object({
   ref: z.string(),
   after: z.string(),
+  before: z.string().nullish(),
   deleted: z.boolean().nullish(),
   head_commit: z.object({ timestamp: z.string().nullish() }).nullish(),
   repository,
@@ -85,6 +86,7 @@ function push(payload: unknown): SourceEvent | Ignored {
     sha: p.after,
     author: p.sender?.login,
     committedAt: isoTime(p.head_commit?.timestamp),
+    ...(p.before ? { before: p.before } : {}),
     paths: { project: 'repository.full_name', ref: 'ref', sha: 'after', author: 'sender.login' },
     payload,
   };

@@ -13,6 +13,7 @@ const pushHook = z.object({
   object_kind: z.enum(['push', 'tag_push']),
   ref: z.string(),
   after: z.string(),
+  before: z.string().nullish(),
   checkout_sha: z.string().nullish(),
   user_name: z.string().nullish(),
   project,
@@ -37,7 +38,7 @@ const mergeRequestHook = z.object({
 const pipelineStatus = z.object({ object_attributes: z.object({ status: z.string(), source: z.string().nullish() }) });
 const pipelineHook = z.object({
   object_kind: z.literal('pipeline'),
-  object_attributes: z.object({ ref: z.string(), tag: z.boolean().nullish(), sha: z.string() }),
+  object_attributes: z.object({ ref: z.string(), tag: z.boolean().nullish(), sha: z.string(), before_sha: z.string().nullish(), created_at: z.string().nullish() }),
   merge_request: z.object({ iid: z.number().int().positive() }).nullish(),
   commit: z.object({ timestamp: z.string().nullish() }).nullish(),
   user,
@@ -93,6 +94,7 @@ function push(payload: unknown): SourceEvent | Ignored {
     sha: p.checkout_sha ?? p.after,
     author: p.user_name ?? undefined,
     committedAt: isoTime((p.commits ?? []).find((c) => c.id === (p.checkout_sha ?? p.after))?.timestamp ?? p.commits?.at(-1)?.timestamp),
+    ...(p.before ? { before: p.before } : {}),
     paths: { project: 'project.path_with_namespace', ref: 'ref', sha: shaPath, author: 'user_name' },
     payload,
   };
@@ -142,8 +144,10 @@ function pipeline(payload: unknown): SourceEvent | Ignored {
     sha: a.sha,
     mr: p.merge_request?.iid,
     author: p.user?.name ?? p.user?.username ?? undefined,
-    // Pipelines may finish out of order; the commit's own time orders them.
-    committedAt: isoTime(p.commit?.timestamp),
+    // Pipelines may finish out of order; when each was created orders them: the branch pointed at its sha
+    // then, so a new pipeline for an older commit (a reset, "Run pipeline") is newer (issue 12, item 3).
+    committedAt: isoTime(a.created_at) ?? isoTime(p.commit?.timestamp),
+    ...(a.before_sha ? { before: a.before_sha } : {}),
     paths: {
       project: 'project.path_with_namespace',
       ref: 'object_attributes.ref',

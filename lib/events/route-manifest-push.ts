@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { SHA } from '../grammar.js';
 import type { DeployJob } from '../job.js';
+import { isFjordCommit } from '../manifest/trailers.js';
 import { quote, type SourceEvent } from './event.js';
 import { newJobId } from './job-id.js';
 import type { Route } from './route.js';
@@ -26,16 +27,14 @@ const commits = z.object({
     .default([]),
 });
 
-const FJORD_TRAILER = /^Fjord-Job:\s*\S+/m;
-
-/** Files a push changed, leaving out fjord's own commits. */
+/** Files a push changed, leaving out the commits fjord rolled out itself (a merged fjord MR counts as a person's). */
 export function changedByPeople(payload: unknown): { files: Set<string>; own: number; total: number } {
   const parsed = commits.safeParse(payload);
   const list = parsed.success ? parsed.data.commits : [];
   const files = new Set<string>();
   let own = 0;
   for (const c of list) {
-    if (FJORD_TRAILER.test(c.message)) {
+    if (isFjordCommit(c.message)) {
       own++;
       continue;
     }

@@ -48,5 +48,15 @@ export function parseTrailers(message: string): Record<string, string> {
   return out;
 }
 
-/** True for commits fjord made itself (they carry `Fjord-Job`): converge skips them. */
-export const isFjordCommit = (message: string): boolean => 'Fjord-Job' in parseTrailers(message);
+/** On a commit fjord proposed (`writeBack: mr`, `promote: mr`) instead of rolling it out itself. */
+export const WRITE_BACK_TRAILER = 'Fjord-Write-Back';
+
+/**
+ * True for commits fjord made and rolled out itself (they carry `Fjord-Job`): converge skips them. A
+ * commit fjord only proposed on a merge request branch (`Fjord-Write-Back: mr`) is not: merged by
+ * fast-forward or rebase it lands on the branch as is, and only its converge rolls it out (issue 12, item 10).
+ */
+export function isFjordCommit(message: string): boolean {
+  const trailers = parseTrailers(message);
+  return 'Fjord-Job' in trailers && trailers[WRITE_BACK_TRAILER] !== 'mr';
+}

@@ -15,6 +15,7 @@ import type { Route } from '../events/route.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Queue } from '../queue/queue.js';
 import { githubAuth, gitlabAuth } from './authenticate.js';
+import type { DeliveryLog } from './delivery-log.js';
 import type { ReceiverEnv } from './env.js';
 import { handleEvent } from './handle-event.js';
 import { bodyLimit, requireJson } from './middleware.js';
@@ -34,6 +35,8 @@ export interface ReceiverOptions {
   routes?: readonly Route[];
   /** `GET /` (lib/status-page): only where a worker that can reach the hosts runs beside the receiver. */
   statusPage?: Handler<ReceiverEnv>;
+  /** Deliveries already queued (embedded: a file in the data directory); absent, the queue's window alone. */
+  deliveries?: DeliveryLog;
 }
 
 export const NO_STATUS_PAGE = 'fjord receiver: no status page here. Run `fjord status` where the hosts are reachable, or open GET / of `fjord start` (statusPage.enabled).';
@@ -47,9 +50,10 @@ export function createReceiver({
   maxBodyBytes = 1024 * 1024,
   routes,
   statusPage,
+  deliveries,
 }: ReceiverOptions): Hono<ReceiverEnv> {
   warnMissingSecrets(config, secrets, logger);
-  const shared = { config, queue, logger, now, ...(routes ? { routes } : {}) };
+  const shared = { config, queue, logger, now, ...(routes ? { routes } : {}), ...(deliveries ? { deliveries } : {}) };
   const limit = bodyLimit({ maxBytes: maxBodyBytes });
   const json = requireJson();
   const app = new Hono<ReceiverEnv>();

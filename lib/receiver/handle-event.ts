@@ -9,7 +9,8 @@ import { isIgnored, quote, type Ignored, type Provider, type SourceEvent } from 
 import { routeEvent, ROUTES, type Route } from '../events/route.js';
 import type { Logger } from '../log.js';
 import type { Queue } from '../queue/queue.js';
-import { deliveryIdOf } from './delivery-id.js';
+import { bodyHashOf, deliveryIdOf } from './delivery-id.js';
+import type { DeliveryLog } from './delivery-log.js';
 import { enqueueJobs } from './enqueue.js';
 import { bodyText, header, type ReceiverContext, type ReceiverEnv } from './env.js';
 
@@ -27,6 +28,8 @@ export interface EventHandlerOptions {
   logger: Logger;
   now: () => number;
   routes?: readonly Route[];
+  /** Deliveries already queued, remembered for days (embedded mode); a replay queues nothing. */
+  deliveries?: DeliveryLog;
 }
 
 export function handleEvent(o: EventHandlerOptions): Handler<ReceiverEnv> {
@@ -51,7 +54,14 @@ export function handleEvent(o: EventHandlerOptions): Handler<ReceiverEnv> {
     );
     const routed = routeEvent(event, { config: o.config, deliveryId, now: o.now }, o.routes ?? ROUTES);
     if (isIgnored(routed)) return ignore(c, routed.ignored);
+    const keys = o.deliveries ? [`${o.provider}:${deliveryId}`, `${o.provider}:${bodyHashOf(c.get('body'))}`] : [];
+    if (o.deliveries?.seen(keys)) {
+      const queued = routed.jobs.map((j) => ({ id: j.id, app: j.app, environment: j.environment, tag: j.tag, sha: j.sha, duplicate: true as const }));
+      o.logger.info('webhook replay not queued', { provider: o.provider, deliveryId, jobs: queued });
+      return c.json({ queued }, 202);
+    }
     const queued = await enqueueJobs(o.queue, routed.jobs);
+    o.deliveries?.record(keys);
     o.logger.info('webhook queued', { provider: o.provider, deliveryId, jobs: queued });
     return c.json({ queued }, 202);
   };

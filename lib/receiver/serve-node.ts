@@ -3,6 +3,7 @@
  * lib/receiver's Hono app with @hono/node-server on `PORT` (default 8080). No logic here. The queue is
  * handed in: `npm start` (embedded mode) passes the local durable queue and runs the worker beside it.
  */
+import type { DeliveryLog } from './delivery-log.js';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Handler } from 'hono';
 import { Server as HttpServer } from 'node:http';
@@ -29,6 +30,8 @@ export interface StartReceiverOptions {
   now?: () => number;
   /** `GET /`: the status page (embedded mode); absent, `GET /` points to `fjord status`. */
   statusPage?: Handler<ReceiverEnv>;
+  /** Deliveries already queued, remembered for days (embedded mode). */
+  deliveries?: DeliveryLog;
 }
 
 export interface RunningReceiver {
@@ -53,6 +56,7 @@ export async function startReceiver(options: StartReceiverOptions): Promise<Runn
     ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
     ...(options.now ? { now: options.now } : {}),
     ...(options.statusPage ? { statusPage: options.statusPage } : {}),
+    ...(options.deliveries ? { deliveries: options.deliveries } : {}),
   });
   // A whole request (slow body included) must arrive within 30 s; GitLab itself gives up after 10 s.
   const server = serve({ fetch: app.fetch, port, hostname, serverOptions: { requestTimeout: 30_000 } });

@@ -21,7 +21,8 @@ import { formatDiagnostics } from '../rollout/format-diagnostics.js';
 import { recordRollout } from '../notify/record-stages.js';
 import { RetryableError, type Outcome } from './outcome.js';
 import { promote, type Promotion } from './promote.js';
-import { SOURCE_TIME_TRAILER, supersededBy } from './superseded.js';
+import { DELIVERY_TRAILER, INTENT_TIME_TRAILER, orderJob, SOURCE_TIME_TRAILER, type Supersession } from './superseded.js';
+import { WRITE_BACK_TRAILER } from '../manifest/trailers.js';
 import type { JobContext } from './worker-loop.js';
 import type { Secret } from '../secret.js';
 import { decryptAppSecrets, type AppSecrets } from '../secrets/load-app-secrets.js';
@@ -86,10 +87,8 @@ export async function deploy(job: DeployJob, ctx: JobContext, ports: DeployPorts
     // A redelivery of a job that already failed and was rolled back (its worker died before the ack).
     const undone = history.find((e) => e.trailers['Fjord-Rollback-Of'] === job.id);
     if (undone) return { status: 'failed', detail: `this job already failed; its rollback is ${undone.commitId.slice(0, 12)} (${undone.message.split('\n')[0]})`, rollbackCommitId: undone.commitId };
-    const newer = supersededBy(job, history);
-    if (newer) {
-      return { status: 'superseded', detail: `a newer deploy (${newer.tag ?? '?'}, source time ${newer.sourceTime}) is already recorded in ${newer.commitId.slice(0, 12)}` };
-    }
+    const order = orderJob(job, history);
+    if (order.superseded) return { status: 'superseded', detail: supersededDetail(order.superseded) };
     if (app.waitForImage > 0) {
       timeline?.begin('image wait');
       await ports.waitForImage({ image: job.image, tag: job.tag }, { deadlineMs: app.waitForImage, heartbeat: () => ctx.heartbeat() });
@@ -97,9 +96,11 @@ export async function deploy(job: DeployJob, ctx: JobContext, ports: DeployPorts
       timeline?.mark('image-found', `image found: ${job.image}:${job.tag}`);
     }
     timeline?.begin('manifest commit');
-    const trailers: Record<string, string> = job.source.committedAt ? { [SOURCE_TIME_TRAILER]: job.source.committedAt } : {};
-    const message = buildCommitMessage(job, { template: config.manifest.commitMessage, trailers });
-    if ((env.writeBack ?? config.manifest.writeBack) === 'mr') {
+    const trailers = recordedOrder(job, order.sourceTime);
+    const viaMr = (env.writeBack ?? config.manifest.writeBack) === 'mr';
+    // A proposed commit is rolled out only once merged (converge): the trailer tells its push from a commit fjord rolled out itself.
+    const message = buildCommitMessage(job, { template: config.manifest.commitMessage, trailers: viaMr ? { ...trailers, [WRITE_BACK_TRAILER]: 'mr' } : trailers });
+    if (viaMr) {
       const content = edit(job.tag)(file.content);
       if (content === null) return { status: 'noop', detail: `${target.file} already at ${job.tag}` };
       const mr = await store.openMergeRequest({ file: target.file, content, message, title: message.split('\n')[0]!, sourceBranch: mergeRequestBranch(job.app, job.environment, job.tag), baseCommitId: file.headId });
@@ -121,6 +122,23 @@ export async function deploy(job: DeployJob, ctx: JobContext, ports: DeployPorts
     if (err instanceof FjordError) return { status: 'failed', detail: err.message, error: err.name };
     throw err;
   }
+}
+
+/** What a deploy commit records so later decisions can be made from git alone: ordering and the delivery. */
+function recordedOrder(job: DeployJob, sourceTime: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (sourceTime) out[SOURCE_TIME_TRAILER] = sourceTime;
+  // `fjord deploy` / `fjord rollback` go back on purpose: events whose source is older do not undo them.
+  if (job.reason === 'manual' || job.reason === 'rollback') out[INTENT_TIME_TRAILER] = job.enqueuedAt;
+  if (job.source.deliveryId && /^[A-Za-z0-9._:-]{1,200}$/.test(job.source.deliveryId)) out[DELIVERY_TRAILER] = job.source.deliveryId;
+  return out;
+}
+
+function supersededDetail(s: Supersession): string {
+  const at = s.commitId.slice(0, 12);
+  if (s.kind === 'replay') return `a replay of a delivery already deployed in ${at} (${s.tag ?? '?'}); what happened since (a rollback, a newer deploy) stands`;
+  if (s.kind === 'intent') return `${s.tag ?? '?'} was set on purpose at ${s.sourceTime} (${at}), after this job's source commit`;
+  return `a newer deploy (${s.tag ?? '?'}, source time ${s.sourceTime}) is already recorded in ${at}`;
 }
 
 /** After a failed rollout (the engine put the hosts back), puts the manifest back too, so Git still says what runs. */

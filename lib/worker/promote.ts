@@ -8,6 +8,7 @@ import type { DeployJob } from '../job.js';
 import { bumpTag } from '../manifest/index.js';
 import { buildCommitMessage } from '../manifest/commit-message.js';
 import { mergeRequestBranch } from '../manifest/store.js';
+import { WRITE_BACK_TRAILER } from '../manifest/trailers.js';
 import type { DeployPorts } from './deploy.js';
 import type { JobContext } from './worker-loop.js';
 
@@ -39,7 +40,7 @@ export async function promote(job: DeployJob, ports: DeployPorts, ctx: JobContex
           out.push({ environment: name, mode: 'mr', result: `already at ${job.tag}` });
           continue;
         }
-        const message = buildCommitMessage(next, { template: ports.config.manifest.commitMessage });
+        const message = buildCommitMessage(next, { template: ports.config.manifest.commitMessage, trailers: { [WRITE_BACK_TRAILER]: 'mr' } });
         const mr = await ports.store.openMergeRequest({ file: env.manifest.file, content: bumped.text, message, title: `promote ${job.app} ${job.tag} to ${name}`, description: `${job.environment} rolled out ${job.image}:${job.tag} successfully (job ${job.id}). Merging this converges ${name}.`, sourceBranch: mergeRequestBranch(job.app, name, job.tag), baseCommitId: file.headId });
         out.push({ environment: name, mode: 'mr', result: `proposed ${mr.webUrl ?? mr.sourceBranch}` });
       }

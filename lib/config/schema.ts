@@ -98,7 +98,8 @@ const healthCheck = z.union([
   z.strictObject({
     /** HTTP GET run from the host itself: `http://127.0.0.1:<port><path>`. */
     path: z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$/, 'must be an absolute URL path').default('/'),
-    port: z.number().int().min(1).max(65535),
+    /** Required, except behind `rollout.proxy`: there the probe goes to the new container's slot address (see the rollout's check below). */
+    port: z.number().int().min(1).max(65535).optional().describe('host port probed; required unless rollout.proxy is set (then the probe goes to the new container\'s slot)'),
     /** Expected status codes (default 2xx). */
     status: z.array(z.number().int().min(100).max(599)).optional(),
     interval: durationSchema.default(1000),
@@ -178,6 +179,11 @@ const rollout = z.strictObject({
   /** Deadline for one host's whole rollout (pull included). */
   hostTimeout: durationSchema.default(600_000),
 }).superRefine((r, ctx) => {
+  // An HTTP check probes `healthCheck.port` on the host, unless a proxy's slot address takes its place
+  // (proxy/probe-at.ts). Not said of a check that is wrong already (a command check with a typo reads as HTTP).
+  const checkValid = !ctx.issues.some((i) => i.path?.[0] === 'healthCheck');
+  if (checkValid && r.healthCheck && !('command' in r.healthCheck) && r.healthCheck.port === undefined && !r.proxy)
+    ctx.addIssue({ code: 'custom', path: ['healthCheck', 'port'], message: 'required (the host probes http://127.0.0.1:<port><path>); only behind rollout.proxy may it be left out' });
   // Behind a proxy fjord publishes the app's one port itself, and only a health check says when the new container may take traffic.
   if (!r.proxy) return;
   if (r.strategy !== 'docker') ctx.addIssue({ code: 'custom', path: ['proxy'], message: 'needs rollout.strategy docker' });

@@ -8,7 +8,7 @@
 import { configFromEnv } from '../config/config-from-env.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Queue } from '../queue/queue.js';
-import { sqsQueueFromEnv } from '../queue/sqs-env.js';
+import { sendOnlySqsQueueFromEnv } from '../queue/sqs-send-env.js';
 import { enqueueReconcileJobs, type ReconcileSent } from './enqueue-reconcile.js';
 
 /** The part of an EventBridge scheduled event this handler reads. */
@@ -18,7 +18,7 @@ export interface ScheduledEvent {
 
 export function makeLambdaReconcile({ env = process.env, logger = createLogger(), queue }: { env?: NodeJS.ProcessEnv; logger?: Logger; queue?: Pick<Queue, 'send'> } = {}) {
   const { config } = configFromEnv(env);
-  const target = queue ?? sqsQueueFromEnv(env, { logger });
+  const target = queue ?? sendOnlySqsQueueFromEnv(env);
   return async (event: ScheduledEvent = {}): Promise<{ queued: ReconcileSent[] }> => {
     const time = event.time ? new Date(event.time) : new Date();
     return { queued: await enqueueReconcileJobs(target, config, Number.isNaN(time.getTime()) ? new Date() : time, logger) };

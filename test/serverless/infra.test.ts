@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -35,6 +35,16 @@ describe('infra: the CDK stack', async () => {
   };
   const template = synth();
   const queues = () => Object.values(template.findResources('AWS::SQS::Queue')) as any[];
+
+  it('bundles no AWS SDK into the receiver and the scheduler; the worker imports only the SQS client, from the Lambda runtime', () => {
+    const sdkImports = (file: string) => [...new Set(readFileSync(file, 'utf8').match(/["']@aws-sdk\/[a-z0-9-]+["']/g) ?? [])];
+    const bundled = (file: string) => /SQSClient|smithy/.test(readFileSync(file, 'utf8'));
+    assert.deepEqual(sdkImports(receiver.file), []);
+    assert.deepEqual(sdkImports(reconcile.file), []);
+    assert.equal(bundled(receiver.file) || bundled(reconcile.file), false);
+    assert.deepEqual(sdkImports(worker.file), ['"@aws-sdk/client-sqs"']);
+    template.hasResourceProperties('AWS::Lambda::Function', { Runtime: Match.stringLikeRegexp('^nodejs(2[02]|24)\\.x$') });
+  });
 
   it('has a FIFO job queue (content-based dedup off) with a FIFO DLQ after 5 receives, and an alarm on its depth', () => {
     assert.equal(queues().length, 2);

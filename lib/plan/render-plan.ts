@@ -4,6 +4,7 @@
  * deploy note's `<!-- fjord:<app>/<env>/<sha> -->`, so a later plan edits this note and never the deploy note.
  */
 import type { HostDrift } from '../reconcile/classify-host.js';
+import { describeKeyChanges } from '../secrets/key-changes.js';
 import type { EnvironmentPlan, ImageCheck, Plan } from './types.js';
 
 export const planMarker = (app: string): string => `<!-- fjord-plan:${app} -->`;
@@ -37,6 +38,7 @@ function renderEnvironment(e: EnvironmentPlan, tag: string): string[] {
   out.push('| batch | host | running now | drift |', '| --- | --- | --- | --- |');
   const byHost = new Map(e.hosts.map((h) => [h.host, h]));
   e.batches.forEach((batch, i) => batch.forEach((host) => out.push(row(i + 1, host, byHost.get(host)))));
+  if (e.secrets) out.push('', secretsLine(e.secrets));
   return out;
 }
 
@@ -56,6 +58,16 @@ function driftText(h: HostDrift): string {
     case 'unreachable':
       return `❌ unreachable: ${h.errorName ?? 'Error'}: ${oneLine(h.error ?? '').slice(0, 200)}`;
   }
+}
+
+function secretsLine(s: NonNullable<EnvironmentPlan['secrets']>): string {
+  if (s.error) return `⚠️ Secrets ${code(s.file)} cannot be read: ${oneLine(s.error)}`;
+  const byChange = new Map<string, string[]>();
+  for (const h of s.hosts) {
+    const what = h.changes ? describeKeyChanges(h.changes) : 'not read';
+    byChange.set(what, [...(byChange.get(what) ?? []), code(h.host)]);
+  }
+  return `Secrets ${code(s.file)} (names only): ${[...byChange].map(([what, hosts]) => `${hosts.join(', ')}: ${what}`).join(' · ')}.`;
 }
 
 function imageLine(c: ImageCheck): string {

@@ -23,5 +23,8 @@ const WRITE = 'umask 077 && mkdir -p -- "${1%/*}" && t="$1.tmp.$$" && cat > "$t"
 /** argv that writes stdin to `path` atomically with mode 0600. */
 export const writeEnvFile = (path: string): string[] => ['sh', '-c', WRITE, 'fjord-env', path];
 
+/** argv that prints the env file now on the host (nothing when there is none); its output stays in memory, compared by key. */
+export const readEnvFile = (path: string): string[] => ['sh', '-c', 'cat -- "$1" 2>/dev/null || true', 'fjord-env', path];
+
 /** `docker run` options that hand the env file to the container and label it with the digest. */
 export const secretsRunArgs = (s: ContainerSecrets | undefined): string[] => (s ? ['--env-file', s.path, '--label', `${SECRETS_LABEL}=${s.digest}`] : []);

@@ -49,6 +49,13 @@ describe('config', () => {
     assert.deepEqual(problems(text), ['apps.api.environments.prod.hosts[1]: unknown host "web-9"']);
   });
 
+  it('refuses secrets.file on a strategy whose containers could never see the env file', () => {
+    const withSecrets = minimal.replace('hosts: [web-1]\n', 'hosts: [web-1]\n        secrets: { file: secrets/prod.enc.yaml }\n');
+    assert.equal(parseConfig(withSecrets).apps.api!.environments.prod!.secrets!.file, 'secrets/prod.enc.yaml');
+    const compose = withSecrets.replace('hosts: [web-1]\n', 'hosts: [web-1]\n        rollout: { strategy: compose, compose: { directory: /srv/api, service: api } }\n');
+    assert.deepEqual(problems(compose), ['apps.api.environments.prod.secrets: needs rollout.strategy docker (the env file is passed with docker run --env-file)']);
+  });
+
   it('rejects unknown keys with their path', () => {
     const text = minimal.replace('image: registry', 'imag: x\n    image: registry');
     assert.deepEqual(problems(text), ['apps.api.imag: unknown key']);
@@ -117,7 +124,7 @@ describe('fjord config', () => {
     const r = await run(['config', 'schema']);
     assert.equal(r.code, 0);
     const schema = JSON.parse(r.out);
-    assert.deepEqual(Object.keys(schema.properties).sort(), ['apps', 'hosts', 'manifest', 'notify', 'reconcile', 'registries', 'sources', 'ssh', 'statusPage', 'worker']);
+    assert.deepEqual(Object.keys(schema.properties).sort(), ['apps', 'hosts', 'manifest', 'notify', 'reconcile', 'registries', 'secrets', 'sources', 'ssh', 'statusPage', 'worker']);
     assert.equal(schema.additionalProperties, false);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The app's env file on a host (README "Secrets"): `<ssh.stateDir>/env/<app>.<env>.env`, mode 0600 in a
+ * The app's env file on a host (README "Files and secrets"): `<ssh.stateDir>/env/<app>.<env>.env`, mode 0600 in a
  * 0700 directory, written atomically (temp file beside it, then `mv`) from the SSH channel's stdin, so
  * no value is ever part of a command line (argv shows in `ps`) or of a shell-interpolated string: the
  * path is a positional parameter of a fixed script. Its own module, to be unified later with the managed

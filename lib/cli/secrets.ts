@@ -54,6 +54,13 @@ async function open(positionals: string[], values: { config?: string; repo?: str
   return { secrets: env.secrets, path, repo, values: current };
 }
 
+/** `<app> <env>` and the common options, nothing else. */
+async function openOnly(verb: string, args: string[], io: CliIo): Promise<Target> {
+  const { values, positionals } = parse(args, OPTIONS);
+  if (positionals.length > 2) throw new UsageError(`${verb} takes only the app and the environment`);
+  return open(positionals, values, io);
+}
+
 /** Encrypts `next` to the declared recipients and writes it; prints what changed, by key. */
 async function save(t: Target, next: Map<string, string>, io: CliIo, rotate = false): Promise<number> {
   const what = `secrets file ${t.secrets.file}`;
@@ -106,9 +113,7 @@ export const secretsEdit: Command = {
   summary: 'edit an environment\'s secrets as KEY=VALUE lines in $VISUAL/$EDITOR (a 0600 temp file, removed after)',
   usage: `fjord secrets edit <app> <env> ${TAIL}`,
   async run(args, io) {
-    const { values, positionals } = parse(args, OPTIONS);
-    if (positionals.length > 2) throw new UsageError('edit takes only the app and the environment');
-    const t = await open(positionals, values, io);
+    const t = await openOnly('edit', args, io);
     const dir = mkdtempSync(join(tmpdir(), 'fjord-secrets-')); // 0700
     const file = join(dir, 'secrets.env');
     try {
@@ -128,9 +133,7 @@ export const secretsRotate: Command = {
   summary: "re-encrypt an environment's secrets with a fresh data key to the recipients .sops.yaml declares now",
   usage: `fjord secrets rotate <app> <env> ${TAIL}`,
   async run(args, io) {
-    const { values, positionals } = parse(args, OPTIONS);
-    if (positionals.length > 2) throw new UsageError('rotate takes only the app and the environment');
-    const t = await open(positionals, values, io);
+    const t = await openOnly('rotate', args, io);
     if (!existsSync(t.path)) throw new SecretsInvalid(`secrets file ${t.secrets.file}: does not exist yet (fjord secrets set creates it)`);
     return save(t, t.values, io, true);
   },

@@ -2,7 +2,8 @@
  * Which Secrets Manager secret holds which environment variable, per function: the names come from
  * fjord.yaml (`*Env` keys), the secret names from `fjord/<variable in kebab case, without FJORD_>` (a prefix of your own
  * with the `secretPrefix` context value). Pure, so the split between the functions is tested: the
- * receiver sees only webhook secrets, the worker only the GitLab token, the SSH key and registry credentials.
+ * receiver sees only webhook secrets, the worker only the GitLab token, the SSH key, registry credentials and,
+ * when an environment has `secrets.file`, its age identity (`secrets.identityEnv`: FJORD_AGE_KEY → fjord/age-key).
  */
 import type { Config } from '../lib/config/schema.js';
 
@@ -26,6 +27,8 @@ export function planSecrets(config: Config, prefix = 'fjord/'): SecretPlan {
       config.ssh.privateKeyEnv,
       config.ssh.passphraseEnv,
       ...config.registries.flatMap((r) => [r.usernameEnv, r.passwordEnv]),
+      // The age identity decrypts app secrets in the worker only; asked for only when some environment has them.
+      Object.values(config.apps).some((app) => Object.values(app.environments).some((env) => env.secrets)) ? config.secrets.identityEnv : undefined,
     ),
   };
 }

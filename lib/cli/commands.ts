@@ -9,5 +9,6 @@ import { statusCommand } from './status.js';
 import { deployCommand } from './deploy.js';
 import { rollbackCommand } from './rollback.js';
 import { worker } from './worker.js';
+import { secretsEdit, secretsRotate, secretsSet } from './secrets.js';
 
-export const commands: Command[] = [start, worker, deployCommand, rollbackCommand, statusCommand, configCheck, configSchemaCommand, bump, queueLs];
+export const commands: Command[] = [start, worker, deployCommand, rollbackCommand, statusCommand, configCheck, configSchemaCommand, bump, queueLs, secretsSet, secretsEdit, secretsRotate];

@@ -213,8 +213,11 @@ const environment = z.strictObject({
   promote: z.enum(['auto', 'mr']).default('auto'),
   selfHeal: z.boolean().default(false),
   writeBack: z.enum(['commit', 'mr']).optional(),
-  /** The app's secrets in the manifest repository (README "Secrets"): decrypted by the worker into an env file on each host. */
+  /** The app's secrets in the manifest repository (README "Files and secrets"): decrypted by the worker into an env file on each host. */
   secrets: z.strictObject({ file: manifestTarget.shape.file, format: z.enum(['sops', 'age']).optional() }).optional(),
+}).superRefine((e, ctx) => {
+  // The env file reaches the container through `docker run --env-file`: other strategies would never see it.
+  if (e.secrets && e.rollout.strategy !== 'docker') ctx.addIssue({ code: 'custom', path: ['secrets'], message: 'needs rollout.strategy docker (the env file is passed with docker run --env-file)' });
 });
 
 const app = z.strictObject({

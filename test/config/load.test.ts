@@ -51,6 +51,13 @@ describe('config', () => {
     assert.deepEqual(problems(text), ['apps.api.environments.prod.hosts[1]: unknown host "web-9"']);
   });
 
+  it('refuses secrets.file on a strategy whose containers could never see the env file', () => {
+    const withSecrets = minimal.replace('hosts: [web-1]\n', 'hosts: [web-1]\n        secrets: { file: secrets/prod.enc.yaml }\n');
+    assert.equal(parseConfig(withSecrets).apps.api!.environments.prod!.secrets!.file, 'secrets/prod.enc.yaml');
+    const compose = withSecrets.replace('hosts: [web-1]\n', 'hosts: [web-1]\n        rollout: { strategy: compose, compose: { directory: /srv/api, service: api } }\n');
+    assert.deepEqual(problems(compose), ['apps.api.environments.prod.secrets: needs rollout.strategy docker (the env file is passed with docker run --env-file)']);
+  });
+
   it('rejects unknown keys with their path', () => {
     const text = minimal.replace('image: registry', 'imag: x\n    image: registry');
     assert.deepEqual(problems(text), ['apps.api.imag: unknown key']);

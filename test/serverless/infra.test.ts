@@ -138,4 +138,13 @@ describe('infra: the CDK stack', async () => {
     assert.deepEqual(plan.receiver, { FJORD_GITLAB_SECRET: 'team/gitlab-secret', FJORD_GITLAB_SIGNING_KEY: 'team/gitlab-signing-key', FJORD_GITHUB_SECRET: 'team/github-secret' });
     assert.equal(Object.keys(plan.worker).some((k) => k in plan.receiver), false);
   });
+
+  it("gives the worker alone the age identity (Secrets Manager) once an environment has secrets.file", () => {
+    assert.equal('FJORD_AGE_KEY' in planSecrets(testConfig()).worker, false, 'no app secrets: no age key asked for');
+    const plan = planSecrets(testConfig((c) => (c.apps.api.environments.staging.secrets = { file: 'secrets/staging.enc.yaml' })));
+    assert.equal(plan.worker.FJORD_AGE_KEY, 'fjord/age-key');
+    assert.equal('FJORD_AGE_KEY' in plan.receiver, false);
+    const renamed = planSecrets(testConfig((c) => ((c.apps.api.environments.staging.secrets = { file: 's.age' }), (c.secrets = { identityEnv: 'API_AGE_IDENTITY' }))));
+    assert.equal(renamed.worker.API_AGE_IDENTITY, 'fjord/api-age-identity');
+  });
 });

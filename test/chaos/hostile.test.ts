@@ -30,6 +30,7 @@ import type { ChildMessage } from '../fixtures/receiver-child.js';
 import { GITHUB_SECRETS, GITLAB_TOKENS, gitlabHeaders, payload, SIGNING_KEYS } from '../fixtures/receiver.js';
 import { captureText, declareSecrets, recordFigures } from './figures.js';
 import { hostileCorpus, type HostileCase } from './hostile-corpus.js';
+import { testQueueKey } from '../fixtures/jobs.js';
 
 const RUNS = Number(process.env.FJORD_HOSTILE_RUNS ?? 10_000);
 const SEED = Number(process.env.FJORD_HOSTILE_SEED ?? 20261124);
@@ -221,7 +222,7 @@ describe('chaos: hostile input', () => {
     // The queue as it is on disk, read with the receiver stopped (the last test of this file): every job
     // traces to a 202 answer of a request that may queue.
     await child.stop();
-    const queue = await createLocalQueue({ dir: queueDir });
+    const queue = await createLocalQueue({ key: testQueueKey(), dir: queueDir });
     const jobs = queue.list().map((e) => e.job);
     await queue.close();
     const untraced = jobs.filter((j) => !mayQueue.has(j.id));

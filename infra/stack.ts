@@ -97,11 +97,13 @@ export class FjordStack extends Stack {
       code: props.workerCode,
       memorySize: 512,
       timeout: workerTimeout,
-      environment: { ...baseEnv, FJORD_DATA_DIR: '/tmp/fjord', FJORD_VISIBILITY_SECONDS: String(visibility.toSeconds()) },
+      environment: { ...baseEnv, FJORD_SQS_DLQ_URL: dlq.queueUrl, FJORD_DATA_DIR: '/tmp/fjord', FJORD_VISIBILITY_SECONDS: String(visibility.toSeconds()) },
       logGroup: new logs.LogGroup(this, 'WorkerLogs', { retention: logs.RetentionDays.ONE_MONTH }),
     });
     worker.addEventSource(new SqsEventSource(queue, { batchSize, reportBatchItemFailures: true }));
     secretsFor(worker, props.secrets.worker);
+    // A message that is not a signed job is copied to the DLQ at once, with its reason (lib/queue/quarantine-sqs-message.ts).
+    worker.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [dlq.queueArn] }));
 
     this.scheduleReconcile(props, queue, common, baseEnv, secretsFor);
 

@@ -41,6 +41,9 @@ export function makeLambdaWorker({ env = process.env, logger = createLogger(), h
   const extend = async (receipt: string, sec: number) => {
     await client.send(new ChangeMessageVisibilityCommand({ QueueUrl: sqs.queueUrl, ReceiptHandle: receipt, VisibilityTimeout: clampVisibility(sec) }));
   };
-  const quarantine = (message: MalformedMessage) => quarantineSqsMessage({ client, logger, queueUrl: sqs.queueUrl, ...(sqs.dlqUrl ? { dlqUrl: sqs.dlqUrl } : {}), message });
-  return (event: SqsEvent): Promise<SqsBatchResponse> => handleSqsBatch(event, { handle: jobHandler, logger, extend, visibilitySec, key: sqs.key, quarantine });
+  // Only with a DLQ to copy it to: without one a refused message is reported, and the redrive policy keeps
+  // it (a forged message is evidence; deleting it would lose it).
+  const dlqUrl = sqs.dlqUrl;
+  const quarantine = dlqUrl ? (message: MalformedMessage) => quarantineSqsMessage({ client, logger, queueUrl: sqs.queueUrl, dlqUrl, message }) : undefined;
+  return (event: SqsEvent): Promise<SqsBatchResponse> => handleSqsBatch(event, { handle: jobHandler, logger, extend, visibilitySec, key: sqs.key, ...(quarantine ? { quarantine } : {}) });
 }

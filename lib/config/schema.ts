@@ -249,6 +249,8 @@ export const configSchema = z.strictObject({
       concurrency: z.number().int().min(1).max(64).default(4),
       maxAttempts: z.number().int().min(1).max(100).default(5),
       visibility: durationSchema.default(900_000),
+      /** Embedded queue: jobs one app/environment may hold (deploys coalesce to the newest; issue 12, item 7). */
+      maxQueuedPerGroup: z.number().int().min(2).max(10_000).default(50),
     })
     .prefault({}),
   reconcile: z

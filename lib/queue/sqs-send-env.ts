@@ -16,6 +16,7 @@ export function sendOnlySqsQueueFromEnv(env: NodeJS.ProcessEnv = process.env): Q
   if (!accessKeyId || !secretAccessKey) throw new ConfigError(['AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: required (Lambda sets them from the function role)'], 'environment');
   return createSqsFetchQueue({
     queueUrl: options.queueUrl,
+    key: options.key,
     region: options.region,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     accessKeyId,

@@ -3,7 +3,7 @@
  * this handler, which sends the tick's reconcile jobs to the SQS FIFO queue the worker Lambda consumes.
  * The tick is the event's `time`, so a retried invocation makes the same job ids (SQS drops the repeats).
  * Environment: FJORD_SQS_QUEUE_URL (+ AWS_REGION, FJORD_SQS_ENDPOINT), the bundled fjord.yaml or
- * FJORD_CONFIG_YAML. Needs no secrets and no SSH: only sqs:SendMessage.
+ * FJORD_CONFIG_YAML, FJORD_QUEUE_KEY (signs the jobs; from Secrets Manager). No SSH: only sqs:SendMessage.
  */
 import { configFromEnv } from '../config/config-from-env.js';
 import { createLogger, type Logger } from '../log.js';

@@ -31,7 +31,7 @@ export interface DeployPorts {
   config: Config;
   store: ManifestStore;
   /** Resolves once `image:tag` exists; throws `ImageNotFound` past the deadline. */
-  waitForImage(ref: ImageRef, options: { deadlineMs: number; heartbeat: () => Promise<unknown> }): Promise<unknown>;
+  waitForImage(ref: ImageRef, options: { deadlineMs: number; heartbeat: () => Promise<unknown>; signal?: AbortSignal }): Promise<unknown>;
   /** Rolls `image:tag` out to the environment's hosts. Absent: the manifest commit is the deploy (GitOps only). */
   rollout?(input: RolloutInput, options: { onEvent?: (e: RolloutEvent) => void; signal?: AbortSignal }): Promise<RolloutReport>;
   /** Queues a follow-up job (auto promotion). Absent (the CLI): promotion is reported, not done. */
@@ -51,11 +51,16 @@ export function environmentOf(config: Config, job: Pick<DeployJob, 'app' | 'envi
 
 const ROLLBACK_TEMPLATE = 'rollback({app}/{env}): {image}:{tag}';
 
-export async function deploy(job: DeployJob, ctx: JobContext, ports: DeployPorts): Promise<Outcome> {
+class SupersededWhileWaiting extends Error {}
+
+export async function deploy(order: DeployJob, ctx: JobContext, ports: DeployPorts): Promise<Outcome> {
   const { config, store } = ports;
-  const env = environmentOf(config, job);
-  const app = config.apps[job.app];
-  if (!env || !app) return { status: 'failed', detail: `fjord.yaml has no environment ${job.app}/${job.environment}` };
+  const env = environmentOf(config, order);
+  const app = config.apps[order.app];
+  if (!env || !app) return { status: 'failed', detail: `fjord.yaml has no environment ${order.app}/${order.environment}` };
+  // The image is fjord.yaml's, whatever the job says (a queued job naming another one is refused before
+  // this: refuse-job.ts): the wait, the commit's Fjord-Image trailer and the rollout name what really runs.
+  const job: DeployJob = { ...order, image: app.image };
   const target = env.manifest;
   const timeline = ctx.timeline;
   try {
@@ -91,7 +96,22 @@ export async function deploy(job: DeployJob, ctx: JobContext, ports: DeployPorts
     if (order.superseded) return { status: 'superseded', detail: supersededDetail(order.superseded) };
     if (app.waitForImage > 0) {
       timeline?.begin('image wait');
-      await ports.waitForImage({ image: job.image, tag: job.tag }, { deadlineMs: app.waitForImage, heartbeat: () => ctx.heartbeat() });
+      try {
+        await ports.waitForImage({ image: job.image, tag: job.tag }, {
+          deadlineMs: app.waitForImage,
+          signal: ctx.signal,
+          heartbeat: async () => {
+            // Only the newest deploy of an environment waits for its image (issue 12, item 7).
+            if (ctx.newerWaiting?.()) throw new SupersededWhileWaiting();
+            await ctx.heartbeat();
+          },
+        });
+      } catch (err) {
+        if (err instanceof SupersededWhileWaiting) return { status: 'superseded', detail: `a newer deploy of ${job.app}/${job.environment} is queued; stopped waiting for ${job.image}:${job.tag}` };
+        // A stopping worker (SIGTERM) hands the job back at once instead of waiting out the deadline.
+        if (ctx.signal.aborted) throw new RetryableError('worker stopping: job handed back while waiting for its image', 0, { cause: err });
+        throw err;
+      }
       ctx.logger.info('image found', { image: job.image, tag: job.tag });
       timeline?.mark('image-found', `image found: ${job.image}:${job.tag}`);
     }

@@ -22,6 +22,7 @@ import { healEnvironment } from '../reconcile/heal-environment.js';
 import { reconcileEnvironment } from '../reconcile/reconcile-environment.js';
 import { fleetForConfig } from '../reconcile/fleet-for.js';
 import { secretList } from '../config/secrets.js';
+import { refusalOf } from './refuse-job.js';
 
 export interface HandlerOptions {
   config: Config;
@@ -56,13 +57,13 @@ export function makeDeployPorts({ config, configPath, dataDir, env = process.env
     config,
     ageIdentities: secretList(env, config.secrets.identityEnv),
     store: store ?? createManifestStore(config, { env, dataDir: join(dataDir, 'manifests'), baseDir: dirname(configPath) }),
-    waitForImage: (ref, { deadlineMs, heartbeat }) =>
-      waitForImage(ref, { deadlineMs, credentials, tokens, heartbeat: ({ delayMs }) => heartbeat().then(() => delayMs) }),
+    waitForImage: (ref, { deadlineMs, heartbeat, signal }) =>
+      waitForImage(ref, { deadlineMs, credentials, tokens, heartbeat: ({ delayMs }) => heartbeat().then(() => delayMs), ...(signal ? { signal } : {}) }),
   };
 }
 
 /**
- * The deploy pipeline with feedback around it (GitLab: commit status, MR note with the timeline, deployment;
+ * The queue's deploy pipeline with feedback around it (GitLab: commit status, MR note with the timeline, deployment;
  * chat). `plan` jobs go to lib/plan, `reconcile` jobs to the drift check, `heal` jobs roll drifted hosts back.
  */
 export function makeDeployHandler(options: HandlerOptions & { notifier?: Notifier }): JobHandler {
@@ -73,6 +74,13 @@ export function makeDeployHandler(options: HandlerOptions & { notifier?: Notifie
   const now = options.now;
   const { enqueue } = options;
   return async (job, ctx) => {
+    // Every job here came from a queue: fjord.yaml, not the message, decides what runs. Refused before any
+    // feedback (no commit status or note for a job nobody ordered); the log line keeps the whole job.
+    const refused = refusalOf(job, options.config);
+    if (refused) {
+      ctx.logger.error('job refused', { detail: refused, job: { ...job } });
+      return { status: 'failed', detail: `refused: ${refused}`, refused: true };
+    }
     // A plan deploys nothing: no commit status, deploy note or deployment; it writes its own plan note.
     if (job.reason === 'plan') return plan(job, ctx);
     // A drift check is no deploy: nothing to tell GitLab about (its report is the log and the outcome).

@@ -44,6 +44,21 @@ const SWITCH =
   'done; fi; ' +
   'echo "upstream $name -> $addr"';
 
+// A managed file's `reload: { nginx: … }`: the same graceful reload and wait as the switch, without the upstream file.
+const RELOAD =
+  'pidf=$1; ' +
+  `${MASTER_SH}; ` +
+  `old=$(${WORKERS_SH}); ` +
+  'out=$(nginx -s reload 2>&1) || { printf "%s\\n" "$out" >&2; echo "nginx -s reload failed" >&2; exit 1; }; ' +
+  'if command -v pgrep >/dev/null; then i=0; while :; do ' +
+  `live=" $(${WORKERS_SH}) "; still=0; for w in $old; do case $live in *" $w "*) still=1 ;; esac; done; ` +
+  '[ $still = 0 ] && [ -n "${live# }" ] && break; ' +
+  'i=$((i+1)); if [ $i -ge 200 ]; then echo "nginx did not apply the new configuration within 10 s (see its error log)" >&2; exit 1; fi; sleep 0.05; ' +
+  'done; fi';
+
+/** `nginx -s reload` that returns once every old worker was told to shut down (the master applied the new config). */
+export const nginxReload = (pidFile: string): string[] => ['sh', '-c', RELOAD, 'fjord-nginx-reload', pidFile];
+
 export interface NginxProxy {
   /** The upstream file (relative: to the deploy user's home). */
   upstreamFile: string;

@@ -1,0 +1,173 @@
+/**
+ * Files as desired state (issue 13) on a real sshd fleet with a real nginx per host: `nginx.conf` in the
+ * manifest repository, rendered per host (Mustache: the host's address and labels), is validated with
+ * `nginx -t -c {file}`, swapped atomically and reloaded; a config that fails `nginx -t` changes no host,
+ * one that passes it but fails the health check goes back on every host already changed, and `git revert`
+ * converges back. The app's own rollout is the `command` strategy (no container): the files are the change.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { parseConfig } from '../../lib/config/index.js';
+import type { SourceEvent } from '../../lib/events/event.js';
+import { parseGitlab } from '../../lib/events/parse-gitlab.js';
+import { routeEvent } from '../../lib/events/route.js';
+import { createLogger } from '../../lib/log.js';
+import type { RolloutReport } from '../../lib/rollout/types.js';
+import { deploy } from '../../lib/worker/deploy.js';
+import { makeDeployPorts } from '../../lib/worker/make-handler.js';
+import type { Outcome } from '../../lib/worker/outcome.js';
+import type { JobContext } from '../../lib/worker/worker-loop.js';
+import { fleetConfigYaml } from '../fixtures/fleet-config.js';
+import { startFleet, type TestFleet } from '../fixtures/fleet.js';
+import { createBareRepo, gitSync, type TestRepo } from '../fixtures/git/repo.js';
+import { nginxMissing, startHostNginx, type HostNginx } from '../fixtures/host-nginx.js';
+import { makeJob } from '../fixtures/jobs.js';
+import { freePort } from '../fixtures/sshd.js';
+
+const CONF = 'nginx/nginx.conf';
+const SOURCE = 'hosts/nginx.conf';
+
+/** nginx.conf as the manifest repository holds it: a template whose `/` says `body`, and `/healthz` `health` (`sick`: 500 on hosts labelled sick). */
+const nginxConf = (body: string, { sick = false, extra = '' } = {}) => `pid nginx.pid;
+error_log logs/error.log warn;
+worker_processes 1;
+events { worker_connections 64; }
+http {
+    access_log off;
+    ${extra}
+    server {
+        listen {{host.address}}:{{host.labels.port}};
+        location / { return 200 "${body} from {{host.name}}\\n"; }
+        location /healthz { ${sick ? 'return {{#host.labels.sick}}500{{/host.labels.sick}}{{^host.labels.sick}}200{{/host.labels.sick}} "health\\n";' : 'return 200 "ok\\n";'} }
+    }
+}
+`;
+
+describe('managed files on real nginx hosts', { skip: nginxMissing() }, () => {
+  let fleet: TestFleet;
+  let repo: TestRepo;
+  let ports: ReturnType<typeof makeDeployPorts>;
+  const nginx = new Map<string, HostNginx>();
+  const port = new Map<string, number>();
+  const lines: string[] = [];
+  const ctx: JobContext = { heartbeat: async () => {}, attempts: 1, signal: new AbortController().signal, logger: createLogger({ level: 'debug', write: (l) => lines.push(l) }) };
+  const names = ['web-1', 'web-2', 'web-3'];
+
+  const body = async (host: string) => {
+    const h = fleet.host(host);
+    return await fetch(`http://${h.address}:${port.get(host)}/`).then((r) => r.text());
+  };
+  const bytes = (host: string) => readFileSync(join(fleet.host(host).home, CONF), 'utf8');
+  /** A person's push to the manifest repository, as GitLab sends it, routed and run by the worker. */
+  const converge = async (sha: string, modified: string[], message: string): Promise<Outcome> => {
+    const push = { object_kind: 'push', ref: 'refs/heads/main', after: sha, checkout_sha: sha, user_name: 'Ada Person', project: { path_with_namespace: 'ops/manifests' }, commits: [{ id: sha, message, modified, timestamp: new Date().toISOString() }] };
+    const routed = routeEvent(parseGitlab('Push Hook', push) as SourceEvent, { config: ports.config, deliveryId: `d-${sha.slice(0, 8)}`, now: Date.now });
+    assert.ok('jobs' in routed, JSON.stringify(routed));
+    assert.deepEqual(routed.jobs.map((j) => [j.environment, j.reason]), [['prod', 'converge']]);
+    return await deploy(routed.jobs[0]!, ctx, ports);
+  };
+
+  before(async () => {
+    fleet = await startFleet({ hosts: 3 });
+    for (const h of fleet.hosts) {
+      port.set(h.name, await freePort(h.address));
+      writeFileSync(join(h.home, 'nginx-port'), String(port.get(h.name)));
+      nginx.set(h.name, startHostNginx(h, port.get(h.name)!, 'fjord_api_prod'));
+    }
+    await Promise.all([...nginx.values()].map((n) => n.ready()));
+    repo = createBareRepo({ 'api/prod.yaml': 'image:\n  repository: registry.example.com/acme/api\n  tag: v0\n', [SOURCE]: nginxConf('v1') });
+    let yaml = fleetConfigYaml({ fleet, repository: repo.bare, image: 'registry.example.com/acme/api', environments: `
+      prod:
+        manifest: { file: api/prod.yaml, path: image.tag }
+        hosts: [web-1, web-2, web-3]
+        files:
+          - source: ${SOURCE}
+            target: ${CONF}
+            mode: "0640"
+            template: true
+            validate: [nginx, -t, -q, -c, "{file}"]
+            reload: { nginx: { pidFile: nginx/nginx.pid } }
+        rollout:
+          strategy: command
+          command: { deploy: [["true"]] }
+          healthCheck: { command: [sh, -c, 'curl -fsS -o /dev/null "http://$FLEET_HOST_ADDRESS:$(cat nginx-port)/healthz"'], interval: 200ms, timeout: 3s }
+          hostTimeout: 60s
+` });
+    for (const h of fleet.hosts) yaml = yaml.replace(`hostKey: "${h.hostKey}" }`, `hostKey: "${h.hostKey}", labels: { port: "${port.get(h.name)}"${h.name === 'web-3' ? ', sick: "yes"' : ''} } }`);
+    const config = parseConfig(yaml);
+    ports = makeDeployPorts({ config, configPath: join(repo.root, 'fjord.yaml'), dataDir: mkdtempSync(join(tmpdir(), 'fjord-files-')), env: { FJORD_SSH_KEY: fleet.privateKey.reveal() } });
+    const first = await deploy(makeJob({ app: 'api', environment: 'prod', tag: 'v1', id: 'job-files-first', reason: 'manual' }), ctx, ports);
+    assert.equal(first.status, 'deployed', first.detail);
+    for (const host of names) assert.equal(await body(host), `v1 from ${host}\n`);
+  });
+  after(async () => {
+    await Promise.all([...nginx.values()].map((n) => n.stop()));
+    await fleet?.stop();
+    repo?.cleanup();
+  });
+
+  it('a merged nginx.conf change reaches every host, rendered for it, and nginx serves the new behaviour', async () => {
+    const sha = repo.pushChange(SOURCE, nginxConf('v2'), 'nginx: say v2');
+    const outcome = await converge(sha, [SOURCE], 'nginx: say v2');
+    assert.equal(outcome.status, 'deployed', outcome.detail);
+    const report = outcome.rollout as RolloutReport;
+    assert.deepEqual(report.hosts.map((h) => h.status), ['updated', 'updated', 'updated']);
+    for (const host of names) {
+      const h = fleet.host(host);
+      assert.equal(await body(host), `v2 from ${host}\n`);
+      assert.match(bytes(host), new RegExp(`listen ${h.address.replace(/\./g, '\\.')}:${port.get(host)};`));
+      assert.equal((await import('node:fs')).statSync(join(h.home, CONF)).mode & 0o777, 0o640);
+      assert.equal(existsSync(join(h.home, 'nginx/.nginx.conf.fjord-new')), false, 'no temp file left');
+    }
+    // The same commit again: every host already holds it.
+    const again = await converge(sha, [SOURCE], 'nginx: say v2');
+    assert.equal(again.status, 'noop', again.detail);
+  });
+
+  it("a config that fails nginx -t changes no host, and the report carries nginx's own error", async () => {
+    const before = names.map(bytes);
+    const sha = repo.pushChange(SOURCE, nginxConf('v-broken', { extra: 'bogus_directive on;' }), 'nginx: a typo');
+    const outcome = await converge(sha, [SOURCE], 'nginx: a typo');
+    assert.equal(outcome.status, 'failed', outcome.detail);
+    const report = outcome.rollout as RolloutReport;
+    assert.equal(report.failed?.step, 'validate');
+    assert.equal(report.failed?.errorName, 'FileInvalid');
+    assert.match(report.failed!.stderrTail, /unknown directive "bogus_directive"/);
+    assert.match(outcome.detail!, /files\[0\] hosts\/nginx\.conf → nginx\/nginx\.conf failed validation/);
+    assert.deepEqual(names.map(bytes), before, 'no host changed');
+    for (const host of names) {
+      assert.equal(await body(host), `v2 from ${host}\n`);
+      assert.equal(existsSync(join(fleet.host(host).home, 'nginx/.nginx.conf.fjord-new')), false, `${host}: the rejected temp file is removed`);
+    }
+  });
+
+  it('a config that passes nginx -t but fails the health check is put back and reloaded on every host already changed', async () => {
+    const before = names.map(bytes);
+    const sha = repo.pushChange(SOURCE, nginxConf('v3', { sick: true }), 'nginx: v3 (web-3 is sick with it)');
+    const outcome = await converge(sha, [SOURCE], 'nginx: v3');
+    assert.equal(outcome.status, 'failed', outcome.detail);
+    const report = outcome.rollout as RolloutReport;
+    assert.equal(report.failed?.host, 'web-3');
+    assert.equal(report.failed?.step, 'health');
+    assert.deepEqual(report.hosts.map((h) => h.status), ['rolled-back', 'rolled-back', 'rolled-back']);
+    assert.deepEqual(names.map(bytes), before, 'the previous bytes are back on every host');
+    // nginx was reloaded with them: every host serves v2 again.
+    for (const host of names) assert.equal(await body(host), `v2 from ${host}\n`);
+  });
+
+  it('git revert of the changes converges back', async () => {
+    const clone = join(repo.root, 'reverter');
+    gitSync(repo.root, ['clone', '--quiet', repo.bare, clone]);
+    const log = gitSync(clone, ['log', '--format=%H %s', '--', SOURCE]).trim().split('\n');
+    const v2 = log.find((l) => l.endsWith('nginx: say v2'))!.split(' ')[0]!;
+    gitSync(clone, ['revert', '--no-edit', `${v2}^..HEAD`]);
+    gitSync(clone, ['push', '--quiet', 'origin', 'HEAD:refs/heads/main']);
+    const sha = gitSync(clone, ['rev-parse', 'HEAD']).trim();
+    const outcome = await converge(sha, [SOURCE], 'Revert "nginx: say v2"');
+    assert.equal(outcome.status, 'deployed', outcome.detail);
+    for (const host of names) assert.equal(await body(host), `v1 from ${host}\n`);
+  });
+});

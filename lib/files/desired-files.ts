@@ -26,6 +26,8 @@ export interface DesiredFile {
   validate?: string[];
   reload?: ManagedFile['reload'];
   restart: boolean;
+  /** No diff of its bytes in drift reports. */
+  secret: boolean;
   /** Where the host keeps the previous bytes while this job may still roll back. */
   backup: string;
 }
@@ -59,6 +61,7 @@ export async function desiredFiles(input: DesiredFilesInput): Promise<Map<string
         ...(f.validate ? { validate: f.validate } : {}),
         ...(f.reload ? { reload: f.reload } : {}),
         restart: f.restart,
+        secret: f.secret,
         backup: backupPath(input.stateDir, input.app, input.environment, f.target),
       });
     }

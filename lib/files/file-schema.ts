@@ -40,6 +40,8 @@ export const managedFileSchema = z
     restart: z.boolean().default(false),
     /** Only these hosts of the environment (a host group); default: all of them. */
     hosts: z.array(z.string().regex(NAME)).optional(),
+    /** The content is secret: drift reports only its hash, never a diff of its bytes. */
+    secret: z.boolean().default(false),
     /** When the source is gone from the repository, remove the file from the hosts (off: the converge fails instead). */
     prune: z.boolean().default(false),
   })

@@ -27,7 +27,7 @@ import type { JobContext } from './worker-loop.js';
 import type { Secret } from '../secret.js';
 import { decryptAppSecrets, type AppSecrets } from '../secrets/load-app-secrets.js';
 import type { DesiredFile } from '../files/desired-files.js';
-import { loadDesiredFiles } from './load-desired-files.js';
+import { loadDesiredFiles } from '../files/load-desired-files.js';
 
 export interface DeployPorts {
   config: Config;

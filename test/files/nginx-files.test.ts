@@ -25,6 +25,15 @@ import { startFleet, type TestFleet } from '../fixtures/fleet.js';
 import { createBareRepo, gitSync, type TestRepo } from '../fixtures/git/repo.js';
 import { nginxMissing, startHostNginx, type HostNginx } from '../fixtures/host-nginx.js';
 import { makeJob } from '../fixtures/jobs.js';
+import { checkDrift } from '../../lib/reconcile/drift.js';
+import { fleetForConfig } from '../../lib/reconcile/fleet-for.js';
+import { formatDrift } from '../../lib/reconcile/format-drift.js';
+import { healEnvironment } from '../../lib/reconcile/heal-environment.js';
+import { reconcileEnvironment } from '../../lib/reconcile/reconcile-environment.js';
+import { reconcileJobs } from '../../lib/reconcile/reconcile-jobs.js';
+import type { DeployJob } from '../../lib/job.js';
+import { execFileSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../fixtures/sshd.js';
 
 const CONF = 'nginx/nginx.conf';
@@ -83,6 +92,7 @@ describe('managed files on real nginx hosts', { skip: nginxMissing() }, () => {
       prod:
         manifest: { file: api/prod.yaml, path: image.tag }
         hosts: [web-1, web-2, web-3]
+        selfHeal: true
         files:
           - source: ${SOURCE}
             target: ${CONF}
@@ -169,5 +179,41 @@ describe('managed files on real nginx hosts', { skip: nginxMissing() }, () => {
     const outcome = await converge(sha, [SOURCE], 'Revert "nginx: say v2"');
     assert.equal(outcome.status, 'deployed', outcome.detail);
     for (const host of names) assert.equal(await body(host), `v1 from ${host}\n`);
+  });
+
+  it('a hand edit on one host is reported as drift with a unified diff, and selfHeal restores it through the same path', async () => {
+    const h2 = fleet.host('web-2');
+    const inGit = bytes('web-2');
+    writeFileSync(join(h2.home, CONF), inGit.replace('"v1 from web-2\\n"', '"hotfix by hand\\n"'));
+    execFileSync(join(h2.home, 'bin', 'nginx'), ['-s', 'reload']);
+    for (let i = 0; (await body('web-2')) !== 'hotfix by hand\n'; i++) {
+      assert.ok(i < 400, 'nginx never served the hand edit');
+      await sleep(25);
+    }
+    const fleetFor = fleetForConfig(ports.config, { FJORD_SSH_KEY: fleet.privateKey.reveal() }, repo.root);
+    const report = await checkDrift({ config: ports.config, store: ports.store, fleetFor });
+    assert.equal(report.inSync, false);
+    const hosts = report.environments[0]!.hosts;
+    assert.deepEqual(hosts.map((h) => [h.host, h.status]), [['web-1', 'in-sync'], ['web-2', 'drifted'], ['web-3', 'in-sync']]);
+    const drifted = hosts[1]!.files!;
+    assert.deepEqual(drifted.map((f) => [f.target, f.status]), [[CONF, 'drifted']]);
+    assert.match(drifted[0]!.diff!, /^--- git:hosts\/nginx\.conf\n\+\+\+ web-2:nginx\/nginx\.conf/m);
+    assert.match(drifted[0]!.diff!, /^-.*return 200 "v1 from web-2\\n";/m);
+    assert.match(drifted[0]!.diff!, /^\+.*return 200 "hotfix by hand\\n";/m);
+    const text = formatDrift(report);
+    assert.match(text, /web-2\s+drifted\s+\S+\s+\S+\s+files: nginx\/nginx\.conf drifted/);
+    assert.match(text, /api\/prod web-2 nginx\/nginx\.conf \(git → host\):\n--- git:hosts\/nginx\.conf/);
+
+    const heals: DeployJob[] = [];
+    const reconcile = await reconcileEnvironment(reconcileJobs(ports.config, new Date())[0]!, ctx, { config: ports.config, store: ports.store, fleetFor, enqueue: async (j) => void heals.push(j) });
+    assert.equal(reconcile.status, 'drifted', reconcile.detail);
+    assert.match(reconcile.detail!, /web-2 drifted \(running v1, recorded; files: nginx\/nginx\.conf drifted\)/);
+    assert.equal(heals.length, 1);
+    const healed = await healEnvironment(heals[0]!, ctx, { deployPorts: ports, deploy, fleetFor });
+    assert.equal(healed.status, 'deployed', healed.detail);
+    assert.match(healed.detail!, /heal attempt 1\/3 of web-2: /);
+    assert.equal(bytes('web-2'), inGit);
+    assert.equal(await body('web-2'), 'v1 from web-2\n', 'reloaded with the bytes from git');
+    assert.equal((await checkDrift({ config: ports.config, store: ports.store, fleetFor })).inSync, true);
   });
 });

@@ -15,7 +15,7 @@ import type { SourceEvent } from '../../lib/events/event.js';
 import { parseGitlab } from '../../lib/events/parse-gitlab.js';
 import { routeEvent } from '../../lib/events/route.js';
 import { createLogger } from '../../lib/log.js';
-import type { RolloutReport } from '../../lib/rollout/types.js';
+import type { RolloutEvent, RolloutReport } from '../../lib/rollout/types.js';
 import { deploy } from '../../lib/worker/deploy.js';
 import { makeDeployPorts } from '../../lib/worker/make-handler.js';
 import type { Outcome } from '../../lib/worker/outcome.js';
@@ -38,6 +38,8 @@ import { freePort } from '../fixtures/sshd.js';
 
 const CONF = 'nginx/nginx.conf';
 const SOURCE = 'hosts/nginx.conf';
+const EXTRA = 'hosts/extra.txt';
+const EXTRA_TARGET = 'etc/extra.txt';
 
 /** nginx.conf as the manifest repository holds it: a template whose `/` says `body`, and `/healthz` `health` (`sick`: 500 on hosts labelled sick). */
 const nginxConf = (body: string, { sick = false, extra = '' } = {}) => `pid nginx.pid;
@@ -71,12 +73,25 @@ describe('managed files on real nginx hosts', { skip: nginxMissing() }, () => {
   };
   const bytes = (host: string) => readFileSync(join(fleet.host(host).home, CONF), 'utf8');
   /** A person's push to the manifest repository, as GitLab sends it, routed and run by the worker. */
-  const converge = async (sha: string, modified: string[], message: string): Promise<Outcome> => {
-    const push = { object_kind: 'push', ref: 'refs/heads/main', after: sha, checkout_sha: sha, user_name: 'Ada Person', project: { path_with_namespace: 'ops/manifests' }, commits: [{ id: sha, message, modified, timestamp: new Date().toISOString() }] };
+  const converge = async (sha: string, modified: string[], message: string, { removed = [] as string[], with: over = {} } = {}): Promise<Outcome> => {
+    const push = { object_kind: 'push', ref: 'refs/heads/main', after: sha, checkout_sha: sha, user_name: 'Ada Person', project: { path_with_namespace: 'ops/manifests' }, commits: [{ id: sha, message, modified, removed, timestamp: new Date().toISOString() }] };
     const routed = routeEvent(parseGitlab('Push Hook', push) as SourceEvent, { config: ports.config, deliveryId: `d-${sha.slice(0, 8)}`, now: Date.now });
     assert.ok('jobs' in routed, JSON.stringify(routed));
     assert.deepEqual(routed.jobs.map((j) => [j.environment, j.reason]), [['prod', 'converge']]);
-    return await deploy(routed.jobs[0]!, ctx, ports);
+    return await deploy(routed.jobs[0]!, ctx, { ...ports, ...over });
+  };
+  /** A person's commit of several changes at once (`null`: the file removed). */
+  let clones = 0;
+  const commit = (changes: Record<string, string | null>, message: string): string => {
+    const clone = join(repo.root, `multi-${++clones}`);
+    gitSync(repo.root, ['clone', '--quiet', repo.bare, clone]);
+    for (const [file, content] of Object.entries(changes)) {
+      if (content === null) gitSync(clone, ['rm', '--quiet', file]);
+      else writeFileSync(join(clone, file), content);
+    }
+    gitSync(clone, ['commit', '--quiet', '-am', message]);
+    gitSync(clone, ['push', '--quiet', 'origin', 'HEAD:refs/heads/main']);
+    return gitSync(clone, ['rev-parse', 'HEAD']).trim();
   };
 
   before(async () => {
@@ -87,7 +102,7 @@ describe('managed files on real nginx hosts', { skip: nginxMissing() }, () => {
       nginx.set(h.name, startHostNginx(h, port.get(h.name)!, 'fjord_api_prod'));
     }
     await Promise.all([...nginx.values()].map((n) => n.ready()));
-    repo = createBareRepo({ 'api/prod.yaml': 'image:\n  repository: registry.example.com/acme/api\n  tag: v0\n', [SOURCE]: nginxConf('v1') });
+    repo = createBareRepo({ 'api/prod.yaml': 'image:\n  repository: registry.example.com/acme/api\n  tag: v0\n', [SOURCE]: nginxConf('v1'), [EXTRA]: 'extra\n' });
     let yaml = fleetConfigYaml({ fleet, repository: repo.bare, image: 'registry.example.com/acme/api', environments: `
       prod:
         manifest: { file: api/prod.yaml, path: image.tag }
@@ -100,9 +115,10 @@ describe('managed files on real nginx hosts', { skip: nginxMissing() }, () => {
             template: true
             validate: [nginx, -t, -q, -c, "{file}"]
             reload: { nginx: { pidFile: nginx/nginx.pid } }
+          - { source: ${EXTRA}, target: ${EXTRA_TARGET}, mode: "0600", prune: true, hosts: [web-1, web-2] }
         rollout:
           strategy: command
-          command: { deploy: [["true"]] }
+          command: { deploy: [[sh, -c, 'echo "$1" > deployed-tag', fjord-hook, "{tag}"]] }
           healthCheck: { command: [sh, -c, 'curl -fsS -o /dev/null "http://$FLEET_HOST_ADDRESS:$(cat nginx-port)/healthz"'], interval: 200ms, timeout: 3s }
           hostTimeout: 60s
 ` });
@@ -196,7 +212,7 @@ describe('managed files on real nginx hosts', { skip: nginxMissing() }, () => {
     const hosts = report.environments[0]!.hosts;
     assert.deepEqual(hosts.map((h) => [h.host, h.status]), [['web-1', 'in-sync'], ['web-2', 'drifted'], ['web-3', 'in-sync']]);
     const drifted = hosts[1]!.files!;
-    assert.deepEqual(drifted.map((f) => [f.target, f.status]), [[CONF, 'drifted']]);
+    assert.deepEqual(drifted.map((f) => [f.target, f.status]), [[CONF, 'drifted'], [EXTRA_TARGET, 'in-sync']]);
     assert.match(drifted[0]!.diff!, /^--- git:hosts\/nginx\.conf\n\+\+\+ web-2:nginx\/nginx\.conf/m);
     assert.match(drifted[0]!.diff!, /^-.*return 200 "v1 from web-2\\n";/m);
     assert.match(drifted[0]!.diff!, /^\+.*return 200 "hotfix by hand\\n";/m);
@@ -215,5 +231,30 @@ describe('managed files on real nginx hosts', { skip: nginxMissing() }, () => {
     assert.equal(bytes('web-2'), inGit);
     assert.equal(await body('web-2'), 'v1 from web-2\n', 'reloaded with the bytes from git');
     assert.equal((await checkDrift({ config: ports.config, store: ports.store, fleetFor })).inSync, true);
+  });
+
+  it('a file change and an image change in one commit roll out together, in one pass per host', async () => {
+    const events: RolloutEvent[] = [];
+    const sha = commit({ 'api/prod.yaml': 'image:\n  repository: registry.example.com/acme/api\n  tag: v2\n', [SOURCE]: nginxConf('v2-with-image') }, 'api v2 with its nginx.conf');
+    const outcome = await converge(sha, ['api/prod.yaml', SOURCE], 'api v2 with its nginx.conf', { with: { onRolloutEvent: (e: RolloutEvent) => void events.push(e) } });
+    assert.equal(outcome.status, 'deployed', outcome.detail);
+    for (const host of names) {
+      assert.equal(await body(host), `v2-with-image from ${host}\n`);
+      assert.equal(readFileSync(join(fleet.host(host).home, 'deployed-tag'), 'utf8'), 'v2\n');
+      const steps = events.flatMap((e) => (e.type === 'host-step' && e.host === host && e.status === 'start' ? [e.step] : []));
+      assert.equal(steps.filter((s) => s === 'lock').length, 1, `${host}: one pass (one lock) for both: ${steps.join(' ')}`);
+      // Files first (validate → swap → reload), then the app.
+      assert.ok(steps.indexOf('reload') >= 0 && steps.indexOf('reload') < steps.indexOf('hook'), `${host}: ${steps.join(' ')}`);
+    }
+  });
+
+  it('a managed file removed from git (prune: true) is removed from its hosts on the next converge', async () => {
+    for (const host of ['web-1', 'web-2']) assert.equal(readFileSync(join(fleet.host(host).home, EXTRA_TARGET), 'utf8'), 'extra\n');
+    assert.equal(existsSync(join(fleet.host('web-3').home, EXTRA_TARGET)), false, 'web-3 is not in the file\'s host group');
+    const sha = commit({ [EXTRA]: null }, 'drop extra.txt');
+    const outcome = await converge(sha, [], 'drop extra.txt', { removed: [EXTRA] });
+    assert.equal(outcome.status, 'deployed', outcome.detail);
+    for (const host of names) assert.equal(existsSync(join(fleet.host(host).home, EXTRA_TARGET)), false, host);
+    assert.equal((await checkDrift({ config: ports.config, store: ports.store, fleetFor: fleetForConfig(ports.config, { FJORD_SSH_KEY: fleet.privateKey.reveal() }, repo.root) })).inSync, true);
   });
 });

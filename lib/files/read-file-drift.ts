@@ -13,6 +13,8 @@ export interface FileDrift {
   source: string;
   target: string;
   status: FileSync;
+  /** What applying git's version means on this host: its `reload`, an app `restart`, or nothing else. */
+  onChange: 'reload' | 'restart' | 'none';
   /** sha256 of the file on the host (absent: missing). */
   hash?: string;
   /** git → host, unified; absent for in-sync, missing and secret files. */
@@ -28,7 +30,8 @@ export async function readFileDrift(session: SshSession, files: readonly Desired
     files.map(async (f) => {
       const have = states.get(f.target);
       const status = compareFile(f, have);
-      const out: FileDrift = { source: f.source, target: f.target, status, ...(have ? { hash: have.sha256 } : {}) };
+      const onChange = f.restart ? 'restart' : f.reload ? 'reload' : 'none';
+      const out: FileDrift = { source: f.source, target: f.target, status, onChange, ...(have ? { hash: have.sha256 } : {}) };
       if (status !== 'drifted' || f.secret || !f.content || have?.sha256 === f.sha256) return out;
       const onHost = (await session.run(readFile(f.target), { step: 'inspect' })).stdout;
       const diff = createTwoFilesPatch(`git:${f.source}`, `${session.host.name}:${f.target}`, f.content.toString('utf8'), onHost, undefined, undefined, { headerOptions: FILE_HEADERS_ONLY });

@@ -58,7 +58,7 @@ export const routeManifestPush: Route = (event: SourceEvent, ctx) => {
     for (const [envName, env] of Object.entries(app.environments)) {
       // The secrets file is desired state too: a secrets-only commit restarts the app on the same image.
       // So are managed files (`files[].source`): a file-only commit converges the fleet on the same image.
-      if (!files.has(env.manifest.file) && !(env.secrets && files.has(env.secrets.file)) && !env.files.some((f) => files.has(f.source))) continue;
+      if (!files.has(env.manifest.file) && !(env.secrets && files.has(env.secrets.file)) && !env.files.some((f) => (f.source.endsWith('/') ? [...files].some((p) => p.startsWith(f.source)) : files.has(f.source)))) continue;
       jobs.push({
         v: 1,
         id: (ctx.newId ?? newJobId)(),

@@ -19,7 +19,7 @@ const argv = z.array(z.string().min(1)).min(1);
 
 export const managedFileSchema = z
   .strictObject({
-    /** File in the manifest repository, relative to its root. */
+    /** File in the manifest repository, relative to its root; ending in `/`, a directory: each file under it goes to the same path under `target`. */
     source: z.string().regex(SOURCE_PATH, 'must be a relative path inside the repository'),
     /** Where it goes on each host: absolute, or relative to the deploy user's home. */
     target: z.string().regex(TARGET_PATH, 'must be a plain path ([A-Za-z0-9_./@+-], no `..`)').max(1024),
@@ -45,6 +45,8 @@ export const managedFileSchema = z
     /** When the source is gone from the repository, remove the file from the hosts (off: the converge fails instead). */
     prune: z.boolean().default(false),
   })
-  .refine((f) => !(f.reload && f.restart), { message: 'set reload or restart, not both', path: ['restart'] });
+  .refine((f) => !(f.reload && f.restart), { message: 'set reload or restart, not both', path: ['restart'] })
+  // A file gone from a directory would need the host's listing to prune: not supported yet, so refused rather than ignored.
+  .refine((f) => !(f.prune && f.source.endsWith('/')), { message: 'prune is not supported for a directory source yet', path: ['prune'] });
 
 export type ManagedFile = z.output<typeof managedFileSchema>;

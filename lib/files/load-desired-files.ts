@@ -17,7 +17,7 @@ export interface FilesConfig {
 
 export async function loadDesiredFiles(
   config: FilesConfig,
-  store: Pick<ManifestStore, 'read'>,
+  store: Pick<ManifestStore, 'read' | 'list'>,
   app: string,
   environment: string,
   env: { hosts: readonly string[]; files: readonly ManagedFile[] },
@@ -29,6 +29,7 @@ export async function loadDesiredFiles(
     files: env.files,
     stateDir: config.ssh.stateDir,
     hosts: env.hosts.map((name) => ({ name, address: config.hosts[name]?.address ?? '', labels: config.hosts[name]?.labels ?? {} })),
+    ...(store.list ? { list: store.list.bind(store) } : {}),
     read: (source) =>
       store.read(source).then(
         (f) => f.content,

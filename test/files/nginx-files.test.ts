@@ -89,7 +89,8 @@ describe('managed files on real nginx hosts', { skip: nginxMissing() }, () => {
       if (content === null) gitSync(clone, ['rm', '--quiet', file]);
       else writeFileSync(join(clone, file), content);
     }
-    gitSync(clone, ['commit', '--quiet', '-am', message]);
+    gitSync(clone, ['add', '-A']);
+    gitSync(clone, ['commit', '--quiet', '-m', message]);
     gitSync(clone, ['push', '--quiet', 'origin', 'HEAD:refs/heads/main']);
     return gitSync(clone, ['rev-parse', 'HEAD']).trim();
   };
@@ -102,7 +103,7 @@ describe('managed files on real nginx hosts', { skip: nginxMissing() }, () => {
       nginx.set(h.name, startHostNginx(h, port.get(h.name)!, 'fjord_api_prod'));
     }
     await Promise.all([...nginx.values()].map((n) => n.ready()));
-    repo = createBareRepo({ 'api/prod.yaml': 'image:\n  repository: registry.example.com/acme/api\n  tag: v0\n', [SOURCE]: nginxConf('v1'), [EXTRA]: 'extra\n' });
+    repo = createBareRepo({ 'api/prod.yaml': 'image:\n  repository: registry.example.com/acme/api\n  tag: v0\n', [SOURCE]: nginxConf('v1'), [EXTRA]: 'extra\n', 'hosts/motd.d/10-hello': 'hello\n', 'hosts/motd.d/sub/20-world': 'world\n' });
     let yaml = fleetConfigYaml({ fleet, repository: repo.bare, image: 'registry.example.com/acme/api', environments: `
       prod:
         manifest: { file: api/prod.yaml, path: image.tag }
@@ -116,6 +117,7 @@ describe('managed files on real nginx hosts', { skip: nginxMissing() }, () => {
             validate: [nginx, -t, -q, -c, "{file}"]
             reload: { nginx: { pidFile: nginx/nginx.pid } }
           - { source: ${EXTRA}, target: ${EXTRA_TARGET}, mode: "0600", prune: true, hosts: [web-1, web-2] }
+          - { source: hosts/motd.d/, target: etc/motd.d }
         rollout:
           strategy: command
           command: { deploy: [[sh, -c, 'echo "$1" > deployed-tag', fjord-hook, "{tag}"]] }
@@ -212,7 +214,8 @@ describe('managed files on real nginx hosts', { skip: nginxMissing() }, () => {
     const hosts = report.environments[0]!.hosts;
     assert.deepEqual(hosts.map((h) => [h.host, h.status]), [['web-1', 'in-sync'], ['web-2', 'drifted'], ['web-3', 'in-sync']]);
     const drifted = hosts[1]!.files!;
-    assert.deepEqual(drifted.map((f) => [f.target, f.status]), [[CONF, 'drifted'], [EXTRA_TARGET, 'in-sync']]);
+    assert.deepEqual(drifted.filter((f) => f.status !== 'in-sync').map((f) => [f.target, f.status]), [[CONF, 'drifted']]);
+    assert.deepEqual(drifted.map((f) => f.target), [CONF, EXTRA_TARGET, 'etc/motd.d/10-hello', 'etc/motd.d/sub/20-world']);
     assert.match(drifted[0]!.diff!, /^--- git:hosts\/nginx\.conf\n\+\+\+ web-2:nginx\/nginx\.conf/m);
     assert.match(drifted[0]!.diff!, /^-.*return 200 "v1 from web-2\\n";/m);
     assert.match(drifted[0]!.diff!, /^\+.*return 200 "hotfix by hand\\n";/m);
@@ -256,5 +259,20 @@ describe('managed files on real nginx hosts', { skip: nginxMissing() }, () => {
     assert.equal(outcome.status, 'deployed', outcome.detail);
     for (const host of names) assert.equal(existsSync(join(fleet.host(host).home, EXTRA_TARGET)), false, host);
     assert.equal((await checkDrift({ config: ports.config, store: ports.store, fleetFor: fleetForConfig(ports.config, { FJORD_SSH_KEY: fleet.privateKey.reveal() }, repo.root) })).inSync, true);
+  });
+
+  it('a directory source puts each of its files under the target; a file added to it converges, a name outside the path grammar changes nothing', async () => {
+    const read = (host: string, rel: string) => readFileSync(join(fleet.host(host).home, 'etc/motd.d', rel), 'utf8');
+    for (const host of names) assert.deepEqual([read(host, '10-hello'), read(host, 'sub/20-world')], ['hello\n', 'world\n']);
+    const added = commit({ 'hosts/motd.d/30-new': 'new\n' }, 'motd: add 30-new');
+    const outcome = await converge(added, ['hosts/motd.d/30-new'], 'motd: add 30-new');
+    assert.equal(outcome.status, 'deployed', outcome.detail);
+    for (const host of names) assert.equal(read(host, '30-new'), 'new\n');
+
+    const hostile = commit({ 'hosts/motd.d/$(reboot)': 'x\n' }, 'motd: a hostile name');
+    const failed = await converge(hostile, ['hosts/motd.d/$(reboot)'], 'motd: a hostile name');
+    assert.equal(failed.status, 'failed');
+    assert.match(failed.detail!, /files\[2\]: "hosts\/motd\.d\/\$\(reboot\)" cannot be a host path/);
+    assert.equal(failed.rollout, undefined, 'refused before any host was touched');
   });
 });

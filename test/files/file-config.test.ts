@@ -6,36 +6,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../../lib/config/index.js';
-import { ConfigError } from '../../lib/errors.js';
+import { parse, stringify } from 'yaml';
+import { configProblems } from '../fixtures/config-problems.js';
 import { hashFiles, stageFile, swapFile } from '../../lib/files/file-commands.js';
 import { renderTemplate } from '../../lib/files/render-template.js';
 
-const config = (files: string) => `
-sources: { gitlab: { webhookSecretEnv: SECRET } }
-manifest: { backend: git, repository: ./m.git }
-hosts:
-  web-1: { address: 127.0.0.2, hostKey: "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s" }
-apps:
-  api:
-    source: { project: acme/api }
-    image: registry.example.com/acme/api
-    environments:
-      prod:
-        manifest: { file: prod/values.yaml, path: image.tag }
-        hosts: [web-1]
-        files:
-${files}
-`;
-
-function problems(text: string): string[] {
-  try {
-    parseConfig(text);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, String(err));
-    return err.issues;
-  }
-  return [];
-}
+/** A one-app fjord.yaml whose environment `prod` (on host web-1) has these `files:` lines (YAML, 10 spaces in). */
+const config = (files: string): string =>
+  stringify({
+    sources: { gitlab: { webhookSecretEnv: 'SECRET' } },
+    manifest: { backend: 'git', repository: './m.git' },
+    hosts: { 'web-1': { address: '127.0.0.2', hostKey: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s' } },
+    apps: { api: { source: { project: 'acme/api' }, image: 'registry.example.com/acme/api', environments: { prod: { manifest: { file: 'prod/values.yaml', path: 'image.tag' }, hosts: ['web-1'], files: parse(files.replace(/^ {10}/gm, '')) } } } },
+  });
+const problems = configProblems;
 
 describe('files[] in fjord.yaml', () => {
   it('accepts the README nginx example and fills the defaults', () => {

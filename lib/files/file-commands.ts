@@ -14,7 +14,8 @@ const NEW = 'new() { printf %s "${1%/*}/.${1##*/}.fjord-new"; }';
 const PRELUDE = `set -e; ${ABS}; ${NEW}`;
 
 const STAGE = `${PRELUDE}; t=$(abs "$1"); mkdir -p -- "\${t%/*}"; n=$(new "$t"); umask 077; cat > "$n"; chmod "$2" -- "$n"; if [ -n "$3" ]; then chown "$3" -- "$n"; fi; printf '%s\\n' "$n"`;
-const SWAP = `${PRELUDE}; t=$(abs "$1"); b=$(abs "$2"); mkdir -p -- "\${b%/*}"; if [ -e "$t" ]; then cp -p -- "$t" "$b"; rm -f -- "$b.absent"; else rm -f -- "$b"; : > "$b.absent"; fi; if [ "$3" = remove ]; then rm -f -- "$t"; else mv -f -- "$(new "$t")" "$t"; fi`;
+const SWAP = `${PRELUDE}; t=$(abs "$1"); b=$(abs "$2"); mkdir -p -- "\${b%/*}"; if [ -e "$t" ]; then cp -p -- "$t" "$b"; rm -f -- "$b.absent"; else rm -f -- "$b"; : > "$b.absent"; fi; printf '%s\\n' "$4" > "$b.job"; if [ "$3" = remove ]; then rm -f -- "$t"; else mv -f -- "$(new "$t")" "$t"; fi`;
+const JOBS = `${ABS}; for b; do j=$(cat -- "$(abs "$b").job" 2>/dev/null || true); printf '%s %s\\n' "\${j:--}" "$b"; done`;
 const RESTORE = `${PRELUDE}; t=$(abs "$1"); b=$(abs "$2"); if [ -e "$b.absent" ]; then rm -f -- "$t"; elif [ -e "$b" ]; then n=$(new "$t"); cp -p -- "$b" "$n"; mv -f -- "$n" "$t"; else echo "no previous bytes kept for $1" >&2; exit 3; fi`;
 const DISCARD = `${PRELUDE}; rm -f -- "$(new "$(abs "$1")")"`;
 const HASH = `${ABS}; for f; do p=$(abs "$f"); if [ -f "$p" ]; then h=$(sha256sum < "$p"); printf '%s %s %s\\n' "\${h%% *}" "$(stat -c '%a %U:%G' -- "$p")" "$f"; else printf -- '- - - %s\\n' "$f"; fi; done`;
@@ -24,8 +25,21 @@ const sh = (name: string, script: string, ...args: string[]): string[] => ['sh',
 /** Writes stdin to the temp file beside `target` with `mode` (and `owner`); prints the temp file's absolute path. */
 export const stageFile = (target: string, mode: string, owner?: string): string[] => sh('fjord-stage', STAGE, target, mode, owner ?? '');
 
-/** Keeps `target`'s bytes (or that it did not exist) at `backup`, then renames the staged file over it (or, `remove`, deletes it). */
-export const swapFile = (target: string, backup: string, how: 'rename' | 'remove' = 'rename'): string[] => sh('fjord-swap', SWAP, target, backup, how);
+/**
+ * Keeps `target`'s bytes (or that it did not exist) at `backup`, notes the job that swapped it (`<backup>.job`),
+ * then renames the staged file over it (or, `remove`, deletes it).
+ */
+export const swapFile = (target: string, backup: string, how: 'rename' | 'remove' = 'rename', jobId = ''): string[] => sh('fjord-swap', SWAP, target, backup, how, jobId);
+
+/** One line per backup: `<job id that swapped it last, or -> <backup>`. */
+export const backupJobs = (backups: readonly string[]): string[] => sh('fjord-backup-jobs', JOBS, ...backups);
+
+/** Parses `backupJobs` output: backup → job id (absent: none recorded). */
+export const parseBackupJobs = (stdout: string): Map<string, string> =>
+  new Map(stdout.split('\n').flatMap((l) => {
+    const m = /^(\S+) (.+)$/.exec(l);
+    return m && m[1] !== '-' ? [[m[2]!, m[1]!] as [string, string]] : [];
+  }));
 
 /** Puts the bytes kept at `backup` back into `target` atomically (or removes it when it did not exist before). */
 export const restoreFile = (target: string, backup: string): string[] => sh('fjord-restore', RESTORE, target, backup);

@@ -8,7 +8,7 @@
 import { CommandFailed } from '../ssh/errors.js';
 import type { SshSession } from '../ssh/types.js';
 import { compareFile, type DesiredFile } from '../files/desired-files.js';
-import { discardStaged, hashFiles, parseHashes, restoreFile, stageFile, swapFile } from '../files/file-commands.js';
+import { backupJobs, discardStaged, hashFiles, parseBackupJobs, parseHashes, restoreFile, stageFile, swapFile } from '../files/file-commands.js';
 import { FILE_PLACEHOLDER } from '../files/file-schema.js';
 import { FileInvalid } from './errors.js';
 import type { StepRunner } from './host-steps.js';
@@ -32,10 +32,16 @@ export function reloadsOf(files: readonly DesiredFile[]): string[][] {
 }
 
 /** Applies `files` on the host; `swapped` is told of each file as soon as it replaced the old one. */
-export async function applyFiles(run: StepRunner, s: SshSession, host: string, files: readonly DesiredFile[], swapped: (f: DesiredFile) => void): Promise<AppliedFiles> {
+export async function applyFiles(run: StepRunner, s: SshSession, host: string, files: readonly DesiredFile[], jobId: string, swapped: (f: DesiredFile) => void): Promise<AppliedFiles> {
   if (!files.length) return { changed: [], restart: false };
   const hashes = parseHashes((await run.command(s, { step: 'files', argv: hashFiles(files.map((f) => f.target)) })).stdout);
   const pending = files.filter((f) => compareFile(f, hashes.get(f.target)) !== 'in-sync');
+  // Already as git says because an earlier delivery of this job (its worker died) swapped it: changed by
+  // this job all the same, so a rollback puts the bytes from before it back.
+  const inSync = files.filter((f) => !pending.includes(f));
+  const jobs = inSync.length ? parseBackupJobs((await run.command(s, { step: 'files', argv: backupJobs(inSync.map((f) => f.backup)) })).stdout) : new Map<string, string>();
+  const earlier = inSync.filter((f) => jobs.get(f.backup) === jobId);
+  earlier.forEach(swapped);
   const staged: DesiredFile[] = [];
   try {
     for (const f of pending) {
@@ -57,11 +63,12 @@ export async function applyFiles(run: StepRunner, s: SshSession, host: string, f
     throw err;
   }
   for (const f of pending) {
-    await run.command(s, { step: 'files', argv: swapFile(f.target, f.backup, f.content ? 'rename' : 'remove') });
+    await run.command(s, { step: 'files', argv: swapFile(f.target, f.backup, f.content ? 'rename' : 'remove', jobId) });
     swapped(f);
   }
-  for (const argv of reloadsOf(pending)) await run.command(s, { step: 'reload', argv });
-  return { changed: pending, restart: pending.some((f) => f.restart) };
+  const changed = [...earlier, ...pending];
+  for (const argv of reloadsOf(changed)) await run.command(s, { step: 'reload', argv });
+  return { changed, restart: changed.some((f) => f.restart) };
 }
 
 /** Puts the previous bytes of `changed` back (last changed first) and runs their reloads again. */

@@ -83,7 +83,7 @@ export async function deployHost(ctx: HostContext, target: HostTarget, run: Step
         out.changed = earlier !== undefined;
         out.containerKept = earlier === undefined; // until a step changes the container
         // Files first (validate → swap → reload), then the container (DESIGN.md "Desired state beyond the tag").
-        const applied = await applyFiles(run, s, ctx.host, ctx.files ?? [], (f) => {
+        const applied = await applyFiles(run, s, ctx.host, ctx.files ?? [], target.jobId, (f) => {
           out.changed = true;
           (out.files ??= []).push(f);
         });

@@ -28,7 +28,7 @@ import { makeJob } from '../fixtures/jobs.js';
 import { checkDrift } from '../../lib/reconcile/drift.js';
 import { fleetForConfig } from '../../lib/reconcile/fleet-for.js';
 import { formatDrift } from '../../lib/reconcile/format-drift.js';
-import { healEnvironment } from '../../lib/reconcile/heal-environment.js';
+import { healEnvironment, onlyHosts } from '../../lib/reconcile/heal-environment.js';
 import { reconcileEnvironment } from '../../lib/reconcile/reconcile-environment.js';
 import { reconcileJobs } from '../../lib/reconcile/reconcile-jobs.js';
 import type { DeployJob } from '../../lib/job.js';
@@ -73,9 +73,9 @@ describe('managed files on real nginx hosts', { skip: nginxMissing() }, () => {
   };
   const bytes = (host: string) => readFileSync(join(fleet.host(host).home, CONF), 'utf8');
   /** A person's push to the manifest repository, as GitLab sends it, routed and run by the worker. */
-  const converge = async (sha: string, modified: string[], message: string, { removed = [] as string[], with: over = {} } = {}): Promise<Outcome> => {
+  const converge = async (sha: string, modified: string[], message: string, { removed = [] as string[], with: over = {} as Partial<typeof ports>, id }: { removed?: string[]; with?: Partial<typeof ports>; id?: string } = {}): Promise<Outcome> => {
     const push = { object_kind: 'push', ref: 'refs/heads/main', after: sha, checkout_sha: sha, user_name: 'Ada Person', project: { path_with_namespace: 'ops/manifests' }, commits: [{ id: sha, message, modified, removed, timestamp: new Date().toISOString() }] };
-    const routed = routeEvent(parseGitlab('Push Hook', push) as SourceEvent, { config: ports.config, deliveryId: `d-${sha.slice(0, 8)}`, now: Date.now });
+    const routed = routeEvent(parseGitlab('Push Hook', push) as SourceEvent, { config: ports.config, deliveryId: `d-${sha.slice(0, 8)}`, now: Date.now, ...(id ? { newId: () => id } : {}) });
     assert.ok('jobs' in routed, JSON.stringify(routed));
     assert.deepEqual(routed.jobs.map((j) => [j.environment, j.reason]), [['prod', 'converge']]);
     return await deploy(routed.jobs[0]!, ctx, { ...ports, ...over });
@@ -274,5 +274,21 @@ describe('managed files on real nginx hosts', { skip: nginxMissing() }, () => {
     assert.equal(failed.status, 'failed');
     assert.match(failed.detail!, /files\[2\]: "hosts\/motd\.d\/\$\(reboot\)" cannot be a host path/);
     assert.equal(failed.rollout, undefined, 'refused before any host was touched');
+    commit({ 'hosts/motd.d/$(reboot)': null }, 'motd: drop the hostile name');
+  });
+
+  it("a redelivery after a worker died mid-rollout puts back the files its first delivery changed", async () => {
+    const before = names.map(bytes);
+    const sha = repo.pushChange(SOURCE, nginxConf('v5', { sick: true }), 'nginx: v5 (web-3 is sick with it)');
+    // The first delivery changed web-1 and died (its rollout of web-1 alone stands for it).
+    const first = await converge(sha, [SOURCE], 'nginx: v5', { id: 'job-files-redelivered', with: onlyHosts(ports, ['web-1']) });
+    assert.equal(first.status, 'deployed', first.detail);
+    assert.equal(await body('web-1'), 'v5 from web-1\n');
+    // The redelivery finds web-1 already as git says, changes web-2, fails on web-3: all three go back.
+    const again = await converge(sha, [SOURCE], 'nginx: v5', { id: 'job-files-redelivered' });
+    assert.equal(again.status, 'failed', again.detail);
+    assert.deepEqual((again.rollout as RolloutReport).hosts.map((h) => h.status), ['rolled-back', 'rolled-back', 'rolled-back']);
+    assert.deepEqual(names.map(bytes), before);
+    for (const host of names) assert.match(await body(host), /^v2-with-image from /);
   });
 });

@@ -32,7 +32,13 @@ export async function benchBundles({ runs = 7 }: { runs?: number } = {}): Promis
       FJORD_CONFIG_YAML: readFileSync(join(ROOT, 'examples/fjord.yaml'), 'utf8'),
       FJORD_SQS_QUEUE_URL: 'https://sqs.eu-central-1.amazonaws.com/123456789012/fjord-jobs.fifo',
       AWS_REGION: 'eu-central-1',
-      FJORD_GITLAB_SECRET: 'bench-token',
+      // What Lambda puts in every function's environment: the role's keys (the receiver signs with them).
+      AWS_ACCESS_KEY_ID: 'AKIDBENCHBENCHBENCH',
+      AWS_SECRET_ACCESS_KEY: 'bench-secret-access-key',
+      AWS_SESSION_TOKEN: 'bench-session-token',
+      FJORD_GITLAB_SECRET: 'bench-webhook-token-0123456789',
+      // Signs every queued job (lib/queue/queue-key.ts); from Secrets Manager on AWS.
+      FJORD_QUEUE_KEY: 'bench-queue-key-0123456789abcdef0123456789abcdef',
     };
     const script = `const t = performance.now(); await import(${JSON.stringify(receiver.file)}); process.stdout.write(String(performance.now() - t));`;
     const times: number[] = [];

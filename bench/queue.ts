@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DeployJob } from '../lib/job.js';
 import { createLocalQueue } from '../lib/queue/local.js';
+import { localQueueKey } from '../lib/queue/local-queue-key.js';
 
 export interface QueueBenchResult {
   sendsPerSec: number;
@@ -21,7 +22,7 @@ export interface QueueBenchResult {
 
 export async function benchQueue({ senders = 50, durationMs = 3000, fsync = true } = {}): Promise<QueueBenchResult> {
   const dir = await mkdtemp(join(tmpdir(), 'fjord-bench-queue-'));
-  const queue = await createLocalQueue({ dir, fsync });
+  const queue = await createLocalQueue({ dir, fsync, key: await localQueueKey({}, dir) });
   const base: DeployJob = {
     v: 1,
     id: 'bench-job-0',

@@ -4,7 +4,7 @@
  * `wrangler.toml`'s build command, the Workers test and the bundle benchmark, so what is measured and
  * tested is what is deployed. `node --import tsx infra/bundle.ts workers|lambda` builds from the shell.
  */
-import { build, type BuildOptions } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +23,20 @@ export interface Bundle {
 
 export type LambdaEntry = 'lambda-receiver' | 'lambda-worker' | 'reconcile';
 
-const common: BuildOptions = { bundle: true, minify: true, format: 'esm', legalComments: 'none', logLevel: 'error', sourcemap: false };
+/**
+ * zod re-exports every message locale as a namespace (`export * as locales`), which esbuild cannot
+ * tree-shake: 40-odd translations, ~250 KB minified, that fjord never selects (it keeps zod's default
+ * English messages, imported by zod directly). The bundles resolve that one index to an empty module.
+ */
+const zodWithoutLocales: Plugin = {
+  name: 'zod-without-locales',
+  setup(b) {
+    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) => (/[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'fjord-empty' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'fjord-empty' }, () => ({ contents: 'export {};', loader: 'js' }));
+  },
+};
+
+const common: BuildOptions = { bundle: true, minify: true, format: 'esm', legalComments: 'none', logLevel: 'error', sourcemap: false, plugins: [zodWithoutLocales] };
 
 /** `functions/<entry>.ts` → `<outDir>/index.mjs` (+ `fjord.yaml` when `configFile` is given). */
 export async function bundleLambda(entry: LambdaEntry, { outDir = join(ROOT, 'dist/lambda', entry), configFile }: { outDir?: string; configFile?: string } = {}): Promise<Bundle> {
@@ -36,8 +49,10 @@ export async function bundleLambda(entry: LambdaEntry, { outDir = join(ROOT, 'di
     target: 'node20',
     // CommonJS dependencies call require() for Node built-ins, which an ES module lacks.
     banner: { js: "import { createRequire as __fjordRequire } from 'node:module'; const require = __fjordRequire(import.meta.url);" },
-    // ssh2's optional native add-ons: it falls back to pure JS when they are absent.
-    external: ['cpu-features', '*.node'],
+    // ssh2's optional native add-ons: it falls back to pure JS when they are absent. The worker takes the
+    // AWS SDK v3 from the Lambda Node.js runtime, which provides it (docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html);
+    // the receiver and the reconcile scheduler only send, with a signed fetch, and carry no SDK at all.
+    external: ['cpu-features', '*.node', ...(entry === 'lambda-worker' ? ['@aws-sdk/*'] : [])],
   });
   if (configFile) copyFileSync(configFile, join(outDir, 'fjord.yaml'));
   return measure(file);

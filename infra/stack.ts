@@ -5,7 +5,7 @@
  * depth, and the worker Lambda on the queue with partial batch failures. Issue 7: an EventBridge rule
  * every `reconcile.interval` invokes the reconcile Lambda, which enqueues the drift-check jobs. Least
  * privilege: each function gets only the queue actions and the secrets it uses (the reconcile Lambda:
- * sqs:SendMessage on the job queue, nothing else), no wildcard action anywhere.
+ * sqs:SendMessage on the job queue and the queue key, nothing else), no wildcard action anywhere.
  */
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -97,13 +97,15 @@ export class FjordStack extends Stack {
       code: props.workerCode,
       memorySize: 512,
       timeout: workerTimeout,
-      environment: { ...baseEnv, FJORD_DATA_DIR: '/tmp/fjord', FJORD_VISIBILITY_SECONDS: String(visibility.toSeconds()) },
+      environment: { ...baseEnv, FJORD_SQS_DLQ_URL: dlq.queueUrl, FJORD_DATA_DIR: '/tmp/fjord', FJORD_VISIBILITY_SECONDS: String(visibility.toSeconds()) },
       logGroup: new logs.LogGroup(this, 'WorkerLogs', { retention: logs.RetentionDays.ONE_MONTH }),
     });
     worker.addEventSource(new SqsEventSource(queue, { batchSize, reportBatchItemFailures: true }));
     secretsFor(worker, props.secrets.worker);
+    // A message that is not a signed job is copied to the DLQ at once, with its reason (lib/queue/quarantine-sqs-message.ts).
+    worker.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [dlq.queueArn] }));
 
-    this.scheduleReconcile(props, queue, common, baseEnv);
+    this.scheduleReconcile(props, queue, common, baseEnv, secretsFor);
 
     new CfnOutput(this, 'WebhookUrl', { value: url.url, description: 'GitLab webhook URL: append hooks/gitlab' });
     new CfnOutput(this, 'QueueUrl', { value: queue.queueUrl });
@@ -111,7 +113,13 @@ export class FjordStack extends Stack {
   }
 
   /** The reconcile Lambda and its EventBridge rule (none when `reconcile.interval` is 0). */
-  private scheduleReconcile(props: FjordStackProps, queue: sqs.Queue, common: Pick<lambda.FunctionProps, 'runtime' | 'architecture' | 'handler'>, baseEnv: Record<string, string>): void {
+  private scheduleReconcile(
+    props: FjordStackProps,
+    queue: sqs.Queue,
+    common: Pick<lambda.FunctionProps, 'runtime' | 'architecture' | 'handler'>,
+    baseEnv: Record<string, string>,
+    secretsFor: (fn: lambda.Function, plan: Record<string, string>) => void,
+  ): void {
     const ms = (props.reconcileInterval ?? Duration.minutes(5)).toMilliseconds();
     if (ms <= 0) return;
     const fn = new lambda.Function(this, 'Reconcile', {
@@ -124,6 +132,7 @@ export class FjordStack extends Stack {
     });
     // Only SendMessage: queue.grantSendMessages would add GetQueueAttributes and GetQueueUrl, unused here.
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
+    secretsFor(fn, props.secrets.reconcile);
     // EventBridge rates are whole minutes; a shorter interval runs every minute.
     const rule = new events.Rule(this, 'ReconcileSchedule', {
       description: 'fjord: enqueue the drift-check (reconcile) jobs every reconcile.interval',

@@ -4,6 +4,8 @@ export interface CliIo {
   stderr(text: string): void;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** All of standard input (`fjord secrets set … KEY` reads a value from it, so it is not in argv). */
+  stdin?(): Promise<string>;
 }
 
 export interface Command {

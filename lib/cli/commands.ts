@@ -10,5 +10,6 @@ import { pruneCommand } from './prune.js';
 import { deployCommand } from './deploy.js';
 import { rollbackCommand } from './rollback.js';
 import { worker } from './worker.js';
+import { secretsEdit, secretsRotate, secretsSet } from './secrets.js';
 
-export const commands: Command[] = [start, worker, deployCommand, rollbackCommand, statusCommand, pruneCommand, configCheck, configSchemaCommand, bump, queueLs];
+export const commands: Command[] = [start, worker, deployCommand, rollbackCommand, statusCommand, pruneCommand, configCheck, configSchemaCommand, bump, queueLs, secretsSet, secretsEdit, secretsRotate];

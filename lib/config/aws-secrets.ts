@@ -4,32 +4,63 @@
  * `{"FJORD_GITLAB_SECRET":"arn:aws:secretsmanager:…"}`. Values never go into the CloudFormation template
  * or the function's configuration; each function's role may read only the secrets in its own map.
  */
-import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
+import { AwsClient } from 'aws4fetch';
 import { ConfigError } from '../errors.js';
 
-/** `env` with every secret of `FJORD_SECRET_ARNS` filled in (a copy; `env` itself unchanged). */
-export async function withAwsSecrets(
-  env: NodeJS.ProcessEnv = process.env,
-  /** SecretsManagerClient settings (tests: a local endpoint); default: the Lambda role and region. */
-  clientConfig: SecretsManagerClientConfig = {},
-): Promise<NodeJS.ProcessEnv> {
+/** Where and as whom to ask; default: the function's region and role keys (Lambda puts both in its environment). */
+export interface SecretsManagerOptions {
+  /** Another endpoint (tests); default `https://secretsmanager.<region>.amazonaws.com`. */
+  endpoint?: string;
+  region?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+}
+
+/**
+ * `env` with every secret of `FJORD_SECRET_ARNS` filled in (a copy; `env` itself unchanged).
+ * One signed `GetSecretValue` per secret (AWS JSON 1.1, `X-Amz-Target: secretsmanager.GetSecretValue`,
+ * docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html), SigV4 by aws4fetch:
+ * the Secrets Manager SDK client would add ~200 KB of bundle and its module compile to every cold start
+ * for this one call.
+ */
+export async function withAwsSecrets(env: NodeJS.ProcessEnv = process.env, options: SecretsManagerOptions = {}): Promise<NodeJS.ProcessEnv> {
   const map = parseSecretArns(env.FJORD_SECRET_ARNS);
   if (Object.keys(map).length === 0) return env;
-  // Loaded only here: the receiver on other runtimes and the tests never pull in this client.
-  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-  const client = new SecretsManagerClient(clientConfig);
-  try {
-    const values = await Promise.all(
-      Object.entries(map).map(async ([name, arn]) => {
-        const out = await client.send(new GetSecretValueCommand({ SecretId: arn }));
-        if (out.SecretString === undefined) throw new ConfigError([`FJORD_SECRET_ARNS.${name}: secret ${arn} has no string value`], 'environment');
-        return [name, out.SecretString] as const;
-      }),
-    );
-    return { ...env, ...Object.fromEntries(values) };
-  } finally {
-    client.destroy();
+  const region = options.region ?? (env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim());
+  const credentials = options.credentials ?? credentialsOf(env);
+  if (!region || !credentials) {
+    throw new ConfigError(['FJORD_SECRET_ARNS: reading Secrets Manager needs AWS_REGION and the role keys (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) in the environment'], 'environment');
   }
+  const aws = new AwsClient({ ...credentials, service: 'secretsmanager', region, retries: 2 });
+  const endpoint = (options.endpoint ?? `https://secretsmanager.${region}.amazonaws.com`).replace(/\/+$/, '') + '/';
+  const values = await Promise.all(Object.entries(map).map(async ([name, arn]) => [name, await getSecretString(aws, endpoint, name, arn)] as const));
+  return { ...env, ...Object.fromEntries(values) };
+}
+
+async function getSecretString(aws: AwsClient, endpoint: string, name: string, arn: string): Promise<string> {
+  const response = await aws.fetch(endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'secretsmanager.GetSecretValue' },
+    body: JSON.stringify({ SecretId: arn }),
+  });
+  const text = await response.text();
+  let body: { SecretString?: unknown; __type?: string; message?: string; Message?: string } = {};
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // an HTML error page from a proxy: reported by status below
+  }
+  if (!response.ok) {
+    const type = body.__type?.split('#').pop() ?? `HTTP ${response.status}`;
+    throw new ConfigError([`FJORD_SECRET_ARNS.${name}: Secrets Manager ${type}: ${body.message ?? body.Message ?? text.slice(0, 200)}`], 'environment');
+  }
+  if (typeof body.SecretString !== 'string') throw new ConfigError([`FJORD_SECRET_ARNS.${name}: secret ${arn} has no string value`], 'environment');
+  return body.SecretString;
+}
+
+function credentialsOf(env: NodeJS.ProcessEnv): SecretsManagerOptions['credentials'] {
+  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = env;
+  if (!accessKeyId || !secretAccessKey) return undefined;
+  return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
 }
 
 /** The `FJORD_SECRET_ARNS` map, checked: variable names → secret ARNs. */

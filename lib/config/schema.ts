@@ -99,7 +99,8 @@ const healthCheck = z.union([
   z.strictObject({
     /** HTTP GET run from the host itself: `http://127.0.0.1:<port><path>`. */
     path: z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$/, 'must be an absolute URL path').default('/'),
-    port: z.number().int().min(1).max(65535),
+    /** Required, except behind `rollout.proxy`: there the probe goes to the new container's slot address (see the rollout's check below). */
+    port: z.number().int().min(1).max(65535).optional().describe('host port probed; required unless rollout.proxy is set (then the probe goes to the new container\'s slot)'),
     /** Expected status codes (default 2xx). */
     status: z.array(z.number().int().min(100).max(599)).optional(),
     interval: durationSchema.default(1000),
@@ -179,6 +180,11 @@ const rollout = z.strictObject({
   /** Deadline for one host's whole rollout (pull included). */
   hostTimeout: durationSchema.default(600_000),
 }).superRefine((r, ctx) => {
+  // An HTTP check probes `healthCheck.port` on the host, unless a proxy's slot address takes its place
+  // (proxy/probe-at.ts). Not said of a check that is wrong already (a command check with a typo reads as HTTP).
+  const checkValid = !ctx.issues.some((i) => i.path?.[0] === 'healthCheck');
+  if (checkValid && r.healthCheck && !('command' in r.healthCheck) && r.healthCheck.port === undefined && !r.proxy)
+    ctx.addIssue({ code: 'custom', path: ['healthCheck', 'port'], message: 'required (the host probes http://127.0.0.1:<port><path>); only behind rollout.proxy may it be left out' });
   // Behind a proxy fjord publishes the app's one port itself, and only a health check says when the new container may take traffic.
   if (!r.proxy) return;
   if (r.strategy !== 'docker') ctx.addIssue({ code: 'custom', path: ['proxy'], message: 'needs rollout.strategy docker' });
@@ -208,10 +214,13 @@ const environment = z.strictObject({
   promote: z.enum(['auto', 'mr']).default('auto'),
   selfHeal: z.boolean().default(false),
   writeBack: z.enum(['commit', 'mr']).optional(),
-  /** The app's secrets in the manifest repository (README "Secrets"): decrypted by the worker into an env file on each host. */
+  /** The app's secrets in the manifest repository (README "Files and secrets"): decrypted by the worker into an env file on each host. */
   secrets: z.strictObject({ file: manifestTarget.shape.file, format: z.enum(['sops', 'age']).optional() }).optional(),
   /** Files fjord keeps on the hosts (README "Files and secrets"): validated, swapped atomically, reloaded, rolled back like a release. */
   files: z.array(managedFileSchema).default([]),
+}).superRefine((e, ctx) => {
+  // The env file reaches the container through `docker run --env-file`: other strategies would never see it.
+  if (e.secrets && e.rollout.strategy !== 'docker') ctx.addIssue({ code: 'custom', path: ['secrets'], message: 'needs rollout.strategy docker (the env file is passed with docker run --env-file)' });
 });
 
 const app = z.strictObject({
@@ -243,6 +252,8 @@ export const configSchema = z.strictObject({
       concurrency: z.number().int().min(1).max(64).default(4),
       maxAttempts: z.number().int().min(1).max(100).default(5),
       visibility: durationSchema.default(900_000),
+      /** Embedded queue: jobs one app/environment may hold (deploys coalesce to the newest; issue 12, item 7). */
+      maxQueuedPerGroup: z.number().int().min(2).max(10_000).default(50),
     })
     .prefault({}),
   reconcile: z

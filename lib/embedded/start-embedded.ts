@@ -2,6 +2,7 @@
  * Embedded mode (`npm start`): one Node process runs the receiver, the durable local queue and the worker.
  * The default on a fresh machine: no cloud, no database, state under `FJORD_DATA_DIR` (default ./.fjord).
  */
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
@@ -9,6 +10,7 @@ import { seedRepository } from '../manifest/seed-repository.js';
 import { createLocalQueue } from '../queue/local.js';
 import { localQueueDir } from '../queue/read-local.js';
 import { DeliveryLog } from '../receiver/delivery-log.js';
+import { localQueueKey } from '../queue/local-queue-key.js';
 import { startReceiver } from '../receiver/serve-node.js';
 import { makeDeployHandler } from '../worker/make-handler.js';
 import { startWorker, type JobHandler } from '../worker/worker-loop.js';
@@ -38,14 +40,21 @@ export interface RunningEmbedded {
 
 export async function startEmbedded({ config, configPath, env, cwd, logger, port, hostname, handler, onOutcome }: EmbeddedOptions): Promise<RunningEmbedded> {
   const dataDir = resolve(cwd, env.FJORD_DATA_DIR ?? '.fjord');
+  // The journal, the queue key and the manifest cache live here: the owner's alone (issue 12, item 9).
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const seeded = await seedRepository(config, configPath);
   if (seeded) logger.info('manifest repository created from seed', { repository: seeded, seed: config.manifest.seed });
   const queue = await createLocalQueue({
     dir: localQueueDir(env, cwd),
     maxAttempts: config.worker.maxAttempts,
+    key: await localQueueKey(env, dataDir),
+    maxPerGroup: config.worker.maxQueuedPerGroup,
+    coalesce: true,
+    onCoalesced: ({ messageId, job, by }) =>
+      logger.info('job coalesced', { job: job.id, app: job.app, environment: job.environment, tag: job.tag, reason: job.reason, messageId, by, detail: 'a newer deploy of this app/environment is queued; not run' }),
     // Out of attempts (its worker kept failing, or kept dying mid-job): say so, it will not run again.
-    onDead: ({ messageId, job, attempts }) =>
-      logger.error('job dead-lettered', { job: job.id, app: job.app, environment: job.environment, tag: job.tag, reason: job.reason, attempts, messageId, detail: `${attempts} deliveries ended without an outcome; not retried (fjord queue ls lists it)` }),
+    onDead: ({ messageId, job, attempts, reason: refusal }) =>
+      logger.error('job dead-lettered', { job: job.id, app: job.app, environment: job.environment, tag: job.tag, reason: job.reason, attempts, messageId, detail: refusal ?? `${attempts} deliveries ended without an outcome; not retried (fjord queue ls lists it)` }),
   });
   const handle = handler ?? makeDeployHandler({ config, configPath, dataDir, env, enqueue: enqueueOn(queue) });
   const worker = startWorker({

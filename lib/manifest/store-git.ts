@@ -137,7 +137,7 @@ export class GitManifestStore implements ManifestStore {
 
   async #ensureCache(): Promise<void> {
     this.#ready ??= (async () => {
-      mkdirSync(this.#cache, { recursive: true });
+      mkdirSync(this.#cache, { recursive: true, mode: 0o700 });
       clearStaleLocks(this.#cache);
       try {
         await git(cmd.initBare(this.#cache), { timeoutMs: this.#timeoutMs });

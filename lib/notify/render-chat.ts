@@ -9,6 +9,7 @@ import type { RolloutReport } from '../rollout/types.js';
 import type { Outcome } from '../worker/outcome.js';
 import type { FeedbackLinks } from './links.js';
 import { elapsed } from './render-timeline.js';
+import { secretChanges } from './secret-changes.js';
 import type { Timeline } from './timeline.js';
 
 const EMOJI: Record<string, string> = { deployed: ':white_check_mark:', noop: ':white_check_mark:', received: ':information_source:', superseded: ':fast_forward:', proposed: ':memo:', failed: ':x:' };
@@ -26,6 +27,8 @@ export function renderChatText(job: DeployJob, outcome: Outcome, { links, timeli
   const failed = (outcome.rollout as RolloutReport | undefined)?.failed;
   if (failed) lines.push(`failed on \`${esc(failed.host)}\` at \`${failed.step}\`: ${esc(firstLine(failed.message))}`);
   else if (outcome.detail) lines.push(esc(firstLine(outcome.detail)));
+  const secrets = outcome.rollout ? secretChanges(outcome.rollout as RolloutReport) : [];
+  if (secrets.length) lines.push(`secrets: ${esc(secrets.join(' · '))}`);
   const mixed = (outcome.rollout as RolloutReport | undefined)?.mixedVersions;
   if (mixed) lines.push(`:warning: ${esc(firstLine(mixed))}`);
   else if (outcome.status === 'failed' && outcome.rollbackCommitId && typeof outcome.previousTag === 'string') lines.push(`hosts and manifest are back on \`${esc(outcome.previousTag)}\``);

@@ -8,6 +8,7 @@ import { formatDiagnostics } from '../rollout/format-diagnostics.js';
 import type { HostReport, RolloutReport } from '../rollout/types.js';
 import type { Outcome } from '../worker/outcome.js';
 import { renderTimeline } from './render-timeline.js';
+import { secretChanges } from './secret-changes.js';
 import type { Timeline } from './timeline.js';
 
 export const noteMarker = (job: Pick<DeployJob, 'app' | 'environment' | 'sha' | 'tag'>): string =>
@@ -38,6 +39,8 @@ export function renderFinishedNote(job: DeployJob, outcome: Outcome, { commitUrl
 function renderHosts(report: RolloutReport): string[] {
   const rows = ['| host | result | timings |', '| --- | --- | --- |', ...report.hosts.map(hostRow)];
   rows.push('', `Rollout ${report.ok ? 'healthy' : 'failed'} in ${seconds(report.durationMs)}.`);
+  const secrets = secretChanges(report);
+  if (secrets.length) rows.push('', `Secrets (names only): ${secrets.map(cell).join(' · ')}`);
   if (report.failed) {
     rows.push('', `Failed on \`${report.failed.host}\` at step \`${report.failed.step}\`: ${oneLine(report.failed.message)}`);
     if (report.failed.stderrTail) rows.push('', fenceBlock(report.failed.stderrTail.slice(-1500)));

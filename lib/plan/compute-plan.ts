@@ -15,6 +15,10 @@ import { planBatches } from '../rollout/plan-batches.js';
 import type { Fleet } from '../ssh/fleet.js';
 import { diffExcerpt } from './diff-excerpt.js';
 import { loadDesiredFiles } from '../files/load-desired-files.js';
+import { envFilePath, readEnvFile } from '../rollout/env-file-commands.js';
+import type { Secret } from '../secret.js';
+import { envFileChanges } from '../secrets/env-file-changes.js';
+import { decryptAppSecrets } from '../secrets/load-app-secrets.js';
 import { planEnvironments, type PlannedEnvironment } from './plan-environments.js';
 import type { EnvironmentPlan, ImageCheck, Plan } from './types.js';
 
@@ -25,6 +29,8 @@ export interface ComputePorts {
   fleetFor(hosts: readonly string[]): Fleet;
   /** Absent: the image is not looked up. */
   imageExists?(ref: ImageRef): Promise<boolean>;
+  /** The worker's age identities: an environment's secrets are compared with each host's env file by name. */
+  ageIdentities?: readonly Secret[];
   now?: () => Date;
 }
 
@@ -81,7 +87,29 @@ async function planEnvironment(job: DeployJob, p: PlannedEnvironment, env: Envir
     return undefined;
   });
   plan.hosts = await Promise.all(env.hosts.map((host) => readHostDrift(fleet!, host, { app: job.app, environment: p.environment, env, stateDir, image: job.image, desiredTag: plan.currentTag, ...(files ? { files: files.get(host) ?? [] } : {}) })));
+  if (env.secrets && fleet && !(fleet instanceof Error)) plan.secrets = await planSecrets(job, p.environment, env, fleet, ports);
   return plan;
+}
+
+/** Decrypts the environment's secrets and compares them with each reachable host's env file, by name. */
+async function planSecrets(job: DeployJob, environment: string, env: EnvironmentConfig, fleet: Fleet, ports: ComputePorts): Promise<NonNullable<EnvironmentPlan['secrets']>> {
+  const file = env.secrets!.file;
+  let next: Secret;
+  try {
+    next = (await decryptAppSecrets(env.secrets!, (await ports.store.read(file)).content, ports.ageIdentities ?? [])).envFile;
+  } catch (err) {
+    if (!(err instanceof FjordError)) throw err;
+    return { file, error: describe(err), hosts: [] };
+  }
+  const path = envFilePath(ports.config.ssh.stateDir, job.app, environment);
+  const hosts = await Promise.all(env.hosts.map(async (host) => {
+    try {
+      return { host, changes: envFileChanges((await (await fleet.session(host)).run(readEnvFile(path))).stdout, next) };
+    } catch {
+      return { host }; // unreachable: the drift column already says why
+    }
+  }));
+  return { file, hosts };
 }
 
 /** Optional and without waiting: one HEAD request; a registry that cannot answer makes it `unknown`. */

@@ -5,7 +5,7 @@
  */
 import { dirname } from 'node:path';
 import type { Config } from '../config/schema.js';
-import { secretValue } from '../config/secrets.js';
+import { secretList, secretValue } from '../config/secrets.js';
 import type { ManifestStore } from '../manifest/store.js';
 import { GitlabPlanNotes, type PlanNotes } from '../notify/gitlab-plan-note.js';
 import { imageExists, registryCredentials, TokenCache } from '../registry/index.js';
@@ -31,6 +31,7 @@ export function makePlanHandler({ config, configPath, env, store, notes }: PlanH
     store,
     // The key is read per plan: a missing one makes this plan's hosts unreachable, not the worker crash.
     fleetFor: fleetForConfig(config, env, dirname(configPath)),
+    ageIdentities: secretList(env, config.secrets.identityEnv),
     imageExists: (ref: { image: string; tag: string }) => imageExists(ref, { credentials, tokens, timeoutMs: 5000 }),
     ...(planNotes ? { notes: planNotes } : {}),
   };

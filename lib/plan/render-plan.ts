@@ -5,6 +5,7 @@
  */
 import { neutralizeReferences } from '../grammar.js';
 import type { HostDrift } from '../reconcile/classify-host.js';
+import { describeKeyChanges } from '../secrets/key-changes.js';
 import type { EnvironmentPlan, ImageCheck, Plan } from './types.js';
 
 export const planMarker = (app: string): string => `<!-- fjord-plan:${app} -->`;
@@ -39,6 +40,7 @@ function renderEnvironment(e: EnvironmentPlan, tag: string): string[] {
   out.push(`| batch | host | running now | drift |${withFiles ? ' files the rollout changes |' : ''}`, `| --- | --- | --- | --- |${withFiles ? ' --- |' : ''}`);
   const byHost = new Map(e.hosts.map((h) => [h.host, h]));
   e.batches.forEach((batch, i) => batch.forEach((host) => out.push(row(i + 1, host, byHost.get(host)) + (withFiles ? ` ${cell(filesCell(byHost.get(host)))} |` : ''))));
+  if (e.secrets) out.push('', secretsLine(e.secrets));
   return out;
 }
 
@@ -66,6 +68,16 @@ function driftText(h: HostDrift): string {
     case 'unreachable':
       return `❌ unreachable: ${h.errorName ?? 'Error'}: ${oneLine(h.error ?? '').slice(0, 200)}`;
   }
+}
+
+function secretsLine(s: NonNullable<EnvironmentPlan['secrets']>): string {
+  if (s.error) return `⚠️ Secrets ${code(s.file)} cannot be read: ${oneLine(s.error)}`;
+  const byChange = new Map<string, string[]>();
+  for (const h of s.hosts) {
+    const what = h.changes ? describeKeyChanges(h.changes) : 'not read';
+    byChange.set(what, [...(byChange.get(what) ?? []), code(h.host)]);
+  }
+  return `Secrets ${code(s.file)} (names only): ${[...byChange].map(([what, hosts]) => `${hosts.join(', ')}: ${what}`).join(' · ')}.`;
 }
 
 function imageLine(c: ImageCheck): string {

@@ -1,6 +1,7 @@
 /** What a `plan` job found out: what merging an open merge request will do, per environment (issue 7, item 3). */
 import type { RolloutConfig } from '../config/schema.js';
 import type { HostDrift } from '../reconcile/classify-host.js';
+import type { KeyChanges } from '../secrets/key-changes.js';
 import type { PlannedEnvironment } from './plan-environments.js';
 
 export interface EnvironmentPlan extends PlannedEnvironment {
@@ -20,6 +21,8 @@ export interface EnvironmentPlan extends PlannedEnvironment {
   batches: string[][];
   /** What each host runs now against what the manifest says now (the drift the rollout would also replace). */
   hosts: HostDrift[];
+  /** `secrets.file`: per host, the variables the rollout would add, change or remove (names only), or why unknown. */
+  secrets?: { file: string; error?: string; hosts: { host: string; changes?: KeyChanges }[] };
 }
 
 /** `found` / `missing` in the registry now; `unchecked` when the app waits for no image (`waitForImage: 0`). */

@@ -20,3 +20,8 @@ export class QueueCorrupt extends FjordError {
 export class InvalidSendOptions extends FjordError {
   override status = 422;
 }
+
+/** A group already holds as many messages as it may (`maxPerGroup`): the sender retries later (503). */
+export class QueueFull extends FjordError {
+  override status = 503;
+}

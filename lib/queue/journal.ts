@@ -151,7 +151,7 @@ export class Journal {
     for (const record of this.#o.snapshot()) lines.push(JSON.stringify(record));
     const data = Buffer.from(lines.join('\n') + '\n');
     const tmp = this.#o.file + '.tmp';
-    const fh = await open(tmp, 'w');
+    const fh = await open(tmp, 'w', 0o600); // jobs name projects, authors and MRs: the owner's alone
     try {
       await writeAll(fh, data);
       if (this.#o.fsync) await fh.datasync();

@@ -28,5 +28,5 @@ export function listOf(state: QueueState, now: number): QueueEntry[] {
 
 /** Dead letters, oldest first. */
 export function listDeadOf(state: QueueState): DeadLetter[] {
-  return [...state.dead.values()].map((m) => ({ messageId: m.id, group: m.group, job: m.job, attempts: m.attempts }));
+  return [...state.dead.values()].map((m) => ({ messageId: m.id, group: m.group, job: m.job, attempts: m.attempts, ...(m.deadReason ? { reason: m.deadReason } : {}) }));
 }

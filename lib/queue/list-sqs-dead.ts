@@ -10,6 +10,7 @@ import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, ReceiveMessa
 import type { Logger } from '../log.js';
 import { fieldsOfSdkMessage, parseSqsMessage } from './parse-sqs-message.js';
 import type { DeadLetter } from './queue.js';
+import type { QueueKey } from './queue-key.js';
 import { convertSqsError } from './sqs-errors.js';
 import { receiveInput } from './sqs-requests.js';
 
@@ -21,11 +22,12 @@ export interface ListSqsDeadOptions {
   maxAttempts?: number;
   limit: number;
   logger: Logger;
+  key: QueueKey;
 }
 
 const PEEK_SEC = 30;
 
-export async function listSqsDead({ client, queueUrl, dlqUrl, maxAttempts, limit, logger }: ListSqsDeadOptions): Promise<DeadLetter[]> {
+export async function listSqsDead({ client, queueUrl, dlqUrl, maxAttempts, limit, logger, key }: ListSqsDeadOptions): Promise<DeadLetter[]> {
   // SQS moved each of them after exactly maxReceiveCount receives. The DLQ's own ApproximateReceiveCount
   // is no use here: it keeps counting, peeks included.
   const attempts = maxAttempts ?? (await readMaxReceiveCount(client, queueUrl));
@@ -49,7 +51,7 @@ export async function listSqsDead({ client, queueUrl, dlqUrl, maxAttempts, limit
   for (const m of got) {
     if (!m.MessageId || seen.has(m.MessageId)) continue;
     seen.add(m.MessageId);
-    const parsed = parseSqsMessage(fieldsOfSdkMessage(m));
+    const parsed = parseSqsMessage(fieldsOfSdkMessage(m), key);
     if (!parsed.ok) {
       logger.debug('dead-letter queue holds a message that is not a job', { messageId: m.MessageId, reason: parsed.malformed.reason });
       continue;

@@ -3,7 +3,10 @@
  * dedup window, visibility timeout, dead letters after `maxAttempts` receives — all kept in an
  * append-only journal under `dir` (see journal.ts), so a kill -9 loses no send whose promise resolved.
  * Every change is made in memory and appended to the journal in the same synchronous step; callers are
- * answered once their record (and so everything before it) is on disk.
+ * answered once their record (and so everything before it) is on disk. Every job is signed at send and
+ * checked at receive (queue-key.ts): a journal record changed or added without the key goes to the dead
+ * letters, never to a worker. Deploys of a group coalesce (coalesce.ts) and a group holds at most
+ * `maxPerGroup` messages. The directory is 0700 and the journal 0600.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
@@ -19,6 +22,9 @@ import { readState } from './read-state.js';
 import type { JournalRecord } from './records.js';
 import type { QueueState, StoredMessage } from './state.js';
 import { checkSendOptions } from './check-send-options.js';
+import { coalesce, hasNewerWaiting } from './coalesce.js';
+import { QueueFull } from './errors.js';
+import type { QueueKey } from './queue-key.js';
 
 export interface LocalQueueOptions {
   /** Directory of this queue (the caller passes `$FJORD_DATA_DIR/queue`). */
@@ -35,6 +41,17 @@ export interface LocalQueueOptions {
    * the run mode can report it: a dead letter is neither deployed nor reported failed by a worker.
    */
   onDead?: (dead: DeadLetter) => void;
+  /** Signs every send and checks every receive. */
+  key: QueueKey;
+  /** Live messages one group may hold; a send beyond it is refused with `QueueFull` (503: the sender retries). Default: no cap. */
+  maxPerGroup?: number;
+  /**
+   * Deploys of a group coalesce to the newest (coalesce.ts) instead of all running in send order. Off by
+   * default (the plain queue contract); `fjord start` turns it on.
+   */
+  coalesce?: boolean;
+  /** Told of each job not run because a newer deploy of its group replaced it, or arrived before it (coalesce.ts). */
+  onCoalesced?: (dropped: { messageId: string; job: DeployJob; by: string }) => void;
 }
 
 export interface LocalQueue extends Queue {
@@ -56,15 +73,19 @@ export async function createLocalQueue({
   compactBytes = 8 * 1024 * 1024,
   now = Date.now,
   onDead,
+  key,
+  maxPerGroup = Infinity,
+  coalesce: coalescing = false,
+  onCoalesced,
 }: LocalQueueOptions): Promise<LocalQueue> {
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   const lock = await acquireLock(dir);
   try {
     const file = join(dir, 'journal.log');
     const state = await readState(file);
     const snapshot = () => state.snapshot(now() - dedupWindowMs);
     const journal = await Journal.open({ file, fsync, compactBytes, snapshot, now });
-    return new LocalQueueImpl(state, journal, { maxAttempts, dedupWindowMs, now, release: () => lock.release(), ...(onDead ? { onDead } : {}) });
+    return new LocalQueueImpl(state, journal, { maxAttempts, dedupWindowMs, now, key, maxPerGroup, coalescing, release: () => lock.release(), ...(onDead ? { onDead } : {}), ...(onCoalesced ? { onCoalesced } : {}) });
   } catch (err) {
     await lock.release();
     throw err;
@@ -77,6 +98,10 @@ interface Settings {
   now: () => number;
   release: () => Promise<void>;
   onDead?: (dead: DeadLetter) => void;
+  key: QueueKey;
+  maxPerGroup: number;
+  coalescing: boolean;
+  onCoalesced?: LocalQueueOptions['onCoalesced'];
 }
 
 class LocalQueueImpl implements LocalQueue {
@@ -99,9 +124,27 @@ class LocalQueueImpl implements LocalQueue {
       await this.journal.flush();
       return { messageId: first.id, duplicate: true };
     }
+    const fifo = this.state.groups.get(group);
+    const live = fifo ? [...fifo] : [];
+    const { replaced, outdated } = !this.settings.coalescing ? { replaced: [], outdated: false } : coalesce(job, {
+      waiting: live.filter((m) => !m.receipt).map((m) => ({ message: m, job: m.job })),
+      inFlight: live.find((m) => m.receipt)?.job,
+    });
+    if (live.length - replaced.length >= this.settings.maxPerGroup && !outdated) {
+      throw new QueueFull(`the queue holds ${live.length} jobs for ${group} (at most ${this.settings.maxPerGroup} per app/environment); retry later`);
+    }
     const id = randomUUID();
-    await this.#commit({ op: 'send', id, group, dedup: dedupId, job, at: now });
+    const writes = [this.#commit({ op: 'send', id, group, dedup: dedupId, job, at: now, sig: this.settings.key.sign(JSON.stringify(job)) })];
+    const dropped = outdated ? [{ id, job, by: live.find((m) => !m.dead)!.id }] : replaced.map((m) => ({ id: m.id, job: m.job, by: id }));
+    for (const d of dropped) writes.push(this.#commit({ op: 'drop', id: d.id, by: d.by }));
+    await Promise.all(writes);
+    for (const d of dropped) this.#tell(() => this.settings.onCoalesced?.({ messageId: d.id, job: structuredClone(d.job), by: d.by }));
     return { messageId: id, duplicate: false };
+  }
+
+  newerWaiting(message: Received): boolean {
+    const fifo = this.state.groups.get(message.group);
+    return this.settings.coalescing && !!fifo && hasNewerWaiting(message.job, [...fifo].filter((m) => m.id !== message.messageId && !m.receipt).map((m) => m.job));
   }
 
   async receive(max: number, visibilitySec: number): Promise<Received[]> {
@@ -118,6 +161,12 @@ class LocalQueueImpl implements LocalQueue {
         m = fifo.peek();
       }
       if (!m || m.visibleAt > now) continue; // empty, or its head is in flight or delayed
+      const refused = this.settings.key.refusal(JSON.stringify(m.job), m.sig);
+      if (refused) {
+        // Not a job this queue's producers sent (the journal was edited without the key): kept, never run.
+        writes.push(this.#dead(m, `refused: ${refused}`));
+        continue;
+      }
       const receipt = `${m.attempts + 1}.${randomBytes(9).toString('base64url')}`;
       writes.push(this.#commit({ op: 'recv', id: m.id, receipt, visibleAt: now + visibilitySec * 1000 }));
       out.push(received(m));
@@ -184,11 +233,15 @@ class LocalQueueImpl implements LocalQueue {
     return m;
   }
 
-  async #dead(m: StoredMessage): Promise<void> {
-    const dead: DeadLetter = { messageId: m.id, group: m.group, job: structuredClone(m.job), attempts: m.attempts };
-    await this.#commit({ op: 'dead', id: m.id });
+  async #dead(m: StoredMessage, reason?: string): Promise<void> {
+    const dead: DeadLetter = { messageId: m.id, group: m.group, job: structuredClone(m.job), attempts: m.attempts, ...(reason ? { reason } : {}) };
+    await this.#commit({ op: 'dead', id: m.id, ...(reason ? { reason } : {}) });
+    this.#tell(() => this.settings.onDead?.(dead));
+  }
+
+  #tell(report: () => void): void {
     try {
-      this.settings.onDead?.(dead);
+      report();
     } catch {
       // A reporter's bug must not lose the queue's answer.
     }

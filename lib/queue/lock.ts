@@ -28,7 +28,7 @@ export async function acquireLock(dir: string): Promise<Lock> {
   const path = join(dir, 'lock');
   const me: Owner = { pid: process.pid, start: startTimeOf(process.pid), nonce: randomUUID() };
   const mine = join(dir, `lock.${me.nonce}`);
-  await writeFile(mine, JSON.stringify(me));
+  await writeFile(mine, JSON.stringify(me), { mode: 0o600 });
   try {
     for (let tries = 0; tries < 5; tries++) {
       try {

@@ -1,12 +1,14 @@
 /**
  * One SQS message (from `ReceiveMessage`, or a record of a Lambda SQS event) → a `Received`, or the reason
  * it is not a job fjord can run. Pure, shared by the SQS poller and the Lambda worker, so both refuse the
- * same messages for the same reasons.
+ * same messages for the same reasons. The signature is checked before the body is parsed (STYLE.md 5): an
+ * unsigned, forged or altered message is refused whatever it says.
  */
 import type { Message } from '@aws-sdk/client-sqs';
 import { deployJobSchema, groupOf } from '../job.js';
 import { formatIssues } from '../config/format-issues.js';
 import type { Received } from './queue.js';
+import { SIGNATURE_ATTRIBUTE, type QueueKey } from './queue-key.js';
 
 /** Message attribute that carries the `DeployJob` schema version the body was written with. */
 export const JOB_VERSION_ATTRIBUTE = 'fjord-job-version';
@@ -23,6 +25,8 @@ export interface SqsMessageFields {
   receiveCount?: string;
   /** The `fjord-job-version` message attribute. */
   jobVersion?: string;
+  /** The `fjord-signature` message attribute. */
+  signature?: string;
 }
 
 export interface MalformedMessage {
@@ -36,12 +40,14 @@ export interface MalformedMessage {
 
 export type ParsedMessage = { ok: true; message: Received } | { ok: false; malformed: MalformedMessage };
 
-export function parseSqsMessage(fields: SqsMessageFields): ParsedMessage {
+export function parseSqsMessage(fields: SqsMessageFields, key: QueueKey): ParsedMessage {
   const { messageId, receipt, body, group, jobVersion } = fields;
   const bad = (reason: string): ParsedMessage => ({ ok: false, malformed: { messageId, receipt, group, body, reason } });
   // A message without the attribute may come from a hand-made send: the body's own `v` still decides.
   if (jobVersion !== undefined && jobVersion !== JOB_VERSION) return bad(`${JOB_VERSION_ATTRIBUTE} ${JSON.stringify(jobVersion)} is not supported`);
   if (body === undefined) return bad('message has no body');
+  const refused = key.refusal(body, fields.signature);
+  if (refused) return bad(refused);
   let value: unknown;
   try {
     value = JSON.parse(body);
@@ -74,5 +80,6 @@ export function fieldsOfSdkMessage(m: Message): SqsMessageFields {
     group: m.Attributes?.MessageGroupId,
     receiveCount: m.Attributes?.ApproximateReceiveCount,
     jobVersion: m.MessageAttributes?.[JOB_VERSION_ATTRIBUTE]?.StringValue,
+    signature: m.MessageAttributes?.[SIGNATURE_ATTRIBUTE]?.StringValue,
   };
 }

@@ -1,5 +1,5 @@
 /**
- * A message that is not a job fjord can run (not JSON, not a `DeployJob`, another job version) must not
+ * A message that is not a job fjord can run (unsigned or forged, not JSON, not a `DeployJob`, another job version) must not
  * block its group until SQS's redrive gives up on it: it is copied to the dead-letter queue, with the
  * reason as a message attribute, and deleted. Without a DLQ it is deleted. Failures are logged, never
  * thrown: the message then stays, and SQS's redrive policy moves it after `maxReceiveCount` receives.
@@ -18,7 +18,8 @@ export interface QuarantineOptions {
   message: MalformedMessage;
 }
 
-export async function quarantineSqsMessage({ client, logger, queueUrl, dlqUrl, message }: QuarantineOptions): Promise<void> {
+/** True once the message is out of the queue (in the DLQ, or deleted without one). */
+export async function quarantineSqsMessage({ client, logger, queueUrl, dlqUrl, message }: QuarantineOptions): Promise<boolean> {
   const { messageId, receipt, group, reason } = message;
   const fields = { messageId, group, reason, movedTo: dlqUrl ? 'dead-letter queue' : 'nowhere (deleted, no DLQ configured)' };
   try {
@@ -35,7 +36,9 @@ export async function quarantineSqsMessage({ client, logger, queueUrl, dlqUrl, m
     }
     await client.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: receipt }));
     logger.error('sqs message is not a fjord job', fields);
+    return true;
   } catch (err) {
     logger.error('sqs message is not a fjord job, and could not be moved aside; SQS redrive will move it', { ...fields, err });
+    return false;
   }
 }

@@ -34,6 +34,8 @@ export interface DeadLetter {
   group: string;
   job: DeployJob;
   attempts: number;
+  /** Why, when not for running out of attempts (e.g. its signature does not match: never run). */
+  reason?: string;
 }
 
 export interface Queue {
@@ -46,6 +48,11 @@ export interface Queue {
   retry(message: Received, delaySec?: number): Promise<void>;
   /** Heartbeat: keep a long-running message hidden for `visibilitySec` more from now. */
   extend(message: Received, visibilitySec: number): Promise<void>;
+  /**
+   * Whether a deploy at least as new as this message's waits behind it in its group, so this one need not
+   * wait for its image (lib/queue/coalesce.ts). Only queues that can see behind a group's head have it.
+   */
+  newerWaiting?(message: Received): boolean;
   close(): Promise<void>;
 }
 

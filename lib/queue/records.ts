@@ -11,16 +11,20 @@ export const JOURNAL_VERSION = 1;
 export type JournalRecord =
   /** First line of every journal file. */
   | { op: 'head'; v: number; at: number }
-  | { op: 'send'; id: string; group: string; dedup: string; job: DeployJob; at: number }
+  /** `sig`: the job's signature under the queue key (lib/queue/queue-key.ts), checked at every receive. */
+  | { op: 'send'; id: string; group: string; dedup: string; job: DeployJob; at: number; sig?: string }
   /** Written by compaction: a whole message in its current state. */
-  | { op: 'put'; id: string; group: string; dedup: string; job: DeployJob; at: number; attempts: number; visibleAt: number; receipt?: string; dead?: true }
+  | { op: 'put'; id: string; group: string; dedup: string; job: DeployJob; at: number; attempts: number; visibleAt: number; receipt?: string; dead?: true; sig?: string; deadReason?: string }
   /** A receive: attempts + 1, hidden until `visibleAt`, only `receipt` may ack/retry/extend it. */
   | { op: 'recv'; id: string; receipt: string; visibleAt: number }
   | { op: 'ack'; id: string }
   /** End of this receive: visible again at `visibleAt`. */
   | { op: 'retry'; id: string; visibleAt: number }
   | { op: 'extend'; id: string; visibleAt: number }
-  | { op: 'dead'; id: string }
+  /** To the dead letters: out of attempts, or `reason` (e.g. a signature that does not match). */
+  | { op: 'dead'; id: string; reason?: string }
+  /** Replaced by a newer deploy of its group (`by`), or outdated on arrival (coalesce.ts): not run. */
+  | { op: 'drop'; id: string; by: string }
   /** Written by compaction: the dedup entry of a message that is already gone. */
   | { op: 'dedup'; key: string; id: string; at: number };
 

@@ -6,6 +6,7 @@
  *   AWS_REGION            or AWS_DEFAULT_REGION, or the region in an `sqs.<region>.amazonaws.com` URL
  *   FJORD_SQS_ENDPOINT    another SQS-compatible endpoint (optional)
  *   FJORD_SQS_WAIT_SECONDS long-polling wait, 0–20 (optional, default 20)
+ *   FJORD_QUEUE_KEY       the key every message is signed and checked with (required: lib/queue/queue-key.ts)
  *
  * Credentials: `AWS_ACCESS_KEY_ID` + `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN`) when both are in `env`,
  * otherwise the SDK's own chain (Lambda role, instance profile, `AWS_PROFILE`).
@@ -14,6 +15,7 @@ import { ConfigError } from '../errors.js';
 import { Secret } from '../secret.js';
 import { createSqsQueue, type SqsQueue, type SqsQueueOptions } from './sqs.js';
 import { regionOfQueueUrl } from './sqs-region.js';
+import { queueKeyFromEnv, QUEUE_KEY_ENV } from './queue-key.js';
 
 export function sqsOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): SqsQueueOptions {
   const issues: string[] = [];
@@ -40,8 +42,11 @@ export function sqsOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): SqsQueu
       issues.push(`FJORD_SQS_WAIT_SECONDS: a whole number of seconds from 0 to 20, not ${JSON.stringify(env.FJORD_SQS_WAIT_SECONDS)}`);
     }
   }
+  // Anyone who can send to the queue could otherwise order a deploy: SQS has no data dir to keep a generated key in.
+  const key = queueKeyFromEnv(env);
+  if (!key) issues.push(`${QUEUE_KEY_ENV}: required (every producer and worker of the SQS queue signs and checks messages with it; e.g. \`openssl rand -hex 32\`)`);
   if (issues.length > 0) throw new ConfigError(issues, 'environment');
-  return { queueUrl: queueUrl!, dlqUrl, region: region!, endpoint, waitTimeSeconds, credentials: credentialsFromEnv(env) };
+  return { queueUrl: queueUrl!, dlqUrl, region: region!, endpoint, waitTimeSeconds, credentials: credentialsFromEnv(env), key: key! };
 }
 
 /** A queue on the SQS FIFO queue the environment names; `extra` adds what the environment does not say. */

@@ -6,6 +6,7 @@
  */
 import { parseSqsMessage, JOB_VERSION_ATTRIBUTE, type MalformedMessage } from './parse-sqs-message.js';
 import type { Received } from './queue.js';
+import { SIGNATURE_ATTRIBUTE, type QueueKey } from './queue-key.js';
 
 export interface SqsEventRecord {
   messageId: string;
@@ -30,7 +31,7 @@ export interface SqsEvent {
 export type SqsEventItem = { ok: true; message: Received } | { ok: false; malformed: MalformedMessage };
 
 /** Every record of the batch, in the event's order (for a FIFO queue: each group's messages in order). */
-export function receiveBatchFromSqsEvent(event: SqsEvent): SqsEventItem[] {
+export function receiveBatchFromSqsEvent(event: SqsEvent, key: QueueKey): SqsEventItem[] {
   return event.Records.map((record) =>
     parseSqsMessage({
       messageId: record.messageId,
@@ -39,6 +40,7 @@ export function receiveBatchFromSqsEvent(event: SqsEvent): SqsEventItem[] {
       group: record.attributes.MessageGroupId,
       receiveCount: record.attributes.ApproximateReceiveCount,
       jobVersion: record.messageAttributes?.[JOB_VERSION_ATTRIBUTE]?.stringValue,
-    }),
+      signature: record.messageAttributes?.[SIGNATURE_ATTRIBUTE]?.stringValue,
+    }, key),
   );
 }

@@ -12,6 +12,7 @@ import { checkSendOptions } from './check-send-options.js';
 import type { Queue, SendOptions, SendResult } from './queue.js';
 import { SentIds } from './sent-ids.js';
 import { sendJobInput } from './sqs-requests.js';
+import type { QueueKey } from './queue-key.js';
 
 export interface SqsFetchOptions {
   queueUrl: string;
@@ -22,6 +23,8 @@ export interface SqsFetchOptions {
   secretAccessKey: string;
   sessionToken?: string;
   fetch?: typeof fetch;
+  /** Signs every message (lib/queue/queue-key.ts); the worker refuses unsigned ones. */
+  key: QueueKey;
 }
 
 export function createSqsFetchQueue(options: SqsFetchOptions): Queue {
@@ -46,7 +49,7 @@ export function createSqsFetchQueue(options: SqsFetchOptions): Queue {
       const request = await aws.sign(endpoint, {
         method: 'POST',
         headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.SendMessage' },
-        body: JSON.stringify(sendJobInput(options.queueUrl, job, group, dedupId)),
+        body: JSON.stringify(sendJobInput(options.queueUrl, job, group, dedupId, options.key)),
       });
       let response: Response;
       try {

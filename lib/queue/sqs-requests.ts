@@ -5,6 +5,7 @@
 import type { ReceiveMessageCommandInput, SendMessageCommandInput } from '@aws-sdk/client-sqs';
 import type { DeployJob } from '../job.js';
 import { JOB_VERSION, JOB_VERSION_ATTRIBUTE } from './parse-sqs-message.js';
+import { SIGNATURE_ATTRIBUTE, type QueueKey } from './queue-key.js';
 
 export const MAX_VISIBILITY_SEC = 43_200; // SQS: 12 hours
 
@@ -13,18 +14,22 @@ export function clampVisibility(sec: number): number {
   return Math.min(MAX_VISIBILITY_SEC, Math.max(0, Math.round(sec)));
 }
 
-/** SendMessage of a job: its group, its dedup id (SQS's 5-minute window) and the job version attribute. */
-export function sendJobInput(queueUrl: string, job: DeployJob, group: string, dedupId: string): SendMessageCommandInput {
+/** SendMessage of a job: its group, its dedup id (SQS's 5-minute window), the job version and the body's signature. */
+export function sendJobInput(queueUrl: string, job: DeployJob, group: string, dedupId: string, key: QueueKey): SendMessageCommandInput {
+  const body = JSON.stringify(job);
   return {
     QueueUrl: queueUrl,
-    MessageBody: JSON.stringify(job),
+    MessageBody: body,
     MessageGroupId: group,
     MessageDeduplicationId: dedupId,
-    MessageAttributes: { [JOB_VERSION_ATTRIBUTE]: { DataType: 'String', StringValue: JOB_VERSION } },
+    MessageAttributes: {
+      [JOB_VERSION_ATTRIBUTE]: { DataType: 'String', StringValue: JOB_VERSION },
+      [SIGNATURE_ATTRIBUTE]: { DataType: 'String', StringValue: key.sign(body) },
+    },
   };
 }
 
-/** ReceiveMessage with what `parseSqsMessage` reads: receive count, group, job version. */
+/** ReceiveMessage with what `parseSqsMessage` reads: receive count, group, job version, signature. */
 export function receiveInput(queueUrl: string, max: number, visibilitySec: number, waitSec: number): ReceiveMessageCommandInput {
   return {
     QueueUrl: queueUrl,
@@ -33,6 +38,6 @@ export function receiveInput(queueUrl: string, max: number, visibilitySec: numbe
     WaitTimeSeconds: waitSec,
     MessageSystemAttributeNames: ['ApproximateReceiveCount', 'MessageGroupId'],
     AttributeNames: ['All'], // the deprecated name, for servers that read only it
-    MessageAttributeNames: [JOB_VERSION_ATTRIBUTE],
+    MessageAttributeNames: [JOB_VERSION_ATTRIBUTE, SIGNATURE_ATTRIBUTE],
   };
 }

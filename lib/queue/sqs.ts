@@ -29,6 +29,7 @@ import type { DeadLetter, Queue, Received, SendOptions, SendResult } from './que
 import { StaleReceipt } from './queue.js';
 import { quarantineSqsMessage } from './quarantine-sqs-message.js';
 import { ReceiptBook } from './receipt-book.js';
+import type { QueueKey } from './queue-key.js';
 import { convertSqsError } from './sqs-errors.js';
 import { clampVisibility, receiveInput, sendJobInput } from './sqs-requests.js';
 import { SentIds } from './sent-ids.js';
@@ -49,6 +50,8 @@ export interface SqsQueueOptions {
   /** Long polling: how long an empty receive waits for a first message (0–20 s). */
   waitTimeSeconds?: number;
   logger?: Logger;
+  /** Signs every send and checks every receive (lib/queue/queue-key.ts): a message that fails is quarantined, never run. */
+  key: QueueKey;
 }
 
 export interface SqsQueue extends Queue {
@@ -91,7 +94,7 @@ class SqsQueueImpl implements SqsQueue {
   async send(job: DeployJob, { group, dedupId }: SendOptions): Promise<SendResult> {
     this.#check();
     checkSendOptions(group, dedupId);
-    const input = sendJobInput(this.options.queueUrl, job, group, dedupId);
+    const input = sendJobInput(this.options.queueUrl, job, group, dedupId, this.options.key);
     const out = await this.#call('SendMessage', () => this.client.send(new SendMessageCommand(input)));
     if (!out.MessageId) throw new QueueUnavailable('SQS SendMessage: answer without a MessageId');
     // SQS answers a duplicate with the first send's MessageId and no flag: only a MessageId this process
@@ -138,9 +141,9 @@ class SqsQueueImpl implements SqsQueue {
 
   listDead(limit = 100): Promise<DeadLetter[]> {
     this.#check();
-    const { dlqUrl, queueUrl, maxAttempts } = this.options;
+    const { dlqUrl, queueUrl, maxAttempts, key } = this.options;
     if (!dlqUrl) return Promise.resolve([]);
-    return listSqsDead({ client: this.client, queueUrl, dlqUrl, maxAttempts, limit, logger: this.#logger });
+    return listSqsDead({ client: this.client, queueUrl, dlqUrl, maxAttempts, limit, logger: this.#logger, key });
   }
 
   async close(): Promise<void> {
@@ -166,7 +169,7 @@ class SqsQueueImpl implements SqsQueue {
   /** Adds `m` to `out`, moves it aside when it is not a job, or gives it back when its group is taken. */
   async #take(m: Message, groups: Set<string>, out: Received[]): Promise<void> {
     if (!m.MessageId || !m.ReceiptHandle) return;
-    const parsed = parseSqsMessage(fieldsOfSdkMessage(m));
+    const parsed = parseSqsMessage(fieldsOfSdkMessage(m), this.options.key);
     if (!parsed.ok) {
       await quarantineSqsMessage({ client: this.client, logger: this.#logger, queueUrl: this.options.queueUrl, dlqUrl: this.options.dlqUrl, message: parsed.malformed });
       this.#book.end(m.ReceiptHandle);

@@ -20,6 +20,10 @@ export interface StoredMessage {
   /** Set while received and not yet acked/retried; only this receipt is valid. */
   receipt?: string;
   dead?: true;
+  /** The job's signature as sent (lib/queue/queue-key.ts). */
+  sig?: string;
+  /** Why it is a dead letter, when not for running out of attempts. */
+  deadReason?: string;
 }
 
 export type EntryState = 'pending' | 'in-flight' | 'delayed' | 'dead';
@@ -38,7 +42,7 @@ export class QueueState {
       case 'head':
         return;
       case 'send':
-        this.#add({ id: r.id, group: r.group, dedup: r.dedup, job: r.job, at: r.at, attempts: 0, visibleAt: 0 });
+        this.#add({ id: r.id, group: r.group, dedup: r.dedup, job: r.job, at: r.at, attempts: 0, visibleAt: 0, ...(r.sig ? { sig: r.sig } : {}) });
         this.#remember(r.dedup, r.id, r.at);
         return;
       case 'put': {
@@ -69,12 +73,14 @@ export class QueueState {
         m.visibleAt = r.visibleAt;
         return;
       case 'ack':
+      case 'drop':
         this.#remove(m);
         return;
       case 'dead':
         this.#remove(m);
         m.receipt = undefined;
         m.dead = true;
+        if (r.reason) m.deadReason = r.reason;
         this.dead.set(m.id, m);
         return;
     }

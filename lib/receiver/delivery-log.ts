@@ -49,7 +49,7 @@ export class DeliveryLog {
     }
     this.#prune();
     if (!this.file || fresh.length === 0) return;
-    appendFileSync(this.file, fresh.map((k) => `${at} ${k}\n`).join(''));
+    appendFileSync(this.file, fresh.map((k) => `${at} ${k}\n`).join(''), { mode: 0o600 });
     this.#lines += fresh.length;
     if (this.#lines > 2 * this.#maxEntries) this.#compact(this.file);
   }
@@ -67,7 +67,7 @@ export class DeliveryLog {
   }
 
   #load(file: string): void {
-    mkdirSync(dirname(file), { recursive: true });
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     let text = '';
     try {
       text = readFileSync(file, 'utf8');
@@ -88,7 +88,7 @@ export class DeliveryLog {
 
   #compact(file: string): void {
     const tmp = `${file}.tmp`;
-    writeFileSync(tmp, [...this.#seen].map(([k, at]) => `${at} ${k}\n`).join(''));
+    writeFileSync(tmp, [...this.#seen].map(([k, at]) => `${at} ${k}\n`).join(''), { mode: 0o600 });
     renameSync(tmp, file);
     this.#lines = this.#seen.size;
   }

@@ -2,6 +2,7 @@
 import { FjordError, QueueUnavailable } from '../errors.js';
 import type { DeployJob } from '../job.js';
 import { sendJob } from '../queue/send-job.js';
+import { QueueFull } from '../queue/errors.js';
 import type { Queue } from '../queue/queue.js';
 
 /**
@@ -25,7 +26,8 @@ export async function enqueueJobs(queue: Queue, jobs: readonly DeployJob[]): Pro
       ({ duplicate } = await sendJob(queue, job));
     } catch (err) {
       // A queue refusing the job for what it holds (4xx) says so; anything else is "try again later".
-      if (err instanceof FjordError && err.status < 500) throw err;
+      // A full group (QueueFull, 503) says which app/environment and why.
+      if (err instanceof FjordError && (err.status < 500 || err instanceof QueueFull)) throw err;
       throw new QueueUnavailable('the queue cannot take the job right now; retry later', { cause: err });
     }
     queued.push({ id: job.id, app: job.app, environment: job.environment, tag: job.tag, sha: job.sha, ...(duplicate ? { duplicate: true as const } : {}) });

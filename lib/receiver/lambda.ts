@@ -8,7 +8,7 @@ import { configFromEnv } from '../config/config-from-env.js';
 import { webhookSecrets } from '../config/secrets.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Queue } from '../queue/queue.js';
-import { sqsQueueFromEnv } from '../queue/sqs-env.js';
+import { sendOnlySqsQueueFromEnv } from '../queue/sqs-send-env.js';
 import { createReceiver } from './app.js';
 
 export interface LambdaReceiverOptions {
@@ -24,8 +24,8 @@ export function makeLambdaReceiver({ env = process.env, queue, logger = createLo
   const app = createReceiver({
     config,
     secrets: webhookSecrets(config, env),
-    // The receiver only sends: a long-poll wait time would not matter, 0 keeps the client's timeouts short.
-    queue: queue ?? sqsQueueFromEnv(env, { waitTimeSeconds: 0, logger }),
+    // The receiver only sends: one signed fetch per job, no SDK (lib/queue/sqs-send-env.ts).
+    queue: queue ?? sendOnlySqsQueueFromEnv(env),
     logger,
   });
   return handle(app);

@@ -5,7 +5,7 @@
  * bindings object stays the same.
  *
  * Bindings: FJORD_CONFIG_YAML, FJORD_SQS_QUEUE_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
- * (an IAM user allowed only sqs:SendMessage on the queue), optional FJORD_SQS_ENDPOINT, FJORD_LOG_LEVEL,
+ * (an IAM user allowed only sqs:SendMessage on the queue), FJORD_QUEUE_KEY (signs every message), optional FJORD_SQS_ENDPOINT, FJORD_LOG_LEVEL,
  * and the secrets fjord.yaml names (e.g. FJORD_GITLAB_SECRET).
  */
 import type { Hono } from 'hono';
@@ -19,6 +19,7 @@ import { createSqsFetchQueue } from '../queue/sqs-fetch.js';
 import { createReceiver } from './app.js';
 import type { ReceiverEnv } from './env.js';
 import { regionOfQueueUrl } from '../queue/sqs-region.js';
+import { queueKeyFromEnv, QUEUE_KEY_ENV } from '../queue/queue-key.js';
 
 export type WorkersBindings = Record<string, unknown>;
 
@@ -42,7 +43,7 @@ export function makeWorkersReceiver(bindings: WorkersBindings, logger: Logger = 
 /** Config and the fetch-based SQS queue from the bindings: what the receiver and the cron handler share. */
 export function workersParts(bindings: WorkersBindings): { config: Config; env: Record<string, string | undefined>; queue: Queue } {
   const env = stringsOf(bindings);
-  const missing = ['FJORD_CONFIG_YAML', 'FJORD_SQS_QUEUE_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'].filter((k) => !env[k]);
+  const missing = ['FJORD_CONFIG_YAML', 'FJORD_SQS_QUEUE_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', QUEUE_KEY_ENV].filter((k) => !env[k]);
   const region = env.AWS_REGION ?? regionOfQueueUrl(env.FJORD_SQS_QUEUE_URL);
   if (!region) missing.push('AWS_REGION');
   if (missing.length > 0) throw new ConfigError(missing.map((k) => `${k}: required (wrangler.toml [vars] or \`wrangler secret put ${k}\`)`), 'Workers bindings');
@@ -54,6 +55,7 @@ export function workersParts(bindings: WorkersBindings): { config: Config; env: 
     accessKeyId: env.AWS_ACCESS_KEY_ID!,
     secretAccessKey: env.AWS_SECRET_ACCESS_KEY!,
     sessionToken: env.AWS_SESSION_TOKEN,
+    key: queueKeyFromEnv(env)!,
   });
   return { config, env, queue };
 }

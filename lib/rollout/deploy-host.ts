@@ -17,7 +17,9 @@ import { probeAt, runningProbes } from './proxy/probe-at.js';
 import { withLockedHost } from './with-locked-host.js';
 import { applyFiles } from './apply-files.js';
 import type { DesiredFile } from '../files/desired-files.js';
-import { SECRETS_LABEL } from './env-file-commands.js';
+import { readEnvFile, SECRETS_LABEL } from './env-file-commands.js';
+import { envFileChanges } from '../secrets/env-file-changes.js';
+import type { KeyChanges } from '../secrets/key-changes.js';
 import type { EnvironmentConfig } from '../config/schema.js';
 import type { FailureDiagnostics, HealthProbeRecord, RunningImage, Step } from './types.js';
 
@@ -56,6 +58,8 @@ export interface HostOutcome {
   files?: DesiredFile[];
   /** Only files changed: the container was left as it ran (its rollback restores the files alone). */
   containerKept?: boolean;
+  /** The host's env file before this rollout against the new one, by variable name. */
+  secrets?: KeyChanges;
 }
 
 const LIVE = new Set(['running', 'recorded']);
@@ -104,6 +108,8 @@ export async function deployHost(ctx: HostContext, target: HostTarget, run: Step
             return;
           }
         }
+        // Which variables change on this host, for the report and the note: the old file is read into memory only.
+        if (target.secrets) out.secrets = envFileChanges((await run.command(s, { step: 'inspect', argv: readEnvFile(target.secrets.path) })).stdout, target.secrets.envFile);
         if (earlier === undefined) await run.command(s, { step: 'inspect', argv: recordBefore(ctx.stateDir, target.app, target.environment, target.jobId, running?.ref ?? '') });
         const commands = deployCommands(target, running);
         const transcript: HealthProbeRecord[] = [];

@@ -10,7 +10,11 @@ export type HealthCheck = NonNullable<RolloutConfig['healthCheck']>;
 export const BODY_BYTES = 200;
 
 /** The URL probed: the host's own loopback, or `host` (behind a proxy: the new container's slot address). */
-export const healthUrl = (hc: { port: number; path: string; host?: string }): string => `http://${hc.host ?? '127.0.0.1'}:${hc.port}${hc.path}`;
+export function healthUrl(hc: { port?: number | undefined; path: string; host?: string }): string {
+  // The schema requires `port` without a proxy, and behind one `probeAt` sets it to the slot's port.
+  if (hc.port === undefined) throw new Error(`healthCheck.port is not set and no slot address was found for ${hc.path}`);
+  return `http://${hc.host ?? '127.0.0.1'}:${hc.port}${hc.path}`;
+}
 
 /** How long one attempt may take: the interval, but at least 2 s (a cold start's first answer can be slow). */
 export const attemptBudgetMs = (hc: HealthCheck): number => Math.max(hc.interval, 2000);

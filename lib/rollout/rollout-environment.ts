@@ -107,6 +107,7 @@ export async function rolloutEnvironment(input: RolloutInput, fleet: Fleet, opti
       const report = reports.get(host)!;
       Object.assign(report.timings, run.timings);
       if (outcome.previous) report.previousImage = outcome.previous.ref;
+      if (outcome.secrets) report.secrets = outcome.secrets;
       if (outcome.downtimeMs !== undefined) report.downtimeMs = outcome.downtimeMs;
       if (outcome.failure) fail(host, outcome.failure, outcome.diagnostics);
       else report.status = outcome.status;

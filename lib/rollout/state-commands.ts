@@ -16,7 +16,8 @@ import { posix } from 'node:path';
 export const LOCK_HELD_EXIT = 75;
 
 const ACQUIRE = [
-  'dir=$1; owner=$2; stale=$3; job=$4; lock="$dir/lock"',
+  // umask 077: the state directory, the lock and its owner file are the deploy user's alone (issue 12, item 9).
+  'umask 077; dir=$1; owner=$2; stale=$3; job=$4; lock="$dir/lock"',
   'mkdir -p "$dir" || exit 1',
   'take() { mkdir "$lock" 2>/dev/null && printf "%s\\n" "$owner" > "$lock/owner"; }',
   'if take; then echo acquired; exit 0; fi',
@@ -45,7 +46,7 @@ export const stateFile = (stateDir: string, kind: 'deployed' | 'before' | 'heal'
   posix.join(stateDir, kind, `${app}.${environment}`);
 
 // Written beside and renamed over: a reader never sees half a record.
-const WRITE = 'mkdir -p "$(dirname "$1")" && printf "%s\\n" "$2" > "$1.tmp" && mv -f "$1.tmp" "$1"';
+const WRITE = 'umask 077; mkdir -p "$(dirname "$1")" && printf "%s\\n" "$2" > "$1.tmp" && mv -f "$1.tmp" "$1"';
 
 /** Writes `text` (plus a newline) to `file` atomically; `label` is the script's `$0`, shown by `--dry-run`. */
 export const writeStateFile = (label: string, file: string, text: string): string[] => ['sh', '-c', WRITE, label, file, text];

@@ -1,5 +1,6 @@
 /** The rollout engine's contract: what to roll out, what it reports, what it emits while it runs. */
 import type { EnvironmentConfig } from '../config/schema.js';
+import type { KeyChanges } from '../secrets/key-changes.js';
 import type { AppSecrets } from '../secrets/load-app-secrets.js';
 import type { DesiredFile } from '../files/desired-files.js';
 
@@ -54,6 +55,8 @@ export interface HostReport {
   timings: Record<string, number>;
   /** Without a proxy, when the old container was stopped before its successor started: how long nothing served (ms). */
   downtimeMs?: number;
+  /** The env file this host had against the one it was given (`secrets.file`): variable names only, never values. */
+  secrets?: KeyChanges;
 }
 
 export interface RolloutFailure {

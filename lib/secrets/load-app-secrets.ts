@@ -7,9 +7,10 @@
 import { createHash } from 'node:crypto';
 import type { EnvironmentConfig } from '../config/schema.js';
 import { Secret } from '../secret.js';
-import { ageDecrypt } from './age-key.js';
+import { ageDecrypt, ageEncrypt } from './age-key.js';
+import { SecretsInvalid } from './errors.js';
 import { envFromTree, parseDotenv, renderEnvFile } from './env-values.js';
-import { decryptSops } from './sops.js';
+import { decryptSops, encryptSops } from './sops.js';
 
 export interface AppSecrets {
   /** The file in the manifest repository. */
@@ -33,10 +34,7 @@ export const secretsFormat = (s: SecretsConfig): 'sops' | 'age' => s.format ?? (
 
 /** Decrypts `text` (the file's content) with `identities`; throws `SecretsIdentityMismatch` / `SecretsInvalid`. */
 export async function decryptAppSecrets(s: SecretsConfig, text: string, identities: readonly Secret[]): Promise<AppSecrets> {
-  const what = `secrets file ${s.file}`;
-  const values = secretsFormat(s) === 'age'
-    ? parseDotenv(new TextDecoder().decode(await ageDecrypt(text, identities, what)), what) // armored (`age -a`): git stores text
-    : envFromTree(await decryptSops(text, identities, what), what);
+  const values = await decryptEnvValues(s, text, identities);
   return {
     file: s.file,
     digest: createHash('sha256').update(text).digest('hex').slice(0, 16),
@@ -44,4 +42,19 @@ export async function decryptAppSecrets(s: SecretsConfig, text: string, identiti
     envFile: new Secret(renderEnvFile(values)),
     values: [...values.values()].map((v) => new Secret(v)),
   };
+}
+
+/** The file's variables in file order (`fjord secrets` edits these; the worker renders them as the env file). */
+export async function decryptEnvValues(s: SecretsConfig, text: string, identities: readonly Secret[]): Promise<Map<string, string>> {
+  const what = `secrets file ${s.file}`;
+  return secretsFormat(s) === 'age'
+    ? parseDotenv(new TextDecoder().decode(await ageDecrypt(text, identities, what)), what) // armored (`age -a`): git stores text
+    : envFromTree(await decryptSops(text, identities, what), what);
+}
+
+/** The file's text for `values`, encrypted to `recipients` with a fresh data key (SOPS YAML, or an armored age dotenv file). */
+export async function encryptEnvValues(s: SecretsConfig, values: ReadonlyMap<string, string>, recipients: readonly string[]): Promise<string> {
+  if (secretsFormat(s) === 'age') return ageEncrypt([...values].map(([k, v]) => `${k}=${v}\n`).join(''), recipients);
+  if (s.file.endsWith('.json')) throw new SecretsInvalid(`secrets file ${s.file}: fjord secrets writes SOPS YAML; use sops itself for a JSON file`);
+  return encryptSops(new Map(values), recipients);
 }

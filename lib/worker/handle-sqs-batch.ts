@@ -9,6 +9,8 @@
  */
 import type { Logger } from '../log.js';
 import { receiveBatchFromSqsEvent, type SqsEvent } from '../queue/sqs-event.js';
+import type { MalformedMessage } from '../queue/parse-sqs-message.js';
+import type { QueueKey } from '../queue/queue-key.js';
 import { RetryableError } from './outcome.js';
 import type { JobContext, JobHandler } from './worker-loop.js';
 
@@ -24,10 +26,18 @@ export interface SqsBatchOptions {
   /** The heartbeat's visibility; renewed every third of it while a job runs. */
   visibilitySec?: number;
   signal?: AbortSignal;
+  /** Checks every record's signature (lib/queue/queue-key.ts) before its body is read. */
+  key: QueueKey;
+  /**
+   * Moves a record that is not a job (unsigned, forged, malformed) to the DLQ at once, so it does not hold
+   * its group until the redrive policy gives up on it; true when it is out of the queue. Absent, or false:
+   * the record is reported as failed and SQS's redrive moves it.
+   */
+  quarantine?(malformed: MalformedMessage): Promise<boolean>;
 }
 
-export async function handleSqsBatch(event: SqsEvent, { handle, logger, extend, visibilitySec = 900, signal = new AbortController().signal }: SqsBatchOptions): Promise<SqsBatchResponse> {
-  const items = receiveBatchFromSqsEvent(event);
+export async function handleSqsBatch(event: SqsEvent, { handle, logger, extend, visibilitySec = 900, signal = new AbortController().signal, key, quarantine }: SqsBatchOptions): Promise<SqsBatchResponse> {
+  const items = receiveBatchFromSqsEvent(event, key);
   const failed = new Set<string>();
   const groups = new Map<string, number[]>();
   const retryAfter: Array<{ receipt: string; delaySec: number }> = [];
@@ -46,7 +56,9 @@ export async function handleSqsBatch(event: SqsEvent, { handle, logger, extend, 
         continue;
       }
       if (!item.ok) {
-        // Not a job: reported, so the queue's redrive policy moves it to the DLQ, where a person can look.
+        // Not a job (or not one fjord signed): never run. Moved to the DLQ now when possible; otherwise
+        // reported, so the queue's redrive policy moves it there, where a person can look.
+        if (await quarantine?.(item.malformed)) continue;
         logger.error('malformed message; left to the dead-letter queue', { messageId: id, reason: item.malformed.reason });
         failed.add(id);
         blocked = true;

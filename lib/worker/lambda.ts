@@ -3,7 +3,7 @@
  * config and ports wired once per cold start, each batch through `handleSqsBatch`. The heartbeat is
  * ChangeMessageVisibility on the record's receipt handle, on the queue `FJORD_SQS_QUEUE_URL` names.
  *
- * Environment: FJORD_SQS_QUEUE_URL (+ AWS_REGION, FJORD_SQS_ENDPOINT), FJORD_CONFIG_YAML or the bundled
+ * Environment: FJORD_SQS_QUEUE_URL (+ AWS_REGION, FJORD_SQS_ENDPOINT, FJORD_SQS_DLQ_URL), FJORD_QUEUE_KEY, FJORD_CONFIG_YAML or the bundled
  * fjord.yaml, the secrets fjord.yaml names, FJORD_DATA_DIR (default /tmp/fjord: Lambda's only writable
  * place), FJORD_VISIBILITY_SECONDS (the heartbeat's visibility, default 900).
  */
@@ -14,6 +14,8 @@ import type { SqsEvent } from '../queue/sqs-event.js';
 import { sqsOptionsFromEnv, sqsQueueFromEnv } from '../queue/sqs-env.js';
 import { enqueueOn } from '../queue/send-job.js';
 import { clampVisibility } from '../queue/sqs-requests.js';
+import type { MalformedMessage } from '../queue/parse-sqs-message.js';
+import { quarantineSqsMessage } from '../queue/quarantine-sqs-message.js';
 import { handleSqsBatch, type SqsBatchResponse } from './handle-sqs-batch.js';
 import { makeDeployHandler } from './make-handler.js';
 import type { JobHandler } from './worker-loop.js';
@@ -39,5 +41,9 @@ export function makeLambdaWorker({ env = process.env, logger = createLogger(), h
   const extend = async (receipt: string, sec: number) => {
     await client.send(new ChangeMessageVisibilityCommand({ QueueUrl: sqs.queueUrl, ReceiptHandle: receipt, VisibilityTimeout: clampVisibility(sec) }));
   };
-  return (event: SqsEvent): Promise<SqsBatchResponse> => handleSqsBatch(event, { handle: jobHandler, logger, extend, visibilitySec });
+  // Only with a DLQ to copy it to: without one a refused message is reported, and the redrive policy keeps
+  // it (a forged message is evidence; deleting it would lose it).
+  const dlqUrl = sqs.dlqUrl;
+  const quarantine = dlqUrl ? (message: MalformedMessage) => quarantineSqsMessage({ client, logger, queueUrl: sqs.queueUrl, dlqUrl, message }) : undefined;
+  return (event: SqsEvent): Promise<SqsBatchResponse> => handleSqsBatch(event, { handle: jobHandler, logger, extend, visibilitySec, key: sqs.key, ...(quarantine ? { quarantine } : {}) });
 }

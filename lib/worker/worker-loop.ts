@@ -18,6 +18,8 @@ export interface JobContext {
   signal: AbortSignal;
   /** Milestones of this job for the notifiers (set by the deploy handler; absent in the CLI). */
   timeline?: Timeline;
+  /** True once a deploy at least as new waits behind this job in its group (queues that can tell: the embedded one). */
+  newerWaiting?(): boolean;
 }
 
 export type JobHandler = (job: DeployJob, ctx: JobContext) => Promise<Outcome>;
@@ -56,6 +58,7 @@ export function startWorker({ queue, handle, logger, concurrency = 4, visibility
         attempts: msg.attempts,
         logger: log,
         signal: abort.signal,
+        ...(queue.newerWaiting ? { newerWaiting: () => queue.newerWaiting!(msg) } : {}),
       };
       const outcome = await handle(msg.job, ctx);
       clearInterval(beat);

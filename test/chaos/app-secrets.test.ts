@@ -32,6 +32,16 @@ import { startRegistry, type RegistryFixture } from '../fixtures/registry.js';
 import { freePort } from '../fixtures/sshd.js';
 import { HEALTH_PATH, pushTestImage } from '../fixtures/test-images.js';
 import { sshFleet } from '../rollout/helpers.js';
+import { Hono } from 'hono';
+import type { FeedbackLinks } from '../../lib/notify/links.js';
+import { renderChatText } from '../../lib/notify/render-chat.js';
+import { renderFinishedNote } from '../../lib/notify/render-note.js';
+import { computePlan } from '../../lib/plan/compute-plan.js';
+import { renderPlan } from '../../lib/plan/render-plan.js';
+import { fleetForConfig } from '../../lib/reconcile/fleet-for.js';
+import type { RolloutReport } from '../../lib/rollout/types.js';
+import { Secret } from '../../lib/secret.js';
+import { statusPageFromConfig } from '../../lib/status-page/from-config.js';
 import { captureText, declareSecrets } from './figures.js';
 
 const SECRETS_FILE = 'secrets/prod.enc.yaml';
@@ -57,7 +67,8 @@ describe('app secrets from SOPS/age files on real engines', { skip: engineMissin
     REMOVED_LATER: `gone-${randomBytes(8).toString('hex')}`,
   };
   const rotated = `tok-${randomBytes(12).toString('hex')}`;
-  const allValues = [...Object.values(values), rotated];
+  const pending = { API_TOKEN: `tok-${randomBytes(12).toString('hex')}`, NEW_KEY: `new-${randomBytes(8).toString('hex')}` };
+  const allValues = [...Object.values(values), rotated, ...Object.values(pending)];
   const manifest = (tag: string) => `image:\n  repository: IMAGE\n  tag: ${tag}\n`;
   let ports: ReturnType<typeof makeDeployPorts>;
   let prodPort = 0;
@@ -124,6 +135,9 @@ describe('app secrets from SOPS/age files on real engines', { skip: engineMissin
       // The container's label is the digest of the encrypted file, which git shows anyway: never of values.
       assert.match(await sh(host, ['docker', 'inspect', '--format', '{{index .Config.Labels "fjord.secrets"}}', 'api-prod']), /^[0-9a-f]{16}\n$/);
     }
+    // The report names the variables each host gained (it had no env file), never their values.
+    const report = outcome.rollout as RolloutReport;
+    for (const h of report.hosts) assert.deepEqual(h.secrets, { added: ['API_TOKEN', 'DATABASE_URL', 'REMOVED_LATER'], changed: [], removed: [] }, h.host);
     assertNoValues(JSON.stringify(outcome), 'the outcome');
     assertNoValues(seen(), 'logs or commits');
   });
@@ -154,6 +168,15 @@ describe('app secrets from SOPS/age files on real engines', { skip: engineMissin
       assert.equal('REMOVED_LATER' in env, false, `${host}: the removed key is gone from the container`);
       assert.equal((await sh(host, ['cat', '.fjord/env/api.prod.env'])).includes('REMOVED_LATER'), false, `${host}: and from the env file`);
     }
+    // The report, the MR note and the chat message name the keys that changed on the hosts, never a value.
+    for (const h of (outcome.rollout as RolloutReport).hosts) assert.deepEqual(h.secrets, { added: [], changed: ['API_TOKEN'], removed: ['REMOVED_LATER'] }, h.host);
+    const note = renderFinishedNote(routed.jobs[0]!, outcome);
+    const chat = renderChatText(routed.jobs[0]!, outcome, { links: { mergeRequest: () => undefined, manifestCommit: () => undefined } as unknown as FeedbackLinks });
+    captureText(note);
+    captureText(chat);
+    assert.match(note, /^Secrets \(names only\): web-1, web-2: changed API_TOKEN; removed REMOVED_LATER$/m);
+    assert.match(chat, /^secrets: web-1, web-2: changed API_TOKEN; removed REMOVED_LATER$/m);
+    assertNoValues(note + chat, 'the note or the chat message');
     // The same secrets again: nothing to restart.
     const again = await deploy({ ...routed.jobs[0]!, id: 'job-converge-again' }, ctx, ports);
     assert.equal(again.status, 'noop', again.detail);
@@ -190,6 +213,31 @@ describe('app secrets from SOPS/age files on real engines', { skip: engineMissin
     assert.match(rollback, /db=\[redacted\] token=\[redacted\]/);
     assert.ok(lines.some((l) => l.includes('rollout failed') && l.includes('token=[redacted]')));
     assertNoValues(JSON.stringify(outcome), 'the outcome');
+    assertNoValues(seen(), 'logs or commits');
+  });
+
+  it('a plan names the keys a secrets change would change on each host; the plan note and the status page hold no value', async () => {
+    // A person pushed a secrets change that is not rolled out yet: the plan of the next merge shows it by name.
+    repo.pushChange(SECRETS_FILE, await encryptSops(new Map([['DATABASE_URL', values.DATABASE_URL], ...Object.entries(pending)]), [recipient]), 'rotate the token again, add NEW_KEY');
+    const env = { FJORD_SSH_KEY: fleet.privateKey.reveal(), FJORD_AGE_KEY: identity };
+    const plan = await computePlan(makeJob({ app: 'api', environment: 'prod', image, tag: 'v2', id: 'job-plan', reason: 'plan' }), {
+      config: ports.config, store: ports.store, fleetFor: fleetForConfig(ports.config, env, repo.root), ageIdentities: [new Secret(identity)],
+    });
+    const prod = plan.environments.find((e) => e.environment === 'prod')!;
+    assert.deepEqual(prod.secrets, { file: SECRETS_FILE, hosts: ['web-1', 'web-2'].map((host) => ({ host, changes: { added: ['NEW_KEY'], changed: ['API_TOKEN'], removed: [] } })) });
+    const note = renderPlan(plan);
+    captureText(note);
+    assert.match(note, /^Secrets `secrets\/prod\.enc\.yaml` \(names only\): `web-1`, `web-2`: added NEW_KEY; changed API_TOKEN\.$/m);
+    assertNoValues(note, 'the plan note');
+    // The status page (drift over the same fleet, deploys from the manifest history) as a browser gets it.
+    const handler = statusPageFromConfig({ config: ports.config, configPath: join(repo.root, 'fjord.yaml'), env, dataDir: mkdtempSync(join(tmpdir(), 'fjord-secrets-page-')), logger: ctx.logger })!;
+    const app = new Hono();
+    app.get('/', handler);
+    const page = await (await app.request('/')).text();
+    captureText(page);
+    assert.match(page, /web-1/);
+    assert.match(page, /web-2/);
+    assertNoValues(page, 'the status page');
     assertNoValues(seen(), 'logs or commits');
   });
 });

@@ -22,7 +22,7 @@ import { sendJob } from '../../lib/queue/send-job.js';
 import { createBareRepo, type TestRepo } from '../fixtures/git/repo.js';
 import { startFleet, type TestFleet } from '../fixtures/fleet.js';
 import { fleetConfigYaml } from '../fixtures/fleet-config.js';
-import { makeJob } from '../fixtures/jobs.js';
+import { makeJob, testQueueKey } from '../fixtures/jobs.js';
 import { freePort } from '../fixtures/sshd.js';
 import { engineMissing } from '../fixtures/engine.js';
 import { startRegistry, type RegistryFixture } from '../fixtures/registry.js';
@@ -113,7 +113,7 @@ describe('crash mid-rollout (kill -9 of the worker process)', { skip: engineMiss
     workers.delete(w);
   };
   const enqueue = async (job: ReturnType<typeof makeJob>) => {
-    const queue = await createLocalQueue({ dir: join(dir, 'data', 'queue') });
+    const queue = await createLocalQueue({ key: testQueueKey(), dir: join(dir, 'data', 'queue') });
     try {
       await sendJob(queue, job);
     } finally {
@@ -241,7 +241,7 @@ describe('crash mid-rollout (kill -9 of the worker process)', { skip: engineMiss
       const want = expected === 'deployed' ? tag : before;
       const state = await fleetState(fleet, env, port);
       mark('checked');
-      const queue = await createLocalQueue({ dir: join(dir, 'data', 'queue') });
+      const queue = await createLocalQueue({ key: testQueueKey(), dir: join(dir, 'data', 'queue') });
       const left = queue.list();
       const dead = queue.listDead().filter((d) => d.job.id === job.id);
       await queue.close();

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { fork, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -24,12 +24,14 @@ import { createStandardWebhookVerifier, signStandardWebhook } from '../../lib/ev
 import { deployJobSchema } from '../../lib/job.js';
 import { createLocalQueue } from '../../lib/queue/local.js';
 import { Secret } from '../../lib/secret.js';
-import { rawExchange } from '../fixtures/fuzz-cases.js';
+import { HOSTILE, rawExchange } from '../fixtures/fuzz-cases.js';
+import { queueKeyFromEnv } from '../../lib/queue/queue-key.js';
 import { prng } from '../fixtures/prng.js';
 import type { ChildMessage } from '../fixtures/receiver-child.js';
 import { GITHUB_SECRETS, GITLAB_TOKENS, gitlabHeaders, payload, SIGNING_KEYS } from '../fixtures/receiver.js';
 import { captureText, declareSecrets, recordFigures } from './figures.js';
 import { hostileCorpus, type HostileCase } from './hostile-corpus.js';
+import { makeJob, testQueueKey } from '../fixtures/jobs.js';
 
 const RUNS = Number(process.env.FJORD_HOSTILE_RUNS ?? 10_000);
 const SEED = Number(process.env.FJORD_HOSTILE_SEED ?? 20261124);
@@ -221,7 +223,7 @@ describe('chaos: hostile input', () => {
     // The queue as it is on disk, read with the receiver stopped (the last test of this file): every job
     // traces to a 202 answer of a request that may queue.
     await child.stop();
-    const queue = await createLocalQueue({ dir: queueDir });
+    const queue = await createLocalQueue({ key: testQueueKey(), dir: queueDir });
     const jobs = queue.list().map((e) => e.job);
     await queue.close();
     const untraced = jobs.filter((j) => !mayQueue.has(j.id));
@@ -247,5 +249,39 @@ describe('chaos: hostile input', () => {
     for (const status of [200, 202, 400, 401, 413, 415, 422]) assert.ok((statuses.get(status) ?? 0) > 0, `no ${status}: ${what}`);
     for (const family of ['fuzz', 'auth', 'inject', 'structure']) assert.ok((families.get(family) ?? 0) >= RUNS / 10, what);
     assert.ok(growth.heapMB < 50 && growth.rssMB < 50, `memory grew: ${what}`);
+
+    // Forged queue messages (issue 12, item 1): journal records written by someone who can write the data dir
+    // but lacks the queue key — unsigned, signed with another key, or a signed job altered afterwards — with
+    // hostile values in their fields. None reaches a worker; every one is kept as a dead letter with its reason.
+    const forgeRng = prng(SEED + 1);
+    const other = queueKeyFromEnv({ FJORD_QUEUE_KEY: 'not-the-queue-key-0123456789abcdef0123456789' })!;
+    const forgedIds = new Set<string>();
+    const records = Array.from({ length: 300 }, (_, n) => {
+      const original = makeJob({ app: `forged${n}`, n: n + 1 });
+      const job: any = structuredClone(original);
+      const field = forgeRng.pick(['image', 'tag', 'reason', 'sha', 'app', 'environment']);
+      job[field] = forgeRng.pick([...HOSTILE, 'registry.evil.example/miner', 'manual', 'rollback']);
+      const sig = forgeRng.pick([undefined, other.sign(JSON.stringify(job)), testQueueKey().sign(JSON.stringify(original))]);
+      const id = `forged-${n}`;
+      forgedIds.add(id);
+      return { op: 'send', id, group: `forged${n}/prod`, dedup: `forged${n}/prod/x`, job, at: Date.now(), ...(sig ? { sig } : {}) };
+    });
+    appendFileSync(join(queueDir, 'journal.log'), records.map((r) => JSON.stringify(r) + '\n').join(''));
+    const reopened = await createLocalQueue({ key: testQueueKey(), dir: queueDir });
+    const received: string[] = [];
+    // Acked as received: a group hands out its next job only once the one before is done.
+    for (let dead = -1, got = -1; dead !== reopened.listDead().length || got !== 0; ) {
+      dead = reopened.listDead().length;
+      const batch = await reopened.receive(1000, 600);
+      got = batch.length;
+      for (const m of batch) await reopened.ack(m);
+      received.push(...batch.map((m) => m.messageId));
+    }
+    const deadForged = reopened.listDead().filter((d) => forgedIds.has(d.messageId));
+    await reopened.close();
+    assert.deepEqual(received.filter((id) => forgedIds.has(id)), [], 'a forged journal record was handed to a worker');
+    assert.equal(deadForged.length, forgedIds.size, 'every forged record is kept as a dead letter');
+    assert.ok(deadForged.every((d) => /^refused: (unsigned|fjord-signature)/.test(d.reason ?? '')), JSON.stringify(deadForged.slice(0, 3)));
+    assert.equal(received.length, jobs.length, 'the genuine jobs are still received');
   });
 });

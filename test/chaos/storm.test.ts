@@ -23,6 +23,7 @@ import { counting, GITLAB_TOKENS, SIGNING_KEYS } from '../fixtures/receiver.js';
 import { startSqsServer, TEST_CREDENTIALS, TEST_REGION, type SqsServer } from '../fixtures/sqs-server.js';
 import { captureText, declareSecrets } from './figures.js';
 import { assertStorm, DEDUP_WINDOW_MS, DELIVERIES, GROUPS, INITIAL, runStorm, stormConfig, values } from './storm-run.js';
+import { testQueueKey } from '../fixtures/jobs.js';
 
 const SEED = Number(process.env.FJORD_STORM_SEED ?? 20260105);
 // A backstop only: the drain ends on a stall bound measured from the storm's own job times (storm-run.ts),
@@ -40,7 +41,7 @@ describe('chaos: delivery storm', () => {
   it(`embedded local queue, git backend: ${DELIVERIES} deliveries (seed ${SEED})`, BACKSTOP, async () => {
     const repo = createBareRepo(Object.fromEntries(GROUPS.map((g) => [g.file, values(g.app, INITIAL)])));
     const queueDir = mkdtempSync(join(tmpdir(), 'fjord-storm-queue-'));
-    const local = await createLocalQueue({ dir: queueDir, dedupWindowMs: DEDUP_WINDOW_MS });
+    const local = await createLocalQueue({ key: testQueueKey(), dir: queueDir, dedupWindowMs: DEDUP_WINDOW_MS });
     const queue = counting(local);
     try {
       const result = await runStorm({
@@ -68,7 +69,7 @@ describe('chaos: delivery storm', () => {
     const gitlab = await startGitlabStandIn({ projects: { 'ops/manifests': { repo: repo.bare } } });
     const { queueUrl, dlqUrl } = await sqs.createFifoPair({ maxReceiveCount: 5 });
     const sqsQueue = (waitTimeSeconds: number) =>
-      createSqsQueue({ queueUrl, dlqUrl, region: TEST_REGION, endpoint: sqs.endpoint, credentials: TEST_CREDENTIALS, waitTimeSeconds, logger: createLogger({ level: 'debug', write: captureText }) });
+      createSqsQueue({ key: testQueueKey(), queueUrl, dlqUrl, region: TEST_REGION, endpoint: sqs.endpoint, credentials: TEST_CREDENTIALS, waitTimeSeconds, logger: createLogger({ level: 'debug', write: captureText }) });
     const queue = counting(sqsQueue(0));
     const workerQueues = [sqsQueue(1), sqsQueue(1)];
     const count = async (url: string) => {

@@ -3,8 +3,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { z } from 'zod';
 import { ConfigError } from '../../lib/errors.js';
 import { loadConfig, parseConfig, resolveConfigPath } from '../../lib/config/index.js';
+import { configSchema } from '../../lib/config/schema.js';
 import { main } from '../../lib/cli/main.js';
 import { configProblems } from '../fixtures/config-problems.js';
 
@@ -44,6 +46,13 @@ describe('config', () => {
   it('names the path of an unknown host', () => {
     const text = minimal.replace('hosts: [web-1]', 'hosts: [web-1, web-9]');
     assert.deepEqual(problems(text), ['apps.api.environments.prod.hosts[1]: unknown host "web-9"']);
+  });
+
+  it('refuses secrets.file on a strategy whose containers could never see the env file', () => {
+    const withSecrets = minimal.replace('hosts: [web-1]\n', 'hosts: [web-1]\n        secrets: { file: secrets/prod.enc.yaml }\n');
+    assert.equal(parseConfig(withSecrets).apps.api!.environments.prod!.secrets!.file, 'secrets/prod.enc.yaml');
+    const compose = withSecrets.replace('hosts: [web-1]\n', 'hosts: [web-1]\n        rollout: { strategy: compose, compose: { directory: /srv/api, service: api } }\n');
+    assert.deepEqual(problems(compose), ['apps.api.environments.prod.secrets: needs rollout.strategy docker (the env file is passed with docker run --env-file)']);
   });
 
   it('rejects unknown keys with their path', () => {
@@ -114,7 +123,50 @@ describe('fjord config', () => {
     const r = await run(['config', 'schema']);
     assert.equal(r.code, 0);
     const schema = JSON.parse(r.out);
-    assert.deepEqual(Object.keys(schema.properties).sort(), ['apps', 'hosts', 'manifest', 'notify', 'reconcile', 'registries', 'sources', 'ssh', 'statusPage', 'worker']);
+    assert.deepEqual(Object.keys(schema.properties).sort(), ['apps', 'hosts', 'manifest', 'notify', 'reconcile', 'registries', 'secrets', 'sources', 'ssh', 'statusPage', 'worker']);
     assert.equal(schema.additionalProperties, false);
+  });
+});
+
+// `healthCheck.port` is what the host probes (`http://127.0.0.1:<port><path>`), so it is required, except
+// behind `rollout.proxy`, where the probe goes to the new container's slot address (lib/rollout/proxy/probe-at.ts).
+describe('healthCheck.port', () => {
+  const withRollout = (rollout: string) => minimal.replace('hosts: [web-1]\n', `hosts: [web-1]\n        rollout: ${rollout}\n`);
+  const PROXY = 'proxy: { containerPort: 8080, hostPorts: [18080, 18081] }';
+  const valid = (text: string) => assert.doesNotThrow(() => parseConfig(text));
+
+  it('may be left out behind rollout.proxy', () => {
+    const env = parseConfig(withRollout(`{ healthCheck: { path: /healthz }, ${PROXY} }`)).apps.api!.environments.prod!;
+    assert.deepEqual(env.rollout.healthCheck, { path: '/healthz', interval: 1000, timeout: 60_000 });
+  });
+
+  it('is required without a proxy, with an error naming its path', () => {
+    assert.deepEqual(problems(withRollout('{ healthCheck: { path: /healthz } }')), [
+      'apps.api.environments.prod.rollout.healthCheck.port: required (the host probes http://127.0.0.1:<port><path>); only behind rollout.proxy may it be left out',
+    ]);
+    valid(withRollout('{ healthCheck: { path: /healthz, port: 8080 } }'));
+    // A command check has no port at all; a wrong one is told what is wrong with it, not to add a port.
+    valid(withRollout('{ healthCheck: { command: ["true"] } }'));
+    const typo = problems(withRollout('{ healthCheck: { command: ["true"], intervall: 1s } }'));
+    assert.ok(typo.length > 0 && typo.every((p) => p.startsWith('apps.api.environments.prod.rollout.healthCheck') && !p.includes('port')), typo.join('\n'));
+  });
+
+  it('is optional in the JSON Schema for editors, which says when it is needed', () => {
+    type Node = { properties?: Record<string, { description?: string }>; required?: string[] };
+    // The HTTP variant of healthCheck: the one object schema with both `path` and `port`.
+    const find = (node: unknown): Node | undefined => {
+      if (!node || typeof node !== 'object') return undefined;
+      const n = node as Node;
+      if (n.properties?.path && n.properties.port) return n;
+      for (const v of Object.values(node)) {
+        const found = find(v);
+        if (found) return found;
+      }
+      return undefined;
+    };
+    const http = find(z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }));
+    assert.ok(http, 'no HTTP health check in the JSON Schema');
+    assert.match(http.properties!.port!.description ?? '', /required unless rollout\.proxy is set/);
+    assert.ok(!(http.required ?? []).includes('port'), JSON.stringify(http.required));
   });
 });

@@ -15,6 +15,7 @@ import { silentLogger } from '../../lib/log.js';
 import { createLocalQueue } from '../../lib/queue/local.js';
 import { startReconcileSchedule } from '../../lib/reconcile/schedule-embedded.js';
 import { GITLAB_TOKENS } from '../fixtures/receiver.js';
+import { testQueueKey } from '../fixtures/jobs.js';
 
 const config = (interval: string) => parseConfig(`
 sources: { gitlab: { webhookSecretEnv: FJORD_GITLAB_SECRET } }
@@ -66,7 +67,7 @@ describe('embedded reconcile schedule', () => {
   });
 
   it('a restart within one tick enqueues nothing new; interval 0 enqueues nothing', async () => {
-    const queue = await createLocalQueue({ dir: join(dir, 'queue'), fsync: false });
+    const queue = await createLocalQueue({ key: testQueueKey(), dir: join(dir, 'queue'), fsync: false });
     const now = () => new Date('2030-01-01T12:01:00Z');
     try {
       for (let i = 0; i < 2; i++) await startReconcileSchedule({ queue, config: config('5m'), logger: silentLogger, now }).stop();

@@ -14,6 +14,7 @@ import { after, describe, it } from 'node:test';
 import { createLocalQueue } from '../../lib/queue/local.js';
 import { readLocalQueue } from '../../lib/queue/read-local.js';
 import { parseJournal } from '../../lib/queue/records.js';
+import { testQueueKey } from '../fixtures/jobs.js';
 
 const SEED = Number(process.env.FJORD_TEST_SEED ?? 20250601);
 const childScript = fileURLToPath(new URL('../fixtures/queue-crash-child.ts', import.meta.url));
@@ -82,7 +83,7 @@ describe('local queue under kill -9', () => {
       if (existsSync(join(dir, 'journal.log.tmp'))) midCompaction++;
       // A reader copes with the file exactly as the kill left it.
       const view = await readLocalQueue(dir);
-      const queue = await createLocalQueue({ dir, maxAttempts: 3 });
+      const queue = await createLocalQueue({ key: testQueueKey(), dir, maxAttempts: 3 });
       const present = new Set([...queue.list(), ...queue.listDead()].map((e) => e.messageId));
       assert.deepEqual(new Set([...view.list(), ...view.listDead()].map((e) => e.messageId)), present, `${where}: reader and writer disagree`);
       const lost = [...mustExist].filter((id) => !present.has(id));

@@ -11,7 +11,7 @@ import { createLocalQueue, type LocalQueueOptions } from '../../lib/queue/local.
 import { StaleReceipt } from '../../lib/queue/queue.js';
 import { readLocalQueue } from '../../lib/queue/read-local.js';
 import { parseJournal } from '../../lib/queue/records.js';
-import { makeJob, sendOptionsOf } from '../fixtures/jobs.js';
+import { makeJob, sendOptionsOf, testQueueKey } from '../fixtures/jobs.js';
 import { queueContract } from './contract.js';
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'fjord-queue-'));
@@ -19,7 +19,7 @@ const tempDir = () => mkdtempSync(join(tmpdir(), 'fjord-queue-'));
 queueContract('local', async () => {
   let offset = 0;
   const dedupWindowMs = 300_000;
-  const queue = await createLocalQueue({ dir: tempDir(), maxAttempts: 3, dedupWindowMs, now: () => Date.now() + offset });
+  const queue = await createLocalQueue({ key: testQueueKey(), dir: tempDir(), maxAttempts: 3, dedupWindowMs, now: () => Date.now() + offset });
   return {
     queue,
     maxAttempts: 3,
@@ -32,7 +32,7 @@ queueContract('local', async () => {
 /** A queue on a hand-driven clock. */
 function clocked(dir: string, options: Partial<LocalQueueOptions> = {}) {
   const clock = { t: Date.UTC(2025, 5, 1) };
-  const open = () => createLocalQueue({ dir, maxAttempts: 2, now: () => clock.t, ...options });
+  const open = () => createLocalQueue({ key: testQueueKey(), dir, maxAttempts: 2, now: () => clock.t, ...options });
   return { clock, open };
 }
 
@@ -154,8 +154,8 @@ describe('local queue on disk', () => {
 
   it('refuses a second writer, takes over a lock left by a dead process', async () => {
     const dir = tempDir();
-    const q1 = await createLocalQueue({ dir });
-    await assert.rejects(createLocalQueue({ dir }), QueueLocked);
+    const q1 = await createLocalQueue({ key: testQueueKey(), dir });
+    await assert.rejects(createLocalQueue({ key: testQueueKey(), dir }), QueueLocked);
     const j = job('a', 1);
     await q1.send(j, sendOptionsOf(j));
     // A reader needs no lock.
@@ -165,24 +165,24 @@ describe('local queue on disk', () => {
 
     const livePid = process.ppid; // the test runner: alive for as long as this test runs
     writeFileSync(join(dir, 'lock'), JSON.stringify({ pid: livePid, start: null, nonce: 'someone-else' }));
-    await assert.rejects(createLocalQueue({ dir }), (err) => err instanceof QueueLocked && err.pid === livePid);
+    await assert.rejects(createLocalQueue({ key: testQueueKey(), dir }), (err) => err instanceof QueueLocked && err.pid === livePid);
     const deadPid = spawnSync(process.execPath, ['-e', '']).pid!;
     writeFileSync(join(dir, 'lock'), JSON.stringify({ pid: deadPid, start: null, nonce: 'gone' }));
-    const q2 = await createLocalQueue({ dir });
+    const q2 = await createLocalQueue({ key: testQueueKey(), dir });
     assert.equal(q2.list().length, 1);
     assert.equal(JSON.parse(readFileSync(join(dir, 'lock'), 'utf8')).pid, process.pid);
     await q2.close();
     // A live pid that started at another time is a reused pid: the owner is gone.
     writeFileSync(join(dir, 'lock'), JSON.stringify({ pid: livePid, start: '1', nonce: 'reused' }));
-    await (await createLocalQueue({ dir })).close();
+    await (await createLocalQueue({ key: testQueueKey(), dir })).close();
     // A lock left by an earlier process with this very pid (a restarted container's pid 1).
     writeFileSync(join(dir, 'lock'), JSON.stringify({ pid: process.pid, start: null, nonce: 'earlier-life' }));
-    await (await createLocalQueue({ dir })).close();
+    await (await createLocalQueue({ key: testQueueKey(), dir })).close();
     assert.deepEqual(readdirSync(dir), ['journal.log']);
   });
 
   it('rejects groups and dedupIds that SQS FIFO would reject', async () => {
-    const q = await createLocalQueue({ dir: tempDir() });
+    const q = await createLocalQueue({ key: testQueueKey(), dir: tempDir() });
     await assert.rejects(q.send(job('a', 1), { group: 'a b', dedupId: 'x' }), InvalidSendOptions);
     await assert.rejects(q.send(job('a', 1), { group: 'a', dedupId: 'x'.repeat(129) }), InvalidSendOptions);
     assert.equal(q.list().length, 0);
@@ -191,7 +191,7 @@ describe('local queue on disk', () => {
 
   it('answers concurrent sends together and keeps every one', async () => {
     const dir = tempDir();
-    const q = await createLocalQueue({ dir });
+    const q = await createLocalQueue({ key: testQueueKey(), dir });
     const jobs = Array.from({ length: 500 }, (_, i) => job(`g${i % 7}`, i + 1));
     const results = await Promise.all(jobs.map((j) => q.send(j, sendOptionsOf(j))));
     assert.equal(new Set(results.map((r) => r.messageId)).size, 500);

@@ -13,12 +13,13 @@ import { QueueUnavailable } from '../../lib/errors.js';
 import { StaleReceipt } from '../../lib/queue/queue.js';
 import { createSqsQueue, type SqsQueueOptions } from '../../lib/queue/sqs.js';
 import { convertSqsError, SqsRequestRefused } from '../../lib/queue/sqs-errors.js';
-import { makeJob, sendOptionsOf } from '../fixtures/jobs.js';
+import { makeJob, sendOptionsOf, testQueueKey } from '../fixtures/jobs.js';
 import { startSqsServer, TEST_CREDENTIALS, TEST_REGION, type SqsServer } from '../fixtures/sqs-server.js';
 import { receiveN } from './contract.js';
 
 const job = makeJob({ app: 'down', n: 1 });
 const options = (endpoint: string, queueUrl = `${endpoint}/000000000000/fjord.fifo`): SqsQueueOptions => ({
+  key: testQueueKey(),
   queueUrl,
   dlqUrl: queueUrl.replace('.fifo', '-dlq.fifo'),
   region: TEST_REGION,

@@ -11,7 +11,7 @@ import { createLogger } from '../../lib/log.js';
 import { StaleReceipt } from '../../lib/queue/queue.js';
 import { startWorker } from '../../lib/worker/worker-loop.js';
 import { createSqsQueue, type SqsQueue, type SqsQueueOptions } from '../../lib/queue/sqs.js';
-import { makeJob, sendOptionsOf } from '../fixtures/jobs.js';
+import { makeJob, sendOptionsOf, testQueueKey } from '../fixtures/jobs.js';
 import { startSqsServer, TEST_CREDENTIALS, TEST_REGION, type SqsServer } from '../fixtures/sqs-server.js';
 import { queueContract, receiveN } from './contract.js';
 
@@ -20,7 +20,7 @@ before(async () => void (server = await startSqsServer()));
 after(() => server.stop());
 
 const open = (pair: { queueUrl: string; dlqUrl?: string }, extra: Partial<SqsQueueOptions> = {}): SqsQueue =>
-  createSqsQueue({ ...pair, region: TEST_REGION, endpoint: server.endpoint, credentials: TEST_CREDENTIALS, waitTimeSeconds: 0, ...extra });
+  createSqsQueue({ key: testQueueKey(), ...pair, region: TEST_REGION, endpoint: server.endpoint, credentials: TEST_CREDENTIALS, waitTimeSeconds: 0, ...extra });
 
 queueContract('sqs', async () => {
   const pair = await server.createFifoPair({ maxReceiveCount: 3 });
@@ -192,7 +192,8 @@ describe('sqs adapter', () => {
           MessageBody: body,
           MessageGroupId: 'bad/prod',
           MessageDeduplicationId: dedup,
-          MessageAttributes: { 'fjord-job-version': { DataType: 'String', StringValue: version } },
+          // Signed with the queue key: these test what is wrong with the body itself.
+          MessageAttributes: { 'fjord-job-version': { DataType: 'String', StringValue: version }, 'fjord-signature': { DataType: 'String', StringValue: testQueueKey().sign(body) } },
         }),
       );
     await put('{not json SECRET-IN-BODY', 'd1');

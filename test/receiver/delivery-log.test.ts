@@ -13,6 +13,7 @@ import { describe, it } from 'node:test';
 import { createLocalQueue } from '../../lib/queue/local.js';
 import { DeliveryLog } from '../../lib/receiver/delivery-log.js';
 import { counting, gitlabHeaders, payload, startTestReceiver } from '../fixtures/receiver.js';
+import { testQueueKey } from '../fixtures/jobs.js';
 
 const WINDOW_MS = 50;
 const KEY = 'b7f4c1d2-0a9e-4c3b-8e2f-6d5a4b3c2e1f';
@@ -21,7 +22,7 @@ describe('receiver: deliveries remembered past the queue dedup window', () => {
   it('a resend of a merge after the dedup window queues nothing, also after a restart', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fjord-deliveries-'));
     const file = join(dir, 'deliveries.log');
-    const queue = counting(await createLocalQueue({ dir: join(dir, 'queue'), dedupWindowMs: WINDOW_MS }));
+    const queue = counting(await createLocalQueue({ dir: join(dir, 'queue'), dedupWindowMs: WINDOW_MS, key: testQueueKey() }));
     const body = JSON.stringify(payload('gitlab-merge-request'));
     const headers = gitlabHeaders('Merge Request Hook', undefined, { 'idempotency-key': KEY });
     let r = await startTestReceiver({ queue, deliveries: new DeliveryLog(file) });

@@ -30,7 +30,7 @@ import type { JobContext, JobHandler } from '../../lib/worker/worker-loop.js';
 import { createBareRepo, type TestRepo } from '../fixtures/git/repo.js';
 import { fleetConfigYaml } from '../fixtures/fleet-config.js';
 import { startFleet, type TestFleet } from '../fixtures/fleet.js';
-import { makeJob } from '../fixtures/jobs.js';
+import { makeJob, testQueueKey } from '../fixtures/jobs.js';
 import { freePort } from '../fixtures/sshd.js';
 import { engineMissing } from '../fixtures/engine.js';
 import { startFaultProxy, type FaultProxy } from '../fixtures/fault-proxy.js';
@@ -74,7 +74,7 @@ describe('self-heal over a real sshd fleet', { skip: engineMissing() }, () => {
         selfHeal: true
         rollout: { batchSize: 2, container: { ports: ["${port}:8080"] }, healthCheck: { port: ${port}, path: ${HEALTH_PATH}, interval: 150ms, timeout: 10s }, hostTimeout: 40s }
 ` }) + 'reconcile: { interval: 10s, healAttempts: 3, healBackoff: 1m }\n');
-    queue = await createLocalQueue({ dir: join(dir, 'queue'), fsync: false });
+    queue = await createLocalQueue({ key: testQueueKey(), dir: join(dir, 'queue'), fsync: false });
     const configPath = join(dir, 'fjord.yaml');
     const enqueue = async (job: DeployJob) => void sends.push({ job, duplicate: (await sendJob(queue, job)).duplicate });
     handle = makeDeployHandler({ config, configPath, dataDir: join(dir, 'data'), env: env(), enqueue, notifier: silentNotifier, now: () => new Date(clock) });

@@ -28,8 +28,7 @@ describe('zero-downtime switch through each host\'s nginx, on real engines', { s
     environment({
       batchSize: 2,
       container: { settle: '500ms', ...container },
-      // `port` is not used behind a proxy: the probe goes to the new container's slot address.
-      healthCheck: { port: APP_PORT, path: HEALTH_PATH, interval: 100, timeout: 30_000 },
+      healthCheck: { path: HEALTH_PATH, interval: 100, timeout: 30_000 },
       proxy: { containerPort: APP_PORT, hostPorts: slots, bind: 'engine', upstreamFile: proxies[0]!.upstreamFile, pidFile: proxies[0]!.pidFile, drain: '500ms' },
       hostTimeout: '120s',
       ...extra,
@@ -107,7 +106,7 @@ describe('zero-downtime switch through each host\'s nginx, on real engines', { s
   });
 
   it('an unhealthy v3 fails at health on the first batch; its rollback only points nginx back at the old container, 0 failed requests', async () => {
-    const { report, seen } = await underLoad(() => roll(fleet, { image, tag: 'v3', hosts: names, env: env({ healthCheck: { port: APP_PORT, path: HEALTH_PATH, interval: 100, timeout: 2000 } }) }));
+    const { report, seen } = await underLoad(() => roll(fleet, { image, tag: 'v3', hosts: names, env: env({ healthCheck: { path: HEALTH_PATH, interval: 100, timeout: 2000 } }) }));
     assert.equal(report.ok, false);
     assert.ok(['web-1', 'web-2'].includes(report.failed!.host) && report.failed!.step === 'health', JSON.stringify(report.failed));
     assert.deepEqual(statuses(report), { 'web-1': 'rolled-back', 'web-2': 'rolled-back', 'web-3': 'untouched' });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -36,6 +36,16 @@ describe('infra: the CDK stack', async () => {
   const template = synth();
   const queues = () => Object.values(template.findResources('AWS::SQS::Queue')) as any[];
 
+  it('bundles no AWS SDK into the receiver and the scheduler; the worker imports only the SQS client, from the Lambda runtime', () => {
+    const sdkImports = (file: string) => [...new Set(readFileSync(file, 'utf8').match(/["']@aws-sdk\/[a-z0-9-]+["']/g) ?? [])];
+    const bundled = (file: string) => /SQSClient|smithy/.test(readFileSync(file, 'utf8'));
+    assert.deepEqual(sdkImports(receiver.file), []);
+    assert.deepEqual(sdkImports(reconcile.file), []);
+    assert.equal(bundled(receiver.file) || bundled(reconcile.file), false);
+    assert.deepEqual(sdkImports(worker.file), ['"@aws-sdk/client-sqs"']);
+    template.hasResourceProperties('AWS::Lambda::Function', { Runtime: Match.stringLikeRegexp('^nodejs(2[02]|24)\\.x$') });
+  });
+
   it('has a FIFO job queue (content-based dedup off) with a FIFO DLQ after 5 receives, and an alarm on its depth', () => {
     assert.equal(queues().length, 2);
     for (const q of queues()) {
@@ -63,13 +73,15 @@ describe('infra: the CDK stack', async () => {
     assert.deepEqual(rule.Properties.Targets.map((t: any) => t.Arn), [{ 'Fn::GetAtt': [reconcileId, 'Arn'] }]);
     const ruleId = Object.keys(template.findResources('AWS::Events::Rule'))[0]!;
     template.hasResourceProperties('AWS::Lambda::Permission', { Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com', FunctionName: { 'Fn::GetAtt': [reconcileId, 'Arn'] }, SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] } });
-    // Its role's only inline statement: SendMessage on the job queue (not the DLQ, no secrets, no receive).
+    // Its role's inline statements: SendMessage on the job queue (not the DLQ, no receive) and reading the queue key.
     const roleId = functions[reconcileId]!.Properties.Role['Fn::GetAtt'][0];
     const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p: any) => p.Properties.Roles.some((r: any) => r.Ref === roleId)) as any[];
     const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
     const jobsId = Object.entries(template.findResources('AWS::SQS::Queue')).find(([, q]: any) => q.Properties.RedrivePolicy)![0];
-    assert.deepEqual(statements, [{ Action: 'sqs:SendMessage', Effect: 'Allow', Resource: { 'Fn::GetAtt': [jobsId, 'Arn'] } }]);
-    assert.deepEqual(Object.keys(functions[reconcileId]!.Properties.Environment.Variables).sort(), ['FJORD_CONFIG', 'FJORD_SQS_QUEUE_URL', 'NODE_OPTIONS']);
+    assert.deepEqual(statements[0], { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: { 'Fn::GetAtt': [jobsId, 'Arn'] } });
+    assert.deepEqual(statements.slice(1).map((st) => st.Action), [['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret']]);
+    assert.match(JSON.stringify(statements[1]), /secret:fjord\/queue-key-/);
+    assert.deepEqual(Object.keys(functions[reconcileId]!.Properties.Environment.Variables).sort(), ['FJORD_CONFIG', 'FJORD_SECRET_ARNS', 'FJORD_SQS_QUEUE_URL', 'NODE_OPTIONS']);
   });
 
   it('rounds the reconcile rate up to whole minutes, and has no rule when reconcile.interval is 0', () => {
@@ -118,14 +130,38 @@ describe('infra: the CDK stack', async () => {
         .match(/secret:fjord\/[a-z-]+?(?=-\?{6})/g)!
         .map((s) => s.slice('secret:'.length))
         .sort();
-    assert.deepEqual(secretsOf('Receiver'), ['fjord/github-secret', 'fjord/gitlab-secret', 'fjord/gitlab-signing-key']);
-    assert.deepEqual(secretsOf('Worker'), ['fjord/gitlab-token', 'fjord/ssh-key']);
+    // The queue key (issue 12, item 1) goes to every producer and the worker; nothing else is shared.
+    assert.deepEqual(secretsOf('Receiver'), ['fjord/github-secret', 'fjord/gitlab-secret', 'fjord/gitlab-signing-key', 'fjord/queue-key']);
+    assert.deepEqual(secretsOf('Worker'), ['fjord/gitlab-token', 'fjord/queue-key', 'fjord/ssh-key']);
     template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FJORD_SECRET_ARNS: Match.anyValue(), FJORD_CONFIG: 'fjord.yaml' }) } });
   });
 
   it('plans secrets from the config names', () => {
     const plan = planSecrets(testConfig(), 'team/');
-    assert.deepEqual(plan.receiver, { FJORD_GITLAB_SECRET: 'team/gitlab-secret', FJORD_GITLAB_SIGNING_KEY: 'team/gitlab-signing-key', FJORD_GITHUB_SECRET: 'team/github-secret' });
-    assert.equal(Object.keys(plan.worker).some((k) => k in plan.receiver), false);
+    assert.deepEqual(plan.receiver, { FJORD_GITLAB_SECRET: 'team/gitlab-secret', FJORD_GITLAB_SIGNING_KEY: 'team/gitlab-signing-key', FJORD_GITHUB_SECRET: 'team/github-secret', FJORD_QUEUE_KEY: 'team/queue-key' });
+    assert.deepEqual(plan.reconcile, { FJORD_QUEUE_KEY: 'team/queue-key' });
+    assert.equal(plan.worker.FJORD_QUEUE_KEY, 'team/queue-key');
+    assert.equal(Object.keys(plan.worker).some((k) => k !== 'FJORD_QUEUE_KEY' && k in plan.receiver), false);
+  });
+
+  it('gives the worker the DLQ, so a forged or malformed message is moved there at once, not deleted', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+    const workerId = Object.keys(functions).find((id) => id.startsWith('Worker'))!;
+    const dlqId = Object.entries(template.findResources('AWS::SQS::Queue')).find(([, q]: any) => !q.Properties.RedrivePolicy)![0];
+    assert.deepEqual(functions[workerId]!.Properties.Environment.Variables.FJORD_SQS_DLQ_URL, { Ref: dlqId });
+    const roleId = functions[workerId]!.Properties.Role['Fn::GetAtt'][0];
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p: any) => p.Properties.Roles.some((r: any) => r.Ref === roleId))
+      .flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    assert.ok(statements.some((st: any) => st.Action === 'sqs:SendMessage' && st.Resource?.['Fn::GetAtt']?.[0] === dlqId), JSON.stringify(statements));
+  });
+
+  it("gives the worker alone the age identity (Secrets Manager) once an environment has secrets.file", () => {
+    assert.equal('FJORD_AGE_KEY' in planSecrets(testConfig()).worker, false, 'no app secrets: no age key asked for');
+    const plan = planSecrets(testConfig((c) => (c.apps.api.environments.staging.secrets = { file: 'secrets/staging.enc.yaml' })));
+    assert.equal(plan.worker.FJORD_AGE_KEY, 'fjord/age-key');
+    assert.equal('FJORD_AGE_KEY' in plan.receiver, false);
+    const renamed = planSecrets(testConfig((c) => ((c.apps.api.environments.staging.secrets = { file: 's.age' }), (c.secrets = { identityEnv: 'API_AGE_IDENTITY' }))));
+    assert.equal(renamed.worker.API_AGE_IDENTITY, 'fjord/api-age-identity');
   });
 });

@@ -8,7 +8,7 @@ import { sendJobInput } from '../../lib/queue/sqs-requests.js';
 import { RetryableError } from '../../lib/worker/outcome.js';
 import type { JobHandler } from '../../lib/worker/worker-loop.js';
 import { makeLambdaWorker } from '../../lib/worker/lambda.js';
-import { makeJob, sendOptionsOf } from '../fixtures/jobs.js';
+import { makeJob, sendOptionsOf, testQueueKey } from '../fixtures/jobs.js';
 import { sqsEvent, sqsRecord } from '../fixtures/lambda-events.js';
 import { startSqsServer, type FifoPair, type SqsServer, sqsEnv } from '../fixtures/sqs-server.js';
 
@@ -29,7 +29,7 @@ describe('Lambda worker (SQS event → batchItemFailures)', () => {
   after(() => sqs.stop());
 
   const sendJob = async (job: DeployJob): Promise<Message> => {
-    const input = sendJobInput(pair.queueUrl, job, sendOptionsOf(job).group, sendOptionsOf(job).dedupId);
+    const input = sendJobInput(pair.queueUrl, job, sendOptionsOf(job).group, sendOptionsOf(job).dedupId, testQueueKey());
     const out = await sqs.client.send(new SendMessageCommand(input));
     return { MessageId: out.MessageId, Body: input.MessageBody, Attributes: { MessageGroupId: input.MessageGroupId!, MessageDeduplicationId: input.MessageDeduplicationId! }, MessageAttributes: input.MessageAttributes as Message['MessageAttributes'] };
   };

@@ -12,7 +12,7 @@ import { silentLogger } from '../../lib/log.js';
 import { createSqsQueue } from '../../lib/queue/sqs.js';
 import { createBareRepo, type TestRepo } from '../fixtures/git/repo.js';
 import { oneAppConfigYaml } from '../fixtures/one-app-config.js';
-import { makeJob, sendOptionsOf } from '../fixtures/jobs.js';
+import { makeJob, sendOptionsOf, testQueueKey } from '../fixtures/jobs.js';
 import { startSqsServer, TEST_CREDENTIALS, TEST_REGION, type SqsServer, sqsEnv } from '../fixtures/sqs-server.js';
 
 const FJORD = fileURLToPath(new URL('../../functions/fjord.mjs', import.meta.url));
@@ -37,7 +37,7 @@ describe('fjord worker --queue sqs', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fjord-worker-cli-'));
     const configFile = join(dir, 'fjord.yaml');
     writeFileSync(configFile, oneAppConfigYaml({ repository: repo.bare, file: FILE, sources: '{ gitlab: { webhookSecretEnv: S } }' }));
-    const queue = createSqsQueue({ queueUrl: pair.queueUrl, region: TEST_REGION, endpoint: sqs.endpoint, credentials: TEST_CREDENTIALS, logger: silentLogger });
+    const queue = createSqsQueue({ key: testQueueKey(), queueUrl: pair.queueUrl, region: TEST_REGION, endpoint: sqs.endpoint, credentials: TEST_CREDENTIALS, logger: silentLogger });
     const job = makeJob({ app: 'api', environment: 'prod', n: 5, image: 'registry.example.com/acme/api' });
     await queue.send(job, sendOptionsOf(job));
     await queue.close();

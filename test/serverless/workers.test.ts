@@ -10,6 +10,7 @@ import { bundleWorkers, type Bundle } from '../../infra/bundle.js';
 import { deployJobSchema } from '../../lib/job.js';
 import { gitlabHeaders, payload, signedHeaders, testConfig, testEnv } from '../fixtures/receiver.js';
 import { startSqsServer, TEST_REGION, type FifoPair, type SqsServer, sqsEnv } from '../fixtures/sqs-server.js';
+import { TEST_QUEUE_KEY_VALUE } from '../fixtures/jobs.js';
 
 const BUDGET_GZIP = 250 * 1024;
 
@@ -113,7 +114,7 @@ describe('Workers receiver on workerd', () => {
       modulesRoot: dirname(bundle.file),
       compatibilityDate: '2025-07-01',
       compatibilityFlags: ['nodejs_compat'],
-      bindings: { ...(testEnv as Record<string, string>), FJORD_CONFIG_YAML: stringify(testConfig()), FJORD_SQS_QUEUE_URL: pair.queueUrl.replace(/[^/]+\.fifo$/, 'missing.fifo'), FJORD_SQS_ENDPOINT: sqs.endpoint, AWS_REGION: TEST_REGION, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y', FJORD_LOG_LEVEL: 'error' },
+      bindings: { ...(testEnv as Record<string, string>), FJORD_CONFIG_YAML: stringify(testConfig()), FJORD_SQS_QUEUE_URL: pair.queueUrl.replace(/[^/]+\.fifo$/, 'missing.fifo'), FJORD_SQS_ENDPOINT: sqs.endpoint, AWS_REGION: TEST_REGION, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y', FJORD_QUEUE_KEY: TEST_QUEUE_KEY_VALUE, FJORD_LOG_LEVEL: 'error' },
     });
     try {
       const body = JSON.stringify(payload('gitlab-merge-request'));

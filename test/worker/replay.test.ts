@@ -22,7 +22,7 @@ import { deploy } from '../../lib/worker/deploy.js';
 import { makeDeployPorts } from '../../lib/worker/make-handler.js';
 import type { JobContext } from '../../lib/worker/worker-loop.js';
 import { createBareRepo } from '../fixtures/git/repo.js';
-import { makeJob } from '../fixtures/jobs.js';
+import { makeJob, testQueueKey } from '../fixtures/jobs.js';
 import { oneAppConfigYaml } from '../fixtures/one-app-config.js';
 
 const FILE = 'api/prod.yaml';
@@ -179,7 +179,7 @@ describe('replays and ordering decided from the manifest history', () => {
     const first = route(push(sha('a'), sha('b'), '2026-11-20T10:00:00Z'), 'd-1');
     const reset = route(push(sha('c'), sha('b'), '2026-11-20T10:00:00Z'), 'd-2');
     assert.equal(reset.source.before, sha('c'));
-    const queue = await createLocalQueue({ dir: mkdtempSync(join(tmpdir(), 'fjord-replay-q-')) });
+    const queue = await createLocalQueue({ dir: mkdtempSync(join(tmpdir(), 'fjord-replay-q-')), key: testQueueKey() });
     try {
       assert.equal((await sendJob(queue, first)).duplicate, false);
       assert.equal((await sendJob(queue, { ...first, id: 'redelivered-1' })).duplicate, true, 'a redelivery is still one job');

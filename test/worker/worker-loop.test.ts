@@ -8,9 +8,9 @@ import { createLocalQueue } from '../../lib/queue/local.js';
 import { RetryableError, type Outcome } from '../../lib/worker/outcome.js';
 import { startWorker } from '../../lib/worker/worker-loop.js';
 import type { DeployJob } from '../../lib/job.js';
-import { makeJob, sendOptionsOf } from '../fixtures/jobs.js';
+import { makeJob, sendOptionsOf, testQueueKey } from '../fixtures/jobs.js';
 
-const freshQueue = (maxAttempts = 5) => createLocalQueue({ dir: mkdtempSync(join(tmpdir(), 'fjord-worker-')), maxAttempts });
+const freshQueue = (maxAttempts = 5) => createLocalQueue({ key: testQueueKey(), dir: mkdtempSync(join(tmpdir(), 'fjord-worker-')), maxAttempts });
 
 describe('worker loop on the local queue', () => {
   it('runs one job per group at a time, in order, groups in parallel', async () => {

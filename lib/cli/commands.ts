@@ -6,9 +6,10 @@ import { configSchemaCommand } from './config-schema.js';
 import { queueLs } from './queue-ls.js';
 import { start } from './start.js';
 import { statusCommand } from './status.js';
+import { pruneCommand } from './prune.js';
 import { deployCommand } from './deploy.js';
 import { rollbackCommand } from './rollback.js';
 import { worker } from './worker.js';
 import { secretsEdit, secretsRotate, secretsSet } from './secrets.js';
 
-export const commands: Command[] = [start, worker, deployCommand, rollbackCommand, statusCommand, configCheck, configSchemaCommand, bump, queueLs, secretsSet, secretsEdit, secretsRotate];
+export const commands: Command[] = [start, worker, deployCommand, rollbackCommand, statusCommand, pruneCommand, configCheck, configSchemaCommand, bump, queueLs, secretsSet, secretsEdit, secretsRotate];

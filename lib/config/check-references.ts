@@ -32,6 +32,12 @@ export function checkReferences(config: Config): string[] {
       const other = targets.get(key);
       if (other) problems.push(`${envAt}.manifest: same file and target as ${other}`);
       targets.set(key, envAt);
+      env.files.forEach((f, i) => {
+        f.hosts?.forEach((h, j) => {
+          if (!env.hosts.includes(h)) problems.push(`${envAt}.files[${i}].hosts[${j}]: "${h}" is not one of this environment's hosts`);
+        });
+        if (env.files.findIndex((g) => g.target === f.target) !== i) problems.push(`${envAt}.files[${i}].target: ${f.target} is listed twice`);
+      });
       const r = env.rollout;
       if (r.strategy === 'compose' && !r.compose) problems.push(`${envAt}.rollout.compose: required for strategy compose`);
       if (r.strategy === 'command' && !r.command) problems.push(`${envAt}.rollout.command: required for strategy command`);

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { BRANCH, IMAGE, NAME, PROJECT } from '../grammar.js';
 import { durationSchema } from './duration.js';
+import { managedFileSchema } from '../files/file-schema.js';
 
 const name = z.string().regex(NAME, 'must match [a-z0-9][a-z0-9_-]{0,62}');
 const envVar = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name (A-Z, 0-9, _)');
@@ -215,6 +216,8 @@ const environment = z.strictObject({
   writeBack: z.enum(['commit', 'mr']).optional(),
   /** The app's secrets in the manifest repository (README "Files and secrets"): decrypted by the worker into an env file on each host. */
   secrets: z.strictObject({ file: manifestTarget.shape.file, format: z.enum(['sops', 'age']).optional() }).optional(),
+  /** Files fjord keeps on the hosts (README "Files and secrets"): validated, swapped atomically, reloaded, rolled back like a release. */
+  files: z.array(managedFileSchema).default([]),
 }).superRefine((e, ctx) => {
   // The env file reaches the container through `docker run --env-file`: other strategies would never see it.
   if (e.secrets && e.rollout.strategy !== 'docker') ctx.addIssue({ code: 'custom', path: ['secrets'], message: 'needs rollout.strategy docker (the env file is passed with docker run --env-file)' });

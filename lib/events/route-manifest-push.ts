@@ -38,7 +38,8 @@ export function changedByPeople(payload: unknown): { files: Set<string>; own: nu
       own++;
       continue;
     }
-    for (const f of [...(c.added ?? []), ...(c.modified ?? [])]) files.add(f);
+    // A removed file counts too: a managed file's source gone from git is pruned from the hosts.
+    for (const f of [...(c.added ?? []), ...(c.modified ?? []), ...(c.removed ?? [])]) files.add(f);
   }
   return { files, own, total: list.length };
 }
@@ -56,7 +57,8 @@ export const routeManifestPush: Route = (event: SourceEvent, ctx) => {
   for (const [appName, app] of Object.entries(apps)) {
     for (const [envName, env] of Object.entries(app.environments)) {
       // The secrets file is desired state too: a secrets-only commit restarts the app on the same image.
-      if (!files.has(env.manifest.file) && !(env.secrets && files.has(env.secrets.file))) continue;
+      // So are managed files (`files[].source`): a file-only commit converges the fleet on the same image.
+      if (!files.has(env.manifest.file) && !(env.secrets && files.has(env.secrets.file)) && !env.files.some((f) => (f.source.endsWith('/') ? [...files].some((p) => p.startsWith(f.source)) : files.has(f.source)))) continue;
       jobs.push({
         v: 1,
         id: (ctx.newId ?? newJobId)(),

@@ -36,6 +36,8 @@ export const gitCommands = {
   revParse: (ref: string) => ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`],
   lastCommitFor: (rev: string, file: string) => ['--literal-pathspecs', 'log', '-1', '--format=%H', rev, '--', checkFile(file)],
   lsTree: (rev: string, file: string) => ['--literal-pathspecs', 'ls-tree', '-z', rev, '--', checkFile(file)],
+  /** Every file under `dir` at `rev` (recursive), NUL-separated, repository-relative. */
+  lsFiles: (rev: string, dir: string) => ['--literal-pathspecs', 'ls-tree', '-r', '-z', '--name-only', rev, '--', checkFile(dir)],
   catBlob: (blob: string) => ['cat-file', 'blob', checkCommit(blob)],
   hashObject: () => ['hash-object', '-w', '--stdin'],
   readTree: (commit: string) => ['read-tree', checkCommit(commit)],

@@ -62,6 +62,13 @@ export class GitManifestStore implements ManifestStore {
     });
   }
 
+  list(dir: string): Promise<string[]> {
+    return this.#serial(async () => {
+      const headId = await this.#fetch(dir);
+      return (await this.#git(cmd.lsFiles(headId, dir.replace(/\/+$/, '')))).split('\0').filter(Boolean);
+    });
+  }
+
   readAt(file: string, commitId: string): Promise<string> {
     checkCommit(commitId);
     return this.#serial(async () => {

@@ -75,6 +75,8 @@ export interface ManifestStore {
   /** Branch the store reads from and commits to. */
   readonly branch: string;
   read(file: string): Promise<ManifestFile>;
+  /** Files under `dir` at the branch head, recursive and repository-relative ([] when none); absent: the backend cannot list (managed-file directories need it). */
+  list?(dir: string): Promise<string[]>;
   /** The file's text at `commitId` (rollback, converge). */
   readAt(file: string, commitId: string): Promise<string>;
   /** One commit that replaces the file's content; `ManifestConflict` when the file moved on. */

@@ -14,6 +14,7 @@ import type { ImageRef } from '../registry/reference.js';
 import { planBatches } from '../rollout/plan-batches.js';
 import type { Fleet } from '../ssh/fleet.js';
 import { diffExcerpt } from './diff-excerpt.js';
+import { loadDesiredFiles } from '../files/load-desired-files.js';
 import { envFilePath, readEnvFile } from '../rollout/env-file-commands.js';
 import type { Secret } from '../secret.js';
 import { envFileChanges } from '../secrets/env-file-changes.js';
@@ -79,7 +80,13 @@ async function planEnvironment(job: DeployJob, p: PlannedEnvironment, env: Envir
   }
   const stateDir = ports.config.ssh.stateDir;
   // `fleet` is undefined only when no environment has hosts, and then there is nothing to map.
-  plan.hosts = await Promise.all(env.hosts.map((host) => readHostDrift(fleet!, host, { app: job.app, environment: p.environment, env, stateDir, image: job.image, desiredTag: plan.currentTag })));
+  // Managed files too: per host, the files the rollout would change and what that means (reload, restart).
+  const files = await loadDesiredFiles(ports.config, ports.store, job.app, p.environment, env).catch((err: unknown) => {
+    if (!(err instanceof FjordError)) throw err;
+    plan.error = describe(err);
+    return undefined;
+  });
+  plan.hosts = await Promise.all(env.hosts.map((host) => readHostDrift(fleet!, host, { app: job.app, environment: p.environment, env, stateDir, image: job.image, desiredTag: plan.currentTag, ...(files ? { files: files.get(host) ?? [] } : {}) })));
   if (env.secrets && fleet && !(fleet instanceof Error)) plan.secrets = await planSecrets(job, p.environment, env, fleet, ports);
   return plan;
 }

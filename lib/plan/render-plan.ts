@@ -36,9 +36,10 @@ function renderEnvironment(e: EnvironmentPlan, tag: string): string[] {
   const size = typeof e.batchSize === 'number' ? `${e.batchSize} host(s)` : `${e.batchSize} of the hosts`;
   if (e.batches.length === 0) return [...out, 'No hosts: the manifest commit is the deploy.'];
   out.push(`Rollout: strategy ${code(e.strategy)}, ${e.batches.length} batch(es) of ${size}${e.canary ? ', the first host alone as a canary' : ''}.`, '');
-  out.push('| batch | host | running now | drift |', '| --- | --- | --- | --- |');
+  const withFiles = e.hosts.some((h) => h.files?.length);
+  out.push(`| batch | host | running now | drift |${withFiles ? ' files the rollout changes |' : ''}`, `| --- | --- | --- | --- |${withFiles ? ' --- |' : ''}`);
   const byHost = new Map(e.hosts.map((h) => [h.host, h]));
-  e.batches.forEach((batch, i) => batch.forEach((host) => out.push(row(i + 1, host, byHost.get(host)))));
+  e.batches.forEach((batch, i) => batch.forEach((host) => out.push(row(i + 1, host, byHost.get(host)) + (withFiles ? ` ${cell(filesCell(byHost.get(host)))} |` : ''))));
   if (e.secrets) out.push('', secretsLine(e.secrets));
   return out;
 }
@@ -48,12 +49,20 @@ function row(batch: number, host: string, h: HostDrift | undefined): string {
   return `| ${batch} | ${code(host)} | ${cell(running)} | ${cell(h ? driftText(h) : '– (not read)')} |`;
 }
 
+/** `nginx/nginx.conf` drifted → reload, `app.ini` missing → restart; `–` when every file is as git says. */
+function filesCell(h: HostDrift | undefined): string {
+  const off = (h?.files ?? []).filter((f) => f.status !== 'in-sync');
+  if (!off.length) return '–';
+  const means = { reload: 'reload', restart: 'restart of the app', none: 'no reload' } as const;
+  return off.map((f) => `${code(f.target)} ${f.status === 'extra' ? 'removed' : f.status} → ${means[f.onChange]}`).join(', ');
+}
+
 function driftText(h: HostDrift): string {
   switch (h.status) {
     case 'in-sync':
       return '✅ in sync';
     case 'drifted':
-      return `⚠️ drifted: the manifest says ${code(h.desired ?? '?')}`;
+      return h.running === h.desired ? '⚠️ drifted: managed files differ from git' : `⚠️ drifted: the manifest says ${code(h.desired ?? '?')}`;
     case 'missing':
       return `⚠️ missing${h.state ? ` (container ${h.state})` : ' (nothing running)'}`;
     case 'unreachable':

@@ -14,6 +14,9 @@ import { classifyHost, type HostDrift } from './classify-host.js';
 import { decideHeal } from './decide-heal.js';
 import type { EnvironmentDrift } from './drift.js';
 import { parseHealRecord, readHealRecordCommand, type HealRecord } from './heal-record.js';
+import type { DesiredFile } from '../files/desired-files.js';
+import { loadDesiredFiles } from '../files/load-desired-files.js';
+import { readFileDrift } from '../files/read-file-drift.js';
 
 export interface EnvironmentCheck {
   config: Config;
@@ -34,6 +37,8 @@ export interface HostReading extends RunningTarget {
   stateDir: string;
   image: string;
   desiredTag: string | undefined;
+  /** The managed files this host should hold: compared too (a changed file is drift). */
+  files?: readonly DesiredFile[];
 }
 
 /**
@@ -47,7 +52,11 @@ export async function readHostDrift(fleet: Fleet | Error, host: string, r: HostR
     const session = await fleet.session(host);
     const running = await readRunningOn(session, r);
     const healRecord = withRecord ? await readHealRecord(session, r.stateDir, r.app, r.environment) : undefined;
-    return { ...classifyHost({ ...reading, ...(running ? { running } : {}) }), ...(healRecord ? { healRecord } : {}) };
+    const files = r.files?.length ? await readFileDrift(session, r.files) : undefined;
+    const drift = classifyHost({ ...reading, ...(running ? { running } : {}) });
+    // The right image with a file that differs from git is drift too.
+    if (files?.some((f) => f.status !== 'in-sync') && drift.status === 'in-sync') drift.status = 'drifted';
+    return { ...drift, ...(files ? { files } : {}), ...(healRecord ? { healRecord } : {}) };
   } catch (err) {
     // Anything but a FjordError is a bug: let it throw.
     if (!(err instanceof FjordError)) throw err;
@@ -60,8 +69,10 @@ export async function checkEnvironmentDrift({ config, store, fleet, app, environ
   const env = appConfig.environments[environment]!;
   const entry: EnvironmentDrift = { app, environment, file: env.manifest.file, hosts: [] };
   let desiredTag: string | undefined;
+  let files: Map<string, DesiredFile[]> | undefined;
   try {
     desiredTag = readTag((await store.read(env.manifest.file)).content, env.manifest);
+    files = await loadDesiredFiles(config, store, app, environment, env);
   } catch (err) {
     if (!(err instanceof FjordError)) throw err;
     entry.error = `${err.name}: ${err.message}`;
@@ -70,7 +81,7 @@ export async function checkEnvironmentDrift({ config, store, fleet, app, environ
   if (desiredTag !== undefined) entry.desiredTag = desiredTag;
   const stateDir = config.ssh.stateDir;
   entry.hosts = await Promise.all(
-    env.hosts.map((host) => readHostDrift(fleet, host, { app, environment, env, stateDir, image: appConfig.image, desiredTag }, { healRecord: true })),
+    env.hosts.map((host) => readHostDrift(fleet, host, { app, environment, env, stateDir, image: appConfig.image, desiredTag, ...(files ? { files: files.get(host) ?? [] } : {}) }, { healRecord: true })),
   );
   const heal = env.selfHeal ? decideHeal(entry, config.reconcile, now) : undefined;
   if (heal) entry.heal = heal;

@@ -2,6 +2,7 @@
 import { sameImage, splitImageRef } from '../manifest/image-ref.js';
 import type { RunningImage } from '../rollout/types.js';
 import type { HealRecord } from './heal-record.js';
+import type { FileDrift } from '../files/read-file-drift.js';
 
 export type DriftStatus = 'in-sync' | 'drifted' | 'missing' | 'unreachable';
 
@@ -20,6 +21,8 @@ export interface HostDrift {
   error?: string;
   /** The self-heal ledger found on the host (heal-record.ts), when there is one. */
   healRecord?: HealRecord;
+  /** Each managed file against git (`files[]`): in sync / drifted (with a diff) / missing. */
+  files?: FileDrift[];
 }
 
 export interface HostReading {

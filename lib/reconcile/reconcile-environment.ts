@@ -13,6 +13,7 @@ import type { JobContext } from '../worker/worker-loop.js';
 import { checkEnvironmentDrift } from './check-environment.js';
 import type { HostDrift } from './classify-host.js';
 import { describeHeal } from './decide-heal.js';
+import { filesText } from './format-drift.js';
 import { isInSync, type EnvironmentDrift } from './drift.js';
 import { clearHealRecords } from './heal-ledger.js';
 import { makeHealJob } from './make-heal-job.js';
@@ -29,7 +30,7 @@ export interface ReconcilePorts {
 }
 
 const tagOf = (ref: string | undefined) => (ref === undefined ? 'nothing' : ref.slice(ref.lastIndexOf(':') + 1));
-const hostText = (h: HostDrift) => (h.status === 'unreachable' ? `${h.host} unreachable (${h.errorName})` : `${h.host} ${h.status} (running ${tagOf(h.running)}${h.state && h.state !== 'running' ? `, ${h.state}` : ''})`);
+const hostText = (h: HostDrift) => (h.status === 'unreachable' ? `${h.host} unreachable (${h.errorName})` : `${h.host} ${h.status} (running ${tagOf(h.running)}${h.state && h.state !== 'running' ? `, ${h.state}` : ''}${filesText(h) ? `; ${filesText(h)}` : ''})`);
 
 /** `web-2 drifted (running v0-hotfix), web-4 missing (running v1, exited); want v1`. */
 export const summarizeDrift = (e: EnvironmentDrift): string =>

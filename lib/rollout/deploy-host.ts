@@ -15,6 +15,8 @@ import { parseBefore, readBefore, recordBefore } from './state-commands.js';
 import { verifyStarted } from './verify-started.js';
 import { probeAt, runningProbes } from './proxy/probe-at.js';
 import { withLockedHost } from './with-locked-host.js';
+import { applyFiles } from './apply-files.js';
+import type { DesiredFile } from '../files/desired-files.js';
 import { readEnvFile, SECRETS_LABEL } from './env-file-commands.js';
 import { envFileChanges } from '../secrets/env-file-changes.js';
 import type { KeyChanges } from '../secrets/key-changes.js';
@@ -34,6 +36,8 @@ export interface HostContext {
   token: string;
   /** Values to mask in the container's own output (`container.env` and the app's secrets). */
   redact?: readonly string[];
+  /** The managed files this host should hold (`files[]`, rendered for it). */
+  files?: readonly DesiredFile[];
 }
 
 export interface HostOutcome {
@@ -50,6 +54,10 @@ export interface HostOutcome {
   unlockError?: StepFailed;
   /** Stop-then-start (no proxy): from stopping the old container to the new one passing its checks. */
   downtimeMs?: number;
+  /** Managed files this rollout swapped on the host: a rollback puts their previous bytes back. */
+  files?: DesiredFile[];
+  /** Only files changed: the container was left as it ran (its rollback restores the files alone). */
+  containerKept?: boolean;
   /** The host's env file before this rollout against the new one, by variable name. */
   secrets?: KeyChanges;
 }
@@ -77,11 +85,24 @@ export async function deployHost(ctx: HostContext, target: HostTarget, run: Step
         out.previous = earlier === undefined ? running : earlier ? { ref: earlier, state: 'recorded', labels: {} } : undefined;
         out.inspected = true;
         out.changed = earlier !== undefined;
+        out.containerKept = earlier === undefined; // until a step changes the container
+        // Files first (validate → swap → reload), then the container (DESIGN.md "Desired state beyond the tag").
+        const applied = await applyFiles(run, s, ctx.host, ctx.files ?? [], target.jobId, (f) => {
+          out.changed = true;
+          (out.files ??= []).push(f);
+        });
         // Same image and same secrets (the label is the encrypted file's digest): nothing to restart.
         const sameSecrets = (running?.labels[SECRETS_LABEL] ?? '') === (target.secrets?.digest ?? '');
-        if (running && running.ref === imageRef(target.image, target.tag) && LIVE.has(running.state) && sameSecrets) {
+        if (running && running.ref === imageRef(target.image, target.tag) && LIVE.has(running.state) && sameSecrets && !applied.restart) {
+          const check = () => probeAt(run, s, ctx.env, runningProbes(ctx.env.rollout, running)).then((env) => healthStep(run, s, env, signal));
+          if (applied.changed.length) {
+            // Only files changed: the app must pass its health check with them, or the host fails (and its files go back).
+            await check();
+            out.status = 'updated';
+            return;
+          }
           // Idempotent: the host already runs this tag. Still checked, so a sick container gets replaced.
-          const healthy = await probeAt(run, s, ctx.env, runningProbes(ctx.env.rollout, running)).then((env) => healthStep(run, s, env, signal)).then(() => true, () => false);
+          const healthy = await check().then(() => true, () => false);
           if (healthy) {
             out.status = earlier === undefined ? 'unchanged' : 'updated';
             return;
@@ -95,7 +116,10 @@ export async function deployHost(ctx: HostContext, target: HostTarget, run: Step
         let stopped: number | undefined; // stop-then-start: when the old container stopped serving
         try {
           for (const cmd of commands.before) {
-            if (CHANGES.has(cmd.step)) out.changed = true;
+            if (CHANGES.has(cmd.step)) {
+              out.changed = true;
+              out.containerKept = false;
+            }
             if (cmd.step === 'stop') stopped ??= performance.now();
             await run.command(s, cmd);
           }

@@ -1,5 +1,6 @@
 /** The rollout engine's named errors (the SSH runner's own are in lib/ssh/errors.ts). */
 import { FjordError } from '../errors.js';
+import type { CommandFailed } from '../ssh/errors.js';
 import type { ContainerState } from './types.js';
 
 /** Another deploy holds the host's lock; `owner` is its owner file (token line dropped). */
@@ -42,4 +43,14 @@ export class InvalidRollout extends FjordError {
 /** The rollout was aborted through its signal. */
 export class RolloutAborted extends FjordError {
   override status = 499;
+}
+
+/** A managed file's `validate` command rejected its new content on a host: nothing was swapped there. */
+export class FileInvalid extends FjordError {
+  override status = 422;
+  readonly stderrTail: string;
+  constructor(readonly host: string, file: string, failed: CommandFailed) {
+    super(`${file} failed validation (nothing was swapped on host ${host}): ${failed.message}`);
+    this.stderrTail = failed.stderrTail;
+  }
 }

@@ -13,6 +13,8 @@ import { keptRollbackCommands } from './proxy/proxy-commands.js';
 import { parseBefore, readBefore, recordDeployed } from './state-commands.js';
 import type { RunningImage } from './types.js';
 import { withLockedHost } from './with-locked-host.js';
+import { restoreFiles } from './apply-files.js';
+import type { DesiredFile } from '../files/desired-files.js';
 
 export const FROM_RECORD = Symbol('from the before-record of this job');
 
@@ -27,8 +29,12 @@ export async function rollbackHost(
   run: StepRunner,
   /** Called when `FROM_RECORD` found this job's record: from then on the host is known as changed. */
   found: () => void = () => {},
+  /** Managed files the rollout swapped here, and whether the container was left as it ran. */
+  files: { changed?: readonly DesiredFile[]; containerKept?: boolean } = {},
 ): Promise<string | undefined | false> {
   return await withLockedHost(ctx, target, run, async (s, current) => {
+    if (files.changed?.length) await restoreFiles(run, s, files.changed);
+    if (files.containerKept && previous !== FROM_RECORD) return previous?.ref;
     let back = previous;
     if (back === FROM_RECORD) {
       const recorded = parseBefore((await run.command(s, { step: 'inspect', argv: readBefore(ctx.stateDir, target.app, target.environment) })).stdout, target.jobId);

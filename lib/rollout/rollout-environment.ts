@@ -45,7 +45,7 @@ export async function rolloutEnvironment(input: RolloutInput, fleet: Fleet, opti
   const owner = lockOwner({ token, jobId: input.jobId, app: input.app, environment: input.environment, owner: options.owner ?? `${hostname()} pid ${process.pid}`, time: new Date() });
   const secrets = input.secrets && { path: envFilePath(options.stateDir, input.app, input.environment), digest: input.secrets.digest, envFile: input.secrets.envFile };
   const target: HostTarget = { app: input.app, environment: input.environment, jobId: input.jobId, image: input.image, tag: input.tag, rollout: input.env.rollout, stateDir: options.stateDir, ...(secrets ? { secrets } : {}) };
-  const context = (host: string): HostContext => ({ fleet, host, env: input.env, stateDir: options.stateDir, lockStaleAfterMs: options.lockStaleAfterMs, lockOwner: owner, token, jobId: input.jobId, redact });
+  const context = (host: string): HostContext => ({ fleet, host, env: input.env, stateDir: options.stateDir, lockStaleAfterMs: options.lockStaleAfterMs, lockOwner: owner, token, jobId: input.jobId, redact, files: input.files?.get(host) ?? [] });
   const runner = (host: string, rollback = false) => stepRunner({ host, timeoutMs: input.env.rollout.hostTimeout, rollback, signal, onEvent, ...(options.commandTimeoutMs ? { commandTimeoutMs: options.commandTimeoutMs } : {}) });
   const emit = (e: Parameters<NonNullable<typeof onEvent>>[0]) => {
     try {
@@ -131,7 +131,8 @@ export async function rolloutEnvironment(input: RolloutInput, fleet: Fleet, opti
       const sweep = !outcomes.has(host);
       let recorded = false;
       try {
-        const back = await rollbackHost(context(host), target, sweep ? FROM_RECORD : outcomes.get(host)!.previous, run, () => (recorded = true));
+        const o = outcomes.get(host);
+        const back = await rollbackHost(context(host), target, sweep ? FROM_RECORD : o!.previous, run, () => (recorded = true), o?.files ? { changed: o.files, containerKept: o.containerKept === true } : {});
         if (back === false) return;
         if (sweep && back) report.previousImage = back;
         report.status = 'rolled-back';

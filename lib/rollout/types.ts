@@ -2,6 +2,7 @@
 import type { EnvironmentConfig } from '../config/schema.js';
 import type { KeyChanges } from '../secrets/key-changes.js';
 import type { AppSecrets } from '../secrets/load-app-secrets.js';
+import type { DesiredFile } from '../files/desired-files.js';
 
 /** One rollout: `image:tag` of `app` onto `hosts` (names in fjord.yaml) of one environment. */
 export interface RolloutInput {
@@ -15,6 +16,8 @@ export interface RolloutInput {
   hosts: readonly string[];
   /** The environment's decrypted secrets (`secrets.file`): the env file each host's container starts with. */
   secrets?: AppSecrets;
+  /** Managed files per host (`files[]`, rendered for each host): applied before the container. */
+  files?: ReadonlyMap<string, DesiredFile[]>;
 }
 
 export interface RolloutOptions {
@@ -31,7 +34,7 @@ export interface RolloutOptions {
   commandTimeoutMs?: number;
 }
 
-export type Step = 'connect' | 'lock' | 'inspect' | 'configure' | 'pull' | 'proxy' | 'stop' | 'start' | 'health' | 'switch' | 'drain' | 'record' | 'unlock' | 'remove' | 'hook' | 'timeout' | 'aborted';
+export type Step = 'connect' | 'lock' | 'inspect' | 'files' | 'validate' | 'reload' | 'configure' | 'pull' | 'proxy' | 'stop' | 'start' | 'health' | 'switch' | 'drain' | 'record' | 'unlock' | 'remove' | 'hook' | 'timeout' | 'aborted';
 
 export type HostStatus = 'updated' | 'unchanged' | 'rolled-back' | 'failed' | 'untouched' | 'rollback-failed';
 

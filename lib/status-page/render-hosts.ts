@@ -7,6 +7,7 @@
 import type { HostDrift } from '../reconcile/classify-host.js';
 import type { DriftReport, EnvironmentDrift } from '../reconcile/drift.js';
 import { html, raw, type Raw } from './escape-html.js';
+import { filesText } from '../reconcile/format-drift.js';
 
 const LABEL: Record<HostDrift['status'], string> = { 'in-sync': 'in sync', drifted: 'DRIFTED', missing: 'MISSING', unreachable: 'UNREACHABLE' };
 
@@ -16,15 +17,18 @@ const ref = (value: string | undefined): Raw => html`<td class="ref" title="${va
 
 function detail(h: HostDrift): string {
   if (h.status === 'unreachable') return `${h.errorName ?? 'Error'}: ${h.error ?? ''}`;
-  if (h.status === 'drifted') return 'runs another image than the manifest says';
+  if (h.status === 'drifted') return [h.running !== h.desired ? 'runs another image than the manifest says' : '', filesText(h)].filter(Boolean).join('; ');
   if (h.status === 'missing') return h.state ? `container ${h.state}` : 'no container';
   return '';
 }
 
+/** Each drifted file's diff (git → host), folded: plain HTML, no script. */
+const diffs = (h: HostDrift): Raw => html`${(h.files ?? []).filter((f) => f.diff).map((f) => html`<details class="diff"><summary>${f.target}: diff</summary><pre>${f.diff!}</pre></details>`)}`;
+
 function hostRow(e: EnvironmentDrift, h: HostDrift): Raw {
   const cls = `row row-${h.status}${h.status === 'in-sync' ? '' : ' problem'}`;
   return html`<tr class="${cls}" data-app="${e.app}" data-env="${e.environment}" data-host="${h.host}" data-status="${h.status}">
-<td class="host">${h.host}</td><td><span class="badge badge-${h.status}">${LABEL[h.status]}</span></td>${ref(h.desired)}${ref(h.running)}<td>${h.container ?? ''}${h.state ? html` <small>(${h.state})</small>` : ''}</td><td class="detail">${detail(h)}</td></tr>`;
+<td class="host">${h.host}</td><td><span class="badge badge-${h.status}">${LABEL[h.status]}</span></td>${ref(h.desired)}${ref(h.running)}<td>${h.container ?? ''}${h.state ? html` <small>(${h.state})</small>` : ''}</td><td class="detail">${detail(h)}${diffs(h)}</td></tr>`;
 }
 
 function environment(e: EnvironmentDrift): Raw {

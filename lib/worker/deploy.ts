@@ -26,6 +26,8 @@ import { WRITE_BACK_TRAILER } from '../manifest/trailers.js';
 import type { JobContext } from './worker-loop.js';
 import type { Secret } from '../secret.js';
 import { decryptAppSecrets, type AppSecrets } from '../secrets/load-app-secrets.js';
+import type { DesiredFile } from '../files/desired-files.js';
+import { loadDesiredFiles } from '../files/load-desired-files.js';
 
 export interface DeployPorts {
   config: Config;
@@ -42,6 +44,8 @@ export interface DeployPorts {
   onRolloutEvent?(event: RolloutEvent): void;
   /** This job's decrypted secrets (set by `deploy` itself, for its rollout). */
   secrets?: AppSecrets;
+  /** This job's managed files per host (set by `deploy` itself, for its rollout). */
+  files?: ReadonlyMap<string, DesiredFile[]>;
 }
 
 /** The environment a job names, or undefined when fjord.yaml no longer has it. */
@@ -70,6 +74,8 @@ export async function deploy(order: DeployJob, ctx: JobContext, ports: DeployPor
     // Decrypted before anything is committed or changed: a wrong identity or a broken file fails here.
     const secrets = env.secrets && ports.rollout && env.hosts.length ? await decryptAppSecrets(env.secrets, (await store.read(env.secrets.file)).content, ports.ageIdentities ?? []) : undefined;
     ports = secrets ? { ...ports, secrets } : ports;
+    const files = ports.rollout && env.hosts.length ? await loadDesiredFiles(config, store, job.app, job.environment, env) : undefined;
+    ports = files ? { ...ports, files } : ports;
     if (job.reason === 'converge' || job.reason === 'heal') {
       if (!current) return { status: 'failed', detail: `${target.file} names no tag to converge to` };
       return await rollOut({ ...job, tag: current }, env, ctx, ports, { converge: true });
@@ -192,7 +198,7 @@ async function rollOut(job: DeployJob, env: EnvironmentConfig, ctx: JobContext, 
   if (ports.rollout && env.hosts.length > 0) {
     const record = ctx.timeline && recordRollout(ctx.timeline, job.tag, env);
     report = await ports.rollout(
-      { app: job.app, environment: job.environment, image: job.image, tag: job.tag, jobId: job.id, env, hosts: env.hosts, ...(ports.secrets ? { secrets: ports.secrets } : {}) },
+      { app: job.app, environment: job.environment, image: job.image, tag: job.tag, jobId: job.id, env, hosts: env.hosts, ...(ports.secrets ? { secrets: ports.secrets } : {}), ...(ports.files ? { files: ports.files } : {}) },
       {
         signal: ctx.signal,
         onEvent: (e) => {

@@ -24,6 +24,14 @@ const CHECK =
 // Old workers: the master's children titled "worker process" (not "worker process is shutting down").
 const WORKERS_SH = 'pgrep -P "$m" -f "worker process\\$" 2>/dev/null | tr "\\n" " "';
 
+/** Waits (up to 10 s) until none of the `$old` workers is still an active worker; `onTimeout` runs, then exit 1. */
+const waitApplied = (onTimeout: string): string =>
+  'if command -v pgrep >/dev/null; then i=0; while :; do ' +
+  `live=" $(${WORKERS_SH}) "; still=0; for w in $old; do case $live in *" $w "*) still=1 ;; esac; done; ` +
+  '[ $still = 0 ] && [ -n "${live# }" ] && break; ' +
+  `i=$((i+1)); if [ $i -ge 200 ]; then ${onTimeout}; exit 1; fi; sleep 0.05; ` +
+  'done; fi';
+
 const SWITCH =
   'f=$1; name=$2; pidf=$3; addr=$4; c=$5; p=$6; ' +
   `if [ -z "$addr" ]; then ${RESOLVE_SH}; fi; ` +
@@ -37,12 +45,19 @@ const SWITCH =
   'if ! out=$(nginx -t 2>&1); then restore; printf "%s\\n" "$out" >&2; echo "nginx -t rejected upstream $name -> $addr; the previous upstream file is back" >&2; exit 1; fi; ' +
   `old=$(${WORKERS_SH}); ` +
   'if ! out=$(nginx -s reload 2>&1); then restore; printf "%s\\n" "$out" >&2; echo "nginx -s reload failed; the previous upstream file is back" >&2; exit 1; fi; ' +
-  'if command -v pgrep >/dev/null; then i=0; while :; do ' +
-  `live=" $(${WORKERS_SH}) "; still=0; for w in $old; do case $live in *" $w "*) still=1 ;; esac; done; ` +
-  '[ $still = 0 ] && [ -n "${live# }" ] && break; ' +
-  'i=$((i+1)); if [ $i -ge 200 ]; then restore; echo "nginx did not apply the new configuration within 10 s (see its error log); the previous upstream file is back" >&2; exit 1; fi; sleep 0.05; ' +
-  'done; fi; ' +
+  `${waitApplied('restore; echo "nginx did not apply the new configuration within 10 s (see its error log); the previous upstream file is back" >&2')}; ` +
   'echo "upstream $name -> $addr"';
+
+// A managed file's `reload: { nginx: … }`: the same graceful reload and wait as the switch, without the upstream file.
+const RELOAD =
+  'pidf=$1; ' +
+  `${MASTER_SH}; ` +
+  `old=$(${WORKERS_SH}); ` +
+  'out=$(nginx -s reload 2>&1) || { printf "%s\\n" "$out" >&2; echo "nginx -s reload failed" >&2; exit 1; }; ' +
+  waitApplied('echo "nginx did not apply the new configuration within 10 s (see its error log)" >&2');
+
+/** `nginx -s reload` that returns once every old worker was told to shut down (the master applied the new config). */
+export const nginxReload = (pidFile: string): string[] => ['sh', '-c', RELOAD, 'fjord-nginx-reload', pidFile];
 
 export interface NginxProxy {
   /** The upstream file (relative: to the deploy user's home). */

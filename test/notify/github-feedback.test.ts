@@ -115,7 +115,7 @@ describe('deploy feedback on GitHub: statuses, the PR comment timeline, a deploy
     assert.ok(comment.revisions.slice(0, -1).every((r) => /### ⏳ fjord: deploying/.test(r) && !r.includes('done:')), 'progress edits, then one final edit');
     const commitId = manifests.git(['rev-parse', 'main']).trim();
     inOrder(comment.body, [
-      /✔ received \(merge of !\d+\)/,
+      /✔ received \(merge of #\d+\)/,
       /✔ image found: 127\.0\.0\.1:\d+\/acme\/api:v2/,
       `manifest committed: api/prod.yaml v1 → v2 (${commitId.slice(0, 12)})`,
       'rollout started: v2 to 2 host(s) in 2 batch(es)',

@@ -11,6 +11,10 @@ import { parseConfig } from '../../lib/config/index.js';
 import type { DeployJob } from '../../lib/job.js';
 import { createLogger } from '../../lib/log.js';
 import { createNotifier } from '../../lib/notify/from-config.js';
+import { linksFromConfig } from '../../lib/notify/links.js';
+import { renderChatText } from '../../lib/notify/render-chat.js';
+import { runWithFeedback } from '../../lib/notify/run-with-feedback.js';
+import { silentLogger } from '../../lib/log.js';
 import { noteMarker } from '../../lib/notify/render-note.js';
 import { Timeline } from '../../lib/notify/timeline.js';
 import type { Outcome } from '../../lib/worker/outcome.js';
@@ -147,6 +151,15 @@ apps:
     const gitlabJob: DeployJob = { ...job, id: 'job-gl-1', source: { ...job.source, provider: 'gitlab' } };
     await run(gitlabJob, { status: 'deployed', tag: 'v6' });
     assert.equal(github.state.requests.length, count, 'no request to GitHub for a GitLab job');
+  });
+
+  it('a pull request is named the GitHub way, #N, in the comment timeline and in chat', async () => {
+    const job = await mergedJob('v8');
+    const ctx = { heartbeat: async () => {}, attempts: 1, logger: silentLogger, signal: new AbortController().signal };
+    await runWithFeedback(job, ctx, notifier(), async () => ({ status: 'deployed', tag: 'v8' }));
+    assert.match(commentsOf(job)[0]!.body, new RegExp(`✔ received \\(merge of #${job.source.mr}\\)`));
+    const text = renderChatText(job, { status: 'deployed', tag: 'v8' }, { links: linksFromConfig(config()) });
+    assert.ok(text.includes(`PR <${github.url}/${REPO}/pull/${job.source.mr}|${REPO}#${job.source.mr}>`), text);
   });
 
   it('a bad token: warnings that name what failed and the HTTP status, never the token; the deploy goes on', async () => {

@@ -8,6 +8,7 @@
 import type { Config } from '../config/schema.js';
 import { secretValue } from '../config/secrets.js';
 import type { Logger } from '../log.js';
+import type { Secret } from '../secret.js';
 import type { DeployJob } from '../job.js';
 import { githubClient } from './github-client.js';
 import { GithubNotifier } from './github.js';
@@ -23,26 +24,26 @@ export function createNotifier(config: Config, { env = process.env, logger }: { 
 
 function gitlabNotifier(config: Config, env: NodeJS.ProcessEnv, logger: Logger): Notifier | undefined {
   const gitlab = config.sources.gitlab;
-  if (!gitlab?.tokenEnv) return undefined;
-  const token = secretValue(env, gitlab.tokenEnv);
-  if (!token) {
-    logger.warn('GitLab feedback off: token variable not set', { variable: gitlab.tokenEnv });
-    return undefined;
-  }
+  const token = sourceToken('GitLab', gitlab?.tokenEnv, env, logger);
+  if (!gitlab || !token) return undefined;
   const manifestProject = config.manifest.backend === 'gitlab' ? config.manifest.project : undefined;
   return onlyProvider('gitlab', new GitlabNotifier({ url: gitlab.url, token, logger, manifestProject }));
 }
 
 function githubNotifier(config: Config, env: NodeJS.ProcessEnv, logger: Logger): Notifier | undefined {
   const github = config.sources.github;
-  if (!github?.tokenEnv) return undefined;
-  const token = secretValue(env, github.tokenEnv);
-  if (!token) {
-    logger.warn('GitHub feedback off: token variable not set', { variable: github.tokenEnv });
-    return undefined;
-  }
+  const token = sourceToken('GitHub', github?.tokenEnv, env, logger);
+  if (!github || !token) return undefined;
   const links = linksFromConfig(config);
   return onlyProvider('github', new GithubNotifier({ octokit: githubClient({ url: github.url, token, logger }), logger, commitUrl: (id) => links.manifestCommit(id) }));
+}
+
+/** The token `variable` names; a named but unset variable is a warning (feedback then quietly stops). */
+function sourceToken(platform: string, variable: string | undefined, env: NodeJS.ProcessEnv, logger: Logger): Secret | undefined {
+  if (!variable) return undefined;
+  const token = secretValue(env, variable);
+  if (!token) logger.warn(`${platform} feedback off: token variable not set`, { variable });
+  return token;
 }
 
 /** `notifier`, told only of jobs whose source is `provider`: a GitHub job has nothing to address on GitLab. */

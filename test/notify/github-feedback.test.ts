@@ -22,6 +22,8 @@ import { startFleet, type TestFleet } from '../fixtures/fleet.js';
 import { createBareRepo, type TestRepo } from '../fixtures/git/repo.js';
 import { startGithubStandIn, type GithubStandIn } from '../fixtures/github/stand-in.js';
 import { makeJob } from '../fixtures/jobs.js';
+import { assertInOrder } from '../fixtures/in-order.js';
+import { mergePull } from '../fixtures/github/merged-pull.js';
 import { startRegistry, type RegistryFixture } from '../fixtures/registry.js';
 import { freePort } from '../fixtures/sshd.js';
 import { HEALTH_PATH, pushTestImage } from '../fixtures/test-images.js';
@@ -78,11 +80,7 @@ describe('deploy feedback on GitHub: statuses, the PR comment timeline, a deploy
   /** A merged PR on the app repository (its merge commit on main), and the job its webhook would make. */
   async function mergedJob(tag: string): Promise<DeployJob> {
     const number = ++pulls;
-    app.git(['branch', `feat-${tag}`, 'main']);
-    app.pushChange('main.go', `package main // ${tag}\n`, `feat: ${tag}`, `feat-${tag}`);
-    github.openPull(REPO, { number, headRef: `feat-${tag}` });
-    const sha = app.pushChange('main.go', `package main // ${tag} merged\n`, `Merge pull request #${number}`);
-    await github.closePull(REPO, number, sha);
+    const sha = await mergePull(github, app, REPO, number, tag);
     return makeJob({ id: `job-gh-feedback-${tag}`, image, tag, sha, source: { provider: 'github', project: REPO, ref: 'main', mr: number }, enqueuedAt: new Date().toISOString() });
   }
   const statesOf = (job: DeployJob) => github.state.statuses.filter((s) => s.sha === job.sha).map((s) => [s.context, s.state, s.description]);
@@ -92,14 +90,6 @@ describe('deploy feedback on GitHub: statuses, the PR comment timeline, a deploy
     return comments[0]!;
   };
   const deploymentsOf = (job: DeployJob) => github.state.deployments.filter((d) => d.sha === job.sha);
-  const inOrder = (text: string, parts: Array<string | RegExp>) => {
-    let rest = text;
-    for (const p of parts) {
-      const at = typeof p === 'string' ? rest.indexOf(p) : (p.exec(rest)?.index ?? -1);
-      assert.ok(at >= 0, `expected ${String(p)} in order in:\n${text}`);
-      rest = rest.slice(at + 1);
-    }
-  };
 
   it('a healthy rollout: pending → pending "rolling out" → success, the timeline in one PR comment, a deployment in_progress → success', async () => {
     const job = (healthy = await mergedJob('v2'));
@@ -114,7 +104,7 @@ describe('deploy feedback on GitHub: statuses, the PR comment timeline, a deploy
     assert.ok(comment.revisions.length >= 3, `the comment followed the deploy (${comment.revisions.length} revisions)`);
     assert.ok(comment.revisions.slice(0, -1).every((r) => /### ⏳ fjord: deploying/.test(r) && !r.includes('done:')), 'progress edits, then one final edit');
     const commitId = manifests.git(['rev-parse', 'main']).trim();
-    inOrder(comment.body, [
+    assertInOrder(comment.body, [
       /✔ received \(merge of #\d+\)/,
       /✔ image found: 127\.0\.0\.1:\d+\/acme\/api:v2/,
       `manifest committed: api/prod.yaml v1 → v2 (${commitId.slice(0, 12)})`,
@@ -149,7 +139,7 @@ describe('deploy feedback on GitHub: statuses, the PR comment timeline, a deploy
     assert.equal(outcome.status, 'failed');
     assert.deepEqual(statesOf(job).map(([, s]) => s), ['pending', 'pending', 'failure']);
     assert.ok([...String(statesOf(job)[2]![2])].length <= 140);
-    inOrder(commentOf(job).body, ['✔ rollout started', /✖ batch 1\/2 failed: web-1 at health/, '✖ rolling back web-1', '✔ hosts back on their previous image', /✖ failed at health on web-1: /, 'Failed on `web-1` at step `health`']);
+    assertInOrder(commentOf(job).body, ['✔ rollout started', /✖ batch 1\/2 failed: web-1 at health/, '✖ rolling back web-1', '✔ hosts back on their previous image', /✖ failed at health on web-1: /, 'Failed on `web-1` at step `health`']);
     assert.deepEqual(deploymentsOf(job)[0]!.statuses.map((s) => s.state), ['in_progress', 'failure']);
   });
 

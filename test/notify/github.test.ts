@@ -19,6 +19,7 @@ import { noteMarker } from '../../lib/notify/render-note.js';
 import { Timeline } from '../../lib/notify/timeline.js';
 import type { Outcome } from '../../lib/worker/outcome.js';
 import { createBareRepo, type TestRepo } from '../fixtures/git/repo.js';
+import { mergePull } from '../fixtures/github/merged-pull.js';
 import { startGithubStandIn, type GithubStandIn } from '../fixtures/github/stand-in.js';
 import { startGitlabStandIn, type GitlabStandIn } from '../fixtures/gitlab/stand-in.js';
 
@@ -58,11 +59,7 @@ apps:
   /** A real merged PR: a commit on main (the merge) and the closed, merged PR record. */
   async function mergedJob(tag: string, id = `job-gh-${tag}`): Promise<DeployJob> {
     const number = ++pr;
-    app.git(['branch', `feat-${tag}`, 'main']);
-    app.pushChange('main.go', `package main // ${tag}\n`, `feat: ${tag}`, `feat-${tag}`);
-    github.openPull(REPO, { number, headRef: `feat-${tag}` });
-    const sha = app.pushChange('main.go', `package main // ${tag} merged\n`, `Merge pull request #${number}`);
-    await github.closePull(REPO, number, sha);
+    const sha = await mergePull(github, app, REPO, number, tag);
     return { v: 1, id, app: 'api', environment: 'prod', image: 'registry.test/acme/api', tag, sha, reason: 'merge', source: { provider: 'github', project: REPO, ref: 'main', mr: number }, enqueuedAt: new Date().toISOString() };
   }
   const statusesOf = (job: DeployJob) => github.state.statuses.filter((s) => s.sha === job.sha);

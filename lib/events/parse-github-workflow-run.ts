@@ -18,6 +18,8 @@ const workflowRunEvent = z.object({
     head_sha: z.string(),
     head_repository: z.object({ full_name: z.string() }).nullish(),
     head_commit: z.object({ timestamp: z.string().nullish() }).nullish(),
+    created_at: z.string().nullish(),
+    run_started_at: z.string().nullish(),
     actor: z.object({ login: z.string() }).nullish(),
   }),
   repository: z.object({ full_name: z.string() }),
@@ -43,7 +45,9 @@ export function workflowRun(payload: unknown): SourceEvent | Ignored {
     ref: { type: 'branch', name: run.head_branch },
     sha: run.head_sha,
     author: actor ?? p.sender?.login,
-    committedAt: isoTime(run.head_commit?.timestamp),
+    // Runs may finish out of order; when each (latest attempt) started orders them, as GitLab pipelines are
+    // ordered by created_at: a re-run of an older commit's workflow is a newer intent (issue 12, item 3).
+    committedAt: isoTime(run.run_started_at) ?? isoTime(run.created_at) ?? isoTime(run.head_commit?.timestamp),
     paths: { project: 'repository.full_name', ref: 'workflow_run.head_branch', sha: 'workflow_run.head_sha', author: actor ? 'workflow_run.actor.login' : 'sender.login' },
     payload,
   };

@@ -45,7 +45,8 @@ describe('receiver: GitHub workflow_run (trigger pipeline)', () => {
     assert.equal(job.source.project, 'octo-org/octo-repo');
     assert.equal(job.source.ref, 'master');
     assert.equal(job.source.author, 'Codertocat');
-    assert.equal(job.source.committedAt, '2020-10-05T16:32:07.000Z');
+    // Ordered by when the run (its latest attempt) started, not by the commit's own time (16:32:07).
+    assert.equal(job.source.committedAt, '2020-10-05T16:33:49.000Z');
     // The example with a pull request listed is a run on master too (a repository_dispatch): same deploy.
     assert.equal((await post(completedRun((e) => e.workflow_run.pull_requests.length > 0))).status, 202);
   });

@@ -1,6 +1,6 @@
 /**
  * The configured notifier: GitLab when `sources.gitlab.tokenEnv` names a set variable, GitHub when
- * `sources.github.tokenEnv` does, chat when `notify.webhookUrlEnv` does, all combined, or silent. GitLab
+ * `sources.github.tokenEnv` (or `sources.github.app.privateKeyEnv`) does, chat when `notify.webhookUrlEnv` does, all combined, or silent. GitLab
  * and GitHub each hear only the jobs of their own provider's projects; chat hears every job. A variable
  * that is named but empty (or, for chat, not an http(s) URL) gets a warning naming the variable — never
  * its value — since feedback then quietly stops.
@@ -8,9 +8,8 @@
 import type { Config } from '../config/schema.js';
 import { secretValue } from '../config/secrets.js';
 import type { Logger } from '../log.js';
-import type { Secret } from '../secret.js';
 import type { DeployJob } from '../job.js';
-import { githubClient } from './github-client.js';
+import { githubClientFromConfig } from './github-client.js';
 import { GithubNotifier } from './github.js';
 import { GitlabNotifier } from './gitlab.js';
 import { linksFromConfig } from './links.js';
@@ -24,26 +23,21 @@ export function createNotifier(config: Config, { env = process.env, logger }: { 
 
 function gitlabNotifier(config: Config, env: NodeJS.ProcessEnv, logger: Logger): Notifier | undefined {
   const gitlab = config.sources.gitlab;
-  const token = sourceToken('GitLab', gitlab?.tokenEnv, env, logger);
-  if (!gitlab || !token) return undefined;
+  if (!gitlab?.tokenEnv) return undefined;
+  const token = secretValue(env, gitlab.tokenEnv);
+  if (!token) {
+    logger.warn('GitLab feedback off: token variable not set', { variable: gitlab.tokenEnv });
+    return undefined;
+  }
   const manifestProject = config.manifest.backend === 'gitlab' ? config.manifest.project : undefined;
   return onlyProvider('gitlab', new GitlabNotifier({ url: gitlab.url, token, logger, manifestProject }));
 }
 
 function githubNotifier(config: Config, env: NodeJS.ProcessEnv, logger: Logger): Notifier | undefined {
-  const github = config.sources.github;
-  const token = sourceToken('GitHub', github?.tokenEnv, env, logger);
-  if (!github || !token) return undefined;
+  const octokit = githubClientFromConfig(config, env, logger);
+  if (!octokit) return undefined;
   const links = linksFromConfig(config);
-  return onlyProvider('github', new GithubNotifier({ octokit: githubClient({ url: github.url, token, logger }), logger, commitUrl: (id) => links.manifestCommit(id) }));
-}
-
-/** The token `variable` names; a named but unset variable is a warning (feedback then quietly stops). */
-function sourceToken(platform: string, variable: string | undefined, env: NodeJS.ProcessEnv, logger: Logger): Secret | undefined {
-  if (!variable) return undefined;
-  const token = secretValue(env, variable);
-  if (!token) logger.warn(`${platform} feedback off: token variable not set`, { variable });
-  return token;
+  return onlyProvider('github', new GithubNotifier({ octokit, logger, commitUrl: (id) => links.manifestCommit(id) }));
 }
 
 /** `notifier`, told only of jobs whose source is `provider`: a GitHub job has nothing to address on GitLab. */

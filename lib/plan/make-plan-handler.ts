@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { secretValue } from '../config/secrets.js';
 import type { ManifestStore } from '../manifest/store.js';
-import { githubClient } from '../notify/github-client.js';
+import { githubClientFromConfig } from '../notify/github-client.js';
 import { GithubPlanNotes } from '../notify/github-plan-note.js';
 import { GitlabPlanNotes } from '../notify/gitlab-plan-note.js';
 import { imageExists, registryCredentials, TokenCache } from '../registry/index.js';
@@ -43,9 +43,9 @@ export function makePlanHandler({ config, configPath, env, store, notes }: PlanH
 function planNotesFromConfig(config: Config, env: NodeJS.ProcessEnv): PlanPorts['notes'] {
   const { gitlab, github } = config.sources;
   const gitlabToken = gitlab?.tokenEnv ? secretValue(env, gitlab.tokenEnv) : undefined;
-  const githubToken = github?.tokenEnv ? secretValue(env, github.tokenEnv) : undefined;
+  const octokit = github ? githubClientFromConfig(config, env) : undefined;
   return {
     ...(gitlab && gitlabToken ? { gitlab: new GitlabPlanNotes({ url: gitlab.url, token: gitlabToken }) } : {}),
-    ...(github && githubToken ? { github: new GithubPlanNotes(githubClient({ url: github.url, token: githubToken })) } : {}),
+    ...(octokit ? { github: new GithubPlanNotes(octokit) } : {}),
   };
 }

@@ -6,6 +6,7 @@
  * that the token appears in no log line.
  */
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { parseConfig } from '../../lib/config/index.js';
 import type { DeployJob } from '../../lib/job.js';
@@ -24,6 +25,11 @@ import { startGithubStandIn, type GithubStandIn } from '../fixtures/github/stand
 import { startGitlabStandIn, type GitlabStandIn } from '../fixtures/gitlab/stand-in.js';
 
 const REPO = 'acme/api';
+const stringifyApp = (url: string, installationId: number, extra = '') => `
+sources: { github: { ${extra}url: "${url}", app: { id: 424242, installationId: ${installationId}, privateKeyEnv: GITHUB_APP_KEY } } }
+manifest: { backend: git, repository: ./m.git }
+apps: { api: { source: { provider: github, project: ${REPO} }, image: registry.test/acme/api, environments: { prod: { manifest: { file: p.yaml, path: image.tag } } } } }
+`;
 
 describe('GitHub feedback (GithubNotifier through createNotifier)', () => {
   let github: GithubStandIn;
@@ -157,6 +163,39 @@ apps:
     assert.match(commentsOf(job)[0]!.body, new RegExp(`✔ received \\(merge of #${job.source.mr}\\)`));
     const text = renderChatText(job, { status: 'deployed', tag: 'v8' }, { links: linksFromConfig(config()) });
     assert.ok(text.includes(`PR <${github.url}/${REPO}/pull/${job.source.mr}|${REPO}#${job.source.mr}>`), text);
+  });
+
+  it('a GitHub App: installation tokens made from the app key (PKCS#1, as GitHub hands it out), sent as Bearer, reused; neither in a log line', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+    const appHub = await startGithubStandIn({ repositories: { [REPO]: { repo: app.bare } }, tokens: [], app: { id: 424242, installationId: 77, publicKey } });
+    try {
+      appHub.openPull(REPO, { number: 90, headRef: 'main' });
+      const sha = app.git(['rev-parse', 'main']).trim();
+      const job: DeployJob = { v: 1, id: 'job-gh-app', app: 'api', environment: 'prod', image: 'registry.test/acme/api', tag: 'v9', sha, reason: 'merge', source: { provider: 'github', project: REPO, ref: 'main', mr: 90 }, enqueuedAt: new Date().toISOString() };
+      const appConfig = parseConfig(stringifyApp(appHub.url, 77));
+      lines.length = 0;
+      await run(job, { status: 'deployed', tag: 'v9' }, createNotifier(appConfig, { env: { GITHUB_APP_KEY: privateKey }, logger }));
+      assert.ok(!appHub.state.requests.some((r) => r.status >= 400), JSON.stringify(appHub.state.requests.filter((r) => r.status >= 400)));
+      assert.equal(appHub.installationTokens.length, 1, 'one installation token, reused for every request');
+      assert.equal(appHub.state.comments.length, 1);
+      assert.deepEqual(appHub.state.statuses.map((s) => s.state), ['pending', 'pending', 'success']);
+      assert.deepEqual(appHub.state.deployments[0]!.statuses.map((s) => s.state), ['in_progress', 'success']);
+      const all = lines.join('\n');
+      assert.ok(!all.includes(appHub.installationTokens[0]!), 'installation token logged');
+      assert.ok(!all.includes('PRIVATE KEY'), 'private key logged');
+      // A wrong installation: GitHub's 404, logged as a warning; the deploy is not failed by it.
+      const wrong = parseConfig(stringifyApp(appHub.url, 78));
+      lines.length = 0;
+      await run(job, { status: 'deployed', tag: 'v9' }, createNotifier(wrong, { env: { GITHUB_APP_KEY: privateKey }, logger }));
+      assert.ok(lines.some((l) => /notification failed/.test(l) && /HTTP 404/.test(l)), lines.join('\n'));
+      assert.ok(!lines.join('\n').includes('PRIVATE KEY'));
+    } finally {
+      await appHub.close();
+    }
+  });
+
+  it('sources.github: tokenEnv and app together are refused, naming the path', () => {
+    assert.throws(() => parseConfig(stringifyApp('https://api.github.com', 1, 'tokenEnv: GITHUB_TOKEN, ')), /sources\.github\.app: tokenEnv and app both set: choose one/);
   });
 
   it('a bad token: warnings that name what failed and the HTTP status, never the token; the deploy goes on', async () => {

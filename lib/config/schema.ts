@@ -35,12 +35,16 @@ const gitlabSource = z.strictObject({
   replayWindow: durationSchema.default(300_000),
 });
 
-const githubSource = z.strictObject({
-  /** Env var holding the webhook secret (`X-Hub-Signature-256`); comma-separated for rotation. */
-  webhookSecretEnv: envVar.optional(),
-  tokenEnv: envVar.optional(),
-  url: z.url().default('https://api.github.com'),
-});
+const githubSource = z
+  .strictObject({
+    /** Env var holding the webhook secret (`X-Hub-Signature-256`); comma-separated for rotation. */
+    webhookSecretEnv: envVar.optional(),
+    tokenEnv: envVar.optional(),
+    /** A GitHub App instead of a token: fjord makes installation tokens with the app's private key. */
+    app: z.strictObject({ id: z.number().int().positive(), installationId: z.number().int().positive(), privateKeyEnv: envVar }).optional(),
+    url: z.url().default('https://api.github.com'),
+  })
+  .refine((s) => !(s.tokenEnv && s.app), { message: 'tokenEnv and app both set: choose one', path: ['app'] });
 
 const registry = z.strictObject({
   /** Registry host[:port] as it appears in image names. */

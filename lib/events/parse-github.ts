@@ -1,11 +1,12 @@
 /**
  * GitHub webhook bodies → SourceEvent: `pull_request` closed and merged, and `push`; open pull requests for
- * plans (parse-github-plan.ts). zod schemas hold only the fields fjord uses (shapes as in
- * @octokit/webhooks-examples).
+ * plans (parse-github-plan.ts); successful workflow runs (parse-github-workflow-run.ts). zod schemas hold
+ * only the fields fjord uses (shapes as in @octokit/webhooks-examples).
  */
 import { z } from 'zod';
 import { isNullSha, isoTime, parseRef, parseShape, quote, type Ignored, type SourceEvent } from './event.js';
 import { openPullRequestEvent, PLAN_PR_ACTIONS } from './parse-github-plan.js';
+import { workflowRun } from './parse-github-workflow-run.js';
 
 const repository = z.object({ full_name: z.string() });
 const login = z.object({ login: z.string() }).nullish();
@@ -35,13 +36,14 @@ const pushEvent = z.object({
 
 /** Whether a body with this `X-GitHub-Event` header is worth parsing at all. */
 export function githubEventIsRead(header: string | undefined): boolean {
-  return header === 'pull_request' || header === 'push';
+  return header === 'pull_request' || header === 'push' || header === 'workflow_run';
 }
 
 /** Parses a GitHub webhook body (already JSON-parsed) given its `X-GitHub-Event` header. */
 export function parseGithub(header: string | undefined, payload: unknown): SourceEvent | Ignored {
   if (header === 'pull_request') return pullRequest(payload);
   if (header === 'push') return push(payload);
+  if (header === 'workflow_run') return workflowRun(payload);
   return { ignored: `GitHub event ${quote(header ?? 'unknown')} is not one fjord acts on` };
 }
 

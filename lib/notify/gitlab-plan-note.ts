@@ -7,13 +7,9 @@
 import { gitlabClientOptions } from '../gitlab-client.js';
 import { MergeRequestNotes, MergeRequests } from '@gitbeaker/rest';
 import type { Secret } from '../secret.js';
+import type { PlanNotes } from './plan-notes.js';
 
-export interface PlanNotes {
-  /** The MR's state (`opened`, `merged`, …) and head commit now. */
-  head(project: string, mr: number): Promise<{ state: string; sha: string | undefined }>;
-  /** Edits the note carrying `marker`, or creates it. */
-  upsert(project: string, mr: number, marker: string, body: string): Promise<{ id: number; created: boolean }>;
-}
+export type { PlanNotes };
 
 // Oldest first, 100 a page: the plan note is written when the MR opens, so it is on page one of all but
 // the longest discussions; past this many pages a new note is written rather than reading on forever.

@@ -20,7 +20,7 @@ export function renderChatText(job: DeployJob, outcome: Outcome, { links, timeli
   const lines = [`${EMOJI[outcome.status] ?? ':grey_question:'} *${WORD[outcome.status] ?? outcome.status}*${took} · \`${esc(job.app)}\` → *${esc(job.environment)}* · \`${esc(`${job.image}:${job.tag}`)}\``];
   const refs: string[] = [];
   const mr = links.mergeRequest(job);
-  if (mr) refs.push(`MR ${link(mr, `${job.source.project}!${job.source.mr}`)}`);
+  if (mr) refs.push(job.source.provider === 'github' ? `PR ${link(mr, `${job.source.project}#${job.source.mr}`)}` : `MR ${link(mr, `${job.source.project}!${job.source.mr}`)}`);
   const commitId = typeof outcome.commitId === 'string' ? outcome.commitId : undefined;
   if (commitId) refs.push(`manifest commit ${link(links.manifestCommit(commitId), commitId.slice(0, 12))}`);
   if (refs.length) lines.push(refs.join(' · '));

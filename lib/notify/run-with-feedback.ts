@@ -13,7 +13,9 @@ import { finishTimeline } from './record-stages.js';
 import { Timeline } from './timeline.js';
 
 export async function runWithFeedback(job: DeployJob, ctx: JobContext, notifier: Notifier, run: (ctx: JobContext) => Promise<Outcome>): Promise<Outcome> {
-  const timeline = new Timeline(job.enqueuedAt, { text: `received (${job.reason}${job.source.mr ? ` of !${job.source.mr}` : ''})` });
+  // GitHub numbers pull requests `#12`, GitLab merge requests `!12`.
+  const mr = job.source.mr ? ` of ${job.source.provider === 'github' ? '#' : '!'}${job.source.mr}` : '';
+  const timeline = new Timeline(job.enqueuedAt, { text: `received (${job.reason}${mr})` });
   // Notifiers never throw (notifier.ts); the catch only keeps one from breaking the chain if one did.
   const safe = (fn: () => Promise<void> | undefined) => async () => {
     try {

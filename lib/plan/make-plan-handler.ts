@@ -1,17 +1,20 @@
 /**
  * Wires a `plan` job's ports from fjord.yaml, as make-handler.ts does for deploys: the same manifest store,
  * a fleet per plan, the registry with the configured credentials (one HEAD, a short timeout: a plan never
- * waits for CI), and GitLab notes when `sources.gitlab.tokenEnv` names a set variable.
+ * waits for CI), and GitLab notes / GitHub PR comments when `sources.gitlab.tokenEnv` /
+ * `sources.github.tokenEnv` names a set variable.
  */
 import { dirname } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { secretList, secretValue } from '../config/secrets.js';
 import type { ManifestStore } from '../manifest/store.js';
-import { GitlabPlanNotes, type PlanNotes } from '../notify/gitlab-plan-note.js';
+import { githubClientFromConfig } from '../notify/github-client.js';
+import { GithubPlanNotes } from '../notify/github-plan-note.js';
+import { GitlabPlanNotes } from '../notify/gitlab-plan-note.js';
 import { imageExists, registryCredentials, TokenCache } from '../registry/index.js';
 import { fleetForConfig } from '../reconcile/fleet-for.js';
 import type { JobHandler } from '../worker/worker-loop.js';
-import { runPlan } from './run-plan.js';
+import { runPlan, type PlanPorts } from './run-plan.js';
 
 export interface PlanHandlerOptions {
   config: Config;
@@ -19,7 +22,7 @@ export interface PlanHandlerOptions {
   env: NodeJS.ProcessEnv;
   store: ManifestStore;
   /** Tests hand in their own. */
-  notes?: PlanNotes;
+  notes?: PlanPorts['notes'];
 }
 
 export function makePlanHandler({ config, configPath, env, store, notes }: PlanHandlerOptions): JobHandler {
@@ -38,8 +41,12 @@ export function makePlanHandler({ config, configPath, env, store, notes }: PlanH
   return (job, ctx) => runPlan(job, ctx, ports);
 }
 
-function planNotesFromConfig(config: Config, env: NodeJS.ProcessEnv): PlanNotes | undefined {
-  const gitlab = config.sources.gitlab;
-  const token = gitlab?.tokenEnv ? secretValue(env, gitlab.tokenEnv) : undefined;
-  return gitlab && token ? new GitlabPlanNotes({ url: gitlab.url, token }) : undefined;
+function planNotesFromConfig(config: Config, env: NodeJS.ProcessEnv): PlanPorts['notes'] {
+  const { gitlab, github } = config.sources;
+  const gitlabToken = gitlab?.tokenEnv ? secretValue(env, gitlab.tokenEnv) : undefined;
+  const octokit = github ? githubClientFromConfig(config, env) : undefined;
+  return {
+    ...(gitlab && gitlabToken ? { gitlab: new GitlabPlanNotes({ url: gitlab.url, token: gitlabToken }) } : {}),
+    ...(octokit ? { github: new GithubPlanNotes(octokit) } : {}),
+  };
 }

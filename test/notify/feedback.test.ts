@@ -22,6 +22,7 @@ import { startFleet, type TestFleet } from '../fixtures/fleet.js';
 import { createBareRepo, type TestRepo } from '../fixtures/git/repo.js';
 import { startGitlabStandIn, type GitlabStandIn } from '../fixtures/gitlab/stand-in.js';
 import { makeJob } from '../fixtures/jobs.js';
+import { assertInOrder } from '../fixtures/in-order.js';
 import { engineMissing } from '../fixtures/engine.js';
 import { HEALTH_PATH, pushTestImage } from '../fixtures/test-images.js';
 import { startRegistry, type RegistryFixture } from '../fixtures/registry.js';
@@ -87,15 +88,6 @@ describe('deploy feedback: GitLab statuses, the MR note timeline, chat', { skip:
     assert.equal(notes.length, 1, 'one note per deploy, updated in place');
     return notes[0]!;
   };
-  /** Asserts `parts` appear in `text` in this order. */
-  const inOrder = (text: string, parts: Array<string | RegExp>) => {
-    let rest = text;
-    for (const p of parts) {
-      const at = typeof p === 'string' ? rest.indexOf(p) : (p.exec(rest)?.index ?? -1);
-      assert.ok(at >= 0, `expected ${String(p)} in order in:\n${text}`);
-      rest = rest.slice(at + 1);
-    }
-  };
 
   it('a healthy rollout: pending → running → success, the timeline batch by batch, one chat message', async () => {
     const job = await mergedJob('v2');
@@ -109,7 +101,7 @@ describe('deploy feedback: GitLab statuses, the MR note timeline, chat', { skip:
     assert.match(note.revisions[0]!, /deploying/);
     assert.ok(note.revisions.slice(0, -1).every((r) => /### ⏳ fjord: deploying/.test(r) && !r.includes('done:')), 'progress edits, then one final edit');
     const commitId = manifests.git(['rev-parse', 'main']).trim();
-    inOrder(note.body, [
+    assertInOrder(note.body, [
       /\| \d\d:\d\d:\d\d \| 0s \| ✔ received \(merge of !\d+\) \|/,
       /\| \+\d+\.\ds \| ✔ image found: 127\.0\.0\.1:\d+\/acme\/api:v2 \|/,
       `manifest committed: api/prod.yaml v1 → v2 (${commitId.slice(0, 12)})`,
@@ -139,7 +131,7 @@ describe('deploy feedback: GitLab statuses, the MR note timeline, chat', { skip:
 
     assert.deepEqual(statesOf(job), [['fjord/prod', 'pending'], ['fjord/prod', 'running'], ['fjord/prod', 'failed']]);
     const note = noteOf(job);
-    inOrder(note.body, [
+    assertInOrder(note.body, [
       '✔ received',
       '✔ image found',
       '✔ manifest committed: api/prod.yaml v2 → v3-unhealthy',

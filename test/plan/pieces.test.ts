@@ -134,16 +134,18 @@ describe('runPlan early exits', () => {
   });
   const job = makeJob({ app: 'api', environment: 'prod', reason: 'plan', id: 'plan-0123456789' });
 
-  it('planNotes off, a GitHub pull request, or an MR no longer open at this sha: no plan, no host, no note', async () => {
+  it('planNotes off, a GitHub pull request without a GitHub token, or an MR no longer open at this sha: no plan, no host, no note', async () => {
     const calls: string[] = [];
     const notes = (state: string, sha: string | undefined) => ({
-      head: async () => (calls.push('head'), { state, sha }),
-      upsert: async () => assert.fail('a note was written'),
+      gitlab: {
+        head: async () => (calls.push('head'), { state, sha }),
+        upsert: async () => assert.fail('a note was written'),
+      },
     });
     assert.equal((await runPlan(job, ctx, { config: config(false), ...untouchable(), notes: notes('opened', job.sha) })).status, 'noop');
     assert.deepEqual(calls, []);
     const github = { ...job, source: { ...job.source, provider: 'github' as const } };
-    assert.match(String((await runPlan(github, ctx, { config: config(true), ...untouchable(), notes: notes('opened', job.sha) })).detail), /not github/);
+    assert.match(String((await runPlan(github, ctx, { config: config(true), ...untouchable(), notes: notes('opened', job.sha) })).detail), /no GitHub token \(sources\.github\.tokenEnv\)/);
     assert.equal((await runPlan(job, ctx, { config: config(true), ...untouchable(), notes: notes('merged', job.sha) })).status, 'superseded');
     const moved = await runPlan(job, ctx, { config: config(true), ...untouchable(), notes: notes('opened', 'f'.repeat(40)) });
     assert.deepEqual([moved.status, moved.detail], ['superseded', `!${job.source.mr} moved on to ffffffff: its own plan follows`]);

@@ -4,11 +4,12 @@
  */
 import type { Handler } from 'hono';
 import type { Config } from '../config/schema.js';
-import { MalformedPayload } from '../errors.js';
+import { MalformedPayload, Unauthorized } from '../errors.js';
 import { isIgnored, quote, type Ignored, type Provider, type SourceEvent } from '../events/event.js';
 import { routeEvent, ROUTES, type Route } from '../events/route.js';
 import type { Logger } from '../log.js';
 import type { Queue } from '../queue/queue.js';
+import { refusal } from './credential.js';
 import { deliveryIdOf } from './delivery-id.js';
 import { enqueueJobs } from './enqueue.js';
 import { bodyText, header, type ReceiverContext, type ReceiverEnv } from './env.js';
@@ -27,6 +28,8 @@ export interface EventHandlerOptions {
   logger: Logger;
   now: () => number;
   routes?: readonly Route[];
+  /** Whether an app has a webhook secret of its own (then only that secret may queue its jobs). */
+  hasOwnSecret: (app: string) => boolean;
 }
 
 export function handleEvent(o: EventHandlerOptions): Handler<ReceiverEnv> {
@@ -51,6 +54,11 @@ export function handleEvent(o: EventHandlerOptions): Handler<ReceiverEnv> {
     );
     const routed = routeEvent(event, { config: o.config, deliveryId, now: o.now }, o.routes ?? ROUTES);
     if (isIgnored(routed)) return ignore(c, routed.ignored);
+    // All or nothing: a secret that may not queue one of the jobs queues none of them.
+    for (const job of routed.jobs) {
+      const why = refusal(c.get('credential'), job, o.hasOwnSecret);
+      if (why) throw new Unauthorized(why);
+    }
     const queued = await enqueueJobs(o.queue, routed.jobs);
     o.logger.info('webhook queued', { provider: o.provider, deliveryId, jobs: queued });
     return c.json({ queued }, 202);

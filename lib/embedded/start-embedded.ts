@@ -14,6 +14,7 @@ import { startWorker, type JobHandler } from '../worker/worker-loop.js';
 import type { DeployJob } from '../job.js';
 import { enqueueOn } from '../queue/send-job.js';
 import type { Outcome } from '../worker/outcome.js';
+import { exposureNote, statusPageExposure } from '../status-page/exposure.js';
 import { statusPageFromConfig } from '../status-page/from-config.js';
 import { startReconcileSchedule } from '../reconcile/schedule-embedded.js';
 
@@ -32,6 +33,8 @@ export interface EmbeddedOptions {
 
 export interface RunningEmbedded {
   url: string;
+  /** What `GET /` does, and why (lib/status-page/exposure.ts). */
+  statusPage: string;
   stop(): Promise<void>;
 }
 
@@ -55,14 +58,17 @@ export async function startEmbedded({ config, configPath, env, cwd, logger, port
     visibilitySec: Math.ceil(config.worker.visibility / 1000),
     ...(onOutcome ? { onOutcome } : {}),
   });
-  // Built before anything listens: a status page token that is configured but unset stops the start.
-  const statusPage = statusPageFromConfig({ config, configPath, env, dataDir, logger });
+  // Built before anything listens: a status page token that is configured but unset stops the start. The
+  // address decides who may read it (lib/status-page/exposure.ts): startReceiver binds the same one.
+  const bind = hostname ?? env.HOST ?? '0.0.0.0';
+  const statusPage = statusPageFromConfig({ config, configPath, env, dataDir, logger, hostname: bind });
   // Drift checks (and self-heal) every reconcile.interval, through the same queue as deploys.
   const schedule = startReconcileSchedule({ queue, config, logger });
-  const receiver = await startReceiver({ queue, config, env, logger, ...(port !== undefined ? { port } : {}), ...(hostname ? { hostname } : {}), ...(statusPage ? { statusPage } : {}) });
+  const receiver = await startReceiver({ queue, config, env, logger, hostname: bind, ...(port !== undefined ? { port } : {}), ...(statusPage ? { statusPage } : {}) });
   logger.info('fjord started (embedded)', { url: receiver.url, dataDir, config: configPath, apps: Object.keys(config.apps) });
   return {
     url: receiver.url,
+    statusPage: exposureNote(statusPageExposure(config, bind), bind),
     async stop() {
       await receiver.close();
       await schedule.stop();

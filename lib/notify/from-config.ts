@@ -6,6 +6,7 @@
 import type { Config } from '../config/schema.js';
 import { secretValue } from '../config/secrets.js';
 import type { Logger } from '../log.js';
+import { hostAddresses } from '../hide-addresses.js';
 import { GitlabNotifier } from './gitlab.js';
 import { linksFromConfig } from './links.js';
 import { combineNotifiers, silentNotifier, type Notifier } from './notifier.js';
@@ -25,7 +26,7 @@ function gitlabNotifier(config: Config, env: NodeJS.ProcessEnv, logger: Logger):
     return undefined;
   }
   const manifestProject = config.manifest.backend === 'gitlab' ? config.manifest.project : undefined;
-  return new GitlabNotifier({ url: gitlab.url, token, logger, manifestProject });
+  return new GitlabNotifier({ url: gitlab.url, token, logger, manifestProject, addresses: hostAddresses(config.hosts) });
 }
 
 function webhookNotifier(config: Config, env: NodeJS.ProcessEnv, logger: Logger): Notifier | undefined {

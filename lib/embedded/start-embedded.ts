@@ -42,6 +42,11 @@ export async function startEmbedded({ config, configPath, env, cwd, logger, port
   const dataDir = resolve(cwd, env.FJORD_DATA_DIR ?? '.fjord');
   const seeded = await seedRepository(config, configPath);
   if (seeded) logger.info('manifest repository created from seed', { repository: seeded, seed: config.manifest.seed });
+  // Built before anything starts: a status page token that is unset or too short stops the start, and a
+  // worker already polling would keep the process alive. The address decides who may read it
+  // (lib/status-page/exposure.ts): startReceiver binds the same one.
+  const bind = hostname ?? env.HOST ?? '0.0.0.0';
+  const statusPage = statusPageFromConfig({ config, configPath, env, dataDir, logger, hostname: bind });
   const queue = await createLocalQueue({
     dir: localQueueDir(env, cwd),
     maxAttempts: config.worker.maxAttempts,
@@ -58,10 +63,6 @@ export async function startEmbedded({ config, configPath, env, cwd, logger, port
     visibilitySec: Math.ceil(config.worker.visibility / 1000),
     ...(onOutcome ? { onOutcome } : {}),
   });
-  // Built before anything listens: a status page token that is configured but unset stops the start. The
-  // address decides who may read it (lib/status-page/exposure.ts): startReceiver binds the same one.
-  const bind = hostname ?? env.HOST ?? '0.0.0.0';
-  const statusPage = statusPageFromConfig({ config, configPath, env, dataDir, logger, hostname: bind });
   // Drift checks (and self-heal) every reconcile.interval, through the same queue as deploys.
   const schedule = startReconcileSchedule({ queue, config, logger });
   const receiver = await startReceiver({ queue, config, env, logger, hostname: bind, ...(port !== undefined ? { port } : {}), ...(statusPage ? { statusPage } : {}) });

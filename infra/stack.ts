@@ -35,6 +35,11 @@ export interface FjordStackProps extends StackProps {
   batchSize?: number;
   /** Receives before a message moves to the DLQ. */
   maxReceiveCount?: number;
+  /**
+   * Reserved concurrency of the public receiver (issue 12, item 6): a flood of unauthenticated requests
+   * costs at most this many instances and cannot take the account's concurrency from the worker.
+   */
+  receiverConcurrency?: number;
 }
 
 export const VISIBILITY_FACTOR = 6;
@@ -85,6 +90,7 @@ export class FjordStack extends Stack {
       code: props.receiverCode,
       memorySize: 256,
       timeout: Duration.seconds(10), // GitLab gives up on a webhook after 10 s
+      reservedConcurrentExecutions: props.receiverConcurrency ?? 10,
       environment: { ...baseEnv },
       logGroup: new logs.LogGroup(this, 'ReceiverLogs', { retention: logs.RetentionDays.ONE_MONTH }),
     });

@@ -17,8 +17,8 @@ export const IMAGE = new RegExp(`^(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COM
 /** Full commit id (SHA-1, or SHA-256 object format). */
 export const SHA = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 
-/** Branch names we accept: a conservative subset of git-check-ref-format. */
-export const BRANCH = /^(?!.*\.\.)(?!.*\/\/)(?!.*\.lock$)(?!.*[/.]$)[A-Za-z0-9_][A-Za-z0-9_./-]{0,199}$/;
+/** Branch and tag names we accept: a conservative subset of git-check-ref-format (`+` for semver build tags). */
+export const BRANCH = /^(?!.*\.\.)(?!.*\/\/)(?!.*\.lock$)(?!.*[/.]$)[A-Za-z0-9_][A-Za-z0-9_.+/-]{0,199}$/;
 
 /** GitLab `group/subgroup/project` or GitHub `owner/repo`. */
 export const PROJECT = /^(?!.*\.\.)[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}(?:\/[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}){1,9}$/;

@@ -14,8 +14,7 @@ export const start: Command = {
     const { config, path } = loadConfig({ file: values.config, env: io.env, cwd: io.cwd });
     const logger = createLogger({ write: (line) => io.stderr(line + '\n') });
     const running = await startEmbedded({ config, configPath: path, env: io.env, cwd: io.cwd, logger, ...(values.port ? { port: Number(values.port) } : {}) });
-    const page = config.statusPage.enabled ? `; status page ${running.url}/` : '';
-    io.stdout(`fjord listening on ${running.url} (POST /hooks/gitlab, /hooks/github${page})\n`);
+    io.stdout(`fjord listening on ${running.url} (POST /hooks/gitlab, /hooks/github; ${running.statusPage})\n`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);

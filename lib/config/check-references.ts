@@ -10,8 +10,16 @@ export function checkReferences(config: Config): string[] {
   if (config.manifest.backend === 'git' && !config.manifest.repository) {
     problems.push('manifest.repository: required when manifest.backend is git');
   }
+  const hookSecretOf = new Map<string, { app: string; env: string | undefined }>();
   for (const [appName, app] of Object.entries(config.apps)) {
     const at = `apps.${appName}`;
+    // One project has one webhook, with one secret: apps sharing a project must name the same one.
+    const project = `${app.source.provider}:${app.source.project.toLowerCase()}`;
+    const first = hookSecretOf.get(project);
+    if (!first) hookSecretOf.set(project, { app: appName, env: app.source.webhookSecretEnv });
+    else if (first.env !== app.source.webhookSecretEnv) {
+      problems.push(`${at}.source.webhookSecretEnv: app ${first.app} has the same source project with ${first.env ? `webhookSecretEnv ${first.env}` : 'the shared secret'}; one project's webhook has one secret`);
+    }
     if (!config.sources[app.source.provider]) {
       problems.push(`${at}.source.provider: no sources.${app.source.provider} is configured`);
     }

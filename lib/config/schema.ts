@@ -236,6 +236,8 @@ const app = z.strictObject({
     trigger: z.enum(['merge', 'push', 'pipeline']).default('merge'),
     /** Also deploy pushed tags (`refs/tags/…`), with the git tag as the image tag. */
     tags: z.boolean().default(false),
+    /** Env var holding this app's own webhook secret (GitLab token / GitHub secret); unset: the provider's shared one. */
+    webhookSecretEnv: envVar.optional(),
   }),
   image: z.string().regex(IMAGE, 'not a valid image name (OCI reference grammar, without tag)'),
   tag: tagTemplate.default('{shortSha}'),

@@ -17,6 +17,7 @@ import { startWorker, type JobHandler } from '../worker/worker-loop.js';
 import type { DeployJob } from '../job.js';
 import { enqueueOn } from '../queue/send-job.js';
 import type { Outcome } from '../worker/outcome.js';
+import { exposureNote, statusPageExposure } from '../status-page/exposure.js';
 import { statusPageFromConfig } from '../status-page/from-config.js';
 import { startReconcileSchedule } from '../reconcile/schedule-embedded.js';
 
@@ -35,6 +36,8 @@ export interface EmbeddedOptions {
 
 export interface RunningEmbedded {
   url: string;
+  /** What `GET /` does, and why (lib/status-page/exposure.ts). */
+  statusPage: string;
   stop(): Promise<void>;
 }
 
@@ -44,6 +47,11 @@ export async function startEmbedded({ config, configPath, env, cwd, logger, port
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const seeded = await seedRepository(config, configPath);
   if (seeded) logger.info('manifest repository created from seed', { repository: seeded, seed: config.manifest.seed });
+  // Built before anything starts: a status page token that is unset or too short stops the start, and a
+  // worker already polling would keep the process alive. The address decides who may read it
+  // (lib/status-page/exposure.ts): startReceiver binds the same one.
+  const bind = hostname ?? env.HOST ?? '0.0.0.0';
+  const statusPage = statusPageFromConfig({ config, configPath, env, dataDir, logger, hostname: bind });
   const queue = await createLocalQueue({
     dir: localQueueDir(env, cwd),
     maxAttempts: config.worker.maxAttempts,
@@ -65,16 +73,15 @@ export async function startEmbedded({ config, configPath, env, cwd, logger, port
     visibilitySec: Math.ceil(config.worker.visibility / 1000),
     ...(onOutcome ? { onOutcome } : {}),
   });
-  // Built before anything listens: a status page token that is configured but unset stops the start.
-  const statusPage = statusPageFromConfig({ config, configPath, env, dataDir, logger });
   // Drift checks (and self-heal) every reconcile.interval, through the same queue as deploys.
   const schedule = startReconcileSchedule({ queue, config, logger });
   // Deliveries remembered for 7 days (issue 12, item 2): a GitLab "Resend" after a rollback queues nothing.
   const deliveries = new DeliveryLog(join(dataDir, 'deliveries.log'));
-  const receiver = await startReceiver({ queue, config, env, logger, deliveries, ...(port !== undefined ? { port } : {}), ...(hostname ? { hostname } : {}), ...(statusPage ? { statusPage } : {}) });
+  const receiver = await startReceiver({ queue, config, env, logger, deliveries, hostname: bind, ...(port !== undefined ? { port } : {}), ...(statusPage ? { statusPage } : {}) });
   logger.info('fjord started (embedded)', { url: receiver.url, dataDir, config: configPath, apps: Object.keys(config.apps) });
   return {
     url: receiver.url,
+    statusPage: exposureNote(statusPageExposure(config, bind), bind),
     async stop() {
       await receiver.close();
       await schedule.stop();

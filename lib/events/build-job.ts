@@ -1,9 +1,10 @@
 /** A DeployJob for one matched environment of an event, every webhook value held to lib/grammar.ts first. */
 import { InvalidEvent } from '../errors.js';
-import { BRANCH, SHA, TAG, TEXT } from '../grammar.js';
+import { BRANCH, SHA, TEXT } from '../grammar.js';
 import type { DeployJob } from '../job.js';
 import { clampTime } from './clamp-time.js';
 import { isNullSha, quote, type SourceEvent } from './event.js';
+import { imageTagOfRef } from './image-tag-of-ref.js';
 import { newJobId } from './job-id.js';
 import type { Match } from './match-apps.js';
 import { renderTag } from './render-tag.js';
@@ -23,8 +24,10 @@ export function buildJob(event: SourceEvent, m: Match, ctx: RouteContext): Deplo
   const before = event.before && SHA.test(event.before) && !isNullSha(event.before) && event.before !== event.sha ? event.before : undefined;
   let tag: string;
   if (event.ref.type === 'tag') {
-    if (!TAG.test(event.ref.name)) throw new InvalidEvent(paths.ref, `git tag ${quote(event.ref.name)} is not a valid image tag`);
-    tag = event.ref.name;
+    // routeToApps answers tags without an image tag with 200 ignored before a job is built.
+    const mapped = imageTagOfRef(event.ref.name);
+    if (mapped === undefined) throw new InvalidEvent(paths.ref, `git tag ${quote(event.ref.name)} has no image tag`);
+    tag = mapped;
   } else {
     tag = renderTag(m.template, { sha: event.sha, branch: event.ref.name, mr: event.mr });
   }

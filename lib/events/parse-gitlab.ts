@@ -61,6 +61,8 @@ export function gitlabEventIsRead(header: string | undefined): boolean {
 /** Parses a GitLab webhook body (already JSON-parsed) given its `X-Gitlab-Event` header. */
 export function parseGitlab(header: string | undefined, payload: unknown): SourceEvent | Ignored {
   const kind = header !== undefined && header in KINDS ? KINDS[header] : objectKind(payload);
+  // System Hooks also report instance events (users, groups, keys) that name no project: nothing to deploy.
+  if (header === 'System Hook' && !hasProject(payload)) return { ignored: `GitLab System Hook ${quote(kind ?? eventName(payload) ?? 'event')} names no project` };
   switch (kind) {
     case 'push':
     case 'tag_push':
@@ -72,6 +74,16 @@ export function parseGitlab(header: string | undefined, payload: unknown): Sourc
     default:
       return { ignored: `GitLab event ${quote(header ?? kind ?? 'unknown')} is not one fjord acts on` };
   }
+}
+
+function hasProject(payload: unknown): boolean {
+  const project = (payload as { project?: unknown } | null)?.project;
+  return typeof project === 'object' && project !== null;
+}
+
+function eventName(payload: unknown): string | undefined {
+  const name = (payload as { event_name?: unknown } | null)?.event_name;
+  return typeof name === 'string' ? name : undefined;
 }
 
 function objectKind(payload: unknown): string | undefined {

@@ -14,8 +14,8 @@ export function renderTag(template: string, values: TagValues): string {
   const tag = template.replace(/\{(sha|shortSha|branch|mr)\}/g, (_, key: string) => {
     if (key === 'sha') return values.sha;
     if (key === 'shortSha') return values.sha.slice(0, 8);
-    // Tags cannot hold `/`: feature/x → feature-x.
-    if (key === 'branch') return values.branch.replaceAll('/', '-');
+    // Tags cannot hold `/` or `+`: feature/x → feature-x (image-tag-of-ref.ts, the one mapping rule).
+    if (key === 'branch') return values.branch.replace(/[^A-Za-z0-9_.-]/g, '-');
     if (values.mr === undefined) throw new InvalidEvent('tag', `template ${quote(template)} uses {mr}, but this event has no merge request`);
     return String(values.mr);
   });

@@ -5,7 +5,9 @@
  */
 import type { Config } from '../config/schema.js';
 import type { DeployJob } from '../job.js';
+import { BRANCH } from '../grammar.js';
 import { buildJob } from './build-job.js';
+import { imageTagOfRef } from './image-tag-of-ref.js';
 import { quote, type Ignored, type SourceEvent } from './event.js';
 import { matchApps } from './match-apps.js';
 import { routeManifestPush } from './route-manifest-push.js';
@@ -39,6 +41,14 @@ export const routeToApps: Route = (event, ctx) => {
   const { matches, reasons } = matchApps(event, ctx.config);
   if (matches.length === 0) {
     return { ignored: reasons.length > 0 ? reasons.join('; ') : `no app deploys ${event.provider} project ${quote(event.project)}` };
+  }
+  // A git tag that is a valid ref but no image tag, even mapped, is not a deploy — and never a 4xx, which
+  // counts towards the sender disabling the hook (issue 12, item 13).
+  if (event.ref.type === 'tag') {
+    const name = event.ref.name;
+    if (!BRANCH.test(name) || imageTagOfRef(name) === undefined) {
+      return { ignored: `git tag ${quote(name)} has no image tag (characters outside [A-Za-z0-9_.-] become "-"; the result must start with a letter, digit or _ and be at most 128 characters)` };
+    }
   }
   return { jobs: matches.map((m) => buildJob(event, m, ctx)) };
 };

@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import type { DeployJob } from '../job.js';
 import { githubClientFromConfig } from './github-client.js';
 import { GithubNotifier } from './github.js';
+import { hostAddresses } from '../hide-addresses.js';
 import { GitlabNotifier } from './gitlab.js';
 import { linksFromConfig } from './links.js';
 import { combineNotifiers, silentNotifier, type Notifier } from './notifier.js';
@@ -30,7 +31,7 @@ function gitlabNotifier(config: Config, env: NodeJS.ProcessEnv, logger: Logger):
     return undefined;
   }
   const manifestProject = config.manifest.backend === 'gitlab' ? config.manifest.project : undefined;
-  return onlyProvider('gitlab', new GitlabNotifier({ url: gitlab.url, token, logger, manifestProject }));
+  return onlyProvider('gitlab', new GitlabNotifier({ url: gitlab.url, token, logger, manifestProject, addresses: hostAddresses(config.hosts) }));
 }
 
 function githubNotifier(config: Config, env: NodeJS.ProcessEnv, logger: Logger): Notifier | undefined {

@@ -10,6 +10,7 @@
  */
 import { gitlabClientOptions } from '../gitlab-client.js';
 import { Commits, Deployments, MergeRequestNotes } from '@gitbeaker/rest';
+import { hideAddresses } from '../hide-addresses.js';
 import type { DeployJob } from '../job.js';
 import type { Logger } from '../log.js';
 import type { Secret } from '../secret.js';
@@ -28,6 +29,8 @@ export interface GitlabNotifierOptions {
   /** Manifest project path: makes the manifest commit in the note a link. */
   manifestProject?: string;
   timeoutMs?: number;
+  /** The configured hosts' addresses: kept out of notes and statuses with every IP literal (lib/hide-addresses.ts). */
+  addresses?: readonly string[];
 }
 
 // The Deployment says what reached the environment: for `proposed`, nothing yet.
@@ -43,9 +46,13 @@ export class GitlabNotifier implements Notifier {
   /** Note and deployment ids this process made, by marker key: saves a lookup on `jobFinished`. */
   readonly #noteIds = new Map<string, number>();
   readonly #deploymentIds = new Map<string, number>();
+  /** MR readers are not the fleet's operators: internal `address:port` stays out (issue 12, item 5). */
+  readonly #hide: (text: string) => string;
 
-  constructor({ url, token, logger, manifestProject, timeoutMs = 10_000 }: GitlabNotifierOptions) {
+  constructor({ url, token, logger, manifestProject, timeoutMs = 10_000, addresses = [] }: GitlabNotifierOptions) {
     this.#urls = gitlabUrls(url);
+    // Links into GitLab itself stay: the reader is on it.
+    this.#hide = (text) => hideAddresses(text, addresses, [this.#urls.root]);
     this.#logger = logger;
     this.#manifestProject = manifestProject;
     // A token function: the raw value is read per request and never stored on the client objects.
@@ -79,7 +86,7 @@ export class GitlabNotifier implements Notifier {
     // The note first: the final status then links to it.
     await swallow(log, 'merge request note', () => this.#note(job, renderFinishedNote(job, outcome, { commitUrl, ...(timeline ? { timeline } : {}) })));
     await Promise.all([
-      swallow(log, 'commit status', () => this.#statuses.set(job, finalStateOf(outcome), `${outcome.status}${outcome.detail ? `: ${outcome.detail}` : ''}`, this.#noteUrl(job))),
+      swallow(log, 'commit status', () => this.#statuses.set(job, finalStateOf(outcome), this.#hide(`${outcome.status}${outcome.detail ? `: ${outcome.detail}` : ''}`), this.#noteUrl(job))),
       swallow(log, 'deployment', () => this.#deploymentEnd(job, deploymentOf(outcome))),
     ]);
   }
@@ -96,9 +103,10 @@ export class GitlabNotifier implements Notifier {
   }
 
   /** Edits the note carrying this job's marker, or creates it. */
-  async #note(job: DeployJob, body: string): Promise<void> {
+  async #note(job: DeployJob, text: string): Promise<void> {
     const { project, mr } = job.source;
     if (!project || !mr) return;
+    const body = this.#hide(text);
     const marker = noteMarker(job);
     const key = `${project}!${mr}${marker}`;
     let id = this.#noteIds.get(key);

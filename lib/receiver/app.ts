@@ -1,8 +1,9 @@
 /**
  * The stateless webhook receiver (DESIGN.md "Flow"): `POST /hooks/gitlab`, `POST /hooks/github`,
  * `GET /healthz`, and `GET /`: the status page where one is handed in (embedded mode), else a pointer to
- * `fjord status` (serverless receivers cannot reach the hosts). Each hook runs size limit → authenticate →
- * content type → JSON.parse → zod → route → enqueue, and answers 202 `{"queued":[…]}` or 200 `{"ignored":"…"}` (never 4xx for an event fjord merely
+ * `fjord status` (serverless receivers cannot reach the hosts). Each hook runs declared size →
+ * authenticate (a token before the body is read; a signature over the body, within a capped number of
+ * unauthenticated reads) → content type → JSON.parse → zod → route → the secret may queue these apps → enqueue, and answers 202 `{"queued":[…]}` or 200 `{"ignored":"…"}` (never 4xx for an event fjord merely
  * does not act on: GitLab disables a hook after 4 consecutive 4xx). The same app serves Node, Lambda and
  * Workers; only the body reading has a Node fast path.
  */
@@ -18,7 +19,9 @@ import { githubAuth, gitlabAuth } from './authenticate.js';
 import type { DeliveryLog } from './delivery-log.js';
 import type { ReceiverEnv } from './env.js';
 import { handleEvent } from './handle-event.js';
-import { bodyLimit, requireJson } from './middleware.js';
+import { scopedSecrets } from './credential.js';
+import { bodyReader, declaredSize, MAX_HOOK_BODY_BYTES, requireJson } from './middleware.js';
+import { readSlots } from './read-slots.js';
 import { errorHandler } from './on-error.js';
 import { warnMissingSecrets } from './warn-missing-secrets.js';
 
@@ -29,8 +32,10 @@ export interface ReceiverOptions {
   queue: Queue;
   logger?: Logger;
   now?: () => number;
-  /** Largest accepted body; larger ones get 413 before anything parses them. */
+  /** Largest accepted body (default 25 MiB, the senders' own maximum); larger ones get 413 before anything parses them. */
   maxBodyBytes?: number;
+  /** Bodies read at once before their signature is checked (default 16); more get 503 at once. */
+  maxUnauthenticatedReads?: number;
   /** Event → job routes (default: lib/events/route.ts ROUTES). */
   routes?: readonly Route[];
   /** `GET /` (lib/status-page): only where a worker that can reach the hosts runs beside the receiver. */
@@ -47,14 +52,22 @@ export function createReceiver({
   queue,
   logger = createLogger(),
   now = Date.now,
-  maxBodyBytes = 1024 * 1024,
+  maxBodyBytes = MAX_HOOK_BODY_BYTES,
+  maxUnauthenticatedReads = 16,
   routes,
   statusPage,
   deliveries,
 }: ReceiverOptions): Hono<ReceiverEnv> {
   warnMissingSecrets(config, secrets, logger);
-  const shared = { config, queue, logger, now, ...(routes ? { routes } : {}), ...(deliveries ? { deliveries } : {}) };
-  const limit = bodyLimit({ maxBytes: maxBodyBytes });
+  const own = secrets.apps ?? {};
+  const hasOwnSecret = (app: string) => (own[app]?.length ?? 0) > 0 || config.apps[app]?.source.webhookSecretEnv !== undefined;
+  const shared = { config, queue, logger, now, hasOwnSecret, ...(routes ? { routes } : {}), ...(deliveries ? { deliveries } : {}) };
+  const limit = declaredSize({ maxBytes: maxBodyBytes });
+  // One cap for both hook routes: it bounds the memory unauthenticated bodies can hold.
+  const reading = { read: bodyReader({ maxBytes: maxBodyBytes }), slots: readSlots(maxUnauthenticatedReads) };
+  const appsOf = (provider: string) => Object.keys(config.apps).filter((a) => config.apps[a]!.source.provider === provider);
+  const gitlabTokens = scopedSecrets(secrets.gitlabTokens, own, appsOf('gitlab'));
+  const githubSecrets = scopedSecrets(secrets.githubSecrets, own, appsOf('github'));
   const json = requireJson();
   const app = new Hono<ReceiverEnv>();
 
@@ -64,7 +77,9 @@ export function createReceiver({
     '/hooks/gitlab',
     limit,
     gitlabAuth({
-      tokens: secrets.gitlabTokens,
+      ...reading,
+      tokens: gitlabTokens.secrets,
+      scopes: gitlabTokens.scopes,
       signingKeys: secrets.gitlabSigningKeys,
       replayWindowMs: config.sources.gitlab?.replayWindow ?? 300_000,
       now,
@@ -82,7 +97,7 @@ export function createReceiver({
   app.post(
     '/hooks/github',
     limit,
-    githubAuth({ secrets: secrets.githubSecrets }),
+    githubAuth({ ...reading, secrets: githubSecrets.secrets, scopes: githubSecrets.scopes }),
     json,
     handleEvent({
       ...shared,

@@ -1,6 +1,7 @@
 /** The Hono environment of the receiver: Node bindings when served by @hono/node-server, the raw body once read. */
 import type { HttpBindings } from '@hono/node-server';
 import type { Context } from 'hono';
+import type { Credential } from './credential.js';
 
 export interface ReceiverEnv {
   /** Present on Node (@hono/node-server); absent on other runtimes and in `app.request()`. */
@@ -10,6 +11,8 @@ export interface ReceiverEnv {
     body: Buffer;
     /** The body decoded as UTF-8, decoded once on first use. */
     text: string;
+    /** Whom the request's secret speaks for (set by authentication). */
+    credential: Credential;
   };
 }
 

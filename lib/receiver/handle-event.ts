@@ -4,11 +4,12 @@
  */
 import type { Handler } from 'hono';
 import type { Config } from '../config/schema.js';
-import { MalformedPayload } from '../errors.js';
+import { MalformedPayload, Unauthorized } from '../errors.js';
 import { isIgnored, quote, type Ignored, type Provider, type SourceEvent } from '../events/event.js';
 import { routeEvent, ROUTES, type Route } from '../events/route.js';
 import type { Logger } from '../log.js';
 import type { Queue } from '../queue/queue.js';
+import { refusal } from './credential.js';
 import { bodyHashOf, deliveryIdOf } from './delivery-id.js';
 import type { DeliveryLog } from './delivery-log.js';
 import { enqueueJobs } from './enqueue.js';
@@ -30,6 +31,8 @@ export interface EventHandlerOptions {
   routes?: readonly Route[];
   /** Deliveries already queued, remembered for days (embedded mode); a replay queues nothing. */
   deliveries?: DeliveryLog;
+  /** Whether an app has a webhook secret of its own (then only that secret may queue its jobs). */
+  hasOwnSecret: (app: string) => boolean;
 }
 
 export function handleEvent(o: EventHandlerOptions): Handler<ReceiverEnv> {
@@ -54,6 +57,11 @@ export function handleEvent(o: EventHandlerOptions): Handler<ReceiverEnv> {
     );
     const routed = routeEvent(event, { config: o.config, deliveryId, now: o.now }, o.routes ?? ROUTES);
     if (isIgnored(routed)) return ignore(c, routed.ignored);
+    // All or nothing: a secret that may not queue one of the jobs queues none of them.
+    for (const job of routed.jobs) {
+      const why = refusal(c.get('credential'), job, o.hasOwnSecret);
+      if (why) throw new Unauthorized(why);
+    }
     const keys = o.deliveries ? [`${o.provider}:${deliveryId}`, `${o.provider}:${bodyHashOf(c.get('body'))}`] : [];
     if (o.deliveries?.seen(keys)) {
       const queued = routed.jobs.map((j) => ({ id: j.id, app: j.app, environment: j.environment, tag: j.tag, sha: j.sha, duplicate: true as const }));

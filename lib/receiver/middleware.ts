@@ -1,20 +1,33 @@
 /**
- * The receiver's middleware, as factories (hono `src/middleware/body-limit`): the size limit, which also
- * reads the body, and the content-type check. Authentication is in authenticate.ts. Order in app.ts:
- * size → authenticate → content type → handler (JSON.parse, zod, route, enqueue).
+ * The receiver's middleware, as factories (hono `src/middleware/body-limit`): the declared-size check,
+ * the body reader the authentication middleware calls once a request may be read, and the content-type
+ * check. Order in app.ts: declared size → authenticate (reads the body: after a token check, or within a
+ * read slot for signatures) → content type → handler (JSON.parse, zod, route, enqueue).
  */
 import type { MiddlewareHandler } from 'hono';
 import { UnsupportedMediaType } from '../errors.js';
-import { header, type ReceiverEnv } from './env.js';
+import { header, type ReceiverContext, type ReceiverEnv } from './env.js';
 import { checkDeclaredLength, readIncoming, readStream } from './read-body.js';
 
-/** Reads the body into `c.var.body`, refusing it with 413 past `maxBytes` (1 MiB by default). */
-export function bodyLimit({ maxBytes = 1024 * 1024 }: { maxBytes?: number } = {}): MiddlewareHandler<ReceiverEnv> {
-  return async (c, next) => {
+/**
+ * The largest hook body accepted by default: GitLab (gitlab-org/gitlab!38687) and GitHub ("payloads are
+ * capped at 25 MB") send webhooks up to 25 MB, and refusing one would count towards disabling the hook.
+ */
+export const MAX_HOOK_BODY_BYTES = 25 * 1024 * 1024;
+
+/** 413 at once when `Content-Length` announces more than `maxBytes`: before authentication, nothing read. */
+export function declaredSize({ maxBytes = MAX_HOOK_BODY_BYTES }: { maxBytes?: number } = {}): MiddlewareHandler<ReceiverEnv> {
+  return (c, next) => {
     checkDeclaredLength(header(c, 'content-length'), maxBytes);
+    return next();
+  };
+}
+
+/** Reads the body into `c.var.body`, streamed and refused with 413 as soon as it passes `maxBytes`. */
+export function bodyReader({ maxBytes = MAX_HOOK_BODY_BYTES }: { maxBytes?: number } = {}): (c: ReceiverContext) => Promise<void> {
+  return async (c) => {
     const incoming = c.env?.incoming;
     c.set('body', incoming ? await readIncoming(incoming, maxBytes) : await readStream(c.req.raw.body, maxBytes));
-    await next();
   };
 }
 

@@ -18,6 +18,7 @@ export function errorHandler(logger: Logger): ErrorHandler<ReceiverEnv> {
       logger[level]('webhook refused', { status, error: err.name, message: err.message });
       // The client may still be sending a body we will not read: do not keep the connection.
       if (status === 413) c.header('Connection', 'close');
+      if (status === 503) c.header('Retry-After', '5');
       const path = err instanceof InvalidEvent ? { path: err.path } : {};
       return c.json({ error: err.name, message: err.message, ...path }, status);
     }

@@ -6,7 +6,7 @@
 import type { DeliveryLog } from './delivery-log.js';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Handler } from 'hono';
-import { Server as HttpServer } from 'node:http';
+import { Server as HttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, webhookSecrets, type Config } from '../config/index.js';
 import { ConfigError } from '../errors.js';
@@ -27,12 +27,39 @@ export interface StartReceiverOptions {
   /** Default: `HOST`, else all interfaces. */
   hostname?: string;
   maxBodyBytes?: number;
+  /** Connection and timeout limits (defaults: RECEIVER_LIMITS). */
+  limits?: Partial<ReceiverLimits>;
   now?: () => number;
   /** `GET /`: the status page (embedded mode); absent, `GET /` points to `fjord status`. */
   statusPage?: Handler<ReceiverEnv>;
   /** Deliveries already queued, remembered for days (embedded mode). */
   deliveries?: DeliveryLog;
 }
+
+/**
+ * What one client can make the Node receiver hold (issue 12, item 6). GitLab and GitHub give up on a
+ * webhook after 10 s, so a request that takes longer is of no use to anyone.
+ */
+export interface ReceiverLimits {
+  /** Open connections at most; more are closed at once. Keeps the worker's file descriptors its own. */
+  maxConnections: number;
+  /** All request headers must arrive within this. */
+  headersTimeoutMs: number;
+  /** The whole request, body included, must arrive within this. */
+  requestTimeoutMs: number;
+  /** An idle kept-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** Bodies read at once before their signature is checked (app.ts). */
+  maxUnauthenticatedReads: number;
+}
+
+export const RECEIVER_LIMITS: ReceiverLimits = {
+  maxConnections: 256,
+  headersTimeoutMs: 5_000,
+  requestTimeoutMs: 15_000,
+  keepAliveTimeoutMs: 5_000,
+  maxUnauthenticatedReads: 16,
+};
 
 export interface RunningReceiver {
   url: string;
@@ -48,18 +75,31 @@ export async function startReceiver(options: StartReceiverOptions): Promise<Runn
   const logger = options.logger ?? createLogger();
   const port = options.port ?? portOf(env.PORT);
   const hostname = options.hostname ?? env.HOST ?? '0.0.0.0';
+  const limits = { ...RECEIVER_LIMITS, ...options.limits };
   const app = createReceiver({
     config,
     secrets: webhookSecrets(config, env),
     queue: options.queue,
     logger,
     ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
+    maxUnauthenticatedReads: limits.maxUnauthenticatedReads,
     ...(options.now ? { now: options.now } : {}),
     ...(options.statusPage ? { statusPage: options.statusPage } : {}),
     ...(options.deliveries ? { deliveries: options.deliveries } : {}),
   });
-  // A whole request (slow body included) must arrive within 30 s; GitLab itself gives up after 10 s.
-  const server = serve({ fetch: app.fetch, port, hostname, serverOptions: { requestTimeout: 30_000 } });
+  const server = serve({
+    fetch: app.fetch,
+    port,
+    hostname,
+    serverOptions: {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // Node enforces the two timeouts above only this often (default 30 s, longer than both).
+      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+    },
+  });
+  (server as Server).maxConnections = limits.maxConnections;
   // A refused upload still gets its answer (see linger-close.ts).
   if (server instanceof HttpServer) lingerOnClose(server);
   await new Promise<void>((resolve, reject) => {
@@ -68,7 +108,7 @@ export async function startReceiver(options: StartReceiverOptions): Promise<Runn
   });
   const bound = (server.address() as AddressInfo).port;
   const host = hostname === '0.0.0.0' || hostname === '::' ? '127.0.0.1' : hostname;
-  logger.info('receiver listening', { port: bound, hostname });
+  logger.info('receiver listening', { port: bound, hostname, limits });
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`,
     port: bound,

@@ -41,3 +41,18 @@ export function statusRoute({ source, token, logger }: StatusRouteOptions): Hand
     return c.html(renderStatusPage(await source()), 200, PAGE_HEADERS);
   };
 }
+
+/**
+ * `GET /` when the page may not be shown: fjord listens beyond loopback and no token is configured. It
+ * says what to change, not what the page would show; nothing is checked or read.
+ */
+export function lockedRoute(logger: Logger): Handler<ReceiverEnv> {
+  return (c) => {
+    logger.debug('status page refused: no statusPage.tokenEnv while listening beyond loopback', { path: '/' });
+    return c.text(
+      '401 Unauthorized: the status page is off here. fjord listens beyond loopback and statusPage.tokenEnv is not set; set a token, or listen on 127.0.0.1 behind a reverse proxy.\n',
+      401,
+      { ...PAGE_HEADERS, 'WWW-Authenticate': 'Bearer realm="fjord status"' },
+    );
+  };
+}

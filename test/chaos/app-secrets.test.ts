@@ -230,7 +230,7 @@ describe('app secrets from SOPS/age files on real engines', { skip: engineMissin
     assert.match(note, /^Secrets `secrets\/prod\.enc\.yaml` \(names only\): `web-1`, `web-2`: added NEW_KEY; changed API_TOKEN\.$/m);
     assertNoValues(note, 'the plan note');
     // The status page (drift over the same fleet, deploys from the manifest history) as a browser gets it.
-    const handler = statusPageFromConfig({ config: ports.config, configPath: join(repo.root, 'fjord.yaml'), env, dataDir: mkdtempSync(join(tmpdir(), 'fjord-secrets-page-')), logger: ctx.logger })!;
+    const handler = statusPageFromConfig({ config: ports.config, configPath: join(repo.root, 'fjord.yaml'), env, dataDir: mkdtempSync(join(tmpdir(), 'fjord-secrets-page-')), logger: ctx.logger, hostname: '127.0.0.1' })!;
     const app = new Hono();
     app.get('/', handler);
     const page = await (await app.request('/')).text();

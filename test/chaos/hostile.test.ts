@@ -8,15 +8,12 @@
  * equal-length digests) and, coarsely, by timing.
  */
 import assert from 'node:assert/strict';
-import { fork, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { createGithubVerifier } from '../../lib/events/verify-github.js';
 import { createGitlabTokenVerifier } from '../../lib/events/verify-gitlab-token.js';
@@ -27,57 +24,17 @@ import { Secret } from '../../lib/secret.js';
 import { HOSTILE, rawExchange } from '../fixtures/fuzz-cases.js';
 import { queueKeyFromEnv } from '../../lib/queue/queue-key.js';
 import { prng } from '../fixtures/prng.js';
-import type { ChildMessage } from '../fixtures/receiver-child.js';
 import { GITHUB_SECRETS, GITLAB_TOKENS, gitlabHeaders, payload, SIGNING_KEYS } from '../fixtures/receiver.js';
 import { captureText, declareSecrets, recordFigures } from './figures.js';
 import { hostileCorpus, type HostileCase } from './hostile-corpus.js';
 import { makeJob, testQueueKey } from '../fixtures/jobs.js';
+import { startChild } from './receiver-process.js';
 
 const RUNS = Number(process.env.FJORD_HOSTILE_RUNS ?? 10_000);
 const SEED = Number(process.env.FJORD_HOSTILE_SEED ?? 20261124);
 const CONCURRENCY = 4;
 const MB = 1024 * 1024;
 declareSecrets(...GITLAB_TOKENS, ...SIGNING_KEYS, ...GITHUB_SECRETS);
-
-type Memory = Extract<ChildMessage, { type: 'memory' }>;
-
-/** The receiver child (fixtures/receiver-child.ts); its log lines go to the secret scan. */
-async function startChild(queueDir: string) {
-  const child: ChildProcess = fork(fileURLToPath(new URL('../fixtures/receiver-child.ts', import.meta.url)), [queueDir], {
-    execArgv: ['--expose-gc', '--import', 'tsx'],
-    env: { ...process.env, FJORD_LOG_LEVEL: 'debug' },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
-  for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', captureText);
-  let stopping = false;
-  const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const unexpected = exit.then((e) => (stopping ? undefined : e));
-  const next = <T extends ChildMessage['type']>(type: T) =>
-    Promise.race([
-      new Promise<Extract<ChildMessage, { type: T }>>((resolve) => {
-        const on = (m: ChildMessage) => m.type === type && (child.off('message', on), resolve(m as Extract<ChildMessage, { type: T }>));
-        child.on('message', on);
-      }),
-      unexpected.then((e) => Promise.reject(new Error(`receiver process exited (${JSON.stringify(e)}) while waiting for ${type}`))),
-    ]);
-  const { port } = await next('ready');
-  return {
-    port,
-    /** Set once the process ended without being asked to. */
-    crash: undefined as undefined | { code: number | null; signal: string | null },
-    watch() {
-      void unexpected.then((e) => e && (this.crash = e));
-    },
-    memory: (): Promise<Memory> => (child.send({ type: 'memory' }), next('memory')),
-    async stop() {
-      stopping = true;
-      if (child.exitCode === null && child.signalCode === null) child.send({ type: 'stop' });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exit;
-      clearTimeout(timer);
-    },
-  };
-}
 
 /** A POST on a kept-alive connection: its time is the server's work plus one loopback round trip. */
 function timedPost(agent: Agent, port: number, headers: Record<string, string>, body: string): Promise<{ status: number; ms: number }> {
@@ -98,7 +55,8 @@ describe('chaos: hostile input', () => {
   const queueDir = mkdtempSync(join(tmpdir(), 'fjord-hostile-'));
   let child: Awaited<ReturnType<typeof startChild>>;
   before(async () => {
-    child = await startChild(queueDir);
+    // A 1 MiB limit keeps the corpus' over-the-limit bodies cheap (the 25 MiB default: hostile-connections.test.ts).
+    child = await startChild(queueDir, { maxBodyBytes: MB });
     child.watch();
   });
   after(async () => {

@@ -43,8 +43,8 @@ const APPS: StormApp[] = [
 export const GROUPS = APPS.flatMap((a) => a.environments.map((e) => ({ app: a.app, environment: e.environment, file: `${a.app}/${e.environment}.yaml` })));
 export const values = (app: string, tag: string) => `# ${app}\nimage:\n  repository: registry.example.com/acme/${app}\n  tag: ${tag}   # set by fjord\n`;
 export const env: NodeJS.ProcessEnv = {
-  FJORD_GITLAB_SECRET: GITLAB_TOKENS.join(','),
-  FJORD_GITLAB_SIGNING_KEY: SIGNING_KEYS.join(','),
+  FJORD_GITLAB_SECRET: GITLAB_TOKENS.join('\n'),
+  FJORD_GITLAB_SIGNING_KEY: SIGNING_KEYS.join('\n'),
   FJORD_GITLAB_TOKEN: DEFAULT_TOKEN,
 };
 

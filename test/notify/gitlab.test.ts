@@ -7,6 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { Gitlab } from '@gitbeaker/rest';
 import type { DeployJob } from '../../lib/job.js';
 import { createLogger } from '../../lib/log.js';
+import { parseConfig } from '../../lib/config/index.js';
+import { createNotifier } from '../../lib/notify/from-config.js';
 import { GitlabNotifier } from '../../lib/notify/gitlab.js';
 import { Timeline } from '../../lib/notify/timeline.js';
 import type { RolloutReport } from '../../lib/rollout/types.js';
@@ -157,6 +159,38 @@ describe('GitlabNotifier', () => {
       assert.deepEqual(sent.map((x) => x.state), ['pending', state], status);
       assert.equal(sent[1]!.description, `${status}: ${status} detail`);
     }
+  });
+
+  it('keeps internal address:port out of the MR note and the commit status (createNotifier from fjord.yaml), the image registry kept', async () => {
+    const config = parseConfig(`
+sources: { gitlab: { url: "${gitlab.url}", tokenEnv: FJORD_GITLAB_TOKEN } }
+manifest: { backend: git, repository: ./manifests.git }
+hosts:
+  web-1: { address: 10.20.0.7, port: 2222, hostKey: "SHA256:${'A'.repeat(43)}" }
+  web-2: { address: web2.corp.internal, hostKey: "SHA256:${'B'.repeat(43)}" }
+apps:
+  api:
+    source: { project: ${APP} }
+    image: 10.20.0.9:5000/acme/api
+    environments:
+      prod: { manifest: { file: prod/values.yaml, path: tag }, hosts: [web-1, web-2] }
+`);
+    const n = createNotifier(config, { env: { FJORD_GITLAB_TOKEN: gitlab.token }, logger });
+    const j = { ...job, environment: 'addr', id: 'job-notify-addr', image: '10.20.0.9:5000/acme/api' };
+    const failure: RolloutReport = {
+      ok: false, durationMs: 1000,
+      hosts: [{ host: 'web-1', status: 'failed', step: 'connect', timings: {} }, { host: 'web-2', status: 'rolled-back', step: 'health', timings: {} }],
+      failed: { host: 'web-1', step: 'connect', message: 'host web-1 (10.20.0.7:2222) unreachable: connect ECONNREFUSED 10.20.0.7:2222', errorName: 'HostUnreachable', stderrTail: 'curl: (7) Failed to connect to web2.corp.internal port 8080 via http://[fd00::7]:8080/health' },
+    };
+    await n.jobFinished(j, { status: 'failed', detail: 'host web-1 (10.20.0.7:2222) unreachable; web-2 (web2.corp.internal:22) rolled back', rollout: failure });
+    const note = gitlab.state.notes.find((x) => x.body.includes(`fjord:api/addr/${job.sha}`))!;
+    const status = gitlab.state.statuses.filter((x) => x.name === 'fjord/addr').at(-1)!;
+    for (const text of [note.body, status.description ?? '']) {
+      assert.ok(!/10\.20\.0\.7|2222|web2\.corp\.internal|fd00/.test(text), text);
+      assert.match(text, /host web-1 \(\[address\]\) unreachable/);
+    }
+    assert.match(note.body, /Image `10\.20\.0\.9:5000\/acme\/api:v2`/, 'the image reference is fjord.yaml\'s, kept');
+    assert.match(note.body, /connect to \[address\] port 8080 via http:\/\/\[address\]\/health/);
   });
 
   it('skips what a job without sha, project or MR cannot address', async () => {

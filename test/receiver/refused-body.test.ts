@@ -39,7 +39,8 @@ function lateClient(url: string, { declared, first, rest, lateMs }: { declared: 
 describe('receiver: a refused upload still gets its answer', () => {
   let receiver: TestReceiver;
   before(async () => {
-    receiver = await startTestReceiver();
+    // A 1 MiB limit (the hook routes' default is 25 MiB, GitLab's maximum): a 2 MiB declaration is refused up front.
+    receiver = await startTestReceiver({ maxBodyBytes: 1024 * 1024 });
   });
   after(() => receiver?.close());
 

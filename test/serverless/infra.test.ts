@@ -113,6 +113,13 @@ describe('infra: the CDK stack', async () => {
     }
   });
 
+  it('reserves concurrency for the public receiver only: an unauthenticated flood is capped and leaves the worker its share', () => {
+    const fns = template.findResources('AWS::Lambda::Function');
+    const reserved = (name: string) => Object.entries(fns).find(([id]) => id.startsWith(name))![1].Properties.ReservedConcurrentExecutions;
+    assert.equal(reserved('Receiver'), 10);
+    assert.equal(reserved('Worker'), undefined);
+  });
+
   it('gives the receiver a public function URL (auth NONE) and no wildcard action in any IAM policy', () => {
     template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
     const statements = Object.values({ ...template.findResources('AWS::IAM::Policy'), ...template.findResources('AWS::IAM::Role'), ...template.findResources('AWS::SQS::QueuePolicy') }).flatMap((r: any) => [

@@ -9,7 +9,9 @@ import { decodeSigningKey } from '../lib/events/verify-standard-webhook.js';
 
 /** Signing key shared by the server and the load generator (a benchmark value, not a secret). */
 export const BENCH_SIGNING_KEY = 'whsec_' + Buffer.alloc(32, 42).toString('base64');
-const PLACEHOLDER = 'feedface' + '0'.repeat(32);
+/** `X-Gitlab-Token` of the peers benchmark (bench/peers-webhook.ts), checked by fjord and by adnanh/webhook alike. */
+export const BENCH_TOKEN = 'bench-token-' + 'x'.repeat(20);
+export const PLACEHOLDER = 'feedface' + '0'.repeat(32);
 
 export function benchBody(size = 20 * 1024): { body: Buffer; shaAt: number } {
   const mr = JSON.parse(readFileSync(new URL('../examples/payloads/gitlab-merge-request.json', import.meta.url), 'utf8'));

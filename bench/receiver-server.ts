@@ -15,7 +15,7 @@ import { createReceiver } from '../lib/receiver/app.js';
 import { readIncoming } from '../lib/receiver/read-body.js';
 import { Secret } from '../lib/secret.js';
 import { makeBenchQueue } from './bench-queue.js';
-import { BENCH_SIGNING_KEY } from './receiver-request.js';
+import { BENCH_SIGNING_KEY, BENCH_TOKEN } from './receiver-request.js';
 
 const config = parseConfig(
   stringify({
@@ -33,7 +33,9 @@ const config = parseConfig(
 // The baselines are routes of the receiver's own Hono app: same server, same router, nothing mounted.
 const app = createReceiver({
   config,
-  secrets: { gitlabTokens: [], gitlabSigningKeys: [new Secret(BENCH_SIGNING_KEY)], githubSecrets: [] },
+  // The token serves bench/peers-webhook.ts (X-Gitlab-Token, as adnanh/webhook checks it); signed requests
+  // are judged by their signature alone, so bench/receiver's figures do not change.
+  secrets: { gitlabTokens: [new Secret(BENCH_TOKEN)], gitlabSigningKeys: [new Secret(BENCH_SIGNING_KEY)], githubSecrets: [] },
   queue: await makeBenchQueue(),
   logger: createLogger({ level: 'warn' }),
 });

@@ -42,22 +42,32 @@ const line = (c: Cmd) => joinArgv(c.argv) + ' >/dev/null' + (c.mayFail ? ' 2>&1 
 export function floorScript(c: Pick<FloorCase, 'image' | 'environment' | 'rollout'>, tag: string, replaces: boolean): string {
   const { before, after } = deployCommands(floorTarget(c, tag), replaces ? { ref: `${c.image}:old`, state: 'running', labels: {} } : undefined);
   const steps = (cmds: Cmd[]) => cmds.filter((x) => x.step !== 'record').map(line); // the state record is fjord's own
-  const hc = c.rollout.healthCheck;
-  if (!hc || 'command' in hc) throw new Error('rollout floor: an HTTP health check is expected');
-  const probe = joinArgv(healthProbe(hc));
-  // The probe prints the body on stdout and `fjord-probe <status> <curl exit>` on stderr.
-  const health = `n=0; until ${probe} 2>&1 >/dev/null | grep -q 'fjord-probe 200 0'; do n=$((n+1)); [ $n -lt ${Math.ceil(hc.timeout / hc.interval)} ] || exit 9; sleep ${(hc.interval / 1000).toFixed(3)}; done`;
   // fjord's settle window: the container must still run `settle` after its start (overlapping the health
   // check), then its state is read once more.
   const settle = c.rollout.container.settle;
   const settled = [
     `left=$(( ${settle} - ($(date +%s%3N) - started) )); [ "$left" -le 0 ] || sleep "$(printf '%d.%03d' $((left / 1000)) $((left % 1000)))"`,
-    `docker inspect --type container --format '{{.State.Status}} {{.RestartCount}}' ${joinArgv([nextOf(containerName('api', c.environment, c.rollout.container))])} | grep -qx 'running 0'`,
+    runningCheck(c),
   ];
-  return ['set -e', ...steps(before), 'started=$(date +%s%3N)', health, ...settled, ...steps(after)].join('\n');
+  return ['set -e', ...steps(before), 'started=$(date +%s%3N)', healthLoop(c.rollout), ...settled, ...steps(after)].join('\n');
 }
 
-function floorTarget(c: Pick<FloorCase, 'image' | 'environment' | 'rollout'>, tag: string): HostTarget {
+/** A shell loop polling fjord's own health probe at the check's interval until 200, exit 9 at its timeout. */
+export function healthLoop(rollout: RolloutConfig): string {
+  const hc = rollout.healthCheck;
+  if (!hc || 'command' in hc) throw new Error('rollout floor: an HTTP health check is expected');
+  const probe = joinArgv(healthProbe(hc));
+  // The probe prints the body on stdout and `fjord-probe <status> <curl exit>` on stderr.
+  return `n=0; until ${probe} 2>&1 >/dev/null | grep -q 'fjord-probe 200 0'; do n=$((n+1)); [ $n -lt ${Math.ceil(hc.timeout / hc.interval)} ] || exit 9; sleep ${(hc.interval / 1000).toFixed(3)}; done`;
+}
+
+/** The new container still runs and has not restarted (fjord's check after the settle window). */
+export function runningCheck(c: Pick<FloorCase, 'environment' | 'rollout'>): string {
+  return `docker inspect --type container --format '{{.State.Status}} {{.RestartCount}}' ${joinArgv([nextOf(containerName('api', c.environment, c.rollout.container))])} | grep -qx 'running 0'`;
+}
+
+/** The host target fjord's builders get for the floor's (or a peer's) own environment. */
+export function floorTarget(c: Pick<FloorCase, 'image' | 'environment' | 'rollout'>, tag: string): HostTarget {
   return { app: 'api', environment: c.environment, jobId: `floor-${tag}`, image: c.image, tag, rollout: c.rollout, stateDir: '.fjord', pulled: true };
 }
 

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { benchBundles } from './bundles.js';
 import { benchE2e } from './e2e.js';
+import { benchPeers } from './peers.js';
 import { benchQueue } from './queue.js';
 import { benchReceiver } from './receiver.js';
 import { benchRollout } from './rollout.js';
@@ -86,6 +87,22 @@ const BENCHES: Record<string, Bench> = {
         { bench: 'zeroDowntime', case: 'deploy under load, no proxy (stop-then-start)', requests: w.requests, failed: w.failed, 'switch ms': w.switchMs, 'downtime ms': w.downtimeMs },
       ];
       return { result: z, rows };
+    },
+  },
+  peers: {
+    // fjord's receiver vs adnanh/webhook (same event, header check, wrk), its rollout vs ansible-playbook.
+    async run() {
+      const p = await benchPeers();
+      const rows: Row[] = [];
+      if ('skipped' in p.webhook) rows.push({ bench: 'peers', case: `receiver vs adnanh/webhook: ${p.webhook.skipped}` });
+      else
+        for (const r of p.webhook.rows)
+          rows.push({ bench: 'peers', case: `receiver vs adnanh/webhook, ${r.connections} connections`, 'req/s': r.fjordRps, 'peer req/s': r.webhookRps, 'p99 ms': r.fjordP99Ms, 'peer p99 ms': r.webhookP99Ms, 'server CPU µs/req': r.fjordCpuUsPerReq, 'peer CPU µs/req': r.webhookCpuUsPerReq, 'vs peer': r.ratio.toFixed(2) });
+      if ('skipped' in p.ansible) rows.push({ bench: 'peers', case: `rollout vs ansible-playbook: ${p.ansible.skipped}` });
+      else
+        for (const r of p.ansible)
+          rows.push({ bench: 'peers', case: `rollout vs ansible-playbook, ${r.hosts} host${r.hosts > 1 ? 's' : ''}, batch ${r.batch}`, seconds: r.seconds.toFixed(2), 'peer s': r.ansibleSeconds.toFixed(2), 'vs peer': r.ratio.toFixed(2) });
+      return { result: p, rows };
     },
   },
   bundles: {

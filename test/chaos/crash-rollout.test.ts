@@ -22,7 +22,7 @@ import { sendJob } from '../../lib/queue/send-job.js';
 import { createBareRepo, type TestRepo } from '../fixtures/git/repo.js';
 import { startFleet, type TestFleet } from '../fixtures/fleet.js';
 import { fleetConfigYaml } from '../fixtures/fleet-config.js';
-import { makeJob, testQueueKey } from '../fixtures/jobs.js';
+import { makeJob, TEST_QUEUE_KEY_VALUE, testQueueKey } from '../fixtures/jobs.js';
 import { freePort } from '../fixtures/sshd.js';
 import { engineMissing } from '../fixtures/engine.js';
 import { startRegistry, type RegistryFixture } from '../fixtures/registry.js';
@@ -100,7 +100,7 @@ describe('crash mid-rollout (kill -9 of the worker process)', { skip: engineMiss
       entry,
       config: join(dir, 'fjord.yaml'),
       cwd: dir,
-      env: { FJORD_DATA_DIR: join(dir, 'data'), FJORD_SSH_KEY: fleet.privateKey.reveal(), S: WEBHOOK_SECRET },
+      env: { FJORD_DATA_DIR: join(dir, 'data'), FJORD_QUEUE_KEY: TEST_QUEUE_KEY_VALUE, FJORD_SSH_KEY: fleet.privateKey.reveal(), S: WEBHOOK_SECRET },
       onText: captureText,
     });
     workers.add(w);

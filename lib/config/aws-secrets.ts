@@ -5,6 +5,7 @@
  * or the function's configuration; each function's role may read only the secrets in its own map.
  */
 import { AwsClient } from 'aws4fetch';
+import { readAwsJsonReply } from '../aws-json-reply.js';
 import { ConfigError } from '../errors.js';
 
 /** Where and as whom to ask; default: the function's region and role keys (Lambda puts both in its environment). */
@@ -42,17 +43,8 @@ async function getSecretString(aws: AwsClient, endpoint: string, name: string, a
     headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'secretsmanager.GetSecretValue' },
     body: JSON.stringify({ SecretId: arn }),
   });
-  const text = await response.text();
-  let body: { SecretString?: unknown; __type?: string; message?: string; Message?: string } = {};
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // an HTML error page from a proxy: reported by status below
-  }
-  if (!response.ok) {
-    const type = body.__type?.split('#').pop() ?? `HTTP ${response.status}`;
-    throw new ConfigError([`FJORD_SECRET_ARNS.${name}: Secrets Manager ${type}: ${body.message ?? body.Message ?? text.slice(0, 200)}`], 'environment');
-  }
+  const { body, problem } = await readAwsJsonReply<{ SecretString: unknown }>(response);
+  if (!response.ok) throw new ConfigError([`FJORD_SECRET_ARNS.${name}: Secrets Manager ${problem}`], 'environment');
   if (typeof body.SecretString !== 'string') throw new ConfigError([`FJORD_SECRET_ARNS.${name}: secret ${arn} has no string value`], 'environment');
   return body.SecretString;
 }

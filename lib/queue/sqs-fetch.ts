@@ -6,6 +6,7 @@
  * receives, and the worker, which needs real TCP for SSH, runs on Lambda or a box with lib/queue/sqs.ts.
  */
 import { AwsClient } from 'aws4fetch';
+import { readAwsJsonReply } from '../aws-json-reply.js';
 import { QueueUnavailable } from '../errors.js';
 import type { DeployJob } from '../job.js';
 import { checkSendOptions } from './check-send-options.js';
@@ -57,17 +58,8 @@ export function createSqsFetchQueue(options: SqsFetchOptions): Queue {
       } catch (err) {
         throw new QueueUnavailable(`SQS SendMessage: ${(err as Error).message}`, { cause: err });
       }
-      const text = await response.text();
-      let body: { MessageId?: string; __type?: string; message?: string; Message?: string } = {};
-      try {
-        body = JSON.parse(text);
-      } catch {
-        // an HTML error page from a proxy: reported by status below
-      }
-      if (!response.ok || !body.MessageId) {
-        const type = body.__type?.split('#').pop() ?? `HTTP ${response.status}`;
-        throw new QueueUnavailable(`SQS SendMessage: ${type}: ${body.message ?? body.Message ?? text.slice(0, 200)}`);
-      }
+      const { body, problem } = await readAwsJsonReply<{ MessageId: string }>(response);
+      if (!response.ok || !body.MessageId) throw new QueueUnavailable(`SQS SendMessage: ${problem}`);
       return { messageId: body.MessageId, duplicate: sent.seenBefore(body.MessageId) };
     },
     receive: receiverOnly,

@@ -24,7 +24,15 @@ const note = (line: string) => process.stderr.write(`chaos: ${line}\n`);
 const skip = (process.env.FJORD_TEST_SKIP ?? '').split(',').filter((w) => w && !w.includes('chaos'));
 const child = spawn(process.execPath, [join(root, 'test/run.mjs'), ...(words.length ? words.map((w) => `test/chaos/${w}`) : ['test/chaos/'])], {
   cwd: root,
-  env: { ...process.env, FJORD_CHAOS_DIR: dir, FJORD_TEST_SKIP: skip.join(',') },
+  // The chaos run's sizes (npm test runs smaller ones of the same mix): each can still be set from outside.
+  env: {
+    FJORD_STORM_DELIVERIES: '500',
+    FJORD_STORM_EVENTS: '58',
+    FJORD_CHAOS_CRASH_RUNS: '20',
+    ...process.env,
+    FJORD_CHAOS_DIR: dir,
+    FJORD_TEST_SKIP: skip.join(','),
+  },
   stdio: ['inherit', 'pipe', 'pipe'],
 });
 const out: Buffer[] = [];

@@ -7,7 +7,7 @@
 import type { HostDrift } from '../reconcile/classify-host.js';
 import type { DriftReport, EnvironmentDrift } from '../reconcile/drift.js';
 import { html, raw, type Raw } from './escape-html.js';
-import { filesText } from '../reconcile/format-drift.js';
+import { driftDetail } from '../reconcile/format-drift.js';
 
 const LABEL: Record<HostDrift['status'], string> = { 'in-sync': 'in sync', drifted: 'DRIFTED', missing: 'MISSING', unreachable: 'UNREACHABLE' };
 
@@ -17,7 +17,7 @@ const ref = (value: string | undefined): Raw => html`<td class="ref" title="${va
 
 function detail(h: HostDrift): string {
   if (h.status === 'unreachable') return `${h.errorName ?? 'Error'}: ${h.error ?? ''}`;
-  if (h.status === 'drifted') return [h.running !== h.desired ? 'runs another image than the manifest says' : '', filesText(h)].filter(Boolean).join('; ');
+  if (h.status === 'drifted') return [h.running !== h.desired ? 'runs another image than the manifest says' : '', driftDetail(h)].filter(Boolean).join('; ');
   if (h.status === 'missing') return h.state ? `container ${h.state}` : 'no container';
   return '';
 }

@@ -66,13 +66,19 @@ async function expand(input: DesiredFilesInput, f: ManagedFile, index: number): 
   const sources = await input.list(f.source);
   // Emptied in git with prune: true: every file fjord wrote there goes.
   if (!sources.length && !f.prune) throw new FileSourceMissing(`files[${index}]: directory ${f.source} has no files in the manifest repository`);
-  return await Promise.all(sources.map(async (source) => {
+  const targets = sources.map((source) => {
     const target = `${f.target}/${source.slice(f.source.length)}`;
     // A file name from git becomes part of a host path: the same grammar as fjord.yaml's targets.
     if (!TARGET_PATH.test(target)) throw new FileSourceMissing(`files[${index}]: ${JSON.stringify(source)} cannot be a host path ([A-Za-z0-9_./@+-] only)`);
-    return { source, target, text: await input.read(source) };
-  }));
+    return { source, target };
+  });
+  // A few reads at a time: a directory of hundreds of files must not become hundreds of API requests at once.
+  const out: { source: string; target: string; text: string | undefined }[] = [];
+  for (let i = 0; i < targets.length; i += READS_AT_ONCE) out.push(...(await Promise.all(targets.slice(i, i + READS_AT_ONCE).map(async (t) => ({ ...t, text: await input.read(t.source) })))));
+  return out;
 }
+
+const READS_AT_ONCE = 8;
 
 /** host name → its desired files (only hosts a file applies to get it). */
 export async function desiredFiles(input: DesiredFilesInput): Promise<Map<string, DesiredFile[]>> {

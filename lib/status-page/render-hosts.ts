@@ -32,7 +32,7 @@ function hostRow(e: EnvironmentDrift, h: HostDrift): Raw {
 }
 
 function environment(e: EnvironmentDrift): Raw {
-  const head = html`<tr class="env"><th colspan="6">${e.app} / ${e.environment} <small>${e.file}${e.desiredTag ? html` → <code>${e.desiredTag}</code>` : ''}</small></th></tr>`;
+  const head = html`<tr class="env"><th colspan="6">${e.app} / ${e.environment} <small>${e.file}${e.desiredTag ? html` → <code>${e.desiredTag}</code>` : ''}${e.secretsNotChecked ? html` · ${e.secretsNotChecked}` : ''}</small></th></tr>`;
   let body: Raw;
   if (e.error) body = html`<tr class="row row-error problem" data-app="${e.app}" data-env="${e.environment}"><td>–</td><td><span class="badge badge-error">ERROR</span></td><td colspan="4" class="detail">${e.error}</td></tr>`;
   else if (e.hosts.length === 0) body = html`<tr class="row"><td colspan="6" class="detail">no hosts: the manifest commit is the deploy</td></tr>`;

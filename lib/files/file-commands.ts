@@ -53,9 +53,22 @@ export const hashFiles = (targets: readonly string[]): string[] => sh('fjord-has
 /** The file's bytes (`cat`), for a drift diff. */
 export const readFile = (target: string): string[] => ['cat', '--', target];
 
+/** The directory of an environment's kept bytes and records: `<stateDir>/files/<app>.<env>`. */
+export const backupDir = (stateDir: string, app: string, environment: string): string => `${stateDir}/files/${app}.${environment}`;
+
+const pathId = (target: string) => createHash('sha256').update(target).digest('hex').slice(0, 16);
+
 /** Where the previous bytes of `target` are kept: `<stateDir>/files/<app>.<env>/<sha256(target)[:16]>`. */
-export const backupPath = (stateDir: string, app: string, environment: string, target: string): string =>
-  `${stateDir}/files/${app}.${environment}/${createHash('sha256').update(target).digest('hex').slice(0, 16)}`;
+export const backupPath = (stateDir: string, app: string, environment: string, target: string): string => backupIn(backupDir(stateDir, app, environment), target);
+
+/** `backupPath` inside an environment's `backupDir`. */
+export const backupIn = (dir: string, target: string): string => `${dir}/${pathId(target)}`;
+
+/** Where a `prune: true` directory's record of the files fjord wrote under `target` is kept: `<backupDir>/dir-<sha256(target)[:16]>.list`. */
+export const recordPath = (dir: string, target: string): string => `${dir}/dir-${pathId(target)}.list`;
+
+/** The file's text, or nothing when it does not exist (a record fjord has not written yet). */
+export const readIfExists = (target: string): string[] => ['sh', '-c', 'cat -- "$1" 2>/dev/null || true', 'fjord-read', target];
 
 export interface FileState {
   sha256: string;

@@ -42,11 +42,12 @@ export const managedFileSchema = z
     hosts: z.array(z.string().regex(NAME)).optional(),
     /** The content is secret: drift reports only its hash, never a diff of its bytes. */
     secret: z.boolean().default(false),
-    /** When the source is gone from the repository, remove the file from the hosts (off: the converge fails instead). */
+    /**
+     * When the source is gone from the repository, remove the file from the hosts (off: the converge fails instead).
+     * A directory: a file gone from it is removed, if fjord wrote it there (a per-host record of the names it wrote).
+     */
     prune: z.boolean().default(false),
   })
-  .refine((f) => !(f.reload && f.restart), { message: 'set reload or restart, not both', path: ['restart'] })
-  // A file gone from a directory would need the host's listing to prune: not supported yet, so refused rather than ignored.
-  .refine((f) => !(f.prune && f.source.endsWith('/')), { message: 'prune is not supported for a directory source yet', path: ['prune'] });
+  .refine((f) => !(f.reload && f.restart), { message: 'set reload or restart, not both', path: ['restart'] });
 
 export type ManagedFile = z.output<typeof managedFileSchema>;

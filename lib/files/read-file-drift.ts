@@ -6,7 +6,7 @@
  */
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
 import type { SshSession } from '../ssh/types.js';
-import { compareFile, type DesiredFile, type FileSync } from './desired-files.js';
+import { compareFile, withRemovedFiles, type DesiredFile, type FileSync } from './desired-files.js';
 import { hashFiles, parseHashes, readFile } from './file-commands.js';
 
 export interface FileDrift {
@@ -23,7 +23,10 @@ export interface FileDrift {
 
 const DIFF_MAX = 4000;
 
-export async function readFileDrift(session: SshSession, files: readonly DesiredFile[]): Promise<FileDrift[]> {
+export async function readFileDrift(session: SshSession, wanted: readonly DesiredFile[]): Promise<FileDrift[]> {
+  if (!wanted.length) return [];
+  // A directory's record is fjord's own bookkeeping, not shown; the files gone from git that it names are (`extra`).
+  const files = (await withRemovedFiles(wanted, (argv) => session.run(argv, { step: 'inspect' }))).filter((f) => !f.record);
   if (!files.length) return [];
   const states = parseHashes((await session.run(hashFiles(files.map((f) => f.target)), { step: 'inspect' })).stdout);
   return await Promise.all(

@@ -1,6 +1,6 @@
 /**
  * `ManifestStore` through the GitLab REST API (@gitbeaker/rest), for a self-hosted or gitlab.com instance.
- * Reads with the repository files API (`content` + `last_commit_id`), commits with the commits API, one
+ * Reads with the repository files API (`content` + `last_commit_id`), lists directories with the tree API, commits with the commits API, one
  * `update` action per file carrying `last_commit_id` (a per-action attribute: docs.gitlab.com/ee/api/commits.html
  * #create-a-commit-with-multiple-files-and-actions), which GitLab checks against the file's last commit on
  * the branch and answers 400 "You are attempting to update a file that has changed since you started
@@ -9,7 +9,7 @@
  */
 import { decodeManifest, encodeManifest, hasRawBytes } from './manifest-bytes.js';
 import { gitlabClientOptions } from '../gitlab-client.js';
-import { Commits, GitbeakerRequestError, GitbeakerRetryError, GitbeakerTimeoutError, MergeRequests, RepositoryFiles } from '@gitbeaker/rest';
+import { Commits, GitbeakerRequestError, GitbeakerRetryError, GitbeakerTimeoutError, MergeRequests, Repositories, RepositoryFiles } from '@gitbeaker/rest';
 import type { Secret } from '../secret.js';
 import { checkCommit, checkFile } from './git-commands.js';
 import type { Author, CommitRequest, CommitResult, HistoryEntry, ManifestFile, ManifestStore, MergeRequestRequest, MergeRequestResult } from './store.js';
@@ -36,6 +36,7 @@ export class GitlabManifestStore implements ManifestStore {
   readonly #files: RepositoryFiles<false>;
   readonly #commits: Commits<false>;
   readonly #mergeRequests: MergeRequests<false>;
+  readonly #repositories: Repositories<false>;
 
   constructor({ url, token, project, branch, author, timeoutMs = 30_000 }: GitlabStoreOptions) {
     this.branch = branch;
@@ -47,11 +48,26 @@ export class GitlabManifestStore implements ManifestStore {
     this.#files = new RepositoryFiles<false>(options);
     this.#commits = new Commits<false>(options);
     this.#mergeRequests = new MergeRequests<false>(options);
+    this.#repositories = new Repositories<false>(options);
   }
 
   async read(file: string): Promise<ManifestFile> {
     const f = await this.#call(file, 'read', () => this.#files.show(this.#project, checkFile(file), this.branch));
     return { content: decodeManifest(Buffer.from(f.content, 'base64')), commitId: f.last_commit_id, headId: f.commit_id };
+  }
+
+  /**
+   * Files under `dir` at the branch head, through the repository tree API (`recursive=true`; gitbeaker
+   * follows every `Link: rel="next"` page: docs.gitlab.com/ee/api/repositories.html#list-repository-tree).
+   * GitLab answers 404 "Tree Not Found" for a directory that is not there: no files.
+   */
+  async list(dir: string): Promise<string[]> {
+    const path = checkFile(dir.replace(/\/+$/, ''));
+    const entries = await this.#call(dir, 'list', () => this.#repositories.allRepositoryTrees(this.#project, { path, ref: this.branch, recursive: true, perPage: 100 })).catch((err: unknown) => {
+      if (err instanceof ManifestNotFound) return [];
+      throw err;
+    });
+    return entries.filter((e) => e.type === 'blob').map((e) => e.path).sort();
   }
 
   async readAt(file: string, commitId: string): Promise<string> {

@@ -3,6 +3,7 @@ import { sameImage, splitImageRef } from '../manifest/image-ref.js';
 import type { RunningImage } from '../rollout/types.js';
 import type { HealRecord } from './heal-record.js';
 import type { FileDrift } from '../files/read-file-drift.js';
+import type { EnvFileDrift } from './read-env-file-drift.js';
 
 export type DriftStatus = 'in-sync' | 'drifted' | 'missing' | 'unreachable';
 
@@ -23,6 +24,8 @@ export interface HostDrift {
   healRecord?: HealRecord;
   /** Each managed file against git (`files[]`): in sync / drifted (with a diff) / missing. */
   files?: FileDrift[];
+  /** The app's env file against git's secrets (by hash; key names only, never values). */
+  secrets?: EnvFileDrift;
 }
 
 export interface HostReading {

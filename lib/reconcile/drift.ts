@@ -6,6 +6,7 @@
  */
 import type { Config } from '../config/schema.js';
 import type { ManifestStore } from '../manifest/store.js';
+import type { Secret } from '../secret.js';
 import type { Fleet } from '../ssh/fleet.js';
 import { checkEnvironmentDrift } from './check-environment.js';
 import type { HostDrift } from './classify-host.js';
@@ -20,6 +21,8 @@ export interface EnvironmentDrift {
   hosts: HostDrift[];
   /** The manifest could not be read or parsed: no host was checked. */
   error?: string;
+  /** `secrets.file` is set but no age identity was given: the hosts' env files were not compared. */
+  secretsNotChecked?: string;
   /** `selfHeal: true` and a host drifted or missing: what the heal ledger allows now. */
   heal?: HealDecision;
 }
@@ -37,10 +40,12 @@ export interface DriftPorts {
   /** A fleet over the named hosts; `checkDrift` closes it when done. */
   fleetFor(hosts: readonly string[]): Fleet;
   now?: () => Date;
+  /** The worker's age identities (`secrets.identityEnv`): env files are compared with git's secrets. */
+  ageIdentities?: readonly Secret[];
 }
 
 /** Every app × environment, one after the other over one fleet (closed when done). */
-export async function checkDrift({ config, store, fleetFor, now = () => new Date() }: DriftPorts): Promise<DriftReport> {
+export async function checkDrift({ config, store, fleetFor, now = () => new Date(), ageIdentities }: DriftPorts): Promise<DriftReport> {
   const checkedAt = now();
   const allHosts = [...new Set(Object.values(config.apps).flatMap((a) => Object.values(a.environments).flatMap((e) => e.hosts)))];
   const fleet = fleetFor(allHosts);
@@ -48,7 +53,7 @@ export async function checkDrift({ config, store, fleetFor, now = () => new Date
   try {
     for (const [app, appConfig] of Object.entries(config.apps)) {
       for (const environment of Object.keys(appConfig.environments)) {
-        environments.push(await checkEnvironmentDrift({ config, store, fleet, app, environment, now: checkedAt }));
+        environments.push(await checkEnvironmentDrift({ config, store, fleet, app, environment, now: checkedAt, ...(ageIdentities ? { ageIdentities } : {}) }));
       }
     }
   } finally {

@@ -40,7 +40,8 @@ export async function healEnvironment(job: DeployJob, ctx: JobContext, ports: He
   if (!id) return { status: 'failed', detail: `heal job id ${job.id} names no drift (heal-<drift>-<attempt>)` };
   const fleet = ports.fleetFor(env.hosts);
   try {
-    const drift = await checkEnvironmentDrift({ config, store, fleet, app: job.app, environment: job.environment, now: now() });
+    const ageIdentities = ports.deployPorts.ageIdentities;
+    const drift = await checkEnvironmentDrift({ config, store, fleet, app: job.app, environment: job.environment, now: now(), ...(ageIdentities ? { ageIdentities } : {}) });
     const decision = drift.heal;
     if (drift.error) return { status: 'noop', detail: `heal not run: ${drift.file}: ${drift.error}` };
     if (!decision) return { status: 'noop', detail: 'heal not needed: no host is drifted or missing any more' };

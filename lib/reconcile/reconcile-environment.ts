@@ -7,13 +7,14 @@
 import type { Config } from '../config/schema.js';
 import type { DeployJob } from '../job.js';
 import type { ManifestStore } from '../manifest/store.js';
+import type { Secret } from '../secret.js';
 import type { Fleet } from '../ssh/fleet.js';
 import type { Outcome } from '../worker/outcome.js';
 import type { JobContext } from '../worker/worker-loop.js';
 import { checkEnvironmentDrift } from './check-environment.js';
 import type { HostDrift } from './classify-host.js';
 import { describeHeal } from './decide-heal.js';
-import { filesText } from './format-drift.js';
+import { driftDetail } from './format-drift.js';
 import { isInSync, type EnvironmentDrift } from './drift.js';
 import { clearHealRecords } from './heal-ledger.js';
 import { makeHealJob } from './make-heal-job.js';
@@ -27,10 +28,12 @@ export interface ReconcilePorts {
   enqueue?(job: DeployJob): Promise<void>;
   /** The clock of the ledger's back-off (tests inject one). */
   now?(): Date;
+  /** The worker's age identities: env files are compared with git's secrets. */
+  ageIdentities?: readonly Secret[];
 }
 
 const tagOf = (ref: string | undefined) => (ref === undefined ? 'nothing' : ref.slice(ref.lastIndexOf(':') + 1));
-const hostText = (h: HostDrift) => (h.status === 'unreachable' ? `${h.host} unreachable (${h.errorName})` : `${h.host} ${h.status} (running ${tagOf(h.running)}${h.state && h.state !== 'running' ? `, ${h.state}` : ''}${filesText(h) ? `; ${filesText(h)}` : ''})`);
+const hostText = (h: HostDrift) => (h.status === 'unreachable' ? `${h.host} unreachable (${h.errorName})` : `${h.host} ${h.status} (running ${tagOf(h.running)}${h.state && h.state !== 'running' ? `, ${h.state}` : ''}${driftDetail(h) ? `; ${driftDetail(h)}` : ''})`);
 
 /** `web-2 drifted (running v0-hotfix), web-4 missing (running v1, exited); want v1`. */
 export const summarizeDrift = (e: EnvironmentDrift): string =>
@@ -44,7 +47,7 @@ export async function reconcileEnvironment(job: DeployJob, ctx: JobContext, port
   const fleet = ports.fleetFor(env.hosts);
   let drift: EnvironmentDrift;
   try {
-    drift = await checkEnvironmentDrift({ config, store: ports.store, fleet, app: job.app, environment: job.environment, now });
+    drift = await checkEnvironmentDrift({ config, store: ports.store, fleet, app: job.app, environment: job.environment, now, ...(ports.ageIdentities ? { ageIdentities: ports.ageIdentities } : {}) });
     // In sync again: the drift is over, and so is its attempt count.
     const settled = drift.hosts.filter((h) => h.status === 'in-sync' && h.healRecord).map((h) => h.host);
     const target = { fleet, stateDir: config.ssh.stateDir, app: job.app, environment: job.environment };

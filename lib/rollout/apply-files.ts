@@ -7,7 +7,7 @@
  */
 import { CommandFailed } from '../ssh/errors.js';
 import type { SshSession } from '../ssh/types.js';
-import { compareFile, type DesiredFile } from '../files/desired-files.js';
+import { compareFile, withRemovedFiles, type DesiredFile } from '../files/desired-files.js';
 import { backupJobs, discardStaged, hashFiles, parseBackupJobs, parseHashes, restoreFile, stageFile, swapFile } from '../files/file-commands.js';
 import { FILE_PLACEHOLDER } from '../files/file-schema.js';
 import { FileInvalid } from './errors.js';
@@ -32,8 +32,10 @@ export function reloadsOf(files: readonly DesiredFile[]): string[][] {
 }
 
 /** Applies `files` on the host; `swapped` is told of each file as soon as it replaced the old one. */
-export async function applyFiles(run: StepRunner, s: SshSession, host: string, files: readonly DesiredFile[], jobId: string, swapped: (f: DesiredFile) => void): Promise<AppliedFiles> {
-  if (!files.length) return { changed: [], restart: false };
+export async function applyFiles(run: StepRunner, s: SshSession, host: string, wanted: readonly DesiredFile[], jobId: string, swapped: (f: DesiredFile) => void): Promise<AppliedFiles> {
+  if (!wanted.length) return { changed: [], restart: false };
+  // A `prune: true` directory's files gone from git, as the host's record of what fjord wrote there names them.
+  const files = await withRemovedFiles(wanted, (argv) => run.command(s, { step: 'files', argv }));
   const hashes = parseHashes((await run.command(s, { step: 'files', argv: hashFiles(files.map((f) => f.target)) })).stdout);
   const pending = files.filter((f) => compareFile(f, hashes.get(f.target)) !== 'in-sync');
   // Already as git says because an earlier delivery of this job (its worker died) swapped it: changed by

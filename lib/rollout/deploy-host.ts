@@ -17,7 +17,8 @@ import { probeAt, runningProbes } from './proxy/probe-at.js';
 import { withLockedHost } from './with-locked-host.js';
 import { applyFiles } from './apply-files.js';
 import type { DesiredFile } from '../files/desired-files.js';
-import { readEnvFile, SECRETS_LABEL } from './env-file-commands.js';
+import { envFileMatches, readEnvFile, SECRETS_LABEL } from './env-file-commands.js';
+import { hashFiles } from '../files/file-commands.js';
 import { envFileChanges } from '../secrets/env-file-changes.js';
 import type { KeyChanges } from '../secrets/key-changes.js';
 import type { EnvironmentConfig } from '../config/schema.js';
@@ -93,7 +94,9 @@ export async function deployHost(ctx: HostContext, target: HostTarget, run: Step
         });
         // Same image and same secrets (the label is the encrypted file's digest): nothing to restart.
         const sameSecrets = (running?.labels[SECRETS_LABEL] ?? '') === (target.secrets?.digest ?? '');
-        if (running && running.ref === imageRef(target.image, target.tag) && LIVE.has(running.state) && sameSecrets && !applied.restart) {
+        // ...and the env file as git says (a hand edit or a deleted file is replaced, and the app restarted with it).
+        const envFileOk = async () => !target.secrets || envFileMatches((await run.command(s, { step: 'inspect', argv: hashFiles([target.secrets.path]) })).stdout, target.secrets);
+        if (running && running.ref === imageRef(target.image, target.tag) && LIVE.has(running.state) && sameSecrets && !applied.restart && (await envFileOk())) {
           const check = () => probeAt(run, s, ctx.env, runningProbes(ctx.env.rollout, running)).then((env) => healthStep(run, s, env, signal));
           if (applied.changed.length) {
             // Only files changed: the app must pass its health check with them, or the host fails (and its files go back).

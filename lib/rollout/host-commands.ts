@@ -8,7 +8,7 @@ import type { CommandFailed } from '../ssh/errors.js';
 import { composeInspectRunning, composePull, composeSetTag, composeUp, type ComposeTarget } from './compose-commands.js';
 import { containerName, dockerInspectRunning, dockerPull, dockerRemove, dockerRename, dockerRun, dockerStop, nextName, stopsFirst } from './docker-commands.js';
 import { hookCommands } from './hook-commands.js';
-import { writeEnvFile, type ContainerSecrets } from './env-file-commands.js';
+import { explainNotRoot, requireRoot, writeEnvFile, type ContainerSecrets } from './env-file-commands.js';
 import type { Secret } from '../secret.js';
 import { proxyDockerCommands } from './proxy/proxy-commands.js';
 import { readDeployed, recordDeployed } from './state-commands.js';
@@ -99,7 +99,8 @@ export function deployCommands(t: HostTarget, current: RunningImage | undefined)
   switch (t.rollout.strategy) {
     case 'docker': {
       // The env file first: the old container keeps the environment it started with (docker reads the file at `run`).
-      const env: Cmd[] = t.secrets ? [{ step: 'configure', argv: writeEnvFile(t.secrets.path), stdin: t.secrets.envFile }] : [];
+      // A user that cannot make it root-owned is refused by a read-only step, before anything changes.
+      const env: Cmd[] = t.secrets ? [{ step: 'inspect', argv: requireRoot(), explain: explainNotRoot }, { step: 'configure', argv: writeEnvFile(t.secrets.path), stdin: t.secrets.envFile }] : [];
       if (t.rollout.proxy) {
         const commands = proxyDockerCommands({ ...t, ref, proxy: t.rollout.proxy }, current, record);
         // After the proxy check (a host without its proxy changes nothing), before the pull and start.

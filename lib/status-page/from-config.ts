@@ -7,7 +7,7 @@
 import { dirname, join } from 'node:path';
 import type { Handler } from 'hono';
 import type { Config } from '../config/schema.js';
-import { MIN_SECRET_LENGTH, secretValue } from '../config/secrets.js';
+import { MIN_SECRET_LENGTH, secretList, secretValue } from '../config/secrets.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { createManifestStore } from '../manifest/create-store.js';
@@ -51,7 +51,7 @@ export function statusPageFromConfig({ config, configPath, env, dataDir, logger,
   const baseDir = dirname(configPath);
   const store = createManifestStore(config, { env, dataDir: join(dataDir, 'status', 'manifests'), baseDir });
   const source = cachedStatusSource({
-    check: () => checkDrift({ config, store, fleetFor: fleetForConfig(config, env, baseDir) }),
+    check: () => checkDrift({ config, store, fleetFor: fleetForConfig(config, env, baseDir), ageIdentities: secretList(env, config.secrets.identityEnv) }),
     deploys: () => recentDeploys(config, store),
     ...(ttlMs !== undefined ? { ttlMs } : {}),
   });

@@ -7,7 +7,7 @@
 import type { HostDrift } from '../reconcile/classify-host.js';
 import type { DriftReport, EnvironmentDrift } from '../reconcile/drift.js';
 import { html, raw, type Raw } from './escape-html.js';
-import { filesText } from '../reconcile/format-drift.js';
+import { driftDetail } from '../reconcile/format-drift.js';
 
 const LABEL: Record<HostDrift['status'], string> = { 'in-sync': 'in sync', drifted: 'DRIFTED', missing: 'MISSING', unreachable: 'UNREACHABLE' };
 
@@ -17,7 +17,7 @@ const ref = (value: string | undefined): Raw => html`<td class="ref" title="${va
 
 function detail(h: HostDrift): string {
   if (h.status === 'unreachable') return `${h.errorName ?? 'Error'}: ${h.error ?? ''}`;
-  if (h.status === 'drifted') return [h.running !== h.desired ? 'runs another image than the manifest says' : '', filesText(h)].filter(Boolean).join('; ');
+  if (h.status === 'drifted') return [h.running !== h.desired ? 'runs another image than the manifest says' : '', driftDetail(h)].filter(Boolean).join('; ');
   if (h.status === 'missing') return h.state ? `container ${h.state}` : 'no container';
   return '';
 }
@@ -32,7 +32,7 @@ function hostRow(e: EnvironmentDrift, h: HostDrift): Raw {
 }
 
 function environment(e: EnvironmentDrift): Raw {
-  const head = html`<tr class="env"><th colspan="6">${e.app} / ${e.environment} <small>${e.file}${e.desiredTag ? html` → <code>${e.desiredTag}</code>` : ''}</small></th></tr>`;
+  const head = html`<tr class="env"><th colspan="6">${e.app} / ${e.environment} <small>${e.file}${e.desiredTag ? html` → <code>${e.desiredTag}</code>` : ''}${e.secretsNotChecked ? html` · ${e.secretsNotChecked}` : ''}</small></th></tr>`;
   let body: Raw;
   if (e.error) body = html`<tr class="row row-error problem" data-app="${e.app}" data-env="${e.environment}"><td>–</td><td><span class="badge badge-error">ERROR</span></td><td colspan="4" class="detail">${e.error}</td></tr>`;
   else if (e.hosts.length === 0) body = html`<tr class="row"><td colspan="6" class="detail">no hosts: the manifest commit is the deploy</td></tr>`;

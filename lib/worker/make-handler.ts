@@ -84,7 +84,7 @@ export function makeDeployHandler(options: HandlerOptions & { notifier?: Notifie
     // A plan deploys nothing: no commit status, deploy note or deployment; it writes its own plan note.
     if (job.reason === 'plan') return plan(job, ctx);
     // A drift check is no deploy: nothing to tell GitLab about (its report is the log and the outcome).
-    if (job.reason === 'reconcile') return reconcileEnvironment(job, ctx, { config: ports.config, store: ports.store, fleetFor, ...(enqueue ? { enqueue } : {}), ...(now ? { now } : {}) });
+    if (job.reason === 'reconcile') return reconcileEnvironment(job, ctx, { config: ports.config, store: ports.store, fleetFor, ...(enqueue ? { enqueue } : {}), ...(now ? { now } : {}), ...(ports.ageIdentities ? { ageIdentities: ports.ageIdentities } : {}) });
     // The notifier never throws: a failed report never fails a deploy.
     return runWithFeedback(job, ctx, notifier, (c) =>
       job.reason === 'heal' ? healEnvironment(job, c, { deployPorts: ports, deploy, fleetFor, ...(now ? { now } : {}) }) : deploy(job, c, ports),

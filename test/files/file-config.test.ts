@@ -39,10 +39,9 @@ describe('files[] in fjord.yaml', () => {
       '          - { source: a.conf, target: b.conf, mode: "u+s" }',
       '          - { source: a.conf, target: c.conf, owner: "root;id" }',
       '          - { source: a.conf, target: d.conf, reload: [nginx, -s, reload], restart: true }',
-      "          - { source: 'conf.d/', target: etc/conf.d, prune: true }",
     ].join('\n')));
     const at = (i: number) => `apps.api.environments.prod.files[${i}]`;
-    for (const [i, key] of [[0, 'source'], [1, 'target'], [2, 'target'], [3, 'target'], [4, 'mode'], [5, 'owner'], [6, 'restart'], [7, 'prune']] as const)
+    for (const [i, key] of [[0, 'source'], [1, 'target'], [2, 'target'], [3, 'target'], [4, 'mode'], [5, 'owner'], [6, 'restart']] as const)
       assert.ok(bad.some((p) => p.startsWith(`${at(i)}.${key}:`)), `${at(i)}.${key} in ${bad.join('\n')}`);
   });
 

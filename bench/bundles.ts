@@ -20,6 +20,25 @@ export interface BundleFigures {
   workerColdImportMs: number;
 }
 
+/** The environment a deployed fjord Lambda function has (config, queue URL, role keys, secrets), for a fresh `node`. */
+export function deployedFunctionEnv(): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    NODE_NO_WARNINGS: '1',
+    FJORD_LOG_LEVEL: 'error',
+    FJORD_CONFIG_YAML: readFileSync(join(ROOT, 'examples/fjord.yaml'), 'utf8'),
+    FJORD_SQS_QUEUE_URL: 'https://sqs.eu-central-1.amazonaws.com/123456789012/fjord-jobs.fifo',
+    AWS_REGION: 'eu-central-1',
+    // What Lambda puts in every function's environment: the role's keys (the receiver signs with them).
+    AWS_ACCESS_KEY_ID: 'AKIDBENCHBENCHBENCH',
+    AWS_SECRET_ACCESS_KEY: 'bench-secret-access-key',
+    AWS_SESSION_TOKEN: 'bench-session-token',
+    FJORD_GITLAB_SECRET: 'bench-webhook-token-0123456789',
+    // Signs every queued job (lib/queue/queue-key.ts); from Secrets Manager on AWS.
+    FJORD_QUEUE_KEY: 'bench-queue-key-0123456789abcdef0123456789abcdef',
+  };
+}
+
 export async function benchBundles({ runs = 7 }: { runs?: number } = {}): Promise<BundleFigures> {
   mkdirSync(join(ROOT, 'dist'), { recursive: true });
   const dir = mkdtempSync(join(ROOT, 'dist', 'bench-bundles-'));
@@ -29,21 +48,7 @@ export async function benchBundles({ runs = 7 }: { runs?: number } = {}): Promis
       bundleLambda('lambda-receiver', { outDir: join(dir, 'receiver') }),
       bundleLambda('lambda-worker', { outDir: join(dir, 'worker') }),
     ]);
-    const env = {
-      PATH: process.env.PATH,
-      NODE_NO_WARNINGS: '1',
-      FJORD_LOG_LEVEL: 'error',
-      FJORD_CONFIG_YAML: readFileSync(join(ROOT, 'examples/fjord.yaml'), 'utf8'),
-      FJORD_SQS_QUEUE_URL: 'https://sqs.eu-central-1.amazonaws.com/123456789012/fjord-jobs.fifo',
-      AWS_REGION: 'eu-central-1',
-      // What Lambda puts in every function's environment: the role's keys (the receiver signs with them).
-      AWS_ACCESS_KEY_ID: 'AKIDBENCHBENCHBENCH',
-      AWS_SECRET_ACCESS_KEY: 'bench-secret-access-key',
-      AWS_SESSION_TOKEN: 'bench-session-token',
-      FJORD_GITLAB_SECRET: 'bench-webhook-token-0123456789',
-      // Signs every queued job (lib/queue/queue-key.ts); from Secrets Manager on AWS.
-      FJORD_QUEUE_KEY: 'bench-queue-key-0123456789abcdef0123456789abcdef',
-    };
+    const env = deployedFunctionEnv();
     const coldImport = (file: string) => {
       const script = `const t = performance.now(); await import(${JSON.stringify(file)}); process.stdout.write(String(performance.now() - t));`;
       const times: number[] = [];

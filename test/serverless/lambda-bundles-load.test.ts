@@ -9,23 +9,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { deployedFunctionEnv } from '../../bench/bundles.js';
 import { bundleLambda, ROOT, type LambdaEntry } from '../../infra/bundle.js';
 
 const out = (mkdirSync(join(ROOT, 'dist'), { recursive: true }), mkdtempSync(join(ROOT, 'dist', 'test-bundles-')));
 after(() => rmSync(out, { recursive: true, force: true }));
 
-const env = {
-  PATH: process.env.PATH,
-  NODE_NO_WARNINGS: '1',
-  FJORD_LOG_LEVEL: 'error',
-  FJORD_CONFIG_YAML: readFileSync(join(ROOT, 'examples/fjord.yaml'), 'utf8'),
-  FJORD_SQS_QUEUE_URL: 'https://sqs.eu-central-1.amazonaws.com/123456789012/fjord-jobs.fifo',
-  AWS_REGION: 'eu-central-1',
-  AWS_ACCESS_KEY_ID: 'AKIDTESTTESTTEST',
-  AWS_SECRET_ACCESS_KEY: 'test-secret-access-key',
-  FJORD_GITLAB_SECRET: 'test-webhook-token-0123456789',
-  FJORD_QUEUE_KEY: 'test-queue-key-0123456789abcdef0123456789abcdef',
-};
+const env = deployedFunctionEnv();
 
 /** `typeof handler` of the bundle, imported in a fresh process; throws with the child's error otherwise. */
 function handlerType(file: string): string {

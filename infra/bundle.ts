@@ -36,7 +36,31 @@ const zodWithoutLocales: Plugin = {
   },
 };
 
-const common: BuildOptions = { bundle: true, minify: true, format: 'esm', legalComments: 'none', logLevel: 'error', sourcemap: false, plugins: [zodWithoutLocales] };
+/**
+ * CommonJS packages whose index requires every module they have, of which fjord's imports use one or two
+ * (esbuild cannot tree-shake `require`): the bundles take just those. rate-limiter-flexible: @gitbeaker
+ * imports RateLimiterQueue and RateLimiterMemory, the index also pulls the Redis, Mongo, SQL, Etcd, …
+ * limiters (~55 KB minified). ssh2: lib/ssh/connect.ts imports only Client, the index also the SSH server,
+ * key generation and HTTP agents.
+ */
+const SLIM: Record<string, { from: RegExp; contents: string }> = {
+  'rate-limiter-flexible': {
+    from: /[\\/]@gitbeaker[\\/]/,
+    contents: "export { default as RateLimiterMemory } from 'rate-limiter-flexible/lib/RateLimiterMemory.js'; export { default as RateLimiterQueue } from 'rate-limiter-flexible/lib/RateLimiterQueue.js';",
+  },
+  ssh2: { from: /[\\/]lib[\\/]ssh[\\/]/, contents: "export { default as Client } from 'ssh2/lib/client.js';" },
+};
+
+const slimDependencies: Plugin = {
+  name: 'slim-dependencies',
+  setup(b) {
+    const names = Object.keys(SLIM).map((n) => n.replace(/[-/]/g, '\\$&'));
+    b.onResolve({ filter: new RegExp(`^(${names.join('|')})$`) }, (args) => (SLIM[args.path]!.from.test(args.importer) ? { path: args.path, namespace: 'fjord-slim', pluginData: args.resolveDir } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'fjord-slim' }, (args) => ({ contents: SLIM[args.path]!.contents, loader: 'js', resolveDir: args.pluginData as string }));
+  },
+};
+
+const common: BuildOptions = { bundle: true, minify: true, format: 'esm', legalComments: 'none', logLevel: 'error', sourcemap: false, plugins: [zodWithoutLocales, slimDependencies] };
 
 /** `functions/<entry>.ts` → `<outDir>/index.mjs` (+ `fjord.yaml` when `configFile` is given). */
 export async function bundleLambda(entry: LambdaEntry, { outDir = join(ROOT, 'dist/lambda', entry), configFile }: { outDir?: string; configFile?: string } = {}): Promise<Bundle> {
@@ -47,8 +71,11 @@ export async function bundleLambda(entry: LambdaEntry, { outDir = join(ROOT, 'di
     outfile: file,
     platform: 'node',
     target: 'node20',
-    // CommonJS dependencies call require() for Node built-ins, which an ES module lacks.
-    banner: { js: "import { createRequire as __fjordRequire } from 'node:module'; const require = __fjordRequire(import.meta.url);" },
+    // CommonJS dependencies call require() for Node built-ins and read __dirname (ssh2's agent.js, at
+    // load), neither of which an ES module has.
+    banner: {
+      js: "import { createRequire as __fjordRequire } from 'node:module'; import { fileURLToPath as __fjordPath } from 'node:url'; const require = __fjordRequire(import.meta.url); const __filename = __fjordPath(import.meta.url); const __dirname = __fjordPath(new URL('.', import.meta.url));",
+    },
     // ssh2's optional native add-ons: it falls back to pure JS when they are absent. The worker takes the
     // AWS SDK v3 from the Lambda Node.js runtime, which provides it (docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html);
     // the receiver and the reconcile scheduler only send, with a signed fetch, and carry no SDK at all.

@@ -125,13 +125,15 @@ class LocalQueueImpl implements LocalQueue {
       return { messageId: first.id, duplicate: true };
     }
     const fifo = this.state.groups.get(group);
-    const live = fifo ? [...fifo] : [];
+    // Only coalescing looks at the group's messages: a plain send costs the same however long the group is.
+    const live = fifo && this.settings.coalescing ? [...fifo] : [];
     const { replaced, outdated } = !this.settings.coalescing ? { replaced: [], outdated: false } : coalesce(job, {
       waiting: live.filter((m) => !m.receipt).map((m) => ({ message: m, job: m.job })),
       inFlight: live.find((m) => m.receipt)?.job,
     });
-    if (live.length - replaced.length >= this.settings.maxPerGroup && !outdated) {
-      throw new QueueFull(`the queue holds ${live.length} jobs for ${group} (at most ${this.settings.maxPerGroup} per app/environment); retry later`);
+    const held = fifo?.size ?? 0;
+    if (held - replaced.length >= this.settings.maxPerGroup && !outdated) {
+      throw new QueueFull(`the queue holds ${held} jobs for ${group} (at most ${this.settings.maxPerGroup} per app/environment); retry later`);
     }
     const id = randomUUID();
     const writes = [this.#commit({ op: 'send', id, group, dedup: dedupId, job, at: now, sig: this.settings.key.sign(JSON.stringify(job)) })];

@@ -1,0 +1,49 @@
+/**
+ * The Lambda bundles as deployed (infra/bundle.ts) load in a fresh Node process with a deployed function's
+ * environment and export their handler — the first thing a cold start does. The bundles are written under
+ * the repository's dist/, so `@aws-sdk/client-sqs` (external: the Lambda runtime provides it) resolves from
+ * node_modules as it does from the runtime's.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { deployedFunctionEnv } from '../../bench/bundles.js';
+import { bundleLambda, ROOT, type LambdaEntry } from '../../infra/bundle.js';
+
+const out = (mkdirSync(join(ROOT, 'dist'), { recursive: true }), mkdtempSync(join(ROOT, 'dist', 'test-bundles-')));
+after(() => rmSync(out, { recursive: true, force: true }));
+
+const env = deployedFunctionEnv();
+
+/** `typeof handler` of the bundle, imported in a fresh process; throws with the child's error otherwise. */
+function handlerType(file: string): string {
+  const script = `const m = await import(${JSON.stringify(file)}); process.stdout.write(typeof m.handler);`;
+  try {
+    return execFileSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    // Node prints the minified source line above the error: keep the error line only.
+    const stderr = String((err as { stderr?: string }).stderr ?? '');
+    throw new Error(stderr.split('\n').find((l) => /^\w*Error\b/.test(l)) ?? stderr.slice(-300));
+  }
+}
+
+describe('Lambda bundles', () => {
+  for (const entry of ['lambda-worker', 'lambda-receiver', 'reconcile'] as LambdaEntry[]) {
+    it(`the ${entry} bundle loads in a fresh process and exports its handler`, async () => {
+      const bundle = await bundleLambda(entry, { outDir: join(out, entry) });
+      assert.equal(handlerType(bundle.file), 'function');
+    });
+  }
+
+  it('the worker bundle holds ssh2 without its SSH server and rate-limiter-flexible without its database limiters', async () => {
+    const bundle = await bundleLambda('lambda-worker', { outDir: join(out, 'slim') });
+    const text = readFileSync(bundle.file, 'utf8');
+    // Messages only ssh2's lib/server.js and rate-limiter-flexible's Redis and Mongo limiters carry.
+    for (const marker of ['Change request already in progress', 'Redis connection is not ready', 'Mongo connection is not established']) {
+      assert.equal(text.includes(marker), false, `the worker bundle still holds ${JSON.stringify(marker)}`);
+    }
+    assert.match(text, /SFTP/, 'ssh2 client is in the bundle');
+  });
+});

@@ -11,6 +11,8 @@ import { parseDuration } from '../config/duration.js';
 import { fleetForConfig } from '../reconcile/fleet-for.js';
 import type { Fleet } from '../ssh/fleet.js';
 import { RetryableError } from '../worker/outcome.js';
+import { GateWait } from '../gates/gate.js';
+import { cleanText, TEXT } from '../grammar.js';
 import { holdHosts } from './hold-hosts.js';
 import { makeDeployPorts } from '../worker/make-handler.js';
 import type { DeployPorts } from '../worker/deploy.js';
@@ -90,6 +92,17 @@ export function progressLine(e: RolloutEvent): string | undefined {
   }
 }
 
+/** `--override-freeze "<reason>"`: deploy inside a freeze; the reason goes into the commit's `Fjord-Freeze-Override` trailer. */
+export const OVERRIDE_OPTION = { 'override-freeze': { type: 'string' } } as const;
+
+/** The ports with the person's override, after checking the reason is one clean line of 3–200 characters. */
+export function withOverride(run: ManualRun, reason: string | undefined): ManualRun {
+  if (reason === undefined) return run;
+  const text = cleanText(reason).trim();
+  if (text.length < 3 || !TEXT.test(text) || text !== reason.trim()) throw new UsageError('--override-freeze needs a reason: one line of 3 to 200 characters, without control characters');
+  return { ...run, ports: { ...run.ports, overrides: { ...run.ports.overrides, freeze: text } } };
+}
+
 /** `--wait` of `fjord deploy` / `fjord rollback`: how long a host another deploy holds is waited for. */
 export const WAIT_OPTION = { wait: { type: 'string', default: '5m' } } as const;
 
@@ -126,6 +139,8 @@ export async function runManual(run: ManualRun, job: DeployJob, io: CliIo, waitM
     } catch (err) {
       // The worker would put the job back; here the user is told, and the manifest says what it says.
       if (err instanceof RetryableError) throw new FjordError(`${err.message}; try again`);
+      // A person is at the keyboard: no durable wait, say until when and how to go ahead anyway.
+      if (err instanceof GateWait) throw new FjordError(`${err.reason}; nothing committed (\`--override-freeze "<reason>"\` deploys now and records the reason)`);
       throw err;
     } finally {
       await release();

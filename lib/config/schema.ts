@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { BRANCH, IMAGE, NAME, PROJECT } from '../grammar.js';
 import { durationSchema } from './duration.js';
 import { managedFileSchema } from '../files/file-schema.js';
+import { freezeSchema } from './freezes.js';
 
 const name = z.string().regex(NAME, 'must match [a-z0-9][a-z0-9_-]{0,62}');
 const envVar = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name (A-Z, 0-9, _)');
@@ -253,6 +254,8 @@ export const configSchema = z.strictObject({
   ssh: ssh.prefault({}),
   hosts: z.record(name, host).default({}),
   apps: z.record(name, app),
+  /** Deploy freeze windows (lib/config/freezes.ts; issue 14, item 1). */
+  freezes: z.array(freezeSchema).default([]),
   worker: z
     .strictObject({
       concurrency: z.number().int().min(1).max(64).default(4),

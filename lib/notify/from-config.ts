@@ -48,6 +48,7 @@ export function onlyProvider(provider: DeployJob['source']['provider'], notifier
     jobStarted: async (job, timeline) => (mine(job) ? notifier.jobStarted(job, timeline) : undefined),
     jobProgress: async (job, timeline) => (mine(job) ? notifier.jobProgress?.(job, timeline) : undefined),
     jobFinished: async (job, outcome, timeline) => (mine(job) ? notifier.jobFinished(job, outcome, timeline) : undefined),
+    jobWaiting: async (job, wait) => (mine(job) ? notifier.jobWaiting?.(job, wait) : undefined),
   };
 }
 

@@ -18,7 +18,7 @@ import type { Outcome } from '../worker/outcome.js';
 import { CommitStatusReporter, finalStateOf, type FinalState } from './gitlab-status.js';
 import { gitlabUrls } from './links.js';
 import { swallow, type Notifier } from './notifier.js';
-import { noteMarker, renderFinishedNote, renderStartedNote } from './render-note.js';
+import { noteMarker, renderFinishedNote, renderStartedNote, renderWaitingNote } from './render-note.js';
 import type { Timeline } from './timeline.js';
 
 export interface GitlabNotifierOptions {
@@ -89,6 +89,16 @@ export class GitlabNotifier implements Notifier {
       swallow(log, 'commit status', () => this.#statuses.set(job, finalStateOf(outcome), this.#hide(`${outcome.status}${outcome.detail ? `: ${outcome.detail}` : ''}`), this.#noteUrl(job))),
       swallow(log, 'deployment', () => this.#deploymentEnd(job, deploymentOf(outcome))),
     ]);
+  }
+
+  /**
+   * `pending` with the wait as its description ("waiting for the freeze to end at …"), and the note says
+   * until when. No Deployment yet: nothing reaches the environment while it waits.
+   */
+  async jobWaiting(job: DeployJob, { reason }: { until: Date; reason: string }): Promise<void> {
+    const log = this.#log(job);
+    await swallow(log, 'merge request note', () => this.#note(job, renderWaitingNote(job, reason)));
+    await swallow(log, 'commit status', () => this.#statuses.set(job, 'pending', this.#hide(reason), this.#noteUrl(job)));
   }
 
   #log(job: DeployJob): Logger {

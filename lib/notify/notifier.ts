@@ -14,6 +14,8 @@ export interface Notifier {
   /** The timeline gained one or more milestones (calls coalesce: render the whole timeline). */
   jobProgress?(job: DeployJob, timeline: Timeline): Promise<void>;
   jobFinished(job: DeployJob, outcome: Outcome, timeline?: Timeline): Promise<void>;
+  /** A gate (a freeze) handed the job back until `until`; `reason` says so in people's words. */
+  jobWaiting?(job: DeployJob, wait: { until: Date; reason: string }): Promise<void>;
 }
 
 /** Says nothing: the default when no feedback target is configured. */
@@ -30,6 +32,7 @@ export function combineNotifiers(...notifiers: Notifier[]): Notifier {
     jobStarted: (job, timeline) => all((n) => n.jobStarted(job, timeline)),
     jobProgress: (job, timeline) => all((n) => n.jobProgress?.(job, timeline)),
     jobFinished: (job, outcome, timeline) => all((n) => n.jobFinished(job, outcome, timeline)),
+    jobWaiting: (job, wait) => all((n) => n.jobWaiting?.(job, wait)),
   };
 }
 

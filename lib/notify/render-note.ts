@@ -22,6 +22,11 @@ export function renderStartedNote(job: DeployJob, timeline?: Timeline): string {
   return timeline ? `${head}\n${renderTimeline(timeline).join('\n')}\n` : head;
 }
 
+/** Body while a gate holds the job (a freeze): nothing rolled out yet, and until when. */
+export function renderWaitingNote(job: DeployJob, reason: string): string {
+  return `${noteMarker(job)}\n### ⏸️ fjord: \`${job.app}\` to **${job.environment}**: waiting\n\nImage \`${job.image}:${job.tag}\` (job \`${job.id}\`, ${job.reason}).\n\n${oneLine(reason)}. Nothing is rolled out until then; it starts on its own, unless a newer deploy of ${job.environment} comes first.\n`;
+}
+
 /** Body once the job has an outcome: status, detail, manifest commit, timeline, per-host results and timings. */
 export function renderFinishedNote(job: DeployJob, outcome: Outcome, { commitUrl, timeline }: { commitUrl?: (id: string) => string; timeline?: Timeline } = {}): string {
   const lines = [noteMarker(job), `### ${ICON[outcome.status] ?? '•'} fjord: \`${job.app}\` to **${job.environment}**: ${outcome.status}`, ''];

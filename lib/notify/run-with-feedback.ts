@@ -6,6 +6,7 @@
  * job's end waits for the chain, so every notifier has had its say before the job is acknowledged.
  */
 import type { DeployJob } from '../job.js';
+import { GateWait } from '../gates/gate.js';
 import { RetryableError, type Outcome } from '../worker/outcome.js';
 import type { JobContext } from '../worker/worker-loop.js';
 import type { Notifier } from './notifier.js';
@@ -43,6 +44,8 @@ export async function runWithFeedback(job: DeployJob, ctx: JobContext, notifier:
     if (err instanceof RetryableError) timeline.mark('retry', `will retry in ${err.delaySec}s: ${err.message.split('\n')[0]!.slice(0, 200)}`, false);
     off();
     await chain;
+    // A freeze that began while the job waited for its image: handed back before its commit, and said so.
+    if (err instanceof GateWait) await safe(() => notifier.jobWaiting?.(job, err))();
     throw err;
   }
 }

@@ -191,6 +191,12 @@ class LocalQueueImpl implements LocalQueue {
     else await this.#commit({ op: 'retry', id: m.id, visibleAt: this.settings.now() + delaySec * 1000 });
   }
 
+  /** A not-before time that survives a restart: the journal's retry record, the receive refunded. */
+  async defer(message: Received, delaySec: number): Promise<void> {
+    const m = this.#holder(message);
+    await this.#commit({ op: 'retry', id: m.id, visibleAt: this.settings.now() + delaySec * 1000, refund: true });
+  }
+
   async extend(message: Received, visibilitySec: number): Promise<void> {
     const m = this.#holder(message);
     await this.#commit({ op: 'extend', id: m.id, visibleAt: this.settings.now() + visibilitySec * 1000 });

@@ -46,6 +46,11 @@ export interface Queue {
   ack(message: Received): Promise<void>;
   /** Not done: make the message visible again after `delaySec` (default 0). */
   retry(message: Received, delaySec?: number): Promise<void>;
+  /**
+   * Not done, not failed: a gate (a freeze) holds it. Visible again after `delaySec`, and this receive does
+   * not count against `maxAttempts`. Queues without it fall back to `retry`.
+   */
+  defer?(message: Received, delaySec: number): Promise<void>;
   /** Heartbeat: keep a long-running message hidden for `visibilitySec` more from now. */
   extend(message: Received, visibilitySec: number): Promise<void>;
   /**

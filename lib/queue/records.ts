@@ -18,8 +18,8 @@ export type JournalRecord =
   /** A receive: attempts + 1, hidden until `visibleAt`, only `receipt` may ack/retry/extend it. */
   | { op: 'recv'; id: string; receipt: string; visibleAt: number }
   | { op: 'ack'; id: string }
-  /** End of this receive: visible again at `visibleAt`. */
-  | { op: 'retry'; id: string; visibleAt: number }
+  /** End of this receive: visible again at `visibleAt`; `refund`: a deferral (a gate held it), the receive not counted. */
+  | { op: 'retry'; id: string; visibleAt: number; refund?: true }
   | { op: 'extend'; id: string; visibleAt: number }
   /** To the dead letters: out of attempts, or `reason` (e.g. a signature that does not match). */
   | { op: 'dead'; id: string; reason?: string }

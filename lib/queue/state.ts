@@ -69,6 +69,7 @@ export class QueueState {
         m.visibleAt = r.visibleAt;
         return;
       case 'retry':
+        if (r.refund && m.attempts > 0) m.attempts -= 1;
         m.receipt = undefined;
         m.visibleAt = r.visibleAt;
         return;

@@ -28,8 +28,9 @@ import type { Secret } from '../secret.js';
 import { decryptAppSecrets, type AppSecrets } from '../secrets/load-app-secrets.js';
 import type { DesiredFile } from '../files/desired-files.js';
 import { loadDesiredFiles } from '../files/load-desired-files.js';
+import { passGates, type GatePorts } from '../gates/gate.js';
 
-export interface DeployPorts {
+export interface DeployPorts extends GatePorts {
   config: Config;
   store: ManifestStore;
   /** Resolves once `image:tag` exists; throws `ImageNotFound` past the deadline. */
@@ -121,8 +122,10 @@ export async function deploy(order: DeployJob, ctx: JobContext, ports: DeployPor
       ctx.logger.info('image found', { image: job.image, tag: job.tag });
       timeline?.mark('image-found', `image found: ${job.image}:${job.tag}`);
     }
+    // Gates (freezes) right before the commit: a held job goes back to its queue (GateWait), nothing committed.
+    const gated = await passGates(job, ports);
     timeline?.begin('manifest commit');
-    const trailers = recordedOrder(job, order.sourceTime);
+    const trailers = { ...recordedOrder(job, order.sourceTime), ...gated };
     const viaMr = (env.writeBack ?? config.manifest.writeBack) === 'mr';
     // A proposed commit is rolled out only once merged (converge): the trailer tells its push from a commit fjord rolled out itself.
     const message = buildCommitMessage(job, { template: config.manifest.commitMessage, trailers: viaMr ? { ...trailers, [WRITE_BACK_TRAILER]: 'mr' } : trailers });

@@ -12,6 +12,7 @@ import { receiveBatchFromSqsEvent, type SqsEvent } from '../queue/sqs-event.js';
 import type { MalformedMessage } from '../queue/parse-sqs-message.js';
 import type { QueueKey } from '../queue/queue-key.js';
 import { RetryableError } from './outcome.js';
+import { GateWait } from '../gates/gate.js';
 import type { JobContext, JobHandler } from './worker-loop.js';
 
 export interface SqsBatchResponse {
@@ -72,7 +73,8 @@ export async function handleSqsBatch(event: SqsEvent, { handle, logger, extend, 
         const outcome = await handle(msg.job, ctx);
         log.info('job done', { status: outcome.status, detail: outcome.detail, reason: msg.job.reason, tag: msg.job.tag });
       } catch (err) {
-        const delaySec = err instanceof RetryableError ? err.delaySec : Math.min(300, 2 ** msg.attempts);
+        // A job a freeze holds comes back at the freeze's end (SQS caps a visibility at 12 h: README "Deploy freezes").
+        const delaySec = err instanceof RetryableError || err instanceof GateWait ? err.delaySec : Math.min(300, 2 ** msg.attempts);
         log.warn('job will be retried', { error: err, delaySec });
         failed.add(id);
         blocked = true;

@@ -23,6 +23,8 @@ import { reconcileEnvironment } from '../reconcile/reconcile-environment.js';
 import { fleetForConfig } from '../reconcile/fleet-for.js';
 import { secretList } from '../config/secrets.js';
 import { refusalOf } from './refuse-job.js';
+import { gatesFor } from '../gates/gates-for.js';
+import { GateRefused, GateWait, passGates } from '../gates/gate.js';
 
 export interface HandlerOptions {
   config: Config;
@@ -35,13 +37,14 @@ export interface HandlerOptions {
   /** Where promotions are queued (the run mode's queue). */
   enqueue?: (job: DeployJob) => Promise<void>;
   onRolloutEvent?: DeployPorts['onRolloutEvent'];
-  /** The clock of the self-heal back-off (tests inject one). */
+  /** The clock of the self-heal back-off and of the gates (freeze windows); tests inject one. */
   now?: () => Date;
 }
 
-export function makeDeployPorts({ config, configPath, dataDir, env = process.env, store, enqueue, onRolloutEvent }: HandlerOptions): DeployPorts {
+export function makeDeployPorts({ config, configPath, dataDir, env = process.env, store, enqueue, onRolloutEvent, now }: HandlerOptions): DeployPorts {
   const credentials = registryCredentials(config.registries, env);
   const tokens = new TokenCache();
+  const manifests = store ?? createManifestStore(config, { env, dataDir: join(dataDir, 'manifests'), baseDir: dirname(configPath) });
   return {
     // One fleet (one SSH connection per host) per rollout, closed when it ends.
     async rollout(input, options) {
@@ -56,7 +59,9 @@ export function makeDeployPorts({ config, configPath, dataDir, env = process.env
     ...(onRolloutEvent ? { onRolloutEvent } : {}),
     config,
     ageIdentities: secretList(env, config.secrets.identityEnv),
-    store: store ?? createManifestStore(config, { env, dataDir: join(dataDir, 'manifests'), baseDir: dirname(configPath) }),
+    store: manifests,
+    gates: gatesFor(config, { store: manifests, env, now: now ?? (() => new Date()) }),
+    ...(now ? { now } : {}),
     waitForImage: (ref, { deadlineMs, heartbeat, signal }) =>
       waitForImage(ref, { deadlineMs, credentials, tokens, heartbeat: ({ delayMs }) => heartbeat().then(() => delayMs), ...(signal ? { signal } : {}) }),
   };
@@ -85,6 +90,15 @@ export function makeDeployHandler(options: HandlerOptions & { notifier?: Notifie
     if (job.reason === 'plan') return plan(job, ctx);
     // A drift check is no deploy: nothing to tell GitLab about (its report is the log and the outcome).
     if (job.reason === 'reconcile') return reconcileEnvironment(job, ctx, { config: ports.config, store: ports.store, fleetFor, ...(enqueue ? { enqueue } : {}), ...(now ? { now } : {}), ...(ports.ageIdentities ? { ageIdentities: ports.ageIdentities } : {}) });
+    // A job a gate holds (a freeze) is handed back before it starts: a waiting note and status, no Deployment.
+    // The pipeline checks again right before its commit (a freeze may begin while it waits for its image).
+    try {
+      await passGates(job, ports);
+    } catch (err) {
+      if (err instanceof GateWait) await notifier.jobWaiting?.(job, err);
+      else if (err instanceof GateRefused) return { status: 'failed', detail: `refused: ${err.message}` };
+      throw err;
+    }
     // The notifier never throws: a failed report never fails a deploy.
     return runWithFeedback(job, ctx, notifier, (c) =>
       job.reason === 'heal' ? healEnvironment(job, c, { deployPorts: ports, deploy, fleetFor, ...(now ? { now } : {}) }) : deploy(job, c, ports),

@@ -8,6 +8,7 @@ import type { DeployJob } from '../job.js';
 import type { Logger } from '../log.js';
 import type { Timeline } from '../notify/timeline.js';
 import type { Queue, Received } from '../queue/queue.js';
+import { GateWait } from '../gates/gate.js';
 import { RetryableError, type Outcome } from './outcome.js';
 
 export interface JobContext {
@@ -67,6 +68,13 @@ export function startWorker({ queue, handle, logger, concurrency = 4, visibility
       onOutcome?.(msg.job, outcome);
     } catch (err) {
       clearInterval(beat);
+      if (err instanceof GateWait) {
+        // Held by a gate (a freeze): back to the queue until it opens, without using up an attempt.
+        log.info('job waits at a gate', { until: err.until.toISOString(), reason: err.reason, delaySec: err.delaySec });
+        const handBack = queue.defer ? queue.defer(msg, err.delaySec) : queue.retry(msg, err.delaySec);
+        await handBack.catch((e) => log.warn('hand-back failed; visibility timeout will redeliver', { error: e }));
+        return;
+      }
       const delay = err instanceof RetryableError ? err.delaySec : Math.min(300, 2 ** msg.attempts);
       log.warn('job will be retried', { error: err, delaySec: delay });
       await queue.retry(msg, delay).catch((e) => log.warn('retry failed; visibility timeout will redeliver', { error: e }));

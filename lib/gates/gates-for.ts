@@ -1,0 +1,18 @@
+/**
+ * The gates of a worker, from fjord.yaml: today the freeze gate (fjord.yaml windows, the manifest
+ * repository's `.fjord/freezes.yaml`, and GitLab Freeze Periods when `sources.gitlab.tokenEnv` names a set
+ * variable). Built once per worker, so the GitLab answers are cached across its jobs.
+ */
+import type { Config } from '../config/schema.js';
+import { secretValue } from '../config/secrets.js';
+import type { ManifestStore } from '../manifest/store.js';
+import { freezeGate } from './freeze-gate.js';
+import type { Gate } from './gate.js';
+import { gitlabFreezePeriods } from './gitlab-freeze-periods.js';
+
+export function gatesFor(config: Config, { store, env, now }: { store: Pick<ManifestStore, 'read'>; env: Record<string, string | undefined>; now: () => Date }): Gate[] {
+  const gitlab = config.sources.gitlab;
+  const token = gitlab?.tokenEnv ? secretValue(env, gitlab.tokenEnv) : undefined;
+  const freezePeriods = gitlab && token ? gitlabFreezePeriods({ url: gitlab.url, token, now }) : undefined;
+  return [freezeGate({ config, readManifest: (file) => store.read(file), ...(freezePeriods ? { freezePeriods } : {}) })];
+}

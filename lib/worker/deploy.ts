@@ -165,6 +165,8 @@ function recordedOrder(job: DeployJob, sourceTime: string | undefined): Record<s
   // `fjord deploy` / `fjord rollback` go back on purpose: events whose source is older do not undo them.
   if (job.reason === 'manual' || job.reason === 'rollback') out[INTENT_TIME_TRAILER] = job.enqueuedAt;
   if (job.source.deliveryId && /^[A-Za-z0-9._:-]{1,200}$/.test(job.source.deliveryId)) out[DELIVERY_TRAILER] = job.source.deliveryId;
+  // `/fjord deploy|rollback` (lib/commands): the commenter, whose permission was checked through the API.
+  if (job.command) out['Fjord-Requested-By'] = `${job.command.user.username} (${job.source.provider})`;
   return out;
 }
 

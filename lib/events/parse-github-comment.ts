@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { isCommand } from '../commands/parse-command.js';
-import { parseShape, type Ignored, type SourceEvent } from './event.js';
+import type { Ignored, SourceEvent } from './event.js';
 
 const commentEvent = z.object({
   action: z.string(),
@@ -16,7 +16,10 @@ const commentEvent = z.object({
 });
 
 export function parseGithubComment(payload: unknown): SourceEvent | Ignored {
-  const p = parseShape(commentEvent, payload);
+  // Never a 4xx for a comment (as parse-gitlab-note.ts): a body without these fields is ignored.
+  const parsed = commentEvent.safeParse(payload);
+  if (!parsed.success) return { ignored: `GitHub issue_comment without ${parsed.error.issues[0]!.path.join('.') || 'a body'}` };
+  const p = parsed.data;
   if (p.action !== 'created') return { ignored: `issue_comment ${p.action}, not created` };
   if (!p.issue.pull_request) return { ignored: 'comment on an issue, not a pull request' };
   // fjord's own answers (and other bots') never run commands.

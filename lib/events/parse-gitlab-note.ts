@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { isCommand } from '../commands/parse-command.js';
-import { parseShape, quote, type Ignored, type SourceEvent } from './event.js';
+import { quote, type Ignored, type SourceEvent } from './event.js';
 
 const noteHook = z.object({
   object_kind: z.literal('note'),
@@ -24,7 +24,11 @@ const noteHook = z.object({
 });
 
 export function parseGitlabNote(payload: unknown): SourceEvent | Ignored {
-  const p = parseShape(noteHook, payload);
+  // A comment is never worth a 4xx to GitLab (it disables hooks that keep failing): a body without the
+  // fields of an MR comment is ignored, like any comment fjord does not act on.
+  const parsed = noteHook.safeParse(payload);
+  if (!parsed.success) return { ignored: `GitLab note without ${parsed.error.issues[0]!.path.join('.') || 'a body'}: not a merge request comment fjord can answer` };
+  const p = parsed.data;
   const a = p.object_attributes;
   if (a.noteable_type !== 'MergeRequest' || !p.merge_request) return { ignored: `comment on a ${quote(a.noteable_type)}, not a merge request` };
   if (a.system) return { ignored: 'system note' };

@@ -6,22 +6,21 @@
  * rolls it out; every command from a user without permission is refused with a reply and no side effect.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { main } from '../../lib/cli/main.js';
-import { parseConfig } from '../../lib/config/index.js';
+import type { Config } from '../../lib/config/index.js';
 import type { SourceEvent } from '../../lib/events/event.js';
 import { parseGitlab } from '../../lib/events/parse-gitlab.js';
 import { routeEvent } from '../../lib/events/route.js';
 import { HOLDS_FILE, parseHolds } from '../../lib/holds/hold.js';
 import type { DeployJob } from '../../lib/job.js';
 import { silentLogger } from '../../lib/log.js';
-import { silentNotifier } from '../../lib/notify/notifier.js';
-import { makeDeployHandler } from '../../lib/worker/make-handler.js';
 import type { JobContext, JobHandler } from '../../lib/worker/worker-loop.js';
 import { engineMissing } from '../fixtures/engine.js';
+import { handlerInDir } from '../fixtures/handler-in-dir.js';
 import { fleetConfigYaml } from '../fixtures/fleet-config.js';
 import { startFleet, type TestFleet } from '../fixtures/fleet.js';
 import { createBareRepo, type TestRepo } from '../fixtures/git/repo.js';
@@ -46,7 +45,7 @@ describe('/fjord commands in merge request comments', { skip: engineMissing() },
   let handle: JobHandler;
   let port: number;
   let IMAGE = 'unset';
-  let config: ReturnType<typeof parseConfig>;
+  let config: Config;
   const dir = mkdtempSync(join(tmpdir(), 'fjord-commands-'));
   const queued: DeployJob[] = [];
   const env = () => ({ FJORD_SSH_KEY: fleet.privateKey.reveal(), GITLAB_TOKEN: gitlab.token, FJORD_LOG_LEVEL: 'warn', FJORD_DATA_DIR: join(dir, 'cli-data') });
@@ -69,9 +68,7 @@ describe('/fjord commands in merge request comments', { skip: engineMissing() },
         hosts: [web-1]
         rollout: { container: { ports: ["${port}:8080"] }, healthCheck: { port: ${port}, path: ${HEALTH_PATH}, interval: 150ms, timeout: 6s }, hostTimeout: 40s }
 ` });
-    writeFileSync(join(dir, 'fjord.yaml'), yaml);
-    config = parseConfig(yaml);
-    handle = makeDeployHandler({ config, configPath: join(dir, 'fjord.yaml'), dataDir: join(dir, 'data'), env: env(), notifier: silentNotifier, enqueue: async (j) => void queued.push(j) });
+    ({ config, handle } = handlerInDir(dir, yaml, env(), queued));
   });
   after(async () => {
     await Promise.all([fleet?.stop(), registry?.stop(), gitlab?.close()]);

@@ -123,7 +123,7 @@ describe('fjord config', () => {
     const r = await run(['config', 'schema']);
     assert.equal(r.code, 0);
     const schema = JSON.parse(r.out);
-    assert.deepEqual(Object.keys(schema.properties).sort(), ['apps', 'hosts', 'manifest', 'notify', 'reconcile', 'registries', 'secrets', 'sources', 'ssh', 'statusPage', 'worker']);
+    assert.deepEqual(Object.keys(schema.properties).sort(), ['apps', 'commands', 'hosts', 'manifest', 'notify', 'reconcile', 'registries', 'secrets', 'sources', 'ssh', 'statusPage', 'worker']);
     assert.equal(schema.additionalProperties, false);
   });
 });

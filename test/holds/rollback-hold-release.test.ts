@@ -4,21 +4,20 @@
  * rolled out (and a reconcile does not heal toward it) → `fjord release` rolls it out.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { main } from '../../lib/cli/main.js';
-import { parseConfig, type Config } from '../../lib/config/index.js';
+import type { Config } from '../../lib/config/index.js';
 import { HOLDS_FILE, parseHolds } from '../../lib/holds/hold.js';
 import { silentLogger } from '../../lib/log.js';
-import { silentNotifier } from '../../lib/notify/notifier.js';
 import { parseTrailers } from '../../lib/manifest/trailers.js';
 import { reconcileJobs } from '../../lib/reconcile/reconcile-jobs.js';
 import type { DeployJob } from '../../lib/job.js';
-import { makeDeployHandler } from '../../lib/worker/make-handler.js';
 import type { JobContext, JobHandler } from '../../lib/worker/worker-loop.js';
 import { engineMissing } from '../fixtures/engine.js';
+import { handlerInDir } from '../fixtures/handler-in-dir.js';
 import { fleetConfigYaml } from '../fixtures/fleet-config.js';
 import { startFleet, type TestFleet } from '../fixtures/fleet.js';
 import { createBareRepo, type TestRepo } from '../fixtures/git/repo.js';
@@ -56,9 +55,7 @@ describe('holds after a rollback', { skip: engineMissing() }, () => {
         selfHeal: true
         rollout: { container: { ports: ["${port}:8080"] }, healthCheck: { port: ${port}, path: ${HEALTH_PATH}, interval: 150ms, timeout: 6s }, hostTimeout: 40s }
 ` });
-    writeFileSync(join(dir, 'fjord.yaml'), yaml);
-    config = parseConfig(yaml);
-    handle = makeDeployHandler({ config, configPath: join(dir, 'fjord.yaml'), dataDir: join(dir, 'data'), env: env(), notifier: silentNotifier, enqueue: async (j) => void queued.push(j) });
+    ({ config, handle } = handlerInDir(dir, yaml, env(), queued));
   });
   after(async () => {
     await Promise.all([fleet?.stop(), registry?.stop()]);

@@ -1,12 +1,13 @@
 /** The one message that travels from the receiver, through a queue, to a worker. */
 import { z } from 'zod';
+import { commandSchema } from './commands/command-schema.js';
 import { branchSchema, imageSchema, nameSchema, projectSchema, shaSchema, tagSchema, textSchema } from './grammar.js';
 
-export const REASONS = ['merge', 'push', 'pipeline', 'manual', 'rollback', 'converge', 'heal', 'promote', 'plan', 'reconcile'] as const;
+export const REASONS = ['merge', 'push', 'pipeline', 'manual', 'rollback', 'converge', 'heal', 'promote', 'plan', 'reconcile', 'command'] as const;
 export type Reason = (typeof REASONS)[number];
 
 /** Reasons whose jobs are not deploys of a source sha: their creator picks a deterministic `id`, which is their dedup key. */
-export const KEYED_REASONS: readonly Reason[] = ['heal', 'plan', 'reconcile'];
+export const KEYED_REASONS: readonly Reason[] = ['heal', 'plan', 'reconcile', 'command'];
 
 export const deployJobSchema = z.strictObject({
   v: z.literal(1),
@@ -30,6 +31,8 @@ export const deployJobSchema = z.strictObject({
     before: shaSchema.optional(),
   }),
   enqueuedAt: z.iso.datetime(),
+  /** A `command` job: the `/fjord` comment it answers (lib/commands). */
+  command: commandSchema.optional(),
 });
 
 export type DeployJob = z.infer<typeof deployJobSchema>;

@@ -36,13 +36,7 @@ export function prepareManual(app: string | undefined, environment: string | und
   if (!appConfig?.environments[environment]) throw new UsageError(`fjord.yaml has no environment ${app}/${environment}`);
   const dataDir = resolve(io.cwd, io.env.FJORD_DATA_DIR ?? '.fjord');
   const ports = makeDeployPorts({ config, configPath: path, dataDir: resolve(dataDir, 'cli'), env: io.env });
-  const author = (() => {
-    try {
-      return userInfo().username.slice(0, 200);
-    } catch {
-      return undefined;
-    }
-  })();
+  const author = cliUser();
   return {
     ports,
     fleetFor: fleetForConfig(config, io.env, dirname(path)),
@@ -62,6 +56,15 @@ export function prepareManual(app: string | undefined, environment: string | und
       return parsed.data;
     },
   };
+}
+
+/** Who runs the CLI (the OS user name), for trailers and holds. */
+export function cliUser(): string | undefined {
+  try {
+    return userInfo().username.slice(0, 200);
+  } catch {
+    return undefined;
+  }
 }
 
 /** `--dry-run`: the exact commands per host, without connecting or committing. */
@@ -156,5 +159,5 @@ export async function runManual(run: ManualRun, job: DeployJob, io: CliIo, waitM
     if (h.diagnostics) io.stdout(formatDiagnostics(h.diagnostics).map((l) => `    ${l}\n`).join(''));
   }
   if (report) io.stdout(`  total ${Math.round(report.durationMs)} ms\n`);
-  return ['deployed', 'noop', 'proposed'].includes(outcome.status) ? 0 : 1;
+  return ['deployed', 'noop', 'proposed', 'held'].includes(outcome.status) ? 0 : 1;
 }

@@ -285,6 +285,13 @@ export const configSchema = z.strictObject({
       planNotes: z.boolean().default(true),
     })
     .prefault({}),
+  /** `/fjord` commands in MR/PR comments (issue 14, item 4). */
+  commands: z
+    .strictObject({
+      /** Lowest access level that may run a command: GitLab's (30 Developer, 40 Maintainer, 50 Owner); GitHub roles map to it (write 30, maintain 40, admin 50). */
+      minAccessLevel: z.number().int().min(10).max(50).default(40),
+    })
+    .prefault({}),
   statusPage: z
     .strictObject({
       /** Serve the read-only status page at `GET /` where a worker runs next to the receiver (embedded). */

@@ -13,7 +13,7 @@ export interface SourceEvent {
   provider: Provider;
   /** Which app trigger this event serves: a merged MR/PR, a push, a successful pipeline; or `plan`: an MR/PR
    *  opened or given new commits, answered with a plan note (issue 7, item 3), never a deploy. */
-  trigger: 'merge' | 'push' | 'pipeline' | 'plan';
+  trigger: 'merge' | 'push' | 'pipeline' | 'plan' | 'command';
   /** `group/project` or `owner/repo`. */
   project: string;
   /** The branch deployed from (a merge's or an open MR's target branch), or a pushed git tag. */
@@ -25,6 +25,8 @@ export interface SourceEvent {
   committedAt?: string;
   /** A push's `before` (a pipeline's `before_sha`): the branch head the push moved from. Still raw. */
   before?: string;
+  /** `command`: a `/fjord` comment on an MR/PR (issue 14, item 4); its values are still raw here. */
+  command?: { text: string; userId: number; username: string; noteId: number; discussionId?: string | undefined };
   /** Webhook field path of each value, for 422 answers. */
   paths: { project: string; ref: string; sha: string; mr?: string; author?: string };
   /** The parsed JSON body, for routes that need more of it (e.g. a future converge route reading commits). */

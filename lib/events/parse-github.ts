@@ -3,6 +3,7 @@
  * plans (parse-github-plan.ts); successful workflow runs (parse-github-workflow-run.ts). zod schemas hold
  * only the fields fjord uses (shapes as in @octokit/webhooks-examples).
  */
+import { parseGithubComment } from './parse-github-comment.js';
 import { z } from 'zod';
 import { isNullSha, isoTime, parseRef, parseShape, quote, type Ignored, type SourceEvent } from './event.js';
 import { openPullRequestEvent, PLAN_PR_ACTIONS } from './parse-github-plan.js';
@@ -36,7 +37,7 @@ const pushEvent = z.object({
 
 /** Whether a body with this `X-GitHub-Event` header is worth parsing at all. */
 export function githubEventIsRead(header: string | undefined): boolean {
-  return header === 'pull_request' || header === 'push' || header === 'workflow_run';
+  return header === 'pull_request' || header === 'push' || header === 'workflow_run' || header === 'issue_comment';
 }
 
 /** Parses a GitHub webhook body (already JSON-parsed) given its `X-GitHub-Event` header. */
@@ -44,6 +45,7 @@ export function parseGithub(header: string | undefined, payload: unknown): Sourc
   if (header === 'pull_request') return pullRequest(payload);
   if (header === 'push') return push(payload);
   if (header === 'workflow_run') return workflowRun(payload);
+  if (header === 'issue_comment') return parseGithubComment(payload);
   return { ignored: `GitHub event ${quote(header ?? 'unknown')} is not one fjord acts on` };
 }
 

@@ -2,6 +2,7 @@
  * GitLab webhook bodies → SourceEvent. zod schemas hold only the fields fjord uses, in the shape GitLab
  * documents (doc/user/project/integrations/webhook_events.md); everything else in the body is ignored.
  */
+import { parseGitlabNote } from './parse-gitlab-note.js';
 import { z } from 'zod';
 import { isNullSha, isoTime, parseRef, parseShape, quote, type Ignored, type SourceEvent } from './event.js';
 import { openMergeRequest, PLAN_ACTIONS } from './parse-gitlab-plan.js';
@@ -51,6 +52,7 @@ const KINDS: Record<string, string> = {
   'Tag Push Hook': 'tag_push',
   'Merge Request Hook': 'merge_request',
   'Pipeline Hook': 'pipeline',
+  'Note Hook': 'note',
 };
 
 /** Whether a body with this `X-Gitlab-Event` header is worth parsing at all. */
@@ -71,6 +73,8 @@ export function parseGitlab(header: string | undefined, payload: unknown): Sourc
       return mergeRequest(payload);
     case 'pipeline':
       return pipeline(payload);
+    case 'note':
+      return parseGitlabNote(payload);
     default:
       return { ignored: `GitLab event ${quote(header ?? kind ?? 'unknown')} is not one fjord acts on` };
   }

@@ -12,6 +12,7 @@ import { quote, type Ignored, type SourceEvent } from './event.js';
 import { matchApps } from './match-apps.js';
 import { routeManifestPush } from './route-manifest-push.js';
 import { routePlan } from './route-plan.js';
+import { routeCommand } from './route-command.js';
 
 export interface RouteContext {
   config: Config;
@@ -37,7 +38,7 @@ export function routeEvent(event: SourceEvent, ctx: RouteContext, routes: readon
 
 /** Apps whose source is this project, environments whose branch is this branch, trigger as configured. */
 export const routeToApps: Route = (event, ctx) => {
-  if (event.trigger === 'plan') return { ignored: '' }; // route-plan.ts
+  if (event.trigger === 'plan' || event.trigger === 'command') return { ignored: '' }; // route-plan.ts, route-command.ts
   const { matches, reasons } = matchApps(event, ctx.config);
   if (matches.length === 0) {
     return { ignored: reasons.length > 0 ? reasons.join('; ') : `no app deploys ${event.provider} project ${quote(event.project)}` };
@@ -54,4 +55,4 @@ export const routeToApps: Route = (event, ctx) => {
 };
 
 /** The routes every receiver uses: source pushes/merges → deploys; manifest pushes → converge; open MRs → plans. */
-export const ROUTES: readonly Route[] = [routeToApps, routeManifestPush, routePlan];
+export const ROUTES: readonly Route[] = [routeToApps, routeManifestPush, routePlan, routeCommand];

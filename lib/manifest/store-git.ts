@@ -78,11 +78,22 @@ export class GitManifestStore implements ManifestStore {
     });
   }
 
-  commit({ file, content, lastCommitId, message, author }: CommitRequest): Promise<CommitResult> {
+  commit({ file, content, lastCommitId, message, author, create }: CommitRequest): Promise<CommitResult> {
     checkFile(file);
     return this.#serial(async () => {
       for (let attempt = 1; ; attempt++) {
         const headId = await this.#fetch(file);
+        if (create) {
+          const exists = await this.#entryAt(headId, file).then(() => true, (err: unknown) => (err instanceof ManifestNotFound ? false : Promise.reject(err)));
+          if (exists) throw new ManifestConflict(file, `it was created on ${this.branch} since it was read`);
+          const commitId = await writeCommit(this.#io(), { parent: headId, file, mode: '100644', content, message, author: author ?? this.#author, committer: this.#author });
+          if (await pushCommit(this.#io(), commitId, this.branch)) {
+            await this.#git(cmd.updateRef(trackingRef(this.branch), commitId));
+            return { commitId };
+          }
+          if (attempt >= this.#pushAttempts) throw new ManifestConflict(file, `${this.branch} kept moving; push rejected ${attempt} times`);
+          continue;
+        }
         // GitLab's check (Files::BaseService#file_has_changed?): the file's last commit as of the branch
         // head against its last commit as of the id the writer read. Unknown ids conflict here (stricter).
         const current = await this.#lastCommitFor(headId, file);

@@ -75,8 +75,10 @@ export class GitlabManifestStore implements ManifestStore {
     return decodeManifest(Buffer.from(f.content, 'base64'));
   }
 
-  async commit({ file, content, lastCommitId, message, author = this.#author }: CommitRequest): Promise<CommitResult> {
-    const action = { action: 'update' as const, filePath: checkFile(file), ...actionContent(content), lastCommitId: checkCommit(lastCommitId) };
+  async commit({ file, content, lastCommitId, message, author = this.#author, create }: CommitRequest): Promise<CommitResult> {
+    const action = create
+      ? { action: 'create' as const, filePath: checkFile(file), ...actionContent(content) }
+      : { action: 'update' as const, filePath: checkFile(file), ...actionContent(content), lastCommitId: checkCommit(lastCommitId) };
     const created = await this.#call(file, 'commit', () => this.#commits.create(this.#project, this.branch, message, [action], authorOptions(author)));
     return { commitId: created.id, webUrl: created.web_url };
   }
@@ -128,6 +130,8 @@ export function translateError(err: unknown, { file, what, host, project }: { fi
     const status = cause?.response?.status;
     const text = cause?.description ?? err.message;
     if (status === 400 && /changed since you started editing/i.test(text)) return new ManifestConflict(file);
+    // A `create` action lost the race with another writer creating the same file.
+    if (status === 400 && /A file with this name already exists/i.test(text)) return new ManifestConflict(file, 'it was created since it was read');
     // Gitaly lost a ref-update race with a concurrent push: the same situation, retry the same way.
     if (status === 400 && /Could not update refs\/heads\//i.test(text)) return new ManifestConflict(file, 'the branch moved during the commit');
     if (status === 404) return new ManifestNotFound(file, `${what}: not found in GitLab project ${project} (${text})`);

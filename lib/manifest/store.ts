@@ -31,6 +31,9 @@ export interface CommitRequest {
   message: string;
   /** Commit author; the backend's configured identity when absent. */
   author?: Author;
+  /** The file does not exist yet (`read` threw `ManifestNotFound`): create it; `ManifestConflict` when it
+   *  exists by now (`lastCommitId` is not checked then). Used for fjord's holds file (lib/holds). */
+  create?: boolean;
 }
 
 export interface CommitResult {

@@ -22,7 +22,8 @@ export type FinalState = 'success' | 'failed' | 'canceled';
  *   request; the deploy itself happens (and is reported) when a person merges it;
  * - `failed` → `failed`.
  */
-export const finalStateOf = (o: Outcome): FinalState => (o.status === 'failed' ? 'failed' : o.status === 'superseded' ? 'canceled' : 'success');
+// `held` (lib/holds): committed but not rolled out on purpose, like `superseded` — not running, not broken.
+export const finalStateOf = (o: Outcome): FinalState => (o.status === 'failed' ? 'failed' : o.status === 'superseded' || o.status === 'held' ? 'canceled' : 'success');
 
 /**
  * Whether GitLab accepts `next` after `last`. GitLab updates the commit's live (pending or running) status

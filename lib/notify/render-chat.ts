@@ -12,7 +12,7 @@ import { elapsed } from './render-timeline.js';
 import { secretChanges } from './secret-changes.js';
 import type { Timeline } from './timeline.js';
 
-const EMOJI: Record<string, string> = { deployed: ':white_check_mark:', noop: ':white_check_mark:', received: ':information_source:', superseded: ':fast_forward:', proposed: ':memo:', failed: ':x:' };
+const EMOJI: Record<string, string> = { deployed: ':white_check_mark:', noop: ':white_check_mark:', received: ':information_source:', superseded: ':fast_forward:', proposed: ':memo:', held: ':double_vertical_bar:', failed: ':x:' };
 const WORD: Record<string, string> = { noop: 'no change' };
 
 export function renderChatText(job: DeployJob, outcome: Outcome, { links, timeline }: { links: FeedbackLinks; timeline?: Timeline }): string {

@@ -14,7 +14,7 @@ import type { Timeline } from './timeline.js';
 export const noteMarker = (job: Pick<DeployJob, 'app' | 'environment' | 'sha' | 'tag'>): string =>
   `<!-- fjord:${job.app}/${job.environment}/${job.sha ?? job.tag} -->`;
 
-const ICON: Record<string, string> = { deployed: '✅', noop: '✅', received: 'ℹ️', superseded: '⏭️', proposed: '📝', failed: '❌' };
+const ICON: Record<string, string> = { deployed: '✅', noop: '✅', received: 'ℹ️', superseded: '⏭️', proposed: '📝', held: '⏸️', failed: '❌' };
 
 /** Body while the deploy runs: the timeline so far. */
 export function renderStartedNote(job: DeployJob, timeline?: Timeline): string {

@@ -18,6 +18,8 @@ import { driftDetail } from './format-drift.js';
 import { isInSync, type EnvironmentDrift } from './drift.js';
 import { clearHealRecords } from './heal-ledger.js';
 import { makeHealJob } from './make-heal-job.js';
+import { readHold } from '../holds/read-hold.js';
+import { heldText } from '../holds/hold.js';
 
 export interface ReconcilePorts {
   config: Config;
@@ -60,6 +62,13 @@ export async function reconcileEnvironment(job: DeployJob, ctx: JobContext, port
   if (isInSync(drift)) {
     ctx.logger.info('in sync', { tag: drift.desiredTag, hosts: drift.hosts.length });
     return { status: 'noop', detail: `in sync at ${drift.desiredTag ?? 'no tag'} on ${drift.hosts.length} host(s)`, drift };
+  }
+  // Held (lib/holds): the manifest may say a version that was committed but deliberately not rolled out;
+  // healing toward it would undo the hold. The drift is reported as held, nothing is enqueued.
+  const hold = await readHold(ports.store, job.app, job.environment);
+  if (hold) {
+    ctx.logger.warn('drift', { tag: drift.desiredTag, held: true, hosts: drift.hosts.map((h) => ({ host: h.host, status: h.status, running: h.running })) });
+    return { status: 'drifted', detail: `HELD: ${summarizeDrift(drift)}; not healed: ${heldText(hold, job.app, job.environment)}`, drift, held: true };
   }
   let healText = drift.heal ? describeHeal(drift.heal) : env.selfHeal ? 'nothing a heal could fix' : 'selfHeal is off';
   const heal = drift.heal;

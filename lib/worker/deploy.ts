@@ -29,6 +29,7 @@ import { decryptAppSecrets, type AppSecrets } from '../secrets/load-app-secrets.
 import type { DesiredFile } from '../files/desired-files.js';
 import { loadDesiredFiles } from '../files/load-desired-files.js';
 import { passGates, type GatePorts } from '../gates/gate.js';
+import { heldOutcome, HELD_TRAILER, holdAfterRollback, holdOf } from '../holds/held-deploy.js';
 
 export interface DeployPorts extends GatePorts {
   config: Config;
@@ -72,6 +73,9 @@ export async function deploy(order: DeployJob, ctx: JobContext, ports: DeployPor
     timeline?.begin('manifest read');
     const file = await store.read(target.file);
     const current = readTag(file.content, target);
+    // Held (lib/holds): a merge is still committed, but nothing rolls out until a person releases it.
+    const hold = await holdOf(store, job);
+    if (hold && (job.reason === 'converge' || job.reason === 'heal')) return heldOutcome(job, hold, { tag: current });
     // Decrypted before anything is committed or changed: a wrong identity or a broken file fails here.
     const secrets = env.secrets && ports.rollout && env.hosts.length ? await decryptAppSecrets(env.secrets, (await store.read(env.secrets.file)).content, ports.ageIdentities ?? []) : undefined;
     ports = secrets ? { ...ports, secrets } : ports;
@@ -90,6 +94,7 @@ export async function deploy(order: DeployJob, ctx: JobContext, ports: DeployPor
       // rollout and, when that fails, owns the manifest's rollback too, as the first delivery would have.
       const [head, before] = await store.history(target.file, { limit: 2 });
       const own = head && head.trailers['Fjord-Job'] === job.id && !head.trailers['Fjord-Rollback-Of'] ? head : undefined;
+      if (hold && (!own || own.trailers[HELD_TRAILER])) return heldOutcome(job, hold, { tag: current, ...(own ? { commitId: own.commitId } : {}) });
       const outcome = await rollOut(job, env, ctx, ports, { converge: true });
       if (!own || outcome.status !== 'failed') return own ? { ...outcome, commitId: own.commitId } : outcome;
       const previous = before ? readTag(await store.readAt(target.file, before.commitId), target) : undefined;
@@ -98,6 +103,8 @@ export async function deploy(order: DeployJob, ctx: JobContext, ports: DeployPor
     const history = await store.history(target.file, { limit: 50 });
     // A redelivery of a job that already failed and was rolled back (its worker died before the ack).
     const undone = history.find((e) => e.trailers['Fjord-Rollback-Of'] === job.id);
+    // Its worker may have died between the rollback commit and the hold: hold now (kept when already held).
+    if (undone) await holdAfterRollback(store, job, undone.commitId);
     if (undone) return { status: 'failed', detail: `this job already failed; its rollback is ${undone.commitId.slice(0, 12)} (${undone.message.split('\n')[0]})`, rollbackCommitId: undone.commitId };
     const order = orderJob(job, history);
     if (order.superseded) return { status: 'superseded', detail: supersededDetail(order.superseded) };
@@ -125,7 +132,7 @@ export async function deploy(order: DeployJob, ctx: JobContext, ports: DeployPor
     // Gates (freezes) right before the commit: a held job goes back to its queue (GateWait), nothing committed.
     const gated = await passGates(job, ports);
     timeline?.begin('manifest commit');
-    const trailers = { ...recordedOrder(job, order.sourceTime), ...gated };
+    const trailers = { ...recordedOrder(job, order.sourceTime), ...gated, ...(hold ? { [HELD_TRAILER]: `since ${hold.since}` } : {}) };
     const viaMr = (env.writeBack ?? config.manifest.writeBack) === 'mr';
     // A proposed commit is rolled out only once merged (converge): the trailer tells its push from a commit fjord rolled out itself.
     const message = buildCommitMessage(job, { template: config.manifest.commitMessage, trailers: viaMr ? { ...trailers, [WRITE_BACK_TRAILER]: 'mr' } : trailers });
@@ -140,6 +147,7 @@ export async function deploy(order: DeployJob, ctx: JobContext, ports: DeployPor
     });
     ctx.logger.info('manifest committed', { file: target.file, commit: result.commitId, from: current, to: job.tag });
     timeline?.mark('committed', `manifest committed: ${target.file} ${current ?? '(none)'} → ${job.tag} (${result.commitId.slice(0, 12)})`);
+    if (hold) return heldOutcome(job, hold, { tag: job.tag, commitId: result.commitId, previousTag: current });
     const outcome = await rollOut(job, env, ctx, ports, { converge: false });
     if (outcome.status !== 'failed') return { ...outcome, commitId: result.commitId, previousTag: current };
     return await restoreManifest(job, outcome, { store, file: target.file, previous: current, commitId: result.commitId, edit, ctx });
@@ -160,6 +168,8 @@ function recordedOrder(job: DeployJob, sourceTime: string | undefined): Record<s
   // `fjord deploy` / `fjord rollback` go back on purpose: events whose source is older do not undo them.
   if (job.reason === 'manual' || job.reason === 'rollback') out[INTENT_TIME_TRAILER] = job.enqueuedAt;
   if (job.source.deliveryId && /^[A-Za-z0-9._:-]{1,200}$/.test(job.source.deliveryId)) out[DELIVERY_TRAILER] = job.source.deliveryId;
+  // `/fjord deploy|rollback` (lib/commands): the commenter, whose permission was checked through the API.
+  if (job.command) out['Fjord-Requested-By'] = `${job.command.user.username} (${job.source.provider})`;
   return out;
 }
 
@@ -192,6 +202,8 @@ async function restoreManifest(
   const reverted = await commitWithRetry(o.store, o.file, o.edit(o.previous), rollbackMessage);
   o.ctx.logger.warn('manifest rolled back', { file: o.file, commit: reverted.commitId, to: o.previous });
   o.ctx.timeline?.mark('restored', `manifest restored to ${o.previous} (${reverted.commitId.slice(0, 12)})`);
+  await holdAfterRollback(o.store, job, reverted.commitId, failed ? `host ${failed.host} failed at ${failed.step}` : undefined);
+  o.ctx.logger.warn('environment held', { app: job.app, environment: job.environment });
   return { ...outcome, detail: `${outcome.detail}; manifest restored to ${o.previous}`, commitId: o.commitId, rollbackCommitId: reverted.commitId, previousTag: o.previous };
 }
 

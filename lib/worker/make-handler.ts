@@ -25,6 +25,8 @@ import { secretList } from '../config/secrets.js';
 import { refusalOf } from './refuse-job.js';
 import { gatesFor } from '../gates/gates-for.js';
 import { GateRefused, GateWait, passGates } from '../gates/gate.js';
+import { runCommand } from '../commands/run-command.js';
+import { commandPlatformFor } from '../commands/platform-from-config.js';
 
 export interface HandlerOptions {
   config: Config;
@@ -78,6 +80,7 @@ export function makeDeployHandler(options: HandlerOptions & { notifier?: Notifie
   const fleetFor = fleetForConfig(options.config, options.env ?? process.env, dirname(options.configPath));
   const now = options.now;
   const { enqueue } = options;
+  const platformOf = commandPlatformFor(options.config, options.env ?? process.env, createLogger());
   return async (job, ctx) => {
     // Every job here came from a queue: fjord.yaml, not the message, decides what runs. Refused before any
     // feedback (no commit status or note for a job nobody ordered); the log line keeps the whole job.
@@ -88,6 +91,11 @@ export function makeDeployHandler(options: HandlerOptions & { notifier?: Notifie
     }
     // A plan deploys nothing: no commit status, deploy note or deployment; it writes its own plan note.
     if (job.reason === 'plan') return plan(job, ctx);
+    // A `/fjord` comment (lib/commands): permission checked through the API, answered in its thread.
+    if (job.reason === 'command') {
+      const platform = platformOf(job);
+      return runCommand(job, ctx, { config: ports.config, store: ports.store, deployPorts: ports, deploy, plan, ...(platform ? { platform } : {}), ...(enqueue ? { enqueue } : {}) });
+    }
     // A drift check is no deploy: nothing to tell GitLab about (its report is the log and the outcome).
     if (job.reason === 'reconcile') return reconcileEnvironment(job, ctx, { config: ports.config, store: ports.store, fleetFor, ...(enqueue ? { enqueue } : {}), ...(now ? { now } : {}), ...(ports.ageIdentities ? { ageIdentities: ports.ageIdentities } : {}) });
     // A job a gate holds (a freeze) is handed back before it starts: a waiting note and status, no Deployment.

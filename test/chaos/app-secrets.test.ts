@@ -208,7 +208,7 @@ describe('app secrets from SOPS/age files on real engines', { skip: engineMissin
     const report = JSON.stringify(outcome.rollout);
     // The probe did print them (so the masking below is what keeps them out), as `[redacted]`.
     assert.match(report, /db=\[redacted\] token=\[redacted\]/);
-    const rollback = repo.git(['log', '-1', '--format=%B', 'main']);
+    const rollback = repo.git(['log', '-1', '--format=%B', 'main', '--', 'api/canary.yaml']);
     assert.match(rollback, /^rollback\(api\/canary\)/);
     assert.match(rollback, /db=\[redacted\] token=\[redacted\]/);
     assert.ok(lines.some((l) => l.includes('rollout failed') && l.includes('token=[redacted]')));

@@ -123,7 +123,7 @@ describe('fjord config', () => {
     const r = await run(['config', 'schema']);
     assert.equal(r.code, 0);
     const schema = JSON.parse(r.out);
-    assert.deepEqual(Object.keys(schema.properties).sort(), ['apps', 'freezes', 'hosts', 'manifest', 'notify', 'reconcile', 'registries', 'secrets', 'sources', 'ssh', 'statusPage', 'worker']);
+    assert.deepEqual(Object.keys(schema.properties).sort(), ['apps', 'commands', 'freezes', 'hosts', 'manifest', 'notify', 'reconcile', 'registries', 'secrets', 'sources', 'ssh', 'statusPage', 'worker']);
     assert.equal(schema.additionalProperties, false);
     // Deploy freeze windows (issue 14, item 1): an editor completes their keys.
     assert.deepEqual(Object.keys(schema.properties.freezes.items.properties).sort(), ['blockRollbacks', 'cron', 'duration', 'environments', 'kind', 'name', 'timeZone', 'until']);

@@ -165,7 +165,8 @@ describe('receiver: GitLab events', () => {
 
   it('ignores events of other kinds and projects fjord does not deploy', async () => {
     const note = await r.post('/hooks/gitlab', json({ object_kind: 'note' }), gitlabHeaders('Note Hook'));
-    assert.deepEqual([note.status, note.body], [200, { ignored: 'gitlab event "Note Hook" is not one fjord acts on' }]);
+    // A Note Hook is read now (issue 14, item 4: /fjord commands), but one that is no MR comment is still ignored, never a 4xx.
+    assert.deepEqual([note.status, note.body], [200, { ignored: 'GitLab note without user: not a merge request comment fjord can answer' }]);
     const other = payload('gitlab-merge-request');
     other.project.path_with_namespace = 'acme/unknown';
     const res = await r.post('/hooks/gitlab', json(other), gitlabHeaders('Merge Request Hook'));

@@ -106,10 +106,12 @@ describe('gitops pipeline over a real sshd fleet', { skip: engineMissing() }, ()
     assert.match(bad.detail!, /manifest restored to v1/);
     assert.deepEqual(await tagsOn(prodPort), ['v1', 'v1', 'v1']);
     assert.equal(tagIn('api/prod.yaml'), 'v1');
-    const log = repo.git(['log', '--format=%s', 'main']).trim().split('\n');
+    // The rollback holds the environment (lib/holds): that commit of .fjord/holds.yaml follows the rollback.
+    assert.match(repo.git(['log', '-1', '--format=%s', 'main']), /^hold\(api\/prod\): automatic rollback of v2-unhealthy/);
+    const log = repo.git(['log', '--format=%s', 'main', '--', 'api/prod.yaml']).trim().split('\n');
     assert.match(log[0]!, /^rollback\(api\/prod\): .*:v1$/);
     assert.match(log[1]!, /^deploy\(api\/prod\): .*:v2-unhealthy$/);
-    const rollback = repo.git(['log', '-1', '--format=%B', 'main']);
+    const rollback = repo.git(['log', '-1', '--format=%B', 'main', '--', 'api/prod.yaml']);
     assert.match(rollback, /Fjord-Rollback-Of: job-prod-v2-unhealthy/);
     // The failed host's own words are in the rollback commit (git is the record; the status page reads it).
     assert.match(rollback, /\n\nhost web-\d failed at health: [^\n]+\ncontainer api-prod-next: status running[^\n]*\nhealth probes[^\n]*\n  [^\n]*HTTP 500[^\n]*database unreachable[\s\S]*\nlast log lines:\n[\s\S]*health: database unreachable, answering 500[\s\S]*\n\nFjord-/);

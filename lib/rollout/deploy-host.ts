@@ -127,7 +127,11 @@ export async function deployHost(ctx: HostContext, target: HostTarget, run: Step
         const record: PhaseCmd[] = earlier === undefined ? [{ step: 'inspect', argv: recordBefore(ctx.stateDir, target.app, target.environment, target.jobId, running?.ref ?? '') }] : [];
         let at = performance.now(); // when the next command of the phase started, as far as the host said
         try {
+          // Which variables change on this host, for the report and the note: the old file is read into memory
+          // only; known even when a later command of the phase fails.
+          const changes = (stdout: string) => target.secrets && (out.secrets = envFileChanges(stdout, target.secrets.envFile));
           const results = await run.phase(s, [...envRead, ...record, ...commands.before], (cmd, r) => {
+            if (cmd === envRead[0] && r) changes(r.stdout);
             if (CHANGES.has(cmd.step)) {
               out.changed = true;
               out.containerKept = false;
@@ -135,8 +139,7 @@ export async function deployHost(ctx: HostContext, target: HostTarget, run: Step
             if (cmd.step === 'stop') stopped ??= at;
             at += r?.ms ?? 0;
           });
-          // Which variables change on this host, for the report and the note: the old file is read into memory only.
-          if (target.secrets) out.secrets = envFileChanges(results[0]!.stdout, target.secrets.envFile);
+          if (envRead.length && !out.secrets) changes(results[0]!.stdout);
           await verifyStarted(run, s, await probeAt(run, s, ctx.env, commands.probes), commands.started, { transcript, ...(signal ? { signal } : {}) });
           if (stopped !== undefined) out.downtimeMs = Math.round(performance.now() - stopped);
         } catch (err) {

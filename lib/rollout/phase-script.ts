@@ -31,13 +31,15 @@ const PRELUDE = [
   'd=$(mktemp -d) || exit 70',
   `trap 'rm -rf "$d"' EXIT`,
   'if command -v timeout >/dev/null 2>&1; then fjord_t="timeout -k 2 $1"; else fjord_t=; fi',
-  'fjord_b64() { base64 < "$1" | tr -d "\\n"; }',
+  // Few processes per command on a busy host: one `date`, and base64 only for an output that is not empty.
+  'fjord_b64() { if [ -s "$1" ]; then base64 < "$1" | tr -d "\\n"; fi; }',
   'fjord_run() { if [ -n "$fjord_t" ]; then $fjord_t "$@"; else command "$@"; fi; }',
+  'e=$(date +%s%N)',
   'fjord_step() {',
-  '  i=$1; go=$2; in=$3; shift 3; s=$(date +%s%N)',
+  '  i=$1; go=$2; in=$3; shift 3; s=$e',
   '  if [ "$in" = 1 ]; then fjord_run "$@" > "$d/o" 2> "$d/e"; else fjord_run "$@" < /dev/null > "$d/o" 2> "$d/e"; fi',
   '  c=$?; e=$(date +%s%N)',
-  '  printf "fjord-step %s %s %s %s %s %s\\n" "$i" "$c" "$s" "$e" "$(fjord_b64 "$d/o")" "$(fjord_b64 "$d/e")"',
+  '  printf "fjord-step %s %s %s %s " "$i" "$c" "$s" "$e"; fjord_b64 "$d/o"; printf " "; fjord_b64 "$d/e"; printf "\\n"',
   '  [ "$c" = 0 ] || [ "$go" = 1 ] || exit 0',
   '}',
 ].join('\n');

@@ -9,7 +9,8 @@ import type { SshSession } from '../ssh/types.js';
 import { checkHealth } from './check-health.js';
 import { collectDiagnostics } from './collect-diagnostics.js';
 import { envValues } from '../secret.js';
-import { deployCommands, imageRef, type HostTarget } from './host-commands.js';
+import { deployCommands, imageRef, type Cmd, type HostTarget } from './host-commands.js';
+import type { PhaseCmd } from './phase-script.js';
 import { StepFailed, type StepRunner } from './host-steps.js';
 import { parseBefore, readBefore, recordBefore } from './state-commands.js';
 import { verifyStarted } from './verify-started.js';
@@ -72,6 +73,16 @@ export async function healthStep(run: StepRunner, session: SshSession, env: Envi
   if (hc) await run.step('health', () => checkHealth(session, hc, run.deadline, signal));
 }
 
+/**
+ * Runs the commands after the health check as phases: behind a proxy the traffic switch alone first, so
+ * its step ends (and is reported) when traffic moved, then drain, stop and the rest in one round trip.
+ */
+export async function afterPhases(run: StepRunner, s: SshSession, target: HostTarget, after: readonly Cmd[]): Promise<void> {
+  const cut = target.rollout.proxy ? after.findIndex((c) => c.step === 'switch') + 1 : 0;
+  await run.phase(s, after.slice(0, cut));
+  await run.phase(s, after.slice(cut));
+}
+
 export async function deployHost(ctx: HostContext, target: HostTarget, run: StepRunner, signal?: AbortSignal): Promise<HostOutcome> {
   const out: HostOutcome = { status: 'failed', inspected: false, changed: false };
   try {
@@ -79,10 +90,10 @@ export async function deployHost(ctx: HostContext, target: HostTarget, run: Step
       ctx,
       target,
       run,
-      async (s, running) => {
+      async (s, running, [before]) => {
         // An earlier delivery of this job (its worker died) may have changed the host already: then the
         // host counts as changed by this job, and what ran before is the one recorded then.
-        const earlier = parseBefore((await run.command(s, { step: 'inspect', argv: readBefore(ctx.stateDir, target.app, target.environment) })).stdout, target.jobId);
+        const earlier = parseBefore(before!.stdout, target.jobId);
         out.previous = earlier === undefined ? running : earlier ? { ref: earlier, state: 'recorded', labels: {} } : undefined;
         out.inspected = true;
         out.changed = earlier !== undefined;
@@ -111,21 +122,27 @@ export async function deployHost(ctx: HostContext, target: HostTarget, run: Step
             return;
           }
         }
-        // Which variables change on this host, for the report and the note: the old file is read into memory only.
-        if (target.secrets) out.secrets = envFileChanges((await run.command(s, { step: 'inspect', argv: readEnvFile(target.secrets.path) })).stdout, target.secrets.envFile);
-        if (earlier === undefined) await run.command(s, { step: 'inspect', argv: recordBefore(ctx.stateDir, target.app, target.environment, target.jobId, running?.ref ?? '') });
         const commands = deployCommands(target, running);
         const transcript: HealthProbeRecord[] = [];
         let stopped: number | undefined; // stop-then-start: when the old container stopped serving
+        // One phase, one round trip: the reads and the record before anything changes, then the changes.
+        const envRead: PhaseCmd[] = target.secrets ? [{ step: 'inspect', argv: readEnvFile(target.secrets.path) }] : [];
+        const record: PhaseCmd[] = earlier === undefined ? [{ step: 'inspect', argv: recordBefore(ctx.stateDir, target.app, target.environment, target.jobId, running?.ref ?? '') }] : [];
+        let at = performance.now(); // when the next command of the phase started, as far as the host said
         try {
-          for (const cmd of commands.before) {
+          // Which variables change on this host, for the report and the note: the old file is read into memory
+          // only; known even when a later command of the phase fails.
+          const changes = (stdout: string) => target.secrets && (out.secrets = envFileChanges(stdout, target.secrets.envFile));
+          const results = await run.phase(s, [...envRead, ...record, ...commands.before], (cmd, r) => {
+            if (cmd === envRead[0] && r) changes(r.stdout);
             if (CHANGES.has(cmd.step)) {
               out.changed = true;
               out.containerKept = false;
             }
-            if (cmd.step === 'stop') stopped ??= performance.now();
-            await run.command(s, cmd);
-          }
+            if (cmd.step === 'stop') stopped ??= at;
+            at += r?.ms ?? 0;
+          });
+          if (envRead.length && !out.secrets) changes(results[0]!.stdout);
           await verifyStarted(run, s, await probeAt(run, s, ctx.env, commands.probes), commands.started, { transcript, ...(signal ? { signal } : {}) });
           if (stopped !== undefined) out.downtimeMs = Math.round(performance.now() - stopped);
         } catch (err) {
@@ -134,10 +151,11 @@ export async function deployHost(ctx: HostContext, target: HostTarget, run: Step
             out.diagnostics = await collectDiagnostics(s, commands.started, transcript, ctx.redact ?? envValues(ctx.env.rollout.container.env));
           throw err;
         }
-        for (const cmd of commands.after) await run.command(s, cmd);
+        await afterPhases(run, s, target, commands.after);
         out.status = 'updated';
       },
       (err) => (out.unlockError = err),
+      [{ step: 'inspect', argv: readBefore(ctx.stateDir, target.app, target.environment) }],
     );
   } catch (err) {
     out.failure = err instanceof StepFailed ? err : new StepFailed('connect', err);

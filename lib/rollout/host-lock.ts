@@ -11,14 +11,18 @@ export interface LockResult {
 
 const withoutToken = (owner: string) => owner.split('\n').filter((l) => l && !l.startsWith('token=')).join('\n');
 
+/** Judges the acquire script's result: `LockHeld` naming the owner, CommandFailed, or what was taken over. */
+export function lockResult(host: string, argv: string[], r: { exitCode: number; stdout: string; stderr: string }): LockResult {
+  if (r.exitCode === LOCK_HELD_EXIT) throw new LockHeld(host, withoutToken(r.stdout));
+  if (r.exitCode !== 0) throw new CommandFailed(host, argv, r.exitCode, r.stderr, 'lock');
+  const [first, ...old] = r.stdout.split('\n');
+  return first === 'taken-over' ? { takenOverFrom: withoutToken(old.join('\n')) } : {};
+}
+
 /** Takes the lock (a stale one, or one left by an earlier delivery of `jobId`, taken over) or throws `LockHeld` naming its owner. */
 export async function lockHost(session: SshSession, stateDir: string, owner: string, staleAfterMs: number, timeoutMs?: number, jobId?: string): Promise<LockResult> {
   const argv = acquireLock(stateDir, owner, staleAfterMs, jobId);
-  const r = await session.exec(argv, { step: 'lock', ...(timeoutMs ? { timeoutMs } : {}) });
-  if (r.exitCode === LOCK_HELD_EXIT) throw new LockHeld(session.host.name, withoutToken(r.stdout));
-  if (r.exitCode !== 0) throw new CommandFailed(session.host.name, argv, r.exitCode, r.stderr, 'lock');
-  const [first, ...old] = r.stdout.split('\n');
-  return first === 'taken-over' ? { takenOverFrom: withoutToken(old.join('\n')) } : {};
+  return lockResult(session.host.name, argv, await session.exec(argv, { step: 'lock', ...(timeoutMs ? { timeoutMs } : {}) }));
 }
 
 /** Releases the lock if it is still ours (a lock taken over by someone else is left alone). */

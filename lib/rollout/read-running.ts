@@ -42,16 +42,23 @@ export function parseRunning(stdout: string, strategy: EnvironmentConfig['rollou
   return rows.find((r) => r.state === 'running') ?? rows[0];
 }
 
+/** Judges the inspect command's result: undefined when nothing is deployed; CommandFailed when it failed otherwise. */
+export function runningResult(host: string, argv: string[], r: { exitCode: number; stdout: string; stderr: string }, strategy: EnvironmentConfig['rollout']['strategy']): RunningImage | undefined {
+  if (r.exitCode !== 0) {
+    // `docker inspect` of a missing container: exit 1, "No such container" / "No such object".
+    if (/No such (container|object)/.test(r.stderr)) return undefined;
+    throw new CommandFailed(host, argv, r.exitCode, r.stderr, 'inspect');
+  }
+  return parseRunning(r.stdout, strategy);
+}
+
+/** The inspect command of `t` (see `parseRunning` for its output). */
+export const runningCommand = (t: RunningTarget): string[] => inspectCommand({ app: t.app, environment: t.environment, rollout: t.env.rollout, stateDir: t.stateDir ?? '.fjord' });
+
 /** Runs the inspect command on an open session; undefined when nothing is deployed there. */
 export async function readRunningOn(session: SshSession, t: RunningTarget, options: ExecOptions = {}): Promise<RunningImage | undefined> {
-  const argv = inspectCommand({ app: t.app, environment: t.environment, rollout: t.env.rollout, stateDir: t.stateDir ?? '.fjord' });
-  const result = await session.exec(argv, { step: 'inspect', ...options });
-  if (result.exitCode !== 0) {
-    // `docker inspect` of a missing container: exit 1, "No such container" / "No such object".
-    if (/No such (container|object)/.test(result.stderr)) return undefined;
-    throw new CommandFailed(session.host.name, argv, result.exitCode, result.stderr, 'inspect');
-  }
-  return parseRunning(result.stdout, t.env.rollout.strategy);
+  const argv = runningCommand(t);
+  return runningResult(session.host.name, argv, await session.exec(argv, { step: 'inspect', ...options }), t.env.rollout.strategy);
 }
 
 /** The image:tag (with container name, state and labels) running for `app`/`environment` on `host`. */

@@ -168,6 +168,8 @@ const rollout = z.strictObject({
   canary: z.boolean().default(false),
   /** Hosts pulling the image at once before batch 1 (every host pulls first; a failed pull changes nothing). */
   pullParallel: z.number().int().min(1).max(64).default(8),
+  /** After an automatic rollback the environment is held until `fjord release` (lib/holds); false: later merges roll out. */
+  holdAfterRollback: z.boolean().default(true),
   container: container.prefault({}),
   compose: z
     .strictObject({

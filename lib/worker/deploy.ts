@@ -98,13 +98,13 @@ export async function deploy(order: DeployJob, ctx: JobContext, ports: DeployPor
       const outcome = await rollOut(job, env, ctx, ports, { converge: true });
       if (!own || outcome.status !== 'failed') return own ? { ...outcome, commitId: own.commitId } : outcome;
       const previous = before ? readTag(await store.readAt(target.file, before.commitId), target) : undefined;
-      return await restoreManifest(job, outcome, { store, file: target.file, previous, commitId: own.commitId, edit, ctx });
+      return await restoreManifest(job, outcome, { store, file: target.file, previous, commitId: own.commitId, edit, ctx, hold: env.rollout.holdAfterRollback });
     }
     const history = await store.history(target.file, { limit: 50 });
     // A redelivery of a job that already failed and was rolled back (its worker died before the ack).
     const undone = history.find((e) => e.trailers['Fjord-Rollback-Of'] === job.id);
     // Its worker may have died between the rollback commit and the hold: hold now (kept when already held).
-    if (undone) await holdAfterRollback(store, job, undone.commitId);
+    if (undone && env.rollout.holdAfterRollback) await holdAfterRollback(store, job, undone.commitId);
     if (undone) return { status: 'failed', detail: `this job already failed; its rollback is ${undone.commitId.slice(0, 12)} (${undone.message.split('\n')[0]})`, rollbackCommitId: undone.commitId };
     const order = orderJob(job, history);
     if (order.superseded) return { status: 'superseded', detail: supersededDetail(order.superseded) };
@@ -150,7 +150,7 @@ export async function deploy(order: DeployJob, ctx: JobContext, ports: DeployPor
     if (hold) return heldOutcome(job, hold, { tag: job.tag, commitId: result.commitId, previousTag: current });
     const outcome = await rollOut(job, env, ctx, ports, { converge: false });
     if (outcome.status !== 'failed') return { ...outcome, commitId: result.commitId, previousTag: current };
-    return await restoreManifest(job, outcome, { store, file: target.file, previous: current, commitId: result.commitId, edit, ctx });
+    return await restoreManifest(job, outcome, { store, file: target.file, previous: current, commitId: result.commitId, edit, ctx, hold: env.rollout.holdAfterRollback });
   } catch (err) {
     // Transient: the worker puts the job back with back-off. Everything else named is final and reported.
     if (err instanceof ManifestConflict || (err instanceof ManifestStoreError && err.transient) || err instanceof RegistryUnavailable) {
@@ -184,7 +184,7 @@ function supersededDetail(s: Supersession): string {
 async function restoreManifest(
   job: DeployJob,
   outcome: Outcome,
-  o: { store: ManifestStore; file: string; previous: string | undefined; commitId: string; edit: (tag: string) => (content: string) => string | null; ctx: JobContext },
+  o: { store: ManifestStore; file: string; previous: string | undefined; commitId: string; edit: (tag: string) => (content: string) => string | null; ctx: JobContext; hold: boolean },
 ): Promise<Outcome> {
   if (!o.previous) return { ...outcome, detail: `${outcome.detail}; the manifest had no previous tag to restore`, commitId: o.commitId };
   const report = outcome.rollout as RolloutReport | undefined;
@@ -202,8 +202,10 @@ async function restoreManifest(
   const reverted = await commitWithRetry(o.store, o.file, o.edit(o.previous), rollbackMessage);
   o.ctx.logger.warn('manifest rolled back', { file: o.file, commit: reverted.commitId, to: o.previous });
   o.ctx.timeline?.mark('restored', `manifest restored to ${o.previous} (${reverted.commitId.slice(0, 12)})`);
-  await holdAfterRollback(o.store, job, reverted.commitId, failed ? `host ${failed.host} failed at ${failed.step}` : undefined);
-  o.ctx.logger.warn('environment held', { app: job.app, environment: job.environment });
+  if (o.hold) {
+    await holdAfterRollback(o.store, job, reverted.commitId, failed ? `host ${failed.host} failed at ${failed.step}` : undefined);
+    o.ctx.logger.warn('environment held', { app: job.app, environment: job.environment });
+  }
   return { ...outcome, detail: `${outcome.detail}; manifest restored to ${o.previous}`, commitId: o.commitId, rollbackCommitId: reverted.commitId, previousTag: o.previous };
 }
 

@@ -80,7 +80,7 @@ describe('crash mid-rollout (kill -9 of the worker process)', { skip: engineMiss
       prod:
         manifest: { file: ${FILE}, path: image.tag }
         hosts: [web-1, web-2, web-3]
-        rollout: { batchSize: 1, container: { ports: ["${port}:8080"] }, healthCheck: { command: ${JSON.stringify(['sh', '-c', HEALTH(port)])}, interval: 100ms, timeout: 1500ms }, hostTimeout: 15s }
+        rollout: { batchSize: 1, holdAfterRollback: false, container: { ports: ["${port}:8080"] }, healthCheck: { command: ${JSON.stringify(['sh', '-c', HEALTH(port)])}, interval: 100ms, timeout: 1500ms }, hostTimeout: 15s }
 ` }) + 'worker: { concurrency: 2, visibility: 2s, maxAttempts: 6 }\n'
       // The drift check's own jobs (one at every start) would only add noise to the queue checked here.
       + 'reconcile: { interval: 0s }\n';

@@ -113,7 +113,7 @@ describe('fleet faults during a rollout', { skip: engineMissing() }, () => {
       prod:
         manifest: { file: ${FILE}, path: image.tag }
         hosts: [${NAMES.join(', ')}]
-        rollout: { batchSize: 1, pullParallel: 1, container: { ports: ["${port}:8080"], envFile: app.env }, healthCheck: { command: ${JSON.stringify(healthCommand(port))}, interval: 100ms, timeout: ${HEALTH_MS}ms, successes: 3 }, hostTimeout: ${HOST_MS}ms }
+        rollout: { batchSize: 1, pullParallel: 1, holdAfterRollback: false, container: { ports: ["${port}:8080"], envFile: app.env }, healthCheck: { command: ${JSON.stringify(healthCommand(port))}, interval: 100ms, timeout: ${HEALTH_MS}ms, successes: 3 }, hostTimeout: ${HOST_MS}ms }
 ` });
     const config = parseConfig(yaml);
     return {

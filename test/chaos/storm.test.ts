@@ -66,7 +66,10 @@ describe('chaos: delivery storm', () => {
 
   it(`SQS server, two workers, GitLab stand-in: ${DELIVERIES} deliveries (seed ${SEED + 1})`, BACKSTOP, async () => {
     const repo = createBareRepo(Object.fromEntries(GROUPS.map((g) => [g.file, values(g.app, INITIAL)])));
-    const gitlab = await startGitlabStandIn({ projects: { 'ops/manifests': { repo: repo.bare } } });
+    // The apps' source projects exist too: the worker reads their GitLab Freeze Periods (none here) with the
+    // same token, and a freeze it cannot read holds the job (lib/gates: a freeze fails closed).
+    const sources = Object.fromEntries(['acme/api', 'acme/web', 'acme/jobs'].map((p) => [p, { repo: repo.bare }]));
+    const gitlab = await startGitlabStandIn({ projects: { 'ops/manifests': { repo: repo.bare }, ...sources } });
     const { queueUrl, dlqUrl } = await sqs.createFifoPair({ maxReceiveCount: 5 });
     const sqsQueue = (waitTimeSeconds: number) =>
       createSqsQueue({ key: testQueueKey(), queueUrl, dlqUrl, region: TEST_REGION, endpoint: sqs.endpoint, credentials: TEST_CREDENTIALS, waitTimeSeconds, logger: createLogger({ level: 'debug', write: captureText }) });

@@ -21,6 +21,8 @@ import { formatDiagnostics } from '../rollout/format-diagnostics.js';
 import { recordRollout } from '../notify/record-stages.js';
 import { RetryableError, type Outcome } from './outcome.js';
 import { promote, type Promotion } from './promote.js';
+import type { ConfirmSource } from './confirm-source.js';
+import { refusedOutcome } from './refuse-job.js';
 import { DELIVERY_TRAILER, INTENT_TIME_TRAILER, orderJob, SOURCE_TIME_TRAILER, type Supersession } from './superseded.js';
 import { WRITE_BACK_TRAILER } from '../manifest/trailers.js';
 import type { JobContext } from './worker-loop.js';
@@ -46,6 +48,8 @@ export interface DeployPorts {
   secrets?: AppSecrets;
   /** This job's managed files per host (set by `deploy` itself, for its rollout). */
   files?: ReadonlyMap<string, DesiredFile[]>;
+  /** Asks the source platform's API whether a webhook job's MR and sha hold (confirm-source.ts): why not, or undefined. */
+  confirmSource?: ConfirmSource;
 }
 
 /** The environment a job names, or undefined when fjord.yaml no longer has it. */
@@ -120,6 +124,12 @@ export async function deploy(order: DeployJob, ctx: JobContext, ports: DeployPor
       }
       ctx.logger.info('image found', { image: job.image, tag: job.tag });
       timeline?.mark('image-found', `image found: ${job.image}:${job.tag}`);
+    }
+    // The platform's API, not the webhook, says the MR is merged and the sha is on the branch (issue 12, item 4).
+    const unconfirmed = await ports.confirmSource?.(job);
+    if (unconfirmed) {
+      ctx.logger.warn('job refused', { detail: unconfirmed });
+      return refusedOutcome(unconfirmed);
     }
     timeline?.begin('manifest commit');
     const trailers = recordedOrder(job, order.sourceTime);

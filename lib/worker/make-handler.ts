@@ -22,7 +22,8 @@ import { healEnvironment } from '../reconcile/heal-environment.js';
 import { reconcileEnvironment } from '../reconcile/reconcile-environment.js';
 import { fleetForConfig } from '../reconcile/fleet-for.js';
 import { secretList } from '../config/secrets.js';
-import { refusalOf } from './refuse-job.js';
+import { refusalOf, refusedOutcome } from './refuse-job.js';
+import { confirmSourceFromConfig } from './confirm-source.js';
 
 export interface HandlerOptions {
   config: Config;
@@ -42,6 +43,7 @@ export interface HandlerOptions {
 export function makeDeployPorts({ config, configPath, dataDir, env = process.env, store, enqueue, onRolloutEvent }: HandlerOptions): DeployPorts {
   const credentials = registryCredentials(config.registries, env);
   const tokens = new TokenCache();
+  const confirmSource = confirmSourceFromConfig(config, env);
   return {
     // One fleet (one SSH connection per host) per rollout, closed when it ends.
     async rollout(input, options) {
@@ -54,6 +56,7 @@ export function makeDeployPorts({ config, configPath, dataDir, env = process.env
     },
     ...(enqueue ? { enqueue } : {}),
     ...(onRolloutEvent ? { onRolloutEvent } : {}),
+    ...(confirmSource ? { confirmSource } : {}),
     config,
     ageIdentities: secretList(env, config.secrets.identityEnv),
     store: store ?? createManifestStore(config, { env, dataDir: join(dataDir, 'manifests'), baseDir: dirname(configPath) }),
@@ -79,7 +82,7 @@ export function makeDeployHandler(options: HandlerOptions & { notifier?: Notifie
     const refused = refusalOf(job, options.config);
     if (refused) {
       ctx.logger.error('job refused', { detail: refused, job: { ...job } });
-      return { status: 'failed', detail: `refused: ${refused}`, refused: true };
+      return refusedOutcome(refused);
     }
     // A plan deploys nothing: no commit status, deploy note or deployment; it writes its own plan note.
     if (job.reason === 'plan') return plan(job, ctx);

@@ -5,13 +5,15 @@
  *   and `merge_commit_sha` is the job's sha (docs.github.com/en/rest/pulls/pulls#get-a-pull-request);
  * - every event: `GET /repos/{owner}/{repo}/compare/{sha}...{ref}` is `ahead` or `identical`: the ref's
  *   history holds the sha (docs.github.com/en/rest/commits/commits#compare-two-commits).
+ * The branch's head, for a push that must still be what the branch says: `GET /repos/{owner}/{repo}/branches/{branch}`
+ * (docs.github.com/en/rest/branches/branches#get-a-branch).
  */
 import type { Octokit } from '@octokit/rest';
 import { splitRepository } from '../notify/github-comments.js';
 import { GithubApiError } from '../notify/github-client.js';
-import { failedCall, quoted, SourceRefused, type ConfirmClaim, type SourceClaim } from './source-claim.js';
+import { failedCall, quoted, SourceRefused, type SourceApi, type SourceClaim } from './source-claim.js';
 
-export function githubConfirmer(octokit: Octokit): ConfirmClaim {
+export function githubConfirmer(octokit: Octokit): SourceApi {
   const call = async <T>(claim: SourceClaim, what: string, fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
@@ -22,7 +24,7 @@ export function githubConfirmer(octokit: Octokit): ConfirmClaim {
     }
   };
 
-  return async (claim) => {
+  const confirm = async (claim: SourceClaim): Promise<void> => {
     const repo = splitRepository(claim.project);
     const short = claim.sha.slice(0, 12);
     if (claim.mr !== undefined) {
@@ -39,4 +41,7 @@ export function githubConfirmer(octokit: Octokit): ConfirmClaim {
       throw new SourceRefused(`GitHub says commit ${short} is not on ${claim.refKind} ${quoted(claim.ref)} of project ${claim.project} (${quoted(compared.status)})`);
     }
   };
+  const head = async (claim: SourceClaim): Promise<string> =>
+    (await call(claim, `branch ${quoted(claim.ref)}`, () => octokit.rest.repos.getBranch({ ...splitRepository(claim.project), branch: claim.ref }))).data.commit.sha;
+  return { confirm, head };
 }

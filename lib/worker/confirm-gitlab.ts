@@ -8,21 +8,24 @@
  *   there (404) or its list is cut at our page limit, `GET /projects/:id/repository/compare?from=<ref>&to=<sha>`
  *   decides: no commits reachable from the sha that the ref lacks means the ref holds it
  *   (docs.gitlab.com/api/repositories/#compare-branches-tags-or-commits).
+ * The branch's head, for a push that must still be what the branch says: `GET /projects/:id/repository/branches/:branch`
+ * (docs.gitlab.com/api/branches/#get-single-repository-branch).
  */
-import { Commits, GitbeakerRequestError, GitbeakerRetryError, GitbeakerTimeoutError, MergeRequests, Repositories } from '@gitbeaker/rest';
+import { Branches, Commits, GitbeakerRequestError, GitbeakerRetryError, GitbeakerTimeoutError, MergeRequests, Repositories } from '@gitbeaker/rest';
 import { gitlabClientOptions } from '../gitlab-client.js';
 import type { Secret } from '../secret.js';
-import { failedCall, quoted, SourceRefused, type ConfirmClaim, type SourceClaim } from './source-claim.js';
+import { failedCall, quoted, SourceRefused, type SourceApi, type SourceClaim } from './source-claim.js';
 
 const REFS_PER_PAGE = 100;
 const REFS_MAX_PAGES = 5;
 
-export function gitlabConfirmer({ url, token, timeoutMs = 10_000 }: { url: string; token: Secret; timeoutMs?: number }): ConfirmClaim {
+export function gitlabConfirmer({ url, token, timeoutMs = 10_000 }: { url: string; token: Secret; timeoutMs?: number }): SourceApi {
   // A token function: the raw value is read per request and never stored on the client objects.
   const options = gitlabClientOptions({ host: url.replace(/\/+$/, ''), token, timeoutMs });
   const mergeRequests = new MergeRequests<false>(options);
   const commits = new Commits<false>(options);
   const repositories = new Repositories<false>(options);
+  const branches = new Branches<false>(options);
 
   const call = async <T>(claim: SourceClaim, what: string, fn: () => Promise<T>): Promise<T> => {
     try {
@@ -52,7 +55,7 @@ export function gitlabConfirmer({ url, token, timeoutMs = 10_000 }: { url: strin
     return (compared.commits ?? []).length === 0;
   };
 
-  return async (claim) => {
+  const confirm = async (claim: SourceClaim): Promise<void> => {
     if (claim.mr !== undefined) {
       const mr = await call(claim, `merge request !${claim.mr}`, () => mergeRequests.show(claim.project, claim.mr!));
       const name = `merge request ${claim.project}!${claim.mr}`;
@@ -63,4 +66,6 @@ export function gitlabConfirmer({ url, token, timeoutMs = 10_000 }: { url: strin
     }
     if (!(await onRef(claim))) throw new SourceRefused(`GitLab says commit ${claim.sha.slice(0, 12)} is not on ${claim.refKind} ${quoted(claim.ref)} of project ${claim.project}`);
   };
+  const head = async (claim: SourceClaim): Promise<string> => (await call(claim, `branch ${quoted(claim.ref)}`, () => branches.show(claim.project, claim.ref))).commit.id;
+  return { confirm, head };
 }

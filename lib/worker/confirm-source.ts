@@ -6,6 +6,8 @@
  * app's provider and project, the environment's branch), the message only names sha, ref and MR. CLI jobs,
  * promotions, converge and heal jobs are not webhook claims and are not asked. Without a token (or with
  * `sources.<provider>.confirmMerge: false`) nothing is asked, as before.
+ * The same API tells where a push's branch points now (`branchHead`): superseded.ts lets a push received
+ * after a `fjord rollback` through only while its sha is still the branch's head.
  */
 import type { Config } from '../config/schema.js';
 import { secretValue } from '../config/secrets.js';
@@ -14,40 +16,55 @@ import type { Logger } from '../log.js';
 import { githubClientFromConfig } from '../notify/github-client.js';
 import { githubConfirmer } from './confirm-github.js';
 import { gitlabConfirmer } from './confirm-gitlab.js';
-import { providerName, quoted, SourceRefused, type ConfirmClaim, type SourceClaim } from './source-claim.js';
+import { providerName, quoted, SourceRefused, type SourceApi, type SourceClaim } from './source-claim.js';
 
 /** Reasons whose jobs a webhook made: the ones confirmed with the API. */
 export const CONFIRMED_REASONS: readonly Reason[] = ['merge', 'push', 'pipeline'];
 
 /** Why the platform's API does not back `job`, or undefined (confirmed, or nothing to ask). Throws `RetryableError` when the API cannot answer now. */
 export type ConfirmSource = (job: DeployJob) => Promise<string | undefined>;
+/** The commit `job`'s branch points at now, per the API; undefined when it cannot be asked (no token, a git tag, a refusal). */
+export type BranchHead = (job: DeployJob) => Promise<string | undefined>;
 
-/** The confirmation fjord.yaml asks for, or undefined when no source provider has a token (or has `confirmMerge: false`). */
-export function confirmSourceFromConfig(config: Config, env: NodeJS.ProcessEnv, logger?: Logger): ConfirmSource | undefined {
+/** The questions fjord.yaml lets the worker ask, or undefined when no source provider has a token (or has `confirmMerge: false`). */
+export function sourceApiFromConfig(config: Config, env: NodeJS.ProcessEnv, logger?: Logger): { confirmSource: ConfirmSource; branchHead: BranchHead } | undefined {
   const gitlab = config.sources.gitlab;
   const gitlabToken = gitlab?.confirmMerge ? secretValue(env, gitlab.tokenEnv) : undefined;
   const octokit = config.sources.github?.confirmMerge ? githubClientFromConfig(config, env, logger) : undefined;
-  const confirmers: Partial<Record<SourceClaim['provider'], ConfirmClaim>> = {
+  const apis: Partial<Record<SourceClaim['provider'], SourceApi>> = {
     ...(gitlab && gitlabToken ? { gitlab: gitlabConfirmer({ url: gitlab.url, token: gitlabToken }) } : {}),
     ...(octokit ? { github: githubConfirmer(octokit) } : {}),
   };
-  if (!confirmers.gitlab && !confirmers.github) return undefined;
-  return async (job) => {
+  if (!apis.gitlab && !apis.github) return undefined;
+  /** The API and the claim for `job`, a refusal, or undefined when nothing is asked. */
+  const ask = (job: DeployJob): { api: SourceApi; claim: SourceClaim } | string | undefined => {
     if (!CONFIRMED_REASONS.includes(job.reason)) return undefined;
     const app = config.apps[job.app];
     const environment = app?.environments[job.environment];
     if (!app || !environment) return undefined; // refuse-job.ts refuses these before any stage
-    const confirm = confirmers[app.source.provider];
-    if (!confirm) return undefined;
+    const api = apis[app.source.provider];
+    if (!api) return undefined;
     const claim = claimOf(job, app, environment.branch ?? app.source.branch);
-    if (typeof claim === 'string') return claim;
-    try {
-      await confirm(claim);
-      return undefined;
-    } catch (err) {
-      if (err instanceof SourceRefused) return err.message;
-      throw err;
-    }
+    return typeof claim === 'string' ? claim : { api, claim };
+  };
+  return {
+    async confirmSource(job) {
+      const asked = ask(job);
+      if (asked === undefined || typeof asked === 'string') return asked;
+      try {
+        await asked.api.confirm(asked.claim);
+        return undefined;
+      } catch (err) {
+        if (err instanceof SourceRefused) return err.message;
+        throw err;
+      }
+    },
+    async branchHead(job) {
+      const asked = ask(job);
+      if (asked === undefined || typeof asked === 'string' || asked.claim.refKind !== 'branch') return undefined;
+      // A refusal (401/403, a deleted branch) is left to confirmSource, which runs before the commit.
+      return asked.api.head(asked.claim).catch((err: unknown) => (err instanceof SourceRefused ? undefined : Promise.reject(err)));
+    },
   };
 }
 

@@ -21,7 +21,7 @@ import { formatDiagnostics } from '../rollout/format-diagnostics.js';
 import { recordRollout } from '../notify/record-stages.js';
 import { RetryableError, type Outcome } from './outcome.js';
 import { promote, type Promotion } from './promote.js';
-import type { ConfirmSource } from './confirm-source.js';
+import type { BranchHead, ConfirmSource } from './confirm-source.js';
 import { refusedOutcome } from './refuse-job.js';
 import { DELIVERY_TRAILER, INTENT_TIME_TRAILER, orderJob, SOURCE_TIME_TRAILER, type Supersession } from './superseded.js';
 import { WRITE_BACK_TRAILER } from '../manifest/trailers.js';
@@ -50,6 +50,8 @@ export interface DeployPorts {
   files?: ReadonlyMap<string, DesiredFile[]>;
   /** Asks the source platform's API whether a webhook job's MR and sha hold (confirm-source.ts): why not, or undefined. */
   confirmSource?: ConfirmSource;
+  /** Where a push's branch points now, per the API (confirm-source.ts): whether a push past an intent still stands. */
+  branchHead?: BranchHead;
 }
 
 /** The environment a job names, or undefined when fjord.yaml no longer has it. */
@@ -104,6 +106,8 @@ export async function deploy(order: DeployJob, ctx: JobContext, ports: DeployPor
     if (undone) return { status: 'failed', detail: `this job already failed; its rollback is ${undone.commitId.slice(0, 12)} (${undone.message.split('\n')[0]})`, rollbackCommitId: undone.commitId };
     const order = orderJob(job, history);
     if (order.superseded) return { status: 'superseded', detail: supersededDetail(order.superseded) };
+    const moved = order.unlessMoved && (await ports.branchHead?.(job));
+    if (moved && moved !== job.sha) return { status: 'superseded', detail: `${supersededDetail(order.unlessMoved!)}; branch ${job.source.ref} has moved on to ${moved.slice(0, 12)} since this push` };
     if (app.waitForImage > 0) {
       timeline?.begin('image wait');
       try {

@@ -23,7 +23,7 @@ import { reconcileEnvironment } from '../reconcile/reconcile-environment.js';
 import { fleetForConfig } from '../reconcile/fleet-for.js';
 import { secretList } from '../config/secrets.js';
 import { refusalOf, refusedOutcome } from './refuse-job.js';
-import { confirmSourceFromConfig } from './confirm-source.js';
+import { sourceApiFromConfig } from './confirm-source.js';
 
 export interface HandlerOptions {
   config: Config;
@@ -43,7 +43,7 @@ export interface HandlerOptions {
 export function makeDeployPorts({ config, configPath, dataDir, env = process.env, store, enqueue, onRolloutEvent }: HandlerOptions): DeployPorts {
   const credentials = registryCredentials(config.registries, env);
   const tokens = new TokenCache();
-  const confirmSource = confirmSourceFromConfig(config, env);
+  const sourceApi = sourceApiFromConfig(config, env);
   return {
     // One fleet (one SSH connection per host) per rollout, closed when it ends.
     async rollout(input, options) {
@@ -56,7 +56,7 @@ export function makeDeployPorts({ config, configPath, dataDir, env = process.env
     },
     ...(enqueue ? { enqueue } : {}),
     ...(onRolloutEvent ? { onRolloutEvent } : {}),
-    ...(confirmSource ? { confirmSource } : {}),
+    ...sourceApi,
     config,
     ageIdentities: secretList(env, config.secrets.identityEnv),
     store: store ?? createManifestStore(config, { env, dataDir: join(dataDir, 'manifests'), baseDir: dirname(configPath) }),

@@ -18,8 +18,13 @@ export interface SourceClaim {
   mr?: number;
 }
 
-/** Resolves when the API agrees with `claim`; throws `SourceRefused` or `RetryableError` otherwise. */
-export type ConfirmClaim = (claim: SourceClaim) => Promise<void>;
+/** One platform's answers. Each throws `SourceRefused` or `RetryableError` when it cannot say yes. */
+export interface SourceApi {
+  /** Resolves when the API agrees with `claim`. */
+  confirm(claim: SourceClaim): Promise<void>;
+  /** The commit the claim's branch points at now. */
+  head(claim: SourceClaim): Promise<string>;
+}
 
 /** The platform's API contradicts the webhook (or refuses to say): the job is refused, never retried. */
 export class SourceRefused extends Error {

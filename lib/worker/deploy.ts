@@ -20,7 +20,7 @@ import type { RolloutEvent, RolloutInput, RolloutReport } from '../rollout/types
 import { formatDiagnostics } from '../rollout/format-diagnostics.js';
 import { recordRollout } from '../notify/record-stages.js';
 import { RetryableError, type Outcome } from './outcome.js';
-import { promote, type Promotion } from './promote.js';
+import { isMergedProposal, promote, PROMOTING_REASONS, type Promotion } from './promote.js';
 import type { BranchHead, ConfirmSource } from './confirm-source.js';
 import { refusedOutcome } from './refuse-job.js';
 import { DELIVERY_TRAILER, INTENT_TIME_TRAILER, orderJob, SOURCE_TIME_TRAILER, type Supersession } from './superseded.js';
@@ -84,7 +84,8 @@ export async function deploy(order: DeployJob, ctx: JobContext, ports: DeployPor
     ports = files ? { ...ports, files } : ports;
     if (job.reason === 'converge' || job.reason === 'heal') {
       if (!current) return { status: 'failed', detail: `${target.file} names no tag to converge to` };
-      return await rollOut({ ...job, tag: current }, env, ctx, ports, { converge: true });
+      const [head] = job.reason === 'converge' ? await store.history(target.file, { limit: 1 }) : [];
+      return await rollOut({ ...job, tag: current }, env, ctx, ports, { converge: true, mergedProposal: isMergedProposal(head, job, current) });
     }
     const edit = (tag: string) => (content: string) => {
       const r = bumpTag(content, target, tag);
@@ -207,7 +208,7 @@ async function restoreManifest(
 }
 
 /** Rolls `job.tag` out to the environment's hosts; promotes downstream environments on success. */
-async function rollOut(job: DeployJob, env: EnvironmentConfig, ctx: JobContext, ports: DeployPorts, { converge }: { converge: boolean }): Promise<Outcome> {
+async function rollOut(job: DeployJob, env: EnvironmentConfig, ctx: JobContext, ports: DeployPorts, { converge, mergedProposal = false }: { converge: boolean; mergedProposal?: boolean }): Promise<Outcome> {
   let report: RolloutReport | undefined;
   if (ports.rollout && env.hosts.length > 0) {
     const record = ctx.timeline && recordRollout(ctx.timeline, job.tag, env);
@@ -236,8 +237,9 @@ async function rollOut(job: DeployJob, env: EnvironmentConfig, ctx: JobContext, 
     }
   }
   const changed = report ? report.hosts.some((h) => h.status === 'updated') : false;
-  if (converge && !changed) return { status: 'noop', detail: `${job.environment} already at ${job.tag}${report ? ' on every host' : ''}`, tag: job.tag, ...(report ? { rollout: report } : {}) };
-  const promotions: Promotion[] = ['merge', 'push', 'pipeline', 'manual', 'promote'].includes(job.reason) ? await promote(job, ports, ctx) : [];
+  // A merged proposal of an environment without hosts: the merge itself was the deploy.
+  if (converge && !changed && !(mergedProposal && !report)) return { status: 'noop', detail: `${job.environment} already at ${job.tag}${report ? ' on every host' : ''}`, tag: job.tag, ...(report ? { rollout: report } : {}) };
+  const promotions: Promotion[] = mergedProposal || PROMOTING_REASONS.includes(job.reason) ? await promote(job, ports, ctx) : [];
   const hosts = report ? ` · ${report.hosts.filter((h) => h.status === 'updated').length}/${report.hosts.length} host(s) updated` : '';
   const promoted = promotions.map((p) => `; ${p.environment}: ${p.result}`).join('');
   return { status: 'deployed', detail: `${job.environment} at ${job.tag}${hosts}${promoted}`, tag: job.tag, ...(report ? { rollout: report } : {}), ...(promotions.length ? { promotions } : {}) };

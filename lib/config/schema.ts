@@ -34,6 +34,8 @@ const gitlabSource = z.strictObject({
   signingKeyEnv: envVar.optional(),
   /** How old a signed webhook's `webhook-timestamp` may be. */
   replayWindow: durationSchema.default(300_000),
+  /** With a token: ask the API that the MR is merged and the sha is on the branch before committing (lib/worker/confirm-source.ts). */
+  confirmMerge: z.boolean().default(true),
 });
 
 const githubSource = z
@@ -44,6 +46,8 @@ const githubSource = z
     /** A GitHub App instead of a token: fjord makes installation tokens with the app's private key. */
     app: z.strictObject({ id: z.number().int().positive(), installationId: z.number().int().positive(), privateKeyEnv: envVar }).optional(),
     url: z.url().default('https://api.github.com'),
+    /** With a token or app: ask the API that the PR is merged and the sha is on the branch before committing. */
+    confirmMerge: z.boolean().default(true),
   })
   .refine((s) => !(s.tokenEnv && s.app), { message: 'tokenEnv and app both set: choose one', path: ['app'] });
 

@@ -20,7 +20,9 @@ import type { RolloutEvent, RolloutInput, RolloutReport } from '../rollout/types
 import { formatDiagnostics } from '../rollout/format-diagnostics.js';
 import { recordRollout } from '../notify/record-stages.js';
 import { RetryableError, type Outcome } from './outcome.js';
-import { promote, type Promotion } from './promote.js';
+import { isMergedProposal, promote, PROMOTING_REASONS, type Promotion } from './promote.js';
+import type { BranchHead, ConfirmSource } from './confirm-source.js';
+import { refusedOutcome } from './refuse-job.js';
 import { DELIVERY_TRAILER, INTENT_TIME_TRAILER, orderJob, SOURCE_TIME_TRAILER, type Supersession } from './superseded.js';
 import { WRITE_BACK_TRAILER } from '../manifest/trailers.js';
 import type { JobContext } from './worker-loop.js';
@@ -48,6 +50,10 @@ export interface DeployPorts extends GatePorts {
   secrets?: AppSecrets;
   /** This job's managed files per host (set by `deploy` itself, for its rollout). */
   files?: ReadonlyMap<string, DesiredFile[]>;
+  /** Asks the source platform's API whether a webhook job's MR and sha hold (confirm-source.ts): why not, or undefined. */
+  confirmSource?: ConfirmSource;
+  /** Where a push's branch points now, per the API (confirm-source.ts): whether a push past an intent still stands. */
+  branchHead?: BranchHead;
 }
 
 /** The environment a job names, or undefined when fjord.yaml no longer has it. */
@@ -83,7 +89,8 @@ export async function deploy(order: DeployJob, ctx: JobContext, ports: DeployPor
     ports = files ? { ...ports, files } : ports;
     if (job.reason === 'converge' || job.reason === 'heal') {
       if (!current) return { status: 'failed', detail: `${target.file} names no tag to converge to` };
-      return await rollOut({ ...job, tag: current }, env, ctx, ports, { converge: true });
+      const [head] = job.reason === 'converge' ? await store.history(target.file, { limit: 1 }) : [];
+      return await rollOut({ ...job, tag: current }, env, ctx, ports, { converge: true, mergedProposal: isMergedProposal(head, job, current) });
     }
     const edit = (tag: string) => (content: string) => {
       const r = bumpTag(content, target, tag);
@@ -108,6 +115,8 @@ export async function deploy(order: DeployJob, ctx: JobContext, ports: DeployPor
     if (undone) return { status: 'failed', detail: `this job already failed; its rollback is ${undone.commitId.slice(0, 12)} (${undone.message.split('\n')[0]})`, rollbackCommitId: undone.commitId };
     const order = orderJob(job, history);
     if (order.superseded) return { status: 'superseded', detail: supersededDetail(order.superseded) };
+    const moved = order.unlessMoved && (await ports.branchHead?.(job));
+    if (moved && moved !== job.sha) return { status: 'superseded', detail: `${supersededDetail(order.unlessMoved!)}; branch ${job.source.ref} has moved on to ${moved.slice(0, 12)} since this push` };
     if (app.waitForImage > 0) {
       timeline?.begin('image wait');
       try {
@@ -128,6 +137,12 @@ export async function deploy(order: DeployJob, ctx: JobContext, ports: DeployPor
       }
       ctx.logger.info('image found', { image: job.image, tag: job.tag });
       timeline?.mark('image-found', `image found: ${job.image}:${job.tag}`);
+    }
+    // The platform's API, not the webhook, says the MR is merged and the sha is on the branch (issue 12, item 4).
+    const unconfirmed = await ports.confirmSource?.(job);
+    if (unconfirmed) {
+      ctx.logger.warn('job refused', { detail: unconfirmed });
+      return refusedOutcome(unconfirmed);
     }
     // Gates (freezes) right before the commit: a held job goes back to its queue (GateWait), nothing committed.
     const gated = await passGates(job, ports);
@@ -210,7 +225,7 @@ async function restoreManifest(
 }
 
 /** Rolls `job.tag` out to the environment's hosts; promotes downstream environments on success. */
-async function rollOut(job: DeployJob, env: EnvironmentConfig, ctx: JobContext, ports: DeployPorts, { converge }: { converge: boolean }): Promise<Outcome> {
+async function rollOut(job: DeployJob, env: EnvironmentConfig, ctx: JobContext, ports: DeployPorts, { converge, mergedProposal = false }: { converge: boolean; mergedProposal?: boolean }): Promise<Outcome> {
   let report: RolloutReport | undefined;
   if (ports.rollout && env.hosts.length > 0) {
     const record = ctx.timeline && recordRollout(ctx.timeline, job.tag, env);
@@ -239,8 +254,9 @@ async function rollOut(job: DeployJob, env: EnvironmentConfig, ctx: JobContext, 
     }
   }
   const changed = report ? report.hosts.some((h) => h.status === 'updated') : false;
-  if (converge && !changed) return { status: 'noop', detail: `${job.environment} already at ${job.tag}${report ? ' on every host' : ''}`, tag: job.tag, ...(report ? { rollout: report } : {}) };
-  const promotions: Promotion[] = ['merge', 'push', 'pipeline', 'manual', 'promote'].includes(job.reason) ? await promote(job, ports, ctx) : [];
+  // A merged proposal of an environment without hosts: the merge itself was the deploy.
+  if (converge && !changed && !(mergedProposal && !report)) return { status: 'noop', detail: `${job.environment} already at ${job.tag}${report ? ' on every host' : ''}`, tag: job.tag, ...(report ? { rollout: report } : {}) };
+  const promotions: Promotion[] = mergedProposal || PROMOTING_REASONS.includes(job.reason) ? await promote(job, ports, ctx) : [];
   const hosts = report ? ` · ${report.hosts.filter((h) => h.status === 'updated').length}/${report.hosts.length} host(s) updated` : '';
   const promoted = promotions.map((p) => `; ${p.environment}: ${p.result}`).join('');
   return { status: 'deployed', detail: `${job.environment} at ${job.tag}${hosts}${promoted}`, tag: job.tag, ...(report ? { rollout: report } : {}), ...(promotions.length ? { promotions } : {}) };

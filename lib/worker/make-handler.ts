@@ -22,7 +22,8 @@ import { healEnvironment } from '../reconcile/heal-environment.js';
 import { reconcileEnvironment } from '../reconcile/reconcile-environment.js';
 import { fleetForConfig } from '../reconcile/fleet-for.js';
 import { secretList } from '../config/secrets.js';
-import { refusalOf } from './refuse-job.js';
+import { refusalOf, refusedOutcome } from './refuse-job.js';
+import { sourceApiFromConfig } from './confirm-source.js';
 import { gatesFor } from '../gates/gates-for.js';
 import { GateRefused, GateWait, passGates } from '../gates/gate.js';
 import { runCommand } from '../commands/run-command.js';
@@ -47,6 +48,7 @@ export function makeDeployPorts({ config, configPath, dataDir, env = process.env
   const credentials = registryCredentials(config.registries, env);
   const tokens = new TokenCache();
   const manifests = store ?? createManifestStore(config, { env, dataDir: join(dataDir, 'manifests'), baseDir: dirname(configPath) });
+  const sourceApi = sourceApiFromConfig(config, env);
   return {
     // One fleet (one SSH connection per host) per rollout, closed when it ends.
     async rollout(input, options) {
@@ -59,6 +61,7 @@ export function makeDeployPorts({ config, configPath, dataDir, env = process.env
     },
     ...(enqueue ? { enqueue } : {}),
     ...(onRolloutEvent ? { onRolloutEvent } : {}),
+    ...sourceApi,
     config,
     ageIdentities: secretList(env, config.secrets.identityEnv),
     store: manifests,
@@ -87,7 +90,7 @@ export function makeDeployHandler(options: HandlerOptions & { notifier?: Notifie
     const refused = refusalOf(job, options.config);
     if (refused) {
       ctx.logger.error('job refused', { detail: refused, job: { ...job } });
-      return { status: 'failed', detail: `refused: ${refused}`, refused: true };
+      return refusedOutcome(refused);
     }
     // A plan deploys nothing: no commit status, deploy note or deployment; it writes its own plan note.
     if (job.reason === 'plan') return plan(job, ctx);

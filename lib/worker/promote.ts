@@ -1,10 +1,12 @@
 /**
  * Promotion (issue 4, item 6): an environment with `promoteFrom: <env>` gets a job only after that
  * environment's rollout of the same tag succeeded — queued at once (`promote: auto`), or proposed as a
- * merge request in the manifest repository (`promote: mr`), whose merge converges it.
+ * merge request in the manifest repository (`promote: mr`), whose merge converges it. A deploy held in a
+ * merge request (`writeBack: mr`, or a `promote: mr` proposal) promotes once that merge's converge rolled it out.
  */
 import { randomUUID } from 'node:crypto';
-import type { DeployJob } from '../job.js';
+import type { DeployJob, Reason } from '../job.js';
+import type { HistoryEntry } from '../manifest/store.js';
 import { bumpTag } from '../manifest/index.js';
 import { buildCommitMessage } from '../manifest/commit-message.js';
 import { mergeRequestBranch } from '../manifest/store.js';
@@ -17,6 +19,15 @@ export interface Promotion {
   mode: 'auto' | 'mr';
   /** `queued`, `proposed <branch or MR URL>`, or why it did not happen. */
   result: string;
+}
+
+/** Reasons whose successful rollout promotes downstream environments. */
+export const PROMOTING_REASONS: readonly Reason[] = ['merge', 'push', 'pipeline', 'manual', 'promote'];
+
+/** Whether `head` (the environment file's last commit) is fjord's own proposal of `tag` for `job`'s environment, merged: its converge is that deploy's rollout. */
+export function isMergedProposal(head: HistoryEntry | undefined, job: Pick<DeployJob, 'app' | 'environment'>, tag: string): boolean {
+  const t = head?.trailers ?? {};
+  return t[WRITE_BACK_TRAILER] === 'mr' && t['Fjord-App'] === job.app && t['Fjord-Environment'] === job.environment && t['Fjord-Tag'] === tag && PROMOTING_REASONS.includes(t['Fjord-Reason'] as Reason);
 }
 
 export async function promote(job: DeployJob, ports: DeployPorts, ctx: JobContext): Promise<Promotion[]> {

@@ -7,6 +7,7 @@
  */
 import type { Config } from '../config/schema.js';
 import type { DeployJob, Reason } from '../job.js';
+import type { Outcome } from './outcome.js';
 
 /** Reasons only `fjord deploy` / `fjord rollback` give, in their own process: never accepted from a queue. */
 export const CLI_ONLY_REASONS: readonly Reason[] = ['manual', 'rollback'];
@@ -19,3 +20,6 @@ export function refusalOf(job: DeployJob, config: Config): string | undefined {
   if (job.image !== app.image) return `image ${JSON.stringify(job.image)} is not apps.${job.app}.image (${app.image})`;
   return undefined;
 }
+
+/** The final outcome of a refused job (never retried): nothing was committed or rolled out, and `why` says why. */
+export const refusedOutcome = (why: string): Outcome => ({ status: 'failed', detail: `refused: ${why}`, refused: true });

@@ -6,7 +6,10 @@
  * record when they did (`Fjord-Intent-Time`): an event whose source is older than that intent is stale too
  * (issue 12, item 2). A push or pipeline whose `before` is the sha deployed last is the branch's next
  * state — a reset or force-push back to an older commit included — and wins whatever its commit time
- * (item 3). Git history is the only record, so every run mode decides alike.
+ * (item 3). GitLab push events carry no push time: a push received after the intent was made after it (a
+ * reset back to an older commit after `fjord rollback`, say) and is ordered by when it was received, as
+ * long as its sha is still the branch's head where the API can tell (`unlessMoved`, deploy.ts). Git history
+ * is the only record, so every run mode decides alike.
  */
 import type { DeployJob } from '../job.js';
 import type { HistoryEntry } from '../manifest/store.js';
@@ -29,6 +32,8 @@ export interface Ordering {
   superseded?: Supersession;
   /** The `Fjord-Source-Time` to record: the job's own (clamped), or the last one when it follows it. */
   sourceTime?: string;
+  /** A push let past an intent by its receive time: superseded by this after all if its branch has moved on since. */
+  unlessMoved?: Supersession;
 }
 
 const sameEnv = (job: DeployJob) => (e: HistoryEntry) => e.trailers['Fjord-App'] === job.app && e.trailers['Fjord-Environment'] === job.environment;
@@ -55,7 +60,10 @@ export function orderJob(job: DeployJob, history: readonly HistoryEntry[]): Orde
   // The source branch moved from what was deployed last to this sha: it is what the branch says now.
   if (!intent && job.source.before && job.source.before === sourceSha(last)) return { sourceTime: newest };
   if (Date.parse(lastTime) <= Date.parse(jobTime)) return { sourceTime: jobTime };
-  return { superseded: { commitId: last.commitId, tag: last.trailers['Fjord-Tag'], sourceTime: lastTime, kind: intent ? 'intent' : 'newer' } };
+  const superseded: Supersession = { commitId: last.commitId, tag: last.trailers['Fjord-Tag'], sourceTime: lastTime, kind: intent ? 'intent' : 'newer' };
+  const receivedAt = clampTime(job.enqueuedAt, Date.now());
+  if (intent && job.reason === 'push' && receivedAt && Date.parse(receivedAt) > Date.parse(lastTime)) return { sourceTime: receivedAt, unlessMoved: superseded };
+  return { superseded };
 }
 
 /** The newer deploy that makes `job` stale, if any. `history` is newest first. */

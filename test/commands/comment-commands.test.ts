@@ -62,7 +62,8 @@ describe('/fjord commands in merge request comments', { skip: engineMissing() },
     const now = new Date().toISOString();
     gitlab.state.mergeRequests.push({ id: 1007, iid: 7, projectId: 1, title: 'feature', description: '', sourceBranch: 'feature', targetBranch: 'main', state: 'opened', author: bot, createdAt: now, updatedAt: now, removeSourceBranch: false });
     gitlab.state.members.push({ projectId: 1, userId: MIA.id, username: MIA.username, accessLevel: 40 }, { projectId: 1, userId: DAN.id, username: DAN.username, accessLevel: 30 });
-    const yaml = fleetConfigYaml({ fleet, repository: repo.bare, image: IMAGE, gitlab: `url: ${gitlab.url}, tokenEnv: GITLAB_TOKEN`, environments: `
+    // The merges in this test are made up (no MR in the stand-in): the merge confirmation is not its subject.
+    const yaml = fleetConfigYaml({ fleet, repository: repo.bare, image: IMAGE, gitlab: `url: ${gitlab.url}, tokenEnv: GITLAB_TOKEN, confirmMerge: false`, environments: `
       prod:
         manifest: { file: api/prod.yaml, path: image.tag }
         hosts: [web-1]

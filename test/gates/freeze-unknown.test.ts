@@ -43,7 +43,8 @@ describe('freeze windows that cannot be read', () => {
     const repo = createBareRepo({ [FILE]: 'image:\n  tag: v0\n' });
     const gitlab = await startGitlabStandIn({ projects: { 'acme/api': { repo: app.bare } } });
     try {
-      const config = parseConfig(oneAppConfigYaml({ repository: repo.bare, file: FILE, sources: `{ gitlab: { url: "${gitlab.url}", tokenEnv: GITLAB_TOKEN } }` }));
+      // The merge in this test is made up (no MR in the stand-in): the merge confirmation is not its subject.
+      const config = parseConfig(oneAppConfigYaml({ repository: repo.bare, file: FILE, sources: `{ gitlab: { url: "${gitlab.url}", tokenEnv: GITLAB_TOKEN, confirmMerge: false } }` }));
       const token = 'glpat-not-known-to-the-stand-in';
       const ports = makeDeployPorts({ config, configPath: join(repo.root, 'fjord.yaml'), dataDir: mkdtempSync(join(tmpdir(), 'fjord-freeze-401-')), env: { GITLAB_TOKEN: token }, now: () => new Date(NOW) });
       await assert.rejects(deploy(makeJob({ n: 2 }), ctx, ports), (err: unknown) => {

@@ -102,7 +102,10 @@ export async function deploy(order: DeployJob, ctx: JobContext, ports: DeployPor
       const [head, before] = await store.history(target.file, { limit: 2 });
       const own = head && head.trailers['Fjord-Job'] === job.id && !head.trailers['Fjord-Rollback-Of'] ? head : undefined;
       if (hold && (!own || own.trailers[HELD_TRAILER])) return heldOutcome(job, hold, { tag: current, ...(own ? { commitId: own.commitId } : {}) });
-      const outcome = await rollOut(job, env, ctx, ports, { converge: true });
+      // Its own commit, on a second or later attempt: the attempt that committed died or failed before its
+      // answer, so this one reports `deployed` and promotes as that one would have. A fresh delivery of a job
+      // that already finished (a late duplicate), or anyone else's commit at this tag, is a no-op.
+      const outcome = await rollOut(job, env, ctx, ports, { converge: !(own && ctx.attempts > 1) });
       if (!own || outcome.status !== 'failed') return own ? { ...outcome, commitId: own.commitId } : outcome;
       const previous = before ? readTag(await store.readAt(target.file, before.commitId), target) : undefined;
       return await restoreManifest(job, outcome, { store, file: target.file, previous, commitId: own.commitId, edit, ctx, hold: env.rollout.holdAfterRollback });

@@ -8,7 +8,8 @@
  * `<app>/<env>/<sha>` dedup id, then the worker's idempotence, make the second one a no-op.
  */
 import { z } from 'zod';
-import { isoTime, parseShape, quote, type Ignored, type SourceEvent } from './event.js';
+import { isoTime, parseShape, type Ignored, type SourceEvent } from './event.js';
+import { notSucceeded } from './parse-github-workflow-run.js';
 
 const suiteState = z.object({ action: z.string(), check_suite: z.object({ conclusion: z.string().nullish() }) });
 const checkSuiteEvent = z.object({
@@ -26,9 +27,8 @@ const checkSuiteEvent = z.object({
 /** The pipeline event of a successful check suite on a branch of the repository itself, or why there is none. */
 export function checkSuite(payload: unknown): SourceEvent | Ignored {
   const state = parseShape(suiteState, payload);
-  if (state.action !== 'completed') return { ignored: `check suite ${quote(state.action)}, not completed` };
-  const conclusion = state.check_suite.conclusion ?? 'none';
-  if (conclusion !== 'success') return { ignored: `check suite conclusion ${quote(conclusion)}, not success` };
+  const failed = notSucceeded('check suite', state.action, state.check_suite.conclusion);
+  if (failed) return failed;
   const p = parseShape(checkSuiteEvent, payload);
   const suite = p.check_suite;
   if (!suite.head_branch) return { ignored: 'check suite without a head branch (a fork\'s, not the repository\'s)' };

@@ -10,7 +10,8 @@ import { pruneCommand } from './prune.js';
 import { deployCommand } from './deploy.js';
 import { rollbackCommand } from './rollback.js';
 import { holdCommand, releaseCommand } from './hold.js';
+import { unlockCommand } from './unlock.js';
 import { worker } from './worker.js';
 import { secretsEdit, secretsRotate, secretsSet } from './secrets.js';
 
-export const commands: Command[] = [start, worker, deployCommand, rollbackCommand, holdCommand, releaseCommand, statusCommand, pruneCommand, configCheck, configSchemaCommand, bump, queueLs, secretsSet, secretsEdit, secretsRotate];
+export const commands: Command[] = [start, worker, deployCommand, rollbackCommand, holdCommand, releaseCommand, unlockCommand, statusCommand, pruneCommand, configCheck, configSchemaCommand, bump, queueLs, secretsSet, secretsEdit, secretsRotate];

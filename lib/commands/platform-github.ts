@@ -5,6 +5,7 @@
  * issue comment on the pull request (a PR's conversation is its issue's comments).
  */
 import type { Octokit } from '@octokit/rest';
+import { SHA } from '../grammar.js';
 import type { Logger } from '../log.js';
 import { ACCESS_LEVELS, type CommandPlatform } from './platform.js';
 
@@ -23,6 +24,15 @@ export function githubCommandPlatform({ octokit, logger }: { octokit: Octokit; l
       } catch (err) {
         if ((err as { status?: number }).status === 404) return 0;
         throw new Error(`GitHub collaborator permission API failed for ${job.source.project}`);
+      }
+    },
+    async head(job) {
+      try {
+        const { data } = await octokit.rest.pulls.get({ ...repoOf(job.source.project!), pull_number: job.source.mr! });
+        return SHA.test(data.head.sha) ? data.head.sha : undefined;
+      } catch (err) {
+        logger.warn('pull request lookup failed', { project: job.source.project, mr: job.source.mr, status: (err as { status?: number }).status });
+        return undefined;
       }
     },
     async reply(job, text) {

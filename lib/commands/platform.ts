@@ -13,4 +13,6 @@ export interface CommandPlatform {
   accessLevel(job: DeployJob): Promise<number>;
   /** Answers in the comment's thread. Never throws (a failed reply is logged). */
   reply(job: DeployJob, text: string): Promise<void>;
+  /** The MR's head commit, when the comment's webhook did not name it (GitHub's issue_comment); undefined when unknown. */
+  head?(job: DeployJob): Promise<string | undefined>;
 }

@@ -19,6 +19,11 @@ import type { JobContext } from '../worker/worker-loop.js';
 import { noApprovals, type Approvals } from './approvals.js';
 import { HELP_TEXT } from './parse-command.js';
 import type { CommandPlatform } from './platform.js';
+import { renderPlan } from '../plan/render-plan.js';
+import type { Plan } from '../plan/types.js';
+import type { Fleet } from '../ssh/fleet.js';
+import { hideAddresses, hostAddresses } from '../hide-addresses.js';
+import { formatUnlock, unlockEnvironment } from './unlock-environment.js';
 
 export interface CommandPorts {
   config: Config;
@@ -33,7 +38,13 @@ export interface CommandPorts {
   /** A plan of the MR (lib/plan), for `/fjord plan`. */
   plan?(job: DeployJob, ctx: JobContext): Promise<Outcome>;
   approvals?: Approvals;
+  /** A fleet over fjord.yaml's hosts (pinned keys), for `/fjord unlock`; absent: unlock is not available. */
+  fleetFor?(hosts: readonly string[]): Fleet;
 }
+
+/** The MR's head commit: the Note Hook's, else the platform's (a GitHub issue_comment names none). */
+const headOf = async (job: DeployJob, platform: CommandPlatform): Promise<string | undefined> => job.sha ?? (await platform.head?.(job));
+const tagOf = (config: Config, job: DeployJob, sha: string) => renderTag(config.apps[job.app]!.tag, { sha, branch: job.source.ref ?? '', mr: job.source.mr });
 
 const jobIdOf = (job: DeployJob, what: string) => `${what}-${createHash('sha256').update(`${job.id}\n${what}`).digest('hex').slice(0, 40)}`;
 
@@ -47,7 +58,8 @@ export async function runCommand(job: DeployJob, ctx: JobContext, ports: Command
     return { status: 'failed', detail: `refused: no ${job.source.provider} API token configured to check ${who}'s permission`, refused: true };
   }
   const reply = async (text: string, outcome: Outcome): Promise<Outcome> => {
-    await platform.reply(job, `${who} ${text}`);
+    // Replies are read outside the fleet: host addresses out (lib/hide-addresses.ts), host names stay.
+    await platform.reply(job, hideAddresses(`${who} ${text}`, hostAddresses(ports.config.hosts)));
     return outcome;
   };
   if (command.verb === 'help') return reply(`${command.problem ? `${command.problem}.\n\n` : ''}${HELP_TEXT}`, { status: 'noop', detail: `help${command.problem ? `: ${command.problem}` : ''}` });
@@ -79,8 +91,8 @@ export async function runCommand(job: DeployJob, ctx: JobContext, ports: Command
     }
     case 'deploy':
     case 'rollback': {
-      const sha = job.sha;
-      const tag = command.tag ?? (command.verb === 'rollback' ? await previousTag(ports.store, env.manifest) : sha ? renderTag(ports.config.apps[app]!.tag, { sha, branch: job.source.ref ?? '', mr: job.source.mr }) : undefined);
+      const sha = command.verb === 'deploy' && !command.tag ? await headOf(job, platform) : undefined;
+      const tag = command.tag ?? (command.verb === 'rollback' ? await previousTag(ports.store, env.manifest) : sha ? tagOf(ports.config, job, sha) : undefined);
       if (!tag) return reply(`no tag to ${command.verb} to: give one (${command.verb === 'deploy' ? '--tag' : '--to'} T)`, { status: 'noop', detail: 'no tag' });
       if (command.verb === 'rollback') await changeHold(ports.store, app, environment, { since: new Date().toISOString(), by, reason: `/fjord rollback to ${tag}` }, { keep: () => true });
       const order: DeployJob = { ...job, id: jobIdOf(job, command.verb), tag, reason: command.verb === 'deploy' ? 'manual' : 'rollback' };
@@ -88,11 +100,17 @@ export async function runCommand(job: DeployJob, ctx: JobContext, ports: Command
       return reply(`\`${command.verb} ${environment}\` → ${tag}: ${outcome.status}${outcome.detail ? ` — ${outcome.detail}` : ''}`, outcome);
     }
     case 'plan': {
-      if (!ports.plan || !job.sha) return reply('no plan: the merge request head commit is unknown here', { status: 'noop', detail: 'no plan' });
-      const outcome = await ports.plan({ ...job, id: jobIdOf(job, 'plan'), reason: 'plan', command: undefined } as DeployJob, ctx);
-      return reply(`plan: ${outcome.status}`, outcome);
+      const sha = await headOf(job, platform);
+      if (!ports.plan || !sha) return reply('no plan: the merge request head commit is unknown here', { status: 'noop', detail: 'no plan' });
+      // The plan of the MR's head, with the tag its merge would deploy (the command job's own tag is a placeholder).
+      const outcome = await ports.plan({ ...job, id: jobIdOf(job, 'plan'), sha, tag: tagOf(ports.config, job, sha), reason: 'plan', command: undefined } as DeployJob, ctx);
+      const plan = outcome.plan as Plan | undefined;
+      return reply(plan ? `plan (${outcome.detail ?? outcome.status}):\n\n${renderPlan(plan)}` : `plan: ${outcome.status}${outcome.detail ? ` — ${outcome.detail}` : ''}`, outcome);
     }
-    case 'unlock':
-      return reply(`\`/fjord unlock\` is not available from a comment yet; locks older than ssh.lockStaleAfter are taken over by the next deploy`, { status: 'noop', detail: 'unlock not available' });
+    case 'unlock': {
+      if (!ports.fleetFor) return reply('`/fjord unlock` is not available in this run mode (no SSH fleet)', { status: 'noop', detail: 'unlock not available' });
+      const results = await unlockEnvironment(ports.config, app, environment, ports.fleetFor, ctx.logger);
+      return reply(formatUnlock(app, environment, results), { status: results.some((r) => r.state === 'unreachable') ? 'failed' : 'noop', detail: `unlock: ${results.map((r) => `${r.host} ${r.state}`).join(', ') || 'no hosts'}` });
+    }
   }
 }

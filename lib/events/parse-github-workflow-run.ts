@@ -26,12 +26,18 @@ const workflowRunEvent = z.object({
   sender: z.object({ login: z.string() }).nullish(),
 });
 
+/** Why a workflow run or check suite (`what`) is no pipeline success, or undefined when it is one. */
+export function notSucceeded(what: string, action: string, conclusion: string | null | undefined): Ignored | undefined {
+  if (action !== 'completed') return { ignored: `${what} ${quote(action)}, not completed` };
+  if (conclusion !== 'success') return { ignored: `${what} conclusion ${quote(conclusion ?? 'none')}, not success` };
+  return undefined;
+}
+
 /** The pipeline event of a successful workflow run on a branch of the repository itself, or why there is none. */
 export function workflowRun(payload: unknown): SourceEvent | Ignored {
   const state = parseShape(runState, payload);
-  if (state.action !== 'completed') return { ignored: `workflow run ${quote(state.action)}, not completed` };
-  const conclusion = state.workflow_run.conclusion ?? 'none';
-  if (conclusion !== 'success') return { ignored: `workflow run conclusion ${quote(conclusion)}, not success` };
+  const failed = notSucceeded('workflow run', state.action, state.workflow_run.conclusion);
+  if (failed) return failed;
   if (PR_EVENTS.has(state.workflow_run.event)) return { ignored: `workflow run for ${quote(state.workflow_run.event)} (not merged code)` };
   const p = parseShape(workflowRunEvent, payload);
   const run = p.workflow_run;

@@ -1,6 +1,6 @@
 /**
  * GitHub webhook bodies → SourceEvent: `pull_request` closed and merged, and `push`; open pull requests for
- * plans (parse-github-plan.ts); successful workflow runs (parse-github-workflow-run.ts). zod schemas hold
+ * plans (parse-github-plan.ts); successful workflow runs (parse-github-workflow-run.ts) and check suites (parse-github-check-suite.ts). zod schemas hold
  * only the fields fjord uses (shapes as in @octokit/webhooks-examples).
  */
 import { parseGithubComment } from './parse-github-comment.js';
@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { isNullSha, isoTime, parseRef, parseShape, quote, type Ignored, type SourceEvent } from './event.js';
 import { openPullRequestEvent, PLAN_PR_ACTIONS } from './parse-github-plan.js';
 import { workflowRun } from './parse-github-workflow-run.js';
+import { checkSuite } from './parse-github-check-suite.js';
 
 const repository = z.object({ full_name: z.string() });
 const login = z.object({ login: z.string() }).nullish();
@@ -37,7 +38,7 @@ const pushEvent = z.object({
 
 /** Whether a body with this `X-GitHub-Event` header is worth parsing at all. */
 export function githubEventIsRead(header: string | undefined): boolean {
-  return header === 'pull_request' || header === 'push' || header === 'workflow_run' || header === 'issue_comment';
+  return header === 'pull_request' || header === 'push' || header === 'workflow_run' || header === 'check_suite' || header === 'issue_comment';
 }
 
 /** Parses a GitHub webhook body (already JSON-parsed) given its `X-GitHub-Event` header. */
@@ -45,6 +46,7 @@ export function parseGithub(header: string | undefined, payload: unknown): Sourc
   if (header === 'pull_request') return pullRequest(payload);
   if (header === 'push') return push(payload);
   if (header === 'workflow_run') return workflowRun(payload);
+  if (header === 'check_suite') return checkSuite(payload);
   if (header === 'issue_comment') return parseGithubComment(payload);
   return { ignored: `GitHub event ${quote(header ?? 'unknown')} is not one fjord acts on` };
 }

@@ -2,7 +2,7 @@
 import type { SshSession } from '../ssh/types.js';
 import { CommandFailed } from '../ssh/errors.js';
 import { LockHeld } from './errors.js';
-import { acquireLock, LOCK_HELD_EXIT, releaseLock } from './state-commands.js';
+import { acquireLock, breakLock, LOCK_HELD_EXIT, releaseLock } from './state-commands.js';
 
 export interface LockResult {
   /** The previous owner's file when a stale lock was taken over. */
@@ -28,4 +28,19 @@ export async function lockHost(session: SshSession, stateDir: string, owner: str
 /** Releases the lock if it is still ours (a lock taken over by someone else is left alone). */
 export async function unlockHost(session: SshSession, stateDir: string, token: string): Promise<void> {
   await session.run(releaseLock(stateDir, token), { step: 'unlock', timeoutMs: 15_000 });
+}
+
+export interface BrokenLock {
+  /** `unlocked`: it was this environment's and is gone; `none`: no lock; `other`: another environment's, left alone. */
+  state: 'unlocked' | 'none' | 'other';
+  /** The owner file (token line dropped), when there was a lock. */
+  owner?: string;
+}
+
+/** Breaks the host's lock when it was taken for `app`/`environment` (a deploy that died); see state-commands.ts. */
+export async function breakHostLock(session: SshSession, stateDir: string, app: string, environment: string): Promise<BrokenLock> {
+  const { stdout } = await session.run(breakLock(stateDir, app, environment), { step: 'unlock', timeoutMs: 15_000 });
+  const [first, ...owner] = stdout.split('\n');
+  const state = first === 'unlocked' || first === 'other' ? first : 'none';
+  return state === 'none' ? { state } : { state, owner: withoutToken(owner.join('\n')) };
 }

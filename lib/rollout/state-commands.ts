@@ -41,6 +41,20 @@ export const acquireLock = (stateDir: string, owner: string, staleAfterMs: numbe
 ];
 export const releaseLock = (stateDir: string, token: string): string[] => ['sh', '-c', RELEASE, 'fjord-unlock', stateDir, token];
 
+// `/fjord unlock` / `fjord unlock`: breaks the lock only when its owner file names this app and environment
+// (a host may be shared: another environment's deploy, which our queue group does not exclude, keeps its
+// lock). Renamed away first, like a takeover, so of two breakers only one succeeds. Prints `none`,
+// `unlocked` or `other`, then the owner file.
+const BREAK = [
+  'lock="$1/lock"; [ -d "$lock" ] || { echo none; exit 0; }',
+  'old=$(cat "$lock/owner" 2>/dev/null)',
+  'if printf "%s\\n" "$old" | grep -qxF -e "app=$2" && printf "%s\\n" "$old" | grep -qxF -e "environment=$3"; then mv "$lock" "$lock.stale.$$" && rm -rf "$lock.stale.$$" && { printf "unlocked\\n%s\\n" "$old"; exit 0; }; exit 1; fi',
+  'printf "other\\n%s\\n" "$old"',
+].join('; ');
+
+/** Breaks the host lock when it is held for `app`/`environment` (whoever took it); see BREAK. */
+export const breakLock = (stateDir: string, app: string, environment: string): string[] => ['sh', '-c', BREAK, 'fjord-break-lock', stateDir, app, environment];
+
 /** `<stateDir>/<kind>/<app>.<environment>`: one small file per app environment and kind of record. */
 export const stateFile = (stateDir: string, kind: 'deployed' | 'before' | 'heal', app: string, environment: string): string =>
   posix.join(stateDir, kind, `${app}.${environment}`);

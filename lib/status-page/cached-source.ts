@@ -5,6 +5,7 @@
  * `refreshing`. The very first request waits up to `firstWaitMs`, then gets an empty `refreshing` view
  * (a host whose commands hang could otherwise hold the page for `ssh.commandTimeout`).
  */
+import type { Holds } from '../holds/hold.js';
 import type { DriftReport } from '../reconcile/drift.js';
 import { scrub } from '../secret.js';
 import type { DeployRow, StatusSource, StatusView } from './view.js';
@@ -12,6 +13,8 @@ import type { DeployRow, StatusSource, StatusView } from './view.js';
 export interface CachedSourceOptions {
   check(): Promise<DriftReport>;
   deploys(): Promise<DeployRow[]>;
+  /** The held environments (lib/holds); without it the page shows none. */
+  holds?(): Promise<Holds>;
   ttlMs?: number;
   waitMs?: number;
   firstWaitMs?: number;
@@ -21,16 +24,19 @@ export interface CachedSourceOptions {
 // The page shows why a part is missing; named errors already say it in fjord's words.
 const reason = (err: unknown): string => scrub(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
 
-export function cachedStatusSource({ check, deploys, ttlMs = 10_000, waitMs = 2_000, firstWaitMs = 15_000, now = Date.now }: CachedSourceOptions): StatusSource {
+export function cachedStatusSource({ check, deploys, holds, ttlMs = 10_000, waitMs = 2_000, firstWaitMs = 15_000, now = Date.now }: CachedSourceOptions): StatusSource {
   let current: { view: StatusView; at: number } | undefined;
   let pending: Promise<StatusView> | undefined;
 
   async function build(): Promise<StatusView> {
-    const [report, history] = await Promise.allSettled([check(), deploys()]);
+    const [report, history, held] = await Promise.allSettled([check(), deploys(), holds ? holds() : Promise.resolve(undefined)]);
     const view: StatusView = { generatedAt: new Date(now()).toISOString(), deploys: history.status === 'fulfilled' ? history.value : [] };
     if (report.status === 'fulfilled') view.report = report.value;
     else view.error = reason(report.reason);
     if (history.status === 'rejected') view.deploysError = reason(history.reason);
+    // A hold's by and reason are a person's text: known secrets are masked before the page shows them.
+    if (held.status === 'fulfilled' && held.value) view.holds = Object.fromEntries(Object.entries(held.value).map(([k, h]) => [k, { ...h, by: scrub(h.by), reason: scrub(h.reason) }]));
+    else if (held.status === 'rejected') view.holdsError = reason(held.reason);
     current = { view, at: now() };
     return view;
   }

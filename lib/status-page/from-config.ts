@@ -17,6 +17,7 @@ import { fleetForConfig } from '../reconcile/fleet-for.js';
 import { cachedStatusSource } from './cached-source.js';
 import { exposureNote, statusPageExposure } from './exposure.js';
 import { hideViewAddresses } from './hide-view-addresses.js';
+import { readHolds } from '../holds/read-hold.js';
 import { recentDeploys } from './recent-deploys.js';
 import { lockedRoute, statusRoute } from './status-route.js';
 
@@ -53,6 +54,7 @@ export function statusPageFromConfig({ config, configPath, env, dataDir, logger,
   const source = cachedStatusSource({
     check: () => checkDrift({ config, store, fleetFor: fleetForConfig(config, env, baseDir), ageIdentities: secretList(env, config.secrets.identityEnv) }),
     deploys: () => recentDeploys(config, store),
+    holds: async () => (await readHolds(store)).holds,
     ...(ttlMs !== undefined ? { ttlMs } : {}),
   });
   return statusRoute({ source: async () => hideViewAddresses(await source(), config.hosts), logger, ...(token ? { token } : {}) });

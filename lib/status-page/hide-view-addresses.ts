@@ -10,6 +10,8 @@ export function hideViewAddresses(view: StatusView, hosts: Config['hosts']): Sta
     ...view,
     error: hide(view.error),
     deploysError: hide(view.deploysError),
+    holdsError: hide(view.holdsError),
+    ...(view.holds ? { holds: Object.fromEntries(Object.entries(view.holds).map(([k, h]) => [k, { ...h, by: hide(h.by), reason: hide(h.reason) }])) } : {}),
     deploys: view.deploys.map((d) => ({ ...d, subject: hide(d.subject), details: hide(d.details) })),
     ...(view.report
       ? {

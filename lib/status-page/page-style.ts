@@ -18,6 +18,8 @@ tr.env th{background:#f0f3f6;font-size:13px}
 .badge-drifted{background:#fff1c2;color:var(--warn)}
 .badge-missing,.badge-error{background:#ffebe9;color:var(--bad)}
 .badge-unreachable{background:#e8e8ec;color:#57606a;border:1px dashed #8c959f}
+.badge-held{background:#fbefff;color:#8250df}
+tr.row-held td:first-child{box-shadow:inset 4px 0 #8250df}
 .badge-reason{background:#ddf4ff;color:#0550ae;font-weight:500}
 tr.problem td{font-weight:500}
 tr.row-drifted td{background:#fff8dc}tr.row-drifted td:first-child{box-shadow:inset 4px 0 var(--warn)}

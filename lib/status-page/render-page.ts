@@ -1,11 +1,12 @@
 /**
  * The status page as one self-contained HTML document (inline CSS, no script, no external asset): the
- * drift summary, the apps × environments × hosts table and the last deploys. Pure: the same view gives
+ * drift summary, the held environments, the apps × environments × hosts table and the last deploys. Pure: the same view gives
  * the same bytes; every value is escaped (it comes from hosts, git and config).
  */
 import { html, raw } from './escape-html.js';
 import { PAGE_STYLE } from './page-style.js';
 import { renderDeploys, ago, formatTime } from './render-deploys.js';
+import { renderHolds } from './render-holds.js';
 import { renderHosts, summarize } from './render-hosts.js';
 import type { StatusView } from './view.js';
 
@@ -29,6 +30,7 @@ ${html`<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content
 <style>${raw(PAGE_STYLE)}</style></head><body>
 <header><h1>fjord status</h1><p>Desired tag (manifest) against what each host runs. ${checked}</p>
 <span class="summary ${summary.ok ? 'summary-ok' : 'summary-drift'}" id="summary">${summary.ok ? 'all in sync' : 'attention'} — ${summary.text}</span></header>
+<h2>Holds</h2>${renderHolds(view.holds, view.holdsError, view.generatedAt)}
 <h2>Hosts</h2>${hosts}
 <h2>Last deploys</h2>${deploys}
 </body></html>`}

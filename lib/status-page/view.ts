@@ -3,6 +3,7 @@
  * the manifest history. `statusSource()` builds it (status-source.ts); `renderStatusPage` turns it into
  * HTML without any I/O, so the renderer is tested on its own.
  */
+import type { Holds } from '../holds/hold.js';
 import type { DriftReport } from '../reconcile/drift.js';
 
 export interface DeployRow {
@@ -34,6 +35,10 @@ export interface StatusView {
   deploys: DeployRow[];
   /** Why the history could not be read (the hosts table is still shown). */
   deploysError?: string;
+  /** Held environments from the holds file (`.fjord/holds.yaml`); absent when not read. */
+  holds?: Holds;
+  /** Why the holds file could not be read. */
+  holdsError?: string;
   /** A newer check is under way: this view is the previous one, served so the page answers quickly. */
   refreshing?: boolean;
 }

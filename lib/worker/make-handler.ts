@@ -97,7 +97,7 @@ export function makeDeployHandler(options: HandlerOptions & { notifier?: Notifie
     // A `/fjord` comment (lib/commands): permission checked through the API, answered in its thread.
     if (job.reason === 'command') {
       const platform = platformOf(job);
-      return runCommand(job, ctx, { config: ports.config, store: ports.store, deployPorts: ports, deploy, plan, ...(platform ? { platform } : {}), ...(enqueue ? { enqueue } : {}) });
+      return runCommand(job, ctx, { config: ports.config, store: ports.store, deployPorts: ports, deploy, plan, fleetFor, ...(platform ? { platform } : {}), ...(enqueue ? { enqueue } : {}) });
     }
     // A drift check is no deploy: nothing to tell GitLab about (its report is the log and the outcome).
     if (job.reason === 'reconcile') return reconcileEnvironment(job, ctx, { config: ports.config, store: ports.store, fleetFor, ...(enqueue ? { enqueue } : {}), ...(now ? { now } : {}), ...(ports.ageIdentities ? { ageIdentities: ports.ageIdentities } : {}) });

@@ -30,6 +30,11 @@ import { startRegistry, type RegistryFixture } from '../fixtures/registry.js';
 import { freePort } from '../fixtures/sshd.js';
 import { HEALTH_PATH, pushTestImage, type ImageMode } from '../fixtures/test-images.js';
 import { version as served } from '../rollout/helpers.js';
+import { fleetForConfig } from '../../lib/reconcile/fleet-for.js';
+import { lockHost, unlockHost } from '../../lib/rollout/host-lock.js';
+import { LockHeld } from '../../lib/rollout/errors.js';
+import { lockOwner } from '../../lib/rollout/state-commands.js';
+import { RetryableError } from '../../lib/worker/outcome.js';
 
 const ctx: JobContext = { heartbeat: async () => {}, attempts: 1, logger: silentLogger, signal: new AbortController().signal };
 const DISCUSSION = 'a'.repeat(40);
@@ -149,5 +154,89 @@ describe('/fjord commands in merge request comments', { skip: engineMissing() },
     assert.match((await run(DAN, '/fjord deploy prod --tag "v1;rm"')).reply, /is not an image tag/);
     assert.equal((await run(MIA, '/fjord approve prod')).reply, '@maintainer-mia no approvals are required for prod');
     assert.deepEqual(comment(MIA, 'looks good to me, /fjord later'), { ignored: 'comment is not a /fjord command' });
+  });
+
+  /** `/fjord release prod` by a maintainer, and the converge job it queues run to its end. */
+  const release = async () => {
+    assert.match((await run(MIA, '/fjord release prod')).reply, /released api\/prod/);
+    const converge = await handle(queued.shift()!, ctx);
+    assert.ok(['deployed', 'noop'].includes(converge.status), converge.detail);
+  };
+
+  it('a permitted /fjord deploy <env> --tag T rolls T out; /fjord rollback <env> --to T rolls back to T and holds', async () => {
+    await release();
+    const deployed = await run(MIA, '/fjord deploy prod --tag v1');
+    assert.equal(deployed.outcome.status, 'deployed', deployed.outcome.detail);
+    assert.match(deployed.reply, /^@maintainer-mia `deploy prod` → v1: deployed/);
+    assert.equal(await onHost(), 'v1');
+    assert.match(repo.git(['show', 'main:api/prod.yaml']), /tag: v1/);
+
+    const rolled = await run(MIA, '/fjord rollback prod --to v3');
+    assert.equal(rolled.outcome.status, 'deployed', rolled.outcome.detail);
+    assert.match(rolled.reply, /^@maintainer-mia `rollback prod` → v3: deployed/);
+    assert.equal(await onHost(), 'v3');
+    assert.equal(holds()['api/prod']?.reason, '/fjord rollback to v3');
+    assert.equal(holds()['api/prod']?.by, 'maintainer-mia (gitlab)');
+    // Held: the next merge is committed, not rolled out.
+    assert.equal((await handle(merge('v1'), ctx)).status, 'held');
+    assert.equal(await onHost(), 'v3');
+    await release();
+    assert.equal(await onHost(), 'v1');
+  });
+
+  it('/fjord plan answers in the thread with the plan of the merge request head', async () => {
+    const head = repo.git(['rev-parse', 'main']);
+    const { outcome, reply } = await run(MIA, '/fjord plan');
+    assert.equal(outcome.status, 'planned', outcome.detail);
+    assert.match(reply, /^@maintainer-mia plan \(!7 deploys [^ ]+ to prod; 1 host\(s\)/);
+    assert.match(reply, /web-1/);
+    assert.doesNotMatch(reply, new RegExp(fleet.hosts[0]!.address.replace(/\./g, '\\.')), 'host addresses stay out of the reply');
+    assert.equal(repo.git(['rev-parse', 'main']), head, 'a plan commits nothing');
+  });
+
+  it('/fjord unlock breaks the lock a killed deploy left, so the next deploy runs without waiting for lockStaleAfter; another environment keeps its lock', async () => {
+    const hostFleet = fleetForConfig(config, env(), dir)(['web-1']);
+    try {
+      const session = await hostFleet.session('web-1');
+      const owner = (app: string, token: string) => lockOwner({ token, jobId: 'job-killed', app, environment: 'prod', owner: 'fjord worker pid 4242 (killed)', time: new Date() });
+      // What a deploy killed mid-rollout leaves: its lock, an hour from stale (ssh.lockStaleAfter's default).
+      await lockHost(session, '.fjord', owner('api', 'deadbeef01'), 3_600_000);
+      await assert.rejects(handle(merge('v3'), ctx), (err) => err instanceof RetryableError && /locked by another deploy/.test(err.message));
+      assert.equal(await onHost(), 'v1');
+
+      const { outcome, reply } = await run(MIA, '/fjord unlock prod');
+      assert.equal(outcome.status, 'noop');
+      assert.match(reply, /^@maintainer-mia host locks of api\/prod:\n- unlocked: web-1 \(job=job-killed, app=api, environment=prod, owner=fjord worker pid 4242 \(killed\), time=[^)]+\)$/);
+      assert.doesNotMatch(reply, /deadbeef01/, 'the lock token stays out of the reply');
+      // The queue's redelivery of the deploy the lock stopped now runs at once.
+      const redelivered = await handle(merge('v3'), ctx);
+      assert.equal(redelivered.status, 'deployed', redelivered.detail);
+      assert.equal(await onHost(), 'v3');
+      assert.match((await run(MIA, '/fjord unlock prod')).reply, /- were not locked: web-1$/);
+
+      // A host shared with another app: that app's deploy keeps its lock.
+      await lockHost(session, '.fjord', owner('web', 'deadbeef02'), 3_600_000);
+      assert.match((await run(MIA, '/fjord unlock prod')).reply, /- locked by another environment's deploy, left alone: web-1 \(job=job-killed, app=web,/);
+      await assert.rejects(lockHost(session, '.fjord', owner('api', 'deadbeef03'), 3_600_000), LockHeld);
+      await unlockHost(session, '.fjord', 'deadbeef02');
+    } finally {
+      await hostFleet.close();
+    }
+  });
+
+  it('fjord unlock <app> <env> on the command line breaks the same lock', async () => {
+    const hostFleet = fleetForConfig(config, env(), dir)(['web-1']);
+    try {
+      await lockHost(await hostFleet.session('web-1'), '.fjord', lockOwner({ token: 'deadbeef04', jobId: 'job-cli-killed', app: 'api', environment: 'prod', owner: 'fjord cli (killed)', time: new Date() }), 3_600_000);
+    } finally {
+      await hostFleet.close();
+    }
+    const out: string[] = [];
+    const code = await main(['unlock', 'api', 'prod', '--config', join(dir, 'fjord.yaml')], { stdout: (t) => void out.push(t), stderr: () => {}, env: env(), cwd: dir });
+    assert.equal(code, 0);
+    assert.match(out.join(''), /^host locks of api\/prod:\n- unlocked: web-1 \(job=job-cli-killed, /);
+    const again: string[] = [];
+    await main(['unlock', 'api', 'prod', '--config', join(dir, 'fjord.yaml')], { stdout: (t) => void again.push(t), stderr: () => {}, env: env(), cwd: dir });
+    assert.equal(again.join(''), 'host locks of api/prod:\n- were not locked: web-1\n');
   });
 });

@@ -16,6 +16,8 @@ import { startEmbedded } from '../../lib/embedded/start-embedded.js';
 import { ConfigError } from '../../lib/errors.js';
 import { hideAddresses } from '../../lib/hide-addresses.js';
 import { createLogger } from '../../lib/log.js';
+import { formatHolds } from '../../lib/holds/hold.js';
+import { Secret } from '../../lib/secret.js';
 
 const TOKEN = 'status-token-0b7e3c91d5a2';
 
@@ -28,10 +30,14 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-async function start(hostname: string, { extraYaml = '', env = {} as NodeJS.ProcessEnv, sshPort = 1 } = {}) {
+async function start(hostname: string, { extraYaml = '', env = {} as NodeJS.ProcessEnv, sshPort = 1, holds = '' } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'fjord-exposure-'));
   mkdirSync(join(dir, 'seed/api'), { recursive: true });
   writeFileSync(join(dir, 'seed/api/prod.yaml'), 'image:\n  tag: v1\n');
+  if (holds) {
+    mkdirSync(join(dir, 'seed/.fjord'));
+    writeFileSync(join(dir, 'seed/.fjord/holds.yaml'), holds);
+  }
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'key')]);
   const configPath = join(dir, 'fjord.yaml');
   const config = parseConfig(`
@@ -119,6 +125,51 @@ describe('status page exposure', () => {
       assert.match(html, /data-host="web-1" data-status="unreachable"/);
       assert.match(html, /host web-1 \(\[address\]\) unreachable/);
       assert.ok(!html.includes(`127.0.0.1:${sshPort}`) && !html.includes(`:${sshPort}`), 'no address:port on the page');
+    } finally {
+      await running.stop();
+    }
+  });
+});
+
+describe('status page holds', () => {
+  /** The page once its first view is built (the very first request may get the placeholder while the check runs). */
+  const pageOf = async (get: () => Promise<Response>) => {
+    let html = '';
+    for (let i = 0; i < 100 && (!html || html.includes('holds-unknown')); i++) {
+      if (html) await new Promise((r) => setTimeout(r, 200));
+      html = await (await get()).text();
+    }
+    return html;
+  };
+  it('shows a held environment: since, by and reason from the holds file, escaped, with known secrets and host addresses out', async () => {
+    const secret = new Secret('hunter2-hold-secret-value');
+    const hostile = `<script>alert(1)</script>`;
+    const holds = formatHolds({
+      'api/prod': { since: '2026-12-03T10:00:00.000Z', by: `eve ${hostile}`, reason: `db migration on 127.0.0.1:5432, token ${secret.reveal()}`, rollback: 'b'.repeat(40) },
+    });
+    const { running, get } = await start('127.0.0.1', { holds });
+    try {
+      const html = await pageOf(get);
+      const row = /<tr class="row row-held problem" data-app="api" data-env="prod">[\s\S]*?<\/tr>/.exec(html)?.[0];
+      assert.ok(row, html);
+      assert.match(row, /<span class="badge badge-held">HELD<\/span>/);
+      assert.match(row, /held since <time datetime="2026-12-03T10:00:00.000Z">/);
+      assert.match(row, /by eve &lt;script&gt;alert\(1\)&lt;\/script&gt;/);
+      assert.match(row, /db migration on \[address\], token \[redacted\]/);
+      assert.match(row, /rollback <code>bbbbbbbbbbbb<\/code>/);
+      assert.match(row, /<code>fjord release api prod<\/code>/);
+      assert.ok(!html.includes('hunter2-hold-secret-value') && !html.includes('<script>alert') && !html.includes('127.0.0.1:5432'));
+    } finally {
+      await running.stop();
+    }
+  });
+
+  it('says no environment is held when none is', async () => {
+    const { running, get } = await start('127.0.0.1');
+    try {
+      const html = await pageOf(get);
+      assert.match(html, /<h2>Holds<\/h2><p id="holds-none">No environment is held\.<\/p>/);
+      assert.ok(!html.includes('class="row row-held'));
     } finally {
       await running.stop();
     }

@@ -2,11 +2,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLocalQueue } from '../lib/queue/local.js';
+import { createLocalQueue, type LocalQueue } from '../lib/queue/local.js';
 import { localQueueKey } from '../lib/queue/local-queue-key.js';
-import type { Queue } from '../lib/queue/queue.js';
 
-export async function makeBenchQueue(): Promise<Queue> {
+/** `fsync: false` only for the diagnosis row of bench/receiver (what the durable write costs). */
+export async function makeBenchQueue({ fsync = true }: { fsync?: boolean } = {}): Promise<LocalQueue> {
   const dir = mkdtempSync(join(tmpdir(), 'fjord-bench-'));
-  return createLocalQueue({ dir, key: await localQueueKey({}, dir) });
+  return createLocalQueue({ dir, key: await localQueueKey({}, dir), fsync });
 }

@@ -15,6 +15,12 @@ export interface LoadOptions {
   warmupMs: number;
   durationMs: number;
   bodyBytes: number;
+  /**
+   * At least this many answers in the window (default 1): while fewer came, the window is extended by
+   * `durationMs` at a time (up to 100 times), so a stalled disk on a loaded box lengthens the run instead of
+   * leaving an empty one. The rate is over the window as it ended.
+   */
+  minRequests?: number;
 }
 
 export interface LoadResult {
@@ -37,7 +43,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const statuses: Record<string, number> = {};
   const start = performance.now();
   const measureFrom = start + o.warmupMs;
-  const end = measureFrom + o.durationMs;
+  let end = measureFrom + o.durationMs;
+  const lastEnd = measureFrom + 100 * o.durationMs;
+  const minRequests = o.minRequests ?? 1;
 
   const one = () =>
     new Promise<void>((resolve, reject) => {
@@ -60,13 +68,20 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     });
 
   const worker = async () => {
-    while (performance.now() < end) await one();
+    for (;;) {
+      const now = performance.now();
+      if (now >= end) {
+        if (latencies.length >= minRequests || now >= lastEnd) break;
+        end = Math.min(lastEnd, now + o.durationMs);
+      }
+      await one();
+    }
   };
   await Promise.all(Array.from({ length: o.connections }, worker));
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-  return { requests: latencies.length, total, rps: latencies.length / (o.durationMs / 1000), p50Ms: at(0.5), p99Ms: at(0.99), statuses };
+  return { requests: latencies.length, total, rps: latencies.length / ((end - measureFrom) / 1000), p50Ms: at(0.5), p99Ms: at(0.99), statuses };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

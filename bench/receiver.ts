@@ -70,7 +70,7 @@ export async function benchReceiver({ connections = 16, warmupMs = 500, duration
         const load = startChild('bench/load.ts', [JSON.stringify(options)]);
         let result: LoadResult;
         try {
-          result = await firstJsonLine<LoadResult>(load, warmupMs + durationMs + 60_000);
+          result = await firstJsonLine<LoadResult>(load, warmupMs + 101 * durationMs + 60_000);
         } finally {
           await stopChild(load);
         }

@@ -39,7 +39,8 @@ export type DeployJob = z.infer<typeof deployJobSchema>;
 
 
 /** Queue group: one job in flight per app/environment, in order. */
-export const groupOf = (job: Pick<DeployJob, 'app' | 'environment'>): string => `${job.app}/${job.environment}`;
+// `/fjord approve` runs beside the environment's group, not in it: the deploy it approves waits at the group's head.
+export const groupOf = (job: Pick<DeployJob, 'app' | 'environment'> & { command?: { verb: string } | undefined }): string => `${job.app}/${job.environment}${job.command?.verb === 'approve' ? '/approve' : ''}`;
 
 /** Deduplication id: a merge and the push it causes end as one job. */
 export const dedupIdOf = (job: Pick<DeployJob, 'app' | 'environment' | 'sha' | 'tag' | 'id'> & { reason?: Reason; source?: { before?: string | undefined } }): string =>

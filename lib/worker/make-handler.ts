@@ -28,6 +28,9 @@ import { gatesFor } from '../gates/gates-for.js';
 import { GateRefused, GateWait, passGates } from '../gates/gate.js';
 import { runCommand } from '../commands/run-command.js';
 import { commandPlatformFor } from '../commands/platform-from-config.js';
+import { recordApprovals } from '../commands/approvals.js';
+import { accessFromConfig } from '../gates/access-from-config.js';
+import { groupOf } from '../job.js';
 
 export interface HandlerOptions {
   config: Config;
@@ -42,6 +45,8 @@ export interface HandlerOptions {
   onRolloutEvent?: DeployPorts['onRolloutEvent'];
   /** The clock of the self-heal back-off and of the gates (freeze windows); tests inject one. */
   now?: () => Date;
+  /** Makes a job its gate handed back visible again now (an approval completed it): the run mode's queue. */
+  wake?: (group: string) => Promise<void>;
 }
 
 export function makeDeployPorts({ config, configPath, dataDir, env = process.env, store, enqueue, onRolloutEvent, now }: HandlerOptions): DeployPorts {
@@ -84,6 +89,8 @@ export function makeDeployHandler(options: HandlerOptions & { notifier?: Notifie
   const now = options.now;
   const { enqueue } = options;
   const platformOf = commandPlatformFor(options.config, options.env ?? process.env, createLogger());
+  const { wake } = options;
+  const approvals = recordApprovals({ config: options.config, store: ports.store, accessFor: accessFromConfig(options.config, options.env ?? process.env), ...(now ? { now } : {}), ...(wake ? { wake: (j) => wake(groupOf(j)) } : {}) });
   return async (job, ctx) => {
     // Every job here came from a queue: fjord.yaml, not the message, decides what runs. Refused before any
     // feedback (no commit status or note for a job nobody ordered); the log line keeps the whole job.
@@ -97,7 +104,7 @@ export function makeDeployHandler(options: HandlerOptions & { notifier?: Notifie
     // A `/fjord` comment (lib/commands): permission checked through the API, answered in its thread.
     if (job.reason === 'command') {
       const platform = platformOf(job);
-      return runCommand(job, ctx, { config: ports.config, store: ports.store, deployPorts: ports, deploy, plan, ...(platform ? { platform } : {}), ...(enqueue ? { enqueue } : {}) });
+      return runCommand(job, ctx, { config: ports.config, store: ports.store, deployPorts: ports, deploy, plan, approvals, ...(platform ? { platform } : {}), ...(enqueue ? { enqueue } : {}) });
     }
     // A drift check is no deploy: nothing to tell GitLab about (its report is the log and the outcome).
     if (job.reason === 'reconcile') return reconcileEnvironment(job, ctx, { config: ports.config, store: ports.store, fleetFor, ...(enqueue ? { enqueue } : {}), ...(now ? { now } : {}), ...(ports.ageIdentities ? { ageIdentities: ports.ageIdentities } : {}) });

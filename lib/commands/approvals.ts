@@ -3,8 +3,10 @@
  * checked, approves the deploy waiting in `<env>` (lib/gates/protect-gate.ts). Refused with a reply: an
  * environment needing no approvals, nothing waiting, the deployer approving their own deploy, an approver
  * below `protect.approvers.minAccessLevel` on the protected project. The approval is one commit of
- * `.fjord/approvals.yaml` (lib/gates/approval-record.ts), for that deploy alone; the approval that
- * completes it wakes the waiting job (`wake`), so it goes on without waiting for its next look.
+ * `.fjord/approvals.yaml` (lib/gates/approval-record.ts), for that deploy alone. The approval that
+ * completes the count sends the recorded job through the run mode's queue (`enqueue`), keyed by the
+ * waiting job so it is never a duplicate; asked again by the same person, it is sent again (a send that
+ * failed). Approvals after the count is complete send nothing.
  */
 import type { Config } from '../config/schema.js';
 import type { DeployJob } from '../job.js';
@@ -21,7 +23,7 @@ export type Approvals = (job: DeployJob) => Promise<ApprovalAnswer>;
 
 export const noApprovals: Approvals = async (job) => ({ text: `no approvals are required for ${job.command?.environment ?? job.environment}` });
 
-export function recordApprovals({ config, store, accessFor, now = () => new Date(), wake }: { config: Config; store: ManifestStore; accessFor: AccessFor; now?: () => Date; wake?: (job: DeployJob) => Promise<void> }): Approvals {
+export function recordApprovals({ config, store, accessFor, now = () => new Date(), enqueue }: { config: Config; store: ManifestStore; accessFor: AccessFor; now?: () => Date; enqueue?: (job: DeployJob) => Promise<void> }): Approvals {
   return async (named) => {
     // `/fjord approve` without an environment: the app's one environment that needs approvals.
     const needing = Object.entries(config.apps[named.app]!.environments).filter(([, e]) => e.protect?.approvals).map(([n]) => n);
@@ -38,28 +40,33 @@ export function recordApprovals({ config, store, accessFor, now = () => new Date
     const approver = await access(project, { id: user.id, username: user.username });
     if (approver.level < protect.approvers.minAccessLevel) return { text: `may not approve deploys to ${where}: it needs access level ${protect.approvers.minAccessLevel} on ${project}, you have ${approver.level}. Nothing was recorded.` };
     let problem: string | undefined;
+    let mine = false;
     const at = now().toISOString();
+    const min = protect.approvers.minAccessLevel;
     const waiting = await changeWaiting(
       store,
       job.app,
       job.environment,
       (current) => {
+        mine = current?.approvals.some((a) => a.username === user.username) ?? false;
         problem = !current
           ? `nothing waits for approval in ${where}`
           : current.deployer.username === user.username || current.deployer.id === user.id
             ? `cannot approve your own deploy of ${current.tag} to ${where}: another person must`
-            : current.approvals.some((a) => a.username === user.username)
-              ? `already approved ${current.tag} for ${where}`
-              : undefined;
-        if (problem) return null;
+            : undefined;
+        if (problem || mine || eligibleApprovals(current!, min).length >= protect.approvals) return null;
         return { ...current!, approvals: [...current!.approvals, { username: user.username, id: user.id, at, level: approver.level }] };
       },
       { subject: `approve(${where}): by ${user.username}`, by: `${user.username} (${job.source.provider})` },
     );
     if (problem || !waiting) return { text: `${problem ?? `nothing waits for approval in ${where}`}.` };
-    const count = eligibleApprovals(waiting, protect.approvers.minAccessLevel).length;
-    if (count < protect.approvals) return { text: `approved ${waiting.tag} for ${where}: ${count} of ${protect.approvals} approvals.` };
-    await wake?.(job);
-    return { text: `approved ${waiting.tag} for ${where}: ${count} of ${protect.approvals} approvals; deploying.` };
+    const eligible = eligibleApprovals(waiting, min);
+    const count = `${Math.min(eligible.length, protect.approvals)} of ${protect.approvals} approvals`;
+    if (eligible.length < protect.approvals) return { text: `${mine ? 'already approved' : 'approved'} ${waiting.tag} for ${where}: ${count}.` };
+    // Only the approval that completed the count sends the deploy (again, when its approver asks again).
+    if (eligible[protect.approvals - 1]!.username !== user.username) return { text: `${waiting.tag} for ${where} is already approved (${count}); nothing more is needed.` };
+    if (!enqueue) return { text: `approved ${waiting.tag} for ${where}: ${count}; this run mode has no queue to send it on: deploy it with \`fjord deploy\`.` };
+    await enqueue(waiting.replay);
+    return { text: `${mine ? 'already approved' : 'approved'} ${waiting.tag} for ${where}: ${count}; deploying.` };
   };
 }

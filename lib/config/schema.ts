@@ -224,8 +224,6 @@ const protectSchema = z.strictObject({
   /** Distinct approvals (`/fjord approve <env>`) a deploy waits for; never the deployer's own. */
   approvals: z.number().int().min(0).max(10).default(0),
   approvers: z.strictObject({ minAccessLevel: accessLevel.default(30) }).prefault({}),
-  /** How often a waiting deploy looks for new approvals. */
-  recheck: durationSchema.default(30_000),
 });
 
 const environment = z.strictObject({

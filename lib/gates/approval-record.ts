@@ -2,14 +2,17 @@
  * Deploys waiting for approval, and who approved them (issue 14, item 2), in one file of the manifest
  * repository (`.fjord/approvals.yaml`), as holds are (lib/holds): every run mode sees the same record through
  * its `ManifestStore`, and the file's history says who approved what, when. One entry per environment:
- * the deploy that waits there and its approvals. A newer deploy that reaches the gate replaces the entry,
- * so approvals given to the one it replaced do not carry over. Changed with the optimistic lock of every
+ * the deploy that waits there, its approvals, and the job to send again once they are complete (`replay`):
+ * the waiting deploy lives here, not in the queue, so it never holds its environment's queue group for
+ * the hours an approval may take. A newer deploy that reaches the gate replaces the entry, so approvals
+ * given to the one it replaced do not carry over. Changed with the optimistic lock of every
  * manifest commit; a concurrent change is re-read, never lost.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
 import { FjordError } from '../errors.js';
+import { deployJobSchema } from '../job.js';
 import { nameSchema, shaSchema, tagSchema, textSchema } from '../grammar.js';
 import { USERNAME } from '../commands/command-schema.js';
 import { ManifestConflict, ManifestNotFound } from '../manifest/store-errors.js';
@@ -30,6 +33,8 @@ const waitingSchema = z.strictObject({
   deployer: person,
   since: z.iso.datetime({ offset: true }),
   approvals: z.array(person.extend({ at: z.iso.datetime({ offset: true }), level: z.number().int().min(0) })).default([]),
+  /** What the approval that completes the count sends (`approved: true`); checked as every queue message is. */
+  replay: deployJobSchema,
 });
 export type Waiting = z.infer<typeof waitingSchema>;
 export type Approver = Waiting['approvals'][number];

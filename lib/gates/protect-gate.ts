@@ -5,8 +5,9 @@
  * `protect.approvals: N`, the deploy waits until N distinct people other than its deployer, each with
  * `protect.approvers.minAccessLevel`, said `/fjord approve <env>` (lib/commands/approvals.ts). On first
  * sight the deploy is recorded as the one waiting (approval-record.ts), replacing — and so expiring the
- * approvals of — any other; it is looked at again every `protect.recheck`, and at once after the approval
- * that completes it. Without an API token to read access levels, a protected environment refuses: it
+ * approvals of — any other, and the job ends as `waiting` (parked): it does not hold its queue group. The
+ * approval that completes the count sends the recorded job again, and it passes here because the file
+ * says this tag of this commit is approved. Without an API token to read access levels, a protected environment refuses: it
  * fails closed. Jobs that only put back what git says (converge, heal, rollback) and CLI deploys, whose
  * operator holds the manifest repository's credentials anyway, pass.
  */
@@ -28,6 +29,18 @@ export function protectedProject(config: Config, job: DeployJob, env: Environmen
   if (env.protect?.project === 'manifest') return { project: config.manifest.project, provider: 'gitlab' };
   const source = config.apps[job.app]!.source;
   return { project: source.project, provider: source.provider };
+}
+
+/** Approvals are for one deploy: this tag of this commit, whichever of its jobs (merge, push, the approved resend) asks. */
+const isSameDeploy = (w: Waiting, job: DeployJob) => w.tag === job.tag && (w.sha ?? '') === (job.sha ?? '');
+
+/**
+ * The job the completing approval sends. A `/fjord deploy` order (reason `manual`) is never taken from a
+ * queue (lib/worker/refuse-job.ts): its command is sent again instead, pinned to the tag, and asks again.
+ */
+export function replayOf(job: DeployJob): DeployJob {
+  if (job.reason === 'manual' && job.command) return { ...job, reason: 'command', command: { ...job.command, tag: job.tag }, approved: true };
+  return { ...job, approved: true };
 }
 
 /** Approvals that count: distinct people, never the deployer, each at the approvers' level. */
@@ -66,20 +79,21 @@ export function protectGate({ config, store, accessFor }: { config: Config; stor
       }
       if (protect.approvals === 0) return { verdict: 'pass' };
       let waiting = await readWaiting(store, job.app, job.environment);
-      if (waiting && waiting.job !== job.id && Date.parse(waiting.queuedAt) > Date.parse(job.enqueuedAt)) {
+      const same = waiting !== undefined && isSameDeploy(waiting, job);
+      if (waiting && !same && Date.parse(waiting.queuedAt) > Date.parse(job.enqueuedAt)) {
         return { verdict: 'refuse', reason: `replaced: a newer deploy (${waiting.tag}) waits for approval in ${where}` };
       }
-      if (waiting?.job !== job.id) {
+      if (!same) {
         const replaced = waiting;
-        const entry: Waiting = { job: job.id, tag: job.tag, queuedAt: job.enqueuedAt, ...(job.sha ? { sha: job.sha } : {}), deployer: { username: deployer.username, ...(deployer.id !== undefined ? { id: deployer.id } : {}) }, since: now.toISOString(), approvals: [] };
+        const entry: Waiting = { job: job.id, tag: job.tag, queuedAt: job.enqueuedAt, ...(job.sha ? { sha: job.sha } : {}), deployer: { username: deployer.username, ...(deployer.id !== undefined ? { id: deployer.id } : {}) }, since: now.toISOString(), approvals: [], replay: replayOf(job) };
         const subject = `approvals(${where}): ${job.tag} waits for ${protect.approvals} approval(s)${replaced ? `, replacing ${replaced.tag}` : ''}`;
-        waiting = await changeWaiting(store, job.app, job.environment, (current) => (current?.job === job.id ? null : entry), { subject, by: deployer.username });
+        waiting = await changeWaiting(store, job.app, job.environment, (current) => (current && isSameDeploy(current, job) ? null : entry), { subject, by: deployer.username });
       }
       const approved = eligibleApprovals(waiting!, protect.approvers.minAccessLevel);
       if (approved.length >= protect.approvals) return { verdict: 'pass', trailers: { [APPROVED_BY_TRAILER]: approved.map((a) => a.username).join(', ') } };
-      const until = new Date(now.getTime() + protect.recheck);
+      // Parked, not deferred: an invisible message would hold the whole queue group (SQS FIFO) for hours.
       const by = approved.length ? ` (approved by ${approved.map((a) => a.username).join(', ')})` : '';
-      return { verdict: 'wait', until, reason: `waiting for ${approved.length} of ${protect.approvals} approvals${by}: \`/fjord approve ${job.environment}\` by someone other than ${deployer.username} with access level ${protect.approvers.minAccessLevel} or more` };
+      return { verdict: 'park', reason: `waiting for ${approved.length} of ${protect.approvals} approvals${by}: \`/fjord approve ${job.environment}\` by someone other than ${waiting!.deployer.username} with access level ${protect.approvers.minAccessLevel} or more` };
     },
   };
 }

@@ -25,12 +25,11 @@ import { secretList } from '../config/secrets.js';
 import { refusalOf, refusedOutcome } from './refuse-job.js';
 import { sourceApiFromConfig } from './confirm-source.js';
 import { gatesFor } from '../gates/gates-for.js';
-import { GateRefused, GateWait, passGates } from '../gates/gate.js';
+import { GateParked, GateRefused, GateWait, passGates } from '../gates/gate.js';
 import { runCommand } from '../commands/run-command.js';
 import { commandPlatformFor } from '../commands/platform-from-config.js';
 import { recordApprovals } from '../commands/approvals.js';
 import { accessFromConfig } from '../gates/access-from-config.js';
-import { groupOf } from '../job.js';
 
 export interface HandlerOptions {
   config: Config;
@@ -45,8 +44,6 @@ export interface HandlerOptions {
   onRolloutEvent?: DeployPorts['onRolloutEvent'];
   /** The clock of the self-heal back-off and of the gates (freeze windows); tests inject one. */
   now?: () => Date;
-  /** Makes a job its gate handed back visible again now (an approval completed it): the run mode's queue. */
-  wake?: (group: string) => Promise<void>;
 }
 
 export function makeDeployPorts({ config, configPath, dataDir, env = process.env, store, enqueue, onRolloutEvent, now }: HandlerOptions): DeployPorts {
@@ -89,8 +86,7 @@ export function makeDeployHandler(options: HandlerOptions & { notifier?: Notifie
   const now = options.now;
   const { enqueue } = options;
   const platformOf = commandPlatformFor(options.config, options.env ?? process.env, createLogger());
-  const { wake } = options;
-  const approvals = recordApprovals({ config: options.config, store: ports.store, accessFor: accessFromConfig(options.config, options.env ?? process.env), ...(now ? { now } : {}), ...(wake ? { wake: (j) => wake(groupOf(j)) } : {}) });
+  const approvals = recordApprovals({ config: options.config, store: ports.store, accessFor: accessFromConfig(options.config, options.env ?? process.env), ...(now ? { now } : {}), ...(enqueue ? { enqueue } : {}) });
   return async (job, ctx) => {
     // Every job here came from a queue: fjord.yaml, not the message, decides what runs. Refused before any
     // feedback (no commit status or note for a job nobody ordered); the log line keeps the whole job.
@@ -114,7 +110,11 @@ export function makeDeployHandler(options: HandlerOptions & { notifier?: Notifie
       await passGates(job, ports);
     } catch (err) {
       if (err instanceof GateWait) await notifier.jobWaiting?.(job, err);
-      else if (err instanceof GateRefused) return { status: 'failed', detail: `refused: ${err.message}` };
+      else if (err instanceof GateParked) {
+        // Waits for people (approvals): it ends here, freeing its group; the approval sends it again.
+        await notifier.jobWaiting?.(job, { until: new Date(), reason: err.reason });
+        return { status: 'waiting', detail: err.reason };
+      } else if (err instanceof GateRefused) return { status: 'failed', detail: `refused: ${err.message}` };
       throw err;
     }
     // The notifier never throws: a failed report never fails a deploy.

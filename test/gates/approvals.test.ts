@@ -13,8 +13,7 @@ import type { SourceEvent } from '../../lib/events/event.js';
 import { parseGitlab } from '../../lib/events/parse-gitlab.js';
 import { routeEvent } from '../../lib/events/route.js';
 import { APPROVALS_FILE } from '../../lib/gates/approval-record.js';
-import { GateWait } from '../../lib/gates/gate.js';
-import { groupOf, type DeployJob } from '../../lib/job.js';
+import { dedupIdOf, groupOf, type DeployJob } from '../../lib/job.js';
 import { silentLogger } from '../../lib/log.js';
 import type { JobContext, JobHandler } from '../../lib/worker/worker-loop.js';
 import { engineMissing } from '../fixtures/engine.js';
@@ -35,6 +34,7 @@ const ADA = { id: 201, username: 'ada', name: 'Ada Lovelace' };
 const MIA = { id: 202, username: 'maintainer-mia' };
 const DAN = { id: 203, username: 'dev-dan' };
 const REX = { id: 204, username: 'reporter-rex', name: 'Rex Reporter' };
+const FAY = { id: 205, username: 'fay' };
 
 describe('protected environments and approvals', { skip: engineMissing() }, () => {
   let fleet: TestFleet;
@@ -65,6 +65,7 @@ describe('protected environments and approvals', { skip: engineMissing() }, () =
       { projectId: 1, userId: MIA.id, username: MIA.username, accessLevel: 40 },
       { projectId: 1, userId: DAN.id, username: DAN.username, accessLevel: 30 },
       { projectId: 1, userId: REX.id, username: REX.username, name: REX.name, accessLevel: 20 },
+      { projectId: 1, userId: FAY.id, username: FAY.username, accessLevel: 30 },
     );
     const environments = `
       prod:
@@ -99,39 +100,46 @@ describe('protected environments and approvals', { skip: engineMissing() }, () =
     };
     const routed = routeEvent(parseGitlab('Note Hook', payload) as SourceEvent, { config, deliveryId: `note-${noteId}`, now: Date.now });
     assert.ok('jobs' in routed && routed.jobs.length === 1, JSON.stringify(routed));
-    // Beside the environment's group: the deploy it approves waits at that group's head.
+    // Beside the environment's group: its answer never waits behind a rollout there.
     assert.equal(groupOf(routed.jobs[0]!), 'api/prod/approve');
     await handle(routed.jobs[0]!, ctx);
     return gitlab.state.notes.at(-1)!.body;
   };
   const merge = (tag: string, over: Partial<DeployJob> = {}) =>
     makeJob({ app: 'api', environment: 'prod', image: IMAGE, tag, id: `job-prod-${tag}`, source: { provider: 'gitlab', project: 'acme/api', ref: 'main', mr: 9, author: ADA.name }, enqueuedAt: new Date().toISOString(), ...over });
-  /** The handler's answer for a job a gate holds: the GateWait it throws. */
-  const waits = async (h: JobHandler, job: DeployJob): Promise<GateWait> => {
-    const err = await h(job, ctx).then((o) => assert.fail(`expected a wait, got ${o.status}: ${o.detail}`), (e: unknown) => e);
-    assert.ok(err instanceof GateWait, String(err));
-    return err;
+  /** The handler's answer for a job waiting for approvals: it ends (`waiting`), its group is not held. */
+  const waits = async (h: JobHandler, job: DeployJob): Promise<{ reason: string }> => {
+    const outcome = await h(job, ctx);
+    assert.equal(outcome.status, 'waiting', outcome.detail);
+    return { reason: outcome.detail! };
   };
   const prodTag = () => /tag: (\S+)/.exec(repo.git(['show', 'main:api/prod.yaml']))![1];
   const onHost = () => served(fleet.hosts[0]!.address, port);
 
-  it('a production deploy needing 2 approvals: blocked; one approval → still blocked; self-approval refused; second approval → deployed', async () => {
+  it('a production deploy needing 2 approvals: waiting; one approval → still waiting; self-approval refused; second approval sends it again → deployed', async () => {
     const job = merge('v1');
     const first = await waits(handle, job);
     assert.match(first.reason, /^waiting for 0 of 2 approvals: `\/fjord approve prod` by someone other than ada /);
-    assert.ok(first.delaySec >= 29 && first.delaySec <= 31, `rechecked after protect.recheck (30 s), got ${first.delaySec}`);
     assert.equal(prodTag(), 'v0', 'nothing committed while it waits');
     assert.match(repo.git(['show', `main:${APPROVALS_FILE}`]), /job: job-prod-v1/);
 
     assert.equal(await approve(MIA), '@maintainer-mia approved v1 for api/prod: 1 of 2 approvals.');
     assert.match((await waits(handle, job)).reason, /^waiting for 1 of 2 approvals \(approved by maintainer-mia\)/);
-    assert.equal(await approve(MIA), '@maintainer-mia already approved v1 for api/prod.');
+    assert.equal(await approve(MIA), '@maintainer-mia already approved v1 for api/prod: 1 of 2 approvals.');
     assert.equal(await approve(ADA), '@ada cannot approve your own deploy of v1 to api/prod: another person must.');
     assert.match((await waits(handle, job)).reason, /^waiting for 1 of 2 approvals/);
     assert.equal(prodTag(), 'v0');
 
+    queued.length = 0;
     assert.equal(await approve(DAN), '@dev-dan approved v1 for api/prod: 2 of 2 approvals; deploying.');
-    const outcome = await handle(job, ctx);
+    const [resent, ...more] = queued.splice(0);
+    assert.deepEqual(more, [], 'sent once');
+    assert.deepEqual({ ...resent, approved: undefined }, { ...job, approved: undefined }, 'the recorded job, as it waited');
+    assert.equal(resent!.approved, true);
+    assert.notEqual(dedupIdOf(resent!), dedupIdOf(job), 'never dropped as a duplicate of its merge');
+    assert.equal(await approve(FAY), '@fay v1 for api/prod is already approved (2 of 2 approvals); nothing more is needed.');
+    assert.deepEqual(queued, [], 'an approval after the count is complete sends nothing');
+    const outcome = await handle(resent!, ctx);
     assert.equal(outcome.status, 'deployed', outcome.detail);
     assert.equal(prodTag(), 'v1');
     assert.equal(await onHost(), 'v1');

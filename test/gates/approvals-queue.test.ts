@@ -27,6 +27,7 @@ import { createSqsQueue } from '../../lib/queue/sqs.js';
 import { makeDeployHandler } from '../../lib/worker/make-handler.js';
 import type { Outcome } from '../../lib/worker/outcome.js';
 import { startWorker } from '../../lib/worker/worker-loop.js';
+import { eventually } from '../fixtures/eventually.js';
 import { createBareRepo } from '../fixtures/git/repo.js';
 import { startGitlabStandIn } from '../fixtures/gitlab/stand-in.js';
 import { makeJob, testQueueKey } from '../fixtures/jobs.js';
@@ -37,17 +38,6 @@ const PROJECT = 'acme/api';
 const ADA = { id: 201, username: 'ada', name: 'Ada Lovelace' };
 const MIA = { id: 202, username: 'maintainer-mia' };
 const DAN = { id: 203, username: 'dev-dan' };
-
-/** Polls `check` until it returns something truthy; generous, so a loaded machine only makes it slower. */
-async function eventually<T>(check: () => T | undefined | false, what: string, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 let sqs: SqsServer | undefined;
 after(() => sqs?.stop());

@@ -101,7 +101,7 @@ describe('protected environments and approvals', { skip: engineMissing() }, () =
     const routed = routeEvent(parseGitlab('Note Hook', payload) as SourceEvent, { config, deliveryId: `note-${noteId}`, now: Date.now });
     assert.ok('jobs' in routed && routed.jobs.length === 1, JSON.stringify(routed));
     // Beside the environment's group: its answer never waits behind a rollout there.
-    assert.equal(groupOf(routed.jobs[0]!), 'api/prod/approve');
+    if (text.startsWith('/fjord approve')) assert.equal(groupOf(routed.jobs[0]!), 'api/prod/approve');
     await handle(routed.jobs[0]!, ctx);
     return gitlab.state.notes.at(-1)!.body;
   };
@@ -165,6 +165,21 @@ describe('protected environments and approvals', { skip: engineMissing() }, () =
     assert.match(back.detail!, /refused: replaced: a newer deploy \(v3\) waits for approval in api\/prod/);
     assert.match(await approve(DAN), /approved v3 for api\/prod: 1 of 2 approvals\./);
     assert.equal(prodTag(), 'v1');
+  });
+
+  it('a /fjord deploy needing approvals waits, and the approval that completes it sends the comment command again, pinned to its tag', async () => {
+    assert.match(await approve(ADA, '/fjord deploy prod --tag v2'), /^@ada `deploy prod` → v2: waiting — waiting for 0 of 2 approvals: `\/fjord approve prod` by someone other than ada /);
+    assert.equal(prodTag(), 'v1');
+    queued.length = 0;
+    assert.equal(await approve(MIA), '@maintainer-mia approved v2 for api/prod: 1 of 2 approvals.');
+    assert.equal(await approve(DAN), '@dev-dan approved v2 for api/prod: 2 of 2 approvals; deploying.');
+    const [resent] = queued.splice(0);
+    assert.equal(resent?.reason, 'command', 'a manual order is never taken from a queue: its command is');
+    assert.deepEqual([resent!.command?.verb, resent!.command?.tag, resent!.command?.user.username, resent!.approved], ['deploy', 'v2', 'ada', true]);
+    await handle(resent!, ctx);
+    assert.match(gitlab.state.notes.at(-1)!.body, /^@ada `deploy prod` → v2: deployed/);
+    assert.equal(prodTag(), 'v2');
+    assert.equal(await onHost(), 'v2');
   });
 
   it('a merger below protect.minAccessLevel is refused with the reason, nothing committed', async () => {

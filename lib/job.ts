@@ -33,17 +33,23 @@ export const deployJobSchema = z.strictObject({
   enqueuedAt: z.iso.datetime(),
   /** A `command` job: the `/fjord` comment it answers (lib/commands). */
   command: commandSchema.optional(),
+  /** Sent again by the `/fjord approve` that completed its approvals (lib/commands/approvals.ts): changes only its dedup key; the gate reads the approvals from git. */
+  approved: z.literal(true).optional(),
 });
 
 export type DeployJob = z.infer<typeof deployJobSchema>;
 
 
 /** Queue group: one job in flight per app/environment, in order. */
-export const groupOf = (job: Pick<DeployJob, 'app' | 'environment'>): string => `${job.app}/${job.environment}`;
+// `/fjord approve` runs beside the environment's group, not in it: its answer never waits behind a rollout.
+export const groupOf = (job: Pick<DeployJob, 'app' | 'environment'> & { command?: { verb: string } | undefined }): string => `${job.app}/${job.environment}${job.command?.verb === 'approve' ? '/approve' : ''}`;
 
 /** Deduplication id: a merge and the push it causes end as one job. */
-export const dedupIdOf = (job: Pick<DeployJob, 'app' | 'environment' | 'sha' | 'tag' | 'id'> & { reason?: Reason; source?: { before?: string | undefined } }): string =>
-  job.reason && KEYED_REASONS.includes(job.reason)
+export const dedupIdOf = (job: Pick<DeployJob, 'app' | 'environment' | 'sha' | 'tag' | 'id'> & { reason?: Reason; source?: { before?: string | undefined }; approved?: true | undefined }): string =>
+  // An approved deploy is sent once per waiting deploy (its id), never dropped as a duplicate of its merge.
+  job.approved
+    ? `approved/${job.id}`
+    : job.reason && KEYED_REASONS.includes(job.reason)
     ? `${job.reason}/${job.id}`
     : // A move back to an already deployed sha (reset, force-push) is a new deploy, not a duplicate of the first.
       `${job.app}/${job.environment}/${job.sha ?? job.tag}${job.source?.before ? `~${job.source.before.slice(0, 12)}` : ''}`;

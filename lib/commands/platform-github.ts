@@ -9,7 +9,7 @@ import { SHA } from '../grammar.js';
 import type { Logger } from '../log.js';
 import { ACCESS_LEVELS, type CommandPlatform } from './platform.js';
 
-const ROLE_LEVEL: Record<string, number> = { admin: ACCESS_LEVELS.owner, maintain: ACCESS_LEVELS.maintainer, write: ACCESS_LEVELS.developer, triage: ACCESS_LEVELS.reporter, read: ACCESS_LEVELS.guest };
+export const ROLE_LEVEL: Record<string, number> = { admin: ACCESS_LEVELS.owner, maintain: ACCESS_LEVELS.maintainer, write: ACCESS_LEVELS.developer, triage: ACCESS_LEVELS.reporter, read: ACCESS_LEVELS.guest };
 
 export function githubCommandPlatform({ octokit, logger }: { octokit: Octokit; logger: Logger }): CommandPlatform {
   const repoOf = (project: string) => {

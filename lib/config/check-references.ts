@@ -36,6 +36,15 @@ export function checkReferences(config: Config): string[] {
           problems.push(`${envAt}.promoteFrom: promotion chain loops back to ${envName}`);
         }
       }
+      if (env.soak) {
+        if (env.soak.after === envName) problems.push(`${envAt}.soak.after: an environment cannot soak after itself`);
+        else if (!app.environments[env.soak.after]) problems.push(`${envAt}.soak.after: unknown environment "${env.soak.after}" in app ${appName}`);
+        // The soak gate holds promotions only (lib/gates/soak-gate.ts): without promoteFrom it would never act.
+        if (env.promoteFrom === undefined) problems.push(`${envAt}.soak: needs promoteFrom (a soak holds promotions only)`);
+      }
+      if (env.protect?.project === 'manifest' && (config.manifest.backend !== 'gitlab' || !config.manifest.project)) {
+        problems.push(`${envAt}.protect.project: manifest needs manifest.backend gitlab and manifest.project (its members are read through the GitLab API)`);
+      }
       const key = `${env.manifest.file}#${env.manifest.path ?? env.manifest.image ?? env.manifest.container ?? env.manifest.service ?? ''}`;
       const other = targets.get(key);
       if (other) problems.push(`${envAt}.manifest: same file and target as ${other}`);

@@ -215,6 +215,17 @@ const manifestTarget = z.strictObject({
   service: z.string().min(1).optional(),
 });
 
+const accessLevel = z.union([z.literal(10), z.literal(20), z.literal(30), z.literal(40), z.literal(50)], { error: 'must be a GitLab access level: 10 guest, 20 reporter, 30 developer, 40 maintainer, 50 owner' });
+const protectSchema = z.strictObject({
+  /** The person who merged (or asked, `/fjord deploy`) needs at least this access level on `project`. */
+  minAccessLevel: accessLevel.optional(),
+  /** Whose members count: the app's source project or the manifest project. */
+  project: z.enum(['source', 'manifest']).default('source'),
+  /** Distinct approvals (`/fjord approve <env>`) a deploy waits for; never the deployer's own. */
+  approvals: z.number().int().min(0).max(10).default(0),
+  approvers: z.strictObject({ minAccessLevel: accessLevel.default(30) }).prefault({}),
+});
+
 const environment = z.strictObject({
   /** Deploy from this branch instead of the app's source branch. */
   branch: branch.optional(),
@@ -229,6 +240,10 @@ const environment = z.strictObject({
   secrets: z.strictObject({ file: manifestTarget.shape.file, format: z.enum(['sops', 'age']).optional() }).optional(),
   /** Files fjord keeps on the hosts (README "Files and secrets"): validated, swapped atomically, reloaded, rolled back like a release. */
   files: z.array(managedFileSchema).default([]),
+  /** Protected environment (issue 14, item 2; lib/gates/protect-gate.ts): who may deploy, and how many must approve. */
+  protect: protectSchema.optional(),
+  /** Staging soak (lib/gates/soak-gate.ts): a promotion waits until `after` has run the tag healthily for `healthyFor`. */
+  soak: z.strictObject({ after: name, healthyFor: durationSchema }).optional(),
 }).superRefine((e, ctx) => {
   // The env file reaches the container through `docker run --env-file`: other strategies would never see it.
   if (e.secrets && e.rollout.strategy !== 'docker') ctx.addIssue({ code: 'custom', path: ['secrets'], message: 'needs rollout.strategy docker (the env file is passed with docker run --env-file)' });

@@ -10,6 +10,9 @@ import { FjordError } from '../errors.js';
 export type GateDecision =
   | { verdict: 'pass'; trailers?: Record<string, string> }
   | { verdict: 'wait'; until: Date; reason: string }
+  // Waits for people, maybe for hours (approvals): the job ends now instead of holding its queue group, and a
+  // person's action sends it again (lib/commands/approvals.ts).
+  | { verdict: 'park'; reason: string }
   | { verdict: 'refuse'; reason: string };
 
 export interface GateInput {
@@ -35,6 +38,14 @@ export class GateWait extends Error {
   }
 }
 
+/** A job a gate parked (it waits for approvals, recorded in git): ends as `waiting`, nothing committed, its group freed. */
+export class GateParked extends FjordError {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'GateParked';
+  }
+}
+
 /** A job a gate refuses outright: reported failed, nothing committed. */
 export class GateRefused extends FjordError {
   constructor(readonly reason: string) {
@@ -45,17 +56,21 @@ export class GateRefused extends FjordError {
 
 /**
  * Runs every gate; the job passes only when all do. Of several waits the latest wins (all must be open),
- * a refusal ends it at once. Passing gates' trailers (an override's reason) are merged for the commit.
+ * a refusal ends it at once, a park wins over a wait (the gates are all checked again when it is sent
+ * again). Passing gates' trailers (an override's reason) are merged for the commit.
  */
 export async function checkGates(gates: readonly Gate[], input: GateInput): Promise<Record<string, string>> {
   const trailers: Record<string, string> = {};
   let wait: Extract<GateDecision, { verdict: 'wait' }> | undefined;
+  let park: string | undefined;
   for (const gate of gates) {
     const d = await gate.check(input);
     if (d.verdict === 'refuse') throw new GateRefused(d.reason);
+    if (d.verdict === 'park') park = d.reason;
     if (d.verdict === 'wait' && (!wait || d.until > wait.until)) wait = d;
     if (d.verdict === 'pass') Object.assign(trailers, d.trailers);
   }
+  if (park !== undefined) throw new GateParked(park);
   if (wait) throw new GateWait(wait.until, wait.reason, input.now);
   return trailers;
 }
@@ -67,6 +82,6 @@ export interface GatePorts {
   overrides?: Readonly<Record<string, string>>;
 }
 
-/** Runs the pipeline's gates for `job`: the trailers to commit, or throws `GateWait` / `GateRefused`. */
+/** Runs the pipeline's gates for `job`: the trailers to commit, or throws `GateWait` / `GateParked` / `GateRefused`. */
 export const passGates = (job: DeployJob, { gates = [], now = () => new Date(), overrides = {} }: GatePorts): Promise<Record<string, string>> =>
   checkGates(gates, { job, now: now(), overrides });

@@ -1,18 +1,27 @@
 /**
- * The gates of a worker, from fjord.yaml: today the freeze gate (fjord.yaml windows, the manifest
- * repository's `.fjord/freezes.yaml`, and GitLab Freeze Periods when `sources.gitlab.tokenEnv` names a set
- * variable). Built once per worker, so the GitLab answers are cached across its jobs.
+ * The gates of a worker, from fjord.yaml: the freeze gate (fjord.yaml windows, the manifest repository's
+ * `.fjord/freezes.yaml`, and GitLab Freeze Periods when `sources.gitlab.tokenEnv` names a set variable),
+ * the protected-environment gate (access levels and approvals) and the staging soak. Built once per
+ * worker, so the GitLab answers are cached across its jobs.
  */
 import type { Config } from '../config/schema.js';
 import { secretValue } from '../config/secrets.js';
 import type { ManifestStore } from '../manifest/store.js';
+import { accessFromConfig } from './access-from-config.js';
 import { freezeGate } from './freeze-gate.js';
 import type { Gate } from './gate.js';
 import { gitlabFreezePeriods } from './gitlab-freeze-periods.js';
+import { protectGate, type AccessFor } from './protect-gate.js';
+import { soakGate } from './soak-gate.js';
 
-export function gatesFor(config: Config, { store, env, now }: { store: Pick<ManifestStore, 'read'>; env: Record<string, string | undefined>; now: () => Date }): Gate[] {
+export function gatesFor(config: Config, { store, env, now, accessFor = accessFromConfig(config, env) }: { store: ManifestStore; env: Record<string, string | undefined>; now: () => Date; accessFor?: AccessFor }): Gate[] {
   const gitlab = config.sources.gitlab;
   const token = gitlab?.tokenEnv ? secretValue(env, gitlab.tokenEnv) : undefined;
   const freezePeriods = gitlab && token ? gitlabFreezePeriods({ url: gitlab.url, token, now }) : undefined;
-  return [freezeGate({ config, readManifest: (file) => store.read(file), ...(freezePeriods ? { freezePeriods } : {}) })];
+  return [
+    freezeGate({ config, readManifest: (file) => store.read(file), ...(freezePeriods ? { freezePeriods } : {}) }),
+    soakGate({ config, store }),
+    // Also while a freeze holds the deploy: approvals can be given before the freeze ends.
+    protectGate({ config, store, accessFor }),
+  ];
 }

@@ -30,7 +30,7 @@ import type { Secret } from '../secret.js';
 import { decryptAppSecrets, type AppSecrets } from '../secrets/load-app-secrets.js';
 import type { DesiredFile } from '../files/desired-files.js';
 import { loadDesiredFiles } from '../files/load-desired-files.js';
-import { passGates, type GatePorts } from '../gates/gate.js';
+import { GateParked, passGates, type GatePorts } from '../gates/gate.js';
 import { heldOutcome, HELD_TRAILER, holdAfterRollback, holdOf } from '../holds/held-deploy.js';
 
 export interface DeployPorts extends GatePorts {
@@ -174,6 +174,8 @@ export async function deploy(order: DeployJob, ctx: JobContext, ports: DeployPor
     if (err instanceof ManifestConflict || (err instanceof ManifestStoreError && err.transient) || err instanceof RegistryUnavailable) {
       throw new RetryableError(err.message, 10, { cause: err });
     }
+    // `/fjord deploy` to an environment needing approvals: recorded, and sent again once approved.
+    if (err instanceof GateParked) return { status: 'waiting', detail: err.reason };
     if (err instanceof FjordError) return { status: 'failed', detail: err.message, error: err.name };
     throw err;
   }

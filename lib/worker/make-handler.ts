@@ -25,9 +25,11 @@ import { secretList } from '../config/secrets.js';
 import { refusalOf, refusedOutcome } from './refuse-job.js';
 import { sourceApiFromConfig } from './confirm-source.js';
 import { gatesFor } from '../gates/gates-for.js';
-import { GateRefused, GateWait, passGates } from '../gates/gate.js';
+import { GateParked, GateRefused, GateWait, passGates } from '../gates/gate.js';
 import { runCommand } from '../commands/run-command.js';
 import { commandPlatformFor } from '../commands/platform-from-config.js';
+import { recordApprovals } from '../commands/approvals.js';
+import { accessFromConfig } from '../gates/access-from-config.js';
 
 export interface HandlerOptions {
   config: Config;
@@ -84,6 +86,7 @@ export function makeDeployHandler(options: HandlerOptions & { notifier?: Notifie
   const now = options.now;
   const { enqueue } = options;
   const platformOf = commandPlatformFor(options.config, options.env ?? process.env, createLogger());
+  const approvals = recordApprovals({ config: options.config, store: ports.store, accessFor: accessFromConfig(options.config, options.env ?? process.env), ...(now ? { now } : {}), ...(enqueue ? { enqueue } : {}) });
   return async (job, ctx) => {
     // Every job here came from a queue: fjord.yaml, not the message, decides what runs. Refused before any
     // feedback (no commit status or note for a job nobody ordered); the log line keeps the whole job.
@@ -97,7 +100,7 @@ export function makeDeployHandler(options: HandlerOptions & { notifier?: Notifie
     // A `/fjord` comment (lib/commands): permission checked through the API, answered in its thread.
     if (job.reason === 'command') {
       const platform = platformOf(job);
-      return runCommand(job, ctx, { config: ports.config, store: ports.store, deployPorts: ports, deploy, plan, fleetFor, ...(platform ? { platform } : {}), ...(enqueue ? { enqueue } : {}) });
+      return runCommand(job, ctx, { config: ports.config, store: ports.store, deployPorts: ports, deploy, plan, fleetFor, approvals, ...(platform ? { platform } : {}), ...(enqueue ? { enqueue } : {}) });
     }
     // A drift check is no deploy: nothing to tell GitLab about (its report is the log and the outcome).
     if (job.reason === 'reconcile') return reconcileEnvironment(job, ctx, { config: ports.config, store: ports.store, fleetFor, ...(enqueue ? { enqueue } : {}), ...(now ? { now } : {}), ...(ports.ageIdentities ? { ageIdentities: ports.ageIdentities } : {}) });
@@ -107,7 +110,11 @@ export function makeDeployHandler(options: HandlerOptions & { notifier?: Notifie
       await passGates(job, ports);
     } catch (err) {
       if (err instanceof GateWait) await notifier.jobWaiting?.(job, err);
-      else if (err instanceof GateRefused) return { status: 'failed', detail: `refused: ${err.message}` };
+      else if (err instanceof GateParked) {
+        // Waits for people (approvals): it ends here, freeing its group; the approval sends it again.
+        await notifier.jobWaiting?.(job, { until: new Date(), reason: err.reason });
+        return { status: 'waiting', detail: err.reason };
+      } else if (err instanceof GateRefused) return { status: 'failed', detail: `refused: ${err.message}` };
       throw err;
     }
     // The notifier never throws: a failed report never fails a deploy.

@@ -10,6 +10,7 @@ export type OutcomeStatus =
   | 'superseded' // older than what the environment already runs
   | 'proposed' // `writeBack: mr`: the change waits in a merge request for a person
   | 'held' // the environment is held (lib/holds): the manifest commit is made, the rollout waits for a release
+  | 'waiting' // a gate parked it (approvals, lib/gates/protect-gate.ts): recorded in git, nothing committed; sent again once approved
   | 'drifted' // reconcile: a host does not run what the manifest says (reported; healed when `selfHeal`)
   | 'failed'; // final: rolled back and reported, never redelivered
 

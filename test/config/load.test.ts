@@ -74,6 +74,22 @@ describe('config', () => {
     assert.deepEqual(problems(dangling), ['apps.api.environments.prod.promoteFrom: unknown environment "qa" in app api']);
   });
 
+  it('rejects a soak after an unknown environment, after itself, or without promoteFrom', () => {
+    const staging = `      staging:\n        manifest: { file: staging/values.yaml, path: image.tag }\n`;
+    const soak = (s: string) => minimal.replace('hosts: [web-1]\n', `hosts: [web-1]\n        ${s}\n`) + staging;
+    assert.deepEqual(problems(soak('promoteFrom: staging\n        soak: { after: qa, healthyFor: 30m }')), ['apps.api.environments.prod.soak.after: unknown environment "qa" in app api']);
+    assert.deepEqual(problems(soak('promoteFrom: staging\n        soak: { after: prod, healthyFor: 30m }')), ['apps.api.environments.prod.soak.after: an environment cannot soak after itself']);
+    assert.deepEqual(problems(soak('soak: { after: staging, healthyFor: 30m }')), ['apps.api.environments.prod.soak: needs promoteFrom (a soak holds promotions only)']);
+    assert.equal(parseConfig(soak('promoteFrom: staging\n        soak: { after: staging, healthyFor: 30m }')).apps.api!.environments.prod!.soak?.healthyFor, 30 * 60_000);
+  });
+
+  it('rejects protect.project: manifest without a GitLab manifest project', () => {
+    const protect = minimal.replace('hosts: [web-1]\n', 'hosts: [web-1]\n        protect: { project: manifest, approvals: 1 }\n');
+    assert.deepEqual(problems(protect), ['apps.api.environments.prod.protect.project: manifest needs manifest.backend gitlab and manifest.project (its members are read through the GitLab API)']);
+    const gitlab = protect.replace('manifest: { backend: git, repository: ./m.git }', 'manifest: { backend: gitlab, project: acme/deploy }').replace('sources: { gitlab: { webhookSecretEnv: SECRET } }', 'sources: { gitlab: { webhookSecretEnv: SECRET, tokenEnv: GITLAB_TOKEN } }');
+    assert.equal(parseConfig(gitlab).apps.api!.environments.prod!.protect?.project, 'manifest');
+  });
+
   it('reports YAML syntax errors and missing sources', () => {
     assert.equal(problems('apps: [').length > 0, true);
     const noSource = minimal.replace('sources: { gitlab: { webhookSecretEnv: SECRET } }', '');

@@ -22,6 +22,8 @@ import { reportReplaced } from '../../lib/notify/report-replaced.js';
 import { createLocalQueue, type LocalQueue } from '../../lib/queue/local.js';
 import { sendJob } from '../../lib/queue/send-job.js';
 import { GateWait } from '../../lib/gates/gate.js';
+import { gatesFor } from '../../lib/gates/gates-for.js';
+import { ManifestNotFound } from '../../lib/manifest/store-errors.js';
 import { deploy } from '../../lib/worker/deploy.js';
 import { makeDeployHandler, makeDeployPorts } from '../../lib/worker/make-handler.js';
 import type { Outcome } from '../../lib/worker/outcome.js';
@@ -246,6 +248,20 @@ describe('rollbacks during a freeze', () => {
     await assert.rejects(deploy(job('merge', 8), ctx, ports), (err: unknown) => err instanceof GateWait && /waiting for the freeze to end at 2026-12-26 18:00 Europe\/Berlin/.test(err.reason));
     assert.match(manifests.git(['show', `main:${FILE}`]), /tag: v6/, 'the merge committed nothing');
     manifests.cleanup();
+  });
+
+  it('heals and converges pass a freeze by default; blockRollbacks: true holds them too', async () => {
+    for (const blockRollbacks of [false, true]) {
+      const manifests = createBareRepo({ [FILE]: 'image:\n  tag: v7\n' });
+      const config = parseConfig(oneAppConfigYaml({ repository: manifests.bare, file: FILE, extra: `freezes: [{ cron: "0 18 24 12 *", duration: 48h, timeZone: Europe/Berlin, blockRollbacks: ${blockRollbacks} }]` }));
+      const [gate] = gatesFor(config, { store: { read: async () => { throw new ManifestNotFound(FILE); } }, env: {}, now: () => new Date(INSIDE) });
+      for (const reason of ['heal', 'converge', 'rollback', 'merge'] as const) {
+        const d = await gate!.check({ job: makeJob({ reason, id: `job-${reason}-0001`, source: { provider: 'cli' } }), now: new Date(INSIDE), overrides: {} });
+        const held = reason === 'merge' || blockRollbacks;
+        assert.equal(d.verdict, held ? 'wait' : 'pass', `${reason} with blockRollbacks: ${blockRollbacks}`);
+      }
+      manifests.cleanup();
+    }
   });
 
   it('blockRollbacks: true holds rollbacks too', async () => {

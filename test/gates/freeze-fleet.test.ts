@@ -28,6 +28,7 @@ import { fleetConfigYaml } from '../fixtures/fleet-config.js';
 import { startFleet, type TestFleet } from '../fixtures/fleet.js';
 import { createBareRepo, type TestRepo } from '../fixtures/git/repo.js';
 import { startGitlabStandIn, type GitlabStandIn } from '../fixtures/gitlab/stand-in.js';
+import { eventually } from '../fixtures/eventually.js';
 import { makeJob, testQueueKey } from '../fixtures/jobs.js';
 import { startRegistry, type RegistryFixture } from '../fixtures/registry.js';
 import { freePort } from '../fixtures/sshd.js';
@@ -39,15 +40,6 @@ const INSIDE = Date.parse('2026-12-25T09:00:00Z');
 const AFTER_END = Date.parse('2026-12-26T17:00:01Z');
 const UNTIL_TEXT = 'waiting for the freeze to end at 2026-12-26 18:00 Europe/Berlin (fjord.yaml freeze "xmas")';
 
-async function eventually<T>(check: () => T | undefined | false, what: string, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('a deploy freeze on a fleet of real Docker engines', { skip: engineMissing() }, () => {
   let fleet: TestFleet;

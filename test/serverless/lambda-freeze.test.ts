@@ -23,6 +23,7 @@ import { makeLambdaWorker } from '../../lib/worker/lambda.js';
 import { makeDeployHandler } from '../../lib/worker/make-handler.js';
 import { createBareRepo, type TestRepo } from '../fixtures/git/repo.js';
 import { startGitlabStandIn, type GitlabStandIn } from '../fixtures/gitlab/stand-in.js';
+import { eventually } from '../fixtures/eventually.js';
 import { makeJob, sendOptionsOf, testQueueKey } from '../fixtures/jobs.js';
 import { sqsEvent, sqsRecord } from '../fixtures/lambda-events.js';
 import { oneAppConfigYaml } from '../fixtures/one-app-config.js';
@@ -36,15 +37,6 @@ const INSIDE = Date.parse('2026-12-25T09:00:00Z');
 const UNTIL_TEXT = 'waiting for the freeze to end at 2026-12-26 18:00 Europe/Berlin (fjord.yaml freeze "xmas")';
 const MAX_RECEIVE_COUNT = 2;
 
-async function eventually<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 interface World {
   gitlab: GitlabStandIn;

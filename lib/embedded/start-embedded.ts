@@ -20,6 +20,8 @@ import type { Outcome } from '../worker/outcome.js';
 import { exposureNote, statusPageExposure } from '../status-page/exposure.js';
 import { statusPageFromConfig } from '../status-page/from-config.js';
 import { startReconcileSchedule } from '../reconcile/schedule-embedded.js';
+import { createNotifier } from '../notify/from-config.js';
+import { reportReplaced } from '../notify/report-replaced.js';
 
 export interface EmbeddedOptions {
   config: Config;
@@ -52,14 +54,19 @@ export async function startEmbedded({ config, configPath, env, cwd, logger, port
   // (lib/status-page/exposure.ts): startReceiver binds the same one.
   const bind = hostname ?? env.HOST ?? '0.0.0.0';
   const statusPage = statusPageFromConfig({ config, configPath, env, dataDir, logger, hostname: bind });
+  const replaced = reportReplaced(createNotifier(config, { env, logger }));
   const queue = await createLocalQueue({
     dir: localQueueDir(env, cwd),
     maxAttempts: config.worker.maxAttempts,
     key: await localQueueKey(env, dataDir),
     maxPerGroup: config.worker.maxQueuedPerGroup,
     coalesce: true,
-    onCoalesced: ({ messageId, job, by }) =>
-      logger.info('job coalesced', { job: job.id, app: job.app, environment: job.environment, tag: job.tag, reason: job.reason, messageId, by, detail: 'a newer deploy of this app/environment is queued; not run' }),
+    // Its MR note and commit status (a freeze's "waiting …" included) then name the newer deploy.
+    onCoalesced: (dropped) => {
+      const { messageId, job, by } = dropped;
+      logger.info('job coalesced', { job: job.id, app: job.app, environment: job.environment, tag: job.tag, reason: job.reason, messageId, by, detail: 'a newer deploy of this app/environment is queued; not run' });
+      void replaced(dropped);
+    },
     // Out of attempts (its worker kept failing, or kept dying mid-job): say so, it will not run again.
     onDead: ({ messageId, job, attempts, reason: refusal }) =>
       logger.error('job dead-lettered', { job: job.id, app: job.app, environment: job.environment, tag: job.tag, reason: job.reason, attempts, messageId, detail: refusal ?? `${attempts} deliveries ended without an outcome; not retried (fjord queue ls lists it)` }),

@@ -46,6 +46,18 @@ export class GateParked extends FjordError {
   }
 }
 
+/**
+ * The gates now pass for a deploy that a gate held before on a queue that cannot look behind a group's
+ * head (SQS FIFO): handed back behind the deploys that queued up during the wait instead of run first, so
+ * a newer one rolls out first and the superseded check skips this one (README "Deploy freezes").
+ */
+export class GateReleased extends Error {
+  constructor(readonly job: DeployJob) {
+    super(`the gates of ${job.app}/${job.environment} now pass; handed back behind the deploys that queued during the wait`);
+    this.name = 'GateReleased';
+  }
+}
+
 /** A job a gate refuses outright: reported failed, nothing committed. */
 export class GateRefused extends FjordError {
   constructor(readonly reason: string) {

@@ -51,7 +51,7 @@ export interface LocalQueueOptions {
    */
   coalesce?: boolean;
   /** Told of each job not run because a newer deploy of its group replaced it, or arrived before it (coalesce.ts). */
-  onCoalesced?: (dropped: { messageId: string; job: DeployJob; by: string }) => void;
+  onCoalesced?: (dropped: { messageId: string; job: DeployJob; by: string; byJob: DeployJob }) => void;
 }
 
 export interface LocalQueue extends Queue {
@@ -137,10 +137,11 @@ class LocalQueueImpl implements LocalQueue {
     }
     const id = randomUUID();
     const writes = [this.#commit({ op: 'send', id, group, dedup: dedupId, job, at: now, sig: this.settings.key.sign(JSON.stringify(job)) })];
-    const dropped = outdated ? [{ id, job, by: live.find((m) => !m.dead)!.id }] : replaced.map((m) => ({ id: m.id, job: m.job, by: id }));
-    for (const d of dropped) writes.push(this.#commit({ op: 'drop', id: d.id, by: d.by }));
+    const newest = outdated ? live.find((m) => !m.dead)! : { id, job };
+    const dropped = outdated ? [{ id, job, by: newest }] : replaced.map((m) => ({ id: m.id, job: m.job, by: newest }));
+    for (const d of dropped) writes.push(this.#commit({ op: 'drop', id: d.id, by: d.by.id }));
     await Promise.all(writes);
-    for (const d of dropped) this.#tell(() => this.settings.onCoalesced?.({ messageId: d.id, job: structuredClone(d.job), by: d.by }));
+    for (const d of dropped) this.#tell(() => this.settings.onCoalesced?.({ messageId: d.id, job: structuredClone(d.job), by: d.by.id, byJob: structuredClone(d.by.job) }));
     return { messageId: id, duplicate: false };
   }
 

@@ -29,6 +29,19 @@ export function sendJobInput(queueUrl: string, job: DeployJob, group: string, de
   };
 }
 
+/** Message attribute of a job's copy that a gate (a freeze) still holds: `1`. Only ever orders, never decides what runs. */
+export const HELD_ATTRIBUTE = 'fjord-held';
+
+/**
+ * SendMessage of a fresh copy of a received job to the back of its group (a new message: SQS counts its
+ * receives from zero again). `held`: a gate still holds it. The dedup id is the original's message id, so
+ * a redelivered original sends no second copy.
+ */
+export function requeueJobInput(queueUrl: string, message: { messageId: string; group: string; job: DeployJob }, held: boolean, key: QueueKey): SendMessageCommandInput {
+  const input = sendJobInput(queueUrl, message.job, message.group, `${held ? 'held' : 'released'}-${message.messageId}`, key);
+  return held ? { ...input, MessageAttributes: { ...input.MessageAttributes, [HELD_ATTRIBUTE]: { DataType: 'String', StringValue: '1' } } } : input;
+}
+
 /** ReceiveMessage with what `parseSqsMessage` reads: receive count, group, job version, signature. */
 export function receiveInput(queueUrl: string, max: number, visibilitySec: number, waitSec: number): ReceiveMessageCommandInput {
   return {

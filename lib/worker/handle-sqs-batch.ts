@@ -6,13 +6,21 @@
  * unrun, so SQS redelivers them after it and the group's order holds (AWS Lambda docs, "Reporting batch
  * item failures": for FIFO, stop at the first failure of a group and return it and the rest). Groups run
  * side by side. Pure apart from the ports handed in.
+ *
+ * A job a gate (a freeze) holds waits as a copy at the back of its group, marked held (`requeue`): each
+ * copy is kept invisible for one round (until the freeze ends, at most `maxHoldSec`), and at the next
+ * round a fresh copy replaces it, so a long freeze never counts receives up to the redrive policy's
+ * `maxReceiveCount`. When the gates pass for a held copy, a deploy is copied once more, unmarked, behind
+ * whatever queued during the freeze: a newer merge rolls out first and the older is then superseded.
  */
 import type { Logger } from '../log.js';
 import { receiveBatchFromSqsEvent, type SqsEvent } from '../queue/sqs-event.js';
 import type { MalformedMessage } from '../queue/parse-sqs-message.js';
 import type { QueueKey } from '../queue/queue-key.js';
 import { RetryableError } from './outcome.js';
-import { GateWait } from '../gates/gate.js';
+import { GateReleased, GateWait } from '../gates/gate.js';
+import { HELD_ATTRIBUTE, MAX_VISIBILITY_SEC } from '../queue/sqs-requests.js';
+import type { Received } from '../queue/queue.js';
 import type { JobContext, JobHandler } from './worker-loop.js';
 
 export interface SqsBatchResponse {
@@ -35,9 +43,16 @@ export interface SqsBatchOptions {
    * the record is reported as failed and SQS's redrive moves it.
    */
   quarantine?(malformed: MalformedMessage): Promise<boolean>;
+  /**
+   * Sends a fresh copy of `message`'s job to the back of its group (`held`: marked as held by a gate). The
+   * original, not reported, is then deleted. Absent: a held job stays in flight, a receive per round.
+   */
+  requeue?(message: Received, held: boolean): Promise<void>;
+  /** The longest one round of holding keeps a job invisible (SQS: 12 h). */
+  maxHoldSec?: number;
 }
 
-export async function handleSqsBatch(event: SqsEvent, { handle, logger, extend, visibilitySec = 900, signal = new AbortController().signal, key, quarantine }: SqsBatchOptions): Promise<SqsBatchResponse> {
+export async function handleSqsBatch(event: SqsEvent, { handle, logger, extend, visibilitySec = 900, signal = new AbortController().signal, key, quarantine, requeue, maxHoldSec = MAX_VISIBILITY_SEC }: SqsBatchOptions): Promise<SqsBatchResponse> {
   const items = receiveBatchFromSqsEvent(event, key);
   const failed = new Set<string>();
   const groups = new Map<string, number[]>();
@@ -66,16 +81,27 @@ export async function handleSqsBatch(event: SqsEvent, { handle, logger, extend, 
         continue;
       }
       const msg = item.message;
+      const heldBefore = event.Records[i]!.messageAttributes?.[HELD_ATTRIBUTE]?.stringValue === '1';
       const log = logger.child({ job: msg.job.id, app: msg.job.app, environment: msg.job.environment, attempt: msg.attempts });
       const beat = setInterval(() => void extend(msg.receipt, visibilitySec).catch(() => {}), (visibilitySec * 1000) / 3);
       try {
-        const ctx: JobContext = { heartbeat: (sec = visibilitySec) => extend(msg.receipt, sec), attempts: msg.attempts, logger: log, signal };
+        const ctx: JobContext = { heartbeat: (sec = visibilitySec) => extend(msg.receipt, sec), attempts: msg.attempts, logger: log, signal, ...(heldBefore ? { heldBefore } : {}) };
         const outcome = await handle(msg.job, ctx);
         log.info('job done', { status: outcome.status, detail: outcome.detail, reason: msg.job.reason, tag: msg.job.tag });
       } catch (err) {
-        // A job a freeze holds comes back at the freeze's end (SQS caps a visibility at 12 h: README "Deploy freezes").
-        const delaySec = err instanceof RetryableError || err instanceof GateWait ? err.delaySec : Math.min(300, 2 ** msg.attempts);
-        log.warn('job will be retried', { error: err, delaySec });
+        // A new copy at the group's back (a first hold, a next round, or released): this one is done; the
+        // rest of the group comes back at once, ahead of the copy.
+        const copy = err instanceof GateReleased || (err instanceof GateWait && (!heldBefore || msg.attempts > 1));
+        if (copy && requeue && (await requeue(msg, err instanceof GateWait).then(() => true, (error) => (log.warn('could not requeue a held job; it stays in flight', { error }), false)))) {
+          log.info(err instanceof GateWait ? 'job waits at a gate' : 'job released by its gates; queued behind newer deploys', { reason: (err as Error).message });
+          blocked = true;
+          retryAfter.push(...indexes.slice(indexes.indexOf(i) + 1).map((j) => (failed.add(event.Records[j]!.messageId), { receipt: event.Records[j]!.receiptHandle, delaySec: 0 })));
+          continue;
+        }
+        // A job a freeze holds comes back at the freeze's end, a round at a time (SQS caps a visibility at 12 h).
+        const delaySec = err instanceof GateWait ? Math.min(err.delaySec, maxHoldSec) : err instanceof GateReleased ? 0 : err instanceof RetryableError ? err.delaySec : Math.min(300, 2 ** msg.attempts);
+        if (err instanceof GateWait) log.info('job waits at a gate', { until: err.until.toISOString(), reason: err.reason, delaySec });
+        else log.warn('job will be retried', { error: err, delaySec });
         failed.add(id);
         blocked = true;
         retryAfter.push(...indexes.slice(indexes.indexOf(i)).map((j) => ({ receipt: event.Records[j]!.receiptHandle, delaySec })));

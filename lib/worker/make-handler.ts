@@ -25,7 +25,8 @@ import { secretList } from '../config/secrets.js';
 import { refusalOf, refusedOutcome } from './refuse-job.js';
 import { sourceApiFromConfig } from './confirm-source.js';
 import { gatesFor } from '../gates/gates-for.js';
-import { GateParked, GateRefused, GateWait, passGates } from '../gates/gate.js';
+import { GateParked, GateRefused, GateReleased, GateWait, passGates } from '../gates/gate.js';
+import { ORDERED_REASONS } from './superseded.js';
 import { runCommand } from '../commands/run-command.js';
 import { commandPlatformFor } from '../commands/platform-from-config.js';
 import { recordApprovals } from '../commands/approvals.js';
@@ -117,6 +118,8 @@ export function makeDeployHandler(options: HandlerOptions & { notifier?: Notifie
       } else if (err instanceof GateRefused) return { status: 'failed', detail: `refused: ${err.message}` };
       throw err;
     }
+    // Held before on SQS, whose group order cannot be looked behind: deploys queued during the wait go first.
+    if (ctx.heldBefore && ORDERED_REASONS.has(job.reason)) throw new GateReleased(job);
     // The notifier never throws: a failed report never fails a deploy.
     return runWithFeedback(job, ctx, notifier, (c) =>
       job.reason === 'heal' ? healEnvironment(job, c, { deployPorts: ports, deploy, fleetFor, ...(now ? { now } : {}) }) : deploy(job, c, ports),

@@ -18,7 +18,7 @@ import { clampTime } from '../events/clamp-time.js';
 export const SOURCE_TIME_TRAILER = 'Fjord-Source-Time';
 export const INTENT_TIME_TRAILER = 'Fjord-Intent-Time';
 export const DELIVERY_TRAILER = 'Fjord-Delivery';
-const ORDERED_REASONS = new Set<DeployJob['reason']>(['merge', 'push', 'pipeline', 'promote']);
+export const ORDERED_REASONS = new Set<DeployJob['reason']>(['merge', 'push', 'pipeline', 'promote']);
 
 export interface Supersession {
   commitId: string;

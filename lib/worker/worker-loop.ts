@@ -21,6 +21,8 @@ export interface JobContext {
   timeline?: Timeline;
   /** True once a deploy at least as new waits behind this job in its group (queues that can tell: the embedded one). */
   newerWaiting?(): boolean;
+  /** This delivery is a copy a gate held before (SQS): once the gates pass, a deploy yields with `GateReleased`. */
+  heldBefore?: boolean;
 }
 
 export type JobHandler = (job: DeployJob, ctx: JobContext) => Promise<Outcome>;

@@ -13,14 +13,18 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import type { ManifestStore } from '../../lib/manifest/store.js';
 import { Gitlab } from '@gitbeaker/rest';
 import { parseConfig } from '../../lib/config/index.js';
 import type { DeployJob } from '../../lib/job.js';
 import { createLogger } from '../../lib/log.js';
 import { createNotifier } from '../../lib/notify/from-config.js';
+import { reportReplaced } from '../../lib/notify/report-replaced.js';
 import { createLocalQueue, type LocalQueue } from '../../lib/queue/local.js';
 import { sendJob } from '../../lib/queue/send-job.js';
 import { GateWait } from '../../lib/gates/gate.js';
+import { gatesFor } from '../../lib/gates/gates-for.js';
+import { ManifestNotFound } from '../../lib/manifest/store-errors.js';
 import { deploy } from '../../lib/worker/deploy.js';
 import { makeDeployHandler, makeDeployPorts } from '../../lib/worker/make-handler.js';
 import type { Outcome } from '../../lib/worker/outcome.js';
@@ -77,8 +81,10 @@ async function world(source: 'fjord.yaml' | 'GitLab' | 'none', extra = ''): Prom
   const logger = createLogger({ level: 'warn', write: (l) => process.env.FREEZE_DEBUG && console.error(l) });
   const outcomes: World['outcomes'] = [];
   const open = async () => {
-    const queue = await createLocalQueue({ dir: join(dataDir, 'queue'), key: testQueueKey(), coalesce: true, fsync: false, now: () => t });
-    const handle = makeDeployHandler({ config, configPath: join(manifests.root, 'fjord.yaml'), dataDir, env, now: () => new Date(t), notifier: createNotifier(config, { env, logger }) });
+    const notifier = createNotifier(config, { env, logger });
+    // As lib/embedded/start-embedded.ts wires it: a replaced job is told superseded.
+    const queue = await createLocalQueue({ dir: join(dataDir, 'queue'), key: testQueueKey(), coalesce: true, fsync: false, now: () => t, onCoalesced: reportReplaced(notifier) });
+    const handle = makeDeployHandler({ config, configPath: join(manifests.root, 'fjord.yaml'), dataDir, env, now: () => new Date(t), notifier });
     const worker = startWorker({ queue, handle, logger, idleMs: 20, onOutcome: (job, outcome) => outcomes.push({ job, outcome }) });
     return { queue, worker };
   };
@@ -170,6 +176,23 @@ for (const source of ['fjord.yaml', 'GitLab'] as const) {
       assert.deepEqual(w.deployCommits(), ['deploy(api/prod): registry.example.com/acme/api:v3'], 'v2 was never committed');
       assert.ok(!w.outcomes.some((o) => o.job.id === older.id), 'the older one never ran');
     });
+
+    it('a waiting job replaced by a newer merge no longer says it waits: its note and commit status (canceled) name the newer deploy', async () => {
+      const w = await world(source);
+      worlds.push(w);
+      const older = await w.merged(6);
+      await sendJob(w.queue, older);
+      await eventually(() => noteOf(w, older).includes(UNTIL_TEXT) && statusOf(w, older)?.state === 'pending', 'the older job\'s waiting note and status');
+      const newer = await w.merged(7);
+      await sendJob(w.queue, newer);
+      const note = await eventually(() => /superseded/.test(noteOf(w, older)) && noteOf(w, older), 'the older note to say superseded');
+      assert.doesNotMatch(note, /waiting for the freeze/);
+      assert.match(note, new RegExp(`newer deploy of api/prod: v7 \\(!${newer.source.mr}, ${newer.sha!.slice(0, 12)}\\)`));
+      const status = await eventually(() => statusOf(w, older)?.state === 'canceled' && statusOf(w, older), 'the older status to be canceled');
+      assert.match(status.description ?? '', /^superseded: replaced in the queue by a newer deploy of api\/prod: v7/);
+      assert.deepEqual(w.deployCommits(), [], 'nothing rolled out: the newer one waits for the freeze too');
+      assert.match(await eventually(() => noteOf(w, newer).includes(UNTIL_TEXT) && noteOf(w, newer), 'the newer waiting note'), /waiting/);
+    });
   });
 }
 
@@ -226,6 +249,20 @@ describe('rollbacks during a freeze', () => {
     await assert.rejects(deploy(job('merge', 8), ctx, ports), (err: unknown) => err instanceof GateWait && /waiting for the freeze to end at 2026-12-26 18:00 Europe\/Berlin/.test(err.reason));
     assert.match(manifests.git(['show', `main:${FILE}`]), /tag: v6/, 'the merge committed nothing');
     manifests.cleanup();
+  });
+
+  it('heals and converges pass a freeze by default; blockRollbacks: true holds them too', async () => {
+    for (const blockRollbacks of [false, true]) {
+      const manifests = createBareRepo({ [FILE]: 'image:\n  tag: v7\n' });
+      const config = parseConfig(oneAppConfigYaml({ repository: manifests.bare, file: FILE, extra: `freezes: [{ cron: "0 18 24 12 *", duration: 48h, timeZone: Europe/Berlin, blockRollbacks: ${blockRollbacks} }]` }));
+      const [gate] = gatesFor(config, { store: { read: async () => { throw new ManifestNotFound(FILE); } } as unknown as ManifestStore, env: {}, now: () => new Date(INSIDE) });
+      for (const reason of ['heal', 'converge', 'rollback', 'merge'] as const) {
+        const d = await gate!.check({ job: makeJob({ reason, id: `job-${reason}-0001`, source: { provider: 'cli' } }), now: new Date(INSIDE), overrides: {} });
+        const held = reason === 'merge' || blockRollbacks;
+        assert.equal(d.verdict, held ? 'wait' : 'pass', `${reason} with blockRollbacks: ${blockRollbacks}`);
+      }
+      manifests.cleanup();
+    }
   });
 
   it('blockRollbacks: true holds rollbacks too', async () => {

@@ -110,10 +110,22 @@ const common: BuildOptions = { bundle: true, minify: true, format: 'esm', legalC
 
 /** `functions/<entry>.ts` → `<outDir>/index.mjs` (+ `fjord.yaml` when `configFile` is given). */
 export async function bundleLambda(entry: LambdaEntry, { outDir = join(ROOT, 'dist/lambda', entry), configFile }: { outDir?: string; configFile?: string } = {}): Promise<Bundle> {
-  const file = join(outDir, 'index.mjs');
+  // The worker takes the AWS SDK v3 from the Lambda Node.js runtime, which provides it
+  // (docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html); the receiver and the reconcile scheduler only
+  // send, with a signed fetch, and carry no SDK at all.
+  const bundle = await bundleForNode(join(ROOT, 'functions', `${entry}.ts`), join(outDir, 'index.mjs'), entry === 'lambda-worker' ? ['@aws-sdk/*'] : []);
+  if (configFile) copyFileSync(configFile, join(outDir, 'fjord.yaml'));
+  return bundle;
+}
+
+/**
+ * Any module → one ES module for Node, built as the Lambda functions are (same plugins and externals), so a
+ * test can run part of lib/ as it is deployed.
+ */
+export async function bundleForNode(entryPoint: string, file: string, external: string[] = []): Promise<Bundle> {
   const { metafile } = await build({
     ...common,
-    entryPoints: [join(ROOT, 'functions', `${entry}.ts`)],
+    entryPoints: [entryPoint],
     outfile: file,
     platform: 'node',
     target: 'node20',
@@ -122,12 +134,9 @@ export async function bundleLambda(entry: LambdaEntry, { outDir = join(ROOT, 'di
     banner: {
       js: "import { createRequire as __fjordRequire } from 'node:module'; import { fileURLToPath as __fjordPath } from 'node:url'; const require = __fjordRequire(import.meta.url); const __filename = __fjordPath(import.meta.url); const __dirname = __fjordPath(new URL('.', import.meta.url));",
     },
-    // ssh2's optional native add-ons: it falls back to pure JS when they are absent. The worker takes the
-    // AWS SDK v3 from the Lambda Node.js runtime, which provides it (docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html);
-    // the receiver and the reconcile scheduler only send, with a signed fetch, and carry no SDK at all.
-    external: ['cpu-features', '*.node', ...(entry === 'lambda-worker' ? ['@aws-sdk/*'] : [])],
+    // ssh2's optional native add-ons: it falls back to pure JS when they are absent.
+    external: ['cpu-features', '*.node', ...external],
   });
-  if (configFile) copyFileSync(configFile, join(outDir, 'fjord.yaml'));
   return measure(file, metafile);
 }
 

@@ -6,9 +6,9 @@
  */
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -106,7 +106,35 @@ const pureGitbeakerResources: Plugin = {
   },
 };
 
-const common: BuildOptions = { bundle: true, minify: true, format: 'esm', legalComments: 'none', metafile: true, logLevel: 'error', sourcemap: false, plugins: [zodWithoutLocales, slimDependencies, pureGitbeakerResources] };
+/**
+ * @octokit/rest carries the route of every GitHub REST method (~83 KB minified, as one object literal that
+ * @octokit/plugin-rest-endpoint-methods turns into `octokit.rest.<scope>.<method>`). fjord calls about a
+ * dozen, each written `octokit.rest.<scope>.<method>(` in lib/: the bundles keep the routes of exactly
+ * those, read from the sources at build time, with the plugin itself unchanged.
+ */
+const usedGithubEndpoints: Plugin = {
+  name: 'used-github-endpoints',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]@octokit[\\/]plugin-rest-endpoint-methods[\\/]dist-src[\\/]generated[\\/]endpoints\.js$/ }, async (args) => {
+      const all = ((await import(pathToFileURL(args.path).href)) as { default: Record<string, Record<string, unknown>> }).default;
+      const used: Record<string, Record<string, unknown>> = {};
+      for (const [, scope, method] of (await githubRestCalls()).matchAll(/\.rest\.(\w+)\.(\w+)\(/g)) {
+        const endpoint = all[scope!]?.[method!];
+        if (!endpoint) throw new Error(`infra/bundle.ts: lib/ calls octokit.rest.${scope}.${method}, which @octokit/plugin-rest-endpoint-methods does not have`);
+        (used[scope!] ??= {})[method!] = endpoint;
+      }
+      return { contents: `export default ${JSON.stringify(used)};`, loader: 'js' };
+    });
+  },
+};
+
+/** Every TypeScript source under lib/, concatenated: where `octokit.rest.…(` calls are found. */
+async function githubRestCalls(): Promise<string> {
+  const files = (await readdir(join(ROOT, 'lib'), { recursive: true })).filter((f) => f.endsWith('.ts'));
+  return (await Promise.all(files.map((f) => readFile(join(ROOT, 'lib', f), 'utf8')))).join('\n');
+}
+
+const common: BuildOptions = { bundle: true, minify: true, format: 'esm', legalComments: 'none', metafile: true, logLevel: 'error', sourcemap: false, plugins: [zodWithoutLocales, slimDependencies, pureGitbeakerResources, usedGithubEndpoints] };
 
 /** `functions/<entry>.ts` → `<outDir>/index.mjs` (+ `fjord.yaml` when `configFile` is given). */
 export async function bundleLambda(entry: LambdaEntry, { outDir = join(ROOT, 'dist/lambda', entry), configFile }: { outDir?: string; configFile?: string } = {}): Promise<Bundle> {

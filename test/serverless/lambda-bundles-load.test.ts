@@ -61,6 +61,13 @@ describe('Lambda bundles', () => {
     assert.match(text, /repository\/files/, 'RepositoryFiles is in the bundle');
   });
 
+  it('the worker bundle holds the routes of the GitHub REST methods fjord calls and no others', async () => {
+    const text = readFileSync((await bundleLambda('lambda-worker', { outDir: join(out, 'github') })).file, 'utf8');
+    // Routes of methods fjord never calls (Actions runners, gists) vs. one it does (commit statuses).
+    for (const marker of ['/orgs/{org}/actions/runners/{runner_id}/labels', 'GET /gists/{gist_id}']) assert.equal(text.includes(marker), false, `the worker bundle still holds ${JSON.stringify(marker)}`);
+    assert.match(text, /POST \/repos\/\{owner\}\/\{repo\}\/statuses\/\{sha\}/, 'createCommitStatus is in the bundle');
+  });
+
   it("the bundles hold zod without its JSON Schema converters", async () => {
     for (const entry of ['lambda-worker', 'lambda-receiver'] as LambdaEntry[]) {
       const text = readFileSync((await bundleLambda(entry, { outDir: join(out, `zod-${entry}`) })).file, 'utf8');

@@ -68,6 +68,14 @@ const slimDependencies: Plugin = {
       contents: "exports.SFTP = class SFTP { constructor() { throw new Error('SFTP is not in fjord\\'s bundles (infra/bundle.ts)'); } };",
       loader: 'js',
     }));
+    // bcrypt-pbkdf (ssh2's reader of passphrase-protected OpenSSH keys) takes all of tweetnacl (~35 KB
+    // minified) for one function, `lowlevel.crypto_hash`: SHA-512 of the first n bytes of m into out.
+    // node:crypto's SHA-512 is that hash.
+    b.onResolve({ filter: /^tweetnacl$/ }, (args) => (/[\\/]bcrypt-pbkdf[\\/]/.test(args.importer) ? { path: 'tweetnacl-sha512', namespace: 'fjord-slim-nacl' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'fjord-slim-nacl' }, () => ({
+      contents: "const { createHash } = require('node:crypto'); exports.lowlevel = { crypto_hash(out, m, n) { out.set(createHash('sha512').update(m.subarray(0, n)).digest()); return 0; } };",
+      loader: 'js',
+    }));
   },
 };
 

@@ -2,11 +2,12 @@
  * fjord's GitLab and GitHub clients as the Lambda worker ships them: infra/bundle.ts rewrites @gitbeaker/rest
  * and @gitbeaker/core so unused resources drop out, and keeps only the GitHub REST routes lib/ calls. These
  * run the bundled code in a fresh Node process against the stand-ins over real bare repositories, so what
- * the rewrites leave is exercised, not just loaded.
+ * the rewrites leave is exercised, not just loaded; and ssh2's key parser, whose SHA-512 the bundles take
+ * from node:crypto instead of tweetnacl.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
@@ -77,5 +78,26 @@ describe('bundled API clients', () => {
       await github.close();
       repo.cleanup();
     }
+  });
+
+  it('the bundled ssh2 key parser opens a passphrase-protected OpenSSH key, without tweetnacl', async () => {
+    const entry = join(out, 'keys.ts');
+    writeFileSync(entry, "export { parseKey } from 'ssh2/lib/protocol/keyParser.js';\n");
+    const file = (await bundleForNode(entry, join(out, 'keys.mjs'))).file;
+    // A message only tweetnacl carries: bcrypt-pbkdf's SHA-512 comes from node:crypto instead.
+    assert.equal(readFileSync(file, 'utf8').includes('bad secret key size'), false, 'the bundle still holds tweetnacl');
+    const key = join(out, 'id_ed25519');
+    // -a: bcrypt-pbkdf rounds, few, so the test is quick; the derivation is the same.
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-a', '4', '-N', 'correct horse', '-C', 'bundle-test', '-f', key]);
+    const script = `
+      const { parseKey } = await import(${JSON.stringify(file)});
+      const a = JSON.parse(process.env.ARGS);
+      const pem = (await import('node:fs')).readFileSync(a.key, 'utf8');
+      const wrong = parseKey(pem, 'wrong horse');
+      const key = parseKey(pem, 'correct horse');
+      process.stdout.write(JSON.stringify({ wrong: wrong instanceof Error, pub: key.type + ' ' + key.getPublicSSH().toString('base64') }));`;
+    const result = JSON.parse(await runFresh(script, { key })) as { wrong: boolean; pub: string };
+    assert.equal(result.wrong, true, 'a wrong passphrase is refused');
+    assert.equal(result.pub, readFileSync(`${key}.pub`, 'utf8').split(' ').slice(0, 2).join(' '));
   });
 });

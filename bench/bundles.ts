@@ -14,7 +14,10 @@ import { bundleLambda, bundleWorkers, ROOT } from '../infra/bundle.js';
 export interface BundleFigures {
   workersGzipBytes: number;
   lambdaReceiverGzipBytes: number;
+  /** The worker's whole shipped code: one file, no chunks (nothing is split off to load later). */
   lambdaWorkerGzipBytes: number;
+  /** Minified bytes of the worker's largest packages (`lib` is fjord's own), from esbuild's metafile. */
+  lambdaWorkerPackages: Record<string, number>;
   coldImportMs: number;
   /** The worker's, its SQS client (from the runtime on Lambda, node_modules here) included. */
   workerColdImportMs: number;
@@ -62,6 +65,7 @@ export async function benchBundles({ runs = 7 }: { runs?: number } = {}): Promis
       workersGzipBytes: workers.gzipBytes,
       lambdaReceiverGzipBytes: receiver.gzipBytes,
       lambdaWorkerGzipBytes: worker.gzipBytes,
+      lambdaWorkerPackages: Object.fromEntries(Object.entries(worker.packages).slice(0, 12)),
       coldImportMs: coldImport(receiver.file),
       workerColdImportMs: coldImport(worker.file),
     };

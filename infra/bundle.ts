@@ -4,10 +4,11 @@
  * `wrangler.toml`'s build command, the Workers test and the bundle benchmark, so what is measured and
  * tested is what is deployed. `node --import tsx infra/bundle.ts workers|lambda` builds from the shell.
  */
-import { build, type BuildOptions, type Plugin } from 'esbuild';
+import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -19,6 +20,8 @@ export interface Bundle {
   dir: string;
   bytes: number;
   gzipBytes: number;
+  /** Minified bytes per package in the output (esbuild's metafile). */
+  packages: Record<string, number>;
 }
 
 export type LambdaEntry = 'lambda-receiver' | 'lambda-worker' | 'reconcile';
@@ -57,17 +60,108 @@ const slimDependencies: Plugin = {
     const names = Object.keys(SLIM).map((n) => n.replace(/[-/]/g, '\\$&'));
     b.onResolve({ filter: new RegExp(`^(${names.join('|')})$`) }, (args) => (SLIM[args.path]!.from.test(args.importer) ? { path: args.path, namespace: 'fjord-slim', pluginData: args.resolveDir } : undefined));
     b.onLoad({ filter: /.*/, namespace: 'fjord-slim' }, (args) => ({ contents: SLIM[args.path]!.contents, loader: 'js', resolveDir: args.pluginData as string }));
+    // ssh2's client requires its SFTP implementation (~50 KB minified) at load for `client.sftp()`, and its
+    // utils to tell an SFTP channel apart; fjord never opens one (it runs commands: lib/ssh/session.ts).
+    // Calling it anyway fails plainly.
+    b.onResolve({ filter: /^\.\/protocol\/SFTP\.js$/ }, (args) => (/[\\/]ssh2[\\/]lib[\\/](client|utils)\.js$/.test(args.importer) ? { path: 'ssh2-sftp', namespace: 'fjord-slim-sftp' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'fjord-slim-sftp' }, () => ({
+      contents: "exports.SFTP = class SFTP { constructor() { throw new Error('SFTP is not in fjord\\'s bundles (infra/bundle.ts)'); } };",
+      loader: 'js',
+    }));
+    // bcrypt-pbkdf (ssh2's reader of passphrase-protected OpenSSH keys) takes all of tweetnacl (~35 KB
+    // minified) for one function, `lowlevel.crypto_hash`: SHA-512 of the first n bytes of m into out.
+    // node:crypto's SHA-512 is that hash.
+    b.onResolve({ filter: /^tweetnacl$/ }, (args) => (/[\\/]bcrypt-pbkdf[\\/]/.test(args.importer) ? { path: 'tweetnacl-sha512', namespace: 'fjord-slim-nacl' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'fjord-slim-nacl' }, () => ({
+      contents: "const { createHash } = require('node:crypto'); exports.lowlevel = { crypto_hash(out, m, n) { out.set(createHash('sha512').update(m.subarray(0, n)).digest()); return 0; } };",
+      loader: 'js',
+    }));
   },
 };
 
-const common: BuildOptions = { bundle: true, minify: true, format: 'esm', legalComments: 'none', logLevel: 'error', sourcemap: false, plugins: [zodWithoutLocales, slimDependencies] };
+/**
+ * @gitbeaker/core ships its ~220 resource classes in one file as `var X = class extends BaseResource {…}`,
+ * and @gitbeaker/rest presets every one of them with its requester (`presetResourceArguments(CORE)`, then
+ * `var { X } = API`). esbuild keeps all of that: evaluating `extends` of an imported binding, or a call,
+ * might have side effects (github.com/evanw/esbuild/issues/1912), so importing ten resources took every
+ * one (~94 KB minified). Rewritten as pure calls — `/* @__PURE__ *\/ (() => class extends … {…})()`, and one
+ * preset per resource — an unused resource is dropped. The build fails if a gitbeaker release no longer
+ * has those shapes, rather than silently shipping all of it again.
+ */
+const GITBEAKER: { file: RegExp; edit: (src: string) => string }[] = [
+  { file: /[\\/]@gitbeaker[\\/]core[\\/]dist[\\/]index\.mjs$/, edit: (src) => rewrite(src, /^var (\w+) = (class extends \w+ \{\n[\s\S]*?\n\});$/gm, 'var $1 = /* @__PURE__ */ (() => $2)();') },
+  {
+    file: /[\\/]@gitbeaker[\\/]rest[\\/]dist[\\/]index\.mjs$/,
+    edit: (src) =>
+      rewrite(
+        rewrite(src, /^var \{ AccessLevel, \.\.\.Resources \} = CORE;\nvar API = presetResourceArguments\(Resources, \{ requesterFn \}\);$/m, 'var AccessLevel = CORE.AccessLevel;'),
+        /^var \{ (\w+) \} = API;$/gm,
+        'var $1 = /* @__PURE__ */ (() => presetResourceArguments({ $1: CORE.$1 }, { requesterFn }).$1)();',
+      ),
+  },
+];
+
+function rewrite(src: string, pattern: RegExp, replacement: string): string {
+  const out = src.replace(pattern, replacement);
+  if (out === src) throw new Error(`infra/bundle.ts: @gitbeaker no longer matches ${pattern}; update the pure-gitbeaker-resources plugin`);
+  return out;
+}
+
+const pureGitbeakerResources: Plugin = {
+  name: 'pure-gitbeaker-resources',
+  setup(b) {
+    for (const { file, edit } of GITBEAKER) b.onLoad({ filter: file }, async (args) => ({ contents: edit(await readFile(args.path, 'utf8')), loader: 'js' }));
+  },
+};
+
+/**
+ * @octokit/rest carries the route of every GitHub REST method (~83 KB minified, as one object literal that
+ * @octokit/plugin-rest-endpoint-methods turns into `octokit.rest.<scope>.<method>`). fjord calls about a
+ * dozen, each written `octokit.rest.<scope>.<method>(` in lib/: the bundles keep the routes of exactly
+ * those, read from the sources at build time, with the plugin itself unchanged.
+ */
+const usedGithubEndpoints: Plugin = {
+  name: 'used-github-endpoints',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]@octokit[\\/]plugin-rest-endpoint-methods[\\/]dist-src[\\/]generated[\\/]endpoints\.js$/ }, async (args) => {
+      const all = ((await import(pathToFileURL(args.path).href)) as { default: Record<string, Record<string, unknown>> }).default;
+      const used: Record<string, Record<string, unknown>> = {};
+      for (const [, scope, method] of (await githubRestCalls()).matchAll(/\.rest\.(\w+)\.(\w+)\(/g)) {
+        const endpoint = all[scope!]?.[method!];
+        if (!endpoint) throw new Error(`infra/bundle.ts: lib/ calls octokit.rest.${scope}.${method}, which @octokit/plugin-rest-endpoint-methods does not have`);
+        (used[scope!] ??= {})[method!] = endpoint;
+      }
+      return { contents: `export default ${JSON.stringify(used)};`, loader: 'js' };
+    });
+  },
+};
+
+/** Every TypeScript source under lib/, concatenated: where `octokit.rest.…(` calls are found. */
+async function githubRestCalls(): Promise<string> {
+  const files = (await readdir(join(ROOT, 'lib'), { recursive: true })).filter((f) => f.endsWith('.ts'));
+  return (await Promise.all(files.map((f) => readFile(join(ROOT, 'lib', f), 'utf8')))).join('\n');
+}
+
+const common: BuildOptions = { bundle: true, minify: true, format: 'esm', legalComments: 'none', metafile: true, logLevel: 'error', sourcemap: false, plugins: [zodWithoutLocales, slimDependencies, pureGitbeakerResources, usedGithubEndpoints] };
 
 /** `functions/<entry>.ts` → `<outDir>/index.mjs` (+ `fjord.yaml` when `configFile` is given). */
 export async function bundleLambda(entry: LambdaEntry, { outDir = join(ROOT, 'dist/lambda', entry), configFile }: { outDir?: string; configFile?: string } = {}): Promise<Bundle> {
-  const file = join(outDir, 'index.mjs');
-  await build({
+  // The worker takes the AWS SDK v3 from the Lambda Node.js runtime, which provides it
+  // (docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html); the receiver and the reconcile scheduler only
+  // send, with a signed fetch, and carry no SDK at all.
+  const bundle = await bundleForNode(join(ROOT, 'functions', `${entry}.ts`), join(outDir, 'index.mjs'), entry === 'lambda-worker' ? ['@aws-sdk/*'] : []);
+  if (configFile) copyFileSync(configFile, join(outDir, 'fjord.yaml'));
+  return bundle;
+}
+
+/**
+ * Any module → one ES module for Node, built as the Lambda functions are (same plugins and externals), so a
+ * test can run part of lib/ as it is deployed.
+ */
+export async function bundleForNode(entryPoint: string, file: string, external: string[] = []): Promise<Bundle> {
+  const { metafile } = await build({
     ...common,
-    entryPoints: [join(ROOT, 'functions', `${entry}.ts`)],
+    entryPoints: [entryPoint],
     outfile: file,
     platform: 'node',
     target: 'node20',
@@ -76,18 +170,15 @@ export async function bundleLambda(entry: LambdaEntry, { outDir = join(ROOT, 'di
     banner: {
       js: "import { createRequire as __fjordRequire } from 'node:module'; import { fileURLToPath as __fjordPath } from 'node:url'; const require = __fjordRequire(import.meta.url); const __filename = __fjordPath(import.meta.url); const __dirname = __fjordPath(new URL('.', import.meta.url));",
     },
-    // ssh2's optional native add-ons: it falls back to pure JS when they are absent. The worker takes the
-    // AWS SDK v3 from the Lambda Node.js runtime, which provides it (docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html);
-    // the receiver and the reconcile scheduler only send, with a signed fetch, and carry no SDK at all.
-    external: ['cpu-features', '*.node', ...(entry === 'lambda-worker' ? ['@aws-sdk/*'] : [])],
+    // ssh2's optional native add-ons: it falls back to pure JS when they are absent.
+    external: ['cpu-features', '*.node', ...external],
   });
-  if (configFile) copyFileSync(configFile, join(outDir, 'fjord.yaml'));
-  return measure(file);
+  return measure(file, metafile);
 }
 
 /** `functions/workers-receiver.ts` → one ES module for workerd (nodejs_compat provides the `node:` built-ins). */
 export async function bundleWorkers({ outFile = join(ROOT, 'dist/workers/receiver.mjs') }: { outFile?: string } = {}): Promise<Bundle> {
-  await build({
+  const { metafile } = await build({
     ...common,
     entryPoints: [join(ROOT, 'functions/workers-receiver.ts')],
     outfile: outFile,
@@ -98,13 +189,25 @@ export async function bundleWorkers({ outFile = join(ROOT, 'dist/workers/receive
     // Provided by workerd under nodejs_compat (https://developers.cloudflare.com/workers/runtime-apis/nodejs/).
     external: ['node:*'],
   });
-  return measure(outFile);
+  return measure(outFile, metafile);
 }
 
-function measure(file: string): Bundle {
+function measure(file: string, metafile: Metafile | undefined): Bundle {
   mkdirSync(dirname(file), { recursive: true });
   const bytes = readFileSync(file);
-  return { file, dir: dirname(file), bytes: bytes.length, gzipBytes: gzipSync(bytes, { level: 9 }).length };
+  return { file, dir: dirname(file), bytes: bytes.length, gzipBytes: gzipSync(bytes, { level: 9 }).length, packages: packageBytes(metafile) };
+}
+
+/** Minified bytes each package (`lib/`, `functions/` for fjord's own) adds to the output, largest first. */
+function packageBytes(metafile: Metafile | undefined): Record<string, number> {
+  const sum = new Map<string, number>();
+  for (const output of Object.values(metafile?.outputs ?? {})) {
+    for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const name = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? path.split('/')[0]!;
+      sum.set(name, (sum.get(name) ?? 0) + bytesInOutput);
+    }
+  }
+  return Object.fromEntries([...sum].sort((a, b) => b[1] - a[1]));
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
@@ -112,5 +215,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const out: Bundle[] = [];
   if (what === 'workers' || what === 'all') out.push(await bundleWorkers());
   if (what === 'lambda' || what === 'all') out.push(await bundleLambda('lambda-receiver'), await bundleLambda('lambda-worker'), await bundleLambda('reconcile'));
-  for (const b of out) console.log(`${b.file}: ${b.bytes} bytes, ${b.gzipBytes} gzipped`);
+  for (const b of out) {
+    console.log(`${b.file}: ${b.bytes} bytes, ${b.gzipBytes} gzipped`);
+    if (process.argv.includes('--packages')) for (const [name, n] of Object.entries(b.packages)) console.log(`  ${String(n).padStart(8)}  ${name}`);
+  }
 }

@@ -2,7 +2,7 @@
  * Strict grammars for every value that a webhook supplies and that later reaches a shell, a file path or a
  * YAML edit. Values are checked here, before a job exists; the SSH runner still quotes every argument.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Image tag, per the OCI distribution spec: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`. */
 export const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;

@@ -1,5 +1,5 @@
 /** The one message that travels from the receiver, through a queue, to a worker. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { commandSchema } from './commands/command-schema.js';
 import { branchSchema, imageSchema, nameSchema, projectSchema, shaSchema, tagSchema, textSchema } from './grammar.js';
 

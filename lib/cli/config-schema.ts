@@ -1,5 +1,5 @@
 /** `fjord config schema`: JSON Schema of fjord.yaml for editors (yaml-language-server). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { configSchema } from '../config/index.js';
 import type { Command } from './command.js';
 

@@ -3,7 +3,7 @@
  * parsed and grammar-checked by the receiver, checked again by the job schema in the worker. fjord.yaml,
  * not the comment, decides what exists; the comment only picks a verb, an environment and a tag.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { nameSchema, tagSchema, textSchema } from '../grammar.js';
 
 export const VERBS = ['plan', 'deploy', 'rollback', 'hold', 'release', 'unlock', 'approve', 'help'] as const;

@@ -1,5 +1,5 @@
 /** Durations in fjord.yaml: a number of milliseconds, or `500ms`, `30s`, `15m`, `1h`, `14d` (24 h days). */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 

@@ -1,5 +1,5 @@
 /** zod issues as `apps.api.environments.prod.hosts[2]: message` lines. */
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /** `['apps', 'api', 'hosts', 2]` → `apps.api.hosts[2]`. */
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {

@@ -5,7 +5,7 @@
  * windows hold deploys while open; with `allow` windows, deploys run only while one is open.
  */
 import { Cron } from 'croner';
-import { z } from 'zod';
+import * as z from 'zod';
 import { durationSchema } from './duration.js';
 
 const cron = z.string().min(1).max(100).refine((c) => {

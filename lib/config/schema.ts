@@ -3,7 +3,7 @@
  * for validation (unknown keys are errors) and for `fjord config schema` (JSON Schema for editors).
  * Secrets are never written here: the file names the environment variables that hold them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { BRANCH, IMAGE, NAME, PROJECT } from '../grammar.js';
 import { durationSchema } from './duration.js';
 import { managedFileSchema } from '../files/file-schema.js';

@@ -4,7 +4,7 @@
  * commenter in `sender` (`comment.user`). The payload has no base branch; the app's branch is not checked
  * for commands (route-command.ts matches on the repository). Values are still raw here.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isCommand } from '../commands/parse-command.js';
 import type { Ignored, SourceEvent } from './event.js';
 

@@ -2,7 +2,7 @@
  * GitHub `pull_request` events that ask for a plan (issue 7, item 3): `opened`, `reopened`, and
  * `synchronize` (new commits pushed to the head branch). Shapes as in @octokit/webhooks-examples.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseShape, quote, type Ignored, type SourceEvent } from './event.js';
 
 export const PLAN_PR_ACTIONS: ReadonlySet<string> = new Set(['opened', 'reopened', 'synchronize']);

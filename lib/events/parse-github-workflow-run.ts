@@ -6,7 +6,7 @@
  * branch may well be called `main`). `head_branch` names a branch (GitHub gives no ref type here), so a
  * tag's workflow run is matched as a branch of that name. Shapes as in @octokit/webhooks-examples.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isoTime, parseShape, quote, type Ignored, type SourceEvent } from './event.js';
 
 const PR_EVENTS: ReadonlySet<string> = new Set(['pull_request', 'pull_request_target', 'pull_request_review', 'pull_request_review_comment', 'merge_group']);

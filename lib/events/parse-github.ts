@@ -4,7 +4,7 @@
  * only the fields fjord uses (shapes as in @octokit/webhooks-examples).
  */
 import { parseGithubComment } from './parse-github-comment.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isNullSha, isoTime, parseRef, parseShape, quote, type Ignored, type SourceEvent } from './event.js';
 import { openPullRequestEvent, PLAN_PR_ACTIONS } from './parse-github-plan.js';
 import { workflowRun } from './parse-github-workflow-run.js';

@@ -5,7 +5,7 @@
  * MR in `merge_request`. A note that does not start with `/fjord` is ignored; one that does becomes a
  * `command` event (values still raw: route-command.ts holds them to their grammar).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isCommand } from '../commands/parse-command.js';
 import { quote, type Ignored, type SourceEvent } from './event.js';
 

@@ -3,7 +3,7 @@
  * when new commits arrived — GitLab sets `object_attributes.oldrev` only then, so title, label and
  * description edits are ignored (doc/user/project/integrations/webhook_events.md#merge-request-events).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseShape, quote, type Ignored, type SourceEvent } from './event.js';
 
 export const PLAN_ACTIONS: ReadonlySet<string> = new Set(['open', 'reopen', 'update']);

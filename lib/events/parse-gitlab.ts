@@ -3,7 +3,7 @@
  * documents (doc/user/project/integrations/webhook_events.md); everything else in the body is ignored.
  */
 import { parseGitlabNote } from './parse-gitlab-note.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isNullSha, isoTime, parseRef, parseShape, quote, type Ignored, type SourceEvent } from './event.js';
 import { openMergeRequest, PLAN_ACTIONS } from './parse-gitlab-plan.js';
 

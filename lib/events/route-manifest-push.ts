@@ -6,7 +6,7 @@
  * deploy does not roll out twice. The receiver cannot read the file (it is stateless), so a converge job's
  * `tag` only names the manifest commit (`manifest-<sha8>`); the worker resolves the real tag.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { SHA } from '../grammar.js';
 import type { DeployJob } from '../job.js';
 import { isFjordCommit } from '../manifest/trailers.js';

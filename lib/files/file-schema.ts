@@ -5,7 +5,7 @@
  * (`reload` a command, `restart` the app's container, or nothing). Every path and mode is grammar-checked
  * here: they reach a host's shell only as positional parameters of fixed scripts (`file-commands.ts`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { NAME } from '../grammar.js';
 
 /** A path on the host: absolute, or relative to the deploy user's home; no `..`, no shell metacharacters. */

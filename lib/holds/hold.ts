@@ -6,7 +6,7 @@
  * same ones through its `ManifestStore`, and the history of that file says who held and released what, when.
  */
 import { parse, stringify } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { FjordError } from '../errors.js';
 import { nameSchema, shaSchema, textSchema } from '../grammar.js';
 import type { Reason } from '../job.js';

@@ -7,7 +7,7 @@
  * of an older commit stays older). Each app that checks a commit sends its own suite: the queue's
  * `<app>/<env>/<sha>` dedup id, then the worker's idempotence, make the second one a no-op.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isoTime, parseShape, type Ignored, type SourceEvent } from './event.js';
 import { notSucceeded } from './parse-github-workflow-run.js';
 

@@ -10,7 +10,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse, stringify } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { FjordError } from '../errors.js';
 import { deployJobSchema } from '../job.js';
 import { nameSchema, shaSchema, tagSchema, textSchema } from '../grammar.js';

@@ -15,7 +15,7 @@ import { GateWait } from '../gates/gate.js';
 import { cleanText, TEXT } from '../grammar.js';
 import { holdHosts } from './hold-hosts.js';
 import { makeDeployPorts } from '../worker/make-handler.js';
-import type { DeployPorts } from '../worker/deploy.js';
+import type { DeployPorts } from '../worker/ports.js';
 import { formatDiagnostics } from '../rollout/format-diagnostics.js';
 import { formatRolloutPlan } from '../rollout/format-plan.js';
 import type { RolloutEvent, RolloutReport } from '../rollout/types.js';

@@ -4,12 +4,13 @@
  * an earlier delivery of the same job put it there: see `recordBefore`).
  */
 import { performance } from 'node:perf_hooks';
-import type { Fleet } from '../ssh/fleet.js';
 import type { SshSession } from '../ssh/types.js';
 import { checkHealth } from './check-health.js';
 import { collectDiagnostics } from './collect-diagnostics.js';
 import { envValues } from '../secret.js';
-import { deployCommands, imageRef, type Cmd, type HostTarget } from './host-commands.js';
+import { deployCommands, imageRef } from './host-commands.js';
+import type { Cmd, HostTarget } from './host-command-types.js';
+import type { HostContext } from './host-context.js';
 import type { PhaseCmd } from './phase-script.js';
 import { StepFailed, type StepRunner } from './host-steps.js';
 import { parseBefore, readBefore, recordBefore } from './state-commands.js';
@@ -24,23 +25,6 @@ import { envFileChanges } from '../secrets/env-file-changes.js';
 import type { KeyChanges } from '../secrets/key-changes.js';
 import type { EnvironmentConfig } from '../config/schema.js';
 import type { FailureDiagnostics, HealthProbeRecord, RunningImage, Step } from './types.js';
-
-export interface HostContext {
-  fleet: Fleet;
-  host: string;
-  env: EnvironmentConfig;
-  stateDir: string;
-  lockStaleAfterMs: number;
-  /** Owner file text; its first line is `token=<token>`. */
-  lockOwner: string;
-  /** The job: a lock its earlier delivery left behind is taken over. */
-  jobId: string;
-  token: string;
-  /** Values to mask in the container's own output (`container.env` and the app's secrets). */
-  redact?: readonly string[];
-  /** The managed files this host should hold (`files[]`, rendered for it). */
-  files?: readonly DesiredFile[];
-}
 
 export interface HostOutcome {
   status: 'updated' | 'unchanged' | 'failed';

@@ -5,8 +5,8 @@
  * still its own step with its own error, and nothing after a lock not taken runs.
  */
 import type { SshSession } from '../ssh/types.js';
-import type { HostContext } from './deploy-host.js';
-import type { HostTarget } from './host-commands.js';
+import type { HostContext } from './host-context.js';
+import type { HostTarget } from './host-command-types.js';
 import { lockResult, unlockHost, type LockResult } from './host-lock.js';
 import type { PhaseCmd, PhaseResult } from './phase-script.js';
 import { runningCommand, runningResult } from './read-running.js';

@@ -85,7 +85,8 @@ export async function deployHost(ctx: HostContext, target: HostTarget, run: Step
         // Files first (validate → swap → reload), then the container (DESIGN.md "Desired state beyond the tag").
         const applied = await applyFiles(run, s, ctx.host, ctx.files ?? [], target.jobId, (f) => {
           out.changed = true;
-          (out.files ??= []).push(f);
+          out.files ??= [];
+          out.files.push(f);
         });
         // Same image and same secrets (the label is the encrypted file's digest): nothing to restart.
         const sameSecrets = (running?.labels[SECRETS_LABEL] ?? '') === (target.secrets?.digest ?? '');
@@ -116,7 +117,9 @@ export async function deployHost(ctx: HostContext, target: HostTarget, run: Step
         try {
           // Which variables change on this host, for the report and the note: the old file is read into memory
           // only; known even when a later command of the phase fails.
-          const changes = (stdout: string) => target.secrets && (out.secrets = envFileChanges(stdout, target.secrets.envFile));
+          const changes = (stdout: string) => {
+            if (target.secrets) out.secrets = envFileChanges(stdout, target.secrets.envFile);
+          };
           const results = await run.phase(s, [...envRead, ...record, ...commands.before], (cmd, r) => {
             if (cmd === envRead[0] && r) changes(r.stdout);
             if (CHANGES.has(cmd.step)) {

@@ -36,7 +36,7 @@ export async function withLockedHost<T>(
     const inspectArgv = runningCommand({ app: target.app, environment: target.environment, env: ctx.env, stateDir: ctx.stateDir });
     const results = await run.phase(s, [
       { step: 'lock', argv: lockArgv, check: (r) => taken(lockResult(ctx.host, lockArgv, r)) },
-      { step: 'inspect', argv: inspectArgv, go: true, check: (r) => void (running = runningResult(ctx.host, inspectArgv, r, ctx.env.rollout.strategy)) },
+      { step: 'inspect', argv: inspectArgv, go: true, check: (r) => { running = runningResult(ctx.host, inspectArgv, r, ctx.env.rollout.strategy); } },
       ...reads,
     ]);
     return await body(s, running, results.slice(2));

@@ -315,7 +315,10 @@ describe('fleet faults during a rollout', { skip: engineMissing() }, () => {
     const early = random() < 0.5;
     let rotated: Promise<string> | undefined;
     if (early) await fleet.rotateHostKey(host);
-    else onEvent = (e) => void (e.type === 'batch-start' && e.batch === index - 1 && !rotated && (rotated = fleet.rotateHostKey(host)));
+    else
+      onEvent = (e) => {
+        if (e.type === 'batch-start' && e.batch === index - 1 && !rotated) rotated = fleet.rotateHostKey(host);
+      };
     const r = await run(early ? `k${n}` : `k${n}-slowstart`, pins);
     onEvent = () => {};
     await rotated;

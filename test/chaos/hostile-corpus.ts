@@ -44,7 +44,7 @@ function targets(): Target[] {
     ] },
     { base: push!, points: [
       { name: 'ref', set: (b, v) => (b.ref = `refs/heads/${v}`) },
-      { name: 'after', set: (b, v) => ((b.after = v), (b.checkout_sha = v)) },
+      { name: 'after', set: (b, v) => { b.after = v; b.checkout_sha = v; } },
     ] },
     { base: tag, points: [{ name: 'git tag', set: (b, v) => (b.ref = `refs/tags/${v}`) }] },
     { base: pipeline, points: [

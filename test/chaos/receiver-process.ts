@@ -32,7 +32,9 @@ export async function startChild(queueDir: string, options: object = {}) {
     /** Set once the process ended without being asked to. */
     crash: undefined as undefined | { code: number | null; signal: string | null },
     watch() {
-      void unexpected.then((e) => e && (this.crash = e));
+      void unexpected.then((e) => {
+        if (e) this.crash = e;
+      });
     },
     memory: (): Promise<Memory> => (child.send({ type: 'memory' }), next('memory')),
     async stop() {

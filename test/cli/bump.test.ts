@@ -25,7 +25,7 @@ function workdir(): string {
 async function fjord(args: string[], cwd: string) {
   let stdout = '';
   let stderr = '';
-  const code = await main(args, { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), env: {}, cwd });
+  const code = await main(args, { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, env: {}, cwd });
   return { code, stdout, stderr };
 }
 

@@ -54,7 +54,7 @@ const sopsYaml = (repo: string, recipients: string[]) =>
 async function fjord(args: string[], repo: string, env: NodeJS.ProcessEnv = {}, stdin?: string) {
   let stdout = '';
   let stderr = '';
-  const code = await main(args, { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), env: { HOME: repo, ...env }, cwd: repo, ...(stdin !== undefined ? { stdin: async () => stdin } : {}) });
+  const code = await main(args, { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, env: { HOME: repo, ...env }, cwd: repo, ...(stdin !== undefined ? { stdin: async () => stdin } : {}) });
   return { code, stdout, stderr, out: stdout + stderr };
 }
 

@@ -99,7 +99,7 @@ describe('fjord config', () => {
   const run = async (args: string[], cwd = process.cwd()) => {
     let out = '';
     let err = '';
-    const code = await main(args, { stdout: (s) => void (out += s), stderr: (s) => void (err += s), env: {}, cwd });
+    const code = await main(args, { stdout: (s) => { out += s; }, stderr: (s) => { err += s; }, env: {}, cwd });
     return { code, out, err };
   };
 

@@ -55,7 +55,7 @@ describe('forged queue messages: embedded queue', () => {
 
 describe('forged queue messages: SQS', () => {
   let server: SqsServer;
-  before(async () => void (server = await startSqsServer()));
+  before(async () => { server = await startSqsServer(); });
   after(() => server.stop());
 
   /** A raw SendMessage, as anyone holding sqs:SendMessage could make it. */

@@ -16,7 +16,7 @@ import { startSqsServer, TEST_CREDENTIALS, TEST_REGION, type SqsServer } from '.
 import { queueContract, receiveN } from './contract.js';
 
 let server: SqsServer;
-before(async () => void (server = await startSqsServer()));
+before(async () => { server = await startSqsServer(); });
 after(() => server.stop());
 
 const open = (pair: { queueUrl: string; dlqUrl?: string }, extra: Partial<SqsQueueOptions> = {}): SqsQueue =>

@@ -37,8 +37,14 @@ const child = spawn(process.execPath, [join(root, 'test/run.mjs'), ...(words.len
 });
 const out: Buffer[] = [];
 const err: Buffer[] = [];
-child.stdout.on('data', (d: Buffer) => (out.push(d), process.stdout.write(d)));
-child.stderr.on('data', (d: Buffer) => (err.push(d), process.stderr.write(d)));
+child.stdout.on('data', (d: Buffer) => {
+  out.push(d);
+  process.stdout.write(d);
+});
+child.stderr.on('data', (d: Buffer) => {
+  err.push(d);
+  process.stderr.write(d);
+});
 const code: number = await new Promise((resolve) => child.on('close', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
 
 const { figures, lines, problems } = sumFigures(dir);

@@ -30,7 +30,10 @@ queueContract('sqs', async () => {
 
 describe('sqs adapter', () => {
   const queues: SqsQueue[] = [];
-  const track = (q: SqsQueue) => (queues.push(q), q);
+  const track = (q: SqsQueue) => {
+    queues.push(q);
+    return q;
+  };
   after(() => Promise.all(queues.map((q) => q.close())));
   const raw = (queueUrl: string, extra = {}) =>
     server.client.send(

@@ -100,7 +100,7 @@ export function startWorker({ queue, handle, logger, concurrency = 4, visibility
       if (lastEmpty && inFlight.size === 0) {
         const waiters = idleWaiters;
         idleWaiters = [];
-        waiters.forEach((w) => w());
+        for (const w of waiters) w();
       }
       if (got.length === 0) {
         if (free > 0 || inFlight.size === 0) await sleep(idleMs, abort.signal);

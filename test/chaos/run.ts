@@ -48,7 +48,7 @@ child.stderr.on('data', (d: Buffer) => {
 const code: number = await new Promise((resolve) => child.on('close', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
 
 const { figures, lines, problems } = sumFigures(dir);
-problems.forEach((p) => note(p));
+for (const p of problems) note(p);
 const scan = scanChaosDir(dir, [
   { name: 'stdout', text: Buffer.concat(out).toString('utf8') },
   { name: 'stderr', text: Buffer.concat(err).toString('utf8') },

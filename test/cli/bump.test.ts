@@ -12,7 +12,9 @@ import { assertOnlyTagChanged } from '../manifest/diff.js';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const fixtures = join(root, 'test/fixtures/manifests');
 const dirs: string[] = [];
-after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 /** A fresh directory holding copies of every manifest fixture. */
 function workdir(): string {

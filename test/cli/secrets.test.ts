@@ -16,7 +16,9 @@ import { sopsRecipients } from '../../lib/secrets/sops.js';
 const PROD = 'secrets/api.prod.enc.yaml';
 const DEV = 'secrets/api.dev.env.age';
 const dirs: string[] = [];
-after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 const keyPair = async () => {
   const identity = await generateIdentity();

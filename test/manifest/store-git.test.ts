@@ -19,7 +19,9 @@ storeContract('git', async (repo) => {
       dirs.push(dataDir);
       return new GitManifestStore({ repository: repo.bare, branch: 'main', dataDir, author: STORE_AUTHOR });
     },
-    close: async () => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })),
+    close: async () => {
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    },
   };
 });
 

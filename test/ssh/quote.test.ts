@@ -15,6 +15,7 @@ const HOSTILE = [
   '; rm -rf /tmp/nothing-here',
   '$(touch /tmp/fjord-quote-pwned)',
   '`touch /tmp/fjord-quote-pwned`',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a hostile value, a shell expansion on purpose
   '${HOME}',
   '$HOME',
   '&& echo no',

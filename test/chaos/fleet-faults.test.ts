@@ -20,7 +20,6 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { parseConfig } from '../../lib/config/index.js';
-import type { EnvironmentConfig } from '../../lib/config/schema.js';
 import { createLogger } from '../../lib/log.js';
 import type { RolloutEvent, RolloutReport } from '../../lib/rollout/types.js';
 import { deploy } from '../../lib/worker/deploy.js';

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
-import { ConfigError } from '../../lib/errors.js';
 import { loadConfig, parseConfig, resolveConfigPath } from '../../lib/config/index.js';
 import { configSchema } from '../../lib/config/schema.js';
 import { main } from '../../lib/cli/main.js';

@@ -11,7 +11,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
-import { deployCommands, prePullCommand, type Cmd } from '../lib/rollout/host-commands.js';
+import { deployCommands, prePullCommand } from '../lib/rollout/host-commands.js';
+import type { Cmd } from '../lib/rollout/host-command-types.js';
 import type { FleetHost } from '../test/fixtures/fleet.js';
 import { floorTarget, healthLoop, runningCheck, type FloorCase } from './rollout-floor.js';
 

@@ -66,7 +66,10 @@ async function listening(port: number, child: ChildProcess, timeoutMs = 30_000):
   for (;;) {
     if (child.exitCode !== null) throw new Error(`webhook exited (${child.exitCode}) before listening`);
     const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => (s.end(), resolve(true)));
+      const s = connect(port, '127.0.0.1', () => {
+        s.end();
+        resolve(true);
+      });
       s.on('error', () => resolve(false));
     });
     if (ok) return;

@@ -73,7 +73,7 @@ const MENTION = String.raw`(?<![\w\x60])(?<mention>@[A-Za-z0-9_][A-Za-z0-9_./-]*
 const ISSUE_REF = String.raw`(?:[\w./-]*#\d+|https?://[^\s\x60]+|[A-Z][A-Z0-9_]+-\d+)`;
 const CLOSING =
   String.raw`\b(?<keyword>(?:[Cc]los(?:e[sd]?|ing)|[Ff]ix(?:e[sd]|ing)?|[Rr]esolv(?:e[sd]?|ing)|[Ii]mplement(?:s|ed|ing)?):? +(?:issues? +)?)` +
-  String.raw`(?<refs>${ISSUE_REF}(?:(?: *,? +and +| *,? *)${ISSUE_REF})*)`;
+  `(?<refs>${ISSUE_REF}(?:(?: *,? +and +| *,? *)${ISSUE_REF})*)`;
 const MENTIONS = new RegExp(MENTION, 'g');
 const MENTIONS_AND_CLOSING = new RegExp(`${CLOSING}|${MENTION}`, 'g');
 

@@ -9,7 +9,7 @@
 const IPV4 = /(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?(?![\w.])/g;
 const IPV6 = /\[[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*\](?::\d{1,5})?/g;
 
-const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 // An address followed by `/name` and not preceded by `scheme://` or `user@` is an image's registry.
 const hide = (match: string, offset: number, text: string): string =>
@@ -23,7 +23,7 @@ export function hideAddresses(text: string, addresses: readonly string[] = [], k
   // Kept URLs are swapped for NUL-delimited indexes (never in note or page text) and put back at the end.
   let out = keep.reduce((t, url, i) => t.replaceAll(url, `\0${i}\0`), text);
   const named = addresses.filter((a) => a.length > 0).sort((a, b) => b.length - a.length);
-  if (named.length > 0) out = out.replace(new RegExp(`(?<![\\w.-])(?:${named.map(escape).join('|')})(?::\\d{1,5})?(?![\\w-]|\\.\\w)`, 'g'), hide);
+  if (named.length > 0) out = out.replace(new RegExp(`(?<![\\w.-])(?:${named.map(escapeRegExp).join('|')})(?::\\d{1,5})?(?![\\w-]|\\.\\w)`, 'g'), hide);
   out = out.replace(IPV6, hide).replace(IPV4, hide);
   return out.replace(/\0(\d+)\0/g, (_, i: string) => keep[Number(i)]!);
 }

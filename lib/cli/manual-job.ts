@@ -10,12 +10,12 @@ import { formatIssues } from '../config/format-issues.js';
 import { parseDuration } from '../config/duration.js';
 import { fleetForConfig } from '../reconcile/fleet-for.js';
 import type { Fleet } from '../ssh/fleet.js';
-import { RetryableError } from '../worker/outcome.js';
+import { RetryableError, type Outcome } from '../worker/outcome.js';
 import { GateWait } from '../gates/gate.js';
 import { cleanText, TEXT } from '../grammar.js';
 import { holdHosts } from './hold-hosts.js';
 import { makeDeployPorts } from '../worker/make-handler.js';
-import type { DeployPorts } from '../worker/deploy.js';
+import type { DeployPorts } from '../worker/ports.js';
 import { formatDiagnostics } from '../rollout/format-diagnostics.js';
 import { formatRolloutPlan } from '../rollout/format-plan.js';
 import type { RolloutEvent, RolloutReport } from '../rollout/types.js';
@@ -131,7 +131,7 @@ export async function runManual(run: ManualRun, job: DeployJob, io: CliIo, waitM
   const { config } = run.ports;
   const hosts = config.apps[job.app]!.environments[job.environment]!.hosts;
   const fleet = run.fleetFor(hosts);
-  let outcome;
+  let outcome: Outcome;
   try {
     const release = await holdHosts(fleet, hosts, job, {
       stateDir: config.ssh.stateDir, lockStaleAfterMs: config.ssh.lockStaleAfter, waitMs,

@@ -12,7 +12,7 @@ import { changeHold } from '../holds/write-hold.js';
 import type { DeployJob } from '../job.js';
 import { readTag } from '../manifest/index.js';
 import type { ManifestStore } from '../manifest/store.js';
-import type { DeployPorts } from '../worker/deploy.js';
+import type { DeployPorts } from '../worker/ports.js';
 import type { Outcome } from '../worker/outcome.js';
 import { previousTag } from '../worker/previous-tag.js';
 import type { JobContext } from '../worker/worker-loop.js';

@@ -8,7 +8,7 @@ import { imageTagOfRef } from './image-tag-of-ref.js';
 import { newJobId } from './job-id.js';
 import type { Match } from './match-apps.js';
 import { renderTag } from './render-tag.js';
-import type { RouteContext } from './route.js';
+import type { RouteContext } from './route-types.js';
 
 /** The job for one matched environment; every webhook value is held to its grammar (InvalidEvent otherwise). */
 export function buildJob(event: SourceEvent, m: Match, ctx: RouteContext): DeployJob {

@@ -3,7 +3,7 @@
  * here (not yet checked against lib/grammar.ts): route.ts checks those that end up in a job, and `paths`
  * names the webhook field each came from, so a bad value is answered with that field's path.
  */
-import * as z from 'zod';
+import type { z } from 'zod';
 import { InvalidEvent } from '../errors.js';
 import { formatPath } from '../config/format-issues.js';
 

@@ -13,7 +13,7 @@ import type { DeployJob } from '../job.js';
 import { USERNAME, type CommandOrder } from '../commands/command-schema.js';
 import { parseCommand } from '../commands/parse-command.js';
 import { quote } from './event.js';
-import type { Route } from './route.js';
+import type { Route } from './route-types.js';
 
 export const commandJobId = (provider: string, project: string, noteId: number): string =>
   `cmd-${createHash('sha256').update(`${provider}\n${project.toLowerCase()}\n${noteId}`).digest('hex').slice(0, 40)}`;

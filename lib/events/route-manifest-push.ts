@@ -12,7 +12,7 @@ import type { DeployJob } from '../job.js';
 import { isFjordCommit } from '../manifest/trailers.js';
 import { quote, type SourceEvent } from './event.js';
 import { newJobId } from './job-id.js';
-import type { Route } from './route.js';
+import type { Route } from './route-types.js';
 
 const commits = z.object({
   commits: z

@@ -12,7 +12,7 @@ import { InvalidEvent } from '../errors.js';
 import { buildJob } from './build-job.js';
 import { quote } from './event.js';
 import { matchApps } from './match-apps.js';
-import type { Route } from './route.js';
+import type { Route } from './route-types.js';
 
 /** `plan-<40 hex>`: within the job id grammar whatever the app name's length. */
 export const planJobId = (app: string, mr: number, sha: string): string =>

@@ -3,26 +3,16 @@
  * `routeToApps` (deploys), `routeManifestPush` (a push to the manifest repository becomes a `converge` job,
  * issue 4 item 5) and `routePlan` (an open merge request becomes a `plan` job, issue 7 item 3).
  */
-import type { Config } from '../config/schema.js';
 import type { DeployJob } from '../job.js';
 import { BRANCH } from '../grammar.js';
 import { buildJob } from './build-job.js';
 import { imageTagOfRef } from './image-tag-of-ref.js';
-import { quote, type Ignored, type SourceEvent } from './event.js';
+import { quote, type SourceEvent } from './event.js';
 import { matchApps } from './match-apps.js';
 import { routeManifestPush } from './route-manifest-push.js';
 import { routePlan } from './route-plan.js';
 import { routeCommand } from './route-command.js';
-
-export interface RouteContext {
-  config: Config;
-  deliveryId: string;
-  now: () => number;
-  newId?: () => string;
-}
-
-export type Routed = { jobs: DeployJob[] } | Ignored;
-export type Route = (event: SourceEvent, ctx: RouteContext) => Routed;
+import type { Route, RouteContext, Routed } from './route-types.js';
 
 /** Every job the event causes, or why it causes none. Throws InvalidEvent (422) for a bad value. */
 export function routeEvent(event: SourceEvent, ctx: RouteContext, routes: readonly Route[] = ROUTES): Routed {

@@ -12,7 +12,7 @@ import type { Secret } from '../secret.js';
 export function createGithubMatcher(secrets: readonly Secret[]): (payload: string, signature: string | undefined) => Promise<number[]> {
   const hooks = secrets.map((s) => new Webhooks({ secret: s.reveal() }));
   return async (payload, signature) => {
-    if (!signature || !signature.startsWith('sha256=') || payload.length === 0) return [];
+    if (!signature?.startsWith('sha256=') || payload.length === 0) return [];
     const matched: number[] = [];
     for (const [i, hook] of hooks.entries()) {
       // verify() throws on arguments it cannot use; for us that is simply "not verified".

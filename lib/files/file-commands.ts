@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 /** `abs PATH`: the absolute path (relative ones are under $HOME). */
 const ABS = 'abs() { case "$1" in /*) printf %s "$1";; *) printf %s "$HOME/$1";; esac; }';
 /** `new PATH`: the temp file beside PATH, hidden (a `*.conf` include glob does not pick it up). */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: POSIX shell parameter expansion, run by the host's shell
 const NEW = 'new() { printf %s "${1%/*}/.${1##*/}.fjord-new"; }';
 const PRELUDE = `set -e; ${ABS}; ${NEW}`;
 

@@ -13,7 +13,7 @@ import { ManifestNotFound } from '../manifest/store-errors.js';
 import type { DeployJob } from '../job.js';
 import type { Gate, GateDecision } from './gate.js';
 import type { FreezePeriodReader } from './gitlab-freeze-periods.js';
-import { blockedUntil, formatInZone, type Window } from './windows.js';
+import { blockedUntil, formatInZone, type Blocked, type Window } from './windows.js';
 
 export const FREEZES_FILE = '.fjord/freezes.yaml';
 export const FREEZE_OVERRIDE_TRAILER = 'Fjord-Freeze-Override';
@@ -76,7 +76,7 @@ export function freezeGate({ config, readManifest, freezePeriods }: FreezeGateOp
         return { verdict: 'wait', until, reason: `freeze windows unknown: ${problem}; checking again at ${formatInZone(until, 'UTC')}` };
       }
       const applicable = ROLLBACK_KINDS.has(job.reason) ? windows.filter((w) => w.blockRollbacks) : windows;
-      let blocked;
+      let blocked: Blocked | undefined;
       try {
         blocked = blockedUntil(applicable, now);
       } catch (err) {

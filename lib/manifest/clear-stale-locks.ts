@@ -6,7 +6,7 @@
  * older than `staleMs` has no live owner even when another process (`fjord status`) shares the cache.
  * The throw-away index files of `writeCommit` left by a kill go the same way.
  */
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, rmSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 
 export const STALE_LOCK_MS = 10_000;
@@ -15,7 +15,7 @@ export const STALE_LOCK_MS = 10_000;
 export function clearStaleLocks(dir: string, staleMs = STALE_LOCK_MS, now = Date.now()): string[] {
   const removed: string[] = [];
   const visit = (path: string, recurse: boolean) => {
-    let entries;
+    let entries: Dirent[];
     try {
       entries = readdirSync(path, { withFileTypes: true });
     } catch {

@@ -20,7 +20,7 @@ export function locateHelmTag(docs: ManifestDocument[], target: TagTarget): TagS
   const image = target.image;
   const wanted = splitImageRef(image).name;
   const found: TagSite[] = [];
-  docs.forEach((doc, i) =>
+  docs.forEach((doc, i) => {
     walk(doc.contents, (node, trail) => {
       if (!isMap(node)) return;
       const name = blockImage(node);
@@ -30,8 +30,8 @@ export function locateHelmTag(docs: ManifestDocument[], target: TagTarget): TagS
       if (isScalar(ref) && typeof ref.value === 'string' && text && sameImage(splitImageRef(text).name, wanted)) {
         found.push({ node: ref, kind: 'reference', where: describeIn(docs, i, trail ? `${trail}.image` : 'image') });
       }
-    }),
-  );
+    });
+  });
   if (found.length > 1) throw new ManifestTargetAmbiguous(`image ${image}`, found.map((f) => f.where), 'give the dotted path with --path');
   if (found.length === 0) throw new ManifestTargetNotFound(`image ${image}`, 'no image block with this repository and no image: reference to it');
   return found[0]!;

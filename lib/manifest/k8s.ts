@@ -40,13 +40,19 @@ function collect(node: unknown, trail: string, owner: { label: string; name: str
         }
       } else collect(pair.value, at, owner, out, label);
     }
-  } else if (isSeq(node)) node.items.forEach((item, i) => collect(item, `${trail}[${i}]`, owner, out, label));
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => {
+      collect(item, `${trail}[${i}]`, owner, out, label);
+    });
+  }
 }
 
 /** Locate one container's image reference across all documents. */
 export function locateK8sTag(docs: ManifestDocument[], target: TagTarget): TagSite {
   const all: Container[] = [];
-  docs.forEach((doc, i) => collect(doc.contents, '', { label: '(document)', name: '' }, all, (w) => describeIn(docs, i, w)));
+  docs.forEach((doc, i) => {
+    collect(doc.contents, '', { label: '(document)', name: '' }, all, (w) => describeIn(docs, i, w));
+  });
   const slash = target.container?.lastIndexOf('/') ?? -1;
   const workload = slash > 0 ? target.container!.slice(0, slash) : undefined;
   const cname = slash > 0 ? target.container!.slice(slash + 1) : target.container;

@@ -25,7 +25,11 @@ export function locateKustomizeTag(docs: ManifestDocument[], target: TagTarget):
   const entries: Entry[] = [];
   docs.forEach((doc, i) => {
     const images = isMap(doc.contents) ? pairOf(doc.contents, 'images')?.value : undefined;
-    if (isSeq(images)) images.items.forEach((map, index) => isMap(map) && entries.push({ map, doc: i, index }));
+    if (isSeq(images)) {
+      images.items.forEach((map, index) => {
+        if (isMap(map)) entries.push({ map, doc: i, index });
+      });
+    }
   });
   const image = target.image && splitImageRef(target.image).name;
   const what = `images[name=${image ?? '*'}]`;

@@ -70,9 +70,15 @@ export function locateByPath(docs: ManifestDocument[], path: string, image?: str
   const missing: string[] = [];
   docs.forEach((doc, i) => {
     const hit = followPath(doc.contents, segments, path);
-    if (!hit.node) return void missing.push(hit.missing!);
+    if (!hit.node) {
+      missing.push(hit.missing!);
+      return;
+    }
     const where = describeIn(docs, i, path);
-    if (isMap(hit.node)) return void found.push(siteOfBlock(hit.node, where, image));
+    if (isMap(hit.node)) {
+      found.push(siteOfBlock(hit.node, where, image));
+      return;
+    }
     const last = segments.at(-1)!;
     const key = 'key' in last ? last.key : undefined;
     // `image.tag` beside `image.digest`: the digest would win.

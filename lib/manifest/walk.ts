@@ -11,6 +11,8 @@ export function walk(root: unknown, visit: (node: unknown, trail: string) => voi
       walk(pair.value, visit, trail ? `${trail}.${key}` : key);
     }
   } else if (isSeq(root)) {
-    root.items.forEach((item, i) => walk(item, visit, `${trail}[${i}]`));
+    root.items.forEach((item, i) => {
+      walk(item, visit, `${trail}[${i}]`);
+    });
   }
 }

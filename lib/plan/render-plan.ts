@@ -39,7 +39,9 @@ function renderEnvironment(e: EnvironmentPlan, tag: string): string[] {
   const withFiles = e.hosts.some((h) => h.files?.length);
   out.push(`| batch | host | running now | drift |${withFiles ? ' files the rollout changes |' : ''}`, `| --- | --- | --- | --- |${withFiles ? ' --- |' : ''}`);
   const byHost = new Map(e.hosts.map((h) => [h.host, h]));
-  e.batches.forEach((batch, i) => batch.forEach((host) => out.push(row(i + 1, host, byHost.get(host)) + (withFiles ? ` ${cell(filesCell(byHost.get(host)))} |` : ''))));
+  e.batches.forEach((batch, i) => {
+    for (const host of batch) out.push(row(i + 1, host, byHost.get(host)) + (withFiles ? ` ${cell(filesCell(byHost.get(host)))} |` : ''));
+  });
   if (e.secrets) out.push('', secretsLine(e.secrets));
   return out;
 }

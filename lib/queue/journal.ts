@@ -110,9 +110,13 @@ export class Journal {
     if (this.#pending) return this.#pending;
     let resolve!: () => void;
     let reject!: (err: Error) => void;
-    const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
     promise.catch(() => {}); // callers see the rejection; a batch nobody awaits must not crash the process
-    return (this.#pending = { lines: [], promise, resolve, reject });
+    this.#pending = { lines: [], promise, resolve, reject };
+    return this.#pending;
   }
 
   #kick(): void {
@@ -141,7 +145,8 @@ export class Journal {
   }
 
   async #write(): Promise<void> {
-    const batch = (this.#writing = this.#pending!);
+    const batch = this.#pending!;
+    this.#writing = batch;
     this.#pending = undefined;
     const data = Buffer.from(batch.lines.join('\n') + '\n');
     await writeAll(this.#fh!, data);
@@ -156,7 +161,8 @@ export class Journal {
   async #compact(): Promise<void> {
     // The snapshot is taken from memory, which already holds the pending records: they are in it, so
     // they are not written again, and their callers are answered when the snapshot is durable.
-    const batch = (this.#writing = this.#pending);
+    const batch = this.#pending;
+    this.#writing = batch;
     this.#pending = undefined;
     this.#wantCompact = false;
     const lines = [JSON.stringify({ op: 'head', v: JOURNAL_VERSION, at: this.#o.now() } satisfies JournalRecord)];

@@ -33,7 +33,7 @@ export class QueueKey {
   refusal(body: string, signature: string | undefined): string | undefined {
     if (!signature) return `unsigned: no ${SIGNATURE_ATTRIBUTE}`;
     const given = signature.startsWith('v1=') ? Buffer.from(signature.slice(3), 'base64url') : undefined;
-    if (!given || given.length !== 32) return `${SIGNATURE_ATTRIBUTE} is not a v1 HMAC-SHA256 signature`;
+    if (given?.length !== 32) return `${SIGNATURE_ATTRIBUTE} is not a v1 HMAC-SHA256 signature`;
     let ok = false;
     for (const key of this.#keys) ok = timingSafeEqual(mac(key, body), given) || ok;
     return ok ? undefined : `${SIGNATURE_ATTRIBUTE} does not match the body (forged, altered, or signed with another key)`;

@@ -123,7 +123,10 @@ export class QueueState {
   #add(m: StoredMessage): void {
     this.messages.set(m.id, m);
     let fifo = this.groups.get(m.group);
-    if (!fifo) this.groups.set(m.group, (fifo = new Fifo()));
+    if (!fifo) {
+      fifo = new Fifo();
+      this.groups.set(m.group, fifo);
+    }
     fifo.push(m);
   }
 

@@ -12,7 +12,7 @@ import type { Config } from '../config/schema.js';
 import type { WebhookSecrets } from '../config/secrets.js';
 import { gitlabEventIsRead, parseGitlab } from '../events/parse-gitlab.js';
 import { githubEventIsRead, parseGithub } from '../events/parse-github.js';
-import type { Route } from '../events/route.js';
+import type { Route } from '../events/route-types.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Queue } from '../queue/queue.js';
 import { githubAuth, gitlabAuth } from './authenticate.js';

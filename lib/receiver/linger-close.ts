@@ -18,7 +18,10 @@ export function lingerOnClose(server: Server, { lingerMs = 2_000 }: { lingerMs?:
       if (this.writable) this.end();
       const timer = setTimeout(() => this.destroy(), lingerMs);
       timer.unref();
-      const close = () => (clearTimeout(timer), this.destroy());
+      const close = () => {
+        clearTimeout(timer);
+        this.destroy();
+      };
       if (this.readableEnded) close();
       else this.once('end', close);
       this.once('close', () => clearTimeout(timer));

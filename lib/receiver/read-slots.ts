@@ -26,7 +26,10 @@ export function readSlots(max: number): ReadSlots {
       busy++;
       let held = true;
       return () => {
-        if (held) (held = false), busy--;
+        if (held) {
+          held = false;
+          busy--;
+        }
       };
     },
     get busy() {

@@ -12,7 +12,7 @@ import type { Fleet } from '../ssh/fleet.js';
 import type { SshSession } from '../ssh/types.js';
 import { classifyHost, type HostDrift } from './classify-host.js';
 import { decideHeal } from './decide-heal.js';
-import type { EnvironmentDrift } from './drift.js';
+import type { EnvironmentDrift } from './drift-types.js';
 import { parseHealRecord, readHealRecordCommand, type HealRecord } from './heal-record.js';
 import type { DesiredFile } from '../files/desired-files.js';
 import { loadDesiredFiles } from '../files/load-desired-files.js';

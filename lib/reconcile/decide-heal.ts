@@ -7,22 +7,7 @@
  */
 import type { Config } from '../config/schema.js';
 import { driftIdOf, HEALABLE, healJobId } from './drift-id.js';
-import type { EnvironmentDrift } from './drift.js';
-
-export interface HealDecision {
-  /** heal: enqueue `jobId` now; wait: back-off until `nextAt`; stopped: `healAttempts` used up. */
-  action: 'heal' | 'wait' | 'stopped';
-  drift: string;
-  /** The drifted and missing hosts: the ones the heal rolls. */
-  hosts: string[];
-  /** Attempts already made for this drift. */
-  attempts: number;
-  limit: number;
-  jobId?: string;
-  nextAt?: string;
-  /** Outcome of the last attempt (`failed`, `deployed`, `running`, …). */
-  lastOutcome?: string;
-}
+import type { EnvironmentDrift, HealDecision } from './drift-types.js';
 
 export type HealLimits = Pick<Config['reconcile'], 'healAttempts' | 'healBackoff'>;
 

@@ -9,23 +9,7 @@ import type { ManifestStore } from '../manifest/store.js';
 import type { Secret } from '../secret.js';
 import type { Fleet } from '../ssh/fleet.js';
 import { checkEnvironmentDrift } from './check-environment.js';
-import type { HostDrift } from './classify-host.js';
-import type { HealDecision } from './decide-heal.js';
-
-export interface EnvironmentDrift {
-  app: string;
-  environment: string;
-  file: string;
-  /** The manifest's tag (absent: it sets none, or it could not be read: see `error`). */
-  desiredTag?: string;
-  hosts: HostDrift[];
-  /** The manifest could not be read or parsed: no host was checked. */
-  error?: string;
-  /** `secrets.file` is set but no age identity was given: the hosts' env files were not compared. */
-  secretsNotChecked?: string;
-  /** `selfHeal: true` and a host drifted or missing: what the heal ledger allows now. */
-  heal?: HealDecision;
-}
+import type { EnvironmentDrift } from './drift-types.js';
 
 export interface DriftReport {
   /** True when every host of every environment is in sync and every manifest was read. */

@@ -7,7 +7,7 @@
  */
 import type { DeployJob } from '../job.js';
 import type { Fleet } from '../ssh/fleet.js';
-import type { DeployPorts } from '../worker/deploy.js';
+import type { DeployPorts } from '../worker/ports.js';
 import type { Outcome } from '../worker/outcome.js';
 import type { JobContext } from '../worker/worker-loop.js';
 import { checkEnvironmentDrift } from './check-environment.js';

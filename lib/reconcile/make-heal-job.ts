@@ -1,7 +1,7 @@
 /** The `heal` job a reconcile enqueues: roll the environment back to the manifest's tag, through the normal queue. */
 import type { Config } from '../config/schema.js';
 import { deployJobSchema, type DeployJob } from '../job.js';
-import type { HealDecision } from './decide-heal.js';
+import type { HealDecision } from './drift-types.js';
 
 export function makeHealJob(config: Config, app: string, environment: string, desiredTag: string, decision: HealDecision & { jobId: string }, now: Date): DeployJob {
   return deployJobSchema.parse({

@@ -4,12 +4,13 @@
  * an earlier delivery of the same job put it there: see `recordBefore`).
  */
 import { performance } from 'node:perf_hooks';
-import type { Fleet } from '../ssh/fleet.js';
 import type { SshSession } from '../ssh/types.js';
 import { checkHealth } from './check-health.js';
 import { collectDiagnostics } from './collect-diagnostics.js';
 import { envValues } from '../secret.js';
-import { deployCommands, imageRef, type Cmd, type HostTarget } from './host-commands.js';
+import { deployCommands, imageRef } from './host-commands.js';
+import type { Cmd, HostTarget } from './host-command-types.js';
+import type { HostContext } from './host-context.js';
 import type { PhaseCmd } from './phase-script.js';
 import { StepFailed, type StepRunner } from './host-steps.js';
 import { parseBefore, readBefore, recordBefore } from './state-commands.js';
@@ -24,23 +25,6 @@ import { envFileChanges } from '../secrets/env-file-changes.js';
 import type { KeyChanges } from '../secrets/key-changes.js';
 import type { EnvironmentConfig } from '../config/schema.js';
 import type { FailureDiagnostics, HealthProbeRecord, RunningImage, Step } from './types.js';
-
-export interface HostContext {
-  fleet: Fleet;
-  host: string;
-  env: EnvironmentConfig;
-  stateDir: string;
-  lockStaleAfterMs: number;
-  /** Owner file text; its first line is `token=<token>`. */
-  lockOwner: string;
-  /** The job: a lock its earlier delivery left behind is taken over. */
-  jobId: string;
-  token: string;
-  /** Values to mask in the container's own output (`container.env` and the app's secrets). */
-  redact?: readonly string[];
-  /** The managed files this host should hold (`files[]`, rendered for it). */
-  files?: readonly DesiredFile[];
-}
 
 export interface HostOutcome {
   status: 'updated' | 'unchanged' | 'failed';
@@ -101,7 +85,8 @@ export async function deployHost(ctx: HostContext, target: HostTarget, run: Step
         // Files first (validate → swap → reload), then the container (DESIGN.md "Desired state beyond the tag").
         const applied = await applyFiles(run, s, ctx.host, ctx.files ?? [], target.jobId, (f) => {
           out.changed = true;
-          (out.files ??= []).push(f);
+          out.files ??= [];
+          out.files.push(f);
         });
         // Same image and same secrets (the label is the encrypted file's digest): nothing to restart.
         const sameSecrets = (running?.labels[SECRETS_LABEL] ?? '') === (target.secrets?.digest ?? '');
@@ -132,7 +117,9 @@ export async function deployHost(ctx: HostContext, target: HostTarget, run: Step
         try {
           // Which variables change on this host, for the report and the note: the old file is read into memory
           // only; known even when a later command of the phase fails.
-          const changes = (stdout: string) => target.secrets && (out.secrets = envFileChanges(stdout, target.secrets.envFile));
+          const changes = (stdout: string) => {
+            if (target.secrets) out.secrets = envFileChanges(stdout, target.secrets.envFile);
+          };
           const results = await run.phase(s, [...envRead, ...record, ...commands.before], (cmd, r) => {
             if (cmd === envRead[0] && r) changes(r.stdout);
             if (CHANGES.has(cmd.step)) {

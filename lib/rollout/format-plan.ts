@@ -5,7 +5,8 @@
 import { joinArgv } from '../ssh/quote.js';
 import { dockerInspectState } from './docker-commands.js';
 import { healthProbe } from './health-commands.js';
-import { deployCommands, inspectCommand, type HostTarget } from './host-commands.js';
+import { deployCommands, inspectCommand } from './host-commands.js';
+import type { HostTarget } from './host-command-types.js';
 import { planBatches } from './plan-batches.js';
 import { acquireLock, readBefore, recordBefore, releaseLock } from './state-commands.js';
 import type { RolloutInput } from './types.js';

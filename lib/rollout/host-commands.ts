@@ -4,51 +4,14 @@
  * the previous `image:tag`, or `removeCommands` when nothing ran before.
  */
 import type { RolloutConfig } from '../config/schema.js';
-import type { CommandFailed } from '../ssh/errors.js';
 import { composeInspectRunning, composePull, composeSetTag, composeUp, type ComposeTarget } from './compose-commands.js';
 import { containerName, dockerInspectRunning, dockerPull, dockerRemove, dockerRename, dockerRun, dockerStop, nextName, stopsFirst } from './docker-commands.js';
 import { hookCommands } from './hook-commands.js';
-import { explainNotRoot, requireRoot, writeEnvFile, type ContainerSecrets } from './env-file-commands.js';
-import type { Secret } from '../secret.js';
+import { explainNotRoot, requireRoot, writeEnvFile } from './env-file-commands.js';
 import { proxyDockerCommands } from './proxy/proxy-commands.js';
 import { readDeployed, recordDeployed } from './state-commands.js';
-import type { RunningImage, Step } from './types.js';
-
-export interface HostTarget {
-  app: string;
-  environment: string;
-  jobId: string;
-  image: string;
-  tag: string;
-  rollout: RolloutConfig;
-  stateDir: string;
-  /** The app's decrypted secrets (docker strategy): written to the env file before the new container starts. */
-  secrets?: ContainerSecrets;
-  /** The image was pulled on every host before batch 1 (`prePullCommand`): the batches skip the pull. */
-  pulled?: boolean;
-}
-
-export interface Cmd {
-  step: Step;
-  argv: string[];
-  /** Clean-up whose failure changes nothing (removing a container that may not exist). */
-  mayFail?: boolean;
-  /** Run (its failure ignored) when this command fails: a failed `docker run -d` can leave a `created` container holding the name. */
-  undo?: string[];
-  /** Written to the command's stdin (the env file's text): never part of argv, logs or errors. */
-  stdin?: Secret;
-  /** Says what a non-zero exit means for the host, as a named error (the proxy path: `ProxyUnavailable`). */
-  explain?: (failed: CommandFailed) => Error;
-}
-
-export interface HostCommands {
-  before: Cmd[];
-  after: Cmd[];
-  /** The container `before` started: checked after its settle window and after the health check (`checkStarted`). */
-  started?: string;
-  /** Behind a proxy: the container whose published slot the HTTP health check probes directly (`probeAt`). */
-  probes?: { container: string; containerPort: number };
-}
+import type { RunningImage } from './types.js';
+import type { Cmd, HostCommands, HostTarget } from './host-command-types.js';
 
 export const imageRef = (image: string, tag: string): string => `${image}:${tag}`;
 

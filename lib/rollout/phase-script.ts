@@ -7,7 +7,7 @@
  * only shell syntax is the constant prelude; at most one command reads the script's stdin (the env file).
  */
 import { joinArgv } from '../ssh/quote.js';
-import type { Cmd } from './host-commands.js';
+import type { Cmd } from './host-command-types.js';
 
 export interface PhaseCmd extends Cmd {
   /** The phase goes on after a non-zero exit; the command's `read` judges it (an inspect of a missing container). */

@@ -4,9 +4,11 @@
  * removed. With `FROM_RECORD` (a host this delivery never reached), only a host that an earlier, dead
  * delivery of the same job changed is put back, to what it ran before that delivery (`recordBefore`).
  */
-import { deployCommands, removeCommands, splitRef, type HostTarget } from './host-commands.js';
+import { deployCommands, removeCommands, splitRef } from './host-commands.js';
+import type { HostTarget } from './host-command-types.js';
 import { StepFailed, type StepRunner } from './host-steps.js';
-import { afterPhases, type HostContext } from './deploy-host.js';
+import { afterPhases } from './deploy-host.js';
+import type { HostContext } from './host-context.js';
 import { verifyStarted } from './verify-started.js';
 import { probeAt } from './proxy/probe-at.js';
 import { keptRollbackCommands } from './proxy/proxy-commands.js';

@@ -5,8 +5,8 @@
  * still its own step with its own error, and nothing after a lock not taken runs.
  */
 import type { SshSession } from '../ssh/types.js';
-import type { HostContext } from './deploy-host.js';
-import type { HostTarget } from './host-commands.js';
+import type { HostContext } from './host-context.js';
+import type { HostTarget } from './host-command-types.js';
 import { lockResult, unlockHost, type LockResult } from './host-lock.js';
 import type { PhaseCmd, PhaseResult } from './phase-script.js';
 import { runningCommand, runningResult } from './read-running.js';
@@ -36,7 +36,7 @@ export async function withLockedHost<T>(
     const inspectArgv = runningCommand({ app: target.app, environment: target.environment, env: ctx.env, stateDir: ctx.stateDir });
     const results = await run.phase(s, [
       { step: 'lock', argv: lockArgv, check: (r) => taken(lockResult(ctx.host, lockArgv, r)) },
-      { step: 'inspect', argv: inspectArgv, go: true, check: (r) => void (running = runningResult(ctx.host, inspectArgv, r, ctx.env.rollout.strategy)) },
+      { step: 'inspect', argv: inspectArgv, go: true, check: (r) => { running = runningResult(ctx.host, inspectArgv, r, ctx.env.rollout.strategy); } },
       ...reads,
     ]);
     return await body(s, running, results.slice(2));

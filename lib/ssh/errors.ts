@@ -121,11 +121,6 @@ export class CommandTimeout extends FjordError {
   }
 }
 
-/** An argument cannot be passed through a shell at all (a NUL byte), or an env name is not a name. */
-export class UnsafeArgument extends FjordError {
-  override status = 422;
-}
-
 /** `Fleet.session(name)` for a host the fleet does not know. */
 export class UnknownHost extends FjordError {
   constructor(readonly host: string) {

@@ -3,11 +3,11 @@
  * alone turns an argv array into that string, so no builder ever writes shell syntax. Inside single
  * quotes every byte is literal except `'` itself, written as `'\''` (close, escaped quote, reopen).
  */
-import { UnsafeArgument } from './errors.js';
+import { UnsafeArgument } from './unsafe-argument.js';
 
 // Words made only of these need no quotes in any POSIX shell position (no globbing, tilde, comment,
 // assignment or expansion characters). `=` is left out: an unquoted first word `A=b` is an assignment.
-const SAFE = /^[A-Za-z0-9_\/.,:@%+-]+$/;
+const SAFE = /^[A-Za-z0-9_/.,:@%+-]+$/;
 
 // Reserved words are only special as the first word; quoting them makes the shell look up a command.
 const RESERVED = new Set([

@@ -7,7 +7,9 @@ export const escapeHtml = (value: unknown): string => String(value ?? '').replac
 /** `html\`…\`` with every interpolated value escaped, except values made by `raw` (already HTML). */
 export function html(strings: TemplateStringsArray, ...values: unknown[]): Raw {
   let out = strings[0]!;
-  values.forEach((v, i) => (out += piece(v) + strings[i + 1]!));
+  values.forEach((v, i) => {
+    out += piece(v) + strings[i + 1]!;
+  });
   return new Raw(out);
 }
 

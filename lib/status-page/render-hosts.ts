@@ -5,7 +5,8 @@
  * depend on colour alone.
  */
 import type { HostDrift } from '../reconcile/classify-host.js';
-import type { DriftReport, EnvironmentDrift } from '../reconcile/drift.js';
+import type { DriftReport } from '../reconcile/drift.js';
+import type { EnvironmentDrift } from '../reconcile/drift-types.js';
 import { html, raw, type Raw } from './escape-html.js';
 import { driftDetail } from '../reconcile/format-drift.js';
 

@@ -9,52 +9,26 @@
 import type { Config, EnvironmentConfig } from '../config/schema.js';
 import { FjordError } from '../errors.js';
 import type { DeployJob } from '../job.js';
+import type { DeployPorts } from './ports.js';
 import { bumpTag, readTag } from '../manifest/index.js';
 import { buildCommitMessage } from '../manifest/commit-message.js';
 import { commitWithRetry } from '../manifest/commit-with-retry.js';
 import { ManifestConflict, ManifestStoreError } from '../manifest/store-errors.js';
 import { mergeRequestBranch, type ManifestStore } from '../manifest/store.js';
 import { RegistryUnavailable } from '../registry/errors.js';
-import type { ImageRef } from '../registry/reference.js';
-import type { RolloutEvent, RolloutInput, RolloutReport } from '../rollout/types.js';
+import type { RolloutReport } from '../rollout/types.js';
 import { formatDiagnostics } from '../rollout/format-diagnostics.js';
 import { recordRollout } from '../notify/record-stages.js';
 import { RetryableError, type Outcome } from './outcome.js';
 import { isMergedProposal, promote, PROMOTING_REASONS, type Promotion } from './promote.js';
-import type { BranchHead, ConfirmSource } from './confirm-source.js';
 import { refusedOutcome } from './refuse-job.js';
 import { DELIVERY_TRAILER, INTENT_TIME_TRAILER, orderJob, SOURCE_TIME_TRAILER, type Supersession } from './superseded.js';
 import { WRITE_BACK_TRAILER } from '../manifest/trailers.js';
 import type { JobContext } from './worker-loop.js';
-import type { Secret } from '../secret.js';
-import { decryptAppSecrets, type AppSecrets } from '../secrets/load-app-secrets.js';
-import type { DesiredFile } from '../files/desired-files.js';
+import { decryptAppSecrets } from '../secrets/load-app-secrets.js';
 import { loadDesiredFiles } from '../files/load-desired-files.js';
-import { GateParked, passGates, type GatePorts } from '../gates/gate.js';
+import { GateParked, passGates } from '../gates/gate.js';
 import { heldOutcome, HELD_TRAILER, holdAfterRollback, holdOf } from '../holds/held-deploy.js';
-
-export interface DeployPorts extends GatePorts {
-  config: Config;
-  store: ManifestStore;
-  /** Resolves once `image:tag` exists; throws `ImageNotFound` past the deadline. */
-  waitForImage(ref: ImageRef, options: { deadlineMs: number; heartbeat: () => Promise<unknown>; signal?: AbortSignal }): Promise<unknown>;
-  /** Rolls `image:tag` out to the environment's hosts. Absent: the manifest commit is the deploy (GitOps only). */
-  rollout?(input: RolloutInput, options: { onEvent?: (e: RolloutEvent) => void; signal?: AbortSignal }): Promise<RolloutReport>;
-  /** Queues a follow-up job (auto promotion). Absent (the CLI): promotion is reported, not done. */
-  enqueue?(job: DeployJob): Promise<void>;
-  /** The worker's age identities (`secrets.identityEnv`), for environments with `secrets.file`. */
-  ageIdentities?: readonly Secret[];
-  /** Progress of a rollout, for CLI lines; the worker logs the same events as JSON lines. */
-  onRolloutEvent?(event: RolloutEvent): void;
-  /** This job's decrypted secrets (set by `deploy` itself, for its rollout). */
-  secrets?: AppSecrets;
-  /** This job's managed files per host (set by `deploy` itself, for its rollout). */
-  files?: ReadonlyMap<string, DesiredFile[]>;
-  /** Asks the source platform's API whether a webhook job's MR and sha hold (confirm-source.ts): why not, or undefined. */
-  confirmSource?: ConfirmSource;
-  /** Where a push's branch points now, per the API (confirm-source.ts): whether a push past an intent still stands. */
-  branchHead?: BranchHead;
-}
 
 /** The environment a job names, or undefined when fjord.yaml no longer has it. */
 export function environmentOf(config: Config, job: Pick<DeployJob, 'app' | 'environment'>): EnvironmentConfig | undefined {

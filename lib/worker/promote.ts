@@ -11,7 +11,7 @@ import { bumpTag } from '../manifest/index.js';
 import { buildCommitMessage } from '../manifest/commit-message.js';
 import { mergeRequestBranch } from '../manifest/store.js';
 import { WRITE_BACK_TRAILER } from '../manifest/trailers.js';
-import type { DeployPorts } from './deploy.js';
+import type { DeployPorts } from './ports.js';
 import type { JobContext } from './worker-loop.js';
 
 export interface Promotion {

@@ -102,7 +102,7 @@ export function startWorker({ queue, handle, logger, concurrency = 4, visibility
       if (lastEmpty && inFlight.size === 0) {
         const waiters = idleWaiters;
         idleWaiters = [];
-        waiters.forEach((w) => w());
+        for (const w of waiters) w();
       }
       if (got.length === 0) {
         if (free > 0 || inFlight.size === 0) await sleep(idleMs, abort.signal);
@@ -125,8 +125,14 @@ export function startWorker({ queue, handle, logger, concurrency = 4, visibility
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
-    const onAbort = () => (clearTimeout(t), resolve());
-    const t = setTimeout(() => (signal.removeEventListener('abort', onAbort), resolve()), ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      resolve();
+    };
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
   });
 }

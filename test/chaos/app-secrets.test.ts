@@ -59,7 +59,11 @@ describe('app secrets from SOPS/age files on real engines', { skip: engineMissin
     heartbeat: async () => {},
     attempts: 1,
     signal: new AbortController().signal,
-    logger: createLogger({ level: 'debug', write: (l) => (lines.push(l), captureText(l)) }),
+    logger: createLogger({ level: 'debug', write: (l) => {
+        lines.push(l);
+        captureText(l);
+      },
+    }),
   };
   const values = {
     DATABASE_URL: `postgres://app:pw-${randomBytes(8).toString('hex')}@db.internal/app`,

@@ -123,7 +123,7 @@ describe('crash mid-rollout (kill -9 of the worker process)', { skip: engineMiss
   };
   /** The first to settle; the others' later rejections (the worker is killed next) are expected. */
   const firstOf = <T,>(all: Promise<T>[]) => {
-    all.forEach((p) => p.catch(() => {}));
+    for (const p of all) p.catch(() => {});
     return Promise.race(all);
   };
   const isDone = (id: string) => (l: LogLine) => l.msg === 'job done' && l.job === id;

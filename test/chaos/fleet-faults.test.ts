@@ -20,7 +20,6 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { parseConfig } from '../../lib/config/index.js';
-import type { EnvironmentConfig } from '../../lib/config/schema.js';
 import { createLogger } from '../../lib/log.js';
 import type { RolloutEvent, RolloutReport } from '../../lib/rollout/types.js';
 import { deploy } from '../../lib/worker/deploy.js';
@@ -330,7 +329,10 @@ describe('fleet faults during a rollout', { skip: engineMissing() }, () => {
     const early = random() < 0.5;
     let rotated: Promise<string> | undefined;
     if (early) await fleet.rotateHostKey(host);
-    else onEvent = (e) => void (e.type === 'batch-start' && e.batch === index - 1 && !rotated && (rotated = fleet.rotateHostKey(host)));
+    else
+      onEvent = (e) => {
+        if (e.type === 'batch-start' && e.batch === index - 1 && !rotated) rotated = fleet.rotateHostKey(host);
+      };
     const r = await run(early ? `k${n}` : `k${n}-slowstart`, pins);
     onEvent = () => {};
     await rotated;

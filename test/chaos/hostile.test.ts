@@ -67,7 +67,10 @@ describe('chaos: hostile input', () => {
   it('every secret comparison is timingSafeEqual over equal lengths, one per configured secret, no early exit', async () => {
     const original = crypto.timingSafeEqual;
     const calls: Array<[number, number]> = [];
-    crypto.timingSafeEqual = (a, b) => (calls.push([a.byteLength, b.byteLength]), original(a, b));
+    crypto.timingSafeEqual = (a, b) => {
+      calls.push([a.byteLength, b.byteLength]);
+      return original(a, b);
+    };
     syncBuiltinESMExports(); // named imports of node:crypto (ours and @octokit's) now see the spy
     try {
       const tokens = createGitlabTokenVerifier(GITLAB_TOKENS.map((t) => new Secret(t)));

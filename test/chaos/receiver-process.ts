@@ -21,7 +21,11 @@ export async function startChild(queueDir: string, options: object = {}) {
   const next = <T extends ChildMessage['type']>(type: T) =>
     Promise.race([
       new Promise<Extract<ChildMessage, { type: T }>>((resolve) => {
-        const on = (m: ChildMessage) => m.type === type && (child.off('message', on), resolve(m as Extract<ChildMessage, { type: T }>));
+        const on = (m: ChildMessage) => {
+          if (m.type !== type) return;
+          child.off('message', on);
+          resolve(m as Extract<ChildMessage, { type: T }>);
+        };
         child.on('message', on);
       }),
       unexpected.then((e) => Promise.reject(new Error(`receiver process exited (${JSON.stringify(e)}) while waiting for ${type}`))),
@@ -32,9 +36,14 @@ export async function startChild(queueDir: string, options: object = {}) {
     /** Set once the process ended without being asked to. */
     crash: undefined as undefined | { code: number | null; signal: string | null },
     watch() {
-      void unexpected.then((e) => e && (this.crash = e));
+      void unexpected.then((e) => {
+        if (e) this.crash = e;
+      });
     },
-    memory: (): Promise<Memory> => (child.send({ type: 'memory' }), next('memory')),
+    memory: (): Promise<Memory> => {
+      child.send({ type: 'memory' });
+      return next('memory');
+    },
     async stop() {
       stopping = true;
       if (child.exitCode === null && child.signalCode === null) child.send({ type: 'stop' });

@@ -37,12 +37,18 @@ const child = spawn(process.execPath, [join(root, 'test/run.mjs'), ...(words.len
 });
 const out: Buffer[] = [];
 const err: Buffer[] = [];
-child.stdout.on('data', (d: Buffer) => (out.push(d), process.stdout.write(d)));
-child.stderr.on('data', (d: Buffer) => (err.push(d), process.stderr.write(d)));
+child.stdout.on('data', (d: Buffer) => {
+  out.push(d);
+  process.stdout.write(d);
+});
+child.stderr.on('data', (d: Buffer) => {
+  err.push(d);
+  process.stderr.write(d);
+});
 const code: number = await new Promise((resolve) => child.on('close', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
 
 const { figures, lines, problems } = sumFigures(dir);
-problems.forEach((p) => note(p));
+for (const p of problems) note(p);
 const scan = scanChaosDir(dir, [
   { name: 'stdout', text: Buffer.concat(out).toString('utf8') },
   { name: 'stderr', text: Buffer.concat(err).toString('utf8') },

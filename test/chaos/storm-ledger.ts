@@ -94,7 +94,9 @@ export function reconcileStorm(r: StormRecords): StormLedger {
     const want = expectedCommits.get(g) ?? [];
     if (got.join() !== want.join()) problems.push(`${g}: commits for jobs [${got.join(', ')}], expected [${want.join(', ')}]`);
     const times = (commitsOf.get(g) ?? []).map((c) => Date.parse(c.trailers['Fjord-Source-Time'] ?? ''));
-    times.forEach((t, i) => i > 0 && !(t > times[i - 1]!) && problems.push(`${g}: commit ${i} is not newer than the one before it`));
+    times.forEach((t, i) => {
+      if (i > 0 && !(t > times[i - 1]!)) problems.push(`${g}: commit ${i} is not newer than the one before it`);
+    });
   }
 
   // 3. Every accepted delivery accounted for; the final tag is the newest merge delivered.

@@ -12,7 +12,9 @@ import { assertOnlyTagChanged } from '../manifest/diff.js';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const fixtures = join(root, 'test/fixtures/manifests');
 const dirs: string[] = [];
-after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 /** A fresh directory holding copies of every manifest fixture. */
 function workdir(): string {
@@ -25,7 +27,7 @@ function workdir(): string {
 async function fjord(args: string[], cwd: string) {
   let stdout = '';
   let stderr = '';
-  const code = await main(args, { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), env: {}, cwd });
+  const code = await main(args, { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, env: {}, cwd });
   return { code, stdout, stderr };
 }
 

@@ -47,7 +47,7 @@ describe('fjord deploy of an unhealthy release', { skip: engineMissing() }, () =
     let out = '';
     let err = '';
     const code = await main(['deploy', 'api', 'prod', '--tag', 'v2-sick'], {
-      stdout: (s) => void (out += s), stderr: (s) => void (err += s), env: { FJORD_LOG_LEVEL: 'warn', FJORD_SSH_KEY: fleet.privateKey.reveal() }, cwd: dir,
+      stdout: (s) => { out += s; }, stderr: (s) => { err += s; }, env: { FJORD_LOG_LEVEL: 'warn', FJORD_SSH_KEY: fleet.privateKey.reveal() }, cwd: dir,
     });
     assert.equal(code, 1, out + err);
     assert.match(out, /\n {2}web-1 +rolled-back +.*\n {4}container api-prod-next: status running, exit code 0, OOM-killed no, restarts 0\n {4}health probes \(\d+\):\n/);

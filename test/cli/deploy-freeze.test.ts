@@ -25,7 +25,7 @@ describe('fjord deploy --override-freeze', () => {
   const run = async (...args: string[]) => {
     let out = '';
     let err = '';
-    const code = await main(args, { stdout: (s) => void (out += s), stderr: (s) => void (err += s), env: { FJORD_LOG_LEVEL: 'warn', FJORD_DATA_DIR: join(dir, '.fjord') }, cwd: dir });
+    const code = await main(args, { stdout: (s) => { out += s; }, stderr: (s) => { err += s; }, env: { FJORD_LOG_LEVEL: 'warn', FJORD_DATA_DIR: join(dir, '.fjord') }, cwd: dir });
     return { code, out, err };
   };
   const head = () => repo.git(['rev-parse', 'main']).trim();

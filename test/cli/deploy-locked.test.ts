@@ -66,7 +66,7 @@ describe('fjord deploy / rollback against a host the worker holds', { skip: engi
     const cli = async (args: string[], onOut: (s: string) => void = () => {}) => {
       let out = '';
       let err = '';
-      const code = await main(args, { stdout: (s) => { out += s; onOut(s); }, stderr: (s) => void (err += s), env, cwd: dir });
+      const code = await main(args, { stdout: (s) => { out += s; onOut(s); }, stderr: (s) => { err += s; }, env, cwd: dir });
       return { code, out, err };
     };
     const tagNow = () => /tag: (\S+)/.exec(repo.git(['show', `main:${FILE}`]))![1];

@@ -29,7 +29,7 @@ describe('fjord prune on real engines', { skip: engineMissing() }, () => {
   const prune = async (...args: string[]) => {
     let out = '';
     let err = '';
-    const code = await main(['prune', '--config', file, ...args], { stdout: (s) => void (out += s), stderr: (s) => void (err += s), env: { FJORD_SSH_KEY: fleet.privateKey.reveal() }, cwd: tmpdir() });
+    const code = await main(['prune', '--config', file, ...args], { stdout: (s) => { out += s; }, stderr: (s) => { err += s; }, env: { FJORD_SSH_KEY: fleet.privateKey.reveal() }, cwd: tmpdir() });
     return { code, out, err };
   };
 

@@ -16,7 +16,9 @@ import { sopsRecipients } from '../../lib/secrets/sops.js';
 const PROD = 'secrets/api.prod.enc.yaml';
 const DEV = 'secrets/api.dev.env.age';
 const dirs: string[] = [];
-after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 const keyPair = async () => {
   const identity = await generateIdentity();
@@ -54,7 +56,7 @@ const sopsYaml = (repo: string, recipients: string[]) =>
 async function fjord(args: string[], repo: string, env: NodeJS.ProcessEnv = {}, stdin?: string) {
   let stdout = '';
   let stderr = '';
-  const code = await main(args, { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), env: { HOME: repo, ...env }, cwd: repo, ...(stdin !== undefined ? { stdin: async () => stdin } : {}) });
+  const code = await main(args, { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, env: { HOME: repo, ...env }, cwd: repo, ...(stdin !== undefined ? { stdin: async () => stdin } : {}) });
   return { code, stdout, stderr, out: stdout + stderr };
 }
 

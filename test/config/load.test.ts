@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
-import { ConfigError } from '../../lib/errors.js';
 import { loadConfig, parseConfig, resolveConfigPath } from '../../lib/config/index.js';
 import { configSchema } from '../../lib/config/schema.js';
 import { main } from '../../lib/cli/main.js';
@@ -115,7 +114,7 @@ describe('fjord config', () => {
   const run = async (args: string[], cwd = process.cwd()) => {
     let out = '';
     let err = '';
-    const code = await main(args, { stdout: (s) => void (out += s), stderr: (s) => void (err += s), env: {}, cwd });
+    const code = await main(args, { stdout: (s) => { out += s; }, stderr: (s) => { err += s; }, env: {}, cwd });
     return { code, out, err };
   };
 

@@ -75,7 +75,7 @@ apps:
 
   describe('host state over real sshd', () => {
     let fleet: TestFleet;
-    before(async () => void (fleet = await startFleet({ hosts: 1 })));
+    before(async () => { fleet = await startFleet({ hosts: 1 }); });
     after(() => fleet?.stop());
 
     it('the state dir, its lock and owner file, and the deploy records are the deploy user’s alone', async () => {

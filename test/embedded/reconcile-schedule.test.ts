@@ -50,7 +50,10 @@ describe('embedded reconcile schedule', () => {
       logger: silentLogger,
       port: 0,
       hostname: '127.0.0.1',
-      handler: async (job) => (seen.push(job), { status: 'noop' }),
+      handler: async (job) => {
+        seen.push(job);
+        return { status: 'noop' };
+      },
     });
     try {
       await until(() => new Set(seen.map((j) => j.enqueuedAt)).size >= 2);
@@ -73,7 +76,10 @@ describe('embedded reconcile schedule', () => {
       for (let i = 0; i < 2; i++) await startReconcileSchedule({ queue, config: config('5m'), logger: silentLogger, now }).stop();
       await startReconcileSchedule({ queue, config: config('0s'), logger: silentLogger, now: () => new Date('2030-02-01T00:00:00Z') }).stop();
       const jobs: DeployJob[] = [];
-      for (let got = await queue.receive(10, 60); got.length > 0; got = await queue.receive(10, 60)) for (const m of got) (jobs.push(m.job), await queue.ack(m));
+      for (let got = await queue.receive(10, 60); got.length > 0; got = await queue.receive(10, 60)) for (const m of got) {
+          jobs.push(m.job);
+          await queue.ack(m);
+        }
       assert.deepEqual(jobs.map((j) => [groupOf(j), j.enqueuedAt]).sort(), [['api/prod', '2030-01-01T12:00:00.000Z'], ['api/staging', '2030-01-01T12:00:00.000Z']]);
     } finally {
       await queue.close();

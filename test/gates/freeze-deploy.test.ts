@@ -95,7 +95,7 @@ async function world(source: 'fjord.yaml' | 'GitLab' | 'none', extra = ''): Prom
     get queue() { return running.queue; },
     get worker() { return running.worker; },
     outcomes,
-    setClock: (ms) => void (t = ms),
+    setClock: (ms) => { t = ms; },
     async merged(n) {
       await api.Commits.create(PROJECT, `feat-${n}`, `feat: ${n}`, [{ action: 'update', filePath: 'main.go', content: `package main // ${n}\n` }], { startBranch: 'main' });
       const mr = await api.MergeRequests.create(PROJECT, `feat-${n}`, 'main', `change ${n}`);

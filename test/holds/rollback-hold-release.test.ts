@@ -66,7 +66,7 @@ describe('holds after a rollback', { skip: engineMissing() }, () => {
   const cli = async (...args: string[]) => {
     let out = '';
     let err = '';
-    const code = await main([...args, '--config', join(dir, 'fjord.yaml')], { stdout: (s) => void (out += s), stderr: (s) => void (err += s), env: env(), cwd: dir });
+    const code = await main([...args, '--config', join(dir, 'fjord.yaml')], { stdout: (s) => { out += s; }, stderr: (s) => { err += s; }, env: env(), cwd: dir });
     return { code, out, err };
   };
   const merge = (tag: string) => makeJob({ app: 'api', environment: 'prod', image: IMAGE, tag, id: `job-prod-${tag}`, reason: 'merge' });

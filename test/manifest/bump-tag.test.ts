@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import type { ManifestTarget } from '../../lib/config/schema.js';
-import { FjordError } from '../../lib/errors.js';
+import type { FjordError } from '../../lib/errors.js';
 import {
   bumpTag,
   InvalidTag,

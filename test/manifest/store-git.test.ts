@@ -14,8 +14,14 @@ storeContract('git', async (repo) => {
   const dirs: string[] = [];
   return {
     // Each store gets its own data dir, as two worker processes would.
-    makeStore: () => new GitManifestStore({ repository: repo.bare, branch: 'main', dataDir: (dirs.push(mkdtempSync(join(tmpdir(), 'fjord-data-'))), dirs.at(-1)!), author: STORE_AUTHOR }),
-    close: async () => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })),
+    makeStore: () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'fjord-data-'));
+      dirs.push(dataDir);
+      return new GitManifestStore({ repository: repo.bare, branch: 'main', dataDir, author: STORE_AUTHOR });
+    },
+    close: async () => {
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    },
   };
 });
 

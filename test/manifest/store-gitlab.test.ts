@@ -40,7 +40,7 @@ describe('gitlab store specifics', () => {
       const read = await store.read(FILE);
       await store.commit({ file: FILE, content: setTag('api', '1.1.0')(read.content)!, lastCommitId: read.commitId, message: 'deploy' });
       const post = gitlab.state.requests.find((r) => r.method === 'POST' && r.path === `/projects/${PROJECT}/repository/commits`);
-      assert.deepEqual((post?.body as { actions: unknown[] }).actions, [{ action: 'update', file_path: FILE, content: setTag('api', '1.1.0')(VALUES), last_commit_id: read.commitId }]);
+      assert.deepEqual((post?.body as { actions: unknown[] } | undefined)?.actions, [{ action: 'update', file_path: FILE, content: setTag('api', '1.1.0')(VALUES), last_commit_id: read.commitId }]);
       assert.equal(repo.git(['log', '-1', '--format=%cn', 'main']).trim(), 'fjord bot');
     });
   });

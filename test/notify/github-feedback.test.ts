@@ -92,7 +92,8 @@ describe('deploy feedback on GitHub: statuses, the PR comment timeline, a deploy
   const deploymentsOf = (job: DeployJob) => github.state.deployments.filter((d) => d.sha === job.sha);
 
   it('a healthy rollout: pending → pending "rolling out" → success, the timeline in one PR comment, a deployment in_progress → success', async () => {
-    const job = (healthy = await mergedJob('v2'));
+    healthy = await mergedJob('v2');
+    const job = healthy;
     const outcome = await handle()(job, ctx);
     assert.equal(outcome.status, 'deployed', outcome.detail);
     assert.ok(!github.state.requests.some((r) => r.status >= 400), `GitHub refused nothing: ${JSON.stringify(github.state.requests.filter((r) => r.status >= 400))}`);

@@ -81,7 +81,7 @@ describe('GitlabNotifier', () => {
     assert.equal(notes.length, 1);
     assert.equal(notes[0]!.revisions.length, 5);
     assert.match(notes[0]!.revisions[0]!, /deploying/);
-    assert.match(notes[0]!.revisions[3]!, /rollout started[^]*batch 1\/1 healthy/);
+    assert.match(notes[0]!.revisions[3]!, /rollout started[\s\S]*batch 1\/1 healthy/);
     assert.equal(statuses[2]!.targetUrl, `${gitlab.url}/${APP}/-/merge_requests/${job.source.mr}#note_${notes[0]!.id}`, 'the status links to the note');
     const body = notes[0]!.body;
     assert.ok(body.includes(`<!-- fjord:api/prod/${job.sha} -->`));

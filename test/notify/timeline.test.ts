@@ -62,9 +62,18 @@ describe('timeline', () => {
   const slowNotifier = (ms: number, calls: string[]): Notifier => {
     const wait = () => new Promise((r) => setTimeout(r, ms));
     return {
-      jobStarted: async () => void (calls.push('started'), await wait()),
-      jobProgress: async (_j, t) => void (calls.push(`progress ${t.entries.length}`), await wait()),
-      jobFinished: async (_j, o, t) => void (calls.push(`finished ${o.status} ${t?.entries.at(-1)?.text}`), await wait()),
+      jobStarted: async () => {
+        calls.push('started');
+        await wait();
+      },
+      jobProgress: async (_j, t) => {
+        calls.push(`progress ${t.entries.length}`);
+        await wait();
+      },
+      jobFinished: async (_j, o, t) => {
+        calls.push(`finished ${o.status} ${t?.entries.at(-1)?.text}`);
+        await wait();
+      },
     };
   };
 

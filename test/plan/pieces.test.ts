@@ -138,7 +138,10 @@ describe('runPlan early exits', () => {
     const calls: string[] = [];
     const notes = (state: string, sha: string | undefined) => ({
       gitlab: {
-        head: async () => (calls.push('head'), { state, sha }),
+        head: async () => {
+          calls.push('head');
+          return { state, sha };
+        },
         upsert: async () => assert.fail('a note was written'),
       },
     });

@@ -79,9 +79,14 @@ describe('local queue under kill -9', () => {
       const where = `round ${round} (${mode}, kill ${killAfter} ms after ${fromSpawn ? 'spawn' : 'ready'}, seed ${SEED})`;
       for (const line of await runAndKill(dir, mode, round, killAfter, fromSpawn)) {
         const [what, id] = line.split(' ') as [string, string];
-        if (what === 'sent') (mustExist.add(id), sends++);
-        else if (what === 'acking') mustExist.delete(id); // answered or not: either outcome is right
-        else if (what === 'acked') (mustBeGone.add(id), acks++);
+        if (what === 'sent') {
+          mustExist.add(id);
+          sends++;
+        } else if (what === 'acking') mustExist.delete(id); // answered or not: either outcome is right
+        else if (what === 'acked') {
+          mustBeGone.add(id);
+          acks++;
+        }
       }
 
       if (existsSync(join(dir, 'journal.log.tmp'))) midCompaction++;

@@ -55,7 +55,7 @@ describe('forged queue messages: embedded queue', () => {
 
 describe('forged queue messages: SQS', () => {
   let server: SqsServer;
-  before(async () => void (server = await startSqsServer()));
+  before(async () => { server = await startSqsServer(); });
   after(() => server.stop());
 
   /** A raw SendMessage, as anyone holding sqs:SendMessage could make it. */
@@ -122,7 +122,11 @@ describe('forged queue messages: SQS', () => {
       const ran: string[] = [];
       const lines: string[] = [];
       const env = { ...sqsEnv(server, pair.queueUrl), ...(withDlq ? { FJORD_SQS_DLQ_URL: pair.dlqUrl } : {}) };
-      const worker = makeLambdaWorker({ env, logger: createLogger({ write: (l) => lines.push(l) }), handle: async (job) => (ran.push(job.app), { status: 'deployed' }) });
+      const worker = makeLambdaWorker({ env, logger: createLogger({ write: (l) => lines.push(l) }), handle: async (job) => {
+          ran.push(job.app);
+          return { status: 'deployed' };
+        },
+      });
       const answer = await worker(sqsEvent(messages.map((m) => sqsRecord(m))));
       assert.deepEqual(ran, [], 'no forged job reached the handler');
       if (withDlq) {

@@ -24,7 +24,7 @@ queueContract('local', async () => {
     queue,
     maxAttempts: 3,
     listDead: async () => queue.listDead(),
-    passDedupWindow: async () => void (offset += dedupWindowMs + 1),
+    passDedupWindow: async () => { offset += dedupWindowMs + 1; },
     close: () => queue.close(),
   };
 });
@@ -217,7 +217,7 @@ describe('fjord queue ls', () => {
     await populate(q, clock);
     const run = async (args: string[]) => {
       let out = '';
-      const code = await main(args, { stdout: (s) => void (out += s), stderr: () => {}, env: { FJORD_DATA_DIR: data }, cwd: '/' });
+      const code = await main(args, { stdout: (s) => { out += s; }, stderr: () => {}, env: { FJORD_DATA_DIR: data }, cwd: '/' });
       return { code, lines: out.trim().split('\n').map((l) => JSON.parse(l)) };
     };
     const ls = await run(['queue', 'ls']);

@@ -83,7 +83,7 @@ describe('receiveBatchFromSqsEvent', () => {
 
 describe('a Lambda record on the real local SQS server', () => {
   let server: SqsServer;
-  before(async () => void (server = await startSqsServer()));
+  before(async () => { server = await startSqsServer(); });
   after(() => server.stop());
 
   it('its receipt extends and acks the message through the adapter', async () => {

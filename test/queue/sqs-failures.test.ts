@@ -46,7 +46,7 @@ async function failingServer(status: number, type: string): Promise<{ endpoint: 
 
 describe('sqs failures', () => {
   let sqs: SqsServer;
-  before(async () => void (sqs = await startSqsServer()));
+  before(async () => { sqs = await startSqsServer(); });
   after(() => sqs.stop());
 
   it('a server that went down: every operation is QueueUnavailable (503)', async () => {

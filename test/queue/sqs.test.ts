@@ -16,7 +16,7 @@ import { startSqsServer, TEST_CREDENTIALS, TEST_REGION, type SqsServer } from '.
 import { queueContract, receiveN } from './contract.js';
 
 let server: SqsServer;
-before(async () => void (server = await startSqsServer()));
+before(async () => { server = await startSqsServer(); });
 after(() => server.stop());
 
 const open = (pair: { queueUrl: string; dlqUrl?: string }, extra: Partial<SqsQueueOptions> = {}): SqsQueue =>
@@ -30,7 +30,10 @@ queueContract('sqs', async () => {
 
 describe('sqs adapter', () => {
   const queues: SqsQueue[] = [];
-  const track = (q: SqsQueue) => (queues.push(q), q);
+  const track = (q: SqsQueue) => {
+    queues.push(q);
+    return q;
+  };
   after(() => Promise.all(queues.map((q) => q.close())));
   const raw = (queueUrl: string, extra = {}) =>
     server.client.send(

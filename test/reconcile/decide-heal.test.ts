@@ -5,7 +5,7 @@ import { dedupIdOf, groupOf } from '../../lib/job.js';
 import type { HostDrift } from '../../lib/reconcile/classify-host.js';
 import { decideHeal, describeHeal } from '../../lib/reconcile/decide-heal.js';
 import { driftIdOf, healJobId, parseHealJobId } from '../../lib/reconcile/drift-id.js';
-import type { EnvironmentDrift } from '../../lib/reconcile/drift.js';
+import type { EnvironmentDrift } from '../../lib/reconcile/drift-types.js';
 import { formatHealRecord, parseHealRecord, type HealRecord } from '../../lib/reconcile/heal-record.js';
 import { reconcileJobs, reconcileTick } from '../../lib/reconcile/reconcile-jobs.js';
 

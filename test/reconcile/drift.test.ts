@@ -95,7 +95,7 @@ describe('drift report over a real sshd fleet', { skip: engineMissing() }, () =>
 
     // The CLI: same report, as JSON and as a table; exit 1 on drift.
     let out = '';
-    const io = { stdout: (t: string) => void (out += t), stderr: () => {}, cwd: dir, env: { FJORD_SSH_KEY: fleet.privateKey.reveal(), FJORD_DATA_DIR: join(dir, 'cli-data') } };
+    const io = { stdout: (t: string) => { out += t; }, stderr: () => {}, cwd: dir, env: { FJORD_SSH_KEY: fleet.privateKey.reveal(), FJORD_DATA_DIR: join(dir, 'cli-data') } };
     assert.equal(await statusCommand.run(['--json', '--config', join(dir, 'fjord.yaml')], io), 1);
     const json = JSON.parse(out) as DriftReport;
     assert.deepEqual(json.environments[0]!.hosts.map((h) => [h.host, h.status]), [['web-1', 'in-sync'], ['web-2', 'drifted'], ['web-3', 'unreachable'], ['web-4', 'missing']]);

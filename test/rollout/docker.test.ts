@@ -125,7 +125,9 @@ describe('docker rollout over 5 hosts', { skip: engineMissing() }, () => {
     const report = await roll(fleet, {
       tag: 'v3', hosts: names, env,
       // web-3's sshd goes away while batch 1 runs (its sessions from the connect check drop with it).
-      onEvent: (e) => void (e.type === 'batch-start' && e.batch === 0 && (stopping = fleet.stopHost('web-3'))),
+      onEvent: (e) => {
+        if (e.type === 'batch-start' && e.batch === 0) stopping = fleet.stopHost('web-3');
+      },
     });
     await stopping;
     try {

@@ -153,7 +153,11 @@ describe('rollout failures on real engines', { skip: engineMissing() }, () => {
     let second: Promise<RolloutReport> | undefined;
     const first = await roll(fleet, {
       image, tag: 'v4-slowstart', hosts: ['web-1'], jobId: 'job-first', env: env({ healthCheck: { port, path: HEALTH_PATH, interval: 150, timeout: 60_000 } }),
-      onEvent: (e) => void (e.type === 'host-step' && e.step === 'health' && e.status === 'start' && !second && (second = roll(fleet, { image, tag: 'v5', hosts: ['web-1'], jobId: 'job-second', env: env() }))),
+      onEvent: (e) => {
+        if (e.type === 'host-step' && e.step === 'health' && e.status === 'start' && !second) {
+          second = roll(fleet, { image, tag: 'v5', hosts: ['web-1'], jobId: 'job-second', env: env() });
+        }
+      },
     });
     const refused = await second!;
     assert.equal(first.ok, true, JSON.stringify(first.failed));

@@ -28,8 +28,14 @@ function counted(s: SshSession, log: Array<{ argv: readonly string[]; step?: str
     get closed() {
       return s.closed;
     },
-    exec: (argv, o) => (note(argv, o), s.exec(argv, o)),
-    run: (argv, o) => (note(argv, o), s.run(argv, o)),
+    exec: (argv, o) => {
+      note(argv, o);
+      return s.exec(argv, o);
+    },
+    run: (argv, o) => {
+      note(argv, o);
+      return s.run(argv, o);
+    },
     close: () => s.close(),
   };
 }

@@ -168,7 +168,12 @@ describe('infra: the CDK stack', async () => {
     const plan = planSecrets(testConfig((c) => (c.apps.api.environments.staging.secrets = { file: 'secrets/staging.enc.yaml' })));
     assert.equal(plan.worker.FJORD_AGE_KEY, 'fjord/age-key');
     assert.equal('FJORD_AGE_KEY' in plan.receiver, false);
-    const renamed = planSecrets(testConfig((c) => ((c.apps.api.environments.staging.secrets = { file: 's.age' }), (c.secrets = { identityEnv: 'API_AGE_IDENTITY' }))));
+    const renamed = planSecrets(
+      testConfig((c) => {
+        c.apps.api.environments.staging.secrets = { file: 's.age' };
+        c.secrets = { identityEnv: 'API_AGE_IDENTITY' };
+      }),
+    );
     assert.equal(renamed.worker.API_AGE_IDENTITY, 'fjord/api-age-identity');
   });
 });

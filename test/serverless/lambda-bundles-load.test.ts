@@ -12,7 +12,8 @@ import { after, describe, it } from 'node:test';
 import { deployedFunctionEnv } from '../../bench/bundles.js';
 import { bundleLambda, ROOT, type LambdaEntry } from '../../infra/bundle.js';
 
-const out = (mkdirSync(join(ROOT, 'dist'), { recursive: true }), mkdtempSync(join(ROOT, 'dist', 'test-bundles-')));
+mkdirSync(join(ROOT, 'dist'), { recursive: true });
+const out = mkdtempSync(join(ROOT, 'dist', 'test-bundles-'));
 after(() => rmSync(out, { recursive: true, force: true }));
 
 const env = deployedFunctionEnv();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { UnsafeArgument } from '../../lib/ssh/errors.js';
+import { UnsafeArgument } from '../../lib/ssh/unsafe-argument.js';
 import { commandLine, joinArgv, quote } from '../../lib/ssh/quote.js';
 
 const HOSTILE = [
@@ -15,6 +15,7 @@ const HOSTILE = [
   '; rm -rf /tmp/nothing-here',
   '$(touch /tmp/fjord-quote-pwned)',
   '`touch /tmp/fjord-quote-pwned`',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a hostile value, a shell expansion on purpose
   '${HOME}',
   '$HOME',
   '&& echo no',

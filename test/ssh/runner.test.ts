@@ -10,6 +10,7 @@ import { startFleet, type TestFleet } from '../fixtures/fleet.js';
 import { alive, eventually, median, OPTIONS } from './helpers.js';
 
 const HOSTILE = [
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a hostile value, a shell expansion on purpose
   '', ' ', "it's", '"q"', '; touch pwned', '$(touch pwned)', '`touch pwned`', '$HOME', '${PATH}', '&& touch pwned',
   '| tee pwned', '> pwned', 'two\nlines\n', '\ttab\r', '*', '~', '#x', 'a=b', '\\', '!!', '-n', 'ünï ✓ 日本 🚀',
 ];

@@ -70,7 +70,13 @@ describe('deploy pipeline', () => {
     // CI "finishes the build" only once the worker has found the image missing and is waiting for it.
     let pushed: Promise<unknown> | undefined;
     let beats = 0;
-    const waiting: JobContext = { ...ctx(), heartbeat: async () => void (beats++, (pushed ??= pushImage(registry.url, 'acme/api', 'v1'))) };
+    const waiting: JobContext = {
+      ...ctx(),
+      heartbeat: async () => {
+        beats++;
+        pushed ??= pushImage(registry.url, 'acme/api', 'v1');
+      },
+    };
     const outcome = await deploy(job(1), waiting, ports);
     await pushed;
     assert.equal(outcome.status, 'deployed', outcome.detail);

@@ -19,7 +19,7 @@ import { silentLogger } from '../../lib/log.js';
 import { deploy } from '../../lib/worker/deploy.js';
 import { makeDeployPorts } from '../../lib/worker/make-handler.js';
 import type { JobContext } from '../../lib/worker/worker-loop.js';
-import { createBareRepo, type TestRepo } from '../fixtures/git/repo.js';
+import { createBareRepo } from '../fixtures/git/repo.js';
 import { startFleet, type TestFleet } from '../fixtures/fleet.js';
 import { makeJob } from '../fixtures/jobs.js';
 import { freePort } from '../fixtures/sshd.js';

@@ -117,7 +117,13 @@ apps:
       queue,
       logger: silentLogger,
       idleMs: 10,
-      handle: (jobIn, c) => deploy(jobIn, { ...c, heartbeat: async (sec) => (waiting(), c.heartbeat(sec)) }, ports),
+      handle: (jobIn, c) => {
+        const heartbeat = async (sec: number) => {
+          waiting();
+          return c.heartbeat(sec);
+        };
+        return deploy(jobIn, { ...c, heartbeat }, ports);
+      },
     });
     await isWaiting;
     const started = Date.now();

@@ -44,7 +44,7 @@ apps:
       config: join(dir, 'fjord.yaml'),
       cwd: dir,
       env: { FJORD_GITLAB_SECRET: GITLAB_TOKENS[0], FJORD_DATA_DIR: join(dir, 'data') },
-      onText: (text) => void (url ??= /fjord listening on (http:\/\/\S+)/.exec(text)?.[1]),
+      onText: (text) => { url ??= /fjord listening on (http:\/\/\S+)/.exec(text)?.[1]; },
     });
     try {
       for (let i = 0; !url && !w.exited && i < 1200; i++) await sleep(100);

@@ -28,6 +28,7 @@ const WORKERS_SH = 'pgrep -P "$m" -f "worker process\\$" 2>/dev/null | tr "\\n" 
 const waitApplied = (onTimeout: string): string =>
   'if command -v pgrep >/dev/null; then i=0; while :; do ' +
   `live=" $(${WORKERS_SH}) "; still=0; for w in $old; do case $live in *" $w "*) still=1 ;; esac; done; ` +
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: POSIX shell parameter expansion, run by the host's shell
   '[ $still = 0 ] && [ -n "${live# }" ] && break; ' +
   `i=$((i+1)); if [ $i -ge 200 ]; then ${onTimeout}; exit 1; fi; sleep 0.05; ` +
   'done; fi';

@@ -4,7 +4,7 @@
  */
 import type { RolloutConfig } from '../../config/schema.js';
 import type { SshSession } from '../../ssh/types.js';
-import type { HostCommands } from '../host-commands.js';
+import type { HostCommands } from '../host-command-types.js';
 import { StepFailed, type StepRunner } from '../host-steps.js';
 import type { RunningImage } from '../types.js';
 import { parseSlotAddress, slotAddress } from './slot-address.js';

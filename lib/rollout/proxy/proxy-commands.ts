@@ -7,7 +7,7 @@
  */
 import type { RolloutConfig } from '../../config/schema.js';
 import { containerName, dockerPull, dockerRemove, dockerRename, dockerRun, dockerStop, nextName } from '../docker-commands.js';
-import type { Cmd, HostCommands, HostTarget } from '../host-commands.js';
+import type { Cmd, HostCommands, HostTarget } from '../host-command-types.js';
 import type { RunningImage } from '../types.js';
 import { nginxSwitch } from './nginx.js';
 import { ProxySwitchFailed, ProxyUnavailable } from './proxy-errors.js';

@@ -12,6 +12,7 @@
 export const RESOLVE_SH =
   'addr=$(docker port "$c" "$p/tcp" 2>&1 | head -n 1); ' +
   'case $addr in *[0-9]:[0-9]*) ;; *) echo "container $c publishes no port $p/tcp: $addr" >&2; exit 1 ;; esac; ' +
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: POSIX shell parameter expansion, run by the host's shell
   'case $addr in 0.0.0.0:*) addr="127.0.0.1:${addr#0.0.0.0:}" ;; "[::]:"*) addr="[::1]:${addr#\\[::\\]:}" ;; esac';
 
 /** Prints `host:port` of `container`'s published `containerPort`. */

@@ -129,7 +129,8 @@ const usedGithubEndpoints: Plugin = {
       for (const [, scope, method] of (await githubRestCalls()).matchAll(/\.rest\.(\w+)\.(\w+)\(/g)) {
         const endpoint = all[scope!]?.[method!];
         if (!endpoint) throw new Error(`infra/bundle.ts: lib/ calls octokit.rest.${scope}.${method}, which @octokit/plugin-rest-endpoint-methods does not have`);
-        (used[scope!] ??= {})[method!] = endpoint;
+        used[scope!] ??= {};
+        used[scope!]![method!] = endpoint;
       }
       return { contents: `export default ${JSON.stringify(used)};`, loader: 'js' };
     });

@@ -48,7 +48,7 @@ export class ApprovalsFileInvalid extends FjordError {}
 const HEADER = '# Deploys waiting for approval: /fjord approve <env> on the merge request. Written by fjord.\n';
 
 async function readAll(store: ManifestStore): Promise<{ all: Record<string, Waiting>; lastCommitId: string; exists: boolean }> {
-  let file;
+  let file: Awaited<ReturnType<ManifestStore['read']>>;
   try {
     file = await store.read(APPROVALS_FILE);
   } catch (err) {

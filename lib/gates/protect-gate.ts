@@ -67,7 +67,7 @@ export function protectGate({ config, store, accessFor }: { config: Config; stor
       if (!access || !project) return { verdict: 'refuse', reason: `${where} is protected, but no ${provider} API token is configured to read who may deploy there: refused (fails closed)` };
       const who: Person = job.command ? { id: job.command.user.id, username: job.command.user.username } : { name: job.source.author, username: job.source.author };
       if (!who.username && who.id === undefined) return { verdict: 'refuse', reason: `${where} is protected, and this ${job.reason} job does not say who deployed it: refused` };
-      let deployer;
+      let deployer: Awaited<ReturnType<typeof access>>;
       try {
         deployer = await access(project, who);
       } catch (err) {

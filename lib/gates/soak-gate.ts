@@ -5,7 +5,6 @@
  * (rolled back, or a newer tag since). It waits until that time, once, not polling.
  */
 import type { Config } from '../config/schema.js';
-import type { DeployJob } from '../job.js';
 import type { ManifestStore } from '../manifest/store.js';
 import type { Gate, GateDecision } from './gate.js';
 

@@ -92,10 +92,22 @@ export async function handleSqsBatch(event: SqsEvent, { handle, logger, extend, 
         // A new copy at the group's back (a first hold, a next round, or released): this one is done; the
         // rest of the group comes back at once, ahead of the copy.
         const copy = err instanceof GateReleased || (err instanceof GateWait && (!heldBefore || msg.attempts > 1));
-        if (copy && requeue && (await requeue(msg, err instanceof GateWait).then(() => true, (error) => (log.warn('could not requeue a held job; it stays in flight', { error }), false)))) {
+        const requeued = async () => {
+          try {
+            await requeue!(msg, err instanceof GateWait);
+            return true;
+          } catch (error) {
+            log.warn('could not requeue a held job; it stays in flight', { error });
+            return false;
+          }
+        };
+        if (copy && requeue && (await requeued())) {
           log.info(err instanceof GateWait ? 'job waits at a gate' : 'job released by its gates; queued behind newer deploys', { reason: (err as Error).message });
           blocked = true;
-          retryAfter.push(...indexes.slice(indexes.indexOf(i) + 1).map((j) => (failed.add(event.Records[j]!.messageId), { receipt: event.Records[j]!.receiptHandle, delaySec: 0 })));
+          for (const j of indexes.slice(indexes.indexOf(i) + 1)) {
+            failed.add(event.Records[j]!.messageId);
+            retryAfter.push({ receipt: event.Records[j]!.receiptHandle, delaySec: 0 });
+          }
           continue;
         }
         // A job a freeze holds comes back at the freeze's end, a round at a time (SQS caps a visibility at 12 h).

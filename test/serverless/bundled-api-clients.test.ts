@@ -17,7 +17,8 @@ import { startGithubStandIn } from '../fixtures/github/stand-in.js';
 import { startGitlabStandIn } from '../fixtures/gitlab/stand-in.js';
 import { FILE, setTag, tagOf, VALUES } from '../manifest/helpers.js';
 
-const out = (mkdirSync(join(ROOT, 'dist'), { recursive: true }), mkdtempSync(join(ROOT, 'dist', 'test-bundled-store-')));
+mkdirSync(join(ROOT, 'dist'), { recursive: true });
+const out = mkdtempSync(join(ROOT, 'dist', 'test-bundled-store-'));
 after(() => rmSync(out, { recursive: true, force: true }));
 
 const PROJECT = 'acme/manifests';

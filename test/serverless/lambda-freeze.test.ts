@@ -99,7 +99,9 @@ async function world(sqs: SqsServer, { maxHoldSec }: { maxHoldSec: number }): Pr
     gitlab,
     manifests,
     receives,
-    setClock: (ms) => void (offset = ms - Date.now()),
+    setClock: (ms) => {
+      offset = ms - Date.now();
+    },
     async merged(n) {
       await api.Commits.create(PROJECT, `feat-${n}`, `feat: ${n}`, [{ action: 'update', filePath: 'main.go', content: `package main // ${n}\n` }], { startBranch: 'main' });
       const mr = await api.MergeRequests.create(PROJECT, `feat-${n}`, 'main', `change ${n}`);
@@ -132,7 +134,9 @@ const statusOf = (w: World, job: DeployJob) => w.gitlab.state.statuses.filter((s
 describe('a deploy freeze on SQS (Lambda worker)', () => {
   let sqs: SqsServer;
   const worlds: World[] = [];
-  before(async () => void (sqs = await startSqsServer()));
+  before(async () => {
+    sqs = await startSqsServer();
+  });
   after(async () => {
     await Promise.all(worlds.map((w) => w.stop()));
     await sqs.stop();

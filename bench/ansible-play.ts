@@ -21,16 +21,37 @@ export type PlayCase = Pick<FloorCase, 'image' | 'environment' | 'rollout'>;
 /** YAML inventory: each host at its loopback address and sshd port, logging in as the fleet's user. */
 export function ansibleInventory(hosts: FleetHost[], privateKeyFile: string): string {
   const entries = hosts.map((h) => [h.name, { ansible_host: h.address, ansible_port: h.port, ansible_user: h.user }]);
-  return stringify({ all: { hosts: Object.fromEntries(entries), vars: { ansible_ssh_private_key_file: privateKeyFile, ansible_python_interpreter: '/usr/bin/python3' } } });
+  return stringify({
+    all: {
+      hosts: Object.fromEntries(entries),
+      vars: { ansible_ssh_private_key_file: privateKeyFile, ansible_python_interpreter: '/usr/bin/python3' },
+    },
+  });
 }
 
 /** known_hosts lines pinning each host's key (the fleet writes `host_ed25519.pub` beside the host's HOME). */
 export function knownHosts(hosts: FleetHost[]): string {
-  return hosts.map((h) => `[${h.address}]:${h.port} ${readFileSync(join(dirname(h.home), 'host_ed25519.pub'), 'utf8').split(' ').slice(0, 2).join(' ')}\n`).join('');
+  return hosts
+    .map(
+      (h) =>
+        `[${h.address}]:${h.port} ${readFileSync(join(dirname(h.home), 'host_ed25519.pub'), 'utf8')
+          .split(' ')
+          .slice(0, 2)
+          .join(' ')}\n`,
+    )
+    .join('');
 }
 
 /** ansible.cfg: pipelining, ControlPersist in `controlDir`, strict host keys from `knownHostsFile`. */
-export function ansibleConfig({ forks, controlDir, knownHostsFile }: { forks: number; controlDir: string; knownHostsFile: string }): string {
+export function ansibleConfig({
+  forks,
+  controlDir,
+  knownHostsFile,
+}: {
+  forks: number;
+  controlDir: string;
+  knownHostsFile: string;
+}): string {
   return [
     '[defaults]',
     `forks = ${forks}`,
@@ -59,7 +80,10 @@ const task = (c: Cmd) => ({
 /** The playbook deploying `image:tag`; `replaces`: an old container runs on every host (after a warm-up). */
 export function ansiblePlaybook(c: PlayCase, tag: string, replaces: boolean): string {
   const target = floorTarget(c, tag);
-  const { before, after } = deployCommands(target, replaces ? { ref: `${c.image}:old`, state: 'running', labels: {} } : undefined);
+  const { before, after } = deployCommands(
+    target,
+    replaces ? { ref: `${c.image}:old`, state: 'running', labels: {} } : undefined,
+  );
   const pull = prePullCommand(target)!;
   return stringify([
     { name: 'pull everywhere first', hosts: 'all', gather_facts: false, tasks: [task(pull)] },

@@ -22,7 +22,10 @@ export interface BenchFleet {
 export async function startBenchFleet(hosts: number): Promise<BenchFleet> {
   const [registry, fleet] = await Promise.allSettled([startRegistry(), startFleet({ hosts, engine: true })]);
   const stop = async () => {
-    await Promise.allSettled([fleet.status === 'fulfilled' && fleet.value.stop(), registry.status === 'fulfilled' && registry.value.stop()]);
+    await Promise.allSettled([
+      fleet.status === 'fulfilled' && fleet.value.stop(),
+      registry.status === 'fulfilled' && registry.value.stop(),
+    ]);
   };
   if (registry.status === 'rejected' || fleet.status === 'rejected') {
     await stop();

@@ -56,7 +56,9 @@ export async function benchBundles({ runs = 7 }: { runs?: number } = {}): Promis
       const script = `const t = performance.now(); await import(${JSON.stringify(file)}); process.stdout.write(String(performance.now() - t));`;
       const times: number[] = [];
       for (let i = 0; i < runs; i++) {
-        times.push(Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' })));
+        times.push(
+          Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' })),
+        );
       }
       times.sort((a, b) => a - b);
       return Math.round(times[Math.floor(times.length / 2)]! * 10) / 10;

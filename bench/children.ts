@@ -6,14 +6,20 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Starts `node --import tsx <file> ...args` with an IPC channel, so the child exits if we die. */
 export function startChild(file: string, args: string[] = []): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', file, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  return spawn(process.execPath, ['--import', 'tsx', file, ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
 }
 
 /** The child's first stdout line, parsed as JSON; rejects after `timeoutMs` or if the child exits first. */
 export function firstJsonLine<T>(child: ChildProcess, timeoutMs: number): Promise<T> {
   return new Promise((resolve, reject) => {
     let buffered = '';
-    const timer = setTimeout(() => fail(new Error(`no answer from child ${child.pid} within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => fail(new Error(`no answer from child ${child.pid} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     const onData = (d: Buffer) => {
       buffered += d.toString('utf8');
       const nl = buffered.indexOf('\n');

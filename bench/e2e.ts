@@ -39,7 +39,15 @@ export interface E2eRow {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
 
-export async function benchE2e({ hosts = 3, batch = 1, runs = 3 }: { hosts?: number; batch?: number; runs?: number } = {}): Promise<E2eRow> {
+export async function benchE2e({
+  hosts = 3,
+  batch = 1,
+  runs = 3,
+}: {
+  hosts?: number;
+  batch?: number;
+  runs?: number;
+} = {}): Promise<E2eRow> {
   const bench = await startBenchFleet(hosts);
   const { fleet, image } = bench;
   const values = (tag: string) => `image:\n  repository: ${image}\n  tag: ${tag}   # fjord\n`;
@@ -65,7 +73,10 @@ export async function benchE2e({ hosts = 3, batch = 1, runs = 3 }: { hosts?: num
         hosts: [${fleet.hosts.map((h) => h.name).join(', ')}]
         rollout: { batchSize: ${batch}, container: { name: ${name}, ports: ["${p}:8080"] }, healthCheck: { port: ${p}, path: ${HEALTH_PATH}, interval: 100ms, timeout: 20s }, hostTimeout: 60s }`,
           extra: `registries: [{ host: "${bench.registry.host}", insecure: true }]\n`,
-        }).replace('source: { project: acme/api }', `source: { project: ${mr.project.path_with_namespace}, branch: ${mr.object_attributes.target_branch} }`),
+        }).replace(
+          'source: { project: acme/api }',
+          `source: { project: ${mr.project.path_with_namespace}, branch: ${mr.object_attributes.target_branch} }`,
+        ),
       );
     const config = configOf('production', 'api-e2e', port);
     const waiting = new Map<string, (o: Outcome) => void>();
@@ -85,7 +96,15 @@ export async function benchE2e({ hosts = 3, batch = 1, runs = 3 }: { hosts?: num
     const clone = join(floorRepo.root, 'clone');
     gitSync(floorRepo.root, ['clone', '--quiet', floorRepo.bare, clone]);
     const floorConfig = configOf('floor', 'floor-e2e', floorPort).apps.api!.environments.floor!.rollout;
-    const floor: FloorCase = { hosts: fleet.hosts, privateKey: fleet.privateKey.reveal(), clone, file: 'api/production.yaml', image, environment: 'floor', rollout: floorConfig };
+    const floor: FloorCase = {
+      hosts: fleet.hosts,
+      privateKey: fleet.privateKey.reveal(),
+      clone,
+      file: 'api/production.yaml',
+      image,
+      environment: 'floor',
+      rollout: floorConfig,
+    };
     const floorRun = async (tag: string, replaces = true) => {
       await bench.push(tag);
       return floorRollout(floor, tag, replaces);
@@ -99,9 +118,14 @@ export async function benchE2e({ hosts = 3, batch = 1, runs = 3 }: { hosts?: num
       const done = new Promise<Outcome>((resolve) => waiting.set(sha, resolve));
       await bench.push(sha.slice(0, 8)); // the tag the merge deploys: its short sha (the app's default tag template)
       const started = performance.now();
-      const answer = await fetch(`${embedded.url}/hooks/gitlab`, { method: 'POST', headers: gitlabHeaders('Merge Request Hook'), body: JSON.stringify(body) });
+      const answer = await fetch(`${embedded.url}/hooks/gitlab`, {
+        method: 'POST',
+        headers: gitlabHeaders('Merge Request Hook'),
+        body: JSON.stringify(body),
+      });
       const acceptMs = performance.now() - started;
-      if (answer.status !== 202) throw new Error(`e2e bench: webhook answered ${answer.status}: ${await answer.text()}`);
+      if (answer.status !== 202)
+        throw new Error(`e2e bench: webhook answered ${answer.status}: ${await answer.text()}`);
       const outcome = await done;
       if (outcome.status !== 'deployed') throw new Error(`e2e bench: ${outcome.status}: ${outcome.detail ?? ''}`);
       return { seconds: (performance.now() - started) / 1000, acceptMs };
@@ -120,7 +144,14 @@ export async function benchE2e({ hosts = 3, batch = 1, runs = 3 }: { hosts?: num
     const s = median(seconds);
     const a = median(accept);
     const f = median(floors);
-    return { hosts, batch, seconds: round(s, 2), acceptMs: round(a, 1), floorSeconds: round(f, 2), ratio: round(s / (f + a / 1000), 2) };
+    return {
+      hosts,
+      batch,
+      seconds: round(s, 2),
+      acceptMs: round(a, 1),
+      floorSeconds: round(f, 2),
+      ratio: round(s / (f + a / 1000), 2),
+    };
   } finally {
     await running?.stop();
     await bench.stop();

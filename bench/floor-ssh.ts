@@ -16,7 +16,9 @@ export function connectFloor(host: FleetHost, privateKey: string): Promise<Floor
   return new Promise((resolve, reject) => {
     const client = new Client();
     client.once('error', reject);
-    client.once('ready', () => resolve({ exec: (script) => execOnce(client, host.name, script), end: () => client.end() }));
+    client.once('ready', () =>
+      resolve({ exec: (script) => execOnce(client, host.name, script), end: () => client.end() }),
+    );
     client.connect({ host: host.address, port: host.port, username: host.user, privateKey });
   });
 }
@@ -28,7 +30,9 @@ function execOnce(client: Client, host: string, script: string): Promise<void> {
       let stderr = '';
       stream.on('data', () => undefined);
       stream.stderr.on('data', (d: Buffer) => (stderr = (stderr + d).slice(-2000)));
-      stream.on('close', (code: number | null) => (code === 0 ? resolve() : reject(new Error(`floor on ${host}: exit ${code}: ${stderr.slice(-500)}`))));
+      stream.on('close', (code: number | null) =>
+        code === 0 ? resolve() : reject(new Error(`floor on ${host}: exit ${code}: ${stderr.slice(-500)}`)),
+      );
     });
   });
 }

@@ -20,7 +20,15 @@ export interface LoadLoop {
   stop(): Promise<LoadLoopResult>;
 }
 
-export function startLoadLoop({ url, concurrency = 4, timeoutMs = 2000 }: { url: string; concurrency?: number; timeoutMs?: number }): LoadLoop {
+export function startLoadLoop({
+  url,
+  concurrency = 4,
+  timeoutMs = 2000,
+}: {
+  url: string;
+  concurrency?: number;
+  timeoutMs?: number;
+}): LoadLoop {
   let running = true;
   let requests = 0;
   let failed = 0;

@@ -81,7 +81,14 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-  return { requests: latencies.length, total, rps: latencies.length / ((end - measureFrom) / 1000), p50Ms: at(0.5), p99Ms: at(0.99), statuses };
+  return {
+    requests: latencies.length,
+    total,
+    rps: latencies.length / ((end - measureFrom) / 1000),
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+    statuses,
+  };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

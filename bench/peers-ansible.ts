@@ -41,13 +41,22 @@ export interface AnsiblePeerRow {
 
 const BATCH = 5;
 const WARM_BATCH = 10;
-const ctx: JobContext = { heartbeat: async () => {}, attempts: 1, logger: silentLogger, signal: new AbortController().signal };
+const ctx: JobContext = {
+  heartbeat: async () => {},
+  attempts: 1,
+  logger: silentLogger,
+  signal: new AbortController().signal,
+};
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
 
 /** Closes the SSH masters a run left in `controlDir` (ControlPersist would keep them 60 s). */
 async function closeMasters(controlDir: string): Promise<void> {
-  await Promise.all(readdirSync(controlDir).map((s) => run('ssh', ['-S', join(controlDir, s), '-O', 'exit', 'fleet-host']).catch(() => undefined)));
+  await Promise.all(
+    readdirSync(controlDir).map((s) =>
+      run('ssh', ['-S', join(controlDir, s), '-O', 'exit', 'fleet-host']).catch(() => undefined),
+    ),
+  );
 }
 
 /**
@@ -56,7 +65,10 @@ async function closeMasters(controlDir: string): Promise<void> {
  * rejects with the tail of its output. Every run starts cold (its own ControlPath directory; the masters
  * are closed after it), as a CI job running the play would.
  */
-export function makeAnsibleRunner(dir: string, fleet: TestFleet): (hosts: FleetHost[], play: PlayCase, tag: string, replaces: boolean) => Promise<number> {
+export function makeAnsibleRunner(
+  dir: string,
+  fleet: TestFleet,
+): (hosts: FleetHost[], play: PlayCase, tag: string, replaces: boolean) => Promise<number> {
   const keyFile = join(dir, 'id');
   writeFileSync(keyFile, fleet.privateKey.reveal(), { mode: 0o600 });
   const knownHostsFile = join(dir, 'known_hosts');
@@ -66,15 +78,24 @@ export function makeAnsibleRunner(dir: string, fleet: TestFleet): (hosts: FleetH
     const runDir = join(dir, String(++runNo));
     const controlDir = join(runDir, 'cp');
     mkdirSync(controlDir, { recursive: true });
-    writeFileSync(join(runDir, 'ansible.cfg'), ansibleConfig({ forks: play.rollout.pullParallel, controlDir, knownHostsFile }));
+    writeFileSync(
+      join(runDir, 'ansible.cfg'),
+      ansibleConfig({ forks: play.rollout.pullParallel, controlDir, knownHostsFile }),
+    );
     writeFileSync(join(runDir, 'hosts.yml'), ansibleInventory(hosts, keyFile));
     writeFileSync(join(runDir, 'play.yml'), ansiblePlaybook(play, tag, replaces));
     const started = performance.now();
     try {
-      await run('ansible-playbook', ['-i', 'hosts.yml', 'play.yml'], { cwd: runDir, env: { ...process.env, ANSIBLE_CONFIG: join(runDir, 'ansible.cfg') }, maxBuffer: 16 * 1024 * 1024 });
+      await run('ansible-playbook', ['-i', 'hosts.yml', 'play.yml'], {
+        cwd: runDir,
+        env: { ...process.env, ANSIBLE_CONFIG: join(runDir, 'ansible.cfg') },
+        maxBuffer: 16 * 1024 * 1024,
+      });
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string };
-      throw new Error(`ansible-playbook ${play.environment} ${tag} failed:\n${(e.stdout ?? '').slice(-3000)}\n${(e.stderr ?? '').slice(-1000)}`);
+      throw new Error(
+        `ansible-playbook ${play.environment} ${tag} failed:\n${(e.stdout ?? '').slice(-3000)}\n${(e.stderr ?? '').slice(-1000)}`,
+      );
     } finally {
       await closeMasters(controlDir);
     }
@@ -82,33 +103,68 @@ export function makeAnsibleRunner(dir: string, fleet: TestFleet): (hosts: FleetH
   };
 }
 
-export async function benchAnsiblePeer({ hosts: sizes = [1, 5, 20], runs = 3 }: { hosts?: number[]; runs?: number } = {}): Promise<AnsiblePeerRow[]> {
+export async function benchAnsiblePeer({
+  hosts: sizes = [1, 5, 20],
+  runs = 3,
+}: {
+  hosts?: number[];
+  runs?: number;
+} = {}): Promise<AnsiblePeerRow[]> {
   const bench = await startBenchFleet(Math.max(...sizes));
   const { fleet, image } = bench;
   const values = (tag: string) => `image:\n  repository: ${image}\n  tag: ${tag}   # fjord\n`;
-  const repo = createBareRepo(Object.fromEntries(sizes.flatMap((n) => [`p${n}`, `p${n}w`]).map((env) => [`api/${env}.yaml`, values('v0')])));
+  const repo = createBareRepo(
+    Object.fromEntries(sizes.flatMap((n) => [`p${n}`, `p${n}w`]).map((env) => [`api/${env}.yaml`, values('v0')])),
+  );
   const dataDir = mkdtempSync(join(tmpdir(), 'fjord-bench-peers-'));
   const dir = mkdtempSync('/tmp/fj-ans-');
   try {
     const address = fleet.hosts[0]!.address;
     const cases: Array<{ hosts: number; env: string; port: number; ansiblePort: number }> = [];
-    for (const n of sizes) cases.push({ hosts: n, env: `p${n}`, port: await freePort(address), ansiblePort: await freePort(address) });
+    for (const n of sizes)
+      cases.push({ hosts: n, env: `p${n}`, port: await freePort(address), ansiblePort: await freePort(address) });
     const envYaml = (env: string, c: (typeof cases)[number], batch: number, name: string, port: number) => `
       ${env}:
         manifest: { file: api/${env}.yaml, path: image.tag }
-        hosts: [${fleet.hosts.slice(0, c.hosts).map((h) => h.name).join(', ')}]
+        hosts: [${fleet.hosts
+          .slice(0, c.hosts)
+          .map((h) => h.name)
+          .join(', ')}]
         rollout: { batchSize: ${batch}, container: { name: ${name}, ports: ["${port}:8080"], settle: 0s }, healthCheck: { port: ${port}, path: ${HEALTH_PATH}, interval: 100ms, timeout: 20s }, hostTimeout: 60s }`;
     const environments = cases
-      .map((c) => envYaml(c.env, c, BATCH, `api-${c.env}`, c.port) + envYaml(`${c.env}w`, c, WARM_BATCH, `api-${c.env}`, c.port) + envYaml(`${c.env}a`, c, BATCH, `ansible-${c.env}`, c.ansiblePort))
+      .map(
+        (c) =>
+          envYaml(c.env, c, BATCH, `api-${c.env}`, c.port) +
+          envYaml(`${c.env}w`, c, WARM_BATCH, `api-${c.env}`, c.port) +
+          envYaml(`${c.env}a`, c, BATCH, `ansible-${c.env}`, c.ansiblePort),
+      )
       .join('');
-    const config = parseConfig(fleetConfigYaml({ fleet, repository: repo.bare, image, environments, extra: `registries: [{ host: "${bench.registry.host}", insecure: true }]\n` }));
-    const ports = makeDeployPorts({ config, configPath: join(repo.root, 'fjord.yaml'), dataDir, env: { FJORD_SSH_KEY: fleet.privateKey.reveal() } });
+    const config = parseConfig(
+      fleetConfigYaml({
+        fleet,
+        repository: repo.bare,
+        image,
+        environments,
+        extra: `registries: [{ host: "${bench.registry.host}", insecure: true }]\n`,
+      }),
+    );
+    const ports = makeDeployPorts({
+      config,
+      configPath: join(repo.root, 'fjord.yaml'),
+      dataDir,
+      env: { FJORD_SSH_KEY: fleet.privateKey.reveal() },
+    });
 
     const fjordRun = async (env: string, tag: string) => {
       await bench.push(tag);
       const started = performance.now();
-      const outcome = await deploy(makeJob({ app: 'api', environment: env, image, tag, id: `bench-${env}-${tag}`, reason: 'merge' }), ctx, ports);
-      if (outcome.status !== 'deployed') throw new Error(`peers bench: fjord ${env} ${tag}: ${outcome.status}: ${outcome.detail ?? ''}`);
+      const outcome = await deploy(
+        makeJob({ app: 'api', environment: env, image, tag, id: `bench-${env}-${tag}`, reason: 'merge' }),
+        ctx,
+        ports,
+      );
+      if (outcome.status !== 'deployed')
+        throw new Error(`peers bench: fjord ${env} ${tag}: ${outcome.status}: ${outcome.detail ?? ''}`);
       return (performance.now() - started) / 1000;
     };
     const ansible = makeAnsibleRunner(dir, fleet);
@@ -119,8 +175,15 @@ export async function benchAnsiblePeer({ hosts: sizes = [1, 5, 20], runs = 3 }: 
 
     const rows: AnsiblePeerRow[] = [];
     for (const c of cases) {
-      const play: PlayCase = { image, environment: `${c.env}a`, rollout: config.apps.api!.environments[`${c.env}a`]!.rollout };
-      await Promise.all([fjordRun(`${c.env}w`, `${c.env}-w`), ansibleRun(c, { ...play, rollout: { ...play.rollout, batchSize: WARM_BATCH } }, `${c.env}-aw`, false)]);
+      const play: PlayCase = {
+        image,
+        environment: `${c.env}a`,
+        rollout: config.apps.api!.environments[`${c.env}a`]!.rollout,
+      };
+      await Promise.all([
+        fjordRun(`${c.env}w`, `${c.env}-w`),
+        ansibleRun(c, { ...play, rollout: { ...play.rollout, batchSize: WARM_BATCH } }, `${c.env}-aw`, false),
+      ]);
       const seconds: number[] = [];
       const ansibleSeconds: number[] = [];
       for (let i = 1; i <= runs; i++) {
@@ -129,7 +192,13 @@ export async function benchAnsiblePeer({ hosts: sizes = [1, 5, 20], runs = 3 }: 
       }
       const s = median(seconds);
       const a = median(ansibleSeconds);
-      rows.push({ hosts: c.hosts, batch: BATCH, seconds: round(s, 2), ansibleSeconds: round(a, 2), ratio: round(s / a, 2) });
+      rows.push({
+        hosts: c.hosts,
+        batch: BATCH,
+        seconds: round(s, 2),
+        ansibleSeconds: round(a, 2),
+        ratio: round(s / a, 2),
+      });
     }
     return rows;
   } finally {

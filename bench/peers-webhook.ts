@@ -39,7 +39,9 @@ export interface WebhookPeerOptions {
 
 /** adnanh/webhook's hooks.json: the same header checks as fjord's, 401 when they fail (default 200). */
 export function hooksJson(token: string): string {
-  const header = (name: string, value: string) => ({ match: { type: 'value', value, parameter: { source: 'header', name } } });
+  const header = (name: string, value: string) => ({
+    match: { type: 'value', value, parameter: { source: 'header', name } },
+  });
   return JSON.stringify([
     {
       id: 'gitlab',
@@ -56,7 +58,9 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 
 /** CPU seconds (user + system, reaped children included) of process `pid`, from /proc/<pid>/stat. */
 function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
   // After "(comm) ": field 3 is index 0, so utime..cstime (fields 14–17) are indexes 11–14; 100 ticks/s.
   return fields.slice(11, 15).reduce((s, f) => s + Number(f), 0) / 100;
 }
@@ -84,25 +88,51 @@ async function listening(port: number, child: ChildProcess, timeoutMs = 30_000):
  */
 async function checkBoth(fjordUrl: string, webhookUrl: string, body: Buffer): Promise<void> {
   const post = (url: string, token: string) =>
-    fetch(url, { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': 'application/json', 'x-gitlab-event': 'Merge Request Hook', 'x-gitlab-token': token } });
-  const [fjordOk, hookOk, fjordBad, hookBad] = await Promise.all([post(fjordUrl, BENCH_TOKEN), post(webhookUrl, BENCH_TOKEN), post(fjordUrl, 'wrong'), post(webhookUrl, 'wrong')]);
+    fetch(url, {
+      method: 'POST',
+      body: new Uint8Array(body),
+      headers: { 'content-type': 'application/json', 'x-gitlab-event': 'Merge Request Hook', 'x-gitlab-token': token },
+    });
+  const [fjordOk, hookOk, fjordBad, hookBad] = await Promise.all([
+    post(fjordUrl, BENCH_TOKEN),
+    post(webhookUrl, BENCH_TOKEN),
+    post(fjordUrl, 'wrong'),
+    post(webhookUrl, 'wrong'),
+  ]);
   const fjordBody = await fjordOk.text();
-  if (fjordOk.status !== 202 || !fjordBody.includes('"queued"')) throw new Error(`peers: fjord answered ${fjordOk.status} ${fjordBody.slice(0, 200)}`);
-  if (hookOk.status !== 200) throw new Error(`peers: webhook answered ${hookOk.status} ${(await hookOk.text()).slice(0, 200)}`);
-  if (fjordBad.status !== 401 || hookBad.status !== 401) throw new Error(`peers: a wrong X-Gitlab-Token got fjord ${fjordBad.status}, webhook ${hookBad.status} (401 expected from both)`);
+  if (fjordOk.status !== 202 || !fjordBody.includes('"queued"'))
+    throw new Error(`peers: fjord answered ${fjordOk.status} ${fjordBody.slice(0, 200)}`);
+  if (hookOk.status !== 200)
+    throw new Error(`peers: webhook answered ${hookOk.status} ${(await hookOk.text()).slice(0, 200)}`);
+  if (fjordBad.status !== 401 || hookBad.status !== 401)
+    throw new Error(
+      `peers: a wrong X-Gitlab-Token got fjord ${fjordBad.status}, webhook ${hookBad.status} (401 expected from both)`,
+    );
 }
 
-export async function benchWebhookPeer({ connections = [16, 64], rounds = 3, warmupSeconds = 1, seconds = 3 }: WebhookPeerOptions = {}): Promise<PeerRps[]> {
+export async function benchWebhookPeer({
+  connections = [16, 64],
+  rounds = 3,
+  warmupSeconds = 1,
+  seconds = 3,
+}: WebhookPeerOptions = {}): Promise<PeerRps[]> {
   const dir = mkdtempSync(join(tmpdir(), 'fjord-bench-peers-'));
   const hooks = join(dir, 'hooks.json');
   writeFileSync(hooks, hooksJson(BENCH_TOKEN));
   const webhookPort = await freePort('127.0.0.1');
   const fjord = startChild('bench/receiver-server.ts');
-  const webhook = spawn('webhook', ['-hooks', hooks, '-ip', '127.0.0.1', '-port', String(webhookPort), '-http-methods', 'POST'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const webhook = spawn(
+    'webhook',
+    ['-hooks', hooks, '-ip', '127.0.0.1', '-port', String(webhookPort), '-http-methods', 'POST'],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   try {
     const { port } = await firstJsonLine<{ port: number }>(fjord, 60_000);
     await listening(webhookPort, webhook);
-    const targets = { fjord: { url: `http://127.0.0.1:${port}/hooks/gitlab`, pid: fjord.pid! }, webhook: { url: `http://127.0.0.1:${webhookPort}/hooks/gitlab`, pid: webhook.pid! } };
+    const targets = {
+      fjord: { url: `http://127.0.0.1:${port}/hooks/gitlab`, pid: fjord.pid! },
+      webhook: { url: `http://127.0.0.1:${webhookPort}/hooks/gitlab`, pid: webhook.pid! },
+    };
     const wrk = makeWrk(dir, BENCH_TOKEN);
     await checkBoth(targets.fjord.url, targets.webhook.url, readFileSync(join(dir, 'event.json')));
     const runs = new Map<string, Array<{ rps: number; p99Ms: number; cpuUsPerReq: number }>>();
@@ -113,14 +143,21 @@ export async function benchWebhookPeer({ connections = [16, 64], rounds = 3, war
           const before = cpuSeconds(t.pid);
           const result = await wrk(t.url, c, seconds);
           const cpu = cpuSeconds(t.pid) - before;
-          if (result.errors > 0 || result.requests === 0) throw new Error(`peers: ${name} at ${c} connections: ${result.errors} errors of ${result.requests} requests`);
+          if (result.errors > 0 || result.requests === 0)
+            throw new Error(
+              `peers: ${name} at ${c} connections: ${result.errors} errors of ${result.requests} requests`,
+            );
           const key = `${name}/${c}`;
-          runs.set(key, [...(runs.get(key) ?? []), { rps: result.rps, p99Ms: result.p99Ms, cpuUsPerReq: (cpu * 1e6) / result.requests }]);
+          runs.set(key, [
+            ...(runs.get(key) ?? []),
+            { rps: result.rps, p99Ms: result.p99Ms, cpuUsPerReq: (cpu * 1e6) / result.requests },
+          ]);
         }
       }
     }
     return connections.map((c) => {
-      const m = (name: string, k: 'rps' | 'p99Ms' | 'cpuUsPerReq') => median(runs.get(`${name}/${c}`)!.map((x) => x[k]));
+      const m = (name: string, k: 'rps' | 'p99Ms' | 'cpuUsPerReq') =>
+        median(runs.get(`${name}/${c}`)!.map((x) => x[k]));
       return {
         connections: c,
         fjordRps: Math.round(m('fjord', 'rps')),

@@ -38,9 +38,14 @@ const skip = (missing: string[], packages: string): Skipped => {
   return { skipped };
 };
 
-export async function benchPeers(o: { webhook?: Parameters<typeof benchWebhookPeer>[0]; ansible?: Parameters<typeof benchAnsiblePeer>[0] } = {}): Promise<PeersResult> {
+export async function benchPeers(
+  o: { webhook?: Parameters<typeof benchWebhookPeer>[0]; ansible?: Parameters<typeof benchAnsiblePeer>[0] } = {},
+): Promise<PeersResult> {
   const noWebhook = missingTools(['webhook', 'wrk']);
-  const webhook = noWebhook.length > 0 ? skip(noWebhook, 'webhook wrk') : await benchWebhookPeer(o.webhook).then((rows) => ({ ratio: Math.min(...rows.map((r) => r.ratio)), rows }));
+  const webhook =
+    noWebhook.length > 0
+      ? skip(noWebhook, 'webhook wrk')
+      : await benchWebhookPeer(o.webhook).then((rows) => ({ ratio: Math.min(...rows.map((r) => r.ratio)), rows }));
   const noAnsible = missingTools(['ansible-playbook']);
   const ansible = noAnsible.length > 0 ? skip(noAnsible, 'ansible') : await benchAnsiblePeer(o.ansible);
   return { webhook, ansible };

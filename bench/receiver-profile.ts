@@ -24,7 +24,8 @@ interface CpuProfile {
 
 const [path = '/hooks/gitlab', seconds = '4', connections = '16'] = process.argv.slice(2);
 const server = startChild('bench/receiver-server.ts');
-const message = <T>(key: string) => new Promise<T>((resolve) => server.on('message', (m: Record<string, unknown>) => key in m && resolve(m[key] as T)));
+const message = <T>(key: string) =>
+  new Promise<T>((resolve) => server.on('message', (m: Record<string, unknown>) => key in m && resolve(m[key] as T)));
 
 try {
   const { port } = await firstJsonLine<{ port: number }>(server, 60_000);
@@ -33,7 +34,14 @@ try {
     return u.user + u.system;
   };
   const load = async (durationMs: number) => {
-    const options: LoadOptions = { port, path, connections: Number(connections), warmupMs: 0, durationMs, bodyBytes: 20 * 1024 };
+    const options: LoadOptions = {
+      port,
+      path,
+      connections: Number(connections),
+      warmupMs: 0,
+      durationMs,
+      bodyBytes: 20 * 1024,
+    };
     const child = startChild('bench/load.ts', [JSON.stringify(options)]);
     try {
       return await firstJsonLine<LoadResult>(child, durationMs + 60_000);
@@ -45,7 +53,8 @@ try {
   const started = message<boolean>('profiling');
   server.send({ profile: 'start' });
   await started;
-  const journal = async () => (await (await fetch(`http://127.0.0.1:${port}/bench/journal`)).json()) as { records: number; writes: number };
+  const journal = async () =>
+    (await (await fetch(`http://127.0.0.1:${port}/bench/journal`)).json()) as { records: number; writes: number };
   const before = await cpu();
   const j0 = await journal();
   const result = await load(Number(seconds) * 1000);
@@ -77,7 +86,9 @@ function report(p: CpuProfile, requests: number, cpuUs: number, statuses: Record
   });
   const perReq = (us: number) => (us / requests).toFixed(1).padStart(7);
   const top = (m: Map<string, number>, n: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n);
-  console.log(`${path}: ${requests} requests ${JSON.stringify(statuses)}, server CPU ${(cpuUs / requests).toFixed(0)} µs/request (process.cpuUsage)`);
+  console.log(
+    `${path}: ${requests} requests ${JSON.stringify(statuses)}, server CPU ${(cpuUs / requests).toFixed(0)} µs/request (process.cpuUsage)`,
+  );
   console.log(`profile: ${file}\n\nself µs/request by group`);
   for (const [g, us] of top(groups, 30)) console.log(`${perReq(us)}  ${g}`);
   console.log('\nself µs/request by function (top 45)');

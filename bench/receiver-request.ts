@@ -14,10 +14,14 @@ export const BENCH_TOKEN = 'bench-token-' + 'x'.repeat(20);
 export const PLACEHOLDER = 'feedface' + '0'.repeat(32);
 
 export function benchBody(size = 20 * 1024): { body: Buffer; shaAt: number } {
-  const mr = JSON.parse(readFileSync(new URL('../examples/payloads/gitlab-merge-request.json', import.meta.url), 'utf8'));
+  const mr = JSON.parse(
+    readFileSync(new URL('../examples/payloads/gitlab-merge-request.json', import.meta.url), 'utf8'),
+  );
   mr.object_attributes.merge_commit_sha = PLACEHOLDER;
   const base = Buffer.byteLength(JSON.stringify(mr));
-  mr.object_attributes.description += ' The cache warm-up reads every tenant.'.repeat(Math.max(0, Math.ceil((size - base) / 38)));
+  mr.object_attributes.description += ' The cache warm-up reads every tenant.'.repeat(
+    Math.max(0, Math.ceil((size - base) / 38)),
+  );
   const body = Buffer.from(JSON.stringify(mr));
   return { body, shaAt: body.indexOf(PLACEHOLDER) };
 }

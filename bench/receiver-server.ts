@@ -39,7 +39,11 @@ const app = createReceiver({
   config,
   // The token serves bench/peers-webhook.ts (X-Gitlab-Token, as adnanh/webhook checks it); signed requests
   // are judged by their signature alone, so bench/receiver's figures do not change.
-  secrets: { gitlabTokens: [new Secret(BENCH_TOKEN)], gitlabSigningKeys: [new Secret(BENCH_SIGNING_KEY)], githubSecrets: [] },
+  secrets: {
+    gitlabTokens: [new Secret(BENCH_TOKEN)],
+    gitlabSigningKeys: [new Secret(BENCH_SIGNING_KEY)],
+    githubSecrets: [],
+  },
   queue,
   // Info, as every run mode logs: the 'webhook queued' line is part of the path measured. Lines are built
   // (fields, JSON, secret scrub) and dropped: the terminal is not the benchmark.

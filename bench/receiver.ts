@@ -43,18 +43,30 @@ export interface ReceiverBench {
 
 // `noFsync` is served by a second server whose journal does not fsync: a diagnosis, not a target.
 type Target = 'bare' | 'floor' | 'receiver' | 'noFsync';
-const TARGETS: Record<Target, readonly [string, number]> = { bare: ['/bench/bare', 200], floor: ['/bench/floor', 202], receiver: ['/hooks/gitlab', 202], noFsync: ['/hooks/gitlab', 202] };
+const TARGETS: Record<Target, readonly [string, number]> = {
+  bare: ['/bench/bare', 200],
+  floor: ['/bench/floor', 202],
+  receiver: ['/hooks/gitlab', 202],
+  noFsync: ['/hooks/gitlab', 202],
+};
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-export async function benchReceiver({ connections = 16, warmupMs = 500, durationMs = 1500, rounds = 5, bodyBytes = 20 * 1024 }: ReceiverBenchOptions = {}): Promise<ReceiverBench> {
+export async function benchReceiver({
+  connections = 16,
+  warmupMs = 500,
+  durationMs = 1500,
+  rounds = 5,
+  bodyBytes = 20 * 1024,
+}: ReceiverBenchOptions = {}): Promise<ReceiverBench> {
   const server = startChild('bench/receiver-server.ts');
   const noFsync = startChild('bench/receiver-server.ts', ['--no-fsync']);
   const runs: Record<Target, TargetResult[]> = { bare: [], floor: [], receiver: [], noFsync: [] };
   try {
     const { port: durable } = await firstJsonLine<{ port: number }>(server, 60_000);
     const { port: fast } = await firstJsonLine<{ port: number }>(noFsync, 60_000);
-    const get = async <T>(port: number, path: string) => (await (await fetch(`http://127.0.0.1:${port}${path}`)).json()) as T;
+    const get = async <T>(port: number, path: string) =>
+      (await (await fetch(`http://127.0.0.1:${port}${path}`)).json()) as T;
     const cpu = async (port: number) => {
       const u = await get<NodeJS.CpuUsage>(port, '/bench/cpu');
       return u.user + u.system;
@@ -78,9 +90,16 @@ export async function benchReceiver({ connections = 16, warmupMs = 500, duration
         const j1 = await journal(port);
         // A benchmark of refusals measures nothing: every answer must be the success one.
         const wrong = Object.keys(result.statuses).filter((s) => Number(s) !== expected);
-        if (wrong.length > 0 || result.requests === 0) throw new Error(`${target}: unexpected answers ${JSON.stringify(result.statuses)}`);
+        if (wrong.length > 0 || result.requests === 0)
+          throw new Error(`${target}: unexpected answers ${JSON.stringify(result.statuses)}`);
         const written = j1.writes - j0.writes;
-        runs[target].push({ rps: result.rps, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuUsPerReq: used / result.total, ...(written > 0 ? { recordsPerWrite: (j1.records - j0.records) / written } : {}) });
+        runs[target].push({
+          rps: result.rps,
+          p50Ms: result.p50Ms,
+          p99Ms: result.p99Ms,
+          cpuUsPerReq: used / result.total,
+          ...(written > 0 ? { recordsPerWrite: (j1.records - j0.records) / written } : {}),
+        });
       }
     }
   } finally {
@@ -92,9 +111,16 @@ export async function benchReceiver({ connections = 16, warmupMs = 500, duration
     p50Ms: round2(median(xs.map((x) => x.p50Ms))),
     p99Ms: round2(median(xs.map((x) => x.p99Ms))),
     cpuUsPerReq: Math.round(median(xs.map((x) => x.cpuUsPerReq))),
-    ...(xs.every((x) => x.recordsPerWrite !== undefined) ? { recordsPerWrite: round2(median(xs.map((x) => x.recordsPerWrite!))) } : {}),
+    ...(xs.every((x) => x.recordsPerWrite !== undefined)
+      ? { recordsPerWrite: round2(median(xs.map((x) => x.recordsPerWrite!))) }
+      : {}),
   });
-  const targets = { bare: summary(runs.bare), floor: summary(runs.floor), receiver: summary(runs.receiver), noFsync: summary(runs.noFsync) };
+  const targets = {
+    bare: summary(runs.bare),
+    floor: summary(runs.floor),
+    receiver: summary(runs.receiver),
+    noFsync: summary(runs.noFsync),
+  };
   return {
     rps: targets.receiver.rps,
     bareRps: targets.bare.rps,

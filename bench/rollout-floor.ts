@@ -40,8 +40,15 @@ export interface FloorCase {
 const line = (c: Cmd) => joinArgv(c.argv) + ' >/dev/null' + (c.mayFail ? ' 2>&1 || true' : '');
 
 /** The remote script of one batch host: fjord's docker commands for `image:tag` after the pre-pull. */
-export function floorScript(c: Pick<FloorCase, 'image' | 'environment' | 'rollout'>, tag: string, replaces: boolean): string {
-  const { before, after } = deployCommands(floorTarget(c, tag), replaces ? { ref: `${c.image}:old`, state: 'running', labels: {} } : undefined);
+export function floorScript(
+  c: Pick<FloorCase, 'image' | 'environment' | 'rollout'>,
+  tag: string,
+  replaces: boolean,
+): string {
+  const { before, after } = deployCommands(
+    floorTarget(c, tag),
+    replaces ? { ref: `${c.image}:old`, state: 'running', labels: {} } : undefined,
+  );
   const steps = (cmds: Cmd[]) => cmds.filter((x) => x.step !== 'record').map(line); // the state record is fjord's own
   // fjord's settle window: the container must still run `settle` after its start (overlapping the health
   // check), then its state is read once more.
@@ -50,7 +57,14 @@ export function floorScript(c: Pick<FloorCase, 'image' | 'environment' | 'rollou
     `left=$(( ${settle} - ($(date +%s%3N) - started) )); [ "$left" -le 0 ] || sleep "$(printf '%d.%03d' $((left / 1000)) $((left % 1000)))"`,
     runningCheck(c),
   ];
-  return ['set -e', ...steps(before), 'started=$(date +%s%3N)', healthLoop(c.rollout), ...settled, ...steps(after)].join('\n');
+  return [
+    'set -e',
+    ...steps(before),
+    'started=$(date +%s%3N)',
+    healthLoop(c.rollout),
+    ...settled,
+    ...steps(after),
+  ].join('\n');
 }
 
 /** A shell loop polling fjord's own health probe at the check's interval until 200, exit 9 at its timeout. */
@@ -69,7 +83,16 @@ export function runningCheck(c: Pick<FloorCase, 'environment' | 'rollout'>): str
 
 /** The host target fjord's builders get for the floor's (or a peer's) own environment. */
 export function floorTarget(c: Pick<FloorCase, 'image' | 'environment' | 'rollout'>, tag: string): HostTarget {
-  return { app: 'api', environment: c.environment, jobId: `floor-${tag}`, image: c.image, tag, rollout: c.rollout, stateDir: '.fjord', pulled: true };
+  return {
+    app: 'api',
+    environment: c.environment,
+    jobId: `floor-${tag}`,
+    image: c.image,
+    tag,
+    rollout: c.rollout,
+    stateDir: '.fjord',
+    pulled: true,
+  };
 }
 
 /**
@@ -88,7 +111,11 @@ export async function floorRollout(c: FloorCase, tag: string, replaces = true): 
     const pull = joinArgv(prePullCommand(floorTarget(c, tag))!.argv) + ' >/dev/null';
     await eachLimited(c.hosts, c.rollout.pullParallel, (h) => clients.get(h.name)!.exec(pull));
     const script = floorScript(c, tag, replaces);
-    const batches = planBatches(c.hosts.map((h) => h.name), c.rollout.batchSize, c.rollout.canary);
+    const batches = planBatches(
+      c.hosts.map((h) => h.name),
+      c.rollout.batchSize,
+      c.rollout.canary,
+    );
     for (const batch of batches) await Promise.all(batch.map((name) => clients.get(name)!.exec(script)));
   } finally {
     for (const client of clients.values()) client.end();

@@ -46,43 +46,85 @@ const CASES = [
   { hosts: 20, batch: 1 },
   { hosts: 20, batch: 5 },
 ];
-const ctx: JobContext = { heartbeat: async () => {}, attempts: 1, logger: silentLogger, signal: new AbortController().signal };
+const ctx: JobContext = {
+  heartbeat: async () => {},
+  attempts: 1,
+  logger: silentLogger,
+  signal: new AbortController().signal,
+};
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
 
 /** Runs every case `runs` times (after one warm-up), fjord and floor alternating, and reports medians. */
-export async function benchRollout({ runs = 3, cases: only = CASES }: { runs?: number; cases?: typeof CASES } = {}): Promise<{ rows: RolloutRow[] }> {
+export async function benchRollout({
+  runs = 3,
+  cases: only = CASES,
+}: {
+  runs?: number;
+  cases?: typeof CASES;
+} = {}): Promise<{ rows: RolloutRow[] }> {
   const bench = await startBenchFleet(Math.max(...only.map((c) => c.hosts)));
   const { fleet, image } = bench;
   const values = (tag: string) => `image:\n  repository: ${image}\n  tag: ${tag}   # fjord\n`;
   const envName = (c: (typeof CASES)[number]) => `h${c.hosts}b${c.batch}`;
-  const files = Object.fromEntries(only.flatMap((c) => [envName(c), `${envName(c)}w`]).map((env) => [`api/${env}.yaml`, values('v0')]));
+  const files = Object.fromEntries(
+    only.flatMap((c) => [envName(c), `${envName(c)}w`]).map((env) => [`api/${env}.yaml`, values('v0')]),
+  );
   const repo = createBareRepo(files);
   const floorRepo = createBareRepo(files, { name: 'floor' });
   const dataDir = mkdtempSync(join(tmpdir(), 'fjord-bench-rollout-'));
   try {
     const address = fleet.hosts[0]!.address;
     const cases: Array<(typeof CASES)[number] & { env: string; port: number; floorPort: number }> = [];
-    for (const c of only) cases.push({ ...c, env: envName(c), port: await freePort(address), floorPort: await freePort(address) });
+    for (const c of only)
+      cases.push({ ...c, env: envName(c), port: await freePort(address), floorPort: await freePort(address) });
     // Each case's warm-up twin (`…w`) runs the same container (name, port) with wide batches: it leaves
     // an old container on every host of the case cheaply, so the measured run replaces one as in steady
     // state. The floor's environment (`…f`) is parsed by the same schema: only its container and port differ.
     const envYaml = (env: string, c: (typeof cases)[number], batch: number, name = `api-${c.env}`, port = c.port) => `
       ${env}:
         manifest: { file: api/${env}.yaml, path: image.tag }
-        hosts: [${fleet.hosts.slice(0, c.hosts).map((h) => h.name).join(', ')}]
+        hosts: [${fleet.hosts
+          .slice(0, c.hosts)
+          .map((h) => h.name)
+          .join(', ')}]
         rollout: { batchSize: ${batch}, container: { name: ${name}, ports: ["${port}:8080"] }, healthCheck: { port: ${port}, path: ${HEALTH_PATH}, interval: ${INTERVAL_MS}ms, timeout: 20s }, hostTimeout: 60s }`;
-    const environments = cases.map((c) => envYaml(c.env, c, c.batch) + envYaml(`${c.env}w`, c, WARM_BATCH) + envYaml(`${c.env}f`, c, c.batch, `floor-${c.env}`, c.floorPort)).join('');
-    const config = parseConfig(fleetConfigYaml({ fleet, repository: repo.bare, image, environments, extra: `registries: [{ host: "${bench.registry.host}", insecure: true }]\n` }));
-    const ports = makeDeployPorts({ config, configPath: join(repo.root, 'fjord.yaml'), dataDir, env: { FJORD_SSH_KEY: fleet.privateKey.reveal() } });
+    const environments = cases
+      .map(
+        (c) =>
+          envYaml(c.env, c, c.batch) +
+          envYaml(`${c.env}w`, c, WARM_BATCH) +
+          envYaml(`${c.env}f`, c, c.batch, `floor-${c.env}`, c.floorPort),
+      )
+      .join('');
+    const config = parseConfig(
+      fleetConfigYaml({
+        fleet,
+        repository: repo.bare,
+        image,
+        environments,
+        extra: `registries: [{ host: "${bench.registry.host}", insecure: true }]\n`,
+      }),
+    );
+    const ports = makeDeployPorts({
+      config,
+      configPath: join(repo.root, 'fjord.yaml'),
+      dataDir,
+      env: { FJORD_SSH_KEY: fleet.privateKey.reveal() },
+    });
     const clone = join(floorRepo.root, 'clone');
     gitSync(floorRepo.root, ['clone', '--quiet', floorRepo.bare, clone]);
 
     const pipeline = async (env: string, tag: string) => {
       await bench.push(tag);
       const started = performance.now();
-      const outcome = await deploy(makeJob({ app: 'api', environment: env, image, tag, id: `bench-${env}-${tag}`, reason: 'merge' }), ctx, ports);
-      if (outcome.status !== 'deployed') throw new Error(`rollout bench: ${env} ${tag}: ${outcome.status}: ${outcome.detail ?? ''}`);
+      const outcome = await deploy(
+        makeJob({ app: 'api', environment: env, image, tag, id: `bench-${env}-${tag}`, reason: 'merge' }),
+        ctx,
+        ports,
+      );
+      if (outcome.status !== 'deployed')
+        throw new Error(`rollout bench: ${env} ${tag}: ${outcome.status}: ${outcome.detail ?? ''}`);
       return (performance.now() - started) / 1000;
     };
     const floorRun = async (floor: FloorCase, tag: string, replaces = true) => {
@@ -92,8 +134,19 @@ export async function benchRollout({ runs = 3, cases: only = CASES }: { runs?: n
     const rows: RolloutRow[] = [];
     for (const c of cases) {
       const rollout = config.apps.api!.environments[`${c.env}f`]!.rollout;
-      const floor: FloorCase = { hosts: fleet.hosts.slice(0, c.hosts), privateKey: fleet.privateKey.reveal(), clone, file: `api/${c.env}.yaml`, image, environment: `${c.env}f`, rollout };
-      await Promise.all([pipeline(`${c.env}w`, `${c.env}-w`), floorRun({ ...floor, rollout: { ...rollout, batchSize: WARM_BATCH } }, `${c.env}-fw`, false)]);
+      const floor: FloorCase = {
+        hosts: fleet.hosts.slice(0, c.hosts),
+        privateKey: fleet.privateKey.reveal(),
+        clone,
+        file: `api/${c.env}.yaml`,
+        image,
+        environment: `${c.env}f`,
+        rollout,
+      };
+      await Promise.all([
+        pipeline(`${c.env}w`, `${c.env}-w`),
+        floorRun({ ...floor, rollout: { ...rollout, batchSize: WARM_BATCH } }, `${c.env}-fw`, false),
+      ]);
       const seconds: number[] = [];
       const floorSeconds: number[] = [];
       for (let i = 1; i <= runs; i++) {
@@ -102,7 +155,13 @@ export async function benchRollout({ runs = 3, cases: only = CASES }: { runs?: n
       }
       const s = median(seconds);
       const f = median(floorSeconds);
-      rows.push({ hosts: c.hosts, batch: c.batch, seconds: round(s, 2), floorSeconds: round(f, 2), ratio: round(s / f, 2) });
+      rows.push({
+        hosts: c.hosts,
+        batch: c.batch,
+        seconds: round(s, 2),
+        floorSeconds: round(f, 2),
+        ratio: round(s / f, 2),
+      });
     }
     return { rows };
   } finally {

@@ -25,16 +25,41 @@ const BENCHES: Record<string, Bench> = {
       const durable = await benchQueue({ senders: 50, durationMs: 3000, fsync: true });
       const baseline = await benchQueue({ senders: 50, durationMs: 3000, fsync: false });
       const rows = [
-        { bench: 'queue', case: 'local queue, fsync off (baseline)', 'req/s': Math.round(baseline.sendsPerSec), 'p99 ms': baseline.p99Ms, 'vs floor': '1.00' },
-        { bench: 'queue', case: 'local queue, durable (50 senders)', 'req/s': Math.round(durable.sendsPerSec), 'p99 ms': durable.p99Ms, 'vs floor': (durable.sendsPerSec / baseline.sendsPerSec).toFixed(2) },
+        {
+          bench: 'queue',
+          case: 'local queue, fsync off (baseline)',
+          'req/s': Math.round(baseline.sendsPerSec),
+          'p99 ms': baseline.p99Ms,
+          'vs floor': '1.00',
+        },
+        {
+          bench: 'queue',
+          case: 'local queue, durable (50 senders)',
+          'req/s': Math.round(durable.sendsPerSec),
+          'p99 ms': durable.p99Ms,
+          'vs floor': (durable.sendsPerSec / baseline.sendsPerSec).toFixed(2),
+        },
       ];
-      return { result: { sendsPerSec: durable.sendsPerSec, p99Ms: durable.p99Ms, perWrite: durable.perWrite, noFsyncSendsPerSec: baseline.sendsPerSec }, rows };
+      return {
+        result: {
+          sendsPerSec: durable.sendsPerSec,
+          p99Ms: durable.p99Ms,
+          perWrite: durable.perWrite,
+          noFsyncSendsPerSec: baseline.sendsPerSec,
+        },
+        rows,
+      };
     },
   },
   receiver: {
     async run() {
       const r = await benchReceiver();
-      const cases = { bare: 'bare route (ignores body)', floor: 'floor (read + HMAC + JSON.parse)', receiver: 'full receiver (20 KB MR event)', noFsync: 'diagnosis: full receiver, journal fsync off' };
+      const cases = {
+        bare: 'bare route (ignores body)',
+        floor: 'floor (read + HMAC + JSON.parse)',
+        receiver: 'full receiver (20 KB MR event)',
+        noFsync: 'diagnosis: full receiver, journal fsync off',
+      };
       const rows = (Object.keys(cases) as Array<keyof typeof cases>).map((t) => ({
         bench: 'receiver',
         case: cases[t],
@@ -46,7 +71,19 @@ const BENCHES: Record<string, Bench> = {
         'vs floor': (r.targets[t].rps / r.floorRps).toFixed(2),
       }));
       const { floor, receiver, noFsync } = r.targets;
-      const result = { rps: r.rps, bareRps: r.bareRps, floorRps: r.floorRps, ratio: r.ratio, p99Ms: r.p99Ms, floorP99Ms: floor.p99Ms, cpuUsPerReq: receiver.cpuUsPerReq, floorCpuUsPerReq: floor.cpuUsPerReq, recordsPerWrite: receiver.recordsPerWrite, noFsyncRps: noFsync.rps, noFsyncCpuUsPerReq: noFsync.cpuUsPerReq };
+      const result = {
+        rps: r.rps,
+        bareRps: r.bareRps,
+        floorRps: r.floorRps,
+        ratio: r.ratio,
+        p99Ms: r.p99Ms,
+        floorP99Ms: floor.p99Ms,
+        cpuUsPerReq: receiver.cpuUsPerReq,
+        floorCpuUsPerReq: floor.cpuUsPerReq,
+        recordsPerWrite: receiver.recordsPerWrite,
+        noFsyncRps: noFsync.rps,
+        noFsyncCpuUsPerReq: noFsync.cpuUsPerReq,
+      };
       return { result, rows };
     },
   },
@@ -87,8 +124,22 @@ const BENCHES: Record<string, Bench> = {
       const z = await benchZeroDowntime();
       const w = z.withoutProxy;
       const rows: Row[] = [
-        { bench: 'zeroDowntime', case: 'deploy under load, through nginx (rollout.proxy)', requests: z.requests, failed: z.failed, 'switch ms': z.switchMs, 'downtime ms': z.downtimeMs },
-        { bench: 'zeroDowntime', case: 'deploy under load, no proxy (stop-then-start)', requests: w.requests, failed: w.failed, 'switch ms': w.switchMs, 'downtime ms': w.downtimeMs },
+        {
+          bench: 'zeroDowntime',
+          case: 'deploy under load, through nginx (rollout.proxy)',
+          requests: z.requests,
+          failed: z.failed,
+          'switch ms': z.switchMs,
+          'downtime ms': z.downtimeMs,
+        },
+        {
+          bench: 'zeroDowntime',
+          case: 'deploy under load, no proxy (stop-then-start)',
+          requests: w.requests,
+          failed: w.failed,
+          'switch ms': w.switchMs,
+          'downtime ms': w.downtimeMs,
+        },
       ];
       return { result: z, rows };
     },
@@ -98,14 +149,32 @@ const BENCHES: Record<string, Bench> = {
     async run() {
       const p = await benchPeers();
       const rows: Row[] = [];
-      if ('skipped' in p.webhook) rows.push({ bench: 'peers', case: `receiver vs adnanh/webhook: ${p.webhook.skipped}` });
+      if ('skipped' in p.webhook)
+        rows.push({ bench: 'peers', case: `receiver vs adnanh/webhook: ${p.webhook.skipped}` });
       else
         for (const r of p.webhook.rows)
-          rows.push({ bench: 'peers', case: `receiver vs adnanh/webhook, ${r.connections} connections`, 'req/s': r.fjordRps, 'peer req/s': r.webhookRps, 'p99 ms': r.fjordP99Ms, 'peer p99 ms': r.webhookP99Ms, 'server CPU µs/req': r.fjordCpuUsPerReq, 'peer CPU µs/req': r.webhookCpuUsPerReq, 'vs peer': r.ratio.toFixed(2) });
-      if ('skipped' in p.ansible) rows.push({ bench: 'peers', case: `rollout vs ansible-playbook: ${p.ansible.skipped}` });
+          rows.push({
+            bench: 'peers',
+            case: `receiver vs adnanh/webhook, ${r.connections} connections`,
+            'req/s': r.fjordRps,
+            'peer req/s': r.webhookRps,
+            'p99 ms': r.fjordP99Ms,
+            'peer p99 ms': r.webhookP99Ms,
+            'server CPU µs/req': r.fjordCpuUsPerReq,
+            'peer CPU µs/req': r.webhookCpuUsPerReq,
+            'vs peer': r.ratio.toFixed(2),
+          });
+      if ('skipped' in p.ansible)
+        rows.push({ bench: 'peers', case: `rollout vs ansible-playbook: ${p.ansible.skipped}` });
       else
         for (const r of p.ansible)
-          rows.push({ bench: 'peers', case: `rollout vs ansible-playbook, ${r.hosts} host${r.hosts > 1 ? 's' : ''}, batch ${r.batch}`, seconds: r.seconds.toFixed(2), 'peer s': r.ansibleSeconds.toFixed(2), 'vs peer': r.ratio.toFixed(2) });
+          rows.push({
+            bench: 'peers',
+            case: `rollout vs ansible-playbook, ${r.hosts} host${r.hosts > 1 ? 's' : ''}, batch ${r.batch}`,
+            seconds: r.seconds.toFixed(2),
+            'peer s': r.ansibleSeconds.toFixed(2),
+            'vs peer': r.ratio.toFixed(2),
+          });
       return { result: p, rows };
     },
   },
@@ -118,7 +187,11 @@ const BENCHES: Record<string, Bench> = {
         { bench: 'bundles', case: 'Lambda receiver (gzip KB)', value: kb(b.lambdaReceiverGzipBytes) },
         { bench: 'bundles', case: 'Lambda worker (gzip KB, aim 250)', value: kb(b.lambdaWorkerGzipBytes) },
         { bench: 'bundles', case: 'Lambda receiver cold import (ms, median, aim 150)', value: b.coldImportMs },
-        { bench: 'bundles', case: 'Lambda worker cold import (ms, median, SQS client included)', value: b.workerColdImportMs },
+        {
+          bench: 'bundles',
+          case: 'Lambda worker cold import (ms, median, SQS client included)',
+          value: b.workerColdImportMs,
+        },
       ];
       return { result: b, rows };
     },
@@ -129,8 +202,13 @@ function table(rows: Row[]): string {
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const cell = (r: Row, c: string) => String(r[c] ?? '');
   const width = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r, c).length)));
-  const line = (values: string[]) => values.map((v, i) => (i < 2 ? v.padEnd(width[i]!) : v.padStart(width[i]!))).join('  ');
-  return [line(columns), line(width.map((w) => '-'.repeat(w))), ...rows.map((r) => line(columns.map((c) => cell(r, c))))].join('\n');
+  const line = (values: string[]) =>
+    values.map((v, i) => (i < 2 ? v.padEnd(width[i]!) : v.padStart(width[i]!))).join('  ');
+  return [
+    line(columns),
+    line(width.map((w) => '-'.repeat(w))),
+    ...rows.map((r) => line(columns.map((c) => cell(r, c)))),
+  ].join('\n');
 }
 
 const wanted = process.argv.slice(2);

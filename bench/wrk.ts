@@ -66,11 +66,41 @@ export function makeWrk(dir: string, token: string, bodyBytes = 20 * 1024) {
   return async (url: string, connections: number, seconds: number): Promise<WrkResult> => {
     const { pathname, origin } = new URL(url);
     const nonce = randomBytes(4).toString('hex');
-    const args = ['-t', '2', '-c', String(connections), '-d', `${seconds}s`, '--timeout', '10s', '-s', script, origin, '--', bodyFile, PLACEHOLDER, pathname, token, nonce];
+    const args = [
+      '-t',
+      '2',
+      '-c',
+      String(connections),
+      '-d',
+      `${seconds}s`,
+      '--timeout',
+      '10s',
+      '-s',
+      script,
+      origin,
+      '--',
+      bodyFile,
+      PLACEHOLDER,
+      pathname,
+      token,
+      nonce,
+    ];
     const { stdout } = await run('wrk', args, { maxBuffer: 1024 * 1024 });
     const line = stdout.split('\n').find((l) => l.startsWith('{"wrk":'));
     if (!line) throw new Error(`wrk printed no summary:\n${stdout.slice(-1000)}`);
-    const r = JSON.parse(line) as { requests: number; durationUs: number; p50Us: number; p99Us: number; errors: number };
-    return { requests: r.requests, rps: r.requests / (r.durationUs / 1e6), p50Ms: r.p50Us / 1000, p99Ms: r.p99Us / 1000, errors: r.errors };
+    const r = JSON.parse(line) as {
+      requests: number;
+      durationUs: number;
+      p50Us: number;
+      p99Us: number;
+      errors: number;
+    };
+    return {
+      requests: r.requests,
+      rps: r.requests / (r.durationUs / 1e6),
+      p50Ms: r.p50Us / 1000,
+      p99Ms: r.p99Us / 1000,
+      errors: r.errors,
+    };
   };
 }

@@ -28,9 +28,13 @@ export interface ZeroDowntimeResult {
   withoutProxy: DeployUnderLoad;
 }
 
-
 /** Deploys `from` then, under load, `to` on the bench's one host; returns what the load loop saw. */
-export async function measureDeploy(bench: BenchFleet, env: ReturnType<typeof environment>, port: number, [from, to]: [string, string]): Promise<DeployUnderLoad> {
+export async function measureDeploy(
+  bench: BenchFleet,
+  env: ReturnType<typeof environment>,
+  port: number,
+  [from, to]: [string, string],
+): Promise<DeployUnderLoad> {
   const hosts = [bench.fleet.hosts[0]!.name];
   for (const tag of [from, to]) await bench.push(tag);
   const first = await roll(bench.fleet, { image: bench.image, tag: from, hosts, env });
@@ -38,7 +42,10 @@ export async function measureDeploy(bench: BenchFleet, env: ReturnType<typeof en
   const url = `http://${bench.fleet.hosts[0]!.address}:${port}/`;
   // `nginx -s reload` returns before the new workers serve: the first deploy counts once they do.
   for (let i = 0; i < 200; i++) {
-    const body = await fetch(url).then((r) => (r.ok ? r.text() : ''), () => '');
+    const body = await fetch(url).then(
+      (r) => (r.ok ? r.text() : ''),
+      () => '',
+    );
     if (body.trim() === from) break;
     await new Promise((r) => setTimeout(r, 25));
   }
@@ -49,18 +56,26 @@ export async function measureDeploy(bench: BenchFleet, env: ReturnType<typeof en
   const seen = await load.stop();
   if (!second.ok) throw new Error(`zero-downtime bench: ${to}: ${JSON.stringify(second.failed)}`);
   if (!seen.bodies[to]) throw new Error(`zero-downtime bench: ${to} never answered (${JSON.stringify(seen.bodies)})`);
-  return { requests: seen.requests, failed: seen.failed, switchMs: second.hosts[0]!.timings.switch ?? 0, downtimeMs: seen.longestOutageMs };
+  return {
+    requests: seen.requests,
+    failed: seen.failed,
+    switchMs: second.hosts[0]!.timings.switch ?? 0,
+    downtimeMs: seen.longestOutageMs,
+  };
 }
 
 export async function benchZeroDowntime(): Promise<ZeroDowntimeResult> {
   const bench = await startBenchFleet(1);
   try {
     const port = await freePort(bench.fleet.hosts[0]!.address);
-    const env = environment({
-      container: { ports: [`${port}:8080`] },
-      healthCheck: { port, path: HEALTH_PATH, interval: 100, timeout: 20_000 },
-      hostTimeout: '60s',
-    }, [bench.fleet.hosts[0]!.name]);
+    const env = environment(
+      {
+        container: { ports: [`${port}:8080`] },
+        healthCheck: { port, path: HEALTH_PATH, interval: 100, timeout: 20_000 },
+        hostTimeout: '60s',
+      },
+      [bench.fleet.hosts[0]!.name],
+    );
     const withoutProxy = await measureDeploy(bench, env, port, ['zd1', 'zd2']);
     // Through the host's real nginx: the same app, its containers on two slots behind the proxy.
     const host = bench.fleet.hosts[0]!;
@@ -69,14 +84,30 @@ export async function benchZeroDowntime(): Promise<ZeroDowntimeResult> {
     const nginx = startHostNginx(host, front, 'fjord_api_prod');
     try {
       await nginx.ready();
-      const proxied = environment({
-        container: { name: 'api-proxied' },
-        proxy: { containerPort: 8080, hostPorts: slots, bind: 'engine', upstreamFile: nginx.upstreamFile, pidFile: nginx.pidFile, drain: '1s' },
-        healthCheck: { port: slots[0], path: HEALTH_PATH, interval: 100, timeout: 20_000 },
-        hostTimeout: '60s',
-      }, [host.name]);
+      const proxied = environment(
+        {
+          container: { name: 'api-proxied' },
+          proxy: {
+            containerPort: 8080,
+            hostPorts: slots,
+            bind: 'engine',
+            upstreamFile: nginx.upstreamFile,
+            pidFile: nginx.pidFile,
+            drain: '1s',
+          },
+          healthCheck: { port: slots[0], path: HEALTH_PATH, interval: 100, timeout: 20_000 },
+          hostTimeout: '60s',
+        },
+        [host.name],
+      );
       const through = await measureDeploy(bench, proxied, front, ['zd3', 'zd4']);
-      return { requests: through.requests, failed: through.failed, switchMs: through.switchMs, downtimeMs: through.downtimeMs, withoutProxy };
+      return {
+        requests: through.requests,
+        failed: through.failed,
+        switchMs: through.switchMs,
+        downtimeMs: through.downtimeMs,
+        withoutProxy,
+      };
     } finally {
       await nginx.stop();
     }

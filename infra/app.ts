@@ -13,7 +13,11 @@ import { FjordStack } from './stack.js';
 
 const app = new App();
 const { config, path } = loadConfig();
-const [receiver, worker, reconcile] = await Promise.all((['lambda-receiver', 'lambda-worker', 'reconcile'] as const).map((entry) => bundleLambda(entry, { configFile: path })));
+const [receiver, worker, reconcile] = await Promise.all(
+  (['lambda-receiver', 'lambda-worker', 'reconcile'] as const).map((entry) =>
+    bundleLambda(entry, { configFile: path }),
+  ),
+);
 const context = (key: string): string | undefined => app.node.tryGetContext(key);
 
 new FjordStack(app, context('stackName') ?? 'Fjord', {

@@ -34,7 +34,9 @@ export type LambdaEntry = 'lambda-receiver' | 'lambda-worker' | 'reconcile';
 const zodWithoutLocales: Plugin = {
   name: 'zod-without-locales',
   setup(b) {
-    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) => (/[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'fjord-empty' } : undefined));
+    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'fjord-empty' } : undefined,
+    );
     b.onLoad({ filter: /.*/, namespace: 'fjord-empty' }, () => ({ contents: 'export {};', loader: 'js' }));
   },
 };
@@ -49,7 +51,8 @@ const zodWithoutLocales: Plugin = {
 const SLIM: Record<string, { from: RegExp; contents: string }> = {
   'rate-limiter-flexible': {
     from: /[\\/]@gitbeaker[\\/]/,
-    contents: "export { default as RateLimiterMemory } from 'rate-limiter-flexible/lib/RateLimiterMemory.js'; export { default as RateLimiterQueue } from 'rate-limiter-flexible/lib/RateLimiterQueue.js';",
+    contents:
+      "export { default as RateLimiterMemory } from 'rate-limiter-flexible/lib/RateLimiterMemory.js'; export { default as RateLimiterQueue } from 'rate-limiter-flexible/lib/RateLimiterQueue.js';",
   },
   ssh2: { from: /[\\/]lib[\\/]ssh[\\/]/, contents: "export { default as Client } from 'ssh2/lib/client.js';" },
 };
@@ -58,22 +61,40 @@ const slimDependencies: Plugin = {
   name: 'slim-dependencies',
   setup(b) {
     const names = Object.keys(SLIM).map((n) => n.replace(/[-/]/g, '\\$&'));
-    b.onResolve({ filter: new RegExp(`^(${names.join('|')})$`) }, (args) => (SLIM[args.path]!.from.test(args.importer) ? { path: args.path, namespace: 'fjord-slim', pluginData: args.resolveDir } : undefined));
-    b.onLoad({ filter: /.*/, namespace: 'fjord-slim' }, (args) => ({ contents: SLIM[args.path]!.contents, loader: 'js', resolveDir: args.pluginData as string }));
+    b.onResolve({ filter: new RegExp(`^(${names.join('|')})$`) }, (args) =>
+      SLIM[args.path]!.from.test(args.importer)
+        ? { path: args.path, namespace: 'fjord-slim', pluginData: args.resolveDir }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'fjord-slim' }, (args) => ({
+      contents: SLIM[args.path]!.contents,
+      loader: 'js',
+      resolveDir: args.pluginData as string,
+    }));
     // ssh2's client requires its SFTP implementation (~50 KB minified) at load for `client.sftp()`, and its
     // utils to tell an SFTP channel apart; fjord never opens one (it runs commands: lib/ssh/session.ts).
     // Calling it anyway fails plainly.
-    b.onResolve({ filter: /^\.\/protocol\/SFTP\.js$/ }, (args) => (/[\\/]ssh2[\\/]lib[\\/](client|utils)\.js$/.test(args.importer) ? { path: 'ssh2-sftp', namespace: 'fjord-slim-sftp' } : undefined));
+    b.onResolve({ filter: /^\.\/protocol\/SFTP\.js$/ }, (args) =>
+      /[\\/]ssh2[\\/]lib[\\/](client|utils)\.js$/.test(args.importer)
+        ? { path: 'ssh2-sftp', namespace: 'fjord-slim-sftp' }
+        : undefined,
+    );
     b.onLoad({ filter: /.*/, namespace: 'fjord-slim-sftp' }, () => ({
-      contents: "exports.SFTP = class SFTP { constructor() { throw new Error('SFTP is not in fjord\\'s bundles (infra/bundle.ts)'); } };",
+      contents:
+        "exports.SFTP = class SFTP { constructor() { throw new Error('SFTP is not in fjord\\'s bundles (infra/bundle.ts)'); } };",
       loader: 'js',
     }));
     // bcrypt-pbkdf (ssh2's reader of passphrase-protected OpenSSH keys) takes all of tweetnacl (~35 KB
     // minified) for one function, `lowlevel.crypto_hash`: SHA-512 of the first n bytes of m into out.
     // node:crypto's SHA-512 is that hash.
-    b.onResolve({ filter: /^tweetnacl$/ }, (args) => (/[\\/]bcrypt-pbkdf[\\/]/.test(args.importer) ? { path: 'tweetnacl-sha512', namespace: 'fjord-slim-nacl' } : undefined));
+    b.onResolve({ filter: /^tweetnacl$/ }, (args) =>
+      /[\\/]bcrypt-pbkdf[\\/]/.test(args.importer)
+        ? { path: 'tweetnacl-sha512', namespace: 'fjord-slim-nacl' }
+        : undefined,
+    );
     b.onLoad({ filter: /.*/, namespace: 'fjord-slim-nacl' }, () => ({
-      contents: "const { createHash } = require('node:crypto'); exports.lowlevel = { crypto_hash(out, m, n) { out.set(createHash('sha512').update(m.subarray(0, n)).digest()); return 0; } };",
+      contents:
+        "const { createHash } = require('node:crypto'); exports.lowlevel = { crypto_hash(out, m, n) { out.set(createHash('sha512').update(m.subarray(0, n)).digest()); return 0; } };",
       loader: 'js',
     }));
   },
@@ -89,12 +110,20 @@ const slimDependencies: Plugin = {
  * has those shapes, rather than silently shipping all of it again.
  */
 const GITBEAKER: { file: RegExp; edit: (src: string) => string }[] = [
-  { file: /[\\/]@gitbeaker[\\/]core[\\/]dist[\\/]index\.mjs$/, edit: (src) => rewrite(src, /^var (\w+) = (class extends \w+ \{\n[\s\S]*?\n\});$/gm, 'var $1 = /* @__PURE__ */ (() => $2)();') },
+  {
+    file: /[\\/]@gitbeaker[\\/]core[\\/]dist[\\/]index\.mjs$/,
+    edit: (src) =>
+      rewrite(src, /^var (\w+) = (class extends \w+ \{\n[\s\S]*?\n\});$/gm, 'var $1 = /* @__PURE__ */ (() => $2)();'),
+  },
   {
     file: /[\\/]@gitbeaker[\\/]rest[\\/]dist[\\/]index\.mjs$/,
     edit: (src) =>
       rewrite(
-        rewrite(src, /^var \{ AccessLevel, \.\.\.Resources \} = CORE;\nvar API = presetResourceArguments\(Resources, \{ requesterFn \}\);$/m, 'var AccessLevel = CORE.AccessLevel;'),
+        rewrite(
+          src,
+          /^var \{ AccessLevel, \.\.\.Resources \} = CORE;\nvar API = presetResourceArguments\(Resources, \{ requesterFn \}\);$/m,
+          'var AccessLevel = CORE.AccessLevel;',
+        ),
         /^var \{ (\w+) \} = API;$/gm,
         'var $1 = /* @__PURE__ */ (() => presetResourceArguments({ $1: CORE.$1 }, { requesterFn }).$1)();',
       ),
@@ -103,14 +132,18 @@ const GITBEAKER: { file: RegExp; edit: (src: string) => string }[] = [
 
 function rewrite(src: string, pattern: RegExp, replacement: string): string {
   const out = src.replace(pattern, replacement);
-  if (out === src) throw new Error(`infra/bundle.ts: @gitbeaker no longer matches ${pattern}; update the pure-gitbeaker-resources plugin`);
+  if (out === src)
+    throw new Error(
+      `infra/bundle.ts: @gitbeaker no longer matches ${pattern}; update the pure-gitbeaker-resources plugin`,
+    );
   return out;
 }
 
 const pureGitbeakerResources: Plugin = {
   name: 'pure-gitbeaker-resources',
   setup(b) {
-    for (const { file, edit } of GITBEAKER) b.onLoad({ filter: file }, async (args) => ({ contents: edit(await readFile(args.path, 'utf8')), loader: 'js' }));
+    for (const { file, edit } of GITBEAKER)
+      b.onLoad({ filter: file }, async (args) => ({ contents: edit(await readFile(args.path, 'utf8')), loader: 'js' }));
   },
 };
 
@@ -123,17 +156,25 @@ const pureGitbeakerResources: Plugin = {
 const usedGithubEndpoints: Plugin = {
   name: 'used-github-endpoints',
   setup(b) {
-    b.onLoad({ filter: /[\\/]@octokit[\\/]plugin-rest-endpoint-methods[\\/]dist-src[\\/]generated[\\/]endpoints\.js$/ }, async (args) => {
-      const all = ((await import(pathToFileURL(args.path).href)) as { default: Record<string, Record<string, unknown>> }).default;
-      const used: Record<string, Record<string, unknown>> = {};
-      for (const [, scope, method] of (await githubRestCalls()).matchAll(/\.rest\.(\w+)\.(\w+)\(/g)) {
-        const endpoint = all[scope!]?.[method!];
-        if (!endpoint) throw new Error(`infra/bundle.ts: lib/ calls octokit.rest.${scope}.${method}, which @octokit/plugin-rest-endpoint-methods does not have`);
-        used[scope!] ??= {};
-        used[scope!]![method!] = endpoint;
-      }
-      return { contents: `export default ${JSON.stringify(used)};`, loader: 'js' };
-    });
+    b.onLoad(
+      { filter: /[\\/]@octokit[\\/]plugin-rest-endpoint-methods[\\/]dist-src[\\/]generated[\\/]endpoints\.js$/ },
+      async (args) => {
+        const all = (
+          (await import(pathToFileURL(args.path).href)) as { default: Record<string, Record<string, unknown>> }
+        ).default;
+        const used: Record<string, Record<string, unknown>> = {};
+        for (const [, scope, method] of (await githubRestCalls()).matchAll(/\.rest\.(\w+)\.(\w+)\(/g)) {
+          const endpoint = all[scope!]?.[method!];
+          if (!endpoint)
+            throw new Error(
+              `infra/bundle.ts: lib/ calls octokit.rest.${scope}.${method}, which @octokit/plugin-rest-endpoint-methods does not have`,
+            );
+          used[scope!] ??= {};
+          used[scope!]![method!] = endpoint;
+        }
+        return { contents: `export default ${JSON.stringify(used)};`, loader: 'js' };
+      },
+    );
   },
 };
 
@@ -143,14 +184,30 @@ async function githubRestCalls(): Promise<string> {
   return (await Promise.all(files.map((f) => readFile(join(ROOT, 'lib', f), 'utf8')))).join('\n');
 }
 
-const common: BuildOptions = { bundle: true, minify: true, format: 'esm', legalComments: 'none', metafile: true, logLevel: 'error', sourcemap: false, plugins: [zodWithoutLocales, slimDependencies, pureGitbeakerResources, usedGithubEndpoints] };
+const common: BuildOptions = {
+  bundle: true,
+  minify: true,
+  format: 'esm',
+  legalComments: 'none',
+  metafile: true,
+  logLevel: 'error',
+  sourcemap: false,
+  plugins: [zodWithoutLocales, slimDependencies, pureGitbeakerResources, usedGithubEndpoints],
+};
 
 /** `functions/<entry>.ts` → `<outDir>/index.mjs` (+ `fjord.yaml` when `configFile` is given). */
-export async function bundleLambda(entry: LambdaEntry, { outDir = join(ROOT, 'dist/lambda', entry), configFile }: { outDir?: string; configFile?: string } = {}): Promise<Bundle> {
+export async function bundleLambda(
+  entry: LambdaEntry,
+  { outDir = join(ROOT, 'dist/lambda', entry), configFile }: { outDir?: string; configFile?: string } = {},
+): Promise<Bundle> {
   // The worker takes the AWS SDK v3 from the Lambda Node.js runtime, which provides it
   // (docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html); the receiver and the reconcile scheduler only
   // send, with a signed fetch, and carry no SDK at all.
-  const bundle = await bundleForNode(join(ROOT, 'functions', `${entry}.ts`), join(outDir, 'index.mjs'), entry === 'lambda-worker' ? ['@aws-sdk/*'] : []);
+  const bundle = await bundleForNode(
+    join(ROOT, 'functions', `${entry}.ts`),
+    join(outDir, 'index.mjs'),
+    entry === 'lambda-worker' ? ['@aws-sdk/*'] : [],
+  );
   if (configFile) copyFileSync(configFile, join(outDir, 'fjord.yaml'));
   return bundle;
 }
@@ -178,7 +235,11 @@ export async function bundleForNode(entryPoint: string, file: string, external: 
 }
 
 /** `functions/workers-receiver.ts` → one ES module for workerd (nodejs_compat provides the `node:` built-ins). */
-export async function bundleWorkers({ outFile = join(ROOT, 'dist/workers/receiver.mjs') }: { outFile?: string } = {}): Promise<Bundle> {
+export async function bundleWorkers({
+  outFile = join(ROOT, 'dist/workers/receiver.mjs'),
+}: {
+  outFile?: string;
+} = {}): Promise<Bundle> {
   const { metafile } = await build({
     ...common,
     entryPoints: [join(ROOT, 'functions/workers-receiver.ts')],
@@ -196,7 +257,13 @@ export async function bundleWorkers({ outFile = join(ROOT, 'dist/workers/receive
 function measure(file: string, metafile: Metafile | undefined): Bundle {
   mkdirSync(dirname(file), { recursive: true });
   const bytes = readFileSync(file);
-  return { file, dir: dirname(file), bytes: bytes.length, gzipBytes: gzipSync(bytes, { level: 9 }).length, packages: packageBytes(metafile) };
+  return {
+    file,
+    dir: dirname(file),
+    bytes: bytes.length,
+    gzipBytes: gzipSync(bytes, { level: 9 }).length,
+    packages: packageBytes(metafile),
+  };
 }
 
 /** Minified bytes each package (`lib/`, `functions/` for fjord's own) adds to the output, largest first. */
@@ -215,9 +282,15 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const what = process.argv[2] ?? 'all';
   const out: Bundle[] = [];
   if (what === 'workers' || what === 'all') out.push(await bundleWorkers());
-  if (what === 'lambda' || what === 'all') out.push(await bundleLambda('lambda-receiver'), await bundleLambda('lambda-worker'), await bundleLambda('reconcile'));
+  if (what === 'lambda' || what === 'all')
+    out.push(
+      await bundleLambda('lambda-receiver'),
+      await bundleLambda('lambda-worker'),
+      await bundleLambda('reconcile'),
+    );
   for (const b of out) {
     console.log(`${b.file}: ${b.bytes} bytes, ${b.gzipBytes} gzipped`);
-    if (process.argv.includes('--packages')) for (const [name, n] of Object.entries(b.packages)) console.log(`  ${String(n).padStart(8)}  ${name}`);
+    if (process.argv.includes('--packages'))
+      for (const [name, n] of Object.entries(b.packages)) console.log(`  ${String(n).padStart(8)}  ${name}`);
   }
 }

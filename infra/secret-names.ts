@@ -20,8 +20,14 @@ export interface SecretPlan {
 
 export function planSecrets(config: Config, prefix = 'fjord/'): SecretPlan {
   // FJORD_GITLAB_SECRET → fjord/gitlab-secret, GITLAB_TOKEN → fjord/gitlab-token
-  const name = (env: string) => prefix + env.replace(/^FJORD_/, '').toLowerCase().replace(/_/g, '-');
-  const pick = (...vars: Array<string | undefined>) => Object.fromEntries(vars.filter((v): v is string => !!v).map((v) => [v, name(v)]));
+  const name = (env: string) =>
+    prefix +
+    env
+      .replace(/^FJORD_/, '')
+      .toLowerCase()
+      .replace(/_/g, '-');
+  const pick = (...vars: Array<string | undefined>) =>
+    Object.fromEntries(vars.filter((v): v is string => !!v).map((v) => [v, name(v)]));
   const gitlab = config.sources.gitlab;
   const github = config.sources.github;
   return {
@@ -35,7 +41,9 @@ export function planSecrets(config: Config, prefix = 'fjord/'): SecretPlan {
       config.ssh.passphraseEnv,
       ...config.registries.flatMap((r) => [r.usernameEnv, r.passwordEnv]),
       // The age identity decrypts app secrets in the worker only; asked for only when some environment has them.
-      Object.values(config.apps).some((app) => Object.values(app.environments).some((env) => env.secrets)) ? config.secrets.identityEnv : undefined,
+      Object.values(config.apps).some((app) => Object.values(app.environments).some((env) => env.secrets))
+        ? config.secrets.identityEnv
+        : undefined,
     ),
   };
 }

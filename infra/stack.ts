@@ -52,7 +52,11 @@ export class FjordStack extends Stack {
     if (batchSize < 1 || batchSize > 10) throw new Error(`batchSize: 1–10 for a FIFO queue, not ${batchSize}`);
     const visibility = Duration.seconds(workerTimeout.toSeconds() * VISIBILITY_FACTOR);
 
-    const dlq = new sqs.Queue(this, 'DeadLetters', { fifo: true, contentBasedDeduplication: false, retentionPeriod: Duration.days(14) });
+    const dlq = new sqs.Queue(this, 'DeadLetters', {
+      fifo: true,
+      contentBasedDeduplication: false,
+      retentionPeriod: Duration.days(14),
+    });
     const queue = new sqs.Queue(this, 'Jobs', {
       fifo: true,
       contentBasedDeduplication: false,
@@ -83,7 +87,11 @@ export class FjordStack extends Stack {
       }
       fn.addEnvironment('FJORD_SECRET_ARNS', this.toJsonString(arns));
     };
-    const baseEnv = { FJORD_SQS_QUEUE_URL: queue.queueUrl, FJORD_CONFIG: 'fjord.yaml', NODE_OPTIONS: '--enable-source-maps' };
+    const baseEnv = {
+      FJORD_SQS_QUEUE_URL: queue.queueUrl,
+      FJORD_CONFIG: 'fjord.yaml',
+      NODE_OPTIONS: '--enable-source-maps',
+    };
 
     const receiver = new lambda.Function(this, 'Receiver', {
       ...common,
@@ -103,7 +111,12 @@ export class FjordStack extends Stack {
       code: props.workerCode,
       memorySize: 512,
       timeout: workerTimeout,
-      environment: { ...baseEnv, FJORD_SQS_DLQ_URL: dlq.queueUrl, FJORD_DATA_DIR: '/tmp/fjord', FJORD_VISIBILITY_SECONDS: String(visibility.toSeconds()) },
+      environment: {
+        ...baseEnv,
+        FJORD_SQS_DLQ_URL: dlq.queueUrl,
+        FJORD_DATA_DIR: '/tmp/fjord',
+        FJORD_VISIBILITY_SECONDS: String(visibility.toSeconds()),
+      },
       logGroup: new logs.LogGroup(this, 'WorkerLogs', { retention: logs.RetentionDays.ONE_MONTH }),
     });
     worker.addEventSource(new SqsEventSource(queue, { batchSize, reportBatchItemFailures: true }));

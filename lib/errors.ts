@@ -12,7 +12,10 @@ export class FjordError extends Error {
 
 /** fjord.yaml is invalid; `issues` are `path: message` lines. */
 export class ConfigError extends FjordError {
-  constructor(readonly issues: string[], readonly file?: string) {
+  constructor(
+    readonly issues: string[],
+    readonly file?: string,
+  ) {
     super(`${file ? file + ': ' : ''}invalid configuration\n  ${issues.join('\n  ')}`);
   }
 }
@@ -32,7 +35,10 @@ export class MalformedPayload extends FjordError {
 /** An event fjord should act on carries a value that fails its grammar; `path` names the field. */
 export class InvalidEvent extends FjordError {
   override status = 422;
-  constructor(readonly path: string, message: string) {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
     super(`${path}: ${message}`);
   }
 }

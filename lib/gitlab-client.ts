@@ -14,7 +14,15 @@ export interface GitlabClientOptions {
   queryTimeout: number;
 }
 
-export const gitlabClientOptions = ({ host, token, timeoutMs }: { host: string; token: Secret; timeoutMs: number }): GitlabClientOptions => ({
+export const gitlabClientOptions = ({
+  host,
+  token,
+  timeoutMs,
+}: {
+  host: string;
+  token: Secret;
+  timeoutMs: number;
+}): GitlabClientOptions => ({
   host: host.replace(/\/+$/, ''),
   oauthToken: async () => token.reveal(),
   queryTimeout: timeoutMs,

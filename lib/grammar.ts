@@ -57,7 +57,8 @@ export function cleanText(text: string, { lines = false }: { lines?: boolean } =
 }
 
 /** Length of the longest run of backticks in `text` (0 when none). */
-export const longestBacktickRun = (text: string): number => Math.max(0, ...(text.match(/`+/g) ?? []).map((r) => r.length));
+export const longestBacktickRun = (text: string): number =>
+  Math.max(0, ...(text.match(/`+/g) ?? []).map((r) => r.length));
 
 /** A Markdown code fence around cleaned `text`: its backtick run is longer than any inside, so nothing in it closes it. */
 export function fenceBlock(text: string): string {
@@ -83,7 +84,10 @@ const MENTIONS_AND_CLOSING = new RegExp(`${CLOSING}|${MENTION}`, 'g');
  * or the references after the keyword, become a code span (GitLab extracts neither mentions nor references
  * from code). The span's backtick run is longer than any in the text, so it never pairs with one of them.
  */
-export function neutralizeReferences(text: string, { closing = false, lines = false }: { closing?: boolean; lines?: boolean } = {}): string {
+export function neutralizeReferences(
+  text: string,
+  { closing = false, lines = false }: { closing?: boolean; lines?: boolean } = {},
+): string {
   const clean = cleanText(text, { lines });
   const run = '`'.repeat(longestBacktickRun(clean) + 1);
   return clean.replace(closing ? MENTIONS_AND_CLOSING : MENTIONS, (match: string, ...rest: unknown[]) => {

@@ -13,7 +13,11 @@ const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\
 
 // An address followed by `/name` and not preceded by `scheme://` or `user@` is an image's registry.
 const hide = (match: string, offset: number, text: string): string =>
-  text[offset + match.length] === '/' && /\w/.test(text[offset + match.length + 1] ?? '') && !/(:\/\/|@)$/.test(text.slice(0, offset)) ? match : '[address]';
+  text[offset + match.length] === '/' &&
+  /\w/.test(text[offset + match.length + 1] ?? '') &&
+  !/(:\/\/|@)$/.test(text.slice(0, offset))
+    ? match
+    : '[address]';
 
 /**
  * `text` with every address (and each of `addresses`, with an optional `:port`) replaced by `[address]`;
@@ -23,10 +27,15 @@ export function hideAddresses(text: string, addresses: readonly string[] = [], k
   // Kept URLs are swapped for NUL-delimited indexes (never in note or page text) and put back at the end.
   let out = keep.reduce((t, url, i) => t.replaceAll(url, `\0${i}\0`), text);
   const named = addresses.filter((a) => a.length > 0).sort((a, b) => b.length - a.length);
-  if (named.length > 0) out = out.replace(new RegExp(`(?<![\\w.-])(?:${named.map(escapeRegExp).join('|')})(?::\\d{1,5})?(?![\\w-]|\\.\\w)`, 'g'), hide);
+  if (named.length > 0)
+    out = out.replace(
+      new RegExp(`(?<![\\w.-])(?:${named.map(escapeRegExp).join('|')})(?::\\d{1,5})?(?![\\w-]|\\.\\w)`, 'g'),
+      hide,
+    );
   out = out.replace(IPV6, hide).replace(IPV4, hide);
   return out.replace(/\0(\d+)\0/g, (_, i: string) => keep[Number(i)]!);
 }
 
 /** The configured hosts' addresses, for `hideAddresses`. */
-export const hostAddresses = (hosts: Record<string, { address: string }>): string[] => Object.values(hosts).map((h) => h.address);
+export const hostAddresses = (hosts: Record<string, { address: string }>): string[] =>
+  Object.values(hosts).map((h) => h.address);

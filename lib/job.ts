@@ -3,7 +3,19 @@ import * as z from 'zod';
 import { commandSchema } from './commands/command-schema.js';
 import { branchSchema, imageSchema, nameSchema, projectSchema, shaSchema, tagSchema, textSchema } from './grammar.js';
 
-export const REASONS = ['merge', 'push', 'pipeline', 'manual', 'rollback', 'converge', 'heal', 'promote', 'plan', 'reconcile', 'command'] as const;
+export const REASONS = [
+  'merge',
+  'push',
+  'pipeline',
+  'manual',
+  'rollback',
+  'converge',
+  'heal',
+  'promote',
+  'plan',
+  'reconcile',
+  'command',
+] as const;
 export type Reason = (typeof REASONS)[number];
 
 /** Reasons whose jobs are not deploys of a source sha: their creator picks a deterministic `id`, which is their dedup key. */
@@ -39,17 +51,24 @@ export const deployJobSchema = z.strictObject({
 
 export type DeployJob = z.infer<typeof deployJobSchema>;
 
-
 /** Queue group: one job in flight per app/environment, in order. */
 // `/fjord approve` runs beside the environment's group, not in it: its answer never waits behind a rollout.
-export const groupOf = (job: Pick<DeployJob, 'app' | 'environment'> & { command?: { verb: string } | undefined }): string => `${job.app}/${job.environment}${job.command?.verb === 'approve' ? '/approve' : ''}`;
+export const groupOf = (
+  job: Pick<DeployJob, 'app' | 'environment'> & { command?: { verb: string } | undefined },
+): string => `${job.app}/${job.environment}${job.command?.verb === 'approve' ? '/approve' : ''}`;
 
 /** Deduplication id: a merge and the push it causes end as one job. */
-export const dedupIdOf = (job: Pick<DeployJob, 'app' | 'environment' | 'sha' | 'tag' | 'id'> & { reason?: Reason; source?: { before?: string | undefined }; approved?: true | undefined }): string =>
+export const dedupIdOf = (
+  job: Pick<DeployJob, 'app' | 'environment' | 'sha' | 'tag' | 'id'> & {
+    reason?: Reason;
+    source?: { before?: string | undefined };
+    approved?: true | undefined;
+  },
+): string =>
   // An approved deploy is sent once per waiting deploy (its id), never dropped as a duplicate of its merge.
   job.approved
     ? `approved/${job.id}`
     : job.reason && KEYED_REASONS.includes(job.reason)
-    ? `${job.reason}/${job.id}`
-    : // A move back to an already deployed sha (reset, force-push) is a new deploy, not a duplicate of the first.
-      `${job.app}/${job.environment}/${job.sha ?? job.tag}${job.source?.before ? `~${job.source.before.slice(0, 12)}` : ''}`;
+      ? `${job.reason}/${job.id}`
+      : // A move back to an already deployed sha (reset, force-push) is a new deploy, not a duplicate of the first.
+        `${job.app}/${job.environment}/${job.sha ?? job.tag}${job.source?.before ? `~${job.source.before.slice(0, 12)}` : ''}`;

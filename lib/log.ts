@@ -19,13 +19,15 @@ function errorFields(value: unknown): unknown {
 }
 
 /** A logger writing one JSON object per line to `write` (stderr by default). */
-export function createLogger(
-  {
-    level = (process.env.FJORD_LOG_LEVEL as Level | undefined) ?? 'info',
-    write = (line: string) => process.stderr.write(line + '\n'),
-    base = {} as Fields,
-  }: { level?: Level; write?: (line: string) => void; base?: Fields } = {},
-): Logger {
+export function createLogger({
+  level = (process.env.FJORD_LOG_LEVEL as Level | undefined) ?? 'info',
+  write = (line: string) => process.stderr.write(line + '\n'),
+  base = {} as Fields,
+}: {
+  level?: Level;
+  write?: (line: string) => void;
+  base?: Fields;
+} = {}): Logger {
   const min = ORDER[level] ?? ORDER.info;
   const emit = (lvl: Level, msg: string, fields?: Fields) => {
     if (ORDER[lvl] < min) return;

@@ -10,7 +10,13 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const walk = (dir) =>
   readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? (e.name === 'fixtures' ? [] : walk(join(dir, e.name))) : e.name.endsWith('.test.ts') ? [join(dir, e.name)] : [],
+    e.isDirectory()
+      ? e.name === 'fixtures'
+        ? []
+        : walk(join(dir, e.name))
+      : e.name.endsWith('.test.ts')
+        ? [join(dir, e.name)]
+        : [],
   );
 const words = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const skip = (process.env.FJORD_TEST_SKIP ?? '').split(',').filter(Boolean);
@@ -30,7 +36,14 @@ if (files.length === 0) {
 const timeoutMs = Number(process.env.FJORD_TEST_TIMEOUT_MS ?? 30 * 60_000);
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${process.env.FJORD_TEST_CONCURRENCY ?? 2}`, `--test-timeout=${timeoutMs}`, ...files],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    `--test-concurrency=${process.env.FJORD_TEST_CONCURRENCY ?? 2}`,
+    `--test-timeout=${timeoutMs}`,
+    ...files,
+  ],
   { cwd: root, stdio: 'inherit', env: { ...process.env, FJORD_LOG_LEVEL: process.env.FJORD_LOG_LEVEL ?? 'warn' } },
 );
 process.exit(result.status ?? 1);

@@ -30,7 +30,8 @@ export const bump: Command = {
     if (positionals.length !== 1) throw new UsageError('give exactly one manifest file');
     if (values.tag === undefined) throw new UsageError('--tag is required');
     const format = values.format as ManifestFormat | undefined;
-    if (format !== undefined && !FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
+    if (format !== undefined && !FORMATS.includes(format))
+      throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
     const file = positionals[0]!;
     const path = resolve(io.cwd, file);
     let text: string;
@@ -38,7 +39,9 @@ export const bump: Command = {
       // Bytes that are not UTF-8 (a Latin-1 comment) survive the edit unchanged: manifest-bytes.ts.
       text = decodeManifest(readFileSync(path));
     } catch (err) {
-      throw new ManifestFileError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new ManifestFileError(
+        `${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      );
     }
     const { path: dotted, image, container, service } = values;
     const result = bumpTag(text, { file, format, path: dotted, image, container, service }, values.tag);
@@ -48,7 +51,9 @@ export const bump: Command = {
         try {
           writeFileAtomic(path, encodeManifest(result.text));
         } catch (err) {
-          throw new ManifestFileError(`${file}: cannot write (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+          throw new ManifestFileError(
+            `${file}: cannot write (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+          );
         }
       }
       io.stderr(`${file}: ${result.where}: ${change}\n`);

@@ -14,4 +14,21 @@ import { unlockCommand } from './unlock.js';
 import { worker } from './worker.js';
 import { secretsEdit, secretsRotate, secretsSet } from './secrets.js';
 
-export const commands: Command[] = [start, worker, deployCommand, rollbackCommand, holdCommand, releaseCommand, unlockCommand, statusCommand, pruneCommand, configCheck, configSchemaCommand, bump, queueLs, secretsSet, secretsEdit, secretsRotate];
+export const commands: Command[] = [
+  start,
+  worker,
+  deployCommand,
+  rollbackCommand,
+  holdCommand,
+  releaseCommand,
+  unlockCommand,
+  statusCommand,
+  pruneCommand,
+  configCheck,
+  configSchemaCommand,
+  bump,
+  queueLs,
+  secretsSet,
+  secretsEdit,
+  secretsRotate,
+];

@@ -14,10 +14,14 @@ export const configCheck: Command = {
       const { config, path } = loadConfig({ file: positionals[0], env: io.env, cwd: io.cwd });
       io.stdout(`${path}: ok\n`);
       for (const [appName, app] of Object.entries(config.apps)) {
-        io.stdout(`  app ${appName}: ${app.source.provider}:${app.source.project}@${app.source.branch} (${app.source.trigger}) → ${app.image}:${app.tag}\n`);
+        io.stdout(
+          `  app ${appName}: ${app.source.provider}:${app.source.project}@${app.source.branch} (${app.source.trigger}) → ${app.image}:${app.tag}\n`,
+        );
         for (const [envName, env] of Object.entries(app.environments)) {
           const promo = env.promoteFrom ? `, promoted from ${env.promoteFrom} (${env.promote})` : '';
-          io.stdout(`    ${envName}: ${env.manifest.file} · ${env.hosts.length} host(s) · ${env.rollout.strategy}, batch ${env.rollout.batchSize}${promo}\n`);
+          io.stdout(
+            `    ${envName}: ${env.manifest.file} · ${env.hosts.length} host(s) · ${env.rollout.strategy}, batch ${env.rollout.batchSize}${promo}\n`,
+          );
         }
       }
       io.stdout(`  ${Object.keys(config.hosts).length} host(s), manifest backend ${config.manifest.backend}\n`);

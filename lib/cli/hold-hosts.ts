@@ -31,12 +31,31 @@ export interface HoldOptions {
 }
 
 /** Locks `hosts` of `job` in order; resolves to the release function, or throws `HostsBusy` with none held. */
-export async function holdHosts(fleet: Fleet, hosts: readonly string[], job: Pick<DeployJob, 'id' | 'app' | 'environment'>, o: HoldOptions): Promise<() => Promise<void>> {
+export async function holdHosts(
+  fleet: Fleet,
+  hosts: readonly string[],
+  job: Pick<DeployJob, 'id' | 'app' | 'environment'>,
+  o: HoldOptions,
+): Promise<() => Promise<void>> {
   const token = randomBytes(12).toString('hex');
-  const owner = lockOwner({ token, jobId: job.id, app: job.app, environment: job.environment, owner: `fjord cli on ${hostname()} pid ${process.pid}`, time: new Date() });
+  const owner = lockOwner({
+    token,
+    jobId: job.id,
+    app: job.app,
+    environment: job.environment,
+    owner: `fjord cli on ${hostname()} pid ${process.pid}`,
+    time: new Date(),
+  });
   const held: string[] = [];
   const release = async () => {
-    await Promise.all(held.map((h) => fleet.session(h).then((s) => unlockHost(s, o.stateDir, token)).catch(() => {})));
+    await Promise.all(
+      held.map((h) =>
+        fleet
+          .session(h)
+          .then((s) => unlockHost(s, o.stateDir, token))
+          .catch(() => {}),
+      ),
+    );
   };
   const deadline = Date.now() + o.waitMs;
   try {
@@ -51,7 +70,9 @@ export async function holdHosts(fleet: Fleet, hosts: readonly string[], job: Pic
           // Unreachable or mismatched hosts are the rollout's to report (before it changes anything).
           if (!(err instanceof LockHeld)) break;
           if (Date.now() + delay > deadline) {
-            throw new HostsBusy(`${err.message}; waited ${Math.round(o.waitMs / 1000)} s, nothing was committed (--wait to wait longer)`);
+            throw new HostsBusy(
+              `${err.message}; waited ${Math.round(o.waitMs / 1000)} s, nothing was committed (--wait to wait longer)`,
+            );
           }
           if (!told) o.onWait?.(host, err.owner);
           told = true;

@@ -15,13 +15,20 @@ export const holdCommand: Command = {
   summary: 'hold an environment: merges are still committed, nothing rolls out until fjord release',
   usage: 'fjord hold <app> <env> [--reason <text>] [--config file]',
   async run(args, io) {
-    const { values, positionals } = parse(args, { reason: { type: 'string', default: 'held on purpose' }, config: { type: 'string' } });
+    const { values, positionals } = parse(args, {
+      reason: { type: 'string', default: 'held on purpose' },
+      config: { type: 'string' },
+    });
     if (positionals.length > 2) throw new UsageError('hold takes only the app and the environment');
     const run = prepareManual(positionals[0], positionals[1], values.config, io);
     const [app, environment] = positionals as [string, string];
     const hold = { since: new Date().toISOString(), by: cliUser() ?? 'fjord cli', reason: values.reason };
     const { commitId, previous } = await changeHold(run.ports.store, app, environment, hold, { keep: () => true });
-    io.stdout(commitId ? `${heldText(hold, app, environment)} (${commitId.slice(0, 12)})\n` : `already held: ${heldText(previous!, app, environment)}\n`);
+    io.stdout(
+      commitId
+        ? `${heldText(hold, app, environment)} (${commitId.slice(0, 12)})\n`
+        : `already held: ${heldText(previous!, app, environment)}\n`,
+    );
     return 0;
   },
 };
@@ -35,8 +42,12 @@ export const releaseCommand: Command = {
     if (positionals.length > 2) throw new UsageError('release takes only the app and the environment');
     const run = prepareManual(positionals[0], positionals[1], values.config, io);
     const [app, environment] = positionals as [string, string];
-    const { commitId } = await changeHold(run.ports.store, app, environment, undefined, { by: cliUser() ?? 'fjord cli' });
-    io.stdout(commitId ? `${app}/${environment} released (${commitId.slice(0, 12)})\n` : `${app}/${environment} was not held\n`);
+    const { commitId } = await changeHold(run.ports.store, app, environment, undefined, {
+      by: cliUser() ?? 'fjord cli',
+    });
+    io.stdout(
+      commitId ? `${app}/${environment} released (${commitId.slice(0, 12)})\n` : `${app}/${environment} was not held\n`,
+    );
     const target = run.ports.config.apps[app]!.environments[environment]!.manifest;
     const tag = readTag((await run.ports.store.read(target.file)).content, target);
     if (!tag) throw new UsageError(`${target.file} names no tag to roll out`);

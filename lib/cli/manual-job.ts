@@ -29,11 +29,17 @@ export interface ManualRun {
   build(tag: string, reason: Reason): DeployJob;
 }
 
-export function prepareManual(app: string | undefined, environment: string | undefined, configFile: string | undefined, io: CliIo): ManualRun {
+export function prepareManual(
+  app: string | undefined,
+  environment: string | undefined,
+  configFile: string | undefined,
+  io: CliIo,
+): ManualRun {
   if (!app || !environment) throw new UsageError('name the app and the environment');
   const { config, path } = loadConfig({ file: configFile, env: io.env, cwd: io.cwd });
   const appConfig = config.apps[app];
-  if (!appConfig?.environments[environment]) throw new UsageError(`fjord.yaml has no environment ${app}/${environment}`);
+  if (!appConfig?.environments[environment])
+    throw new UsageError(`fjord.yaml has no environment ${app}/${environment}`);
   const dataDir = resolve(io.cwd, io.env.FJORD_DATA_DIR ?? '.fjord');
   const ports = makeDeployPorts({ config, configPath: path, dataDir: resolve(dataDir, 'cli'), env: io.env });
   const author = cliUser();
@@ -73,7 +79,21 @@ export function dryRun(run: ManualRun, job: DeployJob, io: CliIo): number {
   const env = config.apps[job.app]!.environments[job.environment]!;
   io.stdout(`${job.app}/${job.environment}: would set ${env.manifest.file} to ${job.tag} (commit), then roll out:\n`);
   if (env.hosts.length === 0) io.stdout('  (no hosts: the manifest commit is the deploy)\n');
-  else io.stdout(formatRolloutPlan({ app: job.app, environment: job.environment, image: job.image, tag: job.tag, jobId: job.id, env, hosts: env.hosts }, { stateDir: config.ssh.stateDir, lockStaleAfterMs: config.ssh.lockStaleAfter }) + '\n');
+  else
+    io.stdout(
+      formatRolloutPlan(
+        {
+          app: job.app,
+          environment: job.environment,
+          image: job.image,
+          tag: job.tag,
+          jobId: job.id,
+          env,
+          hosts: env.hosts,
+        },
+        { stateDir: config.ssh.stateDir, lockStaleAfterMs: config.ssh.lockStaleAfter },
+      ) + '\n',
+    );
   return 0;
 }
 
@@ -83,7 +103,9 @@ export function progressLine(e: RolloutEvent): string | undefined {
     case 'batch-start':
       return `batch ${e.batch + 1}: ${e.hosts.join(', ')}`;
     case 'host-step':
-      return e.status === 'start' ? undefined : `  ${e.host.padEnd(12)} ${(e.rollback ? 'rollback ' : '') + e.step} ${e.status}${e.ms !== undefined ? ` (${Math.round(e.ms)} ms)` : ''}`;
+      return e.status === 'start'
+        ? undefined
+        : `  ${e.host.padEnd(12)} ${(e.rollback ? 'rollback ' : '') + e.step} ${e.status}${e.ms !== undefined ? ` (${Math.round(e.ms)} ms)` : ''}`;
     case 'rollback-start':
       return `rolling back ${e.hosts.join(', ')}: ${e.reason}`;
     case 'host-done':
@@ -102,7 +124,10 @@ export const OVERRIDE_OPTION = { 'override-freeze': { type: 'string' } } as cons
 export function withOverride(run: ManualRun, reason: string | undefined): ManualRun {
   if (reason === undefined) return run;
   const text = cleanText(reason).trim();
-  if (text.length < 3 || !TEXT.test(text) || text !== reason.trim()) throw new UsageError('--override-freeze needs a reason: one line of 3 to 200 characters, without control characters');
+  if (text.length < 3 || !TEXT.test(text) || text !== reason.trim())
+    throw new UsageError(
+      '--override-freeze needs a reason: one line of 3 to 200 characters, without control characters',
+    );
   return { ...run, ports: { ...run.ports, overrides: { ...run.ports.overrides, freeze: text } } };
 }
 
@@ -124,26 +149,50 @@ export function waitMsOf(text: string): number {
  */
 export async function runManual(run: ManualRun, job: DeployJob, io: CliIo, waitMs = 5 * 60_000): Promise<number> {
   const { deploy } = await import('../worker/deploy.js');
-  const logger = createLogger({ write: (line) => io.stderr(line + '\n'), level: (io.env.FJORD_LOG_LEVEL as 'info') ?? 'warn' });
+  const logger = createLogger({
+    write: (line) => io.stderr(line + '\n'),
+    level: (io.env.FJORD_LOG_LEVEL as 'info') ?? 'warn',
+  });
   // The rollout takes over the locks held below for this job: that is no news for the user.
   const ours = (e: RolloutEvent) => e.type === 'lock-taken-over' && e.from.split(', ').includes(`job=${job.id}`);
-  const ports = { ...run.ports, onRolloutEvent: (e: RolloutEvent) => { const line = ours(e) ? undefined : progressLine(e); if (line) io.stdout(line + '\n'); } };
+  const ports = {
+    ...run.ports,
+    onRolloutEvent: (e: RolloutEvent) => {
+      const line = ours(e) ? undefined : progressLine(e);
+      if (line) io.stdout(line + '\n');
+    },
+  };
   const { config } = run.ports;
   const hosts = config.apps[job.app]!.environments[job.environment]!.hosts;
   const fleet = run.fleetFor(hosts);
   let outcome: Outcome;
   try {
     const release = await holdHosts(fleet, hosts, job, {
-      stateDir: config.ssh.stateDir, lockStaleAfterMs: config.ssh.lockStaleAfter, waitMs,
-      onWait: (host, owner) => io.stdout(`waiting for ${host}: locked by another deploy (${owner.replace(/\n/g, ', ')})\n`),
+      stateDir: config.ssh.stateDir,
+      lockStaleAfterMs: config.ssh.lockStaleAfter,
+      waitMs,
+      onWait: (host, owner) =>
+        io.stdout(`waiting for ${host}: locked by another deploy (${owner.replace(/\n/g, ', ')})\n`),
     });
     try {
-      outcome = await deploy(job, { heartbeat: async () => {}, attempts: 1, logger: logger.child({ job: job.id }), signal: new AbortController().signal }, ports);
+      outcome = await deploy(
+        job,
+        {
+          heartbeat: async () => {},
+          attempts: 1,
+          logger: logger.child({ job: job.id }),
+          signal: new AbortController().signal,
+        },
+        ports,
+      );
     } catch (err) {
       // The worker would put the job back; here the user is told, and the manifest says what it says.
       if (err instanceof RetryableError) throw new FjordError(`${err.message}; try again`);
       // A person is at the keyboard: no durable wait, say until when and how to go ahead anyway.
-      if (err instanceof GateWait) throw new FjordError(`${err.reason}; nothing committed (\`--override-freeze "<reason>"\` deploys now and records the reason)`);
+      if (err instanceof GateWait)
+        throw new FjordError(
+          `${err.reason}; nothing committed (\`--override-freeze "<reason>"\` deploys now and records the reason)`,
+        );
       throw err;
     } finally {
       await release();
@@ -151,12 +200,23 @@ export async function runManual(run: ManualRun, job: DeployJob, io: CliIo, waitM
   } finally {
     await fleet.close();
   }
-  io.stdout(`${job.app}/${job.environment} ${job.reason} ${job.tag}: ${outcome.status}${outcome.detail ? ` — ${outcome.detail}` : ''}\n`);
+  io.stdout(
+    `${job.app}/${job.environment} ${job.reason} ${job.tag}: ${outcome.status}${outcome.detail ? ` — ${outcome.detail}` : ''}\n`,
+  );
   const report = outcome.rollout as RolloutReport | undefined;
   for (const h of report?.hosts ?? []) {
-    const timings = Object.entries(h.timings).map(([step, ms]) => `${step} ${Math.round(ms)}ms`).join(', ');
-    io.stdout(`  ${h.host.padEnd(12)} ${h.status.padEnd(15)} ${timings}${h.downtimeMs !== undefined ? ` · downtime ${h.downtimeMs}ms (stop-then-start, no proxy)` : ''}\n`);
-    if (h.diagnostics) io.stdout(formatDiagnostics(h.diagnostics).map((l) => `    ${l}\n`).join(''));
+    const timings = Object.entries(h.timings)
+      .map(([step, ms]) => `${step} ${Math.round(ms)}ms`)
+      .join(', ');
+    io.stdout(
+      `  ${h.host.padEnd(12)} ${h.status.padEnd(15)} ${timings}${h.downtimeMs !== undefined ? ` · downtime ${h.downtimeMs}ms (stop-then-start, no proxy)` : ''}\n`,
+    );
+    if (h.diagnostics)
+      io.stdout(
+        formatDiagnostics(h.diagnostics)
+          .map((l) => `    ${l}\n`)
+          .join(''),
+      );
   }
   if (report) io.stdout(`  total ${Math.round(report.durationMs)} ms\n`);
   return ['deployed', 'noop', 'proposed', 'held'].includes(outcome.status) ? 0 : 1;

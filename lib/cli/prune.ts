@@ -21,19 +21,31 @@ export const pruneCommand: Command = {
   summary: 'remove containers of apps and environments no longer in fjord.yaml (dry run unless --apply)',
   usage: 'fjord prune [--apply] [--config file]',
   async run(args, io) {
-    const { values, positionals } = parse(args, { apply: { type: 'boolean', default: false }, config: { type: 'string' } });
+    const { values, positionals } = parse(args, {
+      apply: { type: 'boolean', default: false },
+      config: { type: 'string' },
+    });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const { config, path } = loadConfig({ file: values.config, env: io.env, cwd: io.cwd });
     const hosts = Object.keys(config.hosts);
-    const placed = (app: string, environment: string, host: string) => config.apps[app]?.environments[environment]?.hosts.includes(host) ?? false;
+    const placed = (app: string, environment: string, host: string) =>
+      config.apps[app]?.environments[environment]?.hosts.includes(host) ?? false;
     const fleet = fleetForConfig(config, io.env, dirname(path))(hosts);
     const token = randomBytes(12).toString('hex');
-    const owner = lockOwner({ token, jobId: `prune-${token}`, app: '-', environment: '-', owner: `fjord prune on ${hostname()} pid ${process.pid}`, time: new Date() });
+    const owner = lockOwner({
+      token,
+      jobId: `prune-${token}`,
+      app: '-',
+      environment: '-',
+      owner: `fjord prune on ${hostname()} pid ${process.pid}`,
+      time: new Date(),
+    });
     let code = 0;
     const prune = async (s: SshSession, orphans: Orphan[]) => {
       await lockHost(s, config.ssh.stateDir, owner, config.ssh.lockStaleAfter);
       try {
-        for (const o of orphans) for (const argv of pruneCommands(config.ssh.stateDir, o)) await s.run(argv, { step: 'remove' });
+        for (const o of orphans)
+          for (const argv of pruneCommands(config.ssh.stateDir, o)) await s.run(argv, { step: 'remove' });
       } finally {
         await unlockHost(s, config.ssh.stateDir, token);
       }
@@ -42,10 +54,20 @@ export const pruneCommand: Command = {
       for (const host of hosts) {
         try {
           const s = await fleet.session(host);
-          const { orphans, skipped } = parseOrphans(host, (await s.run(listFjordContainers(), { step: 'inspect' })).stdout, placed);
-          for (const line of skipped) io.stderr(`${host}: skipped a container whose fjord labels are not fjord's names: ${JSON.stringify(line)}\n`);
+          const { orphans, skipped } = parseOrphans(
+            host,
+            (await s.run(listFjordContainers(), { step: 'inspect' })).stdout,
+            placed,
+          );
+          for (const line of skipped)
+            io.stderr(
+              `${host}: skipped a container whose fjord labels are not fjord's names: ${JSON.stringify(line)}\n`,
+            );
           if (values.apply && orphans.length) await prune(s, orphans);
-          for (const o of orphans) io.stdout(`${host}  ${o.app}/${o.environment}  container ${o.container}  ${values.apply ? 'removed' : 'would be removed'}\n`);
+          for (const o of orphans)
+            io.stdout(
+              `${host}  ${o.app}/${o.environment}  container ${o.container}  ${values.apply ? 'removed' : 'would be removed'}\n`,
+            );
         } catch (err) {
           if (!(err instanceof FjordError)) throw err;
           io.stderr(`${host}: ${err.name}: ${err.message}\n`);

@@ -12,7 +12,11 @@ export const queueLs: Command = {
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const view = await readLocalQueue(localQueueDir(io.env, io.cwd));
     if (values.dead) {
-      for (const d of view.listDead()) io.stdout(JSON.stringify({ messageId: d.messageId, group: d.group, state: 'dead', attempts: d.attempts, job: d.job }) + '\n');
+      for (const d of view.listDead())
+        io.stdout(
+          JSON.stringify({ messageId: d.messageId, group: d.group, state: 'dead', attempts: d.attempts, job: d.job }) +
+            '\n',
+        );
     } else {
       for (const e of view.list()) io.stdout(JSON.stringify(e) + '\n');
     }

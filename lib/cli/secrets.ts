@@ -23,7 +23,7 @@ import { writeFileAtomic } from './write-file-atomic.js';
 const OPTIONS = { config: { type: 'string' }, repo: { type: 'string' } } as const;
 const IDENTITY_HELP =
   'no age identity of yours (SOPS_AGE_KEY, SOPS_AGE_KEY_FILE or ~/.config/sops/age/keys.txt) is a recipient of this file; ' +
-  "add your public key to .sops.yaml and ask a recipient to run fjord secrets rotate";
+  'add your public key to .sops.yaml and ask a recipient to run fjord secrets rotate';
 const TAIL = '[--repo <manifest checkout>] [--config fjord.yaml]';
 
 interface Target {
@@ -45,10 +45,12 @@ async function open(positionals: string[], values: { config?: string; repo?: str
   const path = join(repo, env.secrets.file);
   let current = new Map<string, string>();
   try {
-    if (existsSync(path)) current = await decryptEnvValues(env.secrets, readFileSync(path, 'utf8'), userIdentities(io.env));
+    if (existsSync(path))
+      current = await decryptEnvValues(env.secrets, readFileSync(path, 'utf8'), userIdentities(io.env));
   } catch (err) {
     // The library's message speaks of the worker's identity; here it is the person's.
-    if (err instanceof SecretsIdentityMismatch) throw new SecretsIdentityMismatch(`secrets file ${env.secrets.file}: ${IDENTITY_HELP}`);
+    if (err instanceof SecretsIdentityMismatch)
+      throw new SecretsIdentityMismatch(`secrets file ${env.secrets.file}: ${IDENTITY_HELP}`);
     throw err;
   }
   return { secrets: env.secrets, path, repo, values: current };
@@ -78,19 +80,24 @@ async function save(t: Target, next: Map<string, string>, io: CliIo, rotate = fa
     mkdirSync(dirname(t.path), { recursive: true });
     writeFileSync(t.path, text, { flag: 'wx' });
   }
-  io.stderr(`${t.secrets.file}: ${rotate ? 'new data key; ' : ''}${summary} (encrypted to ${recipients.length} recipient${recipients.length === 1 ? '' : 's'} of ${config}); commit and push it to roll it out\n`);
+  io.stderr(
+    `${t.secrets.file}: ${rotate ? 'new data key; ' : ''}${summary} (encrypted to ${recipients.length} recipient${recipients.length === 1 ? '' : 's'} of ${config}); commit and push it to roll it out\n`,
+  );
   return 0;
 }
 
 export const secretsSet: Command = {
   name: ['secrets', 'set'],
-  summary: "set or unset an environment's secrets (KEY alone: its value from stdin), re-encrypted to .sops.yaml's recipients",
+  summary:
+    "set or unset an environment's secrets (KEY alone: its value from stdin), re-encrypted to .sops.yaml's recipients",
   usage: `fjord secrets set <app> <env> [KEY=VALUE | KEY]… [--unset KEY]… ${TAIL}`,
   async run(args, io) {
     const { values, positionals } = parse(args, { ...OPTIONS, unset: { type: 'string', multiple: true } });
     const assignments = positionals.slice(2);
-    if (!assignments.length && !values.unset?.length) throw new UsageError('give KEY=VALUE, KEY (value from stdin) or --unset KEY');
-    if (assignments.filter((a) => !a.includes('=')).length > 1) throw new UsageError('only one KEY may take its value from stdin');
+    if (!assignments.length && !values.unset?.length)
+      throw new UsageError('give KEY=VALUE, KEY (value from stdin) or --unset KEY');
+    if (assignments.filter((a) => !a.includes('=')).length > 1)
+      throw new UsageError('only one KEY may take its value from stdin');
     const t = await open(positionals, values, io);
     const next = new Map(t.values);
     for (const a of assignments) {
@@ -110,7 +117,7 @@ export const secretsSet: Command = {
 
 export const secretsEdit: Command = {
   name: ['secrets', 'edit'],
-  summary: 'edit an environment\'s secrets as KEY=VALUE lines in $VISUAL/$EDITOR (a 0600 temp file, removed after)',
+  summary: "edit an environment's secrets as KEY=VALUE lines in $VISUAL/$EDITOR (a 0600 temp file, removed after)",
   usage: `fjord secrets edit <app> <env> ${TAIL}`,
   async run(args, io) {
     const t = await openOnly('edit', args, io);
@@ -120,7 +127,10 @@ export const secretsEdit: Command = {
       writeFileSync(file, [...t.values].map(([k, v]) => `${k}=${v}\n`).join(''), { mode: 0o600 });
       const [cmd, ...rest] = (io.env.VISUAL || io.env.EDITOR || 'vi').split(/\s+/).filter(Boolean);
       const ran = spawnSync(cmd!, [...rest, file], { stdio: 'inherit', env: io.env });
-      if (ran.error || ran.status !== 0) throw new SecretsInvalid(`the editor ${JSON.stringify(cmd)} ${ran.error ? `did not start (${(ran.error as NodeJS.ErrnoException).code})` : `exited with ${ran.status ?? ran.signal}`}; nothing written`);
+      if (ran.error || ran.status !== 0)
+        throw new SecretsInvalid(
+          `the editor ${JSON.stringify(cmd)} ${ran.error ? `did not start (${(ran.error as NodeJS.ErrnoException).code})` : `exited with ${ran.status ?? ran.signal}`}; nothing written`,
+        );
       return await save(t, parseDotenv(readFileSync(file, 'utf8'), `edited ${t.secrets.file}`), io);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -134,7 +144,8 @@ export const secretsRotate: Command = {
   usage: `fjord secrets rotate <app> <env> ${TAIL}`,
   async run(args, io) {
     const t = await openOnly('rotate', args, io);
-    if (!existsSync(t.path)) throw new SecretsInvalid(`secrets file ${t.secrets.file}: does not exist yet (fjord secrets set creates it)`);
+    if (!existsSync(t.path))
+      throw new SecretsInvalid(`secrets file ${t.secrets.file}: does not exist yet (fjord secrets set creates it)`);
     return save(t, t.values, io, true);
   },
 };

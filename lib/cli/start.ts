@@ -13,7 +13,14 @@ export const start: Command = {
     const { values } = parse(args, { config: { type: 'string' }, port: { type: 'string' } });
     const { config, path } = loadConfig({ file: values.config, env: io.env, cwd: io.cwd });
     const logger = createLogger({ write: (line) => io.stderr(line + '\n') });
-    const running = await startEmbedded({ config, configPath: path, env: io.env, cwd: io.cwd, logger, ...(values.port ? { port: Number(values.port) } : {}) });
+    const running = await startEmbedded({
+      config,
+      configPath: path,
+      env: io.env,
+      cwd: io.cwd,
+      logger,
+      ...(values.port ? { port: Number(values.port) } : {}),
+    });
     io.stdout(`fjord listening on ${running.url} (POST /hooks/gitlab, /hooks/github; ${running.statusPage})\n`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);

@@ -17,7 +17,13 @@ export const unlockCommand: Command = {
     if (positionals.length > 2) throw new UsageError('unlock takes only the app and the environment');
     const run = prepareManual(positionals[0], positionals[1], values.config, io);
     const [app, environment] = positionals as [string, string];
-    const results = await unlockEnvironment(run.ports.config, app, environment, run.fleetFor, createLogger({ write: (line) => io.stderr(line + '\n'), level: (io.env.FJORD_LOG_LEVEL as 'info') ?? 'info' }));
+    const results = await unlockEnvironment(
+      run.ports.config,
+      app,
+      environment,
+      run.fleetFor,
+      createLogger({ write: (line) => io.stderr(line + '\n'), level: (io.env.FJORD_LOG_LEVEL as 'info') ?? 'info' }),
+    );
     io.stdout(`${formatUnlock(app, environment, results)}\n`);
     return results.some((r) => r.state === 'unreachable') ? 1 : 0;
   },

@@ -19,10 +19,16 @@ export const worker: Command = {
   summary: 'run only the worker, on the SQS FIFO queue of FJORD_SQS_QUEUE_URL (AWS_REGION, FJORD_DATA_DIR)',
   usage: 'fjord worker --queue sqs [--config file] [--concurrency N]',
   async run(args, io) {
-    const { values } = parse(args, { config: { type: 'string' }, queue: { type: 'string', default: 'sqs' }, concurrency: { type: 'string' } });
-    if (values.queue !== 'sqs') throw new UsageError(`--queue ${values.queue}: only "sqs" (the embedded queue runs inside \`fjord start\`)`);
+    const { values } = parse(args, {
+      config: { type: 'string' },
+      queue: { type: 'string', default: 'sqs' },
+      concurrency: { type: 'string' },
+    });
+    if (values.queue !== 'sqs')
+      throw new UsageError(`--queue ${values.queue}: only "sqs" (the embedded queue runs inside \`fjord start\`)`);
     const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
-    if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) throw new UsageError(`--concurrency: a whole number ≥ 1, not ${values.concurrency}`);
+    if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1))
+      throw new UsageError(`--concurrency: a whole number ≥ 1, not ${values.concurrency}`);
     const { config, path } = loadConfig({ file: values.config, env: io.env, cwd: io.cwd });
     const logger = createLogger({ write: (line) => io.stderr(line + '\n') });
     const sqs = sqsQueueFromEnv(io.env, { maxAttempts: config.worker.maxAttempts, logger });
@@ -57,5 +63,12 @@ export const worker: Command = {
 };
 
 function bind(q: Queue): Queue {
-  return { send: q.send.bind(q), receive: q.receive.bind(q), ack: q.ack.bind(q), retry: q.retry.bind(q), extend: q.extend.bind(q), close: q.close.bind(q) };
+  return {
+    send: q.send.bind(q),
+    receive: q.receive.bind(q),
+    ack: q.ack.bind(q),
+    retry: q.retry.bind(q),
+    extend: q.extend.bind(q),
+    close: q.close.bind(q),
+  };
 }

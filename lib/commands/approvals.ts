@@ -21,13 +21,30 @@ export interface ApprovalAnswer {
 
 export type Approvals = (job: DeployJob) => Promise<ApprovalAnswer>;
 
-export const noApprovals: Approvals = async (job) => ({ text: `no approvals are required for ${job.command?.environment ?? job.environment}` });
+export const noApprovals: Approvals = async (job) => ({
+  text: `no approvals are required for ${job.command?.environment ?? job.environment}`,
+});
 
-export function recordApprovals({ config, store, accessFor, now = () => new Date(), enqueue }: { config: Config; store: ManifestStore; accessFor: AccessFor; now?: () => Date; enqueue?: (job: DeployJob) => Promise<void> }): Approvals {
+export function recordApprovals({
+  config,
+  store,
+  accessFor,
+  now = () => new Date(),
+  enqueue,
+}: {
+  config: Config;
+  store: ManifestStore;
+  accessFor: AccessFor;
+  now?: () => Date;
+  enqueue?: (job: DeployJob) => Promise<void>;
+}): Approvals {
   return async (named) => {
     // `/fjord approve` without an environment: the app's one environment that needs approvals.
-    const needing = Object.entries(config.apps[named.app]!.environments).filter(([, e]) => e.protect?.approvals).map(([n]) => n);
-    if (!named.command?.environment && needing.length > 1) return { text: `name the environment: \`/fjord approve <env>\` (${needing.join(', ')} need approvals)` };
+    const needing = Object.entries(config.apps[named.app]!.environments)
+      .filter(([, e]) => e.protect?.approvals)
+      .map(([n]) => n);
+    if (!named.command?.environment && needing.length > 1)
+      return { text: `name the environment: \`/fjord approve <env>\` (${needing.join(', ')} need approvals)` };
     const job = named.command?.environment || !needing[0] ? named : { ...named, environment: needing[0] };
     const env = config.apps[job.app]!.environments[job.environment]!;
     const protect = env.protect;
@@ -36,9 +53,15 @@ export function recordApprovals({ config, store, accessFor, now = () => new Date
     const where = `${job.app}/${job.environment}`;
     const { project, provider } = protectedProject(config, job, env);
     const access = accessFor(provider);
-    if (!access || !project) return { text: `cannot approve ${where}: no ${provider} API token is configured to read approvers' access levels. Nothing was recorded.` };
+    if (!access || !project)
+      return {
+        text: `cannot approve ${where}: no ${provider} API token is configured to read approvers' access levels. Nothing was recorded.`,
+      };
     const approver = await access(project, { id: user.id, username: user.username });
-    if (approver.level < protect.approvers.minAccessLevel) return { text: `may not approve deploys to ${where}: it needs access level ${protect.approvers.minAccessLevel} on ${project}, you have ${approver.level}. Nothing was recorded.` };
+    if (approver.level < protect.approvers.minAccessLevel)
+      return {
+        text: `may not approve deploys to ${where}: it needs access level ${protect.approvers.minAccessLevel} on ${project}, you have ${approver.level}. Nothing was recorded.`,
+      };
     let problem: string | undefined;
     let mine = false;
     const at = now().toISOString();
@@ -55,17 +78,25 @@ export function recordApprovals({ config, store, accessFor, now = () => new Date
             ? `cannot approve your own deploy of ${current.tag} to ${where}: another person must`
             : undefined;
         if (problem || mine || eligibleApprovals(current!, min).length >= protect.approvals) return null;
-        return { ...current!, approvals: [...current!.approvals, { username: user.username, id: user.id, at, level: approver.level }] };
+        return {
+          ...current!,
+          approvals: [...current!.approvals, { username: user.username, id: user.id, at, level: approver.level }],
+        };
       },
       { subject: `approve(${where}): by ${user.username}`, by: `${user.username} (${job.source.provider})` },
     );
     if (problem || !waiting) return { text: `${problem ?? `nothing waits for approval in ${where}`}.` };
     const eligible = eligibleApprovals(waiting, min);
     const count = `${Math.min(eligible.length, protect.approvals)} of ${protect.approvals} approvals`;
-    if (eligible.length < protect.approvals) return { text: `${mine ? 'already approved' : 'approved'} ${waiting.tag} for ${where}: ${count}.` };
+    if (eligible.length < protect.approvals)
+      return { text: `${mine ? 'already approved' : 'approved'} ${waiting.tag} for ${where}: ${count}.` };
     // Only the approval that completed the count sends the deploy (again, when its approver asks again).
-    if (eligible[protect.approvals - 1]!.username !== user.username) return { text: `${waiting.tag} for ${where} is already approved (${count}); nothing more is needed.` };
-    if (!enqueue) return { text: `approved ${waiting.tag} for ${where}: ${count}; this run mode has no queue to send it on: deploy it with \`fjord deploy\`.` };
+    if (eligible[protect.approvals - 1]!.username !== user.username)
+      return { text: `${waiting.tag} for ${where} is already approved (${count}); nothing more is needed.` };
+    if (!enqueue)
+      return {
+        text: `approved ${waiting.tag} for ${where}: ${count}; this run mode has no queue to send it on: deploy it with \`fjord deploy\`.`,
+      };
     await enqueue(waiting.replay);
     return { text: `${mine ? 'already approved' : 'approved'} ${waiting.tag} for ${where}: ${count}; deploying.` };
   };

@@ -24,6 +24,12 @@ export const commandSchema = z.strictObject({
   /** The commenter, whose permission the worker checks through the platform's API before anything runs. */
   user: z.strictObject({ id: z.number().int().positive(), username: z.string().regex(USERNAME) }),
   /** The comment, answered in its thread: GitLab note id and discussion id, GitHub comment id. */
-  note: z.strictObject({ id: z.number().int().positive(), discussion: z.string().regex(/^[0-9a-f]{8,64}$/).optional() }),
+  note: z.strictObject({
+    id: z.number().int().positive(),
+    discussion: z
+      .string()
+      .regex(/^[0-9a-f]{8,64}$/)
+      .optional(),
+  }),
 });
 export type CommandOrder = z.infer<typeof commandSchema>;

@@ -15,7 +15,10 @@ const PREFIX = /^\/fjord(?:\s|$)/;
 /** Whether a comment is addressed to fjord at all (others are ignored with 200). */
 export const isCommand = (text: string): boolean => PREFIX.test(text.trimStart());
 
-const help = (problem?: string): ParsedCommand => ({ verb: 'help', ...(problem ? { problem: cleanText(problem).slice(0, 200) } : {}) });
+const help = (problem?: string): ParsedCommand => ({
+  verb: 'help',
+  ...(problem ? { problem: cleanText(problem).slice(0, 200) } : {}),
+});
 const shown = (word: string) => JSON.stringify(word.slice(0, 40));
 
 export function parseCommand(text: string): ParsedCommand {
@@ -45,7 +48,7 @@ export function parseCommand(text: string): ParsedCommand {
 export const HELP_TEXT = [
   'fjord commands (a comment starting with `/fjord`):',
   '- `/fjord plan`: what merging this MR deploys',
-  '- `/fjord deploy <env> [--tag T]`: deploy this MR\'s image (or tag T) to <env> now',
+  "- `/fjord deploy <env> [--tag T]`: deploy this MR's image (or tag T) to <env> now",
   '- `/fjord rollback <env> [--to T]`: roll <env> back (to the previous tag, or T) and hold it',
   '- `/fjord hold <env> [reason]`: merges are committed, nothing rolls out to <env> until released',
   '- `/fjord release <env>`: release <env> and roll it out to what the manifest says',

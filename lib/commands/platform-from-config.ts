@@ -8,7 +8,11 @@ import type { CommandPlatform } from './platform.js';
 import { githubCommandPlatform } from './platform-github.js';
 import { gitlabCommandPlatform } from './platform-gitlab.js';
 
-export function commandPlatformFor(config: Config, env: NodeJS.ProcessEnv, logger: Logger): (job: DeployJob) => CommandPlatform | undefined {
+export function commandPlatformFor(
+  config: Config,
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+): (job: DeployJob) => CommandPlatform | undefined {
   const gitlab = config.sources.gitlab;
   const token = gitlab?.tokenEnv ? secretValue(env, gitlab.tokenEnv) : undefined;
   const gl = gitlab && token ? gitlabCommandPlatform({ url: gitlab.url, token, logger }) : undefined;

@@ -9,7 +9,13 @@ import { SHA } from '../grammar.js';
 import type { Logger } from '../log.js';
 import { ACCESS_LEVELS, type CommandPlatform } from './platform.js';
 
-export const ROLE_LEVEL: Record<string, number> = { admin: ACCESS_LEVELS.owner, maintain: ACCESS_LEVELS.maintainer, write: ACCESS_LEVELS.developer, triage: ACCESS_LEVELS.reporter, read: ACCESS_LEVELS.guest };
+export const ROLE_LEVEL: Record<string, number> = {
+  admin: ACCESS_LEVELS.owner,
+  maintain: ACCESS_LEVELS.maintainer,
+  write: ACCESS_LEVELS.developer,
+  triage: ACCESS_LEVELS.reporter,
+  read: ACCESS_LEVELS.guest,
+};
 
 export function githubCommandPlatform({ octokit, logger }: { octokit: Octokit; logger: Logger }): CommandPlatform {
   const repoOf = (project: string) => {
@@ -19,7 +25,10 @@ export function githubCommandPlatform({ octokit, logger }: { octokit: Octokit; l
   return {
     async accessLevel(job) {
       try {
-        const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({ ...repoOf(job.source.project!), username: job.command!.user.username });
+        const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({
+          ...repoOf(job.source.project!),
+          username: job.command!.user.username,
+        });
         return ROLE_LEVEL[data.role_name ?? data.permission] ?? ROLE_LEVEL[data.permission] ?? 0;
       } catch (err) {
         if ((err as { status?: number }).status === 404) return 0;
@@ -31,15 +40,27 @@ export function githubCommandPlatform({ octokit, logger }: { octokit: Octokit; l
         const { data } = await octokit.rest.pulls.get({ ...repoOf(job.source.project!), pull_number: job.source.mr! });
         return SHA.test(data.head.sha) ? data.head.sha : undefined;
       } catch (err) {
-        logger.warn('pull request lookup failed', { project: job.source.project, mr: job.source.mr, status: (err as { status?: number }).status });
+        logger.warn('pull request lookup failed', {
+          project: job.source.project,
+          mr: job.source.mr,
+          status: (err as { status?: number }).status,
+        });
         return undefined;
       }
     },
     async reply(job, text) {
       try {
-        await octokit.rest.issues.createComment({ ...repoOf(job.source.project!), issue_number: job.source.mr!, body: text });
+        await octokit.rest.issues.createComment({
+          ...repoOf(job.source.project!),
+          issue_number: job.source.mr!,
+          body: text,
+        });
       } catch (err) {
-        logger.warn('command reply failed', { project: job.source.project, mr: job.source.mr, status: (err as { status?: number }).status });
+        logger.warn('command reply failed', {
+          project: job.source.project,
+          mr: job.source.mr,
+          status: (err as { status?: number }).status,
+        });
       }
     },
   };

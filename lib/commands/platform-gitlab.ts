@@ -11,7 +11,17 @@ import type { Logger } from '../log.js';
 import type { Secret } from '../secret.js';
 import type { CommandPlatform } from './platform.js';
 
-export function gitlabCommandPlatform({ url, token, logger, timeoutMs = 10_000 }: { url: string; token: Secret; logger: Logger; timeoutMs?: number }): CommandPlatform {
+export function gitlabCommandPlatform({
+  url,
+  token,
+  logger,
+  timeoutMs = 10_000,
+}: {
+  url: string;
+  token: Secret;
+  logger: Logger;
+  timeoutMs?: number;
+}): CommandPlatform {
   const options = gitlabClientOptions({ host: url, token, timeoutMs });
   const members = new ProjectMembers<false>(options);
   const discussions = new MergeRequestDiscussions<false>(options);
@@ -33,7 +43,11 @@ export function gitlabCommandPlatform({ url, token, logger, timeoutMs = 10_000 }
         if (discussion) await discussions.addNote(project!, mr!, discussion, text);
         else await notes.create(project!, mr!, text);
       } catch (err) {
-        logger.warn('command reply failed', { project, mr, status: (err as { cause?: { response?: { status?: number } } }).cause?.response?.status });
+        logger.warn('command reply failed', {
+          project,
+          mr,
+          status: (err as { cause?: { response?: { status?: number } } }).cause?.response?.status,
+        });
       }
     },
   };

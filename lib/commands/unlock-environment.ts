@@ -13,7 +13,13 @@ import type { Fleet } from '../ssh/fleet.js';
 export type HostUnlock = { host: string } & (BrokenLock | { state: 'unreachable'; error: string });
 
 /** Tries every host of the environment at once; never throws (a host that fails is `unreachable`). */
-export async function unlockEnvironment(config: Config, app: string, environment: string, fleetFor: (hosts: readonly string[]) => Fleet, logger: Logger): Promise<HostUnlock[]> {
+export async function unlockEnvironment(
+  config: Config,
+  app: string,
+  environment: string,
+  fleetFor: (hosts: readonly string[]) => Fleet,
+  logger: Logger,
+): Promise<HostUnlock[]> {
   const hosts = config.apps[app]!.environments[environment]!.hosts;
   const fleet = fleetFor(hosts);
   try {
@@ -26,14 +32,28 @@ export async function unlockEnvironment(config: Config, app: string, environment
         }
       }),
     );
-    logger.info('unlock', { app, environment, hosts: results.map((r) => ({ host: r.host, state: r.state, ...('owner' in r && r.owner ? { owner: r.owner.replace(/\n/g, ', ') } : {}), ...('error' in r ? { error: r.error } : {}) })) });
+    logger.info('unlock', {
+      app,
+      environment,
+      hosts: results.map((r) => ({
+        host: r.host,
+        state: r.state,
+        ...('owner' in r && r.owner ? { owner: r.owner.replace(/\n/g, ', ') } : {}),
+        ...('error' in r ? { error: r.error } : {}),
+      })),
+    });
     return results;
   } finally {
     await fleet.close();
   }
 }
 
-const LABELS: Record<HostUnlock['state'], string> = { unlocked: 'unlocked', none: 'were not locked', other: "locked by another environment's deploy, left alone", unreachable: 'could not be reached' };
+const LABELS: Record<HostUnlock['state'], string> = {
+  unlocked: 'unlocked',
+  none: 'were not locked',
+  other: "locked by another environment's deploy, left alone",
+  unreachable: 'could not be reached',
+};
 
 /** One line per outcome: `unlocked: web-1 (job=…, …)`, `were not locked: web-2`, … */
 export function formatUnlock(app: string, environment: string, results: readonly HostUnlock[]): string {
@@ -41,7 +61,8 @@ export function formatUnlock(app: string, environment: string, results: readonly
   const lines = (Object.keys(LABELS) as Array<HostUnlock['state']>).flatMap((state) => {
     const of = results.filter((r) => r.state === state);
     if (of.length === 0) return [];
-    const detail = (r: HostUnlock) => ('owner' in r && r.owner ? ` (${r.owner.replace(/\n/g, ', ')})` : 'error' in r ? ` (${r.error})` : '');
+    const detail = (r: HostUnlock) =>
+      'owner' in r && r.owner ? ` (${r.owner.replace(/\n/g, ', ')})` : 'error' in r ? ` (${r.error})` : '';
     return [`- ${LABELS[state]}: ${of.map((r) => `${r.host}${detail(r)}`).join('; ')}`];
   });
   return [`host locks of ${app}/${environment}:`, ...lines].join('\n');

@@ -23,17 +23,27 @@ export interface SecretsManagerOptions {
  * the Secrets Manager SDK client would add ~200 KB of bundle and its module compile to every cold start
  * for this one call.
  */
-export async function withAwsSecrets(env: NodeJS.ProcessEnv = process.env, options: SecretsManagerOptions = {}): Promise<NodeJS.ProcessEnv> {
+export async function withAwsSecrets(
+  env: NodeJS.ProcessEnv = process.env,
+  options: SecretsManagerOptions = {},
+): Promise<NodeJS.ProcessEnv> {
   const map = parseSecretArns(env.FJORD_SECRET_ARNS);
   if (Object.keys(map).length === 0) return env;
   const region = options.region ?? (env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim());
   const credentials = options.credentials ?? credentialsOf(env);
   if (!region || !credentials) {
-    throw new ConfigError(['FJORD_SECRET_ARNS: reading Secrets Manager needs AWS_REGION and the role keys (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) in the environment'], 'environment');
+    throw new ConfigError(
+      [
+        'FJORD_SECRET_ARNS: reading Secrets Manager needs AWS_REGION and the role keys (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) in the environment',
+      ],
+      'environment',
+    );
   }
   const aws = new AwsClient({ ...credentials, service: 'secretsmanager', region, retries: 2 });
   const endpoint = (options.endpoint ?? `https://secretsmanager.${region}.amazonaws.com`).replace(/\/+$/, '') + '/';
-  const values = await Promise.all(Object.entries(map).map(async ([name, arn]) => [name, await getSecretString(aws, endpoint, name, arn)] as const));
+  const values = await Promise.all(
+    Object.entries(map).map(async ([name, arn]) => [name, await getSecretString(aws, endpoint, name, arn)] as const),
+  );
   return { ...env, ...Object.fromEntries(values) };
 }
 
@@ -45,12 +55,17 @@ async function getSecretString(aws: AwsClient, endpoint: string, name: string, a
   });
   const { body, problem } = await readAwsJsonReply<{ SecretString: unknown }>(response);
   if (!response.ok) throw new ConfigError([`FJORD_SECRET_ARNS.${name}: Secrets Manager ${problem}`], 'environment');
-  if (typeof body.SecretString !== 'string') throw new ConfigError([`FJORD_SECRET_ARNS.${name}: secret ${arn} has no string value`], 'environment');
+  if (typeof body.SecretString !== 'string')
+    throw new ConfigError([`FJORD_SECRET_ARNS.${name}: secret ${arn} has no string value`], 'environment');
   return body.SecretString;
 }
 
 function credentialsOf(env: NodeJS.ProcessEnv): SecretsManagerOptions['credentials'] {
-  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = env;
+  const {
+    AWS_ACCESS_KEY_ID: accessKeyId,
+    AWS_SECRET_ACCESS_KEY: secretAccessKey,
+    AWS_SESSION_TOKEN: sessionToken,
+  } = env;
   if (!accessKeyId || !secretAccessKey) return undefined;
   return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
 }
@@ -64,9 +79,12 @@ export function parseSecretArns(raw: string | undefined): Record<string, string>
   } catch {
     throw new ConfigError(['FJORD_SECRET_ARNS: not JSON (an object of variable name → secret ARN)'], 'environment');
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(['FJORD_SECRET_ARNS: must be a JSON object'], 'environment');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new ConfigError(['FJORD_SECRET_ARNS: must be a JSON object'], 'environment');
   const issues = Object.entries(parsed).flatMap(([k, v]) =>
-    typeof v === 'string' && /^arn:aws[a-z-]*:secretsmanager:/.test(v) ? [] : [`FJORD_SECRET_ARNS.${k}: not a Secrets Manager ARN`],
+    typeof v === 'string' && /^arn:aws[a-z-]*:secretsmanager:/.test(v)
+      ? []
+      : [`FJORD_SECRET_ARNS.${k}: not a Secrets Manager ARN`],
   );
   if (issues.length > 0) throw new ConfigError(issues, 'environment');
   return parsed as Record<string, string>;

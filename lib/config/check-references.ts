@@ -18,7 +18,9 @@ export function checkReferences(config: Config): string[] {
     const first = hookSecretOf.get(project);
     if (!first) hookSecretOf.set(project, { app: appName, env: app.source.webhookSecretEnv });
     else if (first.env !== app.source.webhookSecretEnv) {
-      problems.push(`${at}.source.webhookSecretEnv: app ${first.app} has the same source project with ${first.env ? `webhookSecretEnv ${first.env}` : 'the shared secret'}; one project's webhook has one secret`);
+      problems.push(
+        `${at}.source.webhookSecretEnv: app ${first.app} has the same source project with ${first.env ? `webhookSecretEnv ${first.env}` : 'the shared secret'}; one project's webhook has one secret`,
+      );
     }
     if (!config.sources[app.source.provider]) {
       problems.push(`${at}.source.provider: no sources.${app.source.provider} is configured`);
@@ -29,7 +31,8 @@ export function checkReferences(config: Config): string[] {
         if (!config.hosts[h]) problems.push(`${envAt}.hosts[${i}]: unknown host "${h}"`);
       });
       if (env.promoteFrom !== undefined) {
-        if (env.promoteFrom === envName) problems.push(`${envAt}.promoteFrom: an environment cannot promote from itself`);
+        if (env.promoteFrom === envName)
+          problems.push(`${envAt}.promoteFrom: an environment cannot promote from itself`);
         else if (!app.environments[env.promoteFrom]) {
           problems.push(`${envAt}.promoteFrom: unknown environment "${env.promoteFrom}" in app ${appName}`);
         } else if (promotionCycle(app.environments, envName)) {
@@ -38,12 +41,16 @@ export function checkReferences(config: Config): string[] {
       }
       if (env.soak) {
         if (env.soak.after === envName) problems.push(`${envAt}.soak.after: an environment cannot soak after itself`);
-        else if (!app.environments[env.soak.after]) problems.push(`${envAt}.soak.after: unknown environment "${env.soak.after}" in app ${appName}`);
+        else if (!app.environments[env.soak.after])
+          problems.push(`${envAt}.soak.after: unknown environment "${env.soak.after}" in app ${appName}`);
         // The soak gate holds promotions only (lib/gates/soak-gate.ts): without promoteFrom it would never act.
-        if (env.promoteFrom === undefined) problems.push(`${envAt}.soak: needs promoteFrom (a soak holds promotions only)`);
+        if (env.promoteFrom === undefined)
+          problems.push(`${envAt}.soak: needs promoteFrom (a soak holds promotions only)`);
       }
       if (env.protect?.project === 'manifest' && (config.manifest.backend !== 'gitlab' || !config.manifest.project)) {
-        problems.push(`${envAt}.protect.project: manifest needs manifest.backend gitlab and manifest.project (its members are read through the GitLab API)`);
+        problems.push(
+          `${envAt}.protect.project: manifest needs manifest.backend gitlab and manifest.project (its members are read through the GitLab API)`,
+        );
       }
       const key = `${env.manifest.file}#${env.manifest.path ?? env.manifest.image ?? env.manifest.container ?? env.manifest.service ?? ''}`;
       const other = targets.get(key);
@@ -51,13 +58,17 @@ export function checkReferences(config: Config): string[] {
       targets.set(key, envAt);
       env.files.forEach((f, i) => {
         f.hosts?.forEach((h, j) => {
-          if (!env.hosts.includes(h)) problems.push(`${envAt}.files[${i}].hosts[${j}]: "${h}" is not one of this environment's hosts`);
+          if (!env.hosts.includes(h))
+            problems.push(`${envAt}.files[${i}].hosts[${j}]: "${h}" is not one of this environment's hosts`);
         });
-        if (env.files.findIndex((g) => g.target === f.target) !== i) problems.push(`${envAt}.files[${i}].target: ${f.target} is listed twice`);
+        if (env.files.findIndex((g) => g.target === f.target) !== i)
+          problems.push(`${envAt}.files[${i}].target: ${f.target} is listed twice`);
       });
       const r = env.rollout;
-      if (r.strategy === 'compose' && !r.compose) problems.push(`${envAt}.rollout.compose: required for strategy compose`);
-      if (r.strategy === 'command' && !r.command) problems.push(`${envAt}.rollout.command: required for strategy command`);
+      if (r.strategy === 'compose' && !r.compose)
+        problems.push(`${envAt}.rollout.compose: required for strategy compose`);
+      if (r.strategy === 'command' && !r.command)
+        problems.push(`${envAt}.rollout.command: required for strategy command`);
     }
   }
   return problems;

@@ -11,5 +11,8 @@ export function parseDuration(text: string): number {
 
 /** zod type accepting `30s` or a millisecond count, giving milliseconds. */
 export const durationSchema = z
-  .union([z.number().int().nonnegative(), z.string().regex(/^\d+(?:\.\d+)?(ms|s|m|h|d)$/, 'not a duration (e.g. 30s, 15m)')])
+  .union([
+    z.number().int().nonnegative(),
+    z.string().regex(/^\d+(?:\.\d+)?(ms|s|m|h|d)$/, 'not a duration (e.g. 30s, 15m)'),
+  ])
   .transform((v) => (typeof v === 'number' ? v : parseDuration(v)));

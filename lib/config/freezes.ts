@@ -8,31 +8,42 @@ import { Cron } from 'croner';
 import * as z from 'zod';
 import { durationSchema } from './duration.js';
 
-const cron = z.string().min(1).max(100).refine((c) => {
-  try {
-    new Cron(c, { paused: true });
-    return true;
-  } catch {
-    return false;
-  }
-}, 'not a cron expression (minute hour day-of-month month day-of-week)');
+const cron = z
+  .string()
+  .min(1)
+  .max(100)
+  .refine((c) => {
+    try {
+      new Cron(c, { paused: true });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'not a cron expression (minute hour day-of-month month day-of-week)');
 
 /** An IANA time zone name (`Europe/Berlin`, `UTC`) that this runtime knows. */
-export const timeZoneSchema = z.string().min(1).max(64).refine((tz) => {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}, 'not an IANA time zone (e.g. Europe/Berlin, UTC)');
+export const timeZoneSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine((tz) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'not an IANA time zone (e.g. Europe/Berlin, UTC)');
 
 const ENV_REF = /^[a-z0-9][a-z0-9_-]{0,62}(?:\/[a-z0-9][a-z0-9_-]{0,62})?$/;
 
 export const freezeSchema = z
   .strictObject({
     /** Shown in notes and statuses. */
-    name: z.string().regex(/^[A-Za-z0-9 _.:-]{1,64}$/, 'letters, digits, space and _.:- (at most 64)').optional(),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9 _.:-]{1,64}$/, 'letters, digits, space and _.:- (at most 64)')
+      .optional(),
     kind: z.enum(['deny', 'allow']).default('deny'),
     cron,
     duration: durationSchema.refine((ms) => ms > 0, 'must be longer than 0').optional(),

@@ -14,7 +14,15 @@ export { parseConfig };
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** Which file `loadConfig` would read, in order of precedence. */
-export function resolveConfigPath({ file, env = process.env, cwd = process.cwd() }: { file?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): string {
+export function resolveConfigPath({
+  file,
+  env = process.env,
+  cwd = process.cwd(),
+}: {
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+} = {}): string {
   if (file) return resolve(cwd, file);
   if (env.FJORD_CONFIG) return resolve(cwd, env.FJORD_CONFIG);
   const local = resolve(cwd, 'fjord.yaml');

@@ -11,7 +11,11 @@ import { configSchema, type Config } from './schema.js';
 /** Parses and validates config text; `file` only labels errors. */
 export function parseConfig(text: string, file?: string): Config {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) throw new ConfigError(doc.errors.map((e) => e.message.split('\n')[0] ?? e.message), file);
+  if (doc.errors.length > 0)
+    throw new ConfigError(
+      doc.errors.map((e) => e.message.split('\n')[0] ?? e.message),
+      file,
+    );
   const parsed = configSchema.safeParse(doc.toJS() ?? {});
   if (!parsed.success) throw new ConfigError(formatIssues(parsed.error.issues), file);
   const problems = checkReferences(parsed.data);

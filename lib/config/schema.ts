@@ -44,7 +44,13 @@ const githubSource = z
     webhookSecretEnv: envVar.optional(),
     tokenEnv: envVar.optional(),
     /** A GitHub App instead of a token: fjord makes installation tokens with the app's private key. */
-    app: z.strictObject({ id: z.number().int().positive(), installationId: z.number().int().positive(), privateKeyEnv: envVar }).optional(),
+    app: z
+      .strictObject({
+        id: z.number().int().positive(),
+        installationId: z.number().int().positive(),
+        privateKeyEnv: envVar,
+      })
+      .optional(),
     url: z.url().default('https://api.github.com'),
     /** With a token or app: ask the API that the PR is merged and the sha is on the branch before committing. */
     confirmMerge: z.boolean().default(true),
@@ -78,16 +84,25 @@ const manifest = z.strictObject({
 });
 
 const host = z.strictObject({
-  address: z.string().min(1).regex(/^[A-Za-z0-9.:-]+$/, 'must be a host name or IP address'),
+  address: z
+    .string()
+    .min(1)
+    .regex(/^[A-Za-z0-9.:-]+$/, 'must be a host name or IP address'),
   port: z.number().int().min(1).max(65535).default(22),
-  user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'not a valid user name').optional(),
+  user: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'not a valid user name')
+    .optional(),
   /** Pinned host key: `SHA256:<base64>` as printed by `ssh-keygen -lf`. Required: no trust on first use. */
   hostKey: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'must be SHA256:<base64> as printed by ssh-keygen -l'),
   labels: z.record(z.string(), z.string()).default({}),
 });
 
 const ssh = z.strictObject({
-  user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'not a valid user name').default('deploy'),
+  user: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'not a valid user name')
+    .default('deploy'),
   privateKeyEnv: envVar.optional(),
   privateKeyFile: z.string().min(1).optional(),
   passphraseEnv: envVar.optional(),
@@ -107,21 +122,42 @@ const successes = z.number().int().min(1).max(100).optional();
 const healthCheck = z.union([
   z.strictObject({
     /** HTTP GET run from the host itself: `http://127.0.0.1:<port><path>`. */
-    path: z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$/, 'must be an absolute URL path').default('/'),
+    path: z
+      .string()
+      .regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$/, 'must be an absolute URL path')
+      .default('/'),
     /** Required, except behind `rollout.proxy`: there the probe goes to the new container's slot address (see the rollout's check below). */
-    port: z.number().int().min(1).max(65535).optional().describe('host port probed; required unless rollout.proxy is set (then the probe goes to the new container\'s slot)'),
+    port: z
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .optional()
+      .describe(
+        "host port probed; required unless rollout.proxy is set (then the probe goes to the new container's slot)",
+      ),
     /** Expected status codes (default 2xx). */
     status: z.array(z.number().int().min(100).max(599)).optional(),
     interval: durationSchema.default(1000),
     timeout: durationSchema.default(60_000),
     successes,
   }),
-  z.strictObject({ command: z.array(z.string()).min(1), interval: durationSchema.default(1000), timeout: durationSchema.default(60_000), successes }),
+  z.strictObject({
+    command: z.array(z.string()).min(1),
+    interval: durationSchema.default(1000),
+    timeout: durationSchema.default(60_000),
+    successes,
+  }),
 ]);
 
 const container = z.strictObject({
-  name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, 'not a valid container name').optional(),
-  ports: z.array(z.string().regex(/^(?:[0-9.]+:)?\d{1,5}:\d{1,5}(?:\/(?:tcp|udp))?$/, 'must be [ip:]hostPort:containerPort')).default([]),
+  name: z
+    .string()
+    .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, 'not a valid container name')
+    .optional(),
+  ports: z
+    .array(z.string().regex(/^(?:[0-9.]+:)?\d{1,5}:\d{1,5}(?:\/(?:tcp|udp))?$/, 'must be [ip:]hostPort:containerPort'))
+    .default([]),
   envFile: z.string().min(1).optional(),
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
   volumes: z.array(z.string().min(1)).default([]),
@@ -155,7 +191,9 @@ const proxy = z.strictObject({
   /** Two host ports the app's containers take turns on (blue/green): a fixed pair, so the upstream file stays valid after a reboot. */
   hostPorts: z.tuple([tcpPort, tcpPort]).refine(([a, b]) => a !== b, 'the two host ports must differ'),
   /** Where the slot ports are published: an IPv4 address, or `engine` for the engine's default address (dockerd `--ip`). */
-  bind: z.union([z.literal('engine'), z.string().regex(/^\d{1,3}(?:\.\d{1,3}){3}$/, 'must be an IPv4 address or engine')]).default('127.0.0.1'),
+  bind: z
+    .union([z.literal('engine'), z.string().regex(/^\d{1,3}(?:\.\d{1,3}){3}$/, 'must be an IPv4 address or engine')])
+    .default('127.0.0.1'),
   /** The app's upstream file, `include`d by the host's nginx config (default `/etc/nginx/fjord/<app>-<env>.conf`; relative: to the deploy user's home). */
   upstreamFile: plainPath.optional(),
   /** nginx's pid file: a live process there means the proxy is up. */
@@ -164,48 +202,74 @@ const proxy = z.strictObject({
   drain: durationSchema.default(2000),
 });
 
-const rollout = z.strictObject({
-  strategy: z.enum(['docker', 'compose', 'command']).default('docker'),
-  /** Hosts per batch: a number, or a percentage of the environment's hosts such as `25%`. */
-  batchSize: z.union([z.number().int().positive(), z.string().regex(/^(100|[1-9]?\d)%$/, 'must be N or N%')]).default(1),
-  /** Deploy to the first host alone before the batches. */
-  canary: z.boolean().default(false),
-  /** Hosts pulling the image at once before batch 1 (every host pulls first; a failed pull changes nothing). */
-  pullParallel: z.number().int().min(1).max(64).default(8),
-  /** After an automatic rollback the environment is held until `fjord release` (lib/holds); false: later merges roll out. */
-  holdAfterRollback: z.boolean().default(true),
-  container: container.prefault({}),
-  compose: z
-    .strictObject({
-      directory: z.string().min(1),
-      service: z.string().min(1),
-      /** Variable the compose file reads the tag from (`image: …:${TAG}`); fjord writes it to `<directory>/.env`. */
-      tagVariable: envVar.default('TAG'),
-    })
-    .optional(),
-  command: z
-    .strictObject({ pre: z.array(z.array(z.string())).default([]), deploy: z.array(z.array(z.string())).default([]), post: z.array(z.array(z.string())).default([]) })
-    .optional(),
-  healthCheck: healthCheck.optional(),
-  proxy: proxy.optional(),
-  /** Deadline for one host's whole rollout (pull included). */
-  hostTimeout: durationSchema.default(600_000),
-}).superRefine((r, ctx) => {
-  // An HTTP check probes `healthCheck.port` on the host, unless a proxy's slot address takes its place
-  // (proxy/probe-at.ts). Not said of a check that is wrong already (a command check with a typo reads as HTTP).
-  const checkValid = !ctx.issues.some((i) => i.path?.[0] === 'healthCheck');
-  if (checkValid && r.healthCheck && !('command' in r.healthCheck) && r.healthCheck.port === undefined && !r.proxy)
-    ctx.addIssue({ code: 'custom', path: ['healthCheck', 'port'], message: 'required (the host probes http://127.0.0.1:<port><path>); only behind rollout.proxy may it be left out' });
-  // Behind a proxy fjord publishes the app's one port itself, and only a health check says when the new container may take traffic.
-  if (!r.proxy) return;
-  if (r.strategy !== 'docker') ctx.addIssue({ code: 'custom', path: ['proxy'], message: 'needs rollout.strategy docker' });
-  if (!r.healthCheck) ctx.addIssue({ code: 'custom', path: ['proxy'], message: 'needs rollout.healthCheck (the proxy switches only to a container that passed it)' });
-  if (r.container.ports.length) ctx.addIssue({ code: 'custom', path: ['container', 'ports'], message: 'must be empty with rollout.proxy (fjord publishes proxy.containerPort on a slot of proxy.hostPorts)' });
-});
+const rollout = z
+  .strictObject({
+    strategy: z.enum(['docker', 'compose', 'command']).default('docker'),
+    /** Hosts per batch: a number, or a percentage of the environment's hosts such as `25%`. */
+    batchSize: z
+      .union([z.number().int().positive(), z.string().regex(/^(100|[1-9]?\d)%$/, 'must be N or N%')])
+      .default(1),
+    /** Deploy to the first host alone before the batches. */
+    canary: z.boolean().default(false),
+    /** Hosts pulling the image at once before batch 1 (every host pulls first; a failed pull changes nothing). */
+    pullParallel: z.number().int().min(1).max(64).default(8),
+    /** After an automatic rollback the environment is held until `fjord release` (lib/holds); false: later merges roll out. */
+    holdAfterRollback: z.boolean().default(true),
+    container: container.prefault({}),
+    compose: z
+      .strictObject({
+        directory: z.string().min(1),
+        service: z.string().min(1),
+        /** Variable the compose file reads the tag from (`image: …:${TAG}`); fjord writes it to `<directory>/.env`. */
+        tagVariable: envVar.default('TAG'),
+      })
+      .optional(),
+    command: z
+      .strictObject({
+        pre: z.array(z.array(z.string())).default([]),
+        deploy: z.array(z.array(z.string())).default([]),
+        post: z.array(z.array(z.string())).default([]),
+      })
+      .optional(),
+    healthCheck: healthCheck.optional(),
+    proxy: proxy.optional(),
+    /** Deadline for one host's whole rollout (pull included). */
+    hostTimeout: durationSchema.default(600_000),
+  })
+  .superRefine((r, ctx) => {
+    // An HTTP check probes `healthCheck.port` on the host, unless a proxy's slot address takes its place
+    // (proxy/probe-at.ts). Not said of a check that is wrong already (a command check with a typo reads as HTTP).
+    const checkValid = !ctx.issues.some((i) => i.path?.[0] === 'healthCheck');
+    if (checkValid && r.healthCheck && !('command' in r.healthCheck) && r.healthCheck.port === undefined && !r.proxy)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['healthCheck', 'port'],
+        message:
+          'required (the host probes http://127.0.0.1:<port><path>); only behind rollout.proxy may it be left out',
+      });
+    // Behind a proxy fjord publishes the app's one port itself, and only a health check says when the new container may take traffic.
+    if (!r.proxy) return;
+    if (r.strategy !== 'docker')
+      ctx.addIssue({ code: 'custom', path: ['proxy'], message: 'needs rollout.strategy docker' });
+    if (!r.healthCheck)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['proxy'],
+        message: 'needs rollout.healthCheck (the proxy switches only to a container that passed it)',
+      });
+    if (r.container.ports.length)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['container', 'ports'],
+        message: 'must be empty with rollout.proxy (fjord publishes proxy.containerPort on a slot of proxy.hostPorts)',
+      });
+  });
 
 const manifestTarget = z.strictObject({
   /** File in the manifest repository, relative to its root. */
-  file: z.string().regex(/^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9_./-]+$/, 'must be a relative path inside the repository'),
+  file: z
+    .string()
+    .regex(/^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9_./-]+$/, 'must be a relative path inside the repository'),
   format: z.enum(['helm', 'kustomize', 'compose', 'k8s']).optional(),
   /** helm: dotted path to the tag, e.g. `image.tag`. */
   path: z.string().min(1).optional(),
@@ -215,7 +279,9 @@ const manifestTarget = z.strictObject({
   service: z.string().min(1).optional(),
 });
 
-const accessLevel = z.union([z.literal(10), z.literal(20), z.literal(30), z.literal(40), z.literal(50)], { error: 'must be a GitLab access level: 10 guest, 20 reporter, 30 developer, 40 maintainer, 50 owner' });
+const accessLevel = z.union([z.literal(10), z.literal(20), z.literal(30), z.literal(40), z.literal(50)], {
+  error: 'must be a GitLab access level: 10 guest, 20 reporter, 30 developer, 40 maintainer, 50 owner',
+});
 const protectSchema = z.strictObject({
   /** The person who merged (or asked, `/fjord deploy`) needs at least this access level on `project`. */
   minAccessLevel: accessLevel.optional(),
@@ -226,28 +292,35 @@ const protectSchema = z.strictObject({
   approvers: z.strictObject({ minAccessLevel: accessLevel.default(30) }).prefault({}),
 });
 
-const environment = z.strictObject({
-  /** Deploy from this branch instead of the app's source branch. */
-  branch: branch.optional(),
-  manifest: manifestTarget,
-  hosts: z.array(name).default([]),
-  rollout: rollout.prefault({}),
-  promoteFrom: name.optional(),
-  promote: z.enum(['auto', 'mr']).default('auto'),
-  selfHeal: z.boolean().default(false),
-  writeBack: z.enum(['commit', 'mr']).optional(),
-  /** The app's secrets in the manifest repository (README "Files and secrets"): decrypted by the worker into an env file on each host. */
-  secrets: z.strictObject({ file: manifestTarget.shape.file, format: z.enum(['sops', 'age']).optional() }).optional(),
-  /** Files fjord keeps on the hosts (README "Files and secrets"): validated, swapped atomically, reloaded, rolled back like a release. */
-  files: z.array(managedFileSchema).default([]),
-  /** Protected environment (issue 14, item 2; lib/gates/protect-gate.ts): who may deploy, and how many must approve. */
-  protect: protectSchema.optional(),
-  /** Staging soak (lib/gates/soak-gate.ts): a promotion waits until `after` has run the tag healthily for `healthyFor`. */
-  soak: z.strictObject({ after: name, healthyFor: durationSchema }).optional(),
-}).superRefine((e, ctx) => {
-  // The env file reaches the container through `docker run --env-file`: other strategies would never see it.
-  if (e.secrets && e.rollout.strategy !== 'docker') ctx.addIssue({ code: 'custom', path: ['secrets'], message: 'needs rollout.strategy docker (the env file is passed with docker run --env-file)' });
-});
+const environment = z
+  .strictObject({
+    /** Deploy from this branch instead of the app's source branch. */
+    branch: branch.optional(),
+    manifest: manifestTarget,
+    hosts: z.array(name).default([]),
+    rollout: rollout.prefault({}),
+    promoteFrom: name.optional(),
+    promote: z.enum(['auto', 'mr']).default('auto'),
+    selfHeal: z.boolean().default(false),
+    writeBack: z.enum(['commit', 'mr']).optional(),
+    /** The app's secrets in the manifest repository (README "Files and secrets"): decrypted by the worker into an env file on each host. */
+    secrets: z.strictObject({ file: manifestTarget.shape.file, format: z.enum(['sops', 'age']).optional() }).optional(),
+    /** Files fjord keeps on the hosts (README "Files and secrets"): validated, swapped atomically, reloaded, rolled back like a release. */
+    files: z.array(managedFileSchema).default([]),
+    /** Protected environment (issue 14, item 2; lib/gates/protect-gate.ts): who may deploy, and how many must approve. */
+    protect: protectSchema.optional(),
+    /** Staging soak (lib/gates/soak-gate.ts): a promotion waits until `after` has run the tag healthily for `healthyFor`. */
+    soak: z.strictObject({ after: name, healthyFor: durationSchema }).optional(),
+  })
+  .superRefine((e, ctx) => {
+    // The env file reaches the container through `docker run --env-file`: other strategies would never see it.
+    if (e.secrets && e.rollout.strategy !== 'docker')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['secrets'],
+        message: 'needs rollout.strategy docker (the env file is passed with docker run --env-file)',
+      });
+  });
 
 const app = z.strictObject({
   source: z.strictObject({
@@ -265,7 +338,9 @@ const app = z.strictObject({
   tag: tagTemplate.default('{shortSha}'),
   /** How long to wait for `image:tag` to appear in the registry before failing the job; 0 skips the check. */
   waitForImage: durationSchema.default(900_000),
-  environments: z.record(name, environment).refine((e) => Object.keys(e).length > 0, 'an app needs at least one environment'),
+  environments: z
+    .record(name, environment)
+    .refine((e) => Object.keys(e).length > 0, 'an app needs at least one environment'),
 });
 
 export const configSchema = z.strictObject({

@@ -49,7 +49,9 @@ export function webhookSecrets(config: Config, env: NodeJS.ProcessEnv = process.
     lines.forEach((line, i) => {
       if (line.length < MIN_SECRET_LENGTH) {
         const which = lines.length > 1 ? `line ${i + 1} of ${name}` : name;
-        problems.push(`${path}: ${which} holds a secret shorter than ${MIN_SECRET_LENGTH} characters; use a longer random value (e.g. openssl rand -hex 32)`);
+        problems.push(
+          `${path}: ${which} holds a secret shorter than ${MIN_SECRET_LENGTH} characters; use a longer random value (e.g. openssl rand -hex 32)`,
+        );
       }
     });
     return lines.map((s) => new Secret(s));
@@ -62,11 +64,13 @@ export function webhookSecrets(config: Config, env: NodeJS.ProcessEnv = process.
     githubSecrets: read('sources.github.webhookSecretEnv', github?.webhookSecretEnv),
     apps: {},
     warnings: commaSecretVariables(config, env).map(
-      (name) => `${name} holds a comma: it is read as one secret, comma included; to accept several during rotation put one secret per line`,
+      (name) =>
+        `${name} holds a comma: it is read as one secret, comma included; to accept several during rotation put one secret per line`,
     ),
   };
   for (const [app, { source }] of Object.entries(config.apps)) {
-    if (source.webhookSecretEnv) secrets.apps![app] = read(`apps.${app}.source.webhookSecretEnv`, source.webhookSecretEnv);
+    if (source.webhookSecretEnv)
+      secrets.apps![app] = read(`apps.${app}.source.webhookSecretEnv`, source.webhookSecretEnv);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return secrets;

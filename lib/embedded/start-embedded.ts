@@ -43,7 +43,17 @@ export interface RunningEmbedded {
   stop(): Promise<void>;
 }
 
-export async function startEmbedded({ config, configPath, env, cwd, logger, port, hostname, handler, onOutcome }: EmbeddedOptions): Promise<RunningEmbedded> {
+export async function startEmbedded({
+  config,
+  configPath,
+  env,
+  cwd,
+  logger,
+  port,
+  hostname,
+  handler,
+  onOutcome,
+}: EmbeddedOptions): Promise<RunningEmbedded> {
   const dataDir = resolve(cwd, env.FJORD_DATA_DIR ?? '.fjord');
   // The journal, the queue key and the manifest cache live here: the owner's alone (issue 12, item 9).
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
@@ -64,12 +74,30 @@ export async function startEmbedded({ config, configPath, env, cwd, logger, port
     // Its MR note and commit status (a freeze's "waiting …" included) then name the newer deploy.
     onCoalesced: (dropped) => {
       const { messageId, job, by } = dropped;
-      logger.info('job coalesced', { job: job.id, app: job.app, environment: job.environment, tag: job.tag, reason: job.reason, messageId, by, detail: 'a newer deploy of this app/environment is queued; not run' });
+      logger.info('job coalesced', {
+        job: job.id,
+        app: job.app,
+        environment: job.environment,
+        tag: job.tag,
+        reason: job.reason,
+        messageId,
+        by,
+        detail: 'a newer deploy of this app/environment is queued; not run',
+      });
       void replaced(dropped);
     },
     // Out of attempts (its worker kept failing, or kept dying mid-job): say so, it will not run again.
     onDead: ({ messageId, job, attempts, reason: refusal }) =>
-      logger.error('job dead-lettered', { job: job.id, app: job.app, environment: job.environment, tag: job.tag, reason: job.reason, attempts, messageId, detail: refusal ?? `${attempts} deliveries ended without an outcome; not retried (fjord queue ls lists it)` }),
+      logger.error('job dead-lettered', {
+        job: job.id,
+        app: job.app,
+        environment: job.environment,
+        tag: job.tag,
+        reason: job.reason,
+        attempts,
+        messageId,
+        detail: refusal ?? `${attempts} deliveries ended without an outcome; not retried (fjord queue ls lists it)`,
+      }),
   });
   const handle = handler ?? makeDeployHandler({ config, configPath, dataDir, env, enqueue: enqueueOn(queue) });
   const worker = startWorker({
@@ -84,8 +112,22 @@ export async function startEmbedded({ config, configPath, env, cwd, logger, port
   const schedule = startReconcileSchedule({ queue, config, logger });
   // Deliveries remembered for 7 days (issue 12, item 2): a GitLab "Resend" after a rollback queues nothing.
   const deliveries = new DeliveryLog(join(dataDir, 'deliveries.log'));
-  const receiver = await startReceiver({ queue, config, env, logger, deliveries, hostname: bind, ...(port !== undefined ? { port } : {}), ...(statusPage ? { statusPage } : {}) });
-  logger.info('fjord started (embedded)', { url: receiver.url, dataDir, config: configPath, apps: Object.keys(config.apps) });
+  const receiver = await startReceiver({
+    queue,
+    config,
+    env,
+    logger,
+    deliveries,
+    hostname: bind,
+    ...(port !== undefined ? { port } : {}),
+    ...(statusPage ? { statusPage } : {}),
+  });
+  logger.info('fjord started (embedded)', {
+    url: receiver.url,
+    dataDir,
+    config: configPath,
+    apps: Object.keys(config.apps),
+  });
   return {
     url: receiver.url,
     statusPage: exposureNote(statusPageExposure(config, bind), bind),

@@ -14,14 +14,19 @@ import type { RouteContext } from './route-types.js';
 export function buildJob(event: SourceEvent, m: Match, ctx: RouteContext): DeployJob {
   const { paths } = event;
   if (event.sha === undefined) throw new InvalidEvent(paths.sha, 'missing: the commit to deploy is unknown');
-  if (!SHA.test(event.sha)) throw new InvalidEvent(paths.sha, `${quote(event.sha)} is not a commit sha (40 or 64 lowercase hex)`);
+  if (!SHA.test(event.sha))
+    throw new InvalidEvent(paths.sha, `${quote(event.sha)} is not a commit sha (40 or 64 lowercase hex)`);
   // Names longer than the grammar's 200 characters are cut rather than refused: length is not a danger.
   const author = event.author?.slice(0, 200);
-  if (author !== undefined && !TEXT.test(author)) throw new InvalidEvent(paths.author ?? 'author', 'not single-line printable text');
+  if (author !== undefined && !TEXT.test(author))
+    throw new InvalidEvent(paths.author ?? 'author', 'not single-line printable text');
   // Ordering fields: a time far in the future is clamped to now; a `before` is kept only when it is a
   // real commit (a new branch's is all zeros), else it is dropped — it only orders, it never runs.
   const committedAt = event.committedAt ? clampTime(event.committedAt, ctx.now()) : undefined;
-  const before = event.before && SHA.test(event.before) && !isNullSha(event.before) && event.before !== event.sha ? event.before : undefined;
+  const before =
+    event.before && SHA.test(event.before) && !isNullSha(event.before) && event.before !== event.sha
+      ? event.before
+      : undefined;
   let tag: string;
   if (event.ref.type === 'tag') {
     // routeToApps answers tags without an image tag with 200 ignored before a job is built.
@@ -55,6 +60,7 @@ export function buildJob(event: SourceEvent, m: Match, ctx: RouteContext): Deplo
   // Every other field comes from the validated config or was checked above; a tag's name is also the ref,
   // which the job schema holds to the branch grammar. (The fuzz test checks every queued job against
   // deployJobSchema; a full parse here would cost more than the rest of the routing.)
-  if (!BRANCH.test(job.source.ref!)) throw new InvalidEvent(paths.ref, `${quote(job.source.ref!)} is not a valid ref name`);
+  if (!BRANCH.test(job.source.ref!))
+    throw new InvalidEvent(paths.ref, `${quote(job.source.ref!)} is not a valid ref name`);
   return job;
 }

@@ -15,7 +15,11 @@ export interface Match {
  * promoteFrom ones), in config order; `reasons` says why each app of the project matched nothing.
  * `checkTrigger: false` (plans): any trigger counts, since merging deploys whatever the app waits for.
  */
-export function matchApps(event: SourceEvent, config: Config, { checkTrigger = true } = {}): { matches: Match[]; reasons: string[] } {
+export function matchApps(
+  event: SourceEvent,
+  config: Config,
+  { checkTrigger = true } = {},
+): { matches: Match[]; reasons: string[] } {
   const matches: Match[] = [];
   const reasons: string[] = [];
   const project = event.project.toLowerCase(); // GitLab and GitHub paths are case-insensitive
@@ -35,7 +39,13 @@ export function matchApps(event: SourceEvent, config: Config, { checkTrigger = t
         continue;
       }
       if (event.ref.type === 'branch' && (env.branch ?? app.source.branch) !== event.ref.name) continue;
-      matches.push({ app: appName, environment: envName, template: app.tag, image: app.image, project: app.source.project });
+      matches.push({
+        app: appName,
+        environment: envName,
+        template: app.tag,
+        image: app.image,
+        project: app.source.project,
+      });
     }
     if (matches.length === before) {
       reasons.push(

@@ -31,7 +31,7 @@ export function checkSuite(payload: unknown): SourceEvent | Ignored {
   if (failed) return failed;
   const p = parseShape(checkSuiteEvent, payload);
   const suite = p.check_suite;
-  if (!suite.head_branch) return { ignored: 'check suite without a head branch (a fork\'s, not the repository\'s)' };
+  if (!suite.head_branch) return { ignored: "check suite without a head branch (a fork's, not the repository's)" };
   return {
     provider: 'github',
     trigger: 'pipeline',
@@ -40,7 +40,12 @@ export function checkSuite(payload: unknown): SourceEvent | Ignored {
     sha: suite.head_sha,
     author: p.sender?.login,
     committedAt: isoTime(suite.created_at) ?? isoTime(suite.head_commit?.timestamp),
-    paths: { project: 'repository.full_name', ref: 'check_suite.head_branch', sha: 'check_suite.head_sha', author: 'sender.login' },
+    paths: {
+      project: 'repository.full_name',
+      ref: 'check_suite.head_branch',
+      sha: 'check_suite.head_sha',
+      author: 'sender.login',
+    },
     payload,
   };
 }

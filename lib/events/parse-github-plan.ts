@@ -9,7 +9,11 @@ export const PLAN_PR_ACTIONS: ReadonlySet<string> = new Set(['opened', 'reopened
 
 const openPullRequest = z.object({
   number: z.number().int().positive(),
-  pull_request: z.object({ state: z.string().nullish(), head: z.object({ sha: z.string() }), base: z.object({ ref: z.string() }) }),
+  pull_request: z.object({
+    state: z.string().nullish(),
+    head: z.object({ sha: z.string() }),
+    base: z.object({ ref: z.string() }),
+  }),
   repository: z.object({ full_name: z.string() }),
   sender: z.object({ login: z.string() }).nullish(),
 });
@@ -27,7 +31,13 @@ export function openPullRequestEvent(payload: unknown): SourceEvent | Ignored {
     sha: p.pull_request.head.sha,
     mr: p.number,
     author: p.sender?.login,
-    paths: { project: 'repository.full_name', ref: 'pull_request.base.ref', sha: 'pull_request.head.sha', mr: 'number', author: 'sender.login' },
+    paths: {
+      project: 'repository.full_name',
+      ref: 'pull_request.base.ref',
+      sha: 'pull_request.head.sha',
+      mr: 'number',
+      author: 'sender.login',
+    },
     payload,
   };
 }

@@ -9,9 +9,18 @@
 import * as z from 'zod';
 import { isoTime, parseShape, quote, type Ignored, type SourceEvent } from './event.js';
 
-const PR_EVENTS: ReadonlySet<string> = new Set(['pull_request', 'pull_request_target', 'pull_request_review', 'pull_request_review_comment', 'merge_group']);
+const PR_EVENTS: ReadonlySet<string> = new Set([
+  'pull_request',
+  'pull_request_target',
+  'pull_request_review',
+  'pull_request_review_comment',
+  'merge_group',
+]);
 
-const runState = z.object({ action: z.string(), workflow_run: z.object({ conclusion: z.string().nullish(), event: z.string() }) });
+const runState = z.object({
+  action: z.string(),
+  workflow_run: z.object({ conclusion: z.string().nullish(), event: z.string() }),
+});
 const workflowRunEvent = z.object({
   workflow_run: z.object({
     head_branch: z.string(),
@@ -38,11 +47,13 @@ export function workflowRun(payload: unknown): SourceEvent | Ignored {
   const state = parseShape(runState, payload);
   const failed = notSucceeded('workflow run', state.action, state.workflow_run.conclusion);
   if (failed) return failed;
-  if (PR_EVENTS.has(state.workflow_run.event)) return { ignored: `workflow run for ${quote(state.workflow_run.event)} (not merged code)` };
+  if (PR_EVENTS.has(state.workflow_run.event))
+    return { ignored: `workflow run for ${quote(state.workflow_run.event)} (not merged code)` };
   const p = parseShape(workflowRunEvent, payload);
   const run = p.workflow_run;
   const head = run.head_repository?.full_name;
-  if (head && head.toLowerCase() !== p.repository.full_name.toLowerCase()) return { ignored: `workflow run of ${quote(head)}, not of the repository itself` };
+  if (head && head.toLowerCase() !== p.repository.full_name.toLowerCase())
+    return { ignored: `workflow run of ${quote(head)}, not of the repository itself` };
   const actor = run.actor?.login;
   return {
     provider: 'github',
@@ -54,7 +65,12 @@ export function workflowRun(payload: unknown): SourceEvent | Ignored {
     // Runs may finish out of order; when each (latest attempt) started orders them, as GitLab pipelines are
     // ordered by created_at: a re-run of an older commit's workflow is a newer intent (issue 12, item 3).
     committedAt: isoTime(run.run_started_at) ?? isoTime(run.created_at) ?? isoTime(run.head_commit?.timestamp),
-    paths: { project: 'repository.full_name', ref: 'workflow_run.head_branch', sha: 'workflow_run.head_sha', author: actor ? 'workflow_run.actor.login' : 'sender.login' },
+    paths: {
+      project: 'repository.full_name',
+      ref: 'workflow_run.head_branch',
+      sha: 'workflow_run.head_sha',
+      author: actor ? 'workflow_run.actor.login' : 'sender.login',
+    },
     payload,
   };
 }

@@ -38,7 +38,13 @@ const pushEvent = z.object({
 
 /** Whether a body with this `X-GitHub-Event` header is worth parsing at all. */
 export function githubEventIsRead(header: string | undefined): boolean {
-  return header === 'pull_request' || header === 'push' || header === 'workflow_run' || header === 'check_suite' || header === 'issue_comment';
+  return (
+    header === 'pull_request' ||
+    header === 'push' ||
+    header === 'workflow_run' ||
+    header === 'check_suite' ||
+    header === 'issue_comment'
+  );
 }
 
 /** Parses a GitHub webhook body (already JSON-parsed) given its `X-GitHub-Event` header. */
@@ -54,7 +60,10 @@ export function parseGithub(header: string | undefined, payload: unknown): Sourc
 function pullRequest(payload: unknown): SourceEvent | Ignored {
   const state = parseShape(pullRequestState, payload);
   if (PLAN_PR_ACTIONS.has(state.action)) return openPullRequestEvent(payload);
-  if (state.action !== 'closed') return { ignored: `pull request action ${quote(state.action)}: fjord acts on closed (deploy) and opened, reopened, synchronize (plan)` };
+  if (state.action !== 'closed')
+    return {
+      ignored: `pull request action ${quote(state.action)}: fjord acts on closed (deploy) and opened, reopened, synchronize (plan)`,
+    };
   if (state.pull_request.merged !== true) return { ignored: 'pull request closed without merging' };
   const p = parseShape(pullRequestEvent, payload);
   const mergedBy = p.pull_request.merged_by?.login;

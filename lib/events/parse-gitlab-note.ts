@@ -20,17 +20,27 @@ const noteHook = z.object({
     discussion_id: z.string().nullish(),
     system: z.boolean().nullish(),
   }),
-  merge_request: z.object({ iid: z.number().int().positive(), target_branch: z.string(), last_commit: z.object({ id: z.string() }).nullish() }).nullish(),
+  merge_request: z
+    .object({
+      iid: z.number().int().positive(),
+      target_branch: z.string(),
+      last_commit: z.object({ id: z.string() }).nullish(),
+    })
+    .nullish(),
 });
 
 export function parseGitlabNote(payload: unknown): SourceEvent | Ignored {
   // A comment is never worth a 4xx to GitLab (it disables hooks that keep failing): a body without the
   // fields of an MR comment is ignored, like any comment fjord does not act on.
   const parsed = noteHook.safeParse(payload);
-  if (!parsed.success) return { ignored: `GitLab note without ${parsed.error.issues[0]!.path.join('.') || 'a body'}: not a merge request comment fjord can answer` };
+  if (!parsed.success)
+    return {
+      ignored: `GitLab note without ${parsed.error.issues[0]!.path.join('.') || 'a body'}: not a merge request comment fjord can answer`,
+    };
   const p = parsed.data;
   const a = p.object_attributes;
-  if (a.noteable_type !== 'MergeRequest' || !p.merge_request) return { ignored: `comment on a ${quote(a.noteable_type)}, not a merge request` };
+  if (a.noteable_type !== 'MergeRequest' || !p.merge_request)
+    return { ignored: `comment on a ${quote(a.noteable_type)}, not a merge request` };
   if (a.system) return { ignored: 'system note' };
   if (!isCommand(a.note)) return { ignored: 'comment is not a /fjord command' };
   const mr = p.merge_request;
@@ -42,8 +52,20 @@ export function parseGitlabNote(payload: unknown): SourceEvent | Ignored {
     sha: mr.last_commit?.id,
     mr: mr.iid,
     author: p.user.username,
-    command: { text: a.note, userId: p.user.id, username: p.user.username, noteId: a.id, discussionId: a.discussion_id ?? undefined },
-    paths: { project: 'project.path_with_namespace', ref: 'merge_request.target_branch', sha: 'merge_request.last_commit.id', mr: 'merge_request.iid', author: 'user.username' },
+    command: {
+      text: a.note,
+      userId: p.user.id,
+      username: p.user.username,
+      noteId: a.id,
+      discussionId: a.discussion_id ?? undefined,
+    },
+    paths: {
+      project: 'project.path_with_namespace',
+      ref: 'merge_request.target_branch',
+      sha: 'merge_request.last_commit.id',
+      mr: 'merge_request.iid',
+      author: 'user.username',
+    },
     payload,
   };
 }

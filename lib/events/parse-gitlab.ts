@@ -39,7 +39,13 @@ const mergeRequestHook = z.object({
 const pipelineStatus = z.object({ object_attributes: z.object({ status: z.string(), source: z.string().nullish() }) });
 const pipelineHook = z.object({
   object_kind: z.literal('pipeline'),
-  object_attributes: z.object({ ref: z.string(), tag: z.boolean().nullish(), sha: z.string(), before_sha: z.string().nullish(), created_at: z.string().nullish() }),
+  object_attributes: z.object({
+    ref: z.string(),
+    tag: z.boolean().nullish(),
+    sha: z.string(),
+    before_sha: z.string().nullish(),
+    created_at: z.string().nullish(),
+  }),
   merge_request: z.object({ iid: z.number().int().positive() }).nullish(),
   commit: z.object({ timestamp: z.string().nullish() }).nullish(),
   user,
@@ -64,7 +70,8 @@ export function gitlabEventIsRead(header: string | undefined): boolean {
 export function parseGitlab(header: string | undefined, payload: unknown): SourceEvent | Ignored {
   const kind = header !== undefined && header in KINDS ? KINDS[header] : objectKind(payload);
   // System Hooks also report instance events (users, groups, keys) that name no project: nothing to deploy.
-  if (header === 'System Hook' && !hasProject(payload)) return { ignored: `GitLab System Hook ${quote(kind ?? eventName(payload) ?? 'event')} names no project` };
+  if (header === 'System Hook' && !hasProject(payload))
+    return { ignored: `GitLab System Hook ${quote(kind ?? eventName(payload) ?? 'event')} names no project` };
   switch (kind) {
     case 'push':
     case 'tag_push':
@@ -109,7 +116,9 @@ function push(payload: unknown): SourceEvent | Ignored {
     ref,
     sha: p.checkout_sha ?? p.after,
     author: p.user_name ?? undefined,
-    committedAt: isoTime((p.commits ?? []).find((c) => c.id === (p.checkout_sha ?? p.after))?.timestamp ?? p.commits?.at(-1)?.timestamp),
+    committedAt: isoTime(
+      (p.commits ?? []).find((c) => c.id === (p.checkout_sha ?? p.after))?.timestamp ?? p.commits?.at(-1)?.timestamp,
+    ),
     ...(p.before ? { before: p.before } : {}),
     paths: { project: 'project.path_with_namespace', ref: 'ref', sha: shaPath, author: 'user_name' },
     payload,
@@ -119,7 +128,10 @@ function push(payload: unknown): SourceEvent | Ignored {
 function mergeRequest(payload: unknown): SourceEvent | Ignored {
   const action = parseShape(mergeRequestAction, payload).object_attributes.action;
   if (action && PLAN_ACTIONS.has(action)) return openMergeRequest(payload, action);
-  if (action !== 'merge') return { ignored: `merge request action ${quote(action ?? 'none')}: fjord acts on merge (deploy) and open, reopen, update (plan)` };
+  if (action !== 'merge')
+    return {
+      ignored: `merge request action ${quote(action ?? 'none')}: fjord acts on merge (deploy) and open, reopen, update (plan)`,
+    };
   const p = parseShape(mergeRequestHook, payload);
   const a = p.object_attributes;
   // merge_commit_sha is null on fast-forward merges: the target branch then points at the last commit.

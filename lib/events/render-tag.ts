@@ -16,11 +16,15 @@ export function renderTag(template: string, values: TagValues): string {
     if (key === 'shortSha') return values.sha.slice(0, 8);
     // Tags cannot hold `/` or `+`: feature/x → feature-x (image-tag-of-ref.ts, the one mapping rule).
     if (key === 'branch') return values.branch.replace(/[^A-Za-z0-9_.-]/g, '-');
-    if (values.mr === undefined) throw new InvalidEvent('tag', `template ${quote(template)} uses {mr}, but this event has no merge request`);
+    if (values.mr === undefined)
+      throw new InvalidEvent('tag', `template ${quote(template)} uses {mr}, but this event has no merge request`);
     return String(values.mr);
   });
   if (!TAG.test(tag)) {
-    throw new InvalidEvent('tag', `template ${quote(template)} rendered ${quote(tag)}, not a valid image tag ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})`);
+    throw new InvalidEvent(
+      'tag',
+      `template ${quote(template)} rendered ${quote(tag)}, not a valid image tag ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})`,
+    );
   }
   return tag;
 }

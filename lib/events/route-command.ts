@@ -21,19 +21,31 @@ export const commandJobId = (provider: string, project: string, noteId: number):
 export const routeCommand: Route = (event, ctx) => {
   if (event.trigger !== 'command' || !event.command) return { ignored: '' };
   const c = event.command;
-  const apps = Object.entries(ctx.config.apps).filter(([, a]) => a.source.provider === event.provider && a.source.project.toLowerCase() === event.project.toLowerCase());
+  const apps = Object.entries(ctx.config.apps).filter(
+    ([, a]) => a.source.provider === event.provider && a.source.project.toLowerCase() === event.project.toLowerCase(),
+  );
   if (apps.length === 0) return { ignored: `no app deploys ${event.provider} project ${quote(event.project)}` };
-  if (event.mr === undefined) throw new InvalidEvent(event.paths.mr ?? 'mr', 'missing: the merge request to answer is unknown');
-  if (!USERNAME.test(c.username)) throw new InvalidEvent(event.paths.author ?? 'user', `${quote(c.username)} is not a user name`);
+  if (event.mr === undefined)
+    throw new InvalidEvent(event.paths.mr ?? 'mr', 'missing: the merge request to answer is unknown');
+  if (!USERNAME.test(c.username))
+    throw new InvalidEvent(event.paths.author ?? 'user', `${quote(c.username)} is not a user name`);
   const discussion = c.discussionId && /^[0-9a-f]{8,64}$/.test(c.discussionId) ? c.discussionId : undefined;
   let parsed = parseCommand(c.text);
   // The app that has the named environment (the first app of the project when none is named).
   const named = parsed.environment;
   const found = named === undefined ? apps[0] : apps.find(([, a]) => named in a.environments);
-  if (!found) parsed = { verb: 'help', problem: `no environment ${quote(named!)} for ${event.project} in fjord.yaml (${apps.flatMap(([, a]) => Object.keys(a.environments)).join(', ')})` };
+  if (!found)
+    parsed = {
+      verb: 'help',
+      problem: `no environment ${quote(named!)} for ${event.project} in fjord.yaml (${apps.flatMap(([, a]) => Object.keys(a.environments)).join(', ')})`,
+    };
   const [appName, app] = found ?? apps[0]!;
   const environment = parsed.environment ?? Object.keys(app.environments)[0]!;
-  const command: CommandOrder = { ...parsed, user: { id: c.userId, username: c.username }, note: { id: c.noteId, ...(discussion ? { discussion } : {}) } };
+  const command: CommandOrder = {
+    ...parsed,
+    user: { id: c.userId, username: c.username },
+    note: { id: c.noteId, ...(discussion ? { discussion } : {}) },
+  };
   const job: DeployJob = {
     v: 1,
     id: commandJobId(event.provider, event.project, c.noteId),
@@ -44,7 +56,13 @@ export const routeCommand: Route = (event, ctx) => {
     tag: parsed.tag ?? 'command',
     ...(event.sha && SHA.test(event.sha) ? { sha: event.sha } : {}),
     reason: 'command',
-    source: { provider: event.provider, project: app.source.project, mr: event.mr, author: c.username, deliveryId: ctx.deliveryId },
+    source: {
+      provider: event.provider,
+      project: app.source.project,
+      mr: event.mr,
+      author: c.username,
+      deliveryId: ctx.deliveryId,
+    },
     enqueuedAt: new Date(ctx.now()).toISOString(),
     command,
   };

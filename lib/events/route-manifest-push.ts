@@ -49,7 +49,8 @@ export const routeManifestPush: Route = (event: SourceEvent, ctx) => {
   if (event.trigger !== 'push' || !manifest.project || event.project.toLowerCase() !== manifest.project.toLowerCase()) {
     return { ignored: '' };
   }
-  if (event.ref.type !== 'branch' || event.ref.name !== manifest.branch) return { ignored: `manifest push to ${quote(event.ref.name)}, not ${manifest.branch}` };
+  if (event.ref.type !== 'branch' || event.ref.name !== manifest.branch)
+    return { ignored: `manifest push to ${quote(event.ref.name)}, not ${manifest.branch}` };
   if (!event.sha || !SHA.test(event.sha)) return { ignored: 'manifest push without a commit sha' };
   const { files, own, total } = changedByPeople(event.payload);
   if (total > 0 && own === total) return { ignored: "manifest push of fjord's own commits" };
@@ -58,7 +59,14 @@ export const routeManifestPush: Route = (event: SourceEvent, ctx) => {
     for (const [envName, env] of Object.entries(app.environments)) {
       // The secrets file is desired state too: a secrets-only commit restarts the app on the same image.
       // So are managed files (`files[].source`): a file-only commit converges the fleet on the same image.
-      if (!files.has(env.manifest.file) && !(env.secrets && files.has(env.secrets.file)) && !env.files.some((f) => (f.source.endsWith('/') ? [...files].some((p) => p.startsWith(f.source)) : files.has(f.source)))) continue;
+      if (
+        !files.has(env.manifest.file) &&
+        !(env.secrets && files.has(env.secrets.file)) &&
+        !env.files.some((f) =>
+          f.source.endsWith('/') ? [...files].some((p) => p.startsWith(f.source)) : files.has(f.source),
+        )
+      )
+        continue;
       jobs.push({
         v: 1,
         id: (ctx.newId ?? newJobId)(),

@@ -24,9 +24,13 @@ export const routePlan: Route = (event, ctx) => {
   // Any app trigger: merging deploys through a merge, the push it makes, or the pipeline on the target branch.
   const { matches, reasons } = matchApps(event, ctx.config, { checkTrigger: false });
   if (matches.length === 0) {
-    return { ignored: reasons.length > 0 ? reasons.join('; ') : `no app deploys ${event.provider} project ${quote(event.project)}` };
+    return {
+      ignored:
+        reasons.length > 0 ? reasons.join('; ') : `no app deploys ${event.provider} project ${quote(event.project)}`,
+    };
   }
-  if (event.mr === undefined) throw new InvalidEvent(event.paths.mr ?? 'mr', 'missing: the merge request to answer is unknown');
+  if (event.mr === undefined)
+    throw new InvalidEvent(event.paths.mr ?? 'mr', 'missing: the merge request to answer is unknown');
   const mr = event.mr;
   const firstPerApp = matches.filter((m, i) => matches.findIndex((o) => o.app === m.app) === i);
   return {

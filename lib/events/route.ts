@@ -31,14 +31,19 @@ export const routeToApps: Route = (event, ctx) => {
   if (event.trigger === 'plan' || event.trigger === 'command') return { ignored: '' }; // route-plan.ts, route-command.ts
   const { matches, reasons } = matchApps(event, ctx.config);
   if (matches.length === 0) {
-    return { ignored: reasons.length > 0 ? reasons.join('; ') : `no app deploys ${event.provider} project ${quote(event.project)}` };
+    return {
+      ignored:
+        reasons.length > 0 ? reasons.join('; ') : `no app deploys ${event.provider} project ${quote(event.project)}`,
+    };
   }
   // A git tag that is a valid ref but no image tag, even mapped, is not a deploy — and never a 4xx, which
   // counts towards the sender disabling the hook (issue 12, item 13).
   if (event.ref.type === 'tag') {
     const name = event.ref.name;
     if (!BRANCH.test(name) || imageTagOfRef(name) === undefined) {
-      return { ignored: `git tag ${quote(name)} has no image tag (characters outside [A-Za-z0-9_.-] become "-"; the result must start with a letter, digit or _ and be at most 128 characters)` };
+      return {
+        ignored: `git tag ${quote(name)} has no image tag (characters outside [A-Za-z0-9_.-] become "-"; the result must start with a letter, digit or _ and be at most 128 characters)`,
+      };
     }
   }
   return { jobs: matches.map((m) => buildJob(event, m, ctx)) };

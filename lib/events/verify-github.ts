@@ -9,7 +9,9 @@ import { Webhooks } from '@octokit/webhooks';
 import type { Secret } from '../secret.js';
 
 /** A matcher for `secrets`: the indices of every secret the signature was made with (none: `[]`). */
-export function createGithubMatcher(secrets: readonly Secret[]): (payload: string, signature: string | undefined) => Promise<number[]> {
+export function createGithubMatcher(
+  secrets: readonly Secret[],
+): (payload: string, signature: string | undefined) => Promise<number[]> {
   const hooks = secrets.map((s) => new Webhooks({ secret: s.reveal() }));
   return async (payload, signature) => {
     if (!signature?.startsWith('sha256=') || payload.length === 0) return [];
@@ -23,7 +25,9 @@ export function createGithubMatcher(secrets: readonly Secret[]): (payload: strin
 }
 
 /** A verifier for `secrets`. No secrets: every request fails. */
-export function createGithubVerifier(secrets: readonly Secret[]): (payload: string, signature: string | undefined) => Promise<boolean> {
+export function createGithubVerifier(
+  secrets: readonly Secret[],
+): (payload: string, signature: string | undefined) => Promise<boolean> {
   const match = createGithubMatcher(secrets);
   return async (payload, signature) => (await match(payload, signature)).length > 0;
 }

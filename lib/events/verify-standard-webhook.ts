@@ -33,9 +33,12 @@ export function createStandardWebhookVerifier(
   const decoded = keys.map((k) => decodeSigningKey(k.reveal())).filter((k) => k.length > 0);
   return ({ id, timestamp, signature }, body, nowMs) => {
     if (decoded.length === 0) return { ok: false, reason: 'no signing key configured' };
-    if (!id || !timestamp || !signature) return { ok: false, reason: 'webhook-id, webhook-timestamp and webhook-signature are required' };
-    if (id.length > 256 || !/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: 'malformed webhook-id or webhook-timestamp' };
-    if (Math.abs(nowMs - Number(timestamp) * 1000) > replayWindowMs) return { ok: false, reason: 'webhook-timestamp outside the replay window' };
+    if (!id || !timestamp || !signature)
+      return { ok: false, reason: 'webhook-id, webhook-timestamp and webhook-signature are required' };
+    if (id.length > 256 || !/^\d{1,12}$/.test(timestamp))
+      return { ok: false, reason: 'malformed webhook-id or webhook-timestamp' };
+    if (Math.abs(nowMs - Number(timestamp) * 1000) > replayWindowMs)
+      return { ok: false, reason: 'webhook-timestamp outside the replay window' };
     const given: Buffer[] = [];
     for (const part of signature.split(' ')) {
       if (part.startsWith('v1,')) given.push(Buffer.from(part.slice(3), 'base64'));

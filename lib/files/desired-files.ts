@@ -60,21 +60,37 @@ export interface DesiredFilesInput {
 }
 
 /** A directory source (`nginx/conf.d/`) as its files, each with its target under the directory target. */
-async function expand(input: DesiredFilesInput, f: ManagedFile, index: number): Promise<{ source: string; target: string; text: string | undefined }[]> {
+async function expand(
+  input: DesiredFilesInput,
+  f: ManagedFile,
+  index: number,
+): Promise<{ source: string; target: string; text: string | undefined }[]> {
   if (!f.source.endsWith('/')) return [{ source: f.source, target: f.target, text: await input.read(f.source) }];
-  if (!input.list) throw new FileSourceMissing(`files[${index}]: ${f.source} is a directory; this manifest backend cannot list directories`);
+  if (!input.list)
+    throw new FileSourceMissing(
+      `files[${index}]: ${f.source} is a directory; this manifest backend cannot list directories`,
+    );
   const sources = await input.list(f.source);
   // Emptied in git with prune: true: every file fjord wrote there goes.
-  if (!sources.length && !f.prune) throw new FileSourceMissing(`files[${index}]: directory ${f.source} has no files in the manifest repository`);
+  if (!sources.length && !f.prune)
+    throw new FileSourceMissing(`files[${index}]: directory ${f.source} has no files in the manifest repository`);
   const targets = sources.map((source) => {
     const target = `${f.target}/${source.slice(f.source.length)}`;
     // A file name from git becomes part of a host path: the same grammar as fjord.yaml's targets.
-    if (!TARGET_PATH.test(target)) throw new FileSourceMissing(`files[${index}]: ${JSON.stringify(source)} cannot be a host path ([A-Za-z0-9_./@+-] only)`);
+    if (!TARGET_PATH.test(target))
+      throw new FileSourceMissing(
+        `files[${index}]: ${JSON.stringify(source)} cannot be a host path ([A-Za-z0-9_./@+-] only)`,
+      );
     return { source, target };
   });
   // A few reads at a time: a directory of hundreds of files must not become hundreds of API requests at once.
   const out: { source: string; target: string; text: string | undefined }[] = [];
-  for (let i = 0; i < targets.length; i += READS_AT_ONCE) out.push(...(await Promise.all(targets.slice(i, i + READS_AT_ONCE).map(async (t) => ({ ...t, text: await input.read(t.source) })))));
+  for (let i = 0; i < targets.length; i += READS_AT_ONCE)
+    out.push(
+      ...(await Promise.all(
+        targets.slice(i, i + READS_AT_ONCE).map(async (t) => ({ ...t, text: await input.read(t.source) })),
+      )),
+    );
   return out;
 }
 
@@ -88,9 +104,17 @@ export async function desiredFiles(input: DesiredFilesInput): Promise<Map<string
     const hosts = input.hosts.filter((h) => !f.hosts || f.hosts.includes(h.name));
     const expanded = await expand(input, f, index);
     for (const { source, target, text } of expanded) {
-      if (text === undefined && !f.prune) throw new FileSourceMissing(`files[${index}]: ${source} is not in the manifest repository (set prune: true to remove ${target} from the hosts instead)`);
+      if (text === undefined && !f.prune)
+        throw new FileSourceMissing(
+          `files[${index}]: ${source} is not in the manifest repository (set prune: true to remove ${target} from the hosts instead)`,
+        );
       for (const host of hosts) {
-        const content = text === undefined ? undefined : Buffer.from(f.template ? renderTemplate(text, { host, app: input.app, environment: input.environment }) : text);
+        const content =
+          text === undefined
+            ? undefined
+            : Buffer.from(
+                f.template ? renderTemplate(text, { host, app: input.app, environment: input.environment }) : text,
+              );
         out.get(host.name)!.push({
           index,
           source,
@@ -107,11 +131,34 @@ export async function desiredFiles(input: DesiredFilesInput): Promise<Map<string
       }
     }
     if (f.prune && f.source.endsWith('/')) {
-      const names = expanded.map((e) => `${e.target.slice(f.target.length + 1)}\n`).sort().join('');
+      const names = expanded
+        .map((e) => `${e.target.slice(f.target.length + 1)}\n`)
+        .sort()
+        .join('');
       const target = recordPath(dir, f.target);
-      const record: DirectoryRecord = { dir: f.target, source: f.source, backupDir: dir, ...(f.reload ? { reload: f.reload } : {}), restart: f.restart };
+      const record: DirectoryRecord = {
+        dir: f.target,
+        source: f.source,
+        backupDir: dir,
+        ...(f.reload ? { reload: f.reload } : {}),
+        restart: f.restart,
+      };
       const content = Buffer.from(names);
-      for (const host of hosts) out.get(host.name)!.push({ index, source: f.source, target, mode: '0600', content, sha256: sha256(content), restart: false, secret: false, backup: backupIn(dir, target), record });
+      for (const host of hosts)
+        out
+          .get(host.name)!
+          .push({
+            index,
+            source: f.source,
+            target,
+            mode: '0600',
+            content,
+            sha256: sha256(content),
+            restart: false,
+            secret: false,
+            backup: backupIn(dir, target),
+            record,
+          });
     }
   }
   return out;
@@ -122,7 +169,10 @@ export async function desiredFiles(input: DesiredFilesInput): Promise<Map<string
  * (read with `run`), placed before the record. Names from the host are checked against the target grammar:
  * one that fails it is left alone, as is every file the record does not name.
  */
-export async function withRemovedFiles(files: readonly DesiredFile[], run: (argv: string[]) => Promise<{ stdout: string }>): Promise<DesiredFile[]> {
+export async function withRemovedFiles(
+  files: readonly DesiredFile[],
+  run: (argv: string[]) => Promise<{ stdout: string }>,
+): Promise<DesiredFile[]> {
   const out: DesiredFile[] = [];
   for (const f of files) {
     if (f.record) {
@@ -131,7 +181,16 @@ export async function withRemovedFiles(files: readonly DesiredFile[], run: (argv
       for (const name of (await run(readIfExists(f.target))).stdout.split('\n')) {
         const target = `${r.dir}/${name}`;
         if (!name || keep.has(name) || name.startsWith('/') || !TARGET_PATH.test(target)) continue;
-        out.push({ index: f.index, source: `${r.source}${name}`, target, mode: '0644', ...(r.reload ? { reload: r.reload } : {}), restart: r.restart, secret: false, backup: backupIn(r.backupDir, target) });
+        out.push({
+          index: f.index,
+          source: `${r.source}${name}`,
+          target,
+          mode: '0644',
+          ...(r.reload ? { reload: r.reload } : {}),
+          restart: r.restart,
+          secret: false,
+          backup: backupIn(r.backupDir, target),
+        });
       }
     }
     out.push(f);
@@ -142,10 +201,14 @@ export async function withRemovedFiles(files: readonly DesiredFile[], run: (argv
 /** A file's state on a host against git: `in-sync`, `drifted` (other bytes, mode or owner), `missing`, or `extra` (pruned but still there). */
 export type FileSync = 'in-sync' | 'drifted' | 'missing' | 'extra';
 
-export function compareFile(want: DesiredFile, have: { sha256: string; mode: string; owner: string } | undefined): FileSync {
+export function compareFile(
+  want: DesiredFile,
+  have: { sha256: string; mode: string; owner: string } | undefined,
+): FileSync {
   if (!want.content) return have ? 'extra' : 'in-sync';
   if (!have) return 'missing';
   const modeOk = Number.parseInt(have.mode, 8) === Number.parseInt(want.mode, 8);
-  const ownerOk = !want.owner || have.owner === (want.owner.includes(':') ? want.owner : `${want.owner}:${have.owner.split(':')[1]}`);
+  const ownerOk =
+    !want.owner || have.owner === (want.owner.includes(':') ? want.owner : `${want.owner}:${have.owner.split(':')[1]}`);
   return have.sha256 === want.sha256 && modeOk && ownerOk ? 'in-sync' : 'drifted';
 }

@@ -24,23 +24,27 @@ const HASH = `${ABS}; for f; do p=$(abs "$f"); if [ -f "$p" ]; then h=$(sha256su
 const sh = (name: string, script: string, ...args: string[]): string[] => ['sh', '-c', script, name, ...args];
 
 /** Writes stdin to the temp file beside `target` with `mode` (and `owner`); prints the temp file's absolute path. */
-export const stageFile = (target: string, mode: string, owner?: string): string[] => sh('fjord-stage', STAGE, target, mode, owner ?? '');
+export const stageFile = (target: string, mode: string, owner?: string): string[] =>
+  sh('fjord-stage', STAGE, target, mode, owner ?? '');
 
 /**
  * Keeps `target`'s bytes (or that it did not exist) at `backup`, notes the job that swapped it (`<backup>.job`),
  * then renames the staged file over it (or, `remove`, deletes it).
  */
-export const swapFile = (target: string, backup: string, how: 'rename' | 'remove' = 'rename', jobId = ''): string[] => sh('fjord-swap', SWAP, target, backup, how, jobId);
+export const swapFile = (target: string, backup: string, how: 'rename' | 'remove' = 'rename', jobId = ''): string[] =>
+  sh('fjord-swap', SWAP, target, backup, how, jobId);
 
 /** One line per backup: `<job id that swapped it last, or -> <backup>`. */
 export const backupJobs = (backups: readonly string[]): string[] => sh('fjord-backup-jobs', JOBS, ...backups);
 
 /** Parses `backupJobs` output: backup → job id (absent: none recorded). */
 export const parseBackupJobs = (stdout: string): Map<string, string> =>
-  new Map(stdout.split('\n').flatMap((l) => {
-    const m = /^(\S+) (.+)$/.exec(l);
-    return m && m[1] !== '-' ? [[m[2]!, m[1]!] as [string, string]] : [];
-  }));
+  new Map(
+    stdout.split('\n').flatMap((l) => {
+      const m = /^(\S+) (.+)$/.exec(l);
+      return m && m[1] !== '-' ? [[m[2]!, m[1]!] as [string, string]] : [];
+    }),
+  );
 
 /** Puts the bytes kept at `backup` back into `target` atomically (or removes it when it did not exist before). */
 export const restoreFile = (target: string, backup: string): string[] => sh('fjord-restore', RESTORE, target, backup);
@@ -55,12 +59,14 @@ export const hashFiles = (targets: readonly string[]): string[] => sh('fjord-has
 export const readFile = (target: string): string[] => ['cat', '--', target];
 
 /** The directory of an environment's kept bytes and records: `<stateDir>/files/<app>.<env>`. */
-export const backupDir = (stateDir: string, app: string, environment: string): string => `${stateDir}/files/${app}.${environment}`;
+export const backupDir = (stateDir: string, app: string, environment: string): string =>
+  `${stateDir}/files/${app}.${environment}`;
 
 const pathId = (target: string) => createHash('sha256').update(target).digest('hex').slice(0, 16);
 
 /** Where the previous bytes of `target` are kept: `<stateDir>/files/<app>.<env>/<sha256(target)[:16]>`. */
-export const backupPath = (stateDir: string, app: string, environment: string, target: string): string => backupIn(backupDir(stateDir, app, environment), target);
+export const backupPath = (stateDir: string, app: string, environment: string, target: string): string =>
+  backupIn(backupDir(stateDir, app, environment), target);
 
 /** `backupPath` inside an environment's `backupDir`. */
 export const backupIn = (dir: string, target: string): string => `${dir}/${pathId(target)}`;
@@ -69,7 +75,13 @@ export const backupIn = (dir: string, target: string): string => `${dir}/${pathI
 export const recordPath = (dir: string, target: string): string => `${dir}/dir-${pathId(target)}.list`;
 
 /** The file's text, or nothing when it does not exist (a record fjord has not written yet). */
-export const readIfExists = (target: string): string[] => ['sh', '-c', 'cat -- "$1" 2>/dev/null || true', 'fjord-read', target];
+export const readIfExists = (target: string): string[] => [
+  'sh',
+  '-c',
+  'cat -- "$1" 2>/dev/null || true',
+  'fjord-read',
+  target,
+];
 
 export interface FileState {
   sha256: string;

@@ -24,7 +24,10 @@ export const managedFileSchema = z
     /** Where it goes on each host: absolute, or relative to the deploy user's home. */
     target: z.string().regex(TARGET_PATH, 'must be a plain path ([A-Za-z0-9_./@+-], no `..`)').max(1024),
     /** Octal permission bits of the file on the host. */
-    mode: z.string().regex(/^0?[0-7]{3}$/, 'must be an octal mode such as "0644"').default('0644'),
+    mode: z
+      .string()
+      .regex(/^0?[0-7]{3}$/, 'must be an octal mode such as "0644"')
+      .default('0644'),
     /** `user` or `user:group` (the deploy user must be allowed to chown: root, or the same user). */
     owner: z.string().regex(OWNER, 'must be user or user:group').optional(),
     /** Render the source as a Mustache template per host: `{{host.name}}`, `{{host.address}}`, `{{host.labels.<key>}}`, `{{app}}`, `{{environment}}`. */
@@ -35,7 +38,16 @@ export const managedFileSchema = z
      * After a change: run this command on the host (`[systemctl, reload, haproxy]`), or `{ nginx: { pidFile } }`:
      * `nginx -s reload` that waits until the master applied the new config (the signal is asynchronous).
      */
-    reload: z.union([argv, z.strictObject({ nginx: z.strictObject({ pidFile: z.string().regex(TARGET_PATH, 'must be a plain path').default('/run/nginx.pid') }).prefault({}) })]).optional(),
+    reload: z
+      .union([
+        argv,
+        z.strictObject({
+          nginx: z
+            .strictObject({ pidFile: z.string().regex(TARGET_PATH, 'must be a plain path').default('/run/nginx.pid') })
+            .prefault({}),
+        }),
+      ])
+      .optional(),
     /** After a change: restart the app's container (rolling and health-checked, as a new image would be). */
     restart: z.boolean().default(false),
     /** Only these hosts of the environment (a host group); default: all of them. */

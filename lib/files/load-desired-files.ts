@@ -28,7 +28,11 @@ export async function loadDesiredFiles(
     environment,
     files: env.files,
     stateDir: config.ssh.stateDir,
-    hosts: env.hosts.map((name) => ({ name, address: config.hosts[name]?.address ?? '', labels: config.hosts[name]?.labels ?? {} })),
+    hosts: env.hosts.map((name) => ({
+      name,
+      address: config.hosts[name]?.address ?? '',
+      labels: config.hosts[name]?.labels ?? {},
+    })),
     ...(store.list ? { list: store.list.bind(store) } : {}),
     read: (source) =>
       store.read(source).then(

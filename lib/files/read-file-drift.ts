@@ -26,7 +26,9 @@ const DIFF_MAX = 4000;
 export async function readFileDrift(session: SshSession, wanted: readonly DesiredFile[]): Promise<FileDrift[]> {
   if (!wanted.length) return [];
   // A directory's record is fjord's own bookkeeping, not shown; the files gone from git that it names are (`extra`).
-  const files = (await withRemovedFiles(wanted, (argv) => session.run(argv, { step: 'inspect' }))).filter((f) => !f.record);
+  const files = (await withRemovedFiles(wanted, (argv) => session.run(argv, { step: 'inspect' }))).filter(
+    (f) => !f.record,
+  );
   if (!files.length) return [];
   const states = parseHashes((await session.run(hashFiles(files.map((f) => f.target)), { step: 'inspect' })).stdout);
   return await Promise.all(
@@ -34,11 +36,28 @@ export async function readFileDrift(session: SshSession, wanted: readonly Desire
       const have = states.get(f.target);
       const status = compareFile(f, have);
       const onChange = f.restart ? 'restart' : f.reload ? 'reload' : 'none';
-      const out: FileDrift = { source: f.source, target: f.target, status, onChange, ...(have ? { hash: have.sha256 } : {}) };
+      const out: FileDrift = {
+        source: f.source,
+        target: f.target,
+        status,
+        onChange,
+        ...(have ? { hash: have.sha256 } : {}),
+      };
       if (status !== 'drifted' || f.secret || !f.content || have?.sha256 === f.sha256) return out;
       const onHost = (await session.run(readFile(f.target), { step: 'inspect' })).stdout;
-      const diff = createTwoFilesPatch(`git:${f.source}`, `${session.host.name}:${f.target}`, f.content.toString('utf8'), onHost, undefined, undefined, { headerOptions: FILE_HEADERS_ONLY });
-      return { ...out, diff: diff.length > DIFF_MAX ? `${diff.slice(0, DIFF_MAX)}\n… (diff cut at ${DIFF_MAX} characters)\n` : diff };
+      const diff = createTwoFilesPatch(
+        `git:${f.source}`,
+        `${session.host.name}:${f.target}`,
+        f.content.toString('utf8'),
+        onHost,
+        undefined,
+        undefined,
+        { headerOptions: FILE_HEADERS_ONLY },
+      );
+      return {
+        ...out,
+        diff: diff.length > DIFF_MAX ? `${diff.slice(0, DIFF_MAX)}\n… (diff cut at ${DIFF_MAX} characters)\n` : diff,
+      };
     }),
   );
 }

@@ -17,4 +17,5 @@ export interface TemplateView {
   environment: string;
 }
 
-export const renderTemplate = (template: string, view: TemplateView): string => Mustache.render(template, view, {}, { escape: (value: unknown) => String(value) });
+export const renderTemplate = (template: string, view: TemplateView): string =>
+  Mustache.render(template, view, {}, { escape: (value: unknown) => String(value) });

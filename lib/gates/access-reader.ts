@@ -29,9 +29,19 @@ export interface Access {
 /** The access of `who` on `project`; level 0 when not a member. Throws when the API cannot answer, or the name fits several people. */
 export type AccessReader = (project: string, who: Person) => Promise<Access>;
 
-const statusOf = (err: unknown) => (err as { cause?: { response?: { status?: number } } }).cause?.response?.status ?? (err as { status?: number }).status;
+const statusOf = (err: unknown) =>
+  (err as { cause?: { response?: { status?: number } } }).cause?.response?.status ??
+  (err as { status?: number }).status;
 
-export function gitlabAccess({ url, token, timeoutMs = 10_000 }: { url: string; token: Secret; timeoutMs?: number }): AccessReader {
+export function gitlabAccess({
+  url,
+  token,
+  timeoutMs = 10_000,
+}: {
+  url: string;
+  token: Secret;
+  timeoutMs?: number;
+}): AccessReader {
   const members = new ProjectMembers<false>(gitlabClientOptions({ host: url, token, timeoutMs }));
   return async (project, who) => {
     try {
@@ -41,20 +51,25 @@ export function gitlabAccess({ url, token, timeoutMs = 10_000 }: { url: string; 
       }
       const key = who.username ?? who.name;
       if (!key) throw new Error('nobody named');
-      const found = (await members.all(project, { includeInherited: true, query: key, perPage: 100, page: 1 })).filter((m) => m.username === key || m.name === key);
+      const found = (await members.all(project, { includeInherited: true, query: key, perPage: 100, page: 1 })).filter(
+        (m) => m.username === key || m.name === key,
+      );
       const ids = new Set(found.map((m) => m.id));
       if (ids.size > 1) throw new Error(`${JSON.stringify(key)} names ${ids.size} members of ${project}`);
       // Inherited memberships list a person once per source; the highest level counts (GitLab does so too).
-      const best = found.reduce<(typeof found)[number] | undefined>((a, b) => (!a || b.access_level > a.access_level ? b : a), undefined);
+      const best = found.reduce<(typeof found)[number] | undefined>(
+        (a, b) => (!a || b.access_level > a.access_level ? b : a),
+        undefined,
+      );
       return best ? { level: best.access_level, username: best.username, id: best.id } : { level: 0, username: key };
     } catch (err) {
       if (statusOf(err) === 404) return { level: 0, username: who.username ?? who.name ?? String(who.id) };
-      throw new Error(`GitLab members API failed for ${project}: ${statusOf(err) ? `HTTP ${statusOf(err)}` : (err as Error).message.slice(0, 120)}`);
+      throw new Error(
+        `GitLab members API failed for ${project}: ${statusOf(err) ? `HTTP ${statusOf(err)}` : (err as Error).message.slice(0, 120)}`,
+      );
     }
   };
 }
-
-
 
 export function githubAccess(octokit: Octokit): AccessReader {
   return async (project, who) => {
@@ -63,7 +78,11 @@ export function githubAccess(octokit: Octokit): AccessReader {
     const [owner, repo] = project.split('/') as [string, string];
     try {
       const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({ owner, repo, username });
-      return { level: ROLE_LEVEL[data.role_name ?? data.permission] ?? ROLE_LEVEL[data.permission] ?? 0, username, ...(data.user?.id ? { id: data.user.id } : {}) };
+      return {
+        level: ROLE_LEVEL[data.role_name ?? data.permission] ?? ROLE_LEVEL[data.permission] ?? 0,
+        username,
+        ...(data.user?.id ? { id: data.user.id } : {}),
+      };
     } catch (err) {
       if (statusOf(err) === 404) return { level: 0, username };
       throw new Error(`GitHub collaborator permission API failed for ${project}: HTTP ${statusOf(err) ?? '?'}`);

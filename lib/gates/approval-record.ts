@@ -32,14 +32,21 @@ const waitingSchema = z.strictObject({
   /** Who merged or asked: never an approver of their own deploy. */
   deployer: person,
   since: z.iso.datetime({ offset: true }),
-  approvals: z.array(person.extend({ at: z.iso.datetime({ offset: true }), level: z.number().int().min(0) })).default([]),
+  approvals: z
+    .array(person.extend({ at: z.iso.datetime({ offset: true }), level: z.number().int().min(0) }))
+    .default([]),
   /** What the approval that completes the count sends (`approved: true`); checked as every queue message is. */
   replay: deployJobSchema,
 });
 export type Waiting = z.infer<typeof waitingSchema>;
 export type Approver = Waiting['approvals'][number];
 
-const KEY = z.string().refine((k) => k.split('/').length === 2 && k.split('/').every((p) => nameSchema.safeParse(p).success), 'key must be <app>/<environment>');
+const KEY = z
+  .string()
+  .refine(
+    (k) => k.split('/').length === 2 && k.split('/').every((p) => nameSchema.safeParse(p).success),
+    'key must be <app>/<environment>',
+  );
 const fileSchema = z.record(KEY, waitingSchema);
 
 /** An approvals file that does not parse: the gate holds (fails closed), nothing is approved by it. */
@@ -47,7 +54,9 @@ export class ApprovalsFileInvalid extends FjordError {}
 
 const HEADER = '# Deploys waiting for approval: /fjord approve <env> on the merge request. Written by fjord.\n';
 
-async function readAll(store: ManifestStore): Promise<{ all: Record<string, Waiting>; lastCommitId: string; exists: boolean }> {
+async function readAll(
+  store: ManifestStore,
+): Promise<{ all: Record<string, Waiting>; lastCommitId: string; exists: boolean }> {
   let file: Awaited<ReturnType<ManifestStore['read']>>;
   try {
     file = await store.read(APPROVALS_FILE);
@@ -62,14 +71,21 @@ async function readAll(store: ManifestStore): Promise<{ all: Record<string, Wait
     throw new ApprovalsFileInvalid(`${APPROVALS_FILE}: not YAML (${(err as Error).message.split('\n')[0]})`);
   }
   const parsed = fileSchema.safeParse(data);
-  if (!parsed.success) throw new ApprovalsFileInvalid(`${APPROVALS_FILE}: ${parsed.error.issues[0]!.path.join('.') || '(top level)'}: ${parsed.error.issues[0]!.message}`);
+  if (!parsed.success)
+    throw new ApprovalsFileInvalid(
+      `${APPROVALS_FILE}: ${parsed.error.issues[0]!.path.join('.') || '(top level)'}: ${parsed.error.issues[0]!.message}`,
+    );
   return { all: parsed.data, lastCommitId: file.commitId, exists: true };
 }
 
 export const approvalKey = (app: string, environment: string): string => `${app}/${environment}`;
 
 /** The deploy waiting in `app/environment`, if any. */
-export const readWaiting = async (store: ManifestStore, app: string, environment: string): Promise<Waiting | undefined> => (await readAll(store)).all[approvalKey(app, environment)];
+export const readWaiting = async (
+  store: ManifestStore,
+  app: string,
+  environment: string,
+): Promise<Waiting | undefined> => (await readAll(store)).all[approvalKey(app, environment)];
 
 /**
  * Changes the entry of `app/environment`: `change` gets the current one and returns the next (undefined:
@@ -90,9 +106,18 @@ export async function changeWaiting(
     if (next) waitingSchema.parse(next);
     const { [key]: _, ...others } = read.all;
     const all = next ? { ...others, [key]: next } : others;
-    const message = `${subject}\n\n${formatTrailers([['Fjord-Approvals', key], ['Fjord-Requested-By', textSchema.parse(by)]])}\n`;
+    const message = `${subject}\n\n${formatTrailers([
+      ['Fjord-Approvals', key],
+      ['Fjord-Requested-By', textSchema.parse(by)],
+    ])}\n`;
     try {
-      await store.commit({ file: APPROVALS_FILE, content: HEADER + (Object.keys(all).length ? stringify(all) : '{}\n'), lastCommitId: read.lastCommitId, message, create: !read.exists });
+      await store.commit({
+        file: APPROVALS_FILE,
+        content: HEADER + (Object.keys(all).length ? stringify(all) : '{}\n'),
+        lastCommitId: read.lastCommitId,
+        message,
+        create: !read.exists,
+      });
       return next;
     } catch (err) {
       if (!(err instanceof ManifestConflict) || attempt >= attempts) throw err;

@@ -30,18 +30,23 @@ export interface FreezeGateOptions {
 
 type Sourced = Window & { blockRollbacks: boolean; environments?: string[] | undefined };
 
-const fromConfig = (where: string) => (f: FreezeWindow, i: number): Sourced => ({
-  label: `${where} freeze ${f.name ? JSON.stringify(f.name) : `#${i + 1}`}`,
-  kind: f.kind,
-  cron: f.cron,
-  ...(f.duration !== undefined ? { durationMs: f.duration } : {}),
-  ...(f.until !== undefined ? { until: f.until } : {}),
-  timeZone: f.timeZone,
-  blockRollbacks: f.blockRollbacks,
-  environments: f.environments,
-});
+const fromConfig =
+  (where: string) =>
+  (f: FreezeWindow, i: number): Sourced => ({
+    label: `${where} freeze ${f.name ? JSON.stringify(f.name) : `#${i + 1}`}`,
+    kind: f.kind,
+    cron: f.cron,
+    ...(f.duration !== undefined ? { durationMs: f.duration } : {}),
+    ...(f.until !== undefined ? { until: f.until } : {}),
+    timeZone: f.timeZone,
+    blockRollbacks: f.blockRollbacks,
+    environments: f.environments,
+  });
 
-const holds = (job: DeployJob) => (w: Sourced) => !w.environments || w.environments.includes(job.environment) || w.environments.includes(`${job.app}/${job.environment}`);
+const holds = (job: DeployJob) => (w: Sourced) =>
+  !w.environments ||
+  w.environments.includes(job.environment) ||
+  w.environments.includes(`${job.app}/${job.environment}`);
 
 export function freezeGate({ config, readManifest, freezePeriods }: FreezeGateOptions): Gate {
   /** Every window that holds the job's environment; `problem` when a source could not be read. */
@@ -52,16 +57,26 @@ export function freezeGate({ config, readManifest, freezePeriods }: FreezeGateOp
       const { content } = await readManifest(FREEZES_FILE);
       const parsed = freezesFileSchema.safeParse(parseYaml(content) ?? {});
       if (parsed.success) windows.push(...parsed.data.freezes.map(fromConfig(FREEZES_FILE)));
-      else problems.push(`${FREEZES_FILE} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ').slice(0, 200)}`);
+      else
+        problems.push(
+          `${FREEZES_FILE} is invalid: ${parsed.error.issues
+            .map((i) => `${i.path.join('.')}: ${i.message}`)
+            .join('; ')
+            .slice(0, 200)}`,
+        );
     } catch (err) {
-      if (!(err instanceof ManifestNotFound)) problems.push(`${FREEZES_FILE} could not be read (${(err as Error).message.slice(0, 120)})`);
+      if (!(err instanceof ManifestNotFound))
+        problems.push(`${FREEZES_FILE} could not be read (${(err as Error).message.slice(0, 120)})`);
     }
     const source = config.apps[job.app]?.source;
     if (freezePeriods && source?.provider === 'gitlab') {
       try {
-        for (const w of await freezePeriods(source.project)) windows.push({ ...w, label: `${w.label} of ${source.project}`, blockRollbacks: false });
+        for (const w of await freezePeriods(source.project))
+          windows.push({ ...w, label: `${w.label} of ${source.project}`, blockRollbacks: false });
       } catch (err) {
-        problems.push(`the GitLab freeze periods of ${source.project} could not be read (${(err as Error).message.slice(0, 120)})`);
+        problems.push(
+          `the GitLab freeze periods of ${source.project} could not be read (${(err as Error).message.slice(0, 120)})`,
+        );
       }
     }
     return { windows: windows.filter(holds(job)), ...(problems.length ? { problem: problems.join('; ') } : {}) };
@@ -73,20 +88,31 @@ export function freezeGate({ config, readManifest, freezePeriods }: FreezeGateOp
       const { windows, problem } = await windowsFor(job);
       if (problem) {
         const until = new Date(now.getTime() + UNREADABLE_RETRY_MS);
-        return { verdict: 'wait', until, reason: `freeze windows unknown: ${problem}; checking again at ${formatInZone(until, 'UTC')}` };
+        return {
+          verdict: 'wait',
+          until,
+          reason: `freeze windows unknown: ${problem}; checking again at ${formatInZone(until, 'UTC')}`,
+        };
       }
       const applicable = ROLLBACK_KINDS.has(job.reason) ? windows.filter((w) => w.blockRollbacks) : windows;
       let blocked: Blocked | undefined;
       try {
         blocked = blockedUntil(applicable, now);
       } catch (err) {
-        return { verdict: 'refuse', reason: `freeze windows of ${job.app}/${job.environment}: ${(err as Error).message}` };
+        return {
+          verdict: 'refuse',
+          reason: `freeze windows of ${job.app}/${job.environment}: ${(err as Error).message}`,
+        };
       }
       if (!blocked) return { verdict: 'pass' };
       const override = overrides.freeze;
       if (override) return { verdict: 'pass', trailers: { [FREEZE_OVERRIDE_TRAILER]: override } };
       const what = blocked.window.kind === 'allow' ? 'the next deploy window to open' : 'the freeze to end';
-      return { verdict: 'wait', until: blocked.until, reason: `waiting for ${what} at ${formatInZone(blocked.until, blocked.window.timeZone)} (${blocked.window.label})` };
+      return {
+        verdict: 'wait',
+        until: blocked.until,
+        reason: `waiting for ${what} at ${formatInZone(blocked.until, blocked.window.timeZone)} (${blocked.window.label})`,
+      };
     },
   };
 }

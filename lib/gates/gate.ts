@@ -31,7 +31,11 @@ export interface Gate {
 export class GateWait extends Error {
   /** Seconds from the check until `until`, at least 1. */
   readonly delaySec: number;
-  constructor(readonly until: Date, readonly reason: string, now: Date) {
+  constructor(
+    readonly until: Date,
+    readonly reason: string,
+    now: Date,
+  ) {
     super(reason);
     this.name = 'GateWait';
     this.delaySec = Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
@@ -53,7 +57,9 @@ export class GateParked extends FjordError {
  */
 export class GateReleased extends Error {
   constructor(readonly job: DeployJob) {
-    super(`the gates of ${job.app}/${job.environment} now pass; handed back behind the deploys that queued during the wait`);
+    super(
+      `the gates of ${job.app}/${job.environment} now pass; handed back behind the deploys that queued during the wait`,
+    );
     this.name = 'GateReleased';
   }
 }
@@ -95,5 +101,7 @@ export interface GatePorts {
 }
 
 /** Runs the pipeline's gates for `job`: the trailers to commit, or throws `GateWait` / `GateParked` / `GateRefused`. */
-export const passGates = (job: DeployJob, { gates = [], now = () => new Date(), overrides = {} }: GatePorts): Promise<Record<string, string>> =>
-  checkGates(gates, { job, now: now(), overrides });
+export const passGates = (
+  job: DeployJob,
+  { gates = [], now = () => new Date(), overrides = {} }: GatePorts,
+): Promise<Record<string, string>> => checkGates(gates, { job, now: now(), overrides });

@@ -14,7 +14,15 @@ import { gitlabFreezePeriods } from './gitlab-freeze-periods.js';
 import { protectGate, type AccessFor } from './protect-gate.js';
 import { soakGate } from './soak-gate.js';
 
-export function gatesFor(config: Config, { store, env, now, accessFor = accessFromConfig(config, env) }: { store: ManifestStore; env: Record<string, string | undefined>; now: () => Date; accessFor?: AccessFor }): Gate[] {
+export function gatesFor(
+  config: Config,
+  {
+    store,
+    env,
+    now,
+    accessFor = accessFromConfig(config, env),
+  }: { store: ManifestStore; env: Record<string, string | undefined>; now: () => Date; accessFor?: AccessFor },
+): Gate[] {
   const gitlab = config.sources.gitlab;
   const token = gitlab?.tokenEnv ? secretValue(env, gitlab.tokenEnv) : undefined;
   const freezePeriods = gitlab && token ? gitlabFreezePeriods({ url: gitlab.url, token, now }) : undefined;

@@ -11,16 +11,38 @@ import type { Window } from './windows.js';
 
 export type FreezePeriodReader = (project: string) => Promise<Window[]>;
 
-export function gitlabFreezePeriods({ url, token, now, ttlMs = 60_000, timeoutMs = 10_000 }: { url: string; token: Secret; now: () => Date; ttlMs?: number; timeoutMs?: number }): FreezePeriodReader {
+export function gitlabFreezePeriods({
+  url,
+  token,
+  now,
+  ttlMs = 60_000,
+  timeoutMs = 10_000,
+}: {
+  url: string;
+  token: Secret;
+  now: () => Date;
+  ttlMs?: number;
+  timeoutMs?: number;
+}): FreezePeriodReader {
   const api = new FreezePeriods<false>(gitlabClientOptions({ host: url, token, timeoutMs }));
   const cache = new Map<string, { at: number; windows: Promise<Window[]> }>();
   return (project) => {
     const t = now().getTime();
     const hit = cache.get(project);
     if (hit && t - hit.at < ttlMs && t >= hit.at) return hit.windows;
-    const windows = api.all(project, { perPage: 100, page: 1 }).then((periods) =>
-      periods.map((p): Window => ({ label: `GitLab freeze period ${p.id}`, kind: 'deny', cron: p.freeze_start, until: p.freeze_end, timeZone: p.cron_timezone || 'UTC' })),
-    );
+    const windows = api
+      .all(project, { perPage: 100, page: 1 })
+      .then((periods) =>
+        periods.map(
+          (p): Window => ({
+            label: `GitLab freeze period ${p.id}`,
+            kind: 'deny',
+            cron: p.freeze_start,
+            until: p.freeze_end,
+            timeZone: p.cron_timezone || 'UTC',
+          }),
+        ),
+      );
     // A failed read is not cached: the next job asks again.
     windows.catch(() => cache.delete(project));
     cache.set(project, { at: t, windows });

@@ -25,7 +25,11 @@ const UNKNOWN_RETRY_MS = 60_000;
 export type AccessFor = (provider: 'gitlab' | 'github') => AccessReader | undefined;
 
 /** The project whose members count for `env`, and the platform it is on. */
-export function protectedProject(config: Config, job: DeployJob, env: EnvironmentConfig): { project: string | undefined; provider: 'gitlab' | 'github' } {
+export function protectedProject(
+  config: Config,
+  job: DeployJob,
+  env: EnvironmentConfig,
+): { project: string | undefined; provider: 'gitlab' | 'github' } {
   if (env.protect?.project === 'manifest') return { project: config.manifest.project, provider: 'gitlab' };
   const source = config.apps[job.app]!.source;
   return { project: source.project, provider: source.provider };
@@ -39,7 +43,8 @@ const isSameDeploy = (w: Waiting, job: DeployJob) => w.tag === job.tag && (w.sha
  * queue (lib/worker/refuse-job.ts): its command is sent again instead, pinned to the tag, and asks again.
  */
 export function replayOf(job: DeployJob): DeployJob {
-  if (job.reason === 'manual' && job.command) return { ...job, reason: 'command', command: { ...job.command, tag: job.tag }, approved: true };
+  if (job.reason === 'manual' && job.command)
+    return { ...job, reason: 'command', command: { ...job.command, tag: job.tag }, approved: true };
   return { ...job, approved: true };
 }
 
@@ -54,46 +59,99 @@ export function eligibleApprovals(w: Waiting, minLevel: number): Waiting['approv
   });
 }
 
-export function protectGate({ config, store, accessFor }: { config: Config; store: ManifestStore; accessFor: AccessFor }): Gate {
+export function protectGate({
+  config,
+  store,
+  accessFor,
+}: {
+  config: Config;
+  store: ManifestStore;
+  accessFor: AccessFor;
+}): Gate {
   return {
     name: 'protect',
     async check({ job, now }): Promise<GateDecision> {
       const env = config.apps[job.app]?.environments[job.environment];
       const protect = env?.protect;
-      if (!env || !protect || !GATED.has(job.reason) || (job.source.provider !== 'gitlab' && job.source.provider !== 'github')) return { verdict: 'pass' };
+      if (
+        !env ||
+        !protect ||
+        !GATED.has(job.reason) ||
+        (job.source.provider !== 'gitlab' && job.source.provider !== 'github')
+      )
+        return { verdict: 'pass' };
       const where = `${job.app}/${job.environment}`;
       const { project, provider } = protectedProject(config, job, env);
       const access = accessFor(provider);
-      if (!access || !project) return { verdict: 'refuse', reason: `${where} is protected, but no ${provider} API token is configured to read who may deploy there: refused (fails closed)` };
-      const who: Person = job.command ? { id: job.command.user.id, username: job.command.user.username } : { name: job.source.author, username: job.source.author };
-      if (!who.username && who.id === undefined) return { verdict: 'refuse', reason: `${where} is protected, and this ${job.reason} job does not say who deployed it: refused` };
+      if (!access || !project)
+        return {
+          verdict: 'refuse',
+          reason: `${where} is protected, but no ${provider} API token is configured to read who may deploy there: refused (fails closed)`,
+        };
+      const who: Person = job.command
+        ? { id: job.command.user.id, username: job.command.user.username }
+        : { name: job.source.author, username: job.source.author };
+      if (!who.username && who.id === undefined)
+        return {
+          verdict: 'refuse',
+          reason: `${where} is protected, and this ${job.reason} job does not say who deployed it: refused`,
+        };
       let deployer: Awaited<ReturnType<typeof access>>;
       try {
         deployer = await access(project, who);
       } catch (err) {
         const until = new Date(now.getTime() + UNKNOWN_RETRY_MS);
-        return { verdict: 'wait', until, reason: `who may deploy to ${where} is unknown (${(err as Error).message.slice(0, 160)}); checking again at ${until.toISOString()}` };
+        return {
+          verdict: 'wait',
+          until,
+          reason: `who may deploy to ${where} is unknown (${(err as Error).message.slice(0, 160)}); checking again at ${until.toISOString()}`,
+        };
       }
       if (protect.minAccessLevel !== undefined && deployer.level < protect.minAccessLevel) {
-        return { verdict: 'refuse', reason: `${deployer.username} may not deploy to ${where}: it needs access level ${protect.minAccessLevel} on ${project}, they have ${deployer.level}. Nothing was committed` };
+        return {
+          verdict: 'refuse',
+          reason: `${deployer.username} may not deploy to ${where}: it needs access level ${protect.minAccessLevel} on ${project}, they have ${deployer.level}. Nothing was committed`,
+        };
       }
       if (protect.approvals === 0) return { verdict: 'pass' };
       let waiting = await readWaiting(store, job.app, job.environment);
       const same = waiting !== undefined && isSameDeploy(waiting, job);
       if (waiting && !same && Date.parse(waiting.queuedAt) > Date.parse(job.enqueuedAt)) {
-        return { verdict: 'refuse', reason: `replaced: a newer deploy (${waiting.tag}) waits for approval in ${where}` };
+        return {
+          verdict: 'refuse',
+          reason: `replaced: a newer deploy (${waiting.tag}) waits for approval in ${where}`,
+        };
       }
       if (!same) {
         const replaced = waiting;
-        const entry: Waiting = { job: job.id, tag: job.tag, queuedAt: job.enqueuedAt, ...(job.sha ? { sha: job.sha } : {}), deployer: { username: deployer.username, ...(deployer.id !== undefined ? { id: deployer.id } : {}) }, since: now.toISOString(), approvals: [], replay: replayOf(job) };
+        const entry: Waiting = {
+          job: job.id,
+          tag: job.tag,
+          queuedAt: job.enqueuedAt,
+          ...(job.sha ? { sha: job.sha } : {}),
+          deployer: { username: deployer.username, ...(deployer.id !== undefined ? { id: deployer.id } : {}) },
+          since: now.toISOString(),
+          approvals: [],
+          replay: replayOf(job),
+        };
         const subject = `approvals(${where}): ${job.tag} waits for ${protect.approvals} approval(s)${replaced ? `, replacing ${replaced.tag}` : ''}`;
-        waiting = await changeWaiting(store, job.app, job.environment, (current) => (current && isSameDeploy(current, job) ? null : entry), { subject, by: deployer.username });
+        waiting = await changeWaiting(
+          store,
+          job.app,
+          job.environment,
+          (current) => (current && isSameDeploy(current, job) ? null : entry),
+          { subject, by: deployer.username },
+        );
       }
       const approved = eligibleApprovals(waiting!, protect.approvers.minAccessLevel);
-      if (approved.length >= protect.approvals) return { verdict: 'pass', trailers: { [APPROVED_BY_TRAILER]: approved.map((a) => a.username).join(', ') } };
+      if (approved.length >= protect.approvals)
+        return { verdict: 'pass', trailers: { [APPROVED_BY_TRAILER]: approved.map((a) => a.username).join(', ') } };
       // Parked, not deferred: an invisible message would hold the whole queue group (SQS FIFO) for hours.
       const by = approved.length ? ` (approved by ${approved.map((a) => a.username).join(', ')})` : '';
-      return { verdict: 'park', reason: `waiting for ${approved.length} of ${protect.approvals} approvals${by}: \`/fjord approve ${job.environment}\` by someone other than ${waiting!.deployer.username} with access level ${protect.approvers.minAccessLevel} or more` };
+      return {
+        verdict: 'park',
+        reason: `waiting for ${approved.length} of ${protect.approvals} approvals${by}: \`/fjord approve ${job.environment}\` by someone other than ${waiting!.deployer.username} with access level ${protect.approvers.minAccessLevel} or more`,
+      };
     },
   };
 }

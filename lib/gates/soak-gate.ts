@@ -15,16 +15,28 @@ export function soakGate({ config, store }: { config: Config; store: Pick<Manife
       const soak = config.apps[job.app]?.environments[job.environment]?.soak;
       if (!soak || job.reason !== 'promote') return { verdict: 'pass' };
       const after = config.apps[job.app]!.environments[soak.after];
-      if (!after) return { verdict: 'refuse', reason: `soak.after names ${soak.after}, which ${job.app} has no environment of` };
+      if (!after)
+        return { verdict: 'refuse', reason: `soak.after names ${soak.after}, which ${job.app} has no environment of` };
       const history = await store.history(after.manifest.file, { limit: 50 });
-      const last = history.find((e) => e.trailers['Fjord-App'] === job.app && e.trailers['Fjord-Environment'] === soak.after);
+      const last = history.find(
+        (e) => e.trailers['Fjord-App'] === job.app && e.trailers['Fjord-Environment'] === soak.after,
+      );
       if (!last || last.trailers['Fjord-Tag'] !== job.tag || last.trailers['Fjord-Rollback-Of']) {
-        const what = last ? `${last.trailers['Fjord-Rollback-Of'] ? 'was rolled back' : `moved on to ${last.trailers['Fjord-Tag'] ?? '?'}`} in ${last.commitId.slice(0, 12)}` : 'has no deploy recorded';
-        return { verdict: 'refuse', reason: `${soak.after} no longer runs ${job.tag} (it ${what}): not promoted to ${job.environment}` };
+        const what = last
+          ? `${last.trailers['Fjord-Rollback-Of'] ? 'was rolled back' : `moved on to ${last.trailers['Fjord-Tag'] ?? '?'}`} in ${last.commitId.slice(0, 12)}`
+          : 'has no deploy recorded';
+        return {
+          verdict: 'refuse',
+          reason: `${soak.after} no longer runs ${job.tag} (it ${what}): not promoted to ${job.environment}`,
+        };
       }
       const until = new Date(Date.parse(last.authoredAt) + soak.healthyFor);
       if (until <= now) return { verdict: 'pass' };
-      return { verdict: 'wait', until, reason: `waiting for ${soak.after} to run ${job.tag} healthily until ${until.toISOString()} (soak ${Math.round(soak.healthyFor / 60_000)} min since ${last.commitId.slice(0, 12)})` };
+      return {
+        verdict: 'wait',
+        until,
+        reason: `waiting for ${soak.after} to run ${job.tag} healthily until ${until.toISOString()} (soak ${Math.round(soak.healthyFor / 60_000)} min since ${last.commitId.slice(0, 12)})`,
+      };
     },
   };
 }

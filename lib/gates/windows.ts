@@ -75,6 +75,14 @@ export function blockedUntil(windows: readonly Window[], now: Date, { maxSteps =
 /** `2026-12-24 18:00 Europe/Berlin`: a time as people of that zone read it. */
 export function formatInZone(t: Date, timeZone: string): string {
   // sv-SE formats as ISO-like `YYYY-MM-DD HH:mm`.
-  const text = new Intl.DateTimeFormat('sv-SE', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(t);
+  const text = new Intl.DateTimeFormat('sv-SE', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).format(t);
   return `${text} ${timeZone}`;
 }

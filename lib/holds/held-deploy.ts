@@ -10,17 +10,34 @@ import { changeHold } from './write-hold.js';
 export const HELD_TRAILER = 'Fjord-Held';
 
 /** The hold that stops this job's rollout, or undefined (not held, or a person's order at the CLI). */
-export async function holdOf(store: ManifestStore, job: Pick<DeployJob, 'app' | 'environment' | 'reason'>): Promise<Hold | undefined> {
+export async function holdOf(
+  store: ManifestStore,
+  job: Pick<DeployJob, 'app' | 'environment' | 'reason'>,
+): Promise<Hold | undefined> {
   return HELD_REASONS.includes(job.reason) ? readHold(store, job.app, job.environment) : undefined;
 }
 
 /** Holds the environment after the automatic rollback `rollbackCommitId` of `job` (a person's hold stays as it is). */
-export async function holdAfterRollback(store: ManifestStore, job: Pick<DeployJob, 'app' | 'environment' | 'tag'>, rollbackCommitId: string, why?: string): Promise<void> {
-  const hold: Hold = { since: new Date().toISOString(), by: 'fjord', reason: `automatic rollback of ${job.tag}${why ? `: ${why}` : ''}`.slice(0, 200), rollback: rollbackCommitId };
+export async function holdAfterRollback(
+  store: ManifestStore,
+  job: Pick<DeployJob, 'app' | 'environment' | 'tag'>,
+  rollbackCommitId: string,
+  why?: string,
+): Promise<void> {
+  const hold: Hold = {
+    since: new Date().toISOString(),
+    by: 'fjord',
+    reason: `automatic rollback of ${job.tag}${why ? `: ${why}` : ''}`.slice(0, 200),
+    rollback: rollbackCommitId,
+  };
   await changeHold(store, job.app, job.environment, hold, { keep: () => true });
 }
 
-export function heldOutcome(job: Pick<DeployJob, 'app' | 'environment'>, hold: Hold, o: { tag: string | undefined; commitId?: string; previousTag?: string | undefined }): Outcome {
+export function heldOutcome(
+  job: Pick<DeployJob, 'app' | 'environment'>,
+  hold: Hold,
+  o: { tag: string | undefined; commitId?: string; previousTag?: string | undefined },
+): Outcome {
   const what = o.commitId ? `${o.tag} committed (${o.commitId.slice(0, 12)}), not rolled out` : 'nothing rolled out';
   return { status: 'held', detail: `${what}: ${heldText(hold, job.app, job.environment)}`, hold, ...o };
 }

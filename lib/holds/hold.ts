@@ -59,7 +59,8 @@ export function parseHolds(text: string): Holds {
   return result.data;
 }
 
-const HEADER = '# Environments fjord rolls nothing out to until released: fjord release <app> <env>, or /fjord release <env> on a merge request.\n';
+const HEADER =
+  '# Environments fjord rolls nothing out to until released: fjord release <app> <env>, or /fjord release <env> on a merge request.\n';
 
 export function formatHolds(holds: Holds): string {
   return HEADER + (Object.keys(holds).length ? stringify(holds) : '{}\n');

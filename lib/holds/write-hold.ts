@@ -30,12 +30,19 @@ export async function changeHold(
   app: string,
   environment: string,
   hold: Hold | undefined,
-  { keep = () => false, by: releasedBy = 'fjord', attempts = 5 }: { keep?: (existing: Hold) => boolean; by?: string; attempts?: number } = {},
+  {
+    keep = () => false,
+    by: releasedBy = 'fjord',
+    attempts = 5,
+  }: { keep?: (existing: Hold) => boolean; by?: string; attempts?: number } = {},
 ): Promise<HoldChange> {
   const key = holdKey(app, environment);
   // Who and why come from a person (CLI flag, MR comment): held to the text grammar before anything is written.
   const checked = hold && holdSchema.safeParse(hold);
-  if (checked && !checked.success) throw new InvalidHold(`hold of ${key}: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (checked && !checked.success)
+    throw new InvalidHold(
+      `hold of ${key}: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   for (let attempt = 1; ; attempt++) {
     const read = await readHolds(store);
     const previous = read.holds[key];
@@ -47,7 +54,13 @@ export async function changeHold(
     const by = hold?.by ?? releasedBy;
     const message = `${subject}\n\n${formatTrailers([[hold ? HOLD_TRAILER : RELEASE_TRAILER, key], [REQUESTED_BY_TRAILER, by], ...(hold?.rollback ? [['Fjord-Rollback', hold.rollback] as [string, string]] : [])])}\n`;
     try {
-      const result = await store.commit({ file: HOLDS_FILE, content: formatHolds(next), lastCommitId: read.lastCommitId, message, create: !read.exists });
+      const result = await store.commit({
+        file: HOLDS_FILE,
+        content: formatHolds(next),
+        lastCommitId: read.lastCommitId,
+        message,
+        create: !read.exists,
+      });
       return { commitId: result.commitId, previous };
     } catch (err) {
       if (!(err instanceof ManifestConflict) || attempt >= attempts) throw err;

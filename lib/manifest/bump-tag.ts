@@ -50,10 +50,14 @@ export function locateTag(docs: ManifestDocument[], target: TagTarget): { site: 
     if (target[key] !== undefined && !SELECTORS[format].includes(key)) {
       const fits = (Object.keys(SELECTORS) as ManifestFormat[]).filter((f) => SELECTORS[f].includes(key));
       const how = target.format ? '' : ' (detected; set the format if that is wrong)';
-      throw new ManifestTargetUnsupported(`${key} ${target[key]}`, `applies to ${fits.join(' and ')} manifests, and this one is ${format}${how}`);
+      throw new ManifestTargetUnsupported(
+        `${key} ${target[key]}`,
+        `applies to ${fits.join(' and ')} manifests, and this one is ${format}${how}`,
+      );
     }
   }
-  if (docs.length === 0) throw new ManifestTargetNotFound(target.path ?? target.file ?? 'manifest', 'the file is empty');
+  if (docs.length === 0)
+    throw new ManifestTargetNotFound(target.path ?? target.file ?? 'manifest', 'the file is empty');
   const site = target.path ? locateByPath(docs, target.path, target.image) : LOCATORS[format](docs, target);
   return { site, format };
 }

@@ -40,4 +40,5 @@ export function clearStaleLocks(dir: string, staleMs = STALE_LOCK_MS, now = Date
 }
 
 /** A git failure caused by a lock file that exists (possibly a stale one, cleared once it is old enough). */
-export const isLockError = (stderr: string): boolean => /\.lock'?: File exists|could not lock config file|cannot lock ref/i.test(stderr);
+export const isLockError = (stderr: string): boolean =>
+  /\.lock'?: File exists|could not lock config file|cannot lock ref/i.test(stderr);

@@ -22,7 +22,9 @@ const UNSAFE = /[\p{Cc}\p{Zl}\p{Zp}]/u;
 
 /** Placeholders in `template` that the builder does not know (for `fjord config check`). */
 export function unknownPlaceholders(template: string): string[] {
-  return [...template.matchAll(PLACEHOLDER)].map((m) => m[1]!).filter((p) => !(MESSAGE_PLACEHOLDERS as readonly string[]).includes(p));
+  return [...template.matchAll(PLACEHOLDER)]
+    .map((m) => m[1]!)
+    .filter((p) => !(MESSAGE_PLACEHOLDERS as readonly string[]).includes(p));
 }
 
 /** The `Fjord-*` trailers of a job, in a fixed order; `extra` (e.g. `Fjord-Rollback-Of`) comes last. */
@@ -48,10 +50,17 @@ export function jobTrailers(job: MessageJob, extra: Record<string, string> = {})
  *  value with a newline (values are grammar-checked before a job exists; this is the second fence). */
 export function buildCommitMessage(
   job: MessageJob,
-  { template = DEFAULT_COMMIT_TEMPLATE, trailers = {}, body }: { template?: string; trailers?: Record<string, string>; body?: string } = {},
+  {
+    template = DEFAULT_COMMIT_TEMPLATE,
+    trailers = {},
+    body,
+  }: { template?: string; trailers?: Record<string, string>; body?: string } = {},
 ): string {
   const unknown = unknownPlaceholders(template);
-  if (unknown.length > 0) throw new InvalidCommitMessage(`commit message template: unknown placeholder {${unknown.join('}, {')}}; known: {${MESSAGE_PLACEHOLDERS.join('}, {')}}`);
+  if (unknown.length > 0)
+    throw new InvalidCommitMessage(
+      `commit message template: unknown placeholder {${unknown.join('}, {')}}; known: {${MESSAGE_PLACEHOLDERS.join('}, {')}}`,
+    );
   const values: Record<(typeof MESSAGE_PLACEHOLDERS)[number], string> = {
     app: job.app,
     env: job.environment,
@@ -62,7 +71,8 @@ export function buildCommitMessage(
     reason: job.reason,
   };
   for (const [name, value] of Object.entries(values)) {
-    if (UNSAFE.test(value)) throw new InvalidCommitMessage(`commit message: {${name}} contains a newline or control character`);
+    if (UNSAFE.test(value))
+      throw new InvalidCommitMessage(`commit message: {${name}} contains a newline or control character`);
   }
   const subject = template.replace(PLACEHOLDER, (_, name: keyof typeof values) => values[name]).trim();
   if (subject === '') throw new InvalidCommitMessage('commit message template renders an empty subject');
@@ -75,7 +85,9 @@ export function buildCommitMessage(
  * never read as trailers), at most 6,000 characters.
  */
 export function commitBody(text: string): string {
-  const lines = neutralizeReferences(cleanText(text, { lines: true }), { closing: true, lines: true }).split('\n').filter((l) => l.trim() !== '');
+  const lines = neutralizeReferences(cleanText(text, { lines: true }), { closing: true, lines: true })
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   const out = lines.join('\n');
   return out.length > 6000 ? `${out.slice(0, 6000)}\n…` : out;
 }

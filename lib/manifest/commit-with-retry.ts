@@ -34,7 +34,8 @@ export async function commitWithRetry(
   for (let attempt = 1; ; attempt++) {
     const current = await store.read(file);
     const next = edit(current.content);
-    if (next === null || next === current.content) return { changed: false, commitId: current.commitId, attempts: attempt, conflicts };
+    if (next === null || next === current.content)
+      return { changed: false, commitId: current.commitId, attempts: attempt, conflicts };
     try {
       const result = await store.commit({ file, content: next, lastCommitId: current.commitId, message, author });
       return { changed: true, ...result, attempts: attempt, conflicts };

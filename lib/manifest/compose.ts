@@ -16,7 +16,9 @@ export function locateComposeTag(docs: ManifestDocument[], target: TagTarget): T
   const candidates: TagSite[] = [];
   const names: string[] = [];
   const image = target.image && splitImageRef(target.image).name;
-  const what = [target.service && `services.${target.service}`, image && `image ${image}`].filter(Boolean).join(' with ') || 'services.*.image';
+  const what =
+    [target.service && `services.${target.service}`, image && `image ${image}`].filter(Boolean).join(' with ') ||
+    'services.*.image';
   docs.forEach((doc, i) => {
     const services = isMap(doc.contents) ? pairOf(doc.contents, 'services')?.value : undefined;
     if (!isMap(services)) return;
@@ -30,7 +32,11 @@ export function locateComposeTag(docs: ManifestDocument[], target: TagTarget): T
       if (!isScalar(ref)) {
         if (target.service === undefined) continue; // build-only services are not candidates
         const merged = isMap(service) && pairOf(service, '<<');
-        if (merged) throw new ManifestTargetUnsupported(where, 'the image comes from a merge key (<<); edit the anchored block with --path');
+        if (merged)
+          throw new ManifestTargetUnsupported(
+            where,
+            'the image comes from a merge key (<<); edit the anchored block with --path',
+          );
         throw new ManifestTargetNotFound(where, 'the service has no image: key');
       }
       if (image && !sameImage(splitImageRef(scalarText(ref) ?? '').name, image)) continue;
@@ -38,8 +44,13 @@ export function locateComposeTag(docs: ManifestDocument[], target: TagTarget): T
     }
   });
   if (candidates.length > 1) {
-    throw new ManifestTargetAmbiguous(what, candidates.map((c) => c.where), target.service ? undefined : 'name the service with --service');
+    throw new ManifestTargetAmbiguous(
+      what,
+      candidates.map((c) => c.where),
+      target.service ? undefined : 'name the service with --service',
+    );
   }
-  if (candidates.length === 0) throw new ManifestTargetNotFound(what, names.length ? `services: ${names.join(', ')}` : 'the file has no services');
+  if (candidates.length === 0)
+    throw new ManifestTargetNotFound(what, names.length ? `services: ${names.join(', ')}` : 'the file has no services');
   return candidates[0]!;
 }

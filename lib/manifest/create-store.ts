@@ -20,21 +20,38 @@ export interface StoreContext {
 }
 
 // `scheme://…` or scp-like `user@host:path`; anything else is a local path.
-export const isUrl = (repository: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(repository) || /^[^/\s]+@[^/\s]+:/.test(repository);
+export const isUrl = (repository: string): boolean =>
+  /^[a-z][a-z0-9+.-]*:\/\//i.test(repository) || /^[^/\s]+@[^/\s]+:/.test(repository);
 
-export function createManifestStore(config: Config, { env = process.env, dataDir, baseDir = process.cwd() }: StoreContext): ManifestStore {
+export function createManifestStore(
+  config: Config,
+  { env = process.env, dataDir, baseDir = process.cwd() }: StoreContext,
+): ManifestStore {
   const { manifest } = config;
   if (manifest.backend === 'gitlab') {
     const gitlab = config.sources.gitlab;
     const problems: string[] = [];
     if (!manifest.project) problems.push('manifest.project: required when manifest.backend is gitlab');
-    if (!gitlab?.tokenEnv) problems.push('sources.gitlab.tokenEnv: required when manifest.backend is gitlab (the API token commits the manifest)');
+    if (!gitlab?.tokenEnv)
+      problems.push(
+        'sources.gitlab.tokenEnv: required when manifest.backend is gitlab (the API token commits the manifest)',
+      );
     const token = secretValue(env, gitlab?.tokenEnv);
-    if (gitlab?.tokenEnv && !token) problems.push(`sources.gitlab.tokenEnv: environment variable ${gitlab.tokenEnv} is not set`);
+    if (gitlab?.tokenEnv && !token)
+      problems.push(`sources.gitlab.tokenEnv: environment variable ${gitlab.tokenEnv} is not set`);
     if (problems.length > 0 || !token || !gitlab || !manifest.project) throw new ConfigError(problems);
-    return new GitlabManifestStore({ url: gitlab.url, token, project: manifest.project, branch: manifest.branch, author: manifest.author });
+    return new GitlabManifestStore({
+      url: gitlab.url,
+      token,
+      project: manifest.project,
+      branch: manifest.branch,
+      author: manifest.author,
+    });
   }
   if (!manifest.repository) throw new ConfigError(['manifest.repository: required when manifest.backend is git']);
-  const repository = isUrl(manifest.repository) || isAbsolute(manifest.repository) ? manifest.repository : resolve(baseDir, manifest.repository);
+  const repository =
+    isUrl(manifest.repository) || isAbsolute(manifest.repository)
+      ? manifest.repository
+      : resolve(baseDir, manifest.repository);
   return new GitManifestStore({ repository, branch: manifest.branch, dataDir, author: manifest.author });
 }

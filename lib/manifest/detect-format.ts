@@ -9,7 +9,8 @@ import type { ManifestDocument } from './parse-manifest.js';
 import { pairOf, scalarText } from './path.js';
 import type { ManifestFormat } from './types.js';
 
-const top = (doc: ManifestDocument, key: string) => (isMap(doc.contents) ? pairOf(doc.contents, key)?.value : undefined);
+const top = (doc: ManifestDocument, key: string) =>
+  isMap(doc.contents) ? pairOf(doc.contents, key)?.value : undefined;
 
 /** Pick the format of `docs`; `file` (a path) is a hint. */
 export function detectFormat(docs: ManifestDocument[], file?: string): ManifestFormat {
@@ -20,13 +21,21 @@ export function detectFormat(docs: ManifestDocument[], file?: string): ManifestF
   if (kinds.includes('Kustomization')) return 'kustomize';
   const images = docs.map((d) => top(d, 'images'));
   const kustomizeImages = images.some(
-    (list) => isSeq(list) && list.items.length > 0 && list.items.every((e) => isMap(e) && pairOf(e, 'name') && (pairOf(e, 'newTag') || pairOf(e, 'newName') || pairOf(e, 'digest'))),
+    (list) =>
+      isSeq(list) &&
+      list.items.length > 0 &&
+      list.items.every(
+        (e) => isMap(e) && pairOf(e, 'name') && (pairOf(e, 'newTag') || pairOf(e, 'newName') || pairOf(e, 'digest')),
+      ),
   );
-  if (kustomizeImages && docs.every((d) => !top(d, 'apiVersion') || scalarText(top(d, 'kind')) === 'Kustomization')) return 'kustomize';
+  if (kustomizeImages && docs.every((d) => !top(d, 'apiVersion') || scalarText(top(d, 'kind')) === 'Kustomization'))
+    return 'kustomize';
   const services = docs.map((d) => top(d, 'services'));
   // Helm values may have a `services:` block too; compose services are mappings with a string image or a build.
   const composeLike = (s: unknown) =>
-    isMap(s) && s.items.length > 0 && s.items.every((p) => isMap(p.value)) &&
+    isMap(s) &&
+    s.items.length > 0 &&
+    s.items.every((p) => isMap(p.value)) &&
     s.items.some((p) => isMap(p.value) && (isScalar(pairOf(p.value, 'image')?.value) || pairOf(p.value, 'build')));
   if (services.some(composeLike) && kinds.every((k) => !k)) return 'compose';
   if (docs.length > 0 && docs.some((d) => top(d, 'apiVersion') && top(d, 'kind'))) return 'k8s';

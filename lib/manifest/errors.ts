@@ -15,7 +15,10 @@ export class ManifestInvalid extends FjordError {
 /** Nothing in the manifest matches the target (`what` names the path, container, service or image). */
 export class ManifestTargetNotFound extends FjordError {
   override status = 422;
-  constructor(readonly what: string, hint?: string) {
+  constructor(
+    readonly what: string,
+    hint?: string,
+  ) {
     super(`${what}: not found in the manifest${hint ? ` (${hint})` : ''}`);
   }
 }
@@ -23,7 +26,11 @@ export class ManifestTargetNotFound extends FjordError {
 /** The target matches more than one place: fjord never edits a second match silently (the `sed` trap). */
 export class ManifestTargetAmbiguous extends FjordError {
   override status = 422;
-  constructor(readonly what: string, readonly matches: string[], hint?: string) {
+  constructor(
+    readonly what: string,
+    readonly matches: string[],
+    hint?: string,
+  ) {
     super(`${what}: matches ${matches.length} places (${matches.join(', ')})${hint ? `; ${hint}` : ''}`);
   }
 }
@@ -31,7 +38,10 @@ export class ManifestTargetAmbiguous extends FjordError {
 /** The target exists but cannot be edited byte-exactly or meaningfully (an alias, a digest, a variable…). */
 export class ManifestTargetUnsupported extends FjordError {
   override status = 422;
-  constructor(readonly what: string, reason: string) {
+  constructor(
+    readonly what: string,
+    reason: string,
+  ) {
     super(`${what}: ${reason}`);
   }
 }
@@ -40,7 +50,9 @@ export class ManifestTargetUnsupported extends FjordError {
 export class InvalidTag extends FjordError {
   override status = 422;
   constructor(readonly tag: string) {
-    super(`${JSON.stringify(tag.length > 140 ? tag.slice(0, 140) + '…' : tag)} is not a valid image tag ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})`);
+    super(
+      `${JSON.stringify(tag.length > 140 ? tag.slice(0, 140) + '…' : tag)} is not a valid image tag ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})`,
+    );
   }
 }
 

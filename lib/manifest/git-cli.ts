@@ -7,8 +7,15 @@ import { spawn } from 'node:child_process';
 import { ManifestStoreError } from './store-errors.js';
 
 export class GitCommandFailed extends ManifestStoreError {
-  constructor(readonly subcommand: string, readonly exitCode: number | null, readonly stderr: string, readonly stdout: string) {
-    super(`git ${subcommand} failed (${exitCode === null ? 'killed' : `exit ${exitCode}`}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  constructor(
+    readonly subcommand: string,
+    readonly exitCode: number | null,
+    readonly stderr: string,
+    readonly stdout: string,
+  ) {
+    super(
+      `git ${subcommand} failed (${exitCode === null ? 'killed' : `exit ${exitCode}`}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`,
+    );
   }
 }
 
@@ -38,7 +45,12 @@ function subcommandOf(args: string[]): string {
 /** Runs `git …args` and resolves with stdout as a Buffer; rejects with `GitCommandFailed`. */
 export function gitBuffer(args: string[], { cwd, env, input, timeoutMs = 60_000 }: GitOptions = {}): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { cwd, env: { ...process.env, ...BASE_ENV, ...env }, stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs });
+    const child = spawn('git', args, {
+      cwd,
+      env: { ...process.env, ...BASE_ENV, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: timeoutMs,
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
@@ -47,7 +59,10 @@ export function gitBuffer(args: string[], { cwd, env, input, timeoutMs = 60_000 
     child.on('close', (code) => {
       const stdout = Buffer.concat(out);
       if (code === 0) resolve(stdout);
-      else reject(new GitCommandFailed(subcommandOf(args), code, Buffer.concat(err).toString('utf8'), stdout.toString('utf8')));
+      else
+        reject(
+          new GitCommandFailed(subcommandOf(args), code, Buffer.concat(err).toString('utf8'), stdout.toString('utf8')),
+        );
     });
     child.stdin.on('error', () => {}); // git may exit before reading stdin; the exit code tells
     child.stdin.end(input ?? '');

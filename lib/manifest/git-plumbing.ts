@@ -20,7 +20,23 @@ export interface RepoIo {
 /** Writes a commit on `parent` whose tree differs only in `file` (mode kept); returns its id. */
 export async function writeCommit(
   io: RepoIo,
-  { parent, file, mode, content, message, author, committer }: { parent: string; file: string; mode: string; content: string; message: string; author: Author; committer: Author },
+  {
+    parent,
+    file,
+    mode,
+    content,
+    message,
+    author,
+    committer,
+  }: {
+    parent: string;
+    file: string;
+    mode: string;
+    content: string;
+    message: string;
+    author: Author;
+    committer: Author;
+  },
 ): Promise<string> {
   const index = join(io.cwd, `fjord-index-${randomBytes(6).toString('hex')}`);
   const env = {
@@ -43,7 +59,12 @@ export async function writeCommit(
 
 /** Pushes `commitId` to `branch` on origin. True when pushed; false when another push won the race;
  *  other refusals (hooks, branch protection, no access) are `ManifestStoreError`. */
-export async function pushCommit(io: RepoIo, commitId: string, branch: string, options?: { force?: boolean }): Promise<boolean> {
+export async function pushCommit(
+  io: RepoIo,
+  commitId: string,
+  branch: string,
+  options?: { force?: boolean },
+): Promise<boolean> {
   try {
     await git(cmd.push(commitId, branch, options), io);
     return true;
@@ -58,5 +79,8 @@ export async function pushCommit(io: RepoIo, commitId: string, branch: string, o
  *  (failed to update ref)` / "cannot lock ref" when it moved while receive-pack held our objects. */
 function lostRace(err: GitCommandFailed): boolean {
   if (/^!\t.*\t\[rejected\]/m.test(err.stdout)) return true;
-  return /^!\t.*\t\[remote rejected\]/m.test(err.stdout) && /cannot lock ref|failed to update ref|failed to lock/i.test(err.stdout + err.stderr);
+  return (
+    /^!\t.*\t\[remote rejected\]/m.test(err.stdout) &&
+    /cannot lock ref|failed to update ref|failed to lock/i.test(err.stdout + err.stderr)
+  );
 }

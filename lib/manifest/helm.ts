@@ -24,7 +24,8 @@ export function locateHelmTag(docs: ManifestDocument[], target: TagTarget): TagS
     walk(doc.contents, (node, trail) => {
       if (!isMap(node)) return;
       const name = blockImage(node);
-      if (name && sameImage(name, wanted)) return void found.push(siteOfBlock(node, describeIn(docs, i, trail || '(top level)')));
+      if (name && sameImage(name, wanted))
+        return void found.push(siteOfBlock(node, describeIn(docs, i, trail || '(top level)')));
       const ref = pairOf(node, 'image')?.value;
       const text = isScalar(ref) ? scalarText(ref) : undefined;
       if (isScalar(ref) && typeof ref.value === 'string' && text && sameImage(splitImageRef(text).name, wanted)) {
@@ -32,7 +33,16 @@ export function locateHelmTag(docs: ManifestDocument[], target: TagTarget): TagS
       }
     });
   });
-  if (found.length > 1) throw new ManifestTargetAmbiguous(`image ${image}`, found.map((f) => f.where), 'give the dotted path with --path');
-  if (found.length === 0) throw new ManifestTargetNotFound(`image ${image}`, 'no image block with this repository and no image: reference to it');
+  if (found.length > 1)
+    throw new ManifestTargetAmbiguous(
+      `image ${image}`,
+      found.map((f) => f.where),
+      'give the dotted path with --path',
+    );
+  if (found.length === 0)
+    throw new ManifestTargetNotFound(
+      `image ${image}`,
+      'no image block with this repository and no image: reference to it',
+    );
   return found[0]!;
 }

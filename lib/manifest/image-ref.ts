@@ -21,7 +21,13 @@ export function splitImageRef(value: string): ImageRef {
   const slash = beforeDigest.lastIndexOf('/');
   const colon = beforeDigest.indexOf(':', slash + 1);
   if (colon === -1) return { name: beforeDigest, digest, tagStart: beforeDigest.length, tagEnd: beforeDigest.length };
-  return { name: beforeDigest.slice(0, colon), tag: beforeDigest.slice(colon + 1), digest, tagStart: colon + 1, tagEnd: beforeDigest.length };
+  return {
+    name: beforeDigest.slice(0, colon),
+    tag: beforeDigest.slice(colon + 1),
+    digest,
+    tagStart: colon + 1,
+    tagEnd: beforeDigest.length,
+  };
 }
 
 const DOCKER_HUB = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);

@@ -21,7 +21,13 @@ interface Container {
 
 const CONTAINER_LISTS = new Set(['containers', 'initContainers']);
 
-function collect(node: unknown, trail: string, owner: { label: string; name: string }, out: Container[], label: (w: string) => string) {
+function collect(
+  node: unknown,
+  trail: string,
+  owner: { label: string; name: string },
+  out: Container[],
+  label: (w: string) => string,
+) {
   if (isMap(node)) {
     const kind = scalarText(pairOf(node, 'kind')?.value);
     const meta = pairOf(node, 'metadata')?.value;
@@ -57,19 +63,30 @@ export function locateK8sTag(docs: ManifestDocument[], target: TagTarget): TagSi
   const workload = slash > 0 ? target.container!.slice(0, slash) : undefined;
   const cname = slash > 0 ? target.container!.slice(slash + 1) : target.container;
   const image = target.image && splitImageRef(target.image).name;
-  const what = [target.container && `container ${target.container}`, image && `image ${image}`].filter(Boolean).join(' with ') || 'container';
+  const what =
+    [target.container && `container ${target.container}`, image && `image ${image}`].filter(Boolean).join(' with ') ||
+    'container';
   const hits = all.filter(
     (c) =>
       (cname === undefined || c.name === cname) &&
       (workload === undefined || c.workload === workload) &&
-      (image === undefined || (c.image !== undefined && sameImage(splitImageRef(scalarText(c.image) ?? '').name, image))),
+      (image === undefined ||
+        (c.image !== undefined && sameImage(splitImageRef(scalarText(c.image) ?? '').name, image))),
   );
   if (hits.length > 1) {
     const hint = workload ? undefined : 'name the workload too, e.g. --container <metadata.name>/<container>';
-    throw new ManifestTargetAmbiguous(what, hits.map((c) => c.where), hint);
+    throw new ManifestTargetAmbiguous(
+      what,
+      hits.map((c) => c.where),
+      hint,
+    );
   }
   const hit = hits[0];
-  if (!hit) throw new ManifestTargetNotFound(what, all.length ? `containers: ${all.map((c) => `${c.workload}/${c.name}`).join(', ')}` : 'no containers in the file');
+  if (!hit)
+    throw new ManifestTargetNotFound(
+      what,
+      all.length ? `containers: ${all.map((c) => `${c.workload}/${c.name}`).join(', ')}` : 'no containers in the file',
+    );
   if (!hit.image) throw new ManifestTargetNotFound(hit.where, 'the container has no image');
   return { node: hit.image, kind: 'reference', where: hit.where };
 }

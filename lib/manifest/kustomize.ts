@@ -37,7 +37,8 @@ export function locateKustomizeTag(docs: ManifestDocument[], target: TagTarget):
   const byName = named('name');
   const hits = byName.length > 0 ? byName : named('newName');
   const label = (e: Entry) => describeIn(docs, e.doc, `images[name=${field(e, 'name')}]`);
-  if (hits.length > 1) throw new ManifestTargetAmbiguous(what, hits.map(label), image ? undefined : 'name the image with --image');
+  if (hits.length > 1)
+    throw new ManifestTargetAmbiguous(what, hits.map(label), image ? undefined : 'name the image with --image');
   const entry = hits[0];
   if (!entry) {
     const listed = entries.map((e) => field(e, 'name')).join(', ');
@@ -45,9 +46,13 @@ export function locateKustomizeTag(docs: ManifestDocument[], target: TagTarget):
   }
   const where = `${label(entry)}.newTag`;
   if (pairOf(entry.map, 'digest')) {
-    throw new ManifestTargetUnsupported(where, 'the entry pins a digest, which kustomize uses instead of newTag; remove the digest first');
+    throw new ManifestTargetUnsupported(
+      where,
+      'the entry pins a digest, which kustomize uses instead of newTag; remove the digest first',
+    );
   }
   const newTag = pairOf(entry.map, 'newTag');
-  if (!newTag) throw new ManifestTargetNotFound(where, 'add a newTag key to the entry once; fjord edits it but does not add keys');
+  if (!newTag)
+    throw new ManifestTargetNotFound(where, 'add a newTag key to the entry once; fjord edits it but does not add keys');
   return siteOfScalar(newTag.value, where, undefined, 'newTag');
 }

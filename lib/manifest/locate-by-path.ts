@@ -32,9 +32,11 @@ const NAME_KEYS = new Set(['repository', 'registry', 'name', 'newName', 'digest'
  */
 export function siteOfScalar(node: unknown, where: string, image?: string, key?: string): TagSite {
   if (!isScalar(node)) throw new ManifestTargetUnsupported(where, 'is not a scalar value');
-  if (key !== undefined && NAME_KEYS.has(key)) throw new ManifestTargetUnsupported(where, `${key} names the image, not its tag; point at the tag`);
+  if (key !== undefined && NAME_KEYS.has(key))
+    throw new ManifestTargetUnsupported(where, `${key} names the image, not its tag; point at the tag`);
   const text = scalarText(node) ?? '';
-  if (!/[/:]/.test(text) && !(key !== undefined && /image$/i.test(key) && typeof node.value === 'string')) return { node, kind: 'tag', where };
+  if (!/[/:]/.test(text) && !(key !== undefined && /image$/i.test(key) && typeof node.value === 'string'))
+    return { node, kind: 'tag', where };
   if (image && !sameImage(splitImageRef(text).name, splitImageRef(image).name)) {
     throw new ManifestTargetNotFound(`${where} (image ${image})`, `it holds ${splitImageRef(text).name}`);
   }
@@ -44,7 +46,11 @@ export function siteOfScalar(node: unknown, where: string, image?: string, key?:
 /** A Helm block that pins a digest beside the tag: the digest wins, so a tag edit alone would change nothing. */
 export function refuseDigest(block: unknown, where: string): void {
   const digest = isMap(block) ? valueText(pairOf(block, 'digest')?.value) : undefined;
-  if (digest) throw new ManifestTargetUnsupported(where, `the image block pins digest ${digest}, which wins over the tag; remove the digest (or set it to "") first`);
+  if (digest)
+    throw new ManifestTargetUnsupported(
+      where,
+      `the image block pins digest ${digest}, which wins over the tag; remove the digest (or set it to "") first`,
+    );
 }
 
 /** The tag site of a Helm image block (`{repository, tag}`, `{image, tag}`), checking the image name when one is given. */
@@ -57,7 +63,11 @@ export function siteOfBlock(block: unknown, where: string, image?: string): TagS
   if (!tag) throw new ManifestTargetNotFound(`${where}.tag`, 'the image block has no tag key');
   const own = isMap(block) && !pairOf(block, 'repository') ? valueText(pairOf(block, 'image')?.value) : undefined;
   if (own && splitImageRef(own).tag !== undefined) {
-    throw new ManifestTargetAmbiguous(`${where}.tag`, [`${where}.image`, `${where}.tag`], 'the image has a tag of its own beside the tag key; keep one');
+    throw new ManifestTargetAmbiguous(
+      `${where}.tag`,
+      [`${where}.image`, `${where}.tag`],
+      'the image has a tag of its own beside the tag key; keep one',
+    );
   }
   refuseDigest(block, `${where}.tag`);
   return siteOfScalar(tag.value, `${where}.tag`);
@@ -82,10 +92,17 @@ export function locateByPath(docs: ManifestDocument[], path: string, image?: str
     const last = segments.at(-1)!;
     const key = 'key' in last ? last.key : undefined;
     // `image.tag` beside `image.digest`: the digest would win.
-    if (key !== undefined && segments.length > 1) refuseDigest(followPath(doc.contents, segments.slice(0, -1), path).node, where);
+    if (key !== undefined && segments.length > 1)
+      refuseDigest(followPath(doc.contents, segments.slice(0, -1), path).node, where);
     found.push(siteOfScalar(hit.node, where, image, key));
   });
-  if (found.length > 1) throw new ManifestTargetAmbiguous(path, found.map((f) => f.where), 'the path exists in several documents');
-  if (found.length === 0) throw new ManifestTargetNotFound(path, docs.length === 1 ? missing[0] : `in none of ${docs.length} documents`);
+  if (found.length > 1)
+    throw new ManifestTargetAmbiguous(
+      path,
+      found.map((f) => f.where),
+      'the path exists in several documents',
+    );
+  if (found.length === 0)
+    throw new ManifestTargetNotFound(path, docs.length === 1 ? missing[0] : `in none of ${docs.length} documents`);
   return found[0]!;
 }

@@ -10,7 +10,8 @@ const ESCAPED = /[\uDC80-\uDCFF]/u; // with `u`, only a lone surrogate matches, 
 const ESCAPED_ALL = /([\uDC80-\uDCFF])/u;
 
 // Length of the UTF-8 sequence a lead byte starts (0: not a lead byte).
-const sequenceLength = (b: number): number => (b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0);
+const sequenceLength = (b: number): number =>
+  b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
 
 /** The text of `bytes`: UTF-8, with every undecodable byte kept as an escape. */
 export function decodeManifest(bytes: Uint8Array): string {
@@ -33,7 +34,11 @@ export function decodeManifest(bytes: Uint8Array): string {
 /** The bytes of `text` as `decodeManifest` would have read them. */
 export function encodeManifest(text: string): Buffer {
   if (!ESCAPED.test(text)) return Buffer.from(text, 'utf8');
-  return Buffer.concat(text.split(ESCAPED_ALL).map((part, i) => (i % 2 ? Buffer.of(part.charCodeAt(0) - 0xdc00) : Buffer.from(part, 'utf8'))));
+  return Buffer.concat(
+    text
+      .split(ESCAPED_ALL)
+      .map((part, i) => (i % 2 ? Buffer.of(part.charCodeAt(0) - 0xdc00) : Buffer.from(part, 'utf8'))),
+  );
 }
 
 /** Whether `text` holds bytes that are not UTF-8 (and must travel as bytes, e.g. base64 to the GitLab API). */

@@ -17,7 +17,8 @@ export function parsePath(path: string): Segment[] {
     if (segments.length > 0 && path[i] === '.') i++;
     token.lastIndex = i;
     const m = token.exec(path);
-    if (!m) throw new ManifestTargetNotFound(path, `cannot read the path at "${path.slice(i)}"; use a.b[0].c or a[name=x].b`);
+    if (!m)
+      throw new ManifestTargetNotFound(path, `cannot read the path at "${path.slice(i)}"; use a.b[0].c or a[name=x].b`);
     if (m[1] !== undefined) segments.push({ key: m[1] });
     else if (m[2] !== undefined) segments.push({ index: Number(m[2]) });
     else segments.push({ field: m[3]!, value: m[4]! });
@@ -45,7 +46,9 @@ export function pairOf(map: YAMLMap, key: string): Pair | undefined {
 }
 
 const show = (segments: Segment[]): string =>
-  segments.map((s, i) => ('key' in s ? (i ? '.' : '') + s.key : 'index' in s ? `[${s.index}]` : `[${s.field}=${s.value}]`)).join('');
+  segments
+    .map((s, i) => ('key' in s ? (i ? '.' : '') + s.key : 'index' in s ? `[${s.index}]` : `[${s.field}=${s.value}]`))
+    .join('');
 
 /**
  * Follow `segments` from `root`. Returns the node found (a scalar, map or sequence), or undefined when some
@@ -57,14 +60,19 @@ export function followPath(root: unknown, segments: Segment[], path: string): { 
     const seg = segments[i]!;
     const at = show(segments.slice(0, i)) || '(top level)';
     if (isAlias(node)) {
-      throw new ManifestTargetUnsupported(path, `${at} is an alias (*${node.source}); point the path at the anchor &${node.source} instead`);
+      throw new ManifestTargetUnsupported(
+        path,
+        `${at} is an alias (*${node.source}); point the path at the anchor &${node.source} instead`,
+      );
     }
     if ('key' in seg) {
       if (!isMap(node)) return { missing: `${at} is not a mapping` };
       const pair = pairOf(node, seg.key);
       if (!pair) {
         const merged = node.items.some((p) => scalarText(p.key) === '<<');
-        return { missing: `no key "${seg.key}" at ${at}${merged ? ' (a merge key "<<" may supply it: point the path at the anchored mapping)' : ''}` };
+        return {
+          missing: `no key "${seg.key}" at ${at}${merged ? ' (a merge key "<<" may supply it: point the path at the anchored mapping)' : ''}`,
+        };
       }
       node = pair.value;
     } else if ('index' in seg) {
@@ -74,13 +82,20 @@ export function followPath(root: unknown, segments: Segment[], path: string): { 
     } else {
       if (!isSeq(node)) return { missing: `${at} is not a sequence` };
       const hits = node.items.filter((item) => isMap(item) && scalarText(pairOf(item, seg.field)?.value) === seg.value);
-      if (hits.length > 1) throw new ManifestTargetAmbiguous(path, hits.map((_, n) => `${at}[${seg.field}=${seg.value}] #${n + 1}`));
+      if (hits.length > 1)
+        throw new ManifestTargetAmbiguous(
+          path,
+          hits.map((_, n) => `${at}[${seg.field}=${seg.value}] #${n + 1}`),
+        );
       if (hits.length === 0) return { missing: `no item with ${seg.field}=${seg.value} in ${at}` };
       node = hits[0];
     }
   }
   if (isAlias(node)) {
-    throw new ManifestTargetUnsupported(path, `${path} is an alias (*${node.source}); point the path at the anchor &${node.source} instead`);
+    throw new ManifestTargetUnsupported(
+      path,
+      `${path} is an alias (*${node.source}); point the path at the anchor &${node.source} instead`,
+    );
   }
   return { node: node as Node };
 }

@@ -12,7 +12,12 @@ import type { Config } from '../config/schema.js';
 import { isUrl } from './create-store.js';
 
 const run = promisify(execFile);
-const IDENTITY = { GIT_AUTHOR_NAME: 'fjord', GIT_AUTHOR_EMAIL: 'fjord@localhost', GIT_COMMITTER_NAME: 'fjord', GIT_COMMITTER_EMAIL: 'fjord@localhost' };
+const IDENTITY = {
+  GIT_AUTHOR_NAME: 'fjord',
+  GIT_AUTHOR_EMAIL: 'fjord@localhost',
+  GIT_COMMITTER_NAME: 'fjord',
+  GIT_COMMITTER_EMAIL: 'fjord@localhost',
+};
 
 /** Returns the path of the repository it created, or undefined when there was nothing to do. */
 export async function seedRepository(config: Config, configPath: string): Promise<string | undefined> {

@@ -10,7 +10,10 @@ import { FjordError } from '../errors.js';
  */
 export class ManifestConflict extends FjordError {
   override status = 409;
-  constructor(readonly file: string, detail = 'it changed on the branch since it was read') {
+  constructor(
+    readonly file: string,
+    detail = 'it changed on the branch since it was read',
+  ) {
     super(`manifest ${file}: ${detail}`);
   }
 }
@@ -18,7 +21,10 @@ export class ManifestConflict extends FjordError {
 /** The file (or the branch, or the commit asked for) does not exist in the manifest repository. */
 export class ManifestNotFound extends FjordError {
   override status = 404;
-  constructor(readonly file: string, detail = 'not found') {
+  constructor(
+    readonly file: string,
+    detail = 'not found',
+  ) {
     super(`manifest ${file}: ${detail}`);
   }
 }

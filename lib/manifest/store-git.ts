@@ -18,7 +18,16 @@ import { checkCommit, checkFile, gitCommands as cmd, trackingRef } from './git-c
 import { git, gitBuffer, GitCommandFailed } from './git-cli.js';
 import { pushCommit, writeCommit } from './git-plumbing.js';
 import { parseLog } from './parse-git-log.js';
-import type { Author, CommitRequest, CommitResult, HistoryEntry, ManifestFile, ManifestStore, MergeRequestRequest, MergeRequestResult } from './store.js';
+import type {
+  Author,
+  CommitRequest,
+  CommitResult,
+  HistoryEntry,
+  ManifestFile,
+  ManifestStore,
+  MergeRequestRequest,
+  MergeRequestResult,
+} from './store.js';
 import { ManifestConflict, ManifestNotFound, ManifestStoreError } from './store-errors.js';
 
 export interface GitStoreOptions {
@@ -44,7 +53,14 @@ export class GitManifestStore implements ManifestStore {
   #ready: Promise<void> | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor({ repository, branch, dataDir, author = { name: 'fjord', email: 'fjord@localhost' }, pushAttempts = 5, timeoutMs = 60_000 }: GitStoreOptions) {
+  constructor({
+    repository,
+    branch,
+    dataDir,
+    author = { name: 'fjord', email: 'fjord@localhost' },
+    pushAttempts = 5,
+    timeoutMs = 60_000,
+  }: GitStoreOptions) {
     this.branch = branch;
     this.#repository = repository;
     this.#cache = join(dataDir, `manifest-${createHash('sha256').update(repository).digest('hex').slice(0, 12)}.git`);
@@ -73,7 +89,8 @@ export class GitManifestStore implements ManifestStore {
     checkCommit(commitId);
     return this.#serial(async () => {
       if (!(await this.#hasCommit(commitId))) await this.#fetch(file);
-      if (!(await this.#hasCommit(commitId))) throw new ManifestNotFound(file, `commit ${commitId} is not in the manifest repository`);
+      if (!(await this.#hasCommit(commitId)))
+        throw new ManifestNotFound(file, `commit ${commitId} is not in the manifest repository`);
       return (await this.#blobAt(commitId, file)).content;
     });
   }
@@ -84,14 +101,26 @@ export class GitManifestStore implements ManifestStore {
       for (let attempt = 1; ; attempt++) {
         const headId = await this.#fetch(file);
         if (create) {
-          const exists = await this.#entryAt(headId, file).then(() => true, (err: unknown) => (err instanceof ManifestNotFound ? false : Promise.reject(err)));
+          const exists = await this.#entryAt(headId, file).then(
+            () => true,
+            (err: unknown) => (err instanceof ManifestNotFound ? false : Promise.reject(err)),
+          );
           if (exists) throw new ManifestConflict(file, `it was created on ${this.branch} since it was read`);
-          const commitId = await writeCommit(this.#io(), { parent: headId, file, mode: '100644', content, message, author: author ?? this.#author, committer: this.#author });
+          const commitId = await writeCommit(this.#io(), {
+            parent: headId,
+            file,
+            mode: '100644',
+            content,
+            message,
+            author: author ?? this.#author,
+            committer: this.#author,
+          });
           if (await pushCommit(this.#io(), commitId, this.branch)) {
             await this.#git(cmd.updateRef(trackingRef(this.branch), commitId));
             return { commitId };
           }
-          if (attempt >= this.#pushAttempts) throw new ManifestConflict(file, `${this.branch} kept moving; push rejected ${attempt} times`);
+          if (attempt >= this.#pushAttempts)
+            throw new ManifestConflict(file, `${this.branch} kept moving; push rejected ${attempt} times`);
           continue;
         }
         // GitLab's check (Files::BaseService#file_has_changed?): the file's last commit as of the branch
@@ -101,14 +130,27 @@ export class GitManifestStore implements ManifestStore {
           if (err instanceof GitCommandFailed) return undefined; // not a commit of this repository
           throw err;
         });
-        if (current !== expected) throw new ManifestConflict(file, `it changed on ${this.branch} since it was read (last commit ${current.slice(0, 12)}, expected ${lastCommitId.slice(0, 12)})`);
+        if (current !== expected)
+          throw new ManifestConflict(
+            file,
+            `it changed on ${this.branch} since it was read (last commit ${current.slice(0, 12)}, expected ${lastCommitId.slice(0, 12)})`,
+          );
         const { mode } = await this.#entryAt(headId, file);
-        const commitId = await writeCommit(this.#io(), { parent: headId, file, mode, content, message, author: author ?? this.#author, committer: this.#author });
+        const commitId = await writeCommit(this.#io(), {
+          parent: headId,
+          file,
+          mode,
+          content,
+          message,
+          author: author ?? this.#author,
+          committer: this.#author,
+        });
         if (await pushCommit(this.#io(), commitId, this.branch)) {
           await this.#git(cmd.updateRef(trackingRef(this.branch), commitId));
           return { commitId };
         }
-        if (attempt >= this.#pushAttempts) throw new ManifestConflict(file, `${this.branch} kept moving; push rejected ${attempt} times`);
+        if (attempt >= this.#pushAttempts)
+          throw new ManifestConflict(file, `${this.branch} kept moving; push rejected ${attempt} times`);
       }
     });
   }
@@ -122,14 +164,30 @@ export class GitManifestStore implements ManifestStore {
 
   /** Plain git has no merge requests: this pushes `sourceBranch` (rewritten if it exists) and returns it
    *  with `kind: 'branch'`; a person merges it, and the push to the manifest branch triggers converge. */
-  openMergeRequest({ file, content, message, sourceBranch, baseCommitId, author }: MergeRequestRequest): Promise<MergeRequestResult> {
+  openMergeRequest({
+    file,
+    content,
+    message,
+    sourceBranch,
+    baseCommitId,
+    author,
+  }: MergeRequestRequest): Promise<MergeRequestResult> {
     checkFile(file);
     return this.#serial(async () => {
       const headId = await this.#fetch(file);
       const base = baseCommitId && (await this.#hasCommit(checkCommit(baseCommitId))) ? baseCommitId : headId;
       const { mode } = await this.#entryAt(base, file);
-      const commitId = await writeCommit(this.#io(), { parent: base, file, mode, content, message, author: author ?? this.#author, committer: this.#author });
-      if (!(await pushCommit(this.#io(), commitId, sourceBranch, { force: true }))) throw new ManifestStoreError(`push of branch ${sourceBranch} was rejected`);
+      const commitId = await writeCommit(this.#io(), {
+        parent: base,
+        file,
+        mode,
+        content,
+        message,
+        author: author ?? this.#author,
+        committer: this.#author,
+      });
+      if (!(await pushCommit(this.#io(), commitId, sourceBranch, { force: true })))
+        throw new ManifestStoreError(`push of branch ${sourceBranch} was rejected`);
       return { sourceBranch, kind: 'branch' };
     });
   }
@@ -155,7 +213,8 @@ export class GitManifestStore implements ManifestStore {
         await this.#git(cmd.setRemote(this.#repository));
       } catch (err) {
         // A lock left by a git killed moments ago: gone (cleared as stale) by the next attempt.
-        if (err instanceof GitCommandFailed && isLockError(err.stderr)) throw new ManifestStoreError(`the manifest cache is locked: ${err.message}`, { transient: true });
+        if (err instanceof GitCommandFailed && isLockError(err.stderr))
+          throw new ManifestStoreError(`the manifest cache is locked: ${err.message}`, { transient: true });
         throw err;
       }
     })();
@@ -172,9 +231,11 @@ export class GitManifestStore implements ManifestStore {
     try {
       await this.#git(cmd.fetch(this.branch));
     } catch (err) {
-      if (err instanceof GitCommandFailed && /couldn't find remote ref/i.test(err.stderr)) throw new ManifestNotFound(file, `branch ${this.branch} does not exist in the manifest repository`);
+      if (err instanceof GitCommandFailed && /couldn't find remote ref/i.test(err.stderr))
+        throw new ManifestNotFound(file, `branch ${this.branch} does not exist in the manifest repository`);
       // Unreachable host, refused key, timeout: the next attempt may well succeed.
-      if (err instanceof GitCommandFailed) throw new ManifestStoreError(`cannot fetch the manifest repository: ${err.message}`, { transient: true });
+      if (err instanceof GitCommandFailed)
+        throw new ManifestStoreError(`cannot fetch the manifest repository: ${err.message}`, { transient: true });
       throw err;
     }
     return (await this.#git(cmd.revParse(trackingRef(this.branch)))).trim();
@@ -204,7 +265,9 @@ export class GitManifestStore implements ManifestStore {
 
   async #blobAt(rev: string, file: string): Promise<{ mode: string; blob: string; content: string }> {
     const entry = await this.#entryAt(rev, file);
-    const content = decodeManifest(await gitBuffer(cmd.catBlob(entry.blob), { cwd: this.#cache, timeoutMs: this.#timeoutMs }));
+    const content = decodeManifest(
+      await gitBuffer(cmd.catBlob(entry.blob), { cwd: this.#cache, timeoutMs: this.#timeoutMs }),
+    );
     return { ...entry, content };
   }
 }

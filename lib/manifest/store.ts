@@ -91,4 +91,5 @@ export interface ManifestStore {
 }
 
 /** Source branch of a write-back merge request: `fjord/<app>-<env>-<tag>` (names and tag are grammar-checked). */
-export const mergeRequestBranch = (app: string, environment: string, tag: string): string => `fjord/${app}-${environment}-${tag}`;
+export const mergeRequestBranch = (app: string, environment: string, tag: string): string =>
+  `fjord/${app}-${environment}-${tag}`;

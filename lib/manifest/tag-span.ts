@@ -29,7 +29,10 @@ const QUOTES: Partial<Record<string, string>> = { [Scalar.QUOTE_DOUBLE]: '"', [S
 export function tagSpan(text: string, site: TagSite): TagSpan {
   const { node, where } = site;
   if (node.type !== Scalar.PLAIN && !QUOTES[node.type ?? '']) {
-    throw new ManifestTargetUnsupported(where, 'the value is a block scalar (| or >); write it as a plain or quoted string');
+    throw new ManifestTargetUnsupported(
+      where,
+      'the value is a block scalar (| or >); write it as a plain or quoted string',
+    );
   }
   const [s, e] = node.range ?? [0, 0];
   const quote = QUOTES[node.type!];
@@ -37,22 +40,45 @@ export function tagSpan(text: string, site: TagSite): TagSpan {
   const raw = text.slice(start, end);
   const isString = typeof node.value === 'string';
   if (raw.includes('\n') || (quote && text[s] !== quote) || (isString && raw !== node.value)) {
-    throw new ManifestTargetUnsupported(where, 'the value is written with escapes or over several lines; write it on one line without escapes');
+    throw new ManifestTargetUnsupported(
+      where,
+      'the value is written with escapes or over several lines; write it on one line without escapes',
+    );
   }
   if (site.kind === 'tag') {
     const unset = raw === '' || (!quote && node.value === null);
     const plain = !quote;
-    return { start, end, tag: unset ? undefined : raw, plain, mayQuote: plain && node.tag !== 'tag:yaml.org,2002:str', needsColon: false };
+    return {
+      start,
+      end,
+      tag: unset ? undefined : raw,
+      plain,
+      mayQuote: plain && node.tag !== 'tag:yaml.org,2002:str',
+      needsColon: false,
+    };
   }
   if (!isString) throw new ManifestTargetUnsupported(where, 'is not an image reference');
   const ref = splitImageRef(raw);
   if (ref.digest !== undefined) {
-    throw new ManifestTargetUnsupported(where, `the image is pinned by digest (@${ref.digest}), which wins over the tag; remove the digest first`);
+    throw new ManifestTargetUnsupported(
+      where,
+      `the image is pinned by digest (@${ref.digest}), which wins over the tag; remove the digest first`,
+    );
   }
   if ((ref.tag ?? ref.name).includes('$')) {
-    throw new ManifestTargetUnsupported(where, `the ${ref.tag === undefined ? 'image' : 'tag'} is a variable (${raw}); set the variable instead of editing the file`);
+    throw new ManifestTargetUnsupported(
+      where,
+      `the ${ref.tag === undefined ? 'image' : 'tag'} is a variable (${raw}); set the variable instead of editing the file`,
+    );
   }
-  return { start: start + ref.tagStart, end: start + ref.tagEnd, tag: ref.tag || undefined, plain: false, mayQuote: false, needsColon: ref.tag === undefined };
+  return {
+    start: start + ref.tagStart,
+    end: start + ref.tagEnd,
+    tag: ref.tag || undefined,
+    plain: false,
+    mayQuote: false,
+    needsColon: ref.tag === undefined,
+  };
 }
 
 /** Whether a plain scalar `tag` reads back as the same string under YAML 1.2 and YAML 1.1 (Go, Helm). */

@@ -14,8 +14,10 @@ const UNSAFE = /[\p{Cc}\p{Zl}\p{Zp}]/u;
 export function formatTrailers(trailers: Array<[string, string]>): string {
   return trailers
     .map(([key, value]) => {
-      if (!TRAILER_KEY.test(key)) throw new InvalidCommitMessage(`trailer key ${JSON.stringify(key)} is not a valid git trailer key`);
-      if (UNSAFE.test(value)) throw new InvalidCommitMessage(`trailer ${key}: value contains a newline or control character`);
+      if (!TRAILER_KEY.test(key))
+        throw new InvalidCommitMessage(`trailer key ${JSON.stringify(key)} is not a valid git trailer key`);
+      if (UNSAFE.test(value))
+        throw new InvalidCommitMessage(`trailer ${key}: value contains a newline or control character`);
       return `${key}: ${value.trim()}`;
     })
     .join('\n');

@@ -17,8 +17,15 @@ import { linksFromConfig } from './links.js';
 import { combineNotifiers, silentNotifier, type Notifier } from './notifier.js';
 import { WebhookNotifier } from './webhook.js';
 
-export function createNotifier(config: Config, { env = process.env, logger }: { env?: NodeJS.ProcessEnv; logger: Logger }): Notifier {
-  const notifiers = [gitlabNotifier(config, env, logger), githubNotifier(config, env, logger), webhookNotifier(config, env, logger)].filter((n): n is Notifier => n !== undefined);
+export function createNotifier(
+  config: Config,
+  { env = process.env, logger }: { env?: NodeJS.ProcessEnv; logger: Logger },
+): Notifier {
+  const notifiers = [
+    gitlabNotifier(config, env, logger),
+    githubNotifier(config, env, logger),
+    webhookNotifier(config, env, logger),
+  ].filter((n): n is Notifier => n !== undefined);
   return notifiers.length ? combineNotifiers(...notifiers) : silentNotifier;
 }
 
@@ -31,7 +38,10 @@ function gitlabNotifier(config: Config, env: NodeJS.ProcessEnv, logger: Logger):
     return undefined;
   }
   const manifestProject = config.manifest.backend === 'gitlab' ? config.manifest.project : undefined;
-  return onlyProvider('gitlab', new GitlabNotifier({ url: gitlab.url, token, logger, manifestProject, addresses: hostAddresses(config.hosts) }));
+  return onlyProvider(
+    'gitlab',
+    new GitlabNotifier({ url: gitlab.url, token, logger, manifestProject, addresses: hostAddresses(config.hosts) }),
+  );
 }
 
 function githubNotifier(config: Config, env: NodeJS.ProcessEnv, logger: Logger): Notifier | undefined {
@@ -47,7 +57,8 @@ export function onlyProvider(provider: DeployJob['source']['provider'], notifier
   return {
     jobStarted: async (job, timeline) => (mine(job) ? notifier.jobStarted(job, timeline) : undefined),
     jobProgress: async (job, timeline) => (mine(job) ? notifier.jobProgress?.(job, timeline) : undefined),
-    jobFinished: async (job, outcome, timeline) => (mine(job) ? notifier.jobFinished(job, outcome, timeline) : undefined),
+    jobFinished: async (job, outcome, timeline) =>
+      mine(job) ? notifier.jobFinished(job, outcome, timeline) : undefined,
     jobWaiting: async (job, wait) => (mine(job) ? notifier.jobWaiting?.(job, wait) : undefined),
   };
 }

@@ -18,7 +18,10 @@ import { Secret } from '../secret.js';
 
 export class GithubApiError extends Error {
   override readonly name = 'GithubApiError';
-  constructor(message: string, readonly status: number | undefined) {
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+  ) {
     super(message, { cause: { response: { status } } });
   }
 }
@@ -40,25 +43,49 @@ export function githubClient({ url, credentials, logger, timeoutMs = 10_000 }: G
     baseUrl: url.replace(/\/+$/, ''),
     userAgent: 'fjord',
     // Octokit warns of deprecations through `log.warn`: into fjord's log, not the console.
-    log: { debug: quiet, info: quiet, warn: (m: string) => logger?.warn('GitHub client', { message: m }), error: (m: string) => logger?.error('GitHub client', { message: m }) },
-    request: { fetch: (input: string | URL, init?: RequestInit) => fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) }) },
+    log: {
+      debug: quiet,
+      info: quiet,
+      warn: (m: string) => logger?.warn('GitHub client', { message: m }),
+      error: (m: string) => logger?.error('GitHub client', { message: m }),
+    },
+    request: {
+      fetch: (input: string | URL, init?: RequestInit) =>
+        fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) }),
+    },
   };
   const octokit = new Octokit(options);
-  const token = 'token' in credentials ? async () => credentials.token.reveal() : installationToken(credentials.app, new Octokit(options).request);
+  const token =
+    'token' in credentials
+      ? async () => credentials.token.reveal()
+      : installationToken(credentials.app, new Octokit(options).request);
   octokit.hook.before('request', async (o) => {
     o.headers.authorization = `Bearer ${await token()}`;
   });
   octokit.hook.error('request', (err) => {
     const status = (err as { status?: unknown }).status;
     // A RequestError's message is GitHub's `message` and its docs link; a transport error's is fetch's.
-    throw new GithubApiError(`GitHub API: ${String((err as Error).message).split('\n')[0]!.slice(0, 300)}`, typeof status === 'number' && status > 0 ? status : undefined);
+    throw new GithubApiError(
+      `GitHub API: ${String((err as Error).message)
+        .split('\n')[0]!
+        .slice(0, 300)}`,
+      typeof status === 'number' && status > 0 ? status : undefined,
+    );
   });
   return octokit;
 }
 
 /** Installation tokens of `app`, through its own hook-less client (the token request carries the app's JWT). */
-function installationToken(app: { id: number; installationId: number; privateKey: Secret }, request: Octokit['request']): () => Promise<string> {
-  const auth = createAppAuth({ appId: app.id, installationId: app.installationId, privateKey: app.privateKey.reveal(), request });
+function installationToken(
+  app: { id: number; installationId: number; privateKey: Secret },
+  request: Octokit['request'],
+): () => Promise<string> {
+  const auth = createAppAuth({
+    appId: app.id,
+    installationId: app.installationId,
+    privateKey: app.privateKey.reveal(),
+    request,
+  });
   const seen = new Set<string>();
   return async () => {
     const { token } = await auth({ type: 'installation' });
@@ -83,6 +110,8 @@ export function githubClientFromConfig(config: Config, env: NodeJS.ProcessEnv, l
     logger?.warn('GitHub feedback off: token variable not set', { variable });
     return undefined;
   }
-  const credentials: GithubCredentials = github.app ? { app: { id: github.app.id, installationId: github.app.installationId, privateKey: secret } } : { token: secret };
+  const credentials: GithubCredentials = github.app
+    ? { app: { id: github.app.id, installationId: github.app.installationId, privateKey: secret } }
+    : { token: secret };
   return githubClient({ url: github.url, credentials, ...(logger ? { logger } : {}) });
 }

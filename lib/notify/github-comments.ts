@@ -51,9 +51,20 @@ export class GithubComments {
     return { id: data.id, url: data.html_url, created: true };
   }
 
-  async #find(owner: string, repo: string, pr: number, marker: string): Promise<{ id: number; url: string } | undefined> {
+  async #find(
+    owner: string,
+    repo: string,
+    pr: number,
+    marker: string,
+  ): Promise<{ id: number; url: string } | undefined> {
     for (let page = 1; page <= MAX_PAGES; page++) {
-      const { data } = await this.#octokit.rest.issues.listComments({ owner, repo, issue_number: pr, per_page: PER_PAGE, page });
+      const { data } = await this.#octokit.rest.issues.listComments({
+        owner,
+        repo,
+        issue_number: pr,
+        per_page: PER_PAGE,
+        page,
+      });
       const hit = data.find((c) => typeof c.body === 'string' && c.body.includes(marker));
       if (hit) return { id: hit.id, url: hit.html_url };
       if (data.length < PER_PAGE) return undefined;

@@ -16,14 +16,19 @@ export type GithubDeploymentState = 'in_progress' | 'success' | 'failure' | 'ina
  * call it broken; GitHub statuses have no `canceled`); everything else (deployed, noop, received, proposed)
  * → `success` with the outcome in the description, as on GitLab (gitlab-status.ts).
  */
-export const githubStatusOf = (o: Outcome): GithubStatusState => (o.status === 'failed' ? 'failure' : o.status === 'superseded' || o.status === 'held' ? 'error' : 'success');
+export const githubStatusOf = (o: Outcome): GithubStatusState =>
+  o.status === 'failed' ? 'failure' : o.status === 'superseded' || o.status === 'held' ? 'error' : 'success';
 
 /**
  * The final deployment status (docs.github.com/en/rest/deployments/statuses): what reached the environment.
  * `superseded` and `proposed` (`writeBack: mr`: nothing yet) → `inactive`; `failed` → `failure`.
  */
 export const githubDeploymentStateOf = (o: Outcome): GithubDeploymentState =>
-  o.status === 'failed' ? 'failure' : o.status === 'superseded' || o.status === 'proposed' || o.status === 'held' ? 'inactive' : 'success';
+  o.status === 'failed'
+    ? 'failure'
+    : o.status === 'superseded' || o.status === 'proposed' || o.status === 'held'
+      ? 'inactive'
+      : 'success';
 
 /** GitHub refuses descriptions over 140 characters (422 "description is too long"): one clean line, cut with an ellipsis. */
 export function statusDescription(text: string): string {

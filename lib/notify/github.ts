@@ -16,7 +16,13 @@ import type { DeployJob } from '../job.js';
 import type { Logger } from '../log.js';
 import type { Outcome } from '../worker/outcome.js';
 import { GithubComments, splitRepository } from './github-comments.js';
-import { githubDeploymentStateOf, githubStatusOf, statusDescription, type GithubDeploymentState, type GithubStatusState } from './github-status.js';
+import {
+  githubDeploymentStateOf,
+  githubStatusOf,
+  statusDescription,
+  type GithubDeploymentState,
+  type GithubStatusState,
+} from './github-status.js';
 import { swallow, type Notifier } from './notifier.js';
 import { noteMarker, renderFinishedNote, renderStartedNote } from './render-note.js';
 import type { Timeline } from './timeline.js';
@@ -67,7 +73,10 @@ export class GithubNotifier implements Notifier {
     const log = this.#log(job);
     this.#rolling.delete(job.id);
     const commitUrl = this.#commitUrl;
-    const body = renderFinishedNote(job, outcome, { ...(commitUrl ? { commitUrl: (id: string) => commitUrl(id) ?? '' } : {}), ...(timeline ? { timeline } : {}) });
+    const body = renderFinishedNote(job, outcome, {
+      ...(commitUrl ? { commitUrl: (id: string) => commitUrl(id) ?? '' } : {}),
+      ...(timeline ? { timeline } : {}),
+    });
     await swallow(log, 'pull request comment', () => this.#comment(job, body));
     const description = `${outcome.status}${outcome.detail ? `: ${outcome.detail}` : ''}`;
     await Promise.all([
@@ -94,13 +103,21 @@ export class GithubNotifier implements Notifier {
     const { project } = job.source;
     if (!project || !job.sha) return;
     const url = this.#commentUrl(job);
-    await this.#octokit.rest.repos.createCommitStatus({ ...splitRepository(project), sha: job.sha, state, context: `fjord/${job.environment}`, description: statusDescription(description), ...(url ? { target_url: url } : {}) });
+    await this.#octokit.rest.repos.createCommitStatus({
+      ...splitRepository(project),
+      sha: job.sha,
+      state,
+      context: `fjord/${job.environment}`,
+      description: statusDescription(description),
+      ...(url ? { target_url: url } : {}),
+    });
   }
 
   async #deploymentStart(job: DeployJob): Promise<void> {
     const { project } = job.source;
     if (!project || !job.sha) return;
-    const id = this.#deploymentIds.get(job.id) ?? (await this.#findDeployment(job)) ?? (await this.#createDeployment(job));
+    const id =
+      this.#deploymentIds.get(job.id) ?? (await this.#findDeployment(job)) ?? (await this.#createDeployment(job));
     this.#deploymentIds.set(job.id, id);
     await this.#deploymentStatus(job, id, 'in_progress', `deploying ${job.tag}`);
   }
@@ -109,14 +126,20 @@ export class GithubNotifier implements Notifier {
     const { project } = job.source;
     if (!project || !job.sha) return;
     // A job that finished without jobStarted reaching GitHub still leaves its record, in its final state.
-    const id = this.#deploymentIds.get(job.id) ?? (await this.#findDeployment(job)) ?? (await this.#createDeployment(job));
+    const id =
+      this.#deploymentIds.get(job.id) ?? (await this.#findDeployment(job)) ?? (await this.#createDeployment(job));
     this.#deploymentIds.delete(job.id);
     await this.#deploymentStatus(job, id, state, description);
   }
 
   /** The deployment an earlier delivery of this same job made (its payload names the job), newest first. */
   async #findDeployment(job: DeployJob): Promise<number | undefined> {
-    const { data } = await this.#octokit.rest.repos.listDeployments({ ...splitRepository(job.source.project!), sha: job.sha!, environment: job.environment, per_page: 100 });
+    const { data } = await this.#octokit.rest.repos.listDeployments({
+      ...splitRepository(job.source.project!),
+      sha: job.sha!,
+      environment: job.environment,
+      per_page: 100,
+    });
     return data.find((d) => (d.payload as { fjordJob?: unknown } | null)?.fjordJob === job.id)?.id;
   }
 
@@ -135,8 +158,19 @@ export class GithubNotifier implements Notifier {
     return res.data.id;
   }
 
-  async #deploymentStatus(job: DeployJob, id: number, state: GithubDeploymentState, description: string): Promise<void> {
+  async #deploymentStatus(
+    job: DeployJob,
+    id: number,
+    state: GithubDeploymentState,
+    description: string,
+  ): Promise<void> {
     const url = this.#commentUrl(job);
-    await this.#octokit.rest.repos.createDeploymentStatus({ ...splitRepository(job.source.project!), deployment_id: id, state, description: statusDescription(description), ...(url ? { log_url: url } : {}) });
+    await this.#octokit.rest.repos.createDeploymentStatus({
+      ...splitRepository(job.source.project!),
+      deployment_id: id,
+      state,
+      description: statusDescription(description),
+      ...(url ? { log_url: url } : {}),
+    });
   }
 }

@@ -62,4 +62,5 @@ export class GitlabPlanNotes implements PlanNotes {
   }
 }
 
-const statusOf = (err: unknown): number | undefined => ((err as { cause?: { response?: { status?: number } } })?.cause?.response?.status);
+const statusOf = (err: unknown): number | undefined =>
+  (err as { cause?: { response?: { status?: number } } })?.cause?.response?.status;

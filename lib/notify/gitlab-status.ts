@@ -23,7 +23,8 @@ export type FinalState = 'success' | 'failed' | 'canceled';
  * - `failed` → `failed`.
  */
 // `held` (lib/holds): committed but not rolled out on purpose, like `superseded` — not running, not broken.
-export const finalStateOf = (o: Outcome): FinalState => (o.status === 'failed' ? 'failed' : o.status === 'superseded' || o.status === 'held' ? 'canceled' : 'success');
+export const finalStateOf = (o: Outcome): FinalState =>
+  o.status === 'failed' ? 'failed' : o.status === 'superseded' || o.status === 'held' ? 'canceled' : 'success';
 
 /**
  * Whether GitLab accepts `next` after `last`. GitLab updates the commit's live (pending or running) status
@@ -53,7 +54,12 @@ export class CommitStatusReporter {
     const name = `fjord/${job.environment}`;
     const key = `${project}@${job.sha}/${name}/${ref ?? ''}`;
     if (!acceptsTransition(this.#last.get(key), state)) return;
-    await this.#commits.editStatus(project, job.sha, state, { name, ...(ref ? { ref } : {}), description: cleanText(description).slice(0, 255), ...(targetUrl ? { targetUrl } : {}) });
+    await this.#commits.editStatus(project, job.sha, state, {
+      name,
+      ...(ref ? { ref } : {}),
+      description: cleanText(description).slice(0, 255),
+      ...(targetUrl ? { targetUrl } : {}),
+    });
     // A final state ends the status: forget it, so the map stays as small as the jobs in flight.
     if (state === 'pending' || state === 'running') this.#last.set(key, state);
     else this.#last.delete(key);

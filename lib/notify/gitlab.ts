@@ -76,7 +76,10 @@ export class GitlabNotifier implements Notifier {
     const log = this.#log(job);
     // The note first: the status then links to it.
     await swallow(log, 'merge request note', () => this.#note(job, renderStartedNote(job, timeline)));
-    if (timeline.has('rollout')) await swallow(log, 'commit status', () => this.#statuses.set(job, 'running', `rolling out ${job.tag}`, this.#noteUrl(job)));
+    if (timeline.has('rollout'))
+      await swallow(log, 'commit status', () =>
+        this.#statuses.set(job, 'running', `rolling out ${job.tag}`, this.#noteUrl(job)),
+      );
   }
 
   async jobFinished(job: DeployJob, outcome: Outcome, timeline?: Timeline): Promise<void> {
@@ -84,9 +87,18 @@ export class GitlabNotifier implements Notifier {
     const project = this.#manifestProject;
     const commitUrl = project ? (id: string) => this.#urls.commit(project, id) : undefined;
     // The note first: the final status then links to it.
-    await swallow(log, 'merge request note', () => this.#note(job, renderFinishedNote(job, outcome, { commitUrl, ...(timeline ? { timeline } : {}) })));
+    await swallow(log, 'merge request note', () =>
+      this.#note(job, renderFinishedNote(job, outcome, { commitUrl, ...(timeline ? { timeline } : {}) })),
+    );
     await Promise.all([
-      swallow(log, 'commit status', () => this.#statuses.set(job, finalStateOf(outcome), this.#hide(`${outcome.status}${outcome.detail ? `: ${outcome.detail}` : ''}`), this.#noteUrl(job))),
+      swallow(log, 'commit status', () =>
+        this.#statuses.set(
+          job,
+          finalStateOf(outcome),
+          this.#hide(`${outcome.status}${outcome.detail ? `: ${outcome.detail}` : ''}`),
+          this.#noteUrl(job),
+        ),
+      ),
       swallow(log, 'deployment', () => this.#deploymentEnd(job, deploymentOf(outcome))),
     ]);
   }
@@ -98,7 +110,9 @@ export class GitlabNotifier implements Notifier {
   async jobWaiting(job: DeployJob, { reason }: { until: Date; reason: string }): Promise<void> {
     const log = this.#log(job);
     await swallow(log, 'merge request note', () => this.#note(job, renderWaitingNote(job, reason)));
-    await swallow(log, 'commit status', () => this.#statuses.set(job, 'pending', this.#hide(reason), this.#noteUrl(job)));
+    await swallow(log, 'commit status', () =>
+      this.#statuses.set(job, 'pending', this.#hide(reason), this.#noteUrl(job)),
+    );
   }
 
   #log(job: DeployJob): Logger {
@@ -134,7 +148,9 @@ export class GitlabNotifier implements Notifier {
     const target = deploymentTarget(job);
     if (!target) return;
     if (this.#deploymentIds.has(target.key)) return; // a retry of the same job in this process
-    const d = await this.#deployments.create(target.project, job.environment, target.sha, target.ref, false, { status: 'running' });
+    const d = await this.#deployments.create(target.project, job.environment, target.sha, target.ref, false, {
+      status: 'running',
+    });
     this.#deploymentIds.set(target.key, d.id);
   }
 
@@ -145,7 +161,14 @@ export class GitlabNotifier implements Notifier {
     if (!target) return;
     let id = this.#deploymentIds.get(target.key);
     if (id === undefined) {
-      const running = await this.#deployments.all(target.project, { environment: job.environment, status: 'running', orderBy: 'id', sort: 'desc', perPage: 100, page: 1 });
+      const running = await this.#deployments.all(target.project, {
+        environment: job.environment,
+        status: 'running',
+        orderBy: 'id',
+        sort: 'desc',
+        perPage: 100,
+        page: 1,
+      });
       id = running.find((d) => d.sha === target.sha)?.id;
     }
     if (id !== undefined) await this.#deployments.edit(target.project, id, status);

@@ -26,7 +26,8 @@ export const silentNotifier: Notifier = {
 
 /** One notifier that tells each of `notifiers`, side by side (GitLab and chat). */
 export function combineNotifiers(...notifiers: Notifier[]): Notifier {
-  const all = async (fn: (n: Notifier) => Promise<void> | undefined) => void (await Promise.allSettled(notifiers.map(async (n) => fn(n))));
+  const all = async (fn: (n: Notifier) => Promise<void> | undefined) =>
+    void (await Promise.allSettled(notifiers.map(async (n) => fn(n))));
   if (notifiers.length === 1) return notifiers[0]!;
   return {
     jobStarted: (job, timeline) => all((n) => n.jobStarted(job, timeline)),

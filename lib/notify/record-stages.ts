@@ -9,7 +9,11 @@ import type { Outcome } from '../worker/outcome.js';
 import type { Timeline } from './timeline.js';
 
 /** Marks the rollout's start on `timeline`; returns the `onEvent` listener that records its batches and rollbacks. */
-export function recordRollout(timeline: Timeline, tag: string, env: Pick<EnvironmentConfig, 'hosts' | 'rollout'>): (event: RolloutEvent) => void {
+export function recordRollout(
+  timeline: Timeline,
+  tag: string,
+  env: Pick<EnvironmentConfig, 'hosts' | 'rollout'>,
+): (event: RolloutEvent) => void {
   const total = planBatches(env.hosts, env.rollout.batchSize, env.rollout.canary).length;
   timeline.begin('rollout');
   timeline.mark('rollout', `rollout started: ${tag} to ${env.hosts.length} host(s) in ${total} batch(es)`);
@@ -27,7 +31,8 @@ export function recordRollout(timeline: Timeline, tag: string, env: Pick<Environ
       case 'batch-end': {
         const hosts = (batches.get(e.batch) ?? []).join(', ');
         if (e.ok) timeline.mark('batch', `batch ${e.batch + 1}/${total} healthy: ${hosts} (${seconds(e.ms)})`);
-        else timeline.mark('batch', `batch ${e.batch + 1}/${total} failed: ${failure ?? hosts} (${seconds(e.ms)})`, false);
+        else
+          timeline.mark('batch', `batch ${e.batch + 1}/${total} failed: ${failure ?? hosts} (${seconds(e.ms)})`, false);
         break;
       }
       case 'rollback-start':
@@ -36,7 +41,11 @@ export function recordRollout(timeline: Timeline, tag: string, env: Pick<Environ
         break;
       case 'rollback-end':
         if (rollingBack || !e.ok) {
-          timeline.mark('rollback', e.ok ? 'hosts back on their previous image' : 'ROLLBACK FAILED: the fleet runs mixed versions', e.ok);
+          timeline.mark(
+            'rollback',
+            e.ok ? 'hosts back on their previous image' : 'ROLLBACK FAILED: the fleet runs mixed versions',
+            e.ok,
+          );
         }
         break;
       default:
@@ -50,10 +59,18 @@ export function finishTimeline(timeline: Timeline, outcome: Outcome, at = timeli
   if (outcome.status === 'failed') {
     const f = (outcome.rollout as RolloutReport | undefined)?.failed;
     const where = f ? `${f.step} on ${f.host}` : (timeline.step ?? 'start');
-    timeline.mark('failed', `failed at ${where}: ${firstLine(f?.message ?? outcome.detail ?? 'unknown error')}`, false, at);
+    timeline.mark(
+      'failed',
+      `failed at ${where}: ${firstLine(f?.message ?? outcome.detail ?? 'unknown error')}`,
+      false,
+      at,
+    );
     return;
   }
-  const what = outcome.status === 'deployed' ? 'deployed' : `${outcome.status}${outcome.detail ? `: ${firstLine(outcome.detail)}` : ''}`;
+  const what =
+    outcome.status === 'deployed'
+      ? 'deployed'
+      : `${outcome.status}${outcome.detail ? `: ${firstLine(outcome.detail)}` : ''}`;
   timeline.mark('done', `done: ${what}`, true, at);
 }
 

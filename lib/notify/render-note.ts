@@ -14,7 +14,15 @@ import type { Timeline } from './timeline.js';
 export const noteMarker = (job: Pick<DeployJob, 'app' | 'environment' | 'sha' | 'tag'>): string =>
   `<!-- fjord:${job.app}/${job.environment}/${job.sha ?? job.tag} -->`;
 
-const ICON: Record<string, string> = { deployed: '✅', noop: '✅', received: 'ℹ️', superseded: '⏭️', proposed: '📝', held: '⏸️', failed: '❌' };
+const ICON: Record<string, string> = {
+  deployed: '✅',
+  noop: '✅',
+  received: 'ℹ️',
+  superseded: '⏭️',
+  proposed: '📝',
+  held: '⏸️',
+  failed: '❌',
+};
 
 /** Body while the deploy runs: the timeline so far. */
 export function renderStartedNote(job: DeployJob, timeline?: Timeline): string {
@@ -28,12 +36,24 @@ export function renderWaitingNote(job: DeployJob, reason: string): string {
 }
 
 /** Body once the job has an outcome: status, detail, manifest commit, timeline, per-host results and timings. */
-export function renderFinishedNote(job: DeployJob, outcome: Outcome, { commitUrl, timeline }: { commitUrl?: (id: string) => string; timeline?: Timeline } = {}): string {
-  const lines = [noteMarker(job), `### ${ICON[outcome.status] ?? '•'} fjord: \`${job.app}\` to **${job.environment}**: ${outcome.status}`, ''];
+export function renderFinishedNote(
+  job: DeployJob,
+  outcome: Outcome,
+  { commitUrl, timeline }: { commitUrl?: (id: string) => string; timeline?: Timeline } = {},
+): string {
+  const lines = [
+    noteMarker(job),
+    `### ${ICON[outcome.status] ?? '•'} fjord: \`${job.app}\` to **${job.environment}**: ${outcome.status}`,
+    '',
+  ];
   lines.push(`Image \`${job.image}:${job.tag}\` (job \`${job.id}\`, ${job.reason}).`);
   if (outcome.detail) lines.push('', oneLine(outcome.detail));
   const commitId = typeof outcome.commitId === 'string' ? outcome.commitId : undefined;
-  if (commitId) lines.push('', `Manifest commit: ${commitUrl ? `[\`${commitId.slice(0, 12)}\`](${commitUrl(commitId)})` : `\`${commitId}\``}`);
+  if (commitId)
+    lines.push(
+      '',
+      `Manifest commit: ${commitUrl ? `[\`${commitId.slice(0, 12)}\`](${commitUrl(commitId)})` : `\`${commitId}\``}`,
+    );
   if (typeof outcome.rollbackCommitId === 'string') lines.push(`Manifest restored by \`${outcome.rollbackCommitId}\``);
   if (timeline) lines.push('', ...renderTimeline(timeline));
   const report = outcome.rollout as RolloutReport | undefined;
@@ -47,16 +67,28 @@ function renderHosts(report: RolloutReport): string[] {
   const secrets = secretChanges(report);
   if (secrets.length) rows.push('', `Secrets (names only): ${secrets.map(cell).join(' · ')}`);
   if (report.failed) {
-    rows.push('', `Failed on \`${report.failed.host}\` at step \`${report.failed.step}\`: ${oneLine(report.failed.message)}`);
+    rows.push(
+      '',
+      `Failed on \`${report.failed.host}\` at step \`${report.failed.step}\`: ${oneLine(report.failed.message)}`,
+    );
     if (report.failed.stderrTail) rows.push('', fenceBlock(report.failed.stderrTail.slice(-1500)));
   }
-  for (const h of report.hosts) if (h.diagnostics) rows.push('', `What \`${cell(h.host)}\`'s new container said:`, '', fenceBlock(formatDiagnostics(h.diagnostics).join('\n').slice(-6000)));
+  for (const h of report.hosts)
+    if (h.diagnostics)
+      rows.push(
+        '',
+        `What \`${cell(h.host)}\`'s new container said:`,
+        '',
+        fenceBlock(formatDiagnostics(h.diagnostics).join('\n').slice(-6000)),
+      );
   if (report.mixedVersions) rows.push('', `⚠️ ${oneLine(report.mixedVersions)}`);
   return rows;
 }
 
 function hostRow(h: HostReport): string {
-  const timings = Object.entries(h.timings ?? {}).map(([step, ms]) => `${step} ${seconds(ms)}`).join(', ');
+  const timings = Object.entries(h.timings ?? {})
+    .map(([step, ms]) => `${step} ${seconds(ms)}`)
+    .join(', ');
   const result = h.step ? `${h.status} (at ${h.step})` : h.status;
   return `| ${cell(h.host)} | ${cell(result)} | ${cell(timings || '–')} |`;
 }

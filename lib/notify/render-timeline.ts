@@ -4,7 +4,10 @@ import type { Timeline } from './timeline.js';
 
 export function renderTimeline(timeline: Timeline): string[] {
   const start = timeline.receivedAt;
-  const rows = timeline.entries.map((e) => `| ${clock(e.at)} | ${e.at === start ? '0s' : `+${elapsed(e.at - start)}`} | ${e.ok ? '✔' : '✖'} ${cell(e.text)} |`);
+  const rows = timeline.entries.map(
+    (e) =>
+      `| ${clock(e.at)} | ${e.at === start ? '0s' : `+${elapsed(e.at - start)}`} | ${e.ok ? '✔' : '✖'} ${cell(e.text)} |`,
+  );
   return ['| time (UTC) | elapsed | stage |', '| --- | ---: | --- |', ...rows];
 }
 

@@ -10,8 +10,13 @@ import type { Notifier } from './notifier.js';
 
 /** `superseded`, naming the newer deploy: its tag, MR and commit. */
 export function replacedOutcome(by: DeployJob): Outcome {
-  const where = [by.source.mr !== undefined ? `!${by.source.mr}` : undefined, by.sha ? by.sha.slice(0, 12) : undefined].filter(Boolean).join(', ');
-  return { status: 'superseded', detail: `replaced in the queue by a newer deploy of ${by.app}/${by.environment}: ${by.tag}${where ? ` (${where})` : ''}; not run` };
+  const where = [by.source.mr !== undefined ? `!${by.source.mr}` : undefined, by.sha ? by.sha.slice(0, 12) : undefined]
+    .filter(Boolean)
+    .join(', ');
+  return {
+    status: 'superseded',
+    detail: `replaced in the queue by a newer deploy of ${by.app}/${by.environment}: ${by.tag}${where ? ` (${where})` : ''}; not run`,
+  };
 }
 
 /** The local queue's `onCoalesced`, telling `notifier` (which never throws). */

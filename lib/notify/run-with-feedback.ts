@@ -13,7 +13,12 @@ import type { Notifier } from './notifier.js';
 import { finishTimeline } from './record-stages.js';
 import { Timeline } from './timeline.js';
 
-export async function runWithFeedback(job: DeployJob, ctx: JobContext, notifier: Notifier, run: (ctx: JobContext) => Promise<Outcome>): Promise<Outcome> {
+export async function runWithFeedback(
+  job: DeployJob,
+  ctx: JobContext,
+  notifier: Notifier,
+  run: (ctx: JobContext) => Promise<Outcome>,
+): Promise<Outcome> {
   // GitHub numbers pull requests `#12`, GitLab merge requests `!12`.
   const mr = job.source.mr ? ` of ${job.source.provider === 'github' ? '#' : '!'}${job.source.mr}` : '';
   const timeline = new Timeline(job.enqueuedAt, { text: `received (${job.reason}${mr})` });
@@ -41,7 +46,8 @@ export async function runWithFeedback(job: DeployJob, ctx: JobContext, notifier:
     return outcome;
   } catch (err) {
     // Retried later: say so on the note, leave the statuses as they are (the next attempt continues them).
-    if (err instanceof RetryableError) timeline.mark('retry', `will retry in ${err.delaySec}s: ${err.message.split('\n')[0]!.slice(0, 200)}`, false);
+    if (err instanceof RetryableError)
+      timeline.mark('retry', `will retry in ${err.delaySec}s: ${err.message.split('\n')[0]!.slice(0, 200)}`, false);
     off();
     await chain;
     // A freeze that began while the job waited for its image: handed back before its commit, and said so.

@@ -6,7 +6,17 @@
  * and must only schedule their work.
  */
 
-export type Stage = 'received' | 'image-found' | 'committed' | 'rollout' | 'batch' | 'rollback' | 'restored' | 'retry' | 'done' | 'failed';
+export type Stage =
+  | 'received'
+  | 'image-found'
+  | 'committed'
+  | 'rollout'
+  | 'batch'
+  | 'rollback'
+  | 'restored'
+  | 'retry'
+  | 'done'
+  | 'failed';
 
 export interface TimelineEntry {
   stage: Stage;

@@ -42,7 +42,14 @@ export class WebhookNotifier implements Notifier {
   async jobFinished(job: DeployJob, outcome: Outcome, timeline?: Timeline): Promise<void> {
     const text = renderChatText(job, outcome, { links: this.#links, ...(timeline ? { timeline } : {}) });
     const problem = await this.#post(JSON.stringify({ text }));
-    if (problem) this.#logger.warn('notification failed', { what: 'chat webhook', job: job.id, app: job.app, environment: job.environment, error: problem });
+    if (problem)
+      this.#logger.warn('notification failed', {
+        what: 'chat webhook',
+        job: job.id,
+        app: job.app,
+        environment: job.environment,
+        error: problem,
+      });
   }
 
   /** Sends `body`; returns what went wrong, in words that cannot contain the URL, or undefined. */

@@ -56,17 +56,40 @@ export async function computePlan(job: DeployJob, ports: ComputePorts): Promise<
       checkImage(job, app.waitForImage, ports),
       Promise.all(planned.map((p) => planEnvironment(job, p, app.environments[p.environment]!, fleet, ports))),
     ]);
-    return { app: job.app, image: job.image, tag: job.tag, template: app.tag, sha: job.sha ?? '', targetBranch: branch, imageCheck, environments, plannedAt: (ports.now?.() ?? new Date()).toISOString() };
+    return {
+      app: job.app,
+      image: job.image,
+      tag: job.tag,
+      template: app.tag,
+      sha: job.sha ?? '',
+      targetBranch: branch,
+      imageCheck,
+      environments,
+      plannedAt: (ports.now?.() ?? new Date()).toISOString(),
+    };
   } finally {
     if (fleet && !(fleet instanceof Error)) await fleet.close();
   }
 }
 
-async function planEnvironment(job: DeployJob, p: PlannedEnvironment, env: EnvironmentConfig, fleet: Fleet | Error | undefined, ports: ComputePorts): Promise<EnvironmentPlan> {
+async function planEnvironment(
+  job: DeployJob,
+  p: PlannedEnvironment,
+  env: EnvironmentConfig,
+  fleet: Fleet | Error | undefined,
+  ports: ComputePorts,
+): Promise<EnvironmentPlan> {
   const r = env.rollout;
   const plan: EnvironmentPlan = {
-    ...p, file: env.manifest.file, writeBack: env.writeBack ?? ports.config.manifest.writeBack, diff: '',
-    strategy: r.strategy, canary: r.canary, batchSize: r.batchSize, batches: planBatches(env.hosts, r.batchSize, r.canary), hosts: [],
+    ...p,
+    file: env.manifest.file,
+    writeBack: env.writeBack ?? ports.config.manifest.writeBack,
+    diff: '',
+    strategy: r.strategy,
+    canary: r.canary,
+    batchSize: r.batchSize,
+    batches: planBatches(env.hosts, r.batchSize, r.canary),
+    hosts: [],
   };
   try {
     const file = await ports.store.read(env.manifest.file);
@@ -86,29 +109,54 @@ async function planEnvironment(job: DeployJob, p: PlannedEnvironment, env: Envir
     plan.error = describe(err);
     return undefined;
   });
-  plan.hosts = await Promise.all(env.hosts.map((host) => readHostDrift(fleet!, host, { app: job.app, environment: p.environment, env, stateDir, image: job.image, desiredTag: plan.currentTag, ...(files ? { files: files.get(host) ?? [] } : {}) })));
-  if (env.secrets && fleet && !(fleet instanceof Error)) plan.secrets = await planSecrets(job, p.environment, env, fleet, ports);
+  plan.hosts = await Promise.all(
+    env.hosts.map((host) =>
+      readHostDrift(fleet!, host, {
+        app: job.app,
+        environment: p.environment,
+        env,
+        stateDir,
+        image: job.image,
+        desiredTag: plan.currentTag,
+        ...(files ? { files: files.get(host) ?? [] } : {}),
+      }),
+    ),
+  );
+  if (env.secrets && fleet && !(fleet instanceof Error))
+    plan.secrets = await planSecrets(job, p.environment, env, fleet, ports);
   return plan;
 }
 
 /** Decrypts the environment's secrets and compares them with each reachable host's env file, by name. */
-async function planSecrets(job: DeployJob, environment: string, env: EnvironmentConfig, fleet: Fleet, ports: ComputePorts): Promise<NonNullable<EnvironmentPlan['secrets']>> {
+async function planSecrets(
+  job: DeployJob,
+  environment: string,
+  env: EnvironmentConfig,
+  fleet: Fleet,
+  ports: ComputePorts,
+): Promise<NonNullable<EnvironmentPlan['secrets']>> {
   const file = env.secrets!.file;
   let next: Secret;
   try {
-    next = (await decryptAppSecrets(env.secrets!, (await ports.store.read(file)).content, ports.ageIdentities ?? [])).envFile;
+    next = (await decryptAppSecrets(env.secrets!, (await ports.store.read(file)).content, ports.ageIdentities ?? []))
+      .envFile;
   } catch (err) {
     if (!(err instanceof FjordError)) throw err;
     return { file, error: describe(err), hosts: [] };
   }
   const path = envFilePath(ports.config.ssh.stateDir, job.app, environment);
-  const hosts = await Promise.all(env.hosts.map(async (host) => {
-    try {
-      return { host, changes: envFileChanges((await (await fleet.session(host)).run(readEnvFile(path))).stdout, next) };
-    } catch {
-      return { host }; // unreachable: the drift column already says why
-    }
-  }));
+  const hosts = await Promise.all(
+    env.hosts.map(async (host) => {
+      try {
+        return {
+          host,
+          changes: envFileChanges((await (await fleet.session(host)).run(readEnvFile(path))).stdout, next),
+        };
+      } catch {
+        return { host }; // unreachable: the drift column already says why
+      }
+    }),
+  );
   return { file, hosts };
 }
 

@@ -9,7 +9,14 @@ export function diffExcerpt(file: string, before: string, after: string, context
   const a = lines(before);
   const b = lines(after);
   // A different line count would mean more than a tag edit: show the whole files as one hunk.
-  if (a.length !== b.length) return [`--- a/${file}`, `+++ b/${file}`, `@@ -1,${a.length} +1,${b.length} @@`, ...a.map((l) => `-${l}`), ...b.map((l) => `+${l}`)].join('\n');
+  if (a.length !== b.length)
+    return [
+      `--- a/${file}`,
+      `+++ b/${file}`,
+      `@@ -1,${a.length} +1,${b.length} @@`,
+      ...a.map((l) => `-${l}`),
+      ...b.map((l) => `+${l}`),
+    ].join('\n');
   const changed = a.flatMap((line, i) => (line === b[i] ? [] : [i]));
   if (changed.length === 0) return '';
   const hunks: Array<[number, number]> = [];

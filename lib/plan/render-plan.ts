@@ -13,34 +13,69 @@ export const planMarker = (app: string): string => `<!-- fjord-plan:${app} -->`;
 /** The whole note body. */
 export function renderPlan(plan: Plan): string {
   const names = plan.environments.map((e) => code(e.environment)).join(', ');
-  const lines = [planMarker(plan.app), `### 📋 fjord plan: merging deploys ${code(plan.app)} to ${names || 'no environment'}`, ''];
-  lines.push(`Image ${code(`${plan.image}:${plan.tag}`)} from head commit ${code(plan.sha.slice(0, 8))}: ${imageLine(plan.imageCheck)}`);
+  const lines = [
+    planMarker(plan.app),
+    `### 📋 fjord plan: merging deploys ${code(plan.app)} to ${names || 'no environment'}`,
+    '',
+  ];
+  lines.push(
+    `Image ${code(`${plan.image}:${plan.tag}`)} from head commit ${code(plan.sha.slice(0, 8))}: ${imageLine(plan.imageCheck)}`,
+  );
   // With a merge commit the deployed sha is that commit's, not the head's (fast-forward and rebase merges keep it).
-  if (/\{(sha|shortSha)\}/.test(plan.template)) lines.push('', `The tag is ${code(plan.template)} of the head commit; a merge commit deploys under its own tag.`);
-  if (plan.environments.length === 0) lines.push('', `No environment of ${code(plan.app)} is deployed from ${code(plan.targetBranch)}.`);
+  if (/\{(sha|shortSha)\}/.test(plan.template))
+    lines.push('', `The tag is ${code(plan.template)} of the head commit; a merge commit deploys under its own tag.`);
+  if (plan.environments.length === 0)
+    lines.push('', `No environment of ${code(plan.app)} is deployed from ${code(plan.targetBranch)}.`);
   for (const env of plan.environments) lines.push('', ...renderEnvironment(env, plan.tag));
   const off = plan.environments.flatMap((e) => e.hosts).filter((h) => h.status !== 'in-sync');
-  if (off.length > 0) lines.push('', `⚠️ ${off.length} host(s) not in sync with the manifest now: ${off.map((h) => `${code(h.host)} ${h.status}`).join(', ')}.`);
-  lines.push('', `<sub>fjord plan for ${code(plan.sha.slice(0, 8))} at ${plan.plannedAt}. Read-only: nothing was committed, locked or changed. Updated in place on every new push.</sub>`);
+  if (off.length > 0)
+    lines.push(
+      '',
+      `⚠️ ${off.length} host(s) not in sync with the manifest now: ${off.map((h) => `${code(h.host)} ${h.status}`).join(', ')}.`,
+    );
+  lines.push(
+    '',
+    `<sub>fjord plan for ${code(plan.sha.slice(0, 8))} at ${plan.plannedAt}. Read-only: nothing was committed, locked or changed. Updated in place on every new push.</sub>`,
+  );
   return lines.join('\n') + '\n';
 }
 
 function renderEnvironment(e: EnvironmentPlan, tag: string): string[] {
-  const how = e.via === 'direct' ? 'deployed by the merge' : e.via === 'auto' ? `promoted automatically once ${code(e.from!)} is healthy` : `proposed as a manifest merge request once ${code(e.from!)} is healthy`;
+  const how =
+    e.via === 'direct'
+      ? 'deployed by the merge'
+      : e.via === 'auto'
+        ? `promoted automatically once ${code(e.from!)} is healthy`
+        : `proposed as a manifest merge request once ${code(e.from!)} is healthy`;
   const out = [`#### ${code(e.environment)} · ${how}`, ''];
   const write = e.writeBack === 'mr' ? 'through a manifest merge request' : 'committed to the manifest branch';
   if (e.error) out.push(`⚠️ Manifest ${code(e.file)} cannot be edited: ${oneLine(e.error)}`);
-  else if (!e.diff) out.push(`Manifest ${code(e.file)} already says ${code(e.currentTag ?? '?')}: no manifest change; the rollout only converges the hosts.`);
-  else out.push(`Manifest ${code(e.file)}, ${write}: ${code(e.currentTag ?? 'no tag')} → ${code(tag)}`, '', ...fenced('diff', e.diff));
+  else if (!e.diff)
+    out.push(
+      `Manifest ${code(e.file)} already says ${code(e.currentTag ?? '?')}: no manifest change; the rollout only converges the hosts.`,
+    );
+  else
+    out.push(
+      `Manifest ${code(e.file)}, ${write}: ${code(e.currentTag ?? 'no tag')} → ${code(tag)}`,
+      '',
+      ...fenced('diff', e.diff),
+    );
   out.push('');
   const size = typeof e.batchSize === 'number' ? `${e.batchSize} host(s)` : `${e.batchSize} of the hosts`;
   if (e.batches.length === 0) return [...out, 'No hosts: the manifest commit is the deploy.'];
-  out.push(`Rollout: strategy ${code(e.strategy)}, ${e.batches.length} batch(es) of ${size}${e.canary ? ', the first host alone as a canary' : ''}.`, '');
+  out.push(
+    `Rollout: strategy ${code(e.strategy)}, ${e.batches.length} batch(es) of ${size}${e.canary ? ', the first host alone as a canary' : ''}.`,
+    '',
+  );
   const withFiles = e.hosts.some((h) => h.files?.length);
-  out.push(`| batch | host | running now | drift |${withFiles ? ' files the rollout changes |' : ''}`, `| --- | --- | --- | --- |${withFiles ? ' --- |' : ''}`);
+  out.push(
+    `| batch | host | running now | drift |${withFiles ? ' files the rollout changes |' : ''}`,
+    `| --- | --- | --- | --- |${withFiles ? ' --- |' : ''}`,
+  );
   const byHost = new Map(e.hosts.map((h) => [h.host, h]));
   e.batches.forEach((batch, i) => {
-    for (const host of batch) out.push(row(i + 1, host, byHost.get(host)) + (withFiles ? ` ${cell(filesCell(byHost.get(host)))} |` : ''));
+    for (const host of batch)
+      out.push(row(i + 1, host, byHost.get(host)) + (withFiles ? ` ${cell(filesCell(byHost.get(host)))} |` : ''));
   });
   if (e.secrets) out.push('', secretsLine(e.secrets));
   return out;
@@ -56,7 +91,9 @@ function filesCell(h: HostDrift | undefined): string {
   const off = (h?.files ?? []).filter((f) => f.status !== 'in-sync');
   if (!off.length) return '–';
   const means = { reload: 'reload', restart: 'restart of the app', none: 'no reload' } as const;
-  return off.map((f) => `${code(f.target)} ${f.status === 'extra' ? 'removed' : f.status} → ${means[f.onChange]}`).join(', ');
+  return off
+    .map((f) => `${code(f.target)} ${f.status === 'extra' ? 'removed' : f.status} → ${means[f.onChange]}`)
+    .join(', ');
 }
 
 function driftText(h: HostDrift): string {
@@ -64,7 +101,9 @@ function driftText(h: HostDrift): string {
     case 'in-sync':
       return '✅ in sync';
     case 'drifted':
-      return h.running === h.desired ? '⚠️ drifted: managed files differ from git' : `⚠️ drifted: the manifest says ${code(h.desired ?? '?')}`;
+      return h.running === h.desired
+        ? '⚠️ drifted: managed files differ from git'
+        : `⚠️ drifted: the manifest says ${code(h.desired ?? '?')}`;
     case 'missing':
       return `⚠️ missing${h.state ? ` (container ${h.state})` : ' (nothing running)'}`;
     case 'unreachable':

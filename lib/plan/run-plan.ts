@@ -25,21 +25,33 @@ export async function runPlan(job: DeployJob, ctx: JobContext, ports: PlanPorts)
   const platform = provider === 'gitlab' || provider === 'github' ? PLATFORM[provider] : undefined;
   const notes = platform ? ports.notes?.[platform.provider] : undefined;
   if (!platform || !notes || !project || !mr || !job.sha) {
-    const why = !platform ? `plan notes are written to GitLab merge requests and GitHub pull requests, not ${provider}` : !notes ? `no ${platform.name} token (${platform.tokenKey})` : 'the job names no merge request';
+    const why = !platform
+      ? `plan notes are written to GitLab merge requests and GitHub pull requests, not ${provider}`
+      : !notes
+        ? `no ${platform.name} token (${platform.tokenKey})`
+        : 'the job names no merge request';
     return { status: 'noop', detail: `plan not made: ${why}` };
   }
   const ref = `${platform.sigil}${mr}`;
   const head = await attempt(ctx.logger, 'merge request lookup', () => notes.head(project, mr));
   if (head && head.state !== 'opened') return { status: 'superseded', detail: `${ref} is ${head.state}: no plan` };
-  if (head?.sha && head.sha !== job.sha) return { status: 'superseded', detail: `${ref} moved on to ${head.sha.slice(0, 8)}: its own plan follows` };
+  if (head?.sha && head.sha !== job.sha)
+    return { status: 'superseded', detail: `${ref} moved on to ${head.sha.slice(0, 8)}: its own plan follows` };
 
   const plan = await computePlan(job, ports);
-  const posted = await attempt(ctx.logger, 'plan note', () => notes.upsert(project, mr, planMarker(job.app), renderPlan(plan)));
+  const posted = await attempt(ctx.logger, 'plan note', () =>
+    notes.upsert(project, mr, planMarker(job.app), renderPlan(plan)),
+  );
   const hosts = plan.environments.flatMap((e) => e.hosts);
   const off = hosts.filter((h) => h.status !== 'in-sync').length;
   const envs = plan.environments.map((e) => e.environment).join(', ') || 'no environment';
   const note = posted ? `note ${posted.created ? 'written' : 'updated'}` : 'note NOT written (see the warning)';
-  return { status: 'planned', detail: `${ref} deploys ${job.tag} to ${envs}; ${hosts.length} host(s), ${off} not in sync now; ${note}`, plan, ...(posted ? { noteId: posted.id } : {}) };
+  return {
+    status: 'planned',
+    detail: `${ref} deploys ${job.tag} to ${envs}; ${hosts.length} host(s), ${off} not in sync now; ${note}`,
+    plan,
+    ...(posted ? { noteId: posted.id } : {}),
+  };
 }
 
 // How each platform names a merge request (`!12`, `#12`) and the token it needs.
@@ -54,7 +66,10 @@ async function attempt<T>(logger: Logger, what: string, fn: () => Promise<T>): P
     return await fn();
   } catch (err) {
     const status = (err as { cause?: { response?: { status?: number } } })?.cause?.response?.status;
-    logger.warn('notification failed', { what, error: `${(err as Error)?.name}: ${(err as Error)?.message}${status ? ` (HTTP ${status})` : ''}` });
+    logger.warn('notification failed', {
+      what,
+      error: `${(err as Error)?.name}: ${(err as Error)?.message}${status ? ` (HTTP ${status})` : ''}`,
+    });
     return undefined;
   }
 }

@@ -5,6 +5,8 @@ import { InvalidSendOptions } from './errors.js';
 const ID = /^[\x21-\x7e]{1,128}$/;
 
 export function checkSendOptions(group: string, dedupId: string): void {
-  if (!ID.test(group)) throw new InvalidSendOptions(`queue group ${JSON.stringify(group)}: 1–128 printable ASCII characters`);
-  if (!ID.test(dedupId)) throw new InvalidSendOptions(`queue dedupId ${JSON.stringify(dedupId)}: 1–128 printable ASCII characters`);
+  if (!ID.test(group))
+    throw new InvalidSendOptions(`queue group ${JSON.stringify(group)}: 1–128 printable ASCII characters`);
+  if (!ID.test(dedupId))
+    throw new InvalidSendOptions(`queue dedupId ${JSON.stringify(dedupId)}: 1–128 printable ASCII characters`);
 }

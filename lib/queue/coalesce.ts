@@ -9,7 +9,13 @@
  */
 import type { DeployJob, Reason } from '../job.js';
 
-const KIND: Partial<Record<Reason, string>> = { merge: 'deploy', push: 'deploy', pipeline: 'deploy', promote: 'deploy', converge: 'converge' };
+const KIND: Partial<Record<Reason, string>> = {
+  merge: 'deploy',
+  push: 'deploy',
+  pipeline: 'deploy',
+  promote: 'deploy',
+  converge: 'converge',
+};
 
 /** Whether `a` is known to be newer than `b` by source commit time. */
 function newerByCommit(a: DeployJob, b: DeployJob): boolean {
@@ -18,7 +24,8 @@ function newerByCommit(a: DeployJob, b: DeployJob): boolean {
   return ta > tb; // false when either is unknown
 }
 
-const sameKind = (a: DeployJob, b: DeployJob): boolean => KIND[a.reason] !== undefined && KIND[a.reason] === KIND[b.reason];
+const sameKind = (a: DeployJob, b: DeployJob): boolean =>
+  KIND[a.reason] !== undefined && KIND[a.reason] === KIND[b.reason];
 
 export interface CoalesceInput<M> {
   /** The group's messages not yet received (or handed back), in send order. */
@@ -28,9 +35,14 @@ export interface CoalesceInput<M> {
 }
 
 /** What a send of `job` to the group does: the waiting messages it replaces, and whether it is itself outdated. */
-export function coalesce<M>(job: DeployJob, { waiting, inFlight }: CoalesceInput<M>): { replaced: M[]; outdated: boolean } {
+export function coalesce<M>(
+  job: DeployJob,
+  { waiting, inFlight }: CoalesceInput<M>,
+): { replaced: M[]; outdated: boolean } {
   const rivals = waiting.filter((w) => sameKind(w.job, job));
-  const outdated = rivals.some((w) => newerByCommit(w.job, job)) || (inFlight !== undefined && sameKind(inFlight, job) && newerByCommit(inFlight, job));
+  const outdated =
+    rivals.some((w) => newerByCommit(w.job, job)) ||
+    (inFlight !== undefined && sameKind(inFlight, job) && newerByCommit(inFlight, job));
   return { replaced: outdated ? [] : rivals.map((w) => w.message), outdated };
 }
 

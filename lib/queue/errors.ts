@@ -4,14 +4,23 @@ import { FjordError } from '../errors.js';
 /** Another live process (or another open in this one) holds the queue directory for writing. */
 export class QueueLocked extends FjordError {
   override status = 503;
-  constructor(readonly dir: string, readonly pid?: number) {
-    super(`queue ${dir} is open for writing in another process${pid ? ` (pid ${pid})` : ''}; stop it or use a different FJORD_DATA_DIR`);
+  constructor(
+    readonly dir: string,
+    readonly pid?: number,
+  ) {
+    super(
+      `queue ${dir} is open for writing in another process${pid ? ` (pid ${pid})` : ''}; stop it or use a different FJORD_DATA_DIR`,
+    );
   }
 }
 
 /** The journal has an unreadable record that is not a torn tail: refuse rather than drop jobs silently. */
 export class QueueCorrupt extends FjordError {
-  constructor(readonly file: string, readonly line: number, reason: string) {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    reason: string,
+  ) {
     super(`${file}:${line}: unreadable queue journal record (${reason}); keep a copy of the file and inspect it`);
   }
 }

@@ -16,7 +16,10 @@ import { JOURNAL_VERSION, type JournalRecord } from './records.js';
  * fdatasync, each a round trip through libuv's thread pool: under load the second hop was a large part of a
  * send's wait (issue 15, item 1).
  */
-const WRITE_DSYNC = constants.O_DSYNC === undefined ? undefined : constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_DSYNC;
+const WRITE_DSYNC =
+  constants.O_DSYNC === undefined
+    ? undefined
+    : constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_DSYNC;
 
 export interface JournalOptions {
   file: string;
@@ -135,7 +138,9 @@ export class Journal {
       }
     } catch (err) {
       // Memory already holds the changes that failed to reach the disk: stop taking any, loudly.
-      this.#stopped = new QueueUnavailable(`queue journal ${this.#o.file}: write failed, reopen the queue`, { cause: err });
+      this.#stopped = new QueueUnavailable(`queue journal ${this.#o.file}: write failed, reopen the queue`, {
+        cause: err,
+      });
       this.#writing?.reject(this.#stopped);
       this.#pending?.reject(this.#stopped);
     } finally {

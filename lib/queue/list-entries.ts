@@ -18,7 +18,13 @@ export function listOf(state: QueueState, now: number): QueueEntry[] {
   const out: QueueEntry[] = [];
   for (const [group, fifo] of state.groups) {
     for (const m of fifo) {
-      const entry: QueueEntry = { messageId: m.id, group, state: state.stateOf(m, now), attempts: m.attempts, job: m.job };
+      const entry: QueueEntry = {
+        messageId: m.id,
+        group,
+        state: state.stateOf(m, now),
+        attempts: m.attempts,
+        job: m.job,
+      };
       if (m.visibleAt > now) entry.visibleAt = new Date(m.visibleAt).toISOString();
       out.push(entry);
     }
@@ -28,5 +34,11 @@ export function listOf(state: QueueState, now: number): QueueEntry[] {
 
 /** Dead letters, oldest first. */
 export function listDeadOf(state: QueueState): DeadLetter[] {
-  return [...state.dead.values()].map((m) => ({ messageId: m.id, group: m.group, job: m.job, attempts: m.attempts, ...(m.deadReason ? { reason: m.deadReason } : {}) }));
+  return [...state.dead.values()].map((m) => ({
+    messageId: m.id,
+    group: m.group,
+    job: m.job,
+    attempts: m.attempts,
+    ...(m.deadReason ? { reason: m.deadReason } : {}),
+  }));
 }

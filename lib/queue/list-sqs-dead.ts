@@ -6,7 +6,13 @@
  * order; some local servers: 1): the oldest dead jobs of each app/environment. Messages that are not jobs
  * (moved there by `quarantineSqsMessage`) are left out.
  */
-import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { Logger } from '../log.js';
 import { fieldsOfSdkMessage, parseSqsMessage } from './parse-sqs-message.js';
 import type { DeadLetter } from './queue.js';
@@ -27,7 +33,15 @@ export interface ListSqsDeadOptions {
 
 const PEEK_SEC = 30;
 
-export async function listSqsDead({ client, queueUrl, dlqUrl, maxAttempts, limit, logger, key }: ListSqsDeadOptions): Promise<DeadLetter[]> {
+export async function listSqsDead({
+  client,
+  queueUrl,
+  dlqUrl,
+  maxAttempts,
+  limit,
+  logger,
+  key,
+}: ListSqsDeadOptions): Promise<DeadLetter[]> {
   // SQS moved each of them after exactly maxReceiveCount receives. The DLQ's own ApproximateReceiveCount
   // is no use here: it keeps counting, peeks included.
   const attempts = maxAttempts ?? (await readMaxReceiveCount(client, queueUrl));
@@ -43,7 +57,15 @@ export async function listSqsDead({ client, queueUrl, dlqUrl, maxAttempts, limit
   } finally {
     // Hand every peeked message back at once: listing must not hide dead letters from anyone else.
     await Promise.allSettled(
-      got.map((m) => client.send(new ChangeMessageVisibilityCommand({ QueueUrl: dlqUrl, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 }))),
+      got.map((m) =>
+        client.send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: dlqUrl,
+            ReceiptHandle: m.ReceiptHandle,
+            VisibilityTimeout: 0,
+          }),
+        ),
+      ),
     );
   }
   const dead: DeadLetter[] = [];
@@ -53,7 +75,10 @@ export async function listSqsDead({ client, queueUrl, dlqUrl, maxAttempts, limit
     seen.add(m.MessageId);
     const parsed = parseSqsMessage(fieldsOfSdkMessage(m), key);
     if (!parsed.ok) {
-      logger.debug('dead-letter queue holds a message that is not a job', { messageId: m.MessageId, reason: parsed.malformed.reason });
+      logger.debug('dead-letter queue holds a message that is not a job', {
+        messageId: m.MessageId,
+        reason: parsed.malformed.reason,
+      });
       continue;
     }
     const { messageId, group, job } = parsed.message;

@@ -85,7 +85,17 @@ export async function createLocalQueue({
     const state = await readState(file);
     const snapshot = () => state.snapshot(now() - dedupWindowMs);
     const journal = await Journal.open({ file, fsync, compactBytes, snapshot, now });
-    return new LocalQueueImpl(state, journal, { maxAttempts, dedupWindowMs, now, key, maxPerGroup, coalescing, release: () => lock.release(), ...(onDead ? { onDead } : {}), ...(onCoalesced ? { onCoalesced } : {}) });
+    return new LocalQueueImpl(state, journal, {
+      maxAttempts,
+      dedupWindowMs,
+      now,
+      key,
+      maxPerGroup,
+      coalescing,
+      release: () => lock.release(),
+      ...(onDead ? { onDead } : {}),
+      ...(onCoalesced ? { onCoalesced } : {}),
+    });
   } catch (err) {
     await lock.release();
     throw err;
@@ -127,27 +137,56 @@ class LocalQueueImpl implements LocalQueue {
     const fifo = this.state.groups.get(group);
     // Only coalescing looks at the group's messages: a plain send costs the same however long the group is.
     const live = fifo && this.settings.coalescing ? [...fifo] : [];
-    const { replaced, outdated } = !this.settings.coalescing ? { replaced: [], outdated: false } : coalesce(job, {
-      waiting: live.filter((m) => !m.receipt).map((m) => ({ message: m, job: m.job })),
-      inFlight: live.find((m) => m.receipt)?.job,
-    });
+    const { replaced, outdated } = !this.settings.coalescing
+      ? { replaced: [], outdated: false }
+      : coalesce(job, {
+          waiting: live.filter((m) => !m.receipt).map((m) => ({ message: m, job: m.job })),
+          inFlight: live.find((m) => m.receipt)?.job,
+        });
     const held = fifo?.size ?? 0;
     if (held - replaced.length >= this.settings.maxPerGroup && !outdated) {
-      throw new QueueFull(`the queue holds ${held} jobs for ${group} (at most ${this.settings.maxPerGroup} per app/environment); retry later`);
+      throw new QueueFull(
+        `the queue holds ${held} jobs for ${group} (at most ${this.settings.maxPerGroup} per app/environment); retry later`,
+      );
     }
     const id = randomUUID();
-    const writes = [this.#commit({ op: 'send', id, group, dedup: dedupId, job, at: now, sig: this.settings.key.sign(JSON.stringify(job)) })];
+    const writes = [
+      this.#commit({
+        op: 'send',
+        id,
+        group,
+        dedup: dedupId,
+        job,
+        at: now,
+        sig: this.settings.key.sign(JSON.stringify(job)),
+      }),
+    ];
     const newest = outdated ? live.find((m) => !m.dead)! : { id, job };
     const dropped = outdated ? [{ id, job, by: newest }] : replaced.map((m) => ({ id: m.id, job: m.job, by: newest }));
     for (const d of dropped) writes.push(this.#commit({ op: 'drop', id: d.id, by: d.by.id }));
     await Promise.all(writes);
-    for (const d of dropped) this.#tell(() => this.settings.onCoalesced?.({ messageId: d.id, job: structuredClone(d.job), by: d.by.id, byJob: structuredClone(d.by.job) }));
+    for (const d of dropped)
+      this.#tell(() =>
+        this.settings.onCoalesced?.({
+          messageId: d.id,
+          job: structuredClone(d.job),
+          by: d.by.id,
+          byJob: structuredClone(d.by.job),
+        }),
+      );
     return { messageId: id, duplicate: false };
   }
 
   newerWaiting(message: Received): boolean {
     const fifo = this.state.groups.get(message.group);
-    return this.settings.coalescing && !!fifo && hasNewerWaiting(message.job, [...fifo].filter((m) => m.id !== message.messageId && !m.receipt).map((m) => m.job));
+    return (
+      this.settings.coalescing &&
+      !!fifo &&
+      hasNewerWaiting(
+        message.job,
+        [...fifo].filter((m) => m.id !== message.messageId && !m.receipt).map((m) => m.job),
+      )
+    );
   }
 
   async receive(max: number, visibilitySec: number): Promise<Received[]> {
@@ -243,7 +282,13 @@ class LocalQueueImpl implements LocalQueue {
   }
 
   async #dead(m: StoredMessage, reason?: string): Promise<void> {
-    const dead: DeadLetter = { messageId: m.id, group: m.group, job: structuredClone(m.job), attempts: m.attempts, ...(reason ? { reason } : {}) };
+    const dead: DeadLetter = {
+      messageId: m.id,
+      group: m.group,
+      job: structuredClone(m.job),
+      attempts: m.attempts,
+      ...(reason ? { reason } : {}),
+    };
     await this.#commit({ op: 'dead', id: m.id, ...(reason ? { reason } : {}) });
     this.#tell(() => this.settings.onDead?.(dead));
   }

@@ -42,9 +42,13 @@ export type ParsedMessage = { ok: true; message: Received } | { ok: false; malfo
 
 export function parseSqsMessage(fields: SqsMessageFields, key: QueueKey): ParsedMessage {
   const { messageId, receipt, body, group, jobVersion } = fields;
-  const bad = (reason: string): ParsedMessage => ({ ok: false, malformed: { messageId, receipt, group, body, reason } });
+  const bad = (reason: string): ParsedMessage => ({
+    ok: false,
+    malformed: { messageId, receipt, group, body, reason },
+  });
   // A message without the attribute may come from a hand-made send: the body's own `v` still decides.
-  if (jobVersion !== undefined && jobVersion !== JOB_VERSION) return bad(`${JOB_VERSION_ATTRIBUTE} ${JSON.stringify(jobVersion)} is not supported`);
+  if (jobVersion !== undefined && jobVersion !== JOB_VERSION)
+    return bad(`${JOB_VERSION_ATTRIBUTE} ${JSON.stringify(jobVersion)} is not supported`);
   if (body === undefined) return bad('message has no body');
   const refused = key.refusal(body, fields.signature);
   if (refused) return bad(refused);
@@ -55,7 +59,8 @@ export function parseSqsMessage(fields: SqsMessageFields, key: QueueKey): Parsed
     return bad('body is not JSON');
   }
   const result = deployJobSchema.safeParse(value);
-  if (!result.success) return bad(`body is not a DeployJob: ${formatIssues(result.error.issues).slice(0, 3).join('; ')}`);
+  if (!result.success)
+    return bad(`body is not a DeployJob: ${formatIssues(result.error.issues).slice(0, 3).join('; ')}`);
   const job = result.data;
   const attempts = Number(fields.receiveCount);
   return {

@@ -19,9 +19,20 @@ export interface QuarantineOptions {
 }
 
 /** True once the message is out of the queue (in the DLQ, or deleted without one). */
-export async function quarantineSqsMessage({ client, logger, queueUrl, dlqUrl, message }: QuarantineOptions): Promise<boolean> {
+export async function quarantineSqsMessage({
+  client,
+  logger,
+  queueUrl,
+  dlqUrl,
+  message,
+}: QuarantineOptions): Promise<boolean> {
   const { messageId, receipt, group, reason } = message;
-  const fields = { messageId, group, reason, movedTo: dlqUrl ? 'dead-letter queue' : 'nowhere (deleted, no DLQ configured)' };
+  const fields = {
+    messageId,
+    group,
+    reason,
+    movedTo: dlqUrl ? 'dead-letter queue' : 'nowhere (deleted, no DLQ configured)',
+  };
   try {
     if (dlqUrl) {
       await client.send(
@@ -38,7 +49,10 @@ export async function quarantineSqsMessage({ client, logger, queueUrl, dlqUrl, m
     logger.error('sqs message is not a fjord job', fields);
     return true;
   } catch (err) {
-    logger.error('sqs message is not a fjord job, and could not be moved aside; SQS redrive will move it', { ...fields, err });
+    logger.error('sqs message is not a fjord job, and could not be moved aside; SQS redrive will move it', {
+      ...fields,
+      err,
+    });
     return false;
   }
 }

@@ -36,7 +36,9 @@ export class QueueKey {
     if (given?.length !== 32) return `${SIGNATURE_ATTRIBUTE} is not a v1 HMAC-SHA256 signature`;
     let ok = false;
     for (const key of this.#keys) ok = timingSafeEqual(mac(key, body), given) || ok;
-    return ok ? undefined : `${SIGNATURE_ATTRIBUTE} does not match the body (forged, altered, or signed with another key)`;
+    return ok
+      ? undefined
+      : `${SIGNATURE_ATTRIBUTE} does not match the body (forged, altered, or signed with another key)`;
   }
 }
 
@@ -44,16 +46,31 @@ const mac = (key: Secret, body: string): Buffer => createHmac('sha256', key.reve
 
 /** The queue key from `FJORD_QUEUE_KEY`, or undefined when the variable is unset; a too-short key is a ConfigError. */
 export function queueKeyFromEnv(env: Record<string, string | undefined>): QueueKey | undefined {
-  const values = (env[QUEUE_KEY_ENV] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const values = (env[QUEUE_KEY_ENV] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (values.length === 0) return undefined;
   const short = values.findIndex((v) => v.length < MIN_KEY_LENGTH);
-  if (short >= 0) throw new ConfigError([`${QUEUE_KEY_ENV}: key ${short + 1} is shorter than ${MIN_KEY_LENGTH} characters (make one with \`openssl rand -hex 32\`)`], 'environment');
+  if (short >= 0)
+    throw new ConfigError(
+      [
+        `${QUEUE_KEY_ENV}: key ${short + 1} is shorter than ${MIN_KEY_LENGTH} characters (make one with \`openssl rand -hex 32\`)`,
+      ],
+      'environment',
+    );
   return new QueueKey(values.map((v) => new Secret(v)));
 }
 
 /** As `queueKeyFromEnv`, but a missing key is a ConfigError: the AWS and Workers run modes have no data dir to keep one in. */
 export function requireQueueKey(env: Record<string, string | undefined>, where: string): QueueKey {
   const key = queueKeyFromEnv(env);
-  if (!key) throw new ConfigError([`${QUEUE_KEY_ENV}: required (${where}); the same value for every producer and worker, e.g. \`openssl rand -hex 32\``], 'environment');
+  if (!key)
+    throw new ConfigError(
+      [
+        `${QUEUE_KEY_ENV}: required (${where}); the same value for every producer and worker, e.g. \`openssl rand -hex 32\``,
+      ],
+      'environment',
+    );
   return key;
 }

@@ -10,7 +10,10 @@ export class ReceiptBook {
   readonly #entries = new Map<string, { deadline: number; done: boolean }>();
   readonly #latest = new Map<string, string>(); // messageId → its newest receipt
 
-  constructor(private readonly now: () => number = Date.now, private readonly keepMs = 15 * 60_000) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly keepMs = 15 * 60_000,
+  ) {}
 
   /** A receive returned `receipt` for `messageId`, hidden until `deadline`; older receipts of it are void. */
   hold(messageId: string, receipt: string, deadline: number): void {

@@ -14,7 +14,20 @@ export type JournalRecord =
   /** `sig`: the job's signature under the queue key (lib/queue/queue-key.ts), checked at every receive. */
   | { op: 'send'; id: string; group: string; dedup: string; job: DeployJob; at: number; sig?: string }
   /** Written by compaction: a whole message in its current state. */
-  | { op: 'put'; id: string; group: string; dedup: string; job: DeployJob; at: number; attempts: number; visibleAt: number; receipt?: string; dead?: true; sig?: string; deadReason?: string }
+  | {
+      op: 'put';
+      id: string;
+      group: string;
+      dedup: string;
+      job: DeployJob;
+      at: number;
+      attempts: number;
+      visibleAt: number;
+      receipt?: string;
+      dead?: true;
+      sig?: string;
+      deadReason?: string;
+    }
   /** A receive: attempts + 1, hidden until `visibleAt`, only `receipt` may ack/retry/extend it. */
   | { op: 'recv'; id: string; receipt: string; visibleAt: number }
   | { op: 'ack'; id: string }

@@ -6,7 +6,10 @@
 export class SentIds {
   readonly #seen = new Map<string, number>(); // MessageId → when first seen
 
-  constructor(private readonly windowMs = 300_000, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly windowMs = 300_000,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Records `messageId`; true when it was already recorded within the window. */
   seenBefore(messageId: string): boolean {

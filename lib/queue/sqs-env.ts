@@ -26,27 +26,42 @@ export function sqsOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): SqsQueu
       return undefined;
     }
     if (!/^https?:\/\/[^/\s]+\/\S+$/.test(value)) issues.push(`${name}: not a queue URL: ${JSON.stringify(value)}`);
-    else if (!value.endsWith('.fifo')) issues.push(`${name}: must name a FIFO queue (ending in .fifo): ${JSON.stringify(value)}`);
+    else if (!value.endsWith('.fifo'))
+      issues.push(`${name}: must name a FIFO queue (ending in .fifo): ${JSON.stringify(value)}`);
     return value;
   };
   const queueUrl = url('FJORD_SQS_QUEUE_URL', true);
   const dlqUrl = url('FJORD_SQS_DLQ_URL', false);
   const endpoint = env.FJORD_SQS_ENDPOINT?.trim() || undefined;
-  if (endpoint && !/^https?:\/\/\S+$/.test(endpoint)) issues.push(`FJORD_SQS_ENDPOINT: not an http(s) URL: ${JSON.stringify(endpoint)}`);
+  if (endpoint && !/^https?:\/\/\S+$/.test(endpoint))
+    issues.push(`FJORD_SQS_ENDPOINT: not an http(s) URL: ${JSON.stringify(endpoint)}`);
   const region = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || regionOfQueueUrl(queueUrl);
   if (!region) issues.push('AWS_REGION: required (the region of the SQS queue, e.g. eu-central-1)');
   let waitTimeSeconds: number | undefined;
   if (env.FJORD_SQS_WAIT_SECONDS !== undefined && env.FJORD_SQS_WAIT_SECONDS !== '') {
     waitTimeSeconds = Number(env.FJORD_SQS_WAIT_SECONDS);
     if (!Number.isInteger(waitTimeSeconds) || waitTimeSeconds < 0 || waitTimeSeconds > 20) {
-      issues.push(`FJORD_SQS_WAIT_SECONDS: a whole number of seconds from 0 to 20, not ${JSON.stringify(env.FJORD_SQS_WAIT_SECONDS)}`);
+      issues.push(
+        `FJORD_SQS_WAIT_SECONDS: a whole number of seconds from 0 to 20, not ${JSON.stringify(env.FJORD_SQS_WAIT_SECONDS)}`,
+      );
     }
   }
   // Anyone who can send to the queue could otherwise order a deploy: SQS has no data dir to keep a generated key in.
   const key = queueKeyFromEnv(env);
-  if (!key) issues.push(`${QUEUE_KEY_ENV}: required (every producer and worker of the SQS queue signs and checks messages with it; e.g. \`openssl rand -hex 32\`)`);
+  if (!key)
+    issues.push(
+      `${QUEUE_KEY_ENV}: required (every producer and worker of the SQS queue signs and checks messages with it; e.g. \`openssl rand -hex 32\`)`,
+    );
   if (issues.length > 0) throw new ConfigError(issues, 'environment');
-  return { queueUrl: queueUrl!, dlqUrl, region: region!, endpoint, waitTimeSeconds, credentials: credentialsFromEnv(env), key: key! };
+  return {
+    queueUrl: queueUrl!,
+    dlqUrl,
+    region: region!,
+    endpoint,
+    waitTimeSeconds,
+    credentials: credentialsFromEnv(env),
+    key: key!,
+  };
 }
 
 /** A queue on the SQS FIFO queue the environment names; `extra` adds what the environment does not say. */

@@ -33,14 +33,17 @@ export type SqsEventItem = { ok: true; message: Received } | { ok: false; malfor
 /** Every record of the batch, in the event's order (for a FIFO queue: each group's messages in order). */
 export function receiveBatchFromSqsEvent(event: SqsEvent, key: QueueKey): SqsEventItem[] {
   return event.Records.map((record) =>
-    parseSqsMessage({
-      messageId: record.messageId,
-      receipt: record.receiptHandle,
-      body: record.body,
-      group: record.attributes.MessageGroupId,
-      receiveCount: record.attributes.ApproximateReceiveCount,
-      jobVersion: record.messageAttributes?.[JOB_VERSION_ATTRIBUTE]?.stringValue,
-      signature: record.messageAttributes?.[SIGNATURE_ATTRIBUTE]?.stringValue,
-    }, key),
+    parseSqsMessage(
+      {
+        messageId: record.messageId,
+        receipt: record.receiptHandle,
+        body: record.body,
+        group: record.attributes.MessageGroupId,
+        receiveCount: record.attributes.ApproximateReceiveCount,
+        jobVersion: record.messageAttributes?.[JOB_VERSION_ATTRIBUTE]?.stringValue,
+        signature: record.messageAttributes?.[SIGNATURE_ATTRIBUTE]?.stringValue,
+      },
+      key,
+    ),
   );
 }

@@ -15,7 +15,13 @@ export function clampVisibility(sec: number): number {
 }
 
 /** SendMessage of a job: its group, its dedup id (SQS's 5-minute window), the job version and the body's signature. */
-export function sendJobInput(queueUrl: string, job: DeployJob, group: string, dedupId: string, key: QueueKey): SendMessageCommandInput {
+export function sendJobInput(
+  queueUrl: string,
+  job: DeployJob,
+  group: string,
+  dedupId: string,
+  key: QueueKey,
+): SendMessageCommandInput {
   const body = JSON.stringify(job);
   return {
     QueueUrl: queueUrl,
@@ -37,13 +43,34 @@ export const HELD_ATTRIBUTE = 'fjord-held';
  * receives from zero again). `held`: a gate still holds it. The dedup id is the original's message id, so
  * a redelivered original sends no second copy.
  */
-export function requeueJobInput(queueUrl: string, message: { messageId: string; group: string; job: DeployJob }, held: boolean, key: QueueKey): SendMessageCommandInput {
-  const input = sendJobInput(queueUrl, message.job, message.group, `${held ? 'held' : 'released'}-${message.messageId}`, key);
-  return held ? { ...input, MessageAttributes: { ...input.MessageAttributes, [HELD_ATTRIBUTE]: { DataType: 'String', StringValue: '1' } } } : input;
+export function requeueJobInput(
+  queueUrl: string,
+  message: { messageId: string; group: string; job: DeployJob },
+  held: boolean,
+  key: QueueKey,
+): SendMessageCommandInput {
+  const input = sendJobInput(
+    queueUrl,
+    message.job,
+    message.group,
+    `${held ? 'held' : 'released'}-${message.messageId}`,
+    key,
+  );
+  return held
+    ? {
+        ...input,
+        MessageAttributes: { ...input.MessageAttributes, [HELD_ATTRIBUTE]: { DataType: 'String', StringValue: '1' } },
+      }
+    : input;
 }
 
 /** ReceiveMessage with what `parseSqsMessage` reads: receive count, group, job version, signature. */
-export function receiveInput(queueUrl: string, max: number, visibilitySec: number, waitSec: number): ReceiveMessageCommandInput {
+export function receiveInput(
+  queueUrl: string,
+  max: number,
+  visibilitySec: number,
+  waitSec: number,
+): ReceiveMessageCommandInput {
   return {
     QueueUrl: queueUrl,
     MaxNumberOfMessages: max,

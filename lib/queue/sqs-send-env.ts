@@ -12,8 +12,16 @@ import { createSqsFetchQueue } from './sqs-fetch.js';
 
 export function sendOnlySqsQueueFromEnv(env: NodeJS.ProcessEnv = process.env): Queue {
   const options = sqsOptionsFromEnv(env);
-  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = env;
-  if (!accessKeyId || !secretAccessKey) throw new ConfigError(['AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: required (Lambda sets them from the function role)'], 'environment');
+  const {
+    AWS_ACCESS_KEY_ID: accessKeyId,
+    AWS_SECRET_ACCESS_KEY: secretAccessKey,
+    AWS_SESSION_TOKEN: sessionToken,
+  } = env;
+  if (!accessKeyId || !secretAccessKey)
+    throw new ConfigError(
+      ['AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: required (Lambda sets them from the function role)'],
+      'environment',
+    );
   return createSqsFetchQueue({
     queueUrl: options.queueUrl,
     key: options.key,

@@ -116,7 +116,9 @@ class SqsQueueImpl implements SqsQueue {
       if (want <= 0 || batch.length < asked || signal?.aborted) break; // full, or SQS had no more to give
       asked = want;
       // What this call took is in flight already: a failing follow-up must not lose it, so it only ends the call.
-      const settled = await Promise.allSettled(Array.from({ length: want }, () => this.#receiveOne(visibilitySec, 0, signal)));
+      const settled = await Promise.allSettled(
+        Array.from({ length: want }, () => this.#receiveOne(visibilitySec, 0, signal)),
+      );
       batch = settled.flatMap((s) => (s.status === 'fulfilled' && s.value ? [s.value] : []));
     }
     return out;
@@ -154,15 +156,21 @@ class SqsQueueImpl implements SqsQueue {
 
   /** One ReceiveMessage for one message; a fresh attempt id lets the SDK's own retries get the same answer. */
   async #receiveOne(visibilitySec: number, waitSec: number, signal?: AbortSignal): Promise<Message | undefined> {
-    const input = { ...receiveInput(this.options.queueUrl, 1, visibilitySec, waitSec), ReceiveRequestAttemptId: randomUUID() };
-    const out = await this.#call('ReceiveMessage', () => this.client.send(new ReceiveMessageCommand(input), { abortSignal: signal })).catch((err: unknown) => {
+    const input = {
+      ...receiveInput(this.options.queueUrl, 1, visibilitySec, waitSec),
+      ReceiveRequestAttemptId: randomUUID(),
+    };
+    const out = await this.#call('ReceiveMessage', () =>
+      this.client.send(new ReceiveMessageCommand(input), { abortSignal: signal }),
+    ).catch((err: unknown) => {
       if (signal?.aborted) return { Messages: undefined };
       throw err;
     });
     const m = out.Messages?.[0];
     // Counted from the answer, not the request: a long poll may hand the message over late in its wait, and
     // the book must never call a receipt stale that SQS still honours (SQS itself refuses later ones).
-    if (m?.MessageId && m.ReceiptHandle) this.#book.hold(m.MessageId, m.ReceiptHandle, Date.now() + clampVisibility(visibilitySec) * 1000);
+    if (m?.MessageId && m.ReceiptHandle)
+      this.#book.hold(m.MessageId, m.ReceiptHandle, Date.now() + clampVisibility(visibilitySec) * 1000);
     return m;
   }
 
@@ -171,14 +179,23 @@ class SqsQueueImpl implements SqsQueue {
     if (!m.MessageId || !m.ReceiptHandle) return;
     const parsed = parseSqsMessage(fieldsOfSdkMessage(m), this.options.key);
     if (!parsed.ok) {
-      await quarantineSqsMessage({ client: this.client, logger: this.#logger, queueUrl: this.options.queueUrl, dlqUrl: this.options.dlqUrl, message: parsed.malformed });
+      await quarantineSqsMessage({
+        client: this.client,
+        logger: this.#logger,
+        queueUrl: this.options.queueUrl,
+        dlqUrl: this.options.dlqUrl,
+        message: parsed.malformed,
+      });
       this.#book.end(m.ReceiptHandle);
       return;
     }
     const received = parsed.message;
     if (groups.has(received.group)) {
       // Only a server that does not hold a FIFO group while a message of it is in flight gets here.
-      this.#logger.warn('sqs returned a second message of a group in flight; giving it back', { group: received.group, messageId: received.messageId });
+      this.#logger.warn('sqs returned a second message of a group in flight; giving it back', {
+        group: received.group,
+        messageId: received.messageId,
+      });
       await this.retry(received, 0).catch(() => {});
       return;
     }
@@ -189,7 +206,9 @@ class SqsQueueImpl implements SqsQueue {
   async #changeVisibility(message: Received, visibilitySec: number): Promise<number> {
     const sec = clampVisibility(visibilitySec);
     const input = { QueueUrl: this.options.queueUrl, ReceiptHandle: message.receipt, VisibilityTimeout: sec };
-    await this.#withReceipt(message, 'ChangeMessageVisibility', () => this.client.send(new ChangeMessageVisibilityCommand(input)));
+    await this.#withReceipt(message, 'ChangeMessageVisibility', () =>
+      this.client.send(new ChangeMessageVisibilityCommand(input)),
+    );
     return sec;
   }
 

@@ -42,7 +42,16 @@ export class QueueState {
       case 'head':
         return;
       case 'send':
-        this.#add({ id: r.id, group: r.group, dedup: r.dedup, job: r.job, at: r.at, attempts: 0, visibleAt: 0, ...(r.sig ? { sig: r.sig } : {}) });
+        this.#add({
+          id: r.id,
+          group: r.group,
+          dedup: r.dedup,
+          job: r.job,
+          at: r.at,
+          attempts: 0,
+          visibleAt: 0,
+          ...(r.sig ? { sig: r.sig } : {}),
+        });
         this.#remember(r.dedup, r.id, r.at);
         return;
       case 'put': {

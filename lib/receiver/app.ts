@@ -44,7 +44,8 @@ export interface ReceiverOptions {
   deliveries?: DeliveryLog;
 }
 
-export const NO_STATUS_PAGE = 'fjord receiver: no status page here. Run `fjord status` where the hosts are reachable, or open GET / of `fjord start` (statusPage.enabled).';
+export const NO_STATUS_PAGE =
+  'fjord receiver: no status page here. Run `fjord status` where the hosts are reachable, or open GET / of `fjord start` (statusPage.enabled).';
 
 export function createReceiver({
   config,
@@ -60,12 +61,22 @@ export function createReceiver({
 }: ReceiverOptions): Hono<ReceiverEnv> {
   warnMissingSecrets(config, secrets, logger);
   const own = secrets.apps ?? {};
-  const hasOwnSecret = (app: string) => (own[app]?.length ?? 0) > 0 || config.apps[app]?.source.webhookSecretEnv !== undefined;
-  const shared = { config, queue, logger, now, hasOwnSecret, ...(routes ? { routes } : {}), ...(deliveries ? { deliveries } : {}) };
+  const hasOwnSecret = (app: string) =>
+    (own[app]?.length ?? 0) > 0 || config.apps[app]?.source.webhookSecretEnv !== undefined;
+  const shared = {
+    config,
+    queue,
+    logger,
+    now,
+    hasOwnSecret,
+    ...(routes ? { routes } : {}),
+    ...(deliveries ? { deliveries } : {}),
+  };
   const limit = declaredSize({ maxBytes: maxBodyBytes });
   // One cap for both hook routes: it bounds the memory unauthenticated bodies can hold.
   const reading = { read: bodyReader({ maxBytes: maxBodyBytes }), slots: readSlots(maxUnauthenticatedReads) };
-  const appsOf = (provider: string) => Object.keys(config.apps).filter((a) => config.apps[a]!.source.provider === provider);
+  const appsOf = (provider: string) =>
+    Object.keys(config.apps).filter((a) => config.apps[a]!.source.provider === provider);
   const gitlabTokens = scopedSecrets(secrets.gitlabTokens, own, appsOf('gitlab'));
   const githubSecrets = scopedSecrets(secrets.githubSecrets, own, appsOf('github'));
   const json = requireJson();
@@ -108,7 +119,9 @@ export function createReceiver({
       deliveryHeaders: ['x-github-delivery'],
     }),
   );
-  app.notFound((c) => c.json({ error: 'NotFound', message: 'POST /hooks/gitlab or /hooks/github; GET /healthz or /' }, 404));
+  app.notFound((c) =>
+    c.json({ error: 'NotFound', message: 'POST /hooks/gitlab or /hooks/github; GET /healthz or /' }, 404),
+  );
   app.onError(errorHandler(logger));
   return app;
 }

@@ -34,7 +34,11 @@ export interface GitlabAuthOptions extends BodyReading {
 }
 
 /** Reads the body while holding a read slot (the request is not authenticated yet). */
-async function readUnauthenticated(c: ReceiverContext, { read, slots }: BodyReading, verify: () => Promise<void> | void): Promise<void> {
+async function readUnauthenticated(
+  c: ReceiverContext,
+  { read, slots }: BodyReading,
+  verify: () => Promise<void> | void,
+): Promise<void> {
   const release = slots.acquire();
   try {
     await read(c);
@@ -59,14 +63,20 @@ export function gitlabAuth(o: GitlabAuthOptions): MiddlewareHandler<ReceiverEnv>
     const signature = header(c, 'webhook-signature');
     if (signature !== undefined && o.signingKeys.length > 0) {
       await readUnauthenticated(c, o, () => {
-        const result = verifySigned({ id: header(c, 'webhook-id'), timestamp: header(c, 'webhook-timestamp'), signature }, c.get('body'), o.now());
+        const result = verifySigned(
+          { id: header(c, 'webhook-id'), timestamp: header(c, 'webhook-timestamp'), signature },
+          c.get('body'),
+          o.now(),
+        );
         if (!result.ok) throw new Unauthorized(`signed webhook refused: ${result.reason}`);
       });
       c.set('credential', { shared: true, apps: new Set() });
     } else {
       const matched = matchToken(header(c, 'x-gitlab-token'));
       if (matched.length === 0) {
-        throw new Unauthorized(o.tokens.length > 0 ? 'X-Gitlab-Token missing or wrong' : 'a signed webhook (webhook-signature) is required');
+        throw new Unauthorized(
+          o.tokens.length > 0 ? 'X-Gitlab-Token missing or wrong' : 'a signed webhook (webhook-signature) is required',
+        );
       }
       c.set('credential', credentialOf(matched, o.scopes));
       await o.read(c);
@@ -84,7 +94,8 @@ export interface GithubAuthOptions extends BodyReading {
 export function githubAuth(o: GithubAuthOptions): MiddlewareHandler<ReceiverEnv> {
   const match = createGithubMatcher(o.secrets);
   return async (c, next) => {
-    if (o.secrets.length === 0) throw new Unauthorized('no GitHub webhook secret is configured: every GitHub webhook is refused');
+    if (o.secrets.length === 0)
+      throw new Unauthorized('no GitHub webhook secret is configured: every GitHub webhook is refused');
     const signature = header(c, 'x-hub-signature-256');
     // Not even a slot for a request that cannot be signed.
     if (!signature?.startsWith('sha256=')) throw new Unauthorized('X-Hub-Signature-256 missing or wrong');

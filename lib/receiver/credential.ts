@@ -14,7 +14,11 @@ export interface Credential {
 }
 
 /** Shared and per-app secrets of one provider as one list, and for each entry the app it is for ('' = shared). */
-export function scopedSecrets(shared: readonly Secret[], own: Record<string, Secret[]>, apps: readonly string[]): { secrets: Secret[]; scopes: string[] } {
+export function scopedSecrets(
+  shared: readonly Secret[],
+  own: Record<string, Secret[]>,
+  apps: readonly string[],
+): { secrets: Secret[]; scopes: string[] } {
   const secrets = [...shared];
   const scopes = shared.map(() => '');
   for (const app of apps) {
@@ -43,10 +47,14 @@ export function credentialOf(matched: readonly number[], scopes: readonly string
  */
 export function refusal(credential: Credential, job: DeployJob, hasOwn: (app: string) => boolean): string | undefined {
   if (job.reason === 'converge') {
-    return credential.shared ? undefined : 'manifest repository pushes need the shared webhook secret (sources.<provider>.webhookSecretEnv)';
+    return credential.shared
+      ? undefined
+      : 'manifest repository pushes need the shared webhook secret (sources.<provider>.webhookSecretEnv)';
   }
   if (hasOwn(job.app)) {
-    return credential.apps.has(job.app) ? undefined : `app ${job.app} takes only its own webhook secret (apps.${job.app}.source.webhookSecretEnv)`;
+    return credential.apps.has(job.app)
+      ? undefined
+      : `app ${job.app} takes only its own webhook secret (apps.${job.app}.source.webhookSecretEnv)`;
   }
   if (credential.shared) return undefined;
   return `app ${job.app} takes the shared webhook secret; this one is another app's (${[...credential.apps].join(', ')})`;

@@ -26,7 +26,10 @@ export class DeliveryLog {
   readonly #now: () => number;
   #lines = 0;
 
-  constructor(private readonly file?: string, { maxAgeMs = DELIVERY_MAX_AGE_MS, maxEntries = DELIVERY_MAX_ENTRIES, now = Date.now }: DeliveryLogOptions = {}) {
+  constructor(
+    private readonly file?: string,
+    { maxAgeMs = DELIVERY_MAX_AGE_MS, maxEntries = DELIVERY_MAX_ENTRIES, now = Date.now }: DeliveryLogOptions = {},
+  ) {
     this.#maxAgeMs = maxAgeMs;
     this.#maxEntries = maxEntries;
     this.#now = now;

@@ -30,7 +30,14 @@ export async function enqueueJobs(queue: Queue, jobs: readonly DeployJob[]): Pro
       if (err instanceof FjordError && (err.status < 500 || err instanceof QueueFull)) throw err;
       throw new QueueUnavailable('the queue cannot take the job right now; retry later', { cause: err });
     }
-    queued.push({ id: job.id, app: job.app, environment: job.environment, tag: job.tag, sha: job.sha, ...(duplicate ? { duplicate: true as const } : {}) });
+    queued.push({
+      id: job.id,
+      app: job.app,
+      environment: job.environment,
+      tag: job.tag,
+      sha: job.sha,
+      ...(duplicate ? { duplicate: true as const } : {}),
+    });
   }
   return queued;
 }

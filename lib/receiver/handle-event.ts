@@ -65,7 +65,14 @@ export function handleEvent(o: EventHandlerOptions): Handler<ReceiverEnv> {
     }
     const keys = o.deliveries ? [`${o.provider}:${deliveryId}`, `${o.provider}:${bodyHashOf(c.get('body'))}`] : [];
     if (o.deliveries?.seen(keys)) {
-      const queued = routed.jobs.map((j) => ({ id: j.id, app: j.app, environment: j.environment, tag: j.tag, sha: j.sha, duplicate: true as const }));
+      const queued = routed.jobs.map((j) => ({
+        id: j.id,
+        app: j.app,
+        environment: j.environment,
+        tag: j.tag,
+        sha: j.sha,
+        duplicate: true as const,
+      }));
       o.logger.info('webhook replay not queued', { provider: o.provider, deliveryId, jobs: queued });
       return c.json({ queued }, 202);
     }

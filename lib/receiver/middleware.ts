@@ -16,7 +16,11 @@ import { checkDeclaredLength, readIncoming, readStream } from './read-body.js';
 export const MAX_HOOK_BODY_BYTES = 25 * 1024 * 1024;
 
 /** 413 at once when `Content-Length` announces more than `maxBytes`: before authentication, nothing read. */
-export function declaredSize({ maxBytes = MAX_HOOK_BODY_BYTES }: { maxBytes?: number } = {}): MiddlewareHandler<ReceiverEnv> {
+export function declaredSize({
+  maxBytes = MAX_HOOK_BODY_BYTES,
+}: {
+  maxBytes?: number;
+} = {}): MiddlewareHandler<ReceiverEnv> {
   return (c, next) => {
     checkDeclaredLength(header(c, 'content-length'), maxBytes);
     return next();
@@ -24,7 +28,11 @@ export function declaredSize({ maxBytes = MAX_HOOK_BODY_BYTES }: { maxBytes?: nu
 }
 
 /** Reads the body into `c.var.body`, streamed and refused with 413 as soon as it passes `maxBytes`. */
-export function bodyReader({ maxBytes = MAX_HOOK_BODY_BYTES }: { maxBytes?: number } = {}): (c: ReceiverContext) => Promise<void> {
+export function bodyReader({
+  maxBytes = MAX_HOOK_BODY_BYTES,
+}: {
+  maxBytes?: number;
+} = {}): (c: ReceiverContext) => Promise<void> {
   return async (c) => {
     const incoming = c.env?.incoming;
     c.set('body', incoming ? await readIncoming(incoming, maxBytes) : await readStream(c.req.raw.body, maxBytes));
@@ -37,9 +45,14 @@ export function requireJson(): MiddlewareHandler<ReceiverEnv> {
   return (c, next) => {
     const type = header(c, 'content-type') ?? '';
     const [media, ...params] = type.split(';').map((s) => s.trim().toLowerCase());
-    const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/"/g, '');
+    const charset = params
+      .find((p) => p.startsWith('charset='))
+      ?.slice('charset='.length)
+      .replace(/"/g, '');
     if (media !== 'application/json' || (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8')) {
-      throw new UnsupportedMediaType(`content type must be application/json, not ${JSON.stringify(type.slice(0, 100))}`);
+      throw new UnsupportedMediaType(
+        `content type must be application/json, not ${JSON.stringify(type.slice(0, 100))}`,
+      );
     }
     return next();
   };

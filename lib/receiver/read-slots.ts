@@ -22,7 +22,8 @@ export function readSlots(max: number): ReadSlots {
   let busy = 0;
   return {
     acquire() {
-      if (busy >= max) throw new ReceiverBusy(`${max} unauthenticated request bodies are already being read; retry later`);
+      if (busy >= max)
+        throw new ReceiverBusy(`${max} unauthenticated request bodies are already being read; retry later`);
       busy++;
       let held = true;
       return () => {

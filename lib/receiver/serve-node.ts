@@ -124,6 +124,7 @@ export async function startReceiver(options: StartReceiverOptions): Promise<Runn
 function portOf(value: string | undefined): number {
   if (value === undefined || value === '') return 8080;
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError([`PORT: not a port number: ${JSON.stringify(value)}`]);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ConfigError([`PORT: not a port number: ${JSON.stringify(value)}`]);
   return port;
 }

@@ -12,7 +12,9 @@ export function warnMissingSecrets(config: Config, secrets: WebhookSecrets, logg
   const used = new Set(Object.values(config.apps).map((a) => a.source.provider));
   const gitlab = config.sources.gitlab;
   if ((gitlab || used.has('gitlab')) && secrets.gitlabTokens.length + secrets.gitlabSigningKeys.length === 0) {
-    const vars = [gitlab?.webhookSecretEnv, gitlab?.signingKeyEnv].filter(Boolean).join(' or ') || 'sources.gitlab.webhookSecretEnv';
+    const vars =
+      [gitlab?.webhookSecretEnv, gitlab?.signingKeyEnv].filter(Boolean).join(' or ') ||
+      'sources.gitlab.webhookSecretEnv';
     logger.warn(`no GitLab webhook secret configured (set ${vars}): every GitLab webhook will be refused with 401`);
   }
   const github = config.sources.github;
@@ -22,9 +24,14 @@ export function warnMissingSecrets(config: Config, secrets: WebhookSecrets, logg
   }
   for (const [app, { source }] of Object.entries(config.apps)) {
     if (source.webhookSecretEnv) {
-      if ((secrets.apps?.[app]?.length ?? 0) === 0) logger.warn(`app ${app}: ${source.webhookSecretEnv} (apps.${app}.source.webhookSecretEnv) is not set: its webhooks will be refused with 401`);
+      if ((secrets.apps?.[app]?.length ?? 0) === 0)
+        logger.warn(
+          `app ${app}: ${source.webhookSecretEnv} (apps.${app}.source.webhookSecretEnv) is not set: its webhooks will be refused with 401`,
+        );
     } else {
-      logger.warn(`app ${app} has no webhook secret of its own and takes the shared ${source.provider} secret: any project's hook that holds it can deploy ${app}; set apps.${app}.source.webhookSecretEnv`);
+      logger.warn(
+        `app ${app} has no webhook secret of its own and takes the shared ${source.provider} secret: any project's hook that holds it can deploy ${app}; set apps.${app}.source.webhookSecretEnv`,
+      );
     }
   }
 }

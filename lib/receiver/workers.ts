@@ -35,18 +35,35 @@ export function workersReceiver(bindings: WorkersBindings, logger?: Logger): Hon
   return app;
 }
 
-export function makeWorkersReceiver(bindings: WorkersBindings, logger: Logger = workersLogger(bindings)): Hono<ReceiverEnv> {
+export function makeWorkersReceiver(
+  bindings: WorkersBindings,
+  logger: Logger = workersLogger(bindings),
+): Hono<ReceiverEnv> {
   const { config, env, queue } = workersParts(bindings);
   return createReceiver({ config, secrets: webhookSecrets(config, env), queue, logger });
 }
 
 /** Config and the fetch-based SQS queue from the bindings: what the receiver and the cron handler share. */
-export function workersParts(bindings: WorkersBindings): { config: Config; env: Record<string, string | undefined>; queue: Queue } {
+export function workersParts(bindings: WorkersBindings): {
+  config: Config;
+  env: Record<string, string | undefined>;
+  queue: Queue;
+} {
   const env = stringsOf(bindings);
-  const missing = ['FJORD_CONFIG_YAML', 'FJORD_SQS_QUEUE_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', QUEUE_KEY_ENV].filter((k) => !env[k]);
+  const missing = [
+    'FJORD_CONFIG_YAML',
+    'FJORD_SQS_QUEUE_URL',
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    QUEUE_KEY_ENV,
+  ].filter((k) => !env[k]);
   const region = env.AWS_REGION ?? regionOfQueueUrl(env.FJORD_SQS_QUEUE_URL);
   if (!region) missing.push('AWS_REGION');
-  if (missing.length > 0) throw new ConfigError(missing.map((k) => `${k}: required (wrangler.toml [vars] or \`wrangler secret put ${k}\`)`), 'Workers bindings');
+  if (missing.length > 0)
+    throw new ConfigError(
+      missing.map((k) => `${k}: required (wrangler.toml [vars] or \`wrangler secret put ${k}\`)`),
+      'Workers bindings',
+    );
   const config = parseConfig(env.FJORD_CONFIG_YAML!, 'FJORD_CONFIG_YAML');
   const queue = createSqsFetchQueue({
     queueUrl: env.FJORD_SQS_QUEUE_URL!,
@@ -68,5 +85,8 @@ export function workersLogger(bindings: WorkersBindings): Logger {
 
 function stringsOf(bindings: WorkersBindings): Record<string, string | undefined> {
   // Service bindings, KV namespaces and the like are objects: only text bindings are configuration.
-  return Object.fromEntries(Object.entries(bindings).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+  return Object.fromEntries(Object.entries(bindings).filter(([, v]) => typeof v === 'string')) as Record<
+    string,
+    string
+  >;
 }

@@ -34,7 +34,12 @@ export interface EnvironmentCheck {
   ageIdentities?: readonly Secret[];
 }
 
-async function readHealRecord(session: SshSession, stateDir: string, app: string, environment: string): Promise<HealRecord | undefined> {
+async function readHealRecord(
+  session: SshSession,
+  stateDir: string,
+  app: string,
+  environment: string,
+): Promise<HealRecord | undefined> {
   const r = await session.run(readHealRecordCommand(stateDir, app, environment), { step: 'inspect' });
   return parseHealRecord(r.stdout);
 }
@@ -53,7 +58,12 @@ export interface HostReading extends RunningTarget {
  * One host against the manifest's tag (with its self-heal record when `healRecord`). Connection and command
  * failures are the host's state (`unreachable`), so `fleet` may be the error that kept it from opening.
  */
-export async function readHostDrift(fleet: Fleet | Error, host: string, r: HostReading, { healRecord: withRecord = false } = {}): Promise<HostDrift> {
+export async function readHostDrift(
+  fleet: Fleet | Error,
+  host: string,
+  r: HostReading,
+  { healRecord: withRecord = false } = {},
+): Promise<HostDrift> {
   const reading = { host, image: r.image, desiredTag: r.desiredTag };
   try {
     if (fleet instanceof Error) throw fleet;
@@ -66,7 +76,12 @@ export async function readHostDrift(fleet: Fleet | Error, host: string, r: HostR
     // The right image with a file or an env file that differs from git is drift too.
     const off = files?.some((f) => f.status !== 'in-sync') || (secrets && secrets.status !== 'in-sync');
     if (off && drift.status === 'in-sync') drift.status = 'drifted';
-    return { ...drift, ...(files ? { files } : {}), ...(secrets ? { secrets } : {}), ...(healRecord ? { healRecord } : {}) };
+    return {
+      ...drift,
+      ...(files ? { files } : {}),
+      ...(secrets ? { secrets } : {}),
+      ...(healRecord ? { healRecord } : {}),
+    };
   } catch (err) {
     // Anything but a FjordError is a bug: let it throw.
     if (!(err instanceof FjordError)) throw err;
@@ -74,7 +89,15 @@ export async function readHostDrift(fleet: Fleet | Error, host: string, r: HostR
   }
 }
 
-export async function checkEnvironmentDrift({ config, store, fleet, app, environment, now, ageIdentities = [] }: EnvironmentCheck): Promise<EnvironmentDrift> {
+export async function checkEnvironmentDrift({
+  config,
+  store,
+  fleet,
+  app,
+  environment,
+  now,
+  ageIdentities = [],
+}: EnvironmentCheck): Promise<EnvironmentDrift> {
   const appConfig = config.apps[app]!;
   const env = appConfig.environments[environment]!;
   const entry: EnvironmentDrift = { app, environment, file: env.manifest.file, hosts: [] };
@@ -85,9 +108,18 @@ export async function checkEnvironmentDrift({ config, store, fleet, app, environ
     desiredTag = readTag((await store.read(env.manifest.file)).content, env.manifest);
     files = await loadDesiredFiles(config, store, app, environment, env);
     if (env.secrets && ageIdentities.length) {
-      const decrypted = await decryptAppSecrets(env.secrets, (await store.read(env.secrets.file)).content, ageIdentities);
-      secrets = { file: env.secrets.file, path: envFilePath(config.ssh.stateDir, app, environment), envFile: decrypted.envFile };
-    } else if (env.secrets && env.hosts.length) entry.secretsNotChecked = `${env.secrets.file}: env files not compared (no age identity in ${config.secrets.identityEnv})`;
+      const decrypted = await decryptAppSecrets(
+        env.secrets,
+        (await store.read(env.secrets.file)).content,
+        ageIdentities,
+      );
+      secrets = {
+        file: env.secrets.file,
+        path: envFilePath(config.ssh.stateDir, app, environment),
+        envFile: decrypted.envFile,
+      };
+    } else if (env.secrets && env.hosts.length)
+      entry.secretsNotChecked = `${env.secrets.file}: env files not compared (no age identity in ${config.secrets.identityEnv})`;
   } catch (err) {
     if (!(err instanceof FjordError)) throw err;
     entry.error = `${err.name}: ${err.message}`;
@@ -96,7 +128,23 @@ export async function checkEnvironmentDrift({ config, store, fleet, app, environ
   if (desiredTag !== undefined) entry.desiredTag = desiredTag;
   const stateDir = config.ssh.stateDir;
   entry.hosts = await Promise.all(
-    env.hosts.map((host) => readHostDrift(fleet, host, { app, environment, env, stateDir, image: appConfig.image, desiredTag, ...(files ? { files: files.get(host) ?? [] } : {}), ...(secrets ? { secrets } : {}) }, { healRecord: true })),
+    env.hosts.map((host) =>
+      readHostDrift(
+        fleet,
+        host,
+        {
+          app,
+          environment,
+          env,
+          stateDir,
+          image: appConfig.image,
+          desiredTag,
+          ...(files ? { files: files.get(host) ?? [] } : {}),
+          ...(secrets ? { secrets } : {}),
+        },
+        { healRecord: true },
+      ),
+    ),
   );
   const heal = env.selfHeal ? decideHeal(entry, config.reconcile, now) : undefined;
   if (heal) entry.heal = heal;

@@ -49,7 +49,11 @@ export function classifyHost(r: HostReading): HostDrift {
   if (r.error) return { ...base, status: 'unreachable', errorName: r.error.name, error: r.error.message };
   const running = r.running;
   if (!running) return { ...base, status: desired ? 'missing' : 'in-sync' };
-  const found = { running: running.ref, state: running.state, ...(running.container ? { container: running.container } : {}) };
+  const found = {
+    running: running.ref,
+    state: running.state,
+    ...(running.container ? { container: running.container } : {}),
+  };
   if (!LIVE_STATES.has(running.state)) return { ...base, ...found, status: desired ? 'missing' : 'in-sync' };
   const ref = splitImageRef(running.ref);
   const same = desired !== undefined && sameImage(ref.name, r.image) && ref.tag === r.desiredTag;

@@ -19,7 +19,13 @@ export function decideHeal(e: EnvironmentDrift, limits: HealLimits, now: Date): 
   const records = healable.flatMap((h) => (h.healRecord?.drift === drift ? [h.healRecord] : []));
   const last = records.sort((a, b) => Date.parse(b.at) - Date.parse(a.at))[0];
   const attempts = Math.max(0, ...records.map((r) => r.attempts));
-  const base = { drift, hosts: healable.map((h) => h.host), attempts, limit: limits.healAttempts, ...(last ? { lastOutcome: last.outcome } : {}) };
+  const base = {
+    drift,
+    hosts: healable.map((h) => h.host),
+    attempts,
+    limit: limits.healAttempts,
+    ...(last ? { lastOutcome: last.outcome } : {}),
+  };
   if (attempts >= limits.healAttempts) return { ...base, action: 'stopped' };
   if (last && attempts > 0) {
     const next = Date.parse(last.at) + limits.healBackoff * 2 ** (attempts - 1);
@@ -31,7 +37,8 @@ export function decideHeal(e: EnvironmentDrift, limits: HealLimits, now: Date): 
 /** One line for logs, `fjord status` and the reconcile job's outcome. */
 export function describeHeal(d: HealDecision): string {
   const last = d.lastOutcome ? ` (last: ${d.lastOutcome})` : '';
-  if (d.action === 'stopped') return `heal stopped after ${d.attempts} attempts${last}; fix ${d.hosts.join(', ')} by hand or deploy`;
+  if (d.action === 'stopped')
+    return `heal stopped after ${d.attempts} attempts${last}; fix ${d.hosts.join(', ')} by hand or deploy`;
   if (d.action === 'wait') return `heal attempt ${d.attempts + 1}/${d.limit} waits until ${d.nextAt}${last}`;
   return `heal attempt ${d.attempts + 1}/${d.limit} due for ${d.hosts.join(', ')}`;
 }

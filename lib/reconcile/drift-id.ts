@@ -13,10 +13,20 @@ export const HEALABLE = new Set<HostDrift['status']>(['drifted', 'missing']);
 
 export function driftIdOf(app: string, environment: string, desiredTag: string, hosts: readonly HostDrift[]): string {
   // A file's hash on the host is part of what it runs: a new hand edit is a new drift, with fresh attempts.
-  const files = (h: HostDrift) => (h.files ?? []).filter((f) => f.status !== 'in-sync').map((f) => `|${f.target}=${f.hash ?? ''}`).join('');
+  const files = (h: HostDrift) =>
+    (h.files ?? [])
+      .filter((f) => f.status !== 'in-sync')
+      .map((f) => `|${f.target}=${f.hash ?? ''}`)
+      .join('');
   const env = (h: HostDrift) => (h.secrets && h.secrets.status !== 'in-sync' ? `|env=${h.secrets.hash ?? ''}` : '');
-  const pairs = hosts.filter((h) => HEALABLE.has(h.status)).map((h) => `${h.host}=${h.running ?? ''}${files(h)}${env(h)}`).sort();
-  return createHash('sha256').update(JSON.stringify([app, environment, desiredTag, pairs])).digest('hex').slice(0, 24);
+  const pairs = hosts
+    .filter((h) => HEALABLE.has(h.status))
+    .map((h) => `${h.host}=${h.running ?? ''}${files(h)}${env(h)}`)
+    .sort();
+  return createHash('sha256')
+    .update(JSON.stringify([app, environment, desiredTag, pairs]))
+    .digest('hex')
+    .slice(0, 24);
 }
 
 export const healJobId = (drift: string, attempt: number): string => `heal-${drift}-${attempt}`;

@@ -29,15 +29,33 @@ export interface DriftPorts {
 }
 
 /** Every app × environment, one after the other over one fleet (closed when done). */
-export async function checkDrift({ config, store, fleetFor, now = () => new Date(), ageIdentities }: DriftPorts): Promise<DriftReport> {
+export async function checkDrift({
+  config,
+  store,
+  fleetFor,
+  now = () => new Date(),
+  ageIdentities,
+}: DriftPorts): Promise<DriftReport> {
   const checkedAt = now();
-  const allHosts = [...new Set(Object.values(config.apps).flatMap((a) => Object.values(a.environments).flatMap((e) => e.hosts)))];
+  const allHosts = [
+    ...new Set(Object.values(config.apps).flatMap((a) => Object.values(a.environments).flatMap((e) => e.hosts))),
+  ];
   const fleet = fleetFor(allHosts);
   const environments: EnvironmentDrift[] = [];
   try {
     for (const [app, appConfig] of Object.entries(config.apps)) {
       for (const environment of Object.keys(appConfig.environments)) {
-        environments.push(await checkEnvironmentDrift({ config, store, fleet, app, environment, now: checkedAt, ...(ageIdentities ? { ageIdentities } : {}) }));
+        environments.push(
+          await checkEnvironmentDrift({
+            config,
+            store,
+            fleet,
+            app,
+            environment,
+            now: checkedAt,
+            ...(ageIdentities ? { ageIdentities } : {}),
+          }),
+        );
       }
     }
   } finally {

@@ -13,12 +13,21 @@ export interface ReconcileSent {
   duplicate: boolean;
 }
 
-export async function enqueueReconcileJobs(queue: Pick<Queue, 'send'>, config: Config, now: Date, logger?: Logger): Promise<ReconcileSent[]> {
+export async function enqueueReconcileJobs(
+  queue: Pick<Queue, 'send'>,
+  config: Config,
+  now: Date,
+  logger?: Logger,
+): Promise<ReconcileSent[]> {
   const sent: ReconcileSent[] = [];
   for (const job of reconcileJobs(config, now)) {
     const { duplicate } = await sendJob(queue, job);
     sent.push({ id: job.id, app: job.app, environment: job.environment, duplicate });
   }
-  logger?.info('reconcile jobs enqueued', { tick: now.toISOString(), jobs: sent.length, duplicates: sent.filter((s) => s.duplicate).length });
+  logger?.info('reconcile jobs enqueued', {
+    tick: now.toISOString(),
+    jobs: sent.length,
+    duplicates: sent.filter((s) => s.duplicate).length,
+  });
   return sent;
 }

@@ -17,10 +17,22 @@ export interface Orphan {
 const CONTAINER = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 
 /** Every container carrying fjord's labels, as `name|app|environment` lines. */
-export const listFjordContainers = (): string[] => ['docker', 'ps', '-a', '--filter', 'label=fjord.app', '--format', '{{.Names}}|{{.Label "fjord.app"}}|{{.Label "fjord.environment"}}'];
+export const listFjordContainers = (): string[] => [
+  'docker',
+  'ps',
+  '-a',
+  '--filter',
+  'label=fjord.app',
+  '--format',
+  '{{.Names}}|{{.Label "fjord.app"}}|{{.Label "fjord.environment"}}',
+];
 
 /** The orphans among one host's containers: those whose app × environment does not list `host` (or no longer exists). */
-export function parseOrphans(host: string, stdout: string, placed: (app: string, environment: string, host: string) => boolean): { orphans: Orphan[]; skipped: string[] } {
+export function parseOrphans(
+  host: string,
+  stdout: string,
+  placed: (app: string, environment: string, host: string) => boolean,
+): { orphans: Orphan[]; skipped: string[] } {
   const orphans: Orphan[] = [];
   const skipped: string[] = [];
   for (const line of stdout.split('\n').filter(Boolean)) {
@@ -37,5 +49,12 @@ export function parseOrphans(host: string, stdout: string, placed: (app: string,
 /** Removes the orphan's container, and its env file, managed-file backups and state records under `stateDir`. */
 export const pruneCommands = (stateDir: string, o: Orphan): string[][] => [
   ['docker', 'rm', '-f', o.container],
-  ['rm', '-rf', '--', `${stateDir}/env/${o.app}.${o.environment}.env`, `${stateDir}/files/${o.app}.${o.environment}`, ...(['deployed', 'before', 'heal'] as const).map((k) => stateFile(stateDir, k, o.app, o.environment))],
+  [
+    'rm',
+    '-rf',
+    '--',
+    `${stateDir}/env/${o.app}.${o.environment}.env`,
+    `${stateDir}/files/${o.app}.${o.environment}`,
+    ...(['deployed', 'before', 'heal'] as const).map((k) => stateFile(stateDir, k, o.app, o.environment)),
+  ],
 ];

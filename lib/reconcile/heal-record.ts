@@ -22,7 +22,8 @@ export interface HealRecord {
 
 const FIELDS = ['drift', 'attempts', 'job', 'at', 'outcome'] as const;
 
-export const healRecordFile = (stateDir: string, app: string, environment: string): string => stateFile(stateDir, 'heal', app, environment);
+export const healRecordFile = (stateDir: string, app: string, environment: string): string =>
+  stateFile(stateDir, 'heal', app, environment);
 
 export function formatHealRecord(r: HealRecord): string {
   return FIELDS.map((k) => `${k}=${r[k]}`).join('\n');
@@ -34,7 +35,8 @@ export function parseHealRecord(text: string): HealRecord | undefined {
   const get = (key: string) => kv.get(key)?.trim();
   const attempts = Number(get('attempts'));
   const [drift, job, at, outcome] = [get('drift'), get('job'), get('at'), get('outcome')];
-  if (!drift || !job || !at || !outcome || !Number.isInteger(attempts) || attempts < 0 || Number.isNaN(Date.parse(at))) return undefined;
+  if (!drift || !job || !at || !outcome || !Number.isInteger(attempts) || attempts < 0 || Number.isNaN(Date.parse(at)))
+    return undefined;
   return { drift, attempts, job, at, outcome };
 }
 
@@ -43,7 +45,15 @@ export const readHealRecordCommand = (stateDir: string, app: string, environment
   readStateFile('fjord-heal-read', healRecordFile(stateDir, app, environment));
 
 /** Written beside and renamed over (`writeStateFile`): a reader never sees half a record. */
-export const writeHealRecordCommand = (stateDir: string, app: string, environment: string, record: HealRecord): string[] =>
-  writeStateFile('fjord-heal-write', healRecordFile(stateDir, app, environment), formatHealRecord(record));
+export const writeHealRecordCommand = (
+  stateDir: string,
+  app: string,
+  environment: string,
+  record: HealRecord,
+): string[] => writeStateFile('fjord-heal-write', healRecordFile(stateDir, app, environment), formatHealRecord(record));
 
-export const clearHealRecordCommand = (stateDir: string, app: string, environment: string): string[] => ['rm', '-f', healRecordFile(stateDir, app, environment)];
+export const clearHealRecordCommand = (stateDir: string, app: string, environment: string): string[] => [
+  'rm',
+  '-f',
+  healRecordFile(stateDir, app, environment),
+];

@@ -3,7 +3,14 @@ import type { Config } from '../config/schema.js';
 import { deployJobSchema, type DeployJob } from '../job.js';
 import type { HealDecision } from './drift-types.js';
 
-export function makeHealJob(config: Config, app: string, environment: string, desiredTag: string, decision: HealDecision & { jobId: string }, now: Date): DeployJob {
+export function makeHealJob(
+  config: Config,
+  app: string,
+  environment: string,
+  desiredTag: string,
+  decision: HealDecision & { jobId: string },
+  now: Date,
+): DeployJob {
   return deployJobSchema.parse({
     v: 1,
     id: decision.jobId,

@@ -36,11 +36,17 @@ export interface ReconcilePorts {
 }
 
 const tagOf = (ref: string | undefined) => (ref === undefined ? 'nothing' : ref.slice(ref.lastIndexOf(':') + 1));
-const hostText = (h: HostDrift) => (h.status === 'unreachable' ? `${h.host} unreachable (${h.errorName})` : `${h.host} ${h.status} (running ${tagOf(h.running)}${h.state && h.state !== 'running' ? `, ${h.state}` : ''}${driftDetail(h) ? `; ${driftDetail(h)}` : ''})`);
+const hostText = (h: HostDrift) =>
+  h.status === 'unreachable'
+    ? `${h.host} unreachable (${h.errorName})`
+    : `${h.host} ${h.status} (running ${tagOf(h.running)}${h.state && h.state !== 'running' ? `, ${h.state}` : ''}${driftDetail(h) ? `; ${driftDetail(h)}` : ''})`;
 
 /** `web-2 drifted (running v0-hotfix), web-4 missing (running v1, exited); want v1`. */
 export const summarizeDrift = (e: EnvironmentDrift): string =>
-  `${e.hosts.filter((h) => h.status !== 'in-sync').map(hostText).join(', ')}; want ${e.desiredTag ?? 'no tag'}`;
+  `${e.hosts
+    .filter((h) => h.status !== 'in-sync')
+    .map(hostText)
+    .join(', ')}; want ${e.desiredTag ?? 'no tag'}`;
 
 export async function reconcileEnvironment(job: DeployJob, ctx: JobContext, ports: ReconcilePorts): Promise<Outcome> {
   const { config } = ports;
@@ -50,7 +56,15 @@ export async function reconcileEnvironment(job: DeployJob, ctx: JobContext, port
   const fleet = ports.fleetFor(env.hosts);
   let drift: EnvironmentDrift;
   try {
-    drift = await checkEnvironmentDrift({ config, store: ports.store, fleet, app: job.app, environment: job.environment, now, ...(ports.ageIdentities ? { ageIdentities: ports.ageIdentities } : {}) });
+    drift = await checkEnvironmentDrift({
+      config,
+      store: ports.store,
+      fleet,
+      app: job.app,
+      environment: job.environment,
+      now,
+      ...(ports.ageIdentities ? { ageIdentities: ports.ageIdentities } : {}),
+    });
     // In sync again: the drift is over, and so is its attempt count.
     const settled = drift.hosts.filter((h) => h.status === 'in-sync' && h.healRecord).map((h) => h.host);
     const target = { fleet, stateDir: config.ssh.stateDir, app: job.app, environment: job.environment };
@@ -62,24 +76,43 @@ export async function reconcileEnvironment(job: DeployJob, ctx: JobContext, port
   if (drift.error) return { status: 'failed', detail: `${drift.file}: ${drift.error}`, drift };
   if (isInSync(drift)) {
     ctx.logger.info('in sync', { tag: drift.desiredTag, hosts: drift.hosts.length });
-    return { status: 'noop', detail: `in sync at ${drift.desiredTag ?? 'no tag'} on ${drift.hosts.length} host(s)`, drift };
+    return {
+      status: 'noop',
+      detail: `in sync at ${drift.desiredTag ?? 'no tag'} on ${drift.hosts.length} host(s)`,
+      drift,
+    };
   }
   // Held (lib/holds): the manifest may say a version that was committed but deliberately not rolled out;
   // healing toward it would undo the hold. The drift is reported as held, nothing is enqueued.
   const hold = await readHold(ports.store, job.app, job.environment);
   if (hold) {
-    ctx.logger.warn('drift', { tag: drift.desiredTag, held: true, hosts: drift.hosts.map((h) => ({ host: h.host, status: h.status, running: h.running })) });
-    return { status: 'drifted', detail: `HELD: ${summarizeDrift(drift)}; not healed: ${heldText(hold, job.app, job.environment)}`, drift, held: true };
+    ctx.logger.warn('drift', {
+      tag: drift.desiredTag,
+      held: true,
+      hosts: drift.hosts.map((h) => ({ host: h.host, status: h.status, running: h.running })),
+    });
+    return {
+      status: 'drifted',
+      detail: `HELD: ${summarizeDrift(drift)}; not healed: ${heldText(hold, job.app, job.environment)}`,
+      drift,
+      held: true,
+    };
   }
   let healText = drift.heal ? describeHeal(drift.heal) : env.selfHeal ? 'nothing a heal could fix' : 'selfHeal is off';
   const heal = drift.heal;
   if (heal?.action === 'heal' && heal.jobId && drift.desiredTag !== undefined) {
     if (ports.enqueue) {
-      await ports.enqueue(makeHealJob(config, job.app, job.environment, drift.desiredTag, { ...heal, jobId: heal.jobId }, now));
+      await ports.enqueue(
+        makeHealJob(config, job.app, job.environment, drift.desiredTag, { ...heal, jobId: heal.jobId }, now),
+      );
       healText = `heal attempt ${heal.attempts + 1}/${heal.limit} enqueued (job ${heal.jobId}) for ${heal.hosts.join(', ')}`;
     } else healText += ' (not enqueued: no queue in this run mode)';
   }
   const detail = `DRIFT: ${summarizeDrift(drift)}; ${healText}`;
-  ctx.logger.warn('drift', { tag: drift.desiredTag, hosts: drift.hosts.map((h) => ({ host: h.host, status: h.status, running: h.running })), heal: healText });
+  ctx.logger.warn('drift', {
+    tag: drift.desiredTag,
+    hosts: drift.hosts.map((h) => ({ host: h.host, status: h.status, running: h.running })),
+    heal: healText,
+  });
   return { status: 'drifted', detail, drift };
 }

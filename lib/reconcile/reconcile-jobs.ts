@@ -16,29 +16,36 @@ export const RECONCILE_TAG = 'reconcile';
 
 /** `now` rounded down to the reconcile interval (the tick a scheduler run belongs to). */
 export function reconcileTick(intervalMs: number, now: Date): Date {
-  return intervalMs > 0 ? new Date(Math.floor(now.getTime() / intervalMs) * intervalMs) : new Date(Math.floor(now.getTime() / 1000) * 1000);
+  return intervalMs > 0
+    ? new Date(Math.floor(now.getTime() / intervalMs) * intervalMs)
+    : new Date(Math.floor(now.getTime() / 1000) * 1000);
 }
 
 export function reconcileJobs(config: Config, now: Date): DeployJob[] {
   const tick = reconcileTick(config.reconcile.interval, now);
-  const stamp = tick.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '');
+  const stamp = tick
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/[-:]/g, '');
   const jobs: DeployJob[] = [];
   for (const [app, appConfig] of Object.entries(config.apps)) {
     for (const [environment, env] of Object.entries(appConfig.environments)) {
       // Without hosts the manifest commit is the deploy: there is nothing that could drift.
       if (env.hosts.length === 0) continue;
       const key = createHash('sha256').update(`${app}/${environment}`).digest('hex').slice(0, 12);
-      jobs.push(deployJobSchema.parse({
-        v: 1,
-        id: `rc-${stamp}-${key}`,
-        app,
-        environment,
-        image: appConfig.image,
-        tag: RECONCILE_TAG,
-        reason: 'reconcile',
-        source: { provider: 'fjord' },
-        enqueuedAt: tick.toISOString(),
-      }));
+      jobs.push(
+        deployJobSchema.parse({
+          v: 1,
+          id: `rc-${stamp}-${key}`,
+          app,
+          environment,
+          image: appConfig.image,
+          tag: RECONCILE_TAG,
+          reason: 'reconcile',
+          source: { provider: 'fjord' },
+          enqueuedAt: tick.toISOString(),
+        }),
+      );
     }
   }
   return jobs;

@@ -14,12 +14,24 @@ export interface ReconcileSchedule {
   stop(): Promise<void>;
 }
 
-export function startReconcileSchedule({ queue, config, logger, now = () => new Date() }: { queue: Pick<Queue, 'send'>; config: Config; logger: Logger; now?: () => Date }): ReconcileSchedule {
+export function startReconcileSchedule({
+  queue,
+  config,
+  logger,
+  now = () => new Date(),
+}: {
+  queue: Pick<Queue, 'send'>;
+  config: Config;
+  logger: Logger;
+  now?: () => Date;
+}): ReconcileSchedule {
   const interval = config.reconcile.interval;
   if (interval <= 0) return { stop: async () => {} };
   let running: Promise<unknown> = Promise.resolve();
   const tick = () => {
-    running = running.then(() => enqueueReconcileJobs(queue, config, now(), logger)).catch((error) => logger.warn('reconcile jobs not enqueued; next tick tries again', { error }));
+    running = running
+      .then(() => enqueueReconcileJobs(queue, config, now(), logger))
+      .catch((error) => logger.warn('reconcile jobs not enqueued; next tick tries again', { error }));
   };
   tick();
   const timer = setInterval(tick, interval);

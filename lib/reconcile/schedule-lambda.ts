@@ -16,11 +16,21 @@ export interface ScheduledEvent {
   time?: string;
 }
 
-export function makeLambdaReconcile({ env = process.env, logger = createLogger(), queue }: { env?: NodeJS.ProcessEnv; logger?: Logger; queue?: Pick<Queue, 'send'> } = {}) {
+export function makeLambdaReconcile({
+  env = process.env,
+  logger = createLogger(),
+  queue,
+}: {
+  env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+  queue?: Pick<Queue, 'send'>;
+} = {}) {
   const { config } = configFromEnv(env);
   const target = queue ?? sendOnlySqsQueueFromEnv(env);
   return async (event: ScheduledEvent = {}): Promise<{ queued: ReconcileSent[] }> => {
     const time = event.time ? new Date(event.time) : new Date();
-    return { queued: await enqueueReconcileJobs(target, config, Number.isNaN(time.getTime()) ? new Date() : time, logger) };
+    return {
+      queued: await enqueueReconcileJobs(target, config, Number.isNaN(time.getTime()) ? new Date() : time, logger),
+    };
   };
 }

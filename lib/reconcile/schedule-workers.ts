@@ -8,7 +8,11 @@ import type { Logger } from '../log.js';
 import { workersLogger, workersParts, type WorkersBindings } from '../receiver/workers.js';
 import { enqueueReconcileJobs, type ReconcileSent } from './enqueue-reconcile.js';
 
-export async function workersScheduled(bindings: WorkersBindings, scheduledTime: number, logger: Logger = workersLogger(bindings)): Promise<ReconcileSent[]> {
+export async function workersScheduled(
+  bindings: WorkersBindings,
+  scheduledTime: number,
+  logger: Logger = workersLogger(bindings),
+): Promise<ReconcileSent[]> {
   const { config, queue } = workersParts(bindings);
   return enqueueReconcileJobs(queue, config, new Date(scheduledTime), logger);
 }

@@ -8,7 +8,11 @@ export interface BackoffOptions {
   maxDelayMs: number;
 }
 
-export function backoffDelay(attempt: number, { initialDelayMs, maxDelayMs }: BackoffOptions, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  { initialDelayMs, maxDelayMs }: BackoffOptions,
+  random: () => number = Math.random,
+): number {
   const nominal = Math.min(maxDelayMs, initialDelayMs * 2 ** Math.min(attempt, 30));
   return Math.round(nominal / 2 + random() * (nominal / 2));
 }

@@ -19,7 +19,10 @@ export interface RegistryCredential {
 type RegistryConfig = Config['registries'][number];
 
 /** Reads each registry's credentials from `env`; a named but unset variable is a ConfigError (not a silent anonymous pull). */
-export function registryCredentials(registries: RegistryConfig[], env: NodeJS.ProcessEnv = process.env): RegistryCredential[] {
+export function registryCredentials(
+  registries: RegistryConfig[],
+  env: NodeJS.ProcessEnv = process.env,
+): RegistryCredential[] {
   const issues: string[] = [];
   const out = registries.map((r, i): RegistryCredential => {
     const read = (key: 'usernameEnv' | 'passwordEnv'): string | undefined => {
@@ -30,7 +33,8 @@ export function registryCredentials(registries: RegistryConfig[], env: NodeJS.Pr
     };
     const username = read('usernameEnv');
     const password = read('passwordEnv');
-    if (Boolean(r.usernameEnv) !== Boolean(r.passwordEnv)) issues.push(`registries[${i}]: set both usernameEnv and passwordEnv, or neither`);
+    if (Boolean(r.usernameEnv) !== Boolean(r.passwordEnv))
+      issues.push(`registries[${i}]: set both usernameEnv and passwordEnv, or neither`);
     const basic = username && password ? { username: new Secret(username), password: new Secret(password) } : undefined;
     return { host: canonicalRegistry(r.host), insecure: r.insecure, ...(basic && { basic }) };
   });
@@ -39,6 +43,9 @@ export function registryCredentials(registries: RegistryConfig[], env: NodeJS.Pr
 }
 
 /** The credential configured for `registry` (already canonical), if any. */
-export function credentialFor(registry: string, credentials: readonly RegistryCredential[]): RegistryCredential | undefined {
+export function credentialFor(
+  registry: string,
+  credentials: readonly RegistryCredential[],
+): RegistryCredential | undefined {
   return credentials.find((c) => c.host === registry);
 }

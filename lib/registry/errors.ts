@@ -35,9 +35,12 @@ export class ImageNotFound extends RegistryError {
     lastError?: Error,
   ) {
     const also = lastError ? `; last registry error: ${lastError.message}` : '';
-    super(`image ${image}:${tag} not found in the registry after waiting ${formatWait(waitedMs)} (${checks} checks)${also}`, {
-      cause: lastError,
-    });
+    super(
+      `image ${image}:${tag} not found in the registry after waiting ${formatWait(waitedMs)} (${checks} checks)${also}`,
+      {
+        cause: lastError,
+      },
+    );
   }
 }
 

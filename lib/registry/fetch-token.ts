@@ -21,7 +21,11 @@ export interface FetchTokenOptions {
   signal?: AbortSignal;
 }
 
-export async function fetchToken(params: Record<string, string>, scope: string, opts: FetchTokenOptions): Promise<BearerToken> {
+export async function fetchToken(
+  params: Record<string, string>,
+  scope: string,
+  opts: FetchTokenOptions,
+): Promise<BearerToken> {
   const realm = parseRealm(params.realm, opts.secureRegistry);
   if (params.service) realm.searchParams.set('service', params.service);
   realm.searchParams.set('scope', scope);
@@ -31,7 +35,9 @@ export async function fetchToken(params: Record<string, string>, scope: string, 
   const res = await request(realm, { method: 'GET', headers }, where, opts);
   if (res.status === 401 || res.status === 403) {
     await res.body?.cancel();
-    throw new RegistryAuthFailed(`${where} refused ${opts.credential?.basic ? 'the configured credentials' : 'an anonymous request'} (HTTP ${res.status})`);
+    throw new RegistryAuthFailed(
+      `${where} refused ${opts.credential?.basic ? 'the configured credentials' : 'an anonymous request'} (HTTP ${res.status})`,
+    );
   }
   if (res.status >= 500 || res.status === 429) {
     await res.body?.cancel();
@@ -61,10 +67,13 @@ function parseRealm(realm: string | undefined, secureRegistry: boolean): URL {
   } catch {
     throw new RegistryError(`registry sent a Bearer challenge without a usable realm URL`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new RegistryError(`token realm must be http(s), got ${url.protocol}`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new RegistryError(`token realm must be http(s), got ${url.protocol}`);
   if (url.username || url.password) throw new RegistryError(`token realm URL must not carry credentials`);
   if (secureRegistry && url.protocol !== 'https:') {
-    throw new RegistryAuthFailed(`token realm ${url.origin} is plain http for an https registry: not sending credentials there`);
+    throw new RegistryAuthFailed(
+      `token realm ${url.origin} is plain http for an https registry: not sending credentials there`,
+    );
   }
   return url;
 }

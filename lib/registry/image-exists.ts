@@ -51,18 +51,28 @@ export async function imageExists(ref: ImageRef, opts: RegistryOptions = {}): Pr
   let res = await head(tokens.get(key));
   if (res.status === 401) {
     tokens.delete(key);
-    const fresh = await answerChallenge(res.headers.get('www-authenticate') ?? '', scope, credential, secure, { timeoutMs, signal }, where);
+    const fresh = await answerChallenge(
+      res.headers.get('www-authenticate') ?? '',
+      scope,
+      credential,
+      secure,
+      { timeoutMs, signal },
+      where,
+    );
     tokens.set(key, fresh.authorization, fresh.ttlMs);
     res = await head(fresh.authorization);
     if (res.status === 401) {
       tokens.delete(key);
-      throw new RegistryAuthFailed(`${where}: registry refused ${credential?.basic ? 'the configured credentials' : 'anonymous access'} (HTTP 401 after authenticating)`);
+      throw new RegistryAuthFailed(
+        `${where}: registry refused ${credential?.basic ? 'the configured credentials' : 'anonymous access'} (HTTP 401 after authenticating)`,
+      );
     }
   }
   if (res.status === 200) return true;
   if (res.status === 404) return false;
   if (res.status === 403) throw new RegistryAuthFailed(`${where}: access denied (HTTP 403)`);
-  if (res.status >= 500 || res.status === 429) throw new RegistryUnavailable(`${where}: registry answered HTTP ${res.status}`);
+  if (res.status >= 500 || res.status === 429)
+    throw new RegistryUnavailable(`${where}: registry answered HTTP ${res.status}`);
   throw new RegistryError(`${where}: registry answered HTTP ${res.status}`);
 }
 
@@ -76,10 +86,13 @@ async function answerChallenge(
 ): Promise<{ authorization: Secret; ttlMs: number }> {
   const challenges = parseChallenges(header);
   const bearer = challenges.find((c) => c.scheme === 'bearer');
-  if (bearer) return fetchToken(bearer.params, bearer.params.scope || scope, { credential, secureRegistry: secure, ...opts });
+  if (bearer)
+    return fetchToken(bearer.params, bearer.params.scope || scope, { credential, secureRegistry: secure, ...opts });
   if (challenges.some((c) => c.scheme === 'basic')) {
     if (!credential?.basic) {
-      throw new RegistryAuthFailed(`${where}: registry wants Basic credentials and none are configured (registries[].usernameEnv/passwordEnv)`);
+      throw new RegistryAuthFailed(
+        `${where}: registry wants Basic credentials and none are configured (registries[].usernameEnv/passwordEnv)`,
+      );
     }
     // Credentials sent over plain http only when the operator said `insecure: true` for this registry.
     return { authorization: new Secret(basicAuthorization(credential.basic)), ttlMs: 3_600_000 };

@@ -38,7 +38,8 @@ export function parseChallenges(header: string): Challenge[] {
     out.push({ scheme: scheme[1]!.toLowerCase(), params: {} });
     rest = rest.slice(scheme[0].length);
     // A token68 credential (`Negotiate abc==`) is not a parameter: skip it.
-    if (/^[ \t]+[A-Za-z0-9._~+/-]+=*[ \t]*(?:,|$)/.test(rest) && !PARAM.test(rest.trimStart())) skip(/^[ \t]+[A-Za-z0-9._~+/-]+=*/);
+    if (/^[ \t]+[A-Za-z0-9._~+/-]+=*[ \t]*(?:,|$)/.test(rest) && !PARAM.test(rest.trimStart()))
+      skip(/^[ \t]+[A-Za-z0-9._~+/-]+=*/);
   }
   return out;
 }

@@ -32,9 +32,15 @@ export function canonicalRegistry(host: string): string {
 /** Checks `image` and `tag` against their grammars; throws InvalidImageReference naming what is wrong. */
 export function checkImageRef(ref: ImageRef): ImageRef {
   const image = imageSchema.safeParse(ref.image);
-  if (!image.success) throw new InvalidImageReference(`image ${JSON.stringify(String(ref.image).slice(0, 300))}: ${image.error.issues[0]?.message}`);
+  if (!image.success)
+    throw new InvalidImageReference(
+      `image ${JSON.stringify(String(ref.image).slice(0, 300))}: ${image.error.issues[0]?.message}`,
+    );
   const tag = tagSchema.safeParse(ref.tag);
-  if (!tag.success) throw new InvalidImageReference(`tag ${JSON.stringify(String(ref.tag).slice(0, 300))}: ${tag.error.issues[0]?.message}`);
+  if (!tag.success)
+    throw new InvalidImageReference(
+      `tag ${JSON.stringify(String(ref.tag).slice(0, 300))}: ${tag.error.issues[0]?.message}`,
+    );
   return { image: image.data, tag: tag.data };
 }
 

@@ -19,7 +19,8 @@ export async function request(url: URL, init: RequestInit, where: string, opts: 
   } catch (err) {
     // The caller gave up: let its own reason through rather than calling it a registry failure.
     if (opts.signal?.aborted) throw opts.signal.reason;
-    if (timeout.aborted) throw new RegistryUnavailable(`${where}: no answer within ${opts.timeoutMs} ms`, { cause: err });
+    if (timeout.aborted)
+      throw new RegistryUnavailable(`${where}: no answer within ${opts.timeoutMs} ms`, { cause: err });
     throw new RegistryUnavailable(`${where}: ${describe(err)}`, { cause: err });
   }
 }

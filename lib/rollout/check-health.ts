@@ -8,7 +8,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { SshSession } from '../ssh/types.js';
 import { tail } from '../ssh/errors.js';
 import { HealthCheckFailed } from './errors.js';
-import { attemptBudgetMs, healthPassed, healthProbe, healthUrl, parseProbe, type HealthCheck } from './health-commands.js';
+import {
+  attemptBudgetMs,
+  healthPassed,
+  healthProbe,
+  healthUrl,
+  parseProbe,
+  type HealthCheck,
+} from './health-commands.js';
 import type { HealthProbeRecord } from './types.js';
 
 /** Resolves once healthy; throws HealthCheckFailed at the deadline (or earlier when `deadline` is sooner). */
@@ -34,13 +41,22 @@ export async function checkHealth(
     const attemptMs = Math.max(1000, Math.min(left, attemptBudgetMs(hc)));
     const r = await session.exec(healthProbe(hc, attemptMs), { step: 'health', timeoutMs: attemptMs + 2000 });
     const p = parseProbe(hc, r);
-    transcript.push({ at: new Date(attemptStart).toISOString(), target, ...(p.status !== undefined ? { status: p.status } : {}), exitCode: p.exitCode, body: p.body, ...(p.error ? { error: p.error } : {}), ms: Date.now() - attemptStart });
+    transcript.push({
+      at: new Date(attemptStart).toISOString(),
+      target,
+      ...(p.status !== undefined ? { status: p.status } : {}),
+      exitCode: p.exitCode,
+      body: p.body,
+      ...(p.error ? { error: p.error } : {}),
+      ms: Date.now() - attemptStart,
+    });
     if (healthPassed(hc, p)) {
       passes++;
       if (++streak >= needed) return;
     } else {
       streak = 0;
-      last = 'command' in hc ? `exit ${p.exitCode}` : `HTTP ${String(p.status).padStart(3, '0')}, curl exit ${p.exitCode}`;
+      last =
+        'command' in hc ? `exit ${p.exitCode}` : `HTTP ${String(p.status).padStart(3, '0')}, curl exit ${p.exitCode}`;
       stderr = 'command' in hc ? r.stderr : (p.error ?? '');
       await afterFailedProbe?.();
     }

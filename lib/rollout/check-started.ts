@@ -11,8 +11,15 @@ import { dockerInspectState } from './docker-commands.js';
 import { ContainerNotRunning } from './errors.js';
 
 /** Resolves when `container` counts as started; throws ContainerNotRunning (or CommandFailed when the inspect fails). */
-export async function checkStarted(session: SshSession, container: string, { settleMs, timeoutMs, when, signal }: { settleMs: number; timeoutMs: number; when: string; signal?: AbortSignal }): Promise<void> {
-  if (settleMs > 0) await sleep(Math.min(settleMs, Math.max(0, timeoutMs - 1000)), undefined, signal ? { signal } : undefined).catch(() => undefined);
+export async function checkStarted(
+  session: SshSession,
+  container: string,
+  { settleMs, timeoutMs, when, signal }: { settleMs: number; timeoutMs: number; when: string; signal?: AbortSignal },
+): Promise<void> {
+  if (settleMs > 0)
+    await sleep(Math.min(settleMs, Math.max(0, timeoutMs - 1000)), undefined, signal ? { signal } : undefined).catch(
+      () => undefined,
+    );
   const argv = dockerInspectState(container);
   const r = await session.exec(argv, { step: 'start', timeoutMs: Math.max(1000, timeoutMs - settleMs) });
   if (r.exitCode !== 0) throw new CommandFailed(session.host.name, argv, r.exitCode, r.stderr, 'start');

@@ -15,9 +15,17 @@ export const PROBES_KEPT = 20;
 const READ_MS = 10_000;
 
 /** Reads what `container` logged and its state; never throws (a part that cannot be read is left empty). */
-export async function collectDiagnostics(session: SshSession, container: string, transcript: readonly HealthProbeRecord[], redact: readonly string[]): Promise<FailureDiagnostics> {
+export async function collectDiagnostics(
+  session: SshSession,
+  container: string,
+  transcript: readonly HealthProbeRecord[],
+  redact: readonly string[],
+): Promise<FailureDiagnostics> {
   const clean = (text: string) => scrub(text, redact);
-  const logs = await session.exec(dockerLogs(container, LOG_LINES), { step: 'start', timeoutMs: READ_MS }).then((r) => (r.exitCode === 0 ? r.stdout : ''), () => '');
+  const logs = await session.exec(dockerLogs(container, LOG_LINES), { step: 'start', timeoutMs: READ_MS }).then(
+    (r) => (r.exitCode === 0 ? r.stdout : ''),
+    () => '',
+  );
   const state = await session
     .exec(dockerInspectState(container), { step: 'start', timeoutMs: READ_MS })
     .then((r): ContainerState | undefined => (r.exitCode === 0 ? parseContainerState(r.stdout) : undefined))
@@ -26,7 +34,14 @@ export async function collectDiagnostics(session: SshSession, container: string,
     container,
     logs: clean(logs.trimEnd()),
     ...(state ? { state: { ...state, error: clean(state.error) } } : {}),
-    probes: transcript.slice(-PROBES_KEPT).map((p) => ({ ...p, target: clean(p.target), body: clean(p.body), ...(p.error ? { error: clean(p.error) } : {}) })),
+    probes: transcript
+      .slice(-PROBES_KEPT)
+      .map((p) => ({
+        ...p,
+        target: clean(p.target),
+        body: clean(p.body),
+        ...(p.error ? { error: clean(p.error) } : {}),
+      })),
     probeCount: transcript.length,
   };
 }

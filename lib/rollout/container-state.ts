@@ -27,7 +27,17 @@ export function parseContainerState(stdout: string): ContainerState {
 /** Why the container does not count as started (undefined: it does), in words for the error summary. */
 export function notStarted(s: ContainerState): string | undefined {
   if (s.status === 'running' && s.running && !s.restarting && s.restartCount === 0) return undefined;
-  const what = s.restarting || s.status === 'restarting' ? 'restarting (crash loop)' : s.status === 'running' ? 'running, but restarted' : s.status || 'unknown';
-  const facts = [`exit code ${s.exitCode}`, `restarts ${s.restartCount}`, ...(s.oomKilled ? ['OOM-killed'] : []), ...(s.error ? [`error: ${s.error}`] : [])];
+  const what =
+    s.restarting || s.status === 'restarting'
+      ? 'restarting (crash loop)'
+      : s.status === 'running'
+        ? 'running, but restarted'
+        : s.status || 'unknown';
+  const facts = [
+    `exit code ${s.exitCode}`,
+    `restarts ${s.restartCount}`,
+    ...(s.oomKilled ? ['OOM-killed'] : []),
+    ...(s.error ? [`error: ${s.error}`] : []),
+  ];
   return `${what} (${facts.join(', ')})`;
 }

@@ -52,7 +52,12 @@ const LIVE = new Set(['running', 'recorded']);
 const CHANGES: ReadonlySet<Step> = new Set(['configure', 'stop', 'start', 'hook', 'switch', 'record']);
 
 /** Runs the health check when one is configured. */
-export async function healthStep(run: StepRunner, session: SshSession, env: EnvironmentConfig, signal?: AbortSignal): Promise<void> {
+export async function healthStep(
+  run: StepRunner,
+  session: SshSession,
+  env: EnvironmentConfig,
+  signal?: AbortSignal,
+): Promise<void> {
   const hc = env.rollout.healthCheck;
   if (hc) await run.step('health', () => checkHealth(session, hc, run.deadline, signal));
 }
@@ -61,13 +66,23 @@ export async function healthStep(run: StepRunner, session: SshSession, env: Envi
  * Runs the commands after the health check as phases: behind a proxy the traffic switch alone first, so
  * its step ends (and is reported) when traffic moved, then drain, stop and the rest in one round trip.
  */
-export async function afterPhases(run: StepRunner, s: SshSession, target: HostTarget, after: readonly Cmd[]): Promise<void> {
+export async function afterPhases(
+  run: StepRunner,
+  s: SshSession,
+  target: HostTarget,
+  after: readonly Cmd[],
+): Promise<void> {
   const cut = target.rollout.proxy ? after.findIndex((c) => c.step === 'switch') + 1 : 0;
   await run.phase(s, after.slice(0, cut));
   await run.phase(s, after.slice(cut));
 }
 
-export async function deployHost(ctx: HostContext, target: HostTarget, run: StepRunner, signal?: AbortSignal): Promise<HostOutcome> {
+export async function deployHost(
+  ctx: HostContext,
+  target: HostTarget,
+  run: StepRunner,
+  signal?: AbortSignal,
+): Promise<HostOutcome> {
   const out: HostOutcome = { status: 'failed', inspected: false, changed: false };
   try {
     await withLockedHost(
@@ -78,7 +93,8 @@ export async function deployHost(ctx: HostContext, target: HostTarget, run: Step
         // An earlier delivery of this job (its worker died) may have changed the host already: then the
         // host counts as changed by this job, and what ran before is the one recorded then.
         const earlier = parseBefore(before!.stdout, target.jobId);
-        out.previous = earlier === undefined ? running : earlier ? { ref: earlier, state: 'recorded', labels: {} } : undefined;
+        out.previous =
+          earlier === undefined ? running : earlier ? { ref: earlier, state: 'recorded', labels: {} } : undefined;
         out.inspected = true;
         out.changed = earlier !== undefined;
         out.containerKept = earlier === undefined; // until a step changes the container
@@ -91,9 +107,24 @@ export async function deployHost(ctx: HostContext, target: HostTarget, run: Step
         // Same image and same secrets (the label is the encrypted file's digest): nothing to restart.
         const sameSecrets = (running?.labels[SECRETS_LABEL] ?? '') === (target.secrets?.digest ?? '');
         // ...and the env file as git says (a hand edit or a deleted file is replaced, and the app restarted with it).
-        const envFileOk = async () => !target.secrets || envFileMatches((await run.command(s, { step: 'inspect', argv: hashFiles([target.secrets.path]) })).stdout, target.secrets);
-        if (running && running.ref === imageRef(target.image, target.tag) && LIVE.has(running.state) && sameSecrets && !applied.restart && (await envFileOk())) {
-          const check = () => probeAt(run, s, ctx.env, runningProbes(ctx.env.rollout, running)).then((env) => healthStep(run, s, env, signal));
+        const envFileOk = async () =>
+          !target.secrets ||
+          envFileMatches(
+            (await run.command(s, { step: 'inspect', argv: hashFiles([target.secrets.path]) })).stdout,
+            target.secrets,
+          );
+        if (
+          running &&
+          running.ref === imageRef(target.image, target.tag) &&
+          LIVE.has(running.state) &&
+          sameSecrets &&
+          !applied.restart &&
+          (await envFileOk())
+        ) {
+          const check = () =>
+            probeAt(run, s, ctx.env, runningProbes(ctx.env.rollout, running)).then((env) =>
+              healthStep(run, s, env, signal),
+            );
           if (applied.changed.length) {
             // Only files changed: the app must pass its health check with them, or the host fails (and its files go back).
             await check();
@@ -101,7 +132,10 @@ export async function deployHost(ctx: HostContext, target: HostTarget, run: Step
             return;
           }
           // Idempotent: the host already runs this tag. Still checked, so a sick container gets replaced.
-          const healthy = await check().then(() => true, () => false);
+          const healthy = await check().then(
+            () => true,
+            () => false,
+          );
           if (healthy) {
             out.status = earlier === undefined ? 'unchanged' : 'updated';
             return;
@@ -112,7 +146,15 @@ export async function deployHost(ctx: HostContext, target: HostTarget, run: Step
         let stopped: number | undefined; // stop-then-start: when the old container stopped serving
         // One phase, one round trip: the reads and the record before anything changes, then the changes.
         const envRead: PhaseCmd[] = target.secrets ? [{ step: 'inspect', argv: readEnvFile(target.secrets.path) }] : [];
-        const record: PhaseCmd[] = earlier === undefined ? [{ step: 'inspect', argv: recordBefore(ctx.stateDir, target.app, target.environment, target.jobId, running?.ref ?? '') }] : [];
+        const record: PhaseCmd[] =
+          earlier === undefined
+            ? [
+                {
+                  step: 'inspect',
+                  argv: recordBefore(ctx.stateDir, target.app, target.environment, target.jobId, running?.ref ?? ''),
+                },
+              ]
+            : [];
         let at = performance.now(); // when the next command of the phase started, as far as the host said
         try {
           // Which variables change on this host, for the report and the note: the old file is read into memory
@@ -130,12 +172,20 @@ export async function deployHost(ctx: HostContext, target: HostTarget, run: Step
             at += r?.ms ?? 0;
           });
           if (envRead.length && !out.secrets) changes(results[0]!.stdout);
-          await verifyStarted(run, s, await probeAt(run, s, ctx.env, commands.probes), commands.started, { transcript, ...(signal ? { signal } : {}) });
+          await verifyStarted(run, s, await probeAt(run, s, ctx.env, commands.probes), commands.started, {
+            transcript,
+            ...(signal ? { signal } : {}),
+          });
           if (stopped !== undefined) out.downtimeMs = Math.round(performance.now() - stopped);
         } catch (err) {
           // Read while the container still exists: the rollback removes it.
           if (commands.started && err instanceof StepFailed && (err.step === 'start' || err.step === 'health'))
-            out.diagnostics = await collectDiagnostics(s, commands.started, transcript, ctx.redact ?? envValues(ctx.env.rollout.container.env));
+            out.diagnostics = await collectDiagnostics(
+              s,
+              commands.started,
+              transcript,
+              ctx.redact ?? envValues(ctx.env.rollout.container.env),
+            );
           throw err;
         }
         await afterPhases(run, s, target, commands.after);

@@ -6,7 +6,10 @@ export function describeFailure(err: unknown): { step: Step; message: string; er
   const step = err instanceof StepFailed ? err.step : 'connect';
   const cause = err instanceof StepFailed ? err.error : err;
   const message = cause instanceof Error ? cause.message : String(cause);
-  const stderrTail = typeof (cause as { stderrTail?: unknown })?.stderrTail === 'string' ? (cause as { stderrTail: string }).stderrTail : '';
+  const stderrTail =
+    typeof (cause as { stderrTail?: unknown })?.stderrTail === 'string'
+      ? (cause as { stderrTail: string }).stderrTail
+      : '';
   const errorName = cause instanceof Error ? cause.name : 'Error';
   return { step, message, errorName, stderrTail };
 }

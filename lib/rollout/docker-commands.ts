@@ -22,7 +22,8 @@ export interface ContainerTarget {
 }
 
 /** The running container's name: `container.name`, else `<app>-<environment>`. */
-export const containerName = (app: string, environment: string, container: Container): string => container.name ?? `${app}-${environment}`;
+export const containerName = (app: string, environment: string, container: Container): string =>
+  container.name ?? `${app}-${environment}`;
 /** Where the new container is started before it replaces the old one. */
 export const nextName = (name: string): string => `${name}-next`;
 /** Stop-then-start: asked for, or forced by fixed host ports that the old container holds. */
@@ -32,7 +33,12 @@ export const dockerPull = (ref: string): string[] => ['docker', 'pull', ref];
 /** Whole seconds for `docker stop -t` / `--stop-timeout` (both take an integer), rounded up. */
 export const stopSeconds = (ms: number): string => String(Math.ceil(ms / 1000));
 /** `docker stop`, with `container.stopTimeout` as the grace before SIGKILL when set (docker's own default: 10 s). */
-export const dockerStop = (name: string, stopTimeoutMs?: number): string[] => ['docker', 'stop', ...(stopTimeoutMs === undefined ? [] : ['-t', stopSeconds(stopTimeoutMs)]), name];
+export const dockerStop = (name: string, stopTimeoutMs?: number): string[] => [
+  'docker',
+  'stop',
+  ...(stopTimeoutMs === undefined ? [] : ['-t', stopSeconds(stopTimeoutMs)]),
+  name,
+];
 export const dockerRemove = (...names: string[]): string[] => ['docker', 'rm', '-f', ...names];
 export const dockerRename = (from: string, to: string): string[] => ['docker', 'rename', from, to];
 
@@ -62,13 +68,36 @@ export function dockerRun(t: ContainerTarget, name: string, extraLabels: readonl
 const STATE_FORMAT = '{"state":{{json .State}},"restartCount":{{json .RestartCount}}}';
 
 /** The named container's state as one JSON line (see `parseContainerState`); exit 1 when there is none. */
-export const dockerInspectState = (name: string): string[] => ['docker', 'inspect', '--type', 'container', '--format', STATE_FORMAT, name];
+export const dockerInspectState = (name: string): string[] => [
+  'docker',
+  'inspect',
+  '--type',
+  'container',
+  '--format',
+  STATE_FORMAT,
+  name,
+];
 
 /** The last `lines` lines the container wrote, stdout and stderr in the order the engine returns them. */
-export const dockerLogs = (name: string, lines = 50): string[] => ['sh', '-c', 'exec docker logs --tail "$2" "$1" 2>&1', 'fjord-logs', name, String(lines)];
+export const dockerLogs = (name: string, lines = 50): string[] => [
+  'sh',
+  '-c',
+  'exec docker logs --tail "$2" "$1" 2>&1',
+  'fjord-logs',
+  name,
+  String(lines),
+];
 
 // `|`-separated; labels as JSON so values with any character survive.
 const INSPECT_FORMAT = '{{.Name}}|{{.Config.Image}}|{{.State.Status}}|{{json .Config.Labels}}';
 
 /** One line `/name|image:tag|state|{labels}` for the named container; exit 1 when there is none. */
-export const dockerInspectRunning = (name: string): string[] => ['docker', 'inspect', '--type', 'container', '--format', INSPECT_FORMAT, name];
+export const dockerInspectRunning = (name: string): string[] => [
+  'docker',
+  'inspect',
+  '--type',
+  'container',
+  '--format',
+  INSPECT_FORMAT,
+  name,
+];

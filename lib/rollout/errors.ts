@@ -6,7 +6,10 @@ import type { ContainerState } from './types.js';
 /** Another deploy holds the host's lock; `owner` is its owner file (token line dropped). */
 export class LockHeld extends FjordError {
   override status = 409;
-  constructor(readonly host: string, readonly owner: string) {
+  constructor(
+    readonly host: string,
+    readonly owner: string,
+  ) {
     super(`host ${host}: locked by another deploy (${owner.replace(/\n/g, ', ') || 'owner unknown'})`);
   }
 }
@@ -14,7 +17,12 @@ export class LockHeld extends FjordError {
 /** The health check did not pass before its deadline; `last` describes the last attempt. */
 export class HealthCheckFailed extends FjordError {
   override status = 502;
-  constructor(readonly host: string, readonly timeoutMs: number, readonly last: string, readonly stderrTail = '') {
+  constructor(
+    readonly host: string,
+    readonly timeoutMs: number,
+    readonly last: string,
+    readonly stderrTail = '',
+  ) {
     super(`host ${host}: health check failed for ${timeoutMs} ms (last attempt: ${last})`);
   }
 }
@@ -22,7 +30,13 @@ export class HealthCheckFailed extends FjordError {
 /** The new container exited, crash-loops or restarted within its settle window (or after its health check). */
 export class ContainerNotRunning extends FjordError {
   override status = 502;
-  constructor(readonly host: string, readonly container: string, readonly state: ContainerState, readonly reason: string, readonly when: string) {
+  constructor(
+    readonly host: string,
+    readonly container: string,
+    readonly state: ContainerState,
+    readonly reason: string,
+    readonly when: string,
+  ) {
     super(`host ${host}: container ${container} is not running ${when}: ${reason}`);
   }
 }
@@ -30,7 +44,11 @@ export class ContainerNotRunning extends FjordError {
 /** The host's whole rollout ran past `rollout.hostTimeout`. */
 export class HostTimeout extends FjordError {
   override status = 504;
-  constructor(readonly host: string, readonly timeoutMs: number, readonly step: string) {
+  constructor(
+    readonly host: string,
+    readonly timeoutMs: number,
+    readonly step: string,
+  ) {
     super(`host ${host}: rollout exceeded hostTimeout of ${timeoutMs} ms during ${step}`);
   }
 }
@@ -49,7 +67,11 @@ export class RolloutAborted extends FjordError {
 export class FileInvalid extends FjordError {
   override status = 422;
   readonly stderrTail: string;
-  constructor(readonly host: string, file: string, failed: CommandFailed) {
+  constructor(
+    readonly host: string,
+    file: string,
+    failed: CommandFailed,
+  ) {
     super(`${file} failed validation (nothing was swapped on host ${host}): ${failed.message}`);
     this.stderrTail = failed.stderrTail;
   }

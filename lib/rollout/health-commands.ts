@@ -12,7 +12,8 @@ export const BODY_BYTES = 200;
 /** The URL probed: the host's own loopback, or `host` (behind a proxy: the new container's slot address). */
 export function healthUrl(hc: { port?: number | undefined; path: string; host?: string }): string {
   // The schema requires `port` without a proxy, and behind one `probeAt` sets it to the slot's port.
-  if (hc.port === undefined) throw new Error(`healthCheck.port is not set and no slot address was found for ${hc.path}`);
+  if (hc.port === undefined)
+    throw new Error(`healthCheck.port is not set and no slot address was found for ${hc.path}`);
   return `http://${hc.host ?? '127.0.0.1'}:${hc.port}${hc.path}`;
 }
 
@@ -46,7 +47,12 @@ export function parseProbe(hc: HealthCheck, r: { exitCode: number; stdout: strin
   if ('command' in hc) return { exitCode: r.exitCode, body: (r.stdout + r.stderr).slice(0, BODY_BYTES) };
   const m = /(?:^|\n)fjord-probe (\d{3}) (\d+)\s*$/.exec(r.stderr);
   const error = (m ? r.stderr.slice(0, m.index) : r.stderr).trim().split('\n').pop()?.trim();
-  return { status: m ? Number(m[1]) : 0, exitCode: m ? Number(m[2]) : r.exitCode || 1, body: r.stdout.slice(0, BODY_BYTES), ...(error ? { error } : {}) };
+  return {
+    status: m ? Number(m[1]) : 0,
+    exitCode: m ? Number(m[2]) : r.exitCode || 1,
+    body: r.stdout.slice(0, BODY_BYTES),
+    ...(error ? { error } : {}),
+  };
 }
 
 /** Did this attempt pass? Command: exit 0. HTTP: curl exit 0 and a configured status (default 2xx). */

@@ -17,6 +17,11 @@ export function substitute(argv: readonly string[], values: HookValues): string[
 }
 
 /** pre, then deploy, then post hooks, each substituted. */
-export function hookCommands(hooks: { pre: string[][]; deploy: string[][]; post: string[][] }, values: HookValues): string[][] {
-  return [...hooks.pre, ...hooks.deploy, ...hooks.post].filter((argv) => argv.length > 0).map((argv) => substitute(argv, values));
+export function hookCommands(
+  hooks: { pre: string[][]; deploy: string[][]; post: string[][] },
+  values: HookValues,
+): string[][] {
+  return [...hooks.pre, ...hooks.deploy, ...hooks.post]
+    .filter((argv) => argv.length > 0)
+    .map((argv) => substitute(argv, values));
 }

@@ -4,8 +4,24 @@
  * the previous `image:tag`, or `removeCommands` when nothing ran before.
  */
 import type { RolloutConfig } from '../config/schema.js';
-import { composeInspectRunning, composePull, composeSetTag, composeUp, type ComposeTarget } from './compose-commands.js';
-import { containerName, dockerInspectRunning, dockerPull, dockerRemove, dockerRename, dockerRun, dockerStop, nextName, stopsFirst } from './docker-commands.js';
+import {
+  composeInspectRunning,
+  composePull,
+  composeSetTag,
+  composeUp,
+  type ComposeTarget,
+} from './compose-commands.js';
+import {
+  containerName,
+  dockerInspectRunning,
+  dockerPull,
+  dockerRemove,
+  dockerRename,
+  dockerRun,
+  dockerStop,
+  nextName,
+  stopsFirst,
+} from './docker-commands.js';
 import { hookCommands } from './hook-commands.js';
 import { explainNotRoot, requireRoot, writeEnvFile } from './env-file-commands.js';
 import { proxyDockerCommands } from './proxy/proxy-commands.js';
@@ -63,7 +79,12 @@ export function deployCommands(t: HostTarget, current: RunningImage | undefined)
     case 'docker': {
       // The env file first: the old container keeps the environment it started with (docker reads the file at `run`).
       // A user that cannot make it root-owned is refused by a read-only step, before anything changes.
-      const env: Cmd[] = t.secrets ? [{ step: 'inspect', argv: requireRoot(), explain: explainNotRoot }, { step: 'configure', argv: writeEnvFile(t.secrets.path), stdin: t.secrets.envFile }] : [];
+      const env: Cmd[] = t.secrets
+        ? [
+            { step: 'inspect', argv: requireRoot(), explain: explainNotRoot },
+            { step: 'configure', argv: writeEnvFile(t.secrets.path), stdin: t.secrets.envFile },
+          ]
+        : [];
       if (t.rollout.proxy) {
         const commands = proxyDockerCommands({ ...t, ref, proxy: t.rollout.proxy }, current, record);
         // After the proxy check (a host without its proxy changes nothing), before the pull and start.
@@ -71,23 +92,41 @@ export function deployCommands(t: HostTarget, current: RunningImage | undefined)
       }
       const name = containerName(t.app, t.environment, t.rollout.container);
       const next = nextName(name);
-      const spec = { app: t.app, environment: t.environment, jobId: t.jobId, ref, tag: t.tag, container: t.rollout.container, ...(t.secrets ? { secrets: t.secrets } : {}) };
+      const spec = {
+        app: t.app,
+        environment: t.environment,
+        jobId: t.jobId,
+        ref,
+        tag: t.tag,
+        container: t.rollout.container,
+        ...(t.secrets ? { secrets: t.secrets } : {}),
+      };
       return {
         before: [
           ...(t.pulled ? [] : [{ step: 'pull' as const, argv: dockerPull(ref) }]),
           ...env,
           { step: 'start', argv: dockerRemove(next), mayFail: true }, // left over from an interrupted rollout
-          ...(current && stopsFirst(t.rollout.container) ? [{ step: 'stop' as const, argv: dockerStop(name, t.rollout.container.stopTimeout) }] : []),
+          ...(current && stopsFirst(t.rollout.container)
+            ? [{ step: 'stop' as const, argv: dockerStop(name, t.rollout.container.stopTimeout) }]
+            : []),
           { step: 'start', argv: dockerRun(spec, next), undo: dockerRemove(next) },
         ],
         started: next,
-        after: [...(current ? [{ step: 'switch' as const, argv: dockerRemove(name) }] : []), { step: 'switch', argv: dockerRename(next, name) }, record],
+        after: [
+          ...(current ? [{ step: 'switch' as const, argv: dockerRemove(name) }] : []),
+          { step: 'switch', argv: dockerRename(next, name) },
+          record,
+        ],
       };
     }
     case 'compose': {
       const c = composeTarget(t.rollout);
       return {
-        before: [{ step: 'configure', argv: composeSetTag(c, t.tag) }, ...(t.pulled ? [] : [{ step: 'pull' as const, argv: composePull(c) }]), { step: 'start', argv: composeUp(c) }],
+        before: [
+          { step: 'configure', argv: composeSetTag(c, t.tag) },
+          ...(t.pulled ? [] : [{ step: 'pull' as const, argv: composePull(c) }]),
+          { step: 'start', argv: composeUp(c) },
+        ],
         after: [record],
       };
     }
@@ -107,7 +146,10 @@ export function deployCommands(t: HostTarget, current: RunningImage | undefined)
  * Rolling back a host that ran nothing before: remove what this rollout started. The `command` strategy
  * has nothing to undo with; undefined says so (the engine reports the rollback as failed).
  */
-export function removeCommands(t: Omit<HostTarget, 'tag' | 'jobId' | 'image'>, current: RunningImage | undefined): Cmd[] | undefined {
+export function removeCommands(
+  t: Omit<HostTarget, 'tag' | 'jobId' | 'image'>,
+  current: RunningImage | undefined,
+): Cmd[] | undefined {
   switch (t.rollout.strategy) {
     case 'docker': {
       const name = containerName(t.app, t.environment, t.rollout.container);

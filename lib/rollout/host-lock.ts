@@ -9,10 +9,18 @@ export interface LockResult {
   takenOverFrom?: string;
 }
 
-const withoutToken = (owner: string) => owner.split('\n').filter((l) => l && !l.startsWith('token=')).join('\n');
+const withoutToken = (owner: string) =>
+  owner
+    .split('\n')
+    .filter((l) => l && !l.startsWith('token='))
+    .join('\n');
 
 /** Judges the acquire script's result: `LockHeld` naming the owner, CommandFailed, or what was taken over. */
-export function lockResult(host: string, argv: string[], r: { exitCode: number; stdout: string; stderr: string }): LockResult {
+export function lockResult(
+  host: string,
+  argv: string[],
+  r: { exitCode: number; stdout: string; stderr: string },
+): LockResult {
   if (r.exitCode === LOCK_HELD_EXIT) throw new LockHeld(host, withoutToken(r.stdout));
   if (r.exitCode !== 0) throw new CommandFailed(host, argv, r.exitCode, r.stderr, 'lock');
   const [first, ...old] = r.stdout.split('\n');
@@ -20,9 +28,20 @@ export function lockResult(host: string, argv: string[], r: { exitCode: number; 
 }
 
 /** Takes the lock (a stale one, or one left by an earlier delivery of `jobId`, taken over) or throws `LockHeld` naming its owner. */
-export async function lockHost(session: SshSession, stateDir: string, owner: string, staleAfterMs: number, timeoutMs?: number, jobId?: string): Promise<LockResult> {
+export async function lockHost(
+  session: SshSession,
+  stateDir: string,
+  owner: string,
+  staleAfterMs: number,
+  timeoutMs?: number,
+  jobId?: string,
+): Promise<LockResult> {
   const argv = acquireLock(stateDir, owner, staleAfterMs, jobId);
-  return lockResult(session.host.name, argv, await session.exec(argv, { step: 'lock', ...(timeoutMs ? { timeoutMs } : {}) }));
+  return lockResult(
+    session.host.name,
+    argv,
+    await session.exec(argv, { step: 'lock', ...(timeoutMs ? { timeoutMs } : {}) }),
+  );
 }
 
 /** Releases the lock if it is still ours (a lock taken over by someone else is left alone). */
@@ -38,7 +57,12 @@ export interface BrokenLock {
 }
 
 /** Breaks the host's lock when it was taken for `app`/`environment` (a deploy that died); see state-commands.ts. */
-export async function breakHostLock(session: SshSession, stateDir: string, app: string, environment: string): Promise<BrokenLock> {
+export async function breakHostLock(
+  session: SshSession,
+  stateDir: string,
+  app: string,
+  environment: string,
+): Promise<BrokenLock> {
   const { stdout } = await session.run(breakLock(stateDir, app, environment), { step: 'unlock', timeoutMs: 15_000 });
   const [first, ...owner] = stdout.split('\n');
   const state = first === 'unlocked' || first === 'other' ? first : 'none';

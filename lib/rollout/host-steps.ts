@@ -16,7 +16,10 @@ const PHASE_GRACE_MS = 3_000;
 const TIMED_OUT = new Set([124, 137]);
 
 export class StepFailed extends Error {
-  constructor(readonly step: Step, readonly error: unknown) {
+  constructor(
+    readonly step: Step,
+    readonly error: unknown,
+  ) {
     super(error instanceof Error ? error.message : String(error));
   }
 }
@@ -46,20 +49,26 @@ export function stepRunner(o: StepRunnerOptions) {
   /** Throws when `name` may not start (aborted, past the deadline); else the time left for it. */
   function guard(name: Step, cleanup: boolean): number {
     // A rollback runs to the end even when the rollout was aborted: it is what makes the fleet whole again.
-    if (!o.rollback && !cleanup && o.signal?.aborted) throw new StepFailed(name, new RolloutAborted(`host ${o.host}: rollout aborted before ${name}`));
+    if (!o.rollback && !cleanup && o.signal?.aborted)
+      throw new StepFailed(name, new RolloutAborted(`host ${o.host}: rollout aborted before ${name}`));
     // Clean-up (the unlock) runs past the deadline too, with a short deadline of its own.
     const left = cleanup ? CLEANUP_MS : deadline - Date.now();
     if (left <= 0) throw new StepFailed(name, new HostTimeout(o.host, o.timeoutMs, name));
     return left;
   }
-  const begin = (name: Step) => emit({ type: 'host-step', host: o.host, step: name, status: 'start', ...(o.rollback ? { rollback: true } : {}) });
+  const begin = (name: Step) =>
+    emit({ type: 'host-step', host: o.host, step: name, status: 'start', ...(o.rollback ? { rollback: true } : {}) });
   const done = (name: Step, ms: number, status: 'ok' | 'failed') => {
     timings[key(name)] = (timings[key(name)] ?? 0) + ms;
     emit({ type: 'host-step', host: o.host, step: name, status, ms, ...(o.rollback ? { rollback: true } : {}) });
   };
   /** The error a step ends with: the runner killed the command at the host's deadline is the host timing out. */
   const failure = (name: Step, err: unknown, cleanup = false) =>
-    err instanceof StepFailed ? err : err instanceof CommandTimeout && !cleanup && Date.now() >= deadline - 50 ? new StepFailed(name, new HostTimeout(o.host, o.timeoutMs, name)) : new StepFailed(name, err);
+    err instanceof StepFailed
+      ? err
+      : err instanceof CommandTimeout && !cleanup && Date.now() >= deadline - 50
+        ? new StepFailed(name, new HostTimeout(o.host, o.timeoutMs, name))
+        : new StepFailed(name, err);
   const budget = (left: number) => (o.commandTimeoutMs ? Math.min(left, o.commandTimeoutMs) : left);
 
   /** Runs `fn(timeoutMs)` as `step`; any error becomes a StepFailed naming the step. */
@@ -108,7 +117,11 @@ export function stepRunner(o: StepRunnerOptions) {
    * reported: the same step names, timings, events and errors as `command` one by one, in one round trip.
    * `ran` is told of each command the host ran (with what it reported), before it is judged. Resolves with the results in order.
    */
-  async function phase(session: SshSession, cmds: readonly PhaseCmd[], ran: (cmd: PhaseCmd, r?: PhaseResult) => void = () => {}): Promise<PhaseResult[]> {
+  async function phase(
+    session: SshSession,
+    cmds: readonly PhaseCmd[],
+    ran: (cmd: PhaseCmd, r?: PhaseResult) => void = () => {},
+  ): Promise<PhaseResult[]> {
     if (cmds.length <= 1) {
       const out: PhaseResult[] = [];
       for (const cmd of cmds) {
@@ -126,7 +139,11 @@ export function stepRunner(o: StepRunnerOptions) {
     let reported: PhaseResult[];
     let scriptErr = '';
     try {
-      const r = await session.exec(phaseScript(cmds, each), { step: first, timeoutMs: Math.min(left, each * cmds.length) + PHASE_GRACE_MS, ...(stdin ? { stdin: stdin.reveal() } : {}) });
+      const r = await session.exec(phaseScript(cmds, each), {
+        step: first,
+        timeoutMs: Math.min(left, each * cmds.length) + PHASE_GRACE_MS,
+        ...(stdin ? { stdin: stdin.reveal() } : {}),
+      });
       reported = parsePhase(r.stdout);
       scriptErr = r.stderr;
     } catch (err) {
@@ -139,7 +156,12 @@ export function stepRunner(o: StepRunnerOptions) {
       if (i > 0) begin(cmd.step);
       if (!r) {
         done(cmd.step, 0, 'failed');
-        throw new StepFailed(cmd.step, new Error(`host ${o.host}: the phase script ended before ${cmd.step} ran${scriptErr.trim() ? `: ${scriptErr.trim().split('\n').pop()}` : ''}`));
+        throw new StepFailed(
+          cmd.step,
+          new Error(
+            `host ${o.host}: the phase script ended before ${cmd.step} ran${scriptErr.trim() ? `: ${scriptErr.trim().split('\n').pop()}` : ''}`,
+          ),
+        );
       }
       ran(cmd, r);
       const ms = r.ms ?? 0;

@@ -47,8 +47,16 @@ const PRELUDE = [
 /** argv of the script running `cmds` in order, each within `budgetMs`. */
 export function phaseScript(cmds: readonly PhaseCmd[], budgetMs: number): string[] {
   if (cmds.filter((c) => c.stdin).length > 1) throw new Error('a phase script passes its stdin to one command at most');
-  const lines = cmds.map((c, i) => joinArgv(['fjord_step', String(i), c.mayFail || c.go ? '1' : '0', c.stdin ? '1' : '0', ...c.argv]));
-  return ['sh', '-c', `${PRELUDE}\n${lines.join('\n')}`, 'fjord-phase', String(Math.max(1, Math.ceil(budgetMs / 1000)))];
+  const lines = cmds.map((c, i) =>
+    joinArgv(['fjord_step', String(i), c.mayFail || c.go ? '1' : '0', c.stdin ? '1' : '0', ...c.argv]),
+  );
+  return [
+    'sh',
+    '-c',
+    `${PRELUDE}\n${lines.join('\n')}`,
+    'fjord-phase',
+    String(Math.max(1, Math.ceil(budgetMs / 1000))),
+  ];
 }
 
 const FRAME = /^fjord-step (\d+) (\d+) (\S+) (\S+) ([A-Za-z0-9+/=]*) ([A-Za-z0-9+/=]*)$/;
@@ -62,7 +70,12 @@ export function parsePhase(stdout: string): PhaseResult[] {
     const m = FRAME.exec(line);
     if (!m) continue;
     const ms = (ns(m[4]!) - ns(m[3]!)) / 1e6;
-    results[Number(m[1])] = { exitCode: Number(m[2]), stdout: text(m[5]!), stderr: text(m[6]!), ...(Number.isFinite(ms) ? { ms: Math.round(ms) } : {}) };
+    results[Number(m[1])] = {
+      exitCode: Number(m[2]),
+      stdout: text(m[5]!),
+      stderr: text(m[6]!),
+      ...(Number.isFinite(ms) ? { ms: Math.round(ms) } : {}),
+    };
   }
   return results;
 }

@@ -34,35 +34,54 @@ export async function rollbackHost(
   /** Managed files the rollout swapped here, and whether the container was left as it ran. */
   files: { changed?: readonly DesiredFile[]; containerKept?: boolean } = {},
 ): Promise<string | undefined | false> {
-  const reads = previous === FROM_RECORD ? [{ step: 'inspect' as const, argv: readBefore(ctx.stateDir, target.app, target.environment) }] : [];
-  return await withLockedHost(ctx, target, run, async (s, current, [before]) => {
-    if (files.changed?.length) await restoreFiles(run, s, files.changed);
-    if (files.containerKept && previous !== FROM_RECORD) return previous?.ref;
-    let back = previous;
-    if (back === FROM_RECORD) {
-      const recorded = parseBefore(before!.stdout, target.jobId);
-      if (recorded === undefined) return false;
-      found();
-      back = recorded ? { ref: recorded, state: 'recorded', labels: {} } : undefined;
-    }
-    if (!back) {
-      const remove = removeCommands(target, current);
-      if (!remove) throw new StepFailed('remove', new Error(`host ${ctx.host}: no previous version recorded for the command strategy; nothing to roll back to`));
-      await run.phase(s, remove);
-      return undefined;
-    }
-    // Behind a proxy, an old container that still runs the previous image only gets the traffic back.
-    const kept = keptRollbackCommands(target, current, back.ref, { step: 'record', argv: recordDeployed(ctx.stateDir, target.app, target.environment, back.ref) });
-    if (kept) {
-      await afterPhases(run, s, target, kept);
+  const reads =
+    previous === FROM_RECORD
+      ? [{ step: 'inspect' as const, argv: readBefore(ctx.stateDir, target.app, target.environment) }]
+      : [];
+  return await withLockedHost(
+    ctx,
+    target,
+    run,
+    async (s, current, [before]) => {
+      if (files.changed?.length) await restoreFiles(run, s, files.changed);
+      if (files.containerKept && previous !== FROM_RECORD) return previous?.ref;
+      let back = previous;
+      if (back === FROM_RECORD) {
+        const recorded = parseBefore(before!.stdout, target.jobId);
+        if (recorded === undefined) return false;
+        found();
+        back = recorded ? { ref: recorded, state: 'recorded', labels: {} } : undefined;
+      }
+      if (!back) {
+        const remove = removeCommands(target, current);
+        if (!remove)
+          throw new StepFailed(
+            'remove',
+            new Error(
+              `host ${ctx.host}: no previous version recorded for the command strategy; nothing to roll back to`,
+            ),
+          );
+        await run.phase(s, remove);
+        return undefined;
+      }
+      // Behind a proxy, an old container that still runs the previous image only gets the traffic back.
+      const kept = keptRollbackCommands(target, current, back.ref, {
+        step: 'record',
+        argv: recordDeployed(ctx.stateDir, target.app, target.environment, back.ref),
+      });
+      if (kept) {
+        await afterPhases(run, s, target, kept);
+        return back.ref;
+      }
+      const { image, tag } = splitRef(back.ref) ?? { image: back.ref, tag: 'latest' };
+      // The previous image is normally still on the host; pulled again in case it was pruned.
+      const commands = deployCommands({ ...target, image, tag, pulled: false }, current);
+      await run.phase(s, commands.before);
+      await verifyStarted(run, s, await probeAt(run, s, ctx.env, commands.probes), commands.started);
+      await afterPhases(run, s, target, commands.after);
       return back.ref;
-    }
-    const { image, tag } = splitRef(back.ref) ?? { image: back.ref, tag: 'latest' };
-    // The previous image is normally still on the host; pulled again in case it was pruned.
-    const commands = deployCommands({ ...target, image, tag, pulled: false }, current);
-    await run.phase(s, commands.before);
-    await verifyStarted(run, s, await probeAt(run, s, ctx.env, commands.probes), commands.started);
-    await afterPhases(run, s, target, commands.after);
-    return back.ref;
-  }, undefined, reads);
+    },
+    undefined,
+    reads,
+  );
 }

@@ -31,15 +31,43 @@ const ACQUIRE = [
 const RELEASE = 'lock="$1/lock"; [ "$(head -n 1 "$lock/owner" 2>/dev/null)" = "token=$2" ] && rm -rf "$lock"; exit 0';
 
 /** The owner file's text; its first line is the token that release checks. */
-export function lockOwner(o: { token: string; jobId: string; app: string; environment: string; owner: string; time: Date }): string {
-  return [`token=${o.token}`, `job=${o.jobId}`, `app=${o.app}`, `environment=${o.environment}`, `owner=${o.owner}`, `time=${o.time.toISOString()}`].join('\n');
+export function lockOwner(o: {
+  token: string;
+  jobId: string;
+  app: string;
+  environment: string;
+  owner: string;
+  time: Date;
+}): string {
+  return [
+    `token=${o.token}`,
+    `job=${o.jobId}`,
+    `app=${o.app}`,
+    `environment=${o.environment}`,
+    `owner=${o.owner}`,
+    `time=${o.time.toISOString()}`,
+  ].join('\n');
 }
 
 /** Takes the lock for `owner`; a lock older than `staleAfterMs`, or held by `jobId` itself, is taken over. */
 export const acquireLock = (stateDir: string, owner: string, staleAfterMs: number, jobId = ''): string[] => [
-  'sh', '-c', ACQUIRE, 'fjord-lock', stateDir, owner, String(Math.max(1, Math.ceil(staleAfterMs / 1000))), jobId,
+  'sh',
+  '-c',
+  ACQUIRE,
+  'fjord-lock',
+  stateDir,
+  owner,
+  String(Math.max(1, Math.ceil(staleAfterMs / 1000))),
+  jobId,
 ];
-export const releaseLock = (stateDir: string, token: string): string[] => ['sh', '-c', RELEASE, 'fjord-unlock', stateDir, token];
+export const releaseLock = (stateDir: string, token: string): string[] => [
+  'sh',
+  '-c',
+  RELEASE,
+  'fjord-unlock',
+  stateDir,
+  token,
+];
 
 // `/fjord unlock` / `fjord unlock`: breaks the lock only when its owner file names this app and environment
 // (a host may be shared: another environment's deploy, which our queue group does not exclude, keeps its
@@ -53,23 +81,53 @@ const BREAK = [
 ].join('; ');
 
 /** Breaks the host lock when it is held for `app`/`environment` (whoever took it); see BREAK. */
-export const breakLock = (stateDir: string, app: string, environment: string): string[] => ['sh', '-c', BREAK, 'fjord-break-lock', stateDir, app, environment];
+export const breakLock = (stateDir: string, app: string, environment: string): string[] => [
+  'sh',
+  '-c',
+  BREAK,
+  'fjord-break-lock',
+  stateDir,
+  app,
+  environment,
+];
 
 /** `<stateDir>/<kind>/<app>.<environment>`: one small file per app environment and kind of record. */
-export const stateFile = (stateDir: string, kind: 'deployed' | 'before' | 'heal', app: string, environment: string): string =>
-  posix.join(stateDir, kind, `${app}.${environment}`);
+export const stateFile = (
+  stateDir: string,
+  kind: 'deployed' | 'before' | 'heal',
+  app: string,
+  environment: string,
+): string => posix.join(stateDir, kind, `${app}.${environment}`);
 
 // Written beside and renamed over: a reader never sees half a record.
 const WRITE = 'umask 077; mkdir -p "$(dirname "$1")" && printf "%s\\n" "$2" > "$1.tmp" && mv -f "$1.tmp" "$1"';
 
 /** Writes `text` (plus a newline) to `file` atomically; `label` is the script's `$0`, shown by `--dry-run`. */
-export const writeStateFile = (label: string, file: string, text: string): string[] => ['sh', '-c', WRITE, label, file, text];
+export const writeStateFile = (label: string, file: string, text: string): string[] => [
+  'sh',
+  '-c',
+  WRITE,
+  label,
+  file,
+  text,
+];
 /** Prints `file`; nothing (exit 0) when it does not exist. */
-export const readStateFile = (label: string, file: string): string[] => ['sh', '-c', 'cat "$1" 2>/dev/null; exit 0', label, file];
+export const readStateFile = (label: string, file: string): string[] => [
+  'sh',
+  '-c',
+  'cat "$1" 2>/dev/null; exit 0',
+  label,
+  file,
+];
 
 /** `key=value` lines of a record (split at the first `=`; other lines skipped). */
 export const parseFields = (text: string): Map<string, string> =>
-  new Map(text.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  new Map(
+    text
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 
 /** Records `image:tag` as deployed (the `command` strategy's only record of what runs). */
 export const recordDeployed = (stateDir: string, app: string, environment: string, ref: string): string[] =>
@@ -83,7 +141,13 @@ export const readDeployed = (stateDir: string, app: string, environment: string)
  * delivery of the same job (its worker died mid-rollout) reads it back: the host is then known as changed
  * by this job, and a rollback puts back what ran before the job, not what the dead attempt left running.
  */
-export const recordBefore = (stateDir: string, app: string, environment: string, jobId: string, ref: string): string[] =>
+export const recordBefore = (
+  stateDir: string,
+  app: string,
+  environment: string,
+  jobId: string,
+  ref: string,
+): string[] =>
   writeStateFile('fjord-before', stateFile(stateDir, 'before', app, environment), `job=${jobId}\nprevious=${ref}`);
 /** Prints the record of `recordBefore` (`job=…` and `previous=…` lines); nothing (exit 0) when there is none. */
 export const readBefore = (stateDir: string, app: string, environment: string): string[] =>

@@ -34,7 +34,27 @@ export interface RolloutOptions {
   commandTimeoutMs?: number;
 }
 
-export type Step = 'connect' | 'lock' | 'inspect' | 'files' | 'validate' | 'reload' | 'configure' | 'pull' | 'proxy' | 'stop' | 'start' | 'health' | 'switch' | 'drain' | 'record' | 'unlock' | 'remove' | 'hook' | 'timeout' | 'aborted';
+export type Step =
+  | 'connect'
+  | 'lock'
+  | 'inspect'
+  | 'files'
+  | 'validate'
+  | 'reload'
+  | 'configure'
+  | 'pull'
+  | 'proxy'
+  | 'stop'
+  | 'start'
+  | 'health'
+  | 'switch'
+  | 'drain'
+  | 'record'
+  | 'unlock'
+  | 'remove'
+  | 'hook'
+  | 'timeout'
+  | 'aborted';
 
 export type HostStatus = 'updated' | 'unchanged' | 'rolled-back' | 'failed' | 'untouched' | 'rollback-failed';
 

@@ -16,20 +16,34 @@ import { StepFailed, type StepRunner } from './host-steps.js';
 import type { HealthProbeRecord } from './types.js';
 
 /** `container` is the one `before` started (`HostCommands.started`); without one only the health check runs. */
-export async function verifyStarted(run: StepRunner, session: SshSession, env: EnvironmentConfig, container: string | undefined, { transcript = [], signal }: { transcript?: HealthProbeRecord[]; signal?: AbortSignal } = {}): Promise<void> {
+export async function verifyStarted(
+  run: StepRunner,
+  session: SshSession,
+  env: EnvironmentConfig,
+  container: string | undefined,
+  { transcript = [], signal }: { transcript?: HealthProbeRecord[]; signal?: AbortSignal } = {},
+): Promise<void> {
   const started = Date.now();
   const hc = env.rollout.healthCheck;
   const settleMs = env.rollout.container.settle;
   // A failing probe of a container that already exited or restarted will not start passing: fail at
   // `start` now instead of waiting out the health check's timeout.
-  const stillStarted = container ? () => checkStarted(session, container, { settleMs: 0, timeoutMs: 10_000, when: 'during its health check' }) : undefined;
+  const stillStarted = container
+    ? () => checkStarted(session, container, { settleMs: 0, timeoutMs: 10_000, when: 'during its health check' })
+    : undefined;
   if (hc) {
-    await run.step('health', () => checkHealth(session, hc, run.deadline, signal, transcript, stillStarted)).catch((err: unknown) => {
-      throw err instanceof StepFailed && err.error instanceof ContainerNotRunning ? new StepFailed('start', err.error) : err;
-    });
+    await run
+      .step('health', () => checkHealth(session, hc, run.deadline, signal, transcript, stillStarted))
+      .catch((err: unknown) => {
+        throw err instanceof StepFailed && err.error instanceof ContainerNotRunning
+          ? new StepFailed('start', err.error)
+          : err;
+      });
   }
   if (!container) return;
   const waitMs = Math.max(0, settleMs - (Date.now() - started));
   const when = hc ? `after its health check passed (${settleMs} ms settle window)` : `${settleMs} ms after start`;
-  await run.step('start', (timeoutMs) => checkStarted(session, container, { settleMs: waitMs, timeoutMs, when, ...(signal ? { signal } : {}) }));
+  await run.step('start', (timeoutMs) =>
+    checkStarted(session, container, { settleMs: waitMs, timeoutMs, when, ...(signal ? { signal } : {}) }),
+  );
 }

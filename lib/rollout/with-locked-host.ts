@@ -30,13 +30,26 @@ export async function withLockedHost<T>(
     let running: RunningImage | undefined;
     const taken = (lock: LockResult) => {
       locked = true;
-      if (lock.takenOverFrom !== undefined) run.emit({ type: 'lock-taken-over', host: ctx.host, from: lock.takenOverFrom.replace(/\n/g, ', ') });
+      if (lock.takenOverFrom !== undefined)
+        run.emit({ type: 'lock-taken-over', host: ctx.host, from: lock.takenOverFrom.replace(/\n/g, ', ') });
     };
     const lockArgv = acquireLock(ctx.stateDir, ctx.lockOwner, ctx.lockStaleAfterMs, ctx.jobId);
-    const inspectArgv = runningCommand({ app: target.app, environment: target.environment, env: ctx.env, stateDir: ctx.stateDir });
+    const inspectArgv = runningCommand({
+      app: target.app,
+      environment: target.environment,
+      env: ctx.env,
+      stateDir: ctx.stateDir,
+    });
     const results = await run.phase(s, [
       { step: 'lock', argv: lockArgv, check: (r) => taken(lockResult(ctx.host, lockArgv, r)) },
-      { step: 'inspect', argv: inspectArgv, go: true, check: (r) => { running = runningResult(ctx.host, inspectArgv, r, ctx.env.rollout.strategy); } },
+      {
+        step: 'inspect',
+        argv: inspectArgv,
+        go: true,
+        check: (r) => {
+          running = runningResult(ctx.host, inspectArgv, r, ctx.env.rollout.strategy);
+        },
+      },
       ...reads,
     ]);
     return await body(s, running, results.slice(2));

@@ -15,9 +15,16 @@ export function parseIdentities(text: string): string[] {
 }
 
 /** Decrypts an age file (armored or binary) with the worker's identities. */
-export async function ageDecrypt(file: string | Uint8Array, identities: readonly Secret[], what: string): Promise<Uint8Array> {
+export async function ageDecrypt(
+  file: string | Uint8Array,
+  identities: readonly Secret[],
+  what: string,
+): Promise<Uint8Array> {
   const keys = identities.flatMap((s) => parseIdentities(s.reveal()));
-  if (!keys.length) throw new SecretsIdentityMismatch(`${what}: no age identity configured (set the variable secrets.identityEnv names, default FJORD_AGE_KEY)`);
+  if (!keys.length)
+    throw new SecretsIdentityMismatch(
+      `${what}: no age identity configured (set the variable secrets.identityEnv names, default FJORD_AGE_KEY)`,
+    );
   let bytes: Uint8Array;
   try {
     bytes = typeof file === 'string' ? armor.decode(file) : file;
@@ -34,7 +41,10 @@ export async function ageDecrypt(file: string | Uint8Array, identities: readonly
     return await d.decrypt(bytes);
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
-    if (/no identity matched/i.test(msg)) throw new SecretsIdentityMismatch(`${what}: none of the worker's age identities is a recipient of this file (re-encrypt it to the worker's public key: fjord secrets rotate)`);
+    if (/no identity matched/i.test(msg))
+      throw new SecretsIdentityMismatch(
+        `${what}: none of the worker's age identities is a recipient of this file (re-encrypt it to the worker's public key: fjord secrets rotate)`,
+      );
     throw new SecretsInvalid(`${what}: age decryption failed (${msg.slice(0, 120)})`);
   }
 }

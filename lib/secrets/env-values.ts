@@ -11,8 +11,12 @@ export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export function envFromTree(tree: Map<string, unknown>, what: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const [key, value] of tree) {
-    if (!ENV_NAME.test(key)) throw new SecretsInvalid(`${what}: key ${JSON.stringify(key.slice(0, 64))} is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)`);
-    if (value !== null && typeof value === 'object') throw new SecretsInvalid(`${what}: ${key} must be a plain value, not a map or list`);
+    if (!ENV_NAME.test(key))
+      throw new SecretsInvalid(
+        `${what}: key ${JSON.stringify(key.slice(0, 64))} is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)`,
+      );
+    if (value !== null && typeof value === 'object')
+      throw new SecretsInvalid(`${what}: ${key} must be a plain value, not a map or list`);
     out.set(key, checked(key, value === null ? '' : String(value), what));
   }
   return out;
@@ -20,7 +24,8 @@ export function envFromTree(tree: Map<string, unknown>, what: string): Map<strin
 
 function checked(key: string, value: string, what: string): string {
   // The message names the key only: the value is the secret.
-  if (/[\r\n\0]/.test(value)) throw new SecretsInvalid(`${what}: the value of ${key} contains a newline or NUL, which an env file cannot carry`);
+  if (/[\r\n\0]/.test(value))
+    throw new SecretsInvalid(`${what}: the value of ${key} contains a newline or NUL, which an env file cannot carry`);
   return value;
 }
 
@@ -33,9 +38,13 @@ export function parseDotenv(text: string, what: string): Map<string, string> {
     const m = /^(?:export\s+)?([^=\s]+)\s*=(.*)$/.exec(line);
     if (!m) throw new SecretsInvalid(`${what}: line ${i + 1} is not KEY=VALUE`);
     const key = m[1]!;
-    if (!ENV_NAME.test(key)) throw new SecretsInvalid(`${what}: line ${i + 1}: ${JSON.stringify(key.slice(0, 64))} is not an environment variable name`);
+    if (!ENV_NAME.test(key))
+      throw new SecretsInvalid(
+        `${what}: line ${i + 1}: ${JSON.stringify(key.slice(0, 64))} is not an environment variable name`,
+      );
     let value = m[2]!.trim();
-    if (value.length >= 2 && (value[0] === '"' || value[0] === "'") && value.endsWith(value[0]!)) value = value.slice(1, -1);
+    if (value.length >= 2 && (value[0] === '"' || value[0] === "'") && value.endsWith(value[0]!))
+      value = value.slice(1, -1);
     out.set(key, checked(key, value, what));
   }
   return out;
@@ -43,4 +52,7 @@ export function parseDotenv(text: string, what: string): Map<string, string> {
 
 /** The env file's text, keys sorted so that the same secrets always give the same bytes. */
 export const renderEnvFile = (values: ReadonlyMap<string, string>): string =>
-  [...values.keys()].sort().map((k) => `${k}=${values.get(k)}\n`).join('');
+  [...values.keys()]
+    .sort()
+    .map((k) => `${k}=${values.get(k)}\n`)
+    .join('');

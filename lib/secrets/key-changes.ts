@@ -16,6 +16,8 @@ export function keyChanges(before: ReadonlyMap<string, string>, after: ReadonlyM
 
 /** `added A, B; changed C; removed D`, or `no change`. */
 export function describeKeyChanges(c: KeyChanges): string {
-  const parts = (['added', 'changed', 'removed'] as const).filter((k) => c[k].length).map((k) => `${k} ${c[k].join(', ')}`);
+  const parts = (['added', 'changed', 'removed'] as const)
+    .filter((k) => c[k].length)
+    .map((k) => `${k} ${c[k].join(', ')}`);
   return parts.length ? parts.join('; ') : 'no change';
 }

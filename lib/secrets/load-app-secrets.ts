@@ -26,14 +26,20 @@ export interface AppSecrets {
 }
 
 /** The values to mask in what a container printed (4 characters or more, as `envValues`). */
-export const secretValues = (s: AppSecrets | undefined): string[] => (s?.values ?? []).map((v) => v.reveal()).filter((v) => v.length >= 4);
+export const secretValues = (s: AppSecrets | undefined): string[] =>
+  (s?.values ?? []).map((v) => v.reveal()).filter((v) => v.length >= 4);
 
 export type SecretsConfig = NonNullable<EnvironmentConfig['secrets']>;
 
-export const secretsFormat = (s: SecretsConfig): 'sops' | 'age' => s.format ?? (s.file.endsWith('.age') ? 'age' : 'sops');
+export const secretsFormat = (s: SecretsConfig): 'sops' | 'age' =>
+  s.format ?? (s.file.endsWith('.age') ? 'age' : 'sops');
 
 /** Decrypts `text` (the file's content) with `identities`; throws `SecretsIdentityMismatch` / `SecretsInvalid`. */
-export async function decryptAppSecrets(s: SecretsConfig, text: string, identities: readonly Secret[]): Promise<AppSecrets> {
+export async function decryptAppSecrets(
+  s: SecretsConfig,
+  text: string,
+  identities: readonly Secret[],
+): Promise<AppSecrets> {
   const values = await decryptEnvValues(s, text, identities);
   return {
     file: s.file,
@@ -45,7 +51,11 @@ export async function decryptAppSecrets(s: SecretsConfig, text: string, identiti
 }
 
 /** The file's variables in file order (`fjord secrets` edits these; the worker renders them as the env file). */
-export async function decryptEnvValues(s: SecretsConfig, text: string, identities: readonly Secret[]): Promise<Map<string, string>> {
+export async function decryptEnvValues(
+  s: SecretsConfig,
+  text: string,
+  identities: readonly Secret[],
+): Promise<Map<string, string>> {
   const what = `secrets file ${s.file}`;
   return secretsFormat(s) === 'age'
     ? parseDotenv(new TextDecoder().decode(await ageDecrypt(text, identities, what)), what) // armored (`age -a`): git stores text
@@ -53,8 +63,13 @@ export async function decryptEnvValues(s: SecretsConfig, text: string, identitie
 }
 
 /** The file's text for `values`, encrypted to `recipients` with a fresh data key (SOPS YAML, or an armored age dotenv file). */
-export async function encryptEnvValues(s: SecretsConfig, values: ReadonlyMap<string, string>, recipients: readonly string[]): Promise<string> {
+export async function encryptEnvValues(
+  s: SecretsConfig,
+  values: ReadonlyMap<string, string>,
+  recipients: readonly string[],
+): Promise<string> {
   if (secretsFormat(s) === 'age') return ageEncrypt([...values].map(([k, v]) => `${k}=${v}\n`).join(''), recipients);
-  if (s.file.endsWith('.json')) throw new SecretsInvalid(`secrets file ${s.file}: fjord secrets writes SOPS YAML; use sops itself for a JSON file`);
+  if (s.file.endsWith('.json'))
+    throw new SecretsInvalid(`secrets file ${s.file}: fjord secrets writes SOPS YAML; use sops itself for a JSON file`);
   return encryptSops(new Map(values), recipients);
 }

@@ -18,13 +18,17 @@ export interface DeclaredRecipients {
   recipients: string[];
 }
 
-const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(',') : []).map((s) => s.trim()).filter(Boolean);
+const list = (v: unknown): string[] =>
+  (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(',') : []).map((s) => s.trim()).filter(Boolean);
 
 /** The age recipients `.sops.yaml` declares for `file` (relative to `repo`); a clear error when none does. */
 export function declaredRecipients(repo: string, file: string): DeclaredRecipients {
   let dir = dirname(join(repo, file));
   while (!existsSync(join(dir, '.sops.yaml'))) {
-    if (relative(repo, dir) === '' || dir === dirname(dir)) throw new SecretsInvalid(`${file}: no .sops.yaml between it and the repository root declares its recipients (creation_rules: [{path_regex: …, age: age1…}])`);
+    if (relative(repo, dir) === '' || dir === dirname(dir))
+      throw new SecretsInvalid(
+        `${file}: no .sops.yaml between it and the repository root declares its recipients (creation_rules: [{path_regex: …, age: age1…}])`,
+      );
     dir = dirname(dir);
   }
   const config = relative(repo, join(dir, '.sops.yaml')) || '.sops.yaml';

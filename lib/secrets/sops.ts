@@ -18,7 +18,8 @@ import { SecretsInvalid } from './errors.js';
 
 type Leaf = string | number | boolean | null;
 type Tree = Map<string, unknown>;
-const ENC = /^ENC\[AES256_GCM,data:([A-Za-z0-9+/=]*),iv:([A-Za-z0-9+/=]+),tag:([A-Za-z0-9+/=]+),type:(str|int|int64|float|bool|bytes|comment)\]$/;
+const ENC =
+  /^ENC\[AES256_GCM,data:([A-Za-z0-9+/=]*),iv:([A-Za-z0-9+/=]+),tag:([A-Za-z0-9+/=]+),type:(str|int|int64|float|bool|bytes|comment)\]$/;
 
 interface Rules {
   unencrypted_suffix?: string;
@@ -52,7 +53,9 @@ function decryptValue(value: string, key: Buffer, aad: string, what: string): Le
     d.setAuthTag(Buffer.from(tag!, 'base64'));
     plain = Buffer.concat([d.update(Buffer.from(data!, 'base64')), d.final()]).toString('utf8');
   } catch {
-    throw new SecretsInvalid(`${what}: ${aad.slice(0, -1)} does not decrypt under the file's data key (edited by hand, or moved to another key)`);
+    throw new SecretsInvalid(
+      `${what}: ${aad.slice(0, -1)} does not decrypt under the file's data key (edited by hand, or moved to another key)`,
+    );
   }
   if (type === 'int' || type === 'int64' || type === 'float') return Number(plain);
   if (type === 'bool') return /^(true|1|t)$/i.test(plain);
@@ -61,7 +64,14 @@ function decryptValue(value: string, key: Buffer, aad: string, what: string): Le
 
 export function encryptValue(value: Leaf, key: Buffer, aad: string): string {
   if (value === '' || value === null) return '';
-  const type = typeof value === 'boolean' ? 'bool' : typeof value === 'number' ? (Number.isInteger(value) ? 'int' : 'float') : 'str';
+  const type =
+    typeof value === 'boolean'
+      ? 'bool'
+      : typeof value === 'number'
+        ? Number.isInteger(value)
+          ? 'int'
+          : 'float'
+        : 'str';
   const iv = randomBytes(32);
   const c = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
   c.setAAD(Buffer.from(aad));
@@ -83,17 +93,26 @@ const readTree = (text: string, what: string): Tree => {
   } catch {
     throw new SecretsInvalid(`${what}: not valid YAML or JSON`);
   }
-  if (!(doc instanceof Map) || !(doc.get('sops') instanceof Map)) throw new SecretsInvalid(`${what}: not a SOPS file (no sops metadata key)`);
+  if (!(doc instanceof Map) || !(doc.get('sops') instanceof Map))
+    throw new SecretsInvalid(`${what}: not a SOPS file (no sops metadata key)`);
   return doc;
 };
 
 /** The decrypted tree of a SOPS file (without its `sops` key), after the MAC was verified. */
-export async function decryptSops(text: string, identities: readonly Secret[], what: string): Promise<Map<string, unknown>> {
+export async function decryptSops(
+  text: string,
+  identities: readonly Secret[],
+  what: string,
+): Promise<Map<string, unknown>> {
   const doc = readTree(text, what);
   const meta = Object.fromEntries(doc.get('sops') as Tree) as Record<string, unknown>;
-  if (meta.mac_only_encrypted || meta.unencrypted_comment_regex || meta.encrypted_comment_regex) throw new SecretsInvalid(`${what}: mac_only_encrypted and comment regexes are not supported; re-encrypt without them`);
+  if (meta.mac_only_encrypted || meta.unencrypted_comment_regex || meta.encrypted_comment_regex)
+    throw new SecretsInvalid(
+      `${what}: mac_only_encrypted and comment regexes are not supported; re-encrypt without them`,
+    );
   const stanzas = Array.isArray(meta.age) ? (meta.age as unknown[]).filter((s): s is Tree => s instanceof Map) : [];
-  if (!stanzas.length) throw new SecretsInvalid(`${what}: the file has no age recipients (sops.age); fjord decrypts age only`);
+  if (!stanzas.length)
+    throw new SecretsInvalid(`${what}: the file has no age recipients (sops.age); fjord decrypts age only`);
   let key: Buffer | undefined;
   let last: unknown;
   for (const s of stanzas) {
@@ -111,19 +130,27 @@ export async function decryptSops(text: string, identities: readonly Secret[], w
   const hash = createHash('sha512');
   const rules = meta as Rules;
   const out = walk(body, [], (v, path) => {
-    const plain = encrypted(path, rules) && typeof v === 'string' ? decryptValue(v, key!, `${path.join(':')}:`, what) : v;
+    const plain =
+      encrypted(path, rules) && typeof v === 'string' ? decryptValue(v, key!, `${path.join(':')}:`, what) : v;
     hash.update(toBytes(plain), 'utf8');
     return plain;
   }) as Tree;
   const lastModified = String(meta.lastmodified ?? '');
   const stored = typeof meta.mac === 'string' ? decryptValue(meta.mac, key, lastModified, what) : undefined;
   const mac = Buffer.from(hash.digest('hex').toUpperCase());
-  if (typeof stored !== 'string' || stored.length !== mac.length || !timingSafeEqual(Buffer.from(stored), mac)) throw new SecretsInvalid(`${what}: MAC mismatch: the file was changed without its key (re-encrypt it with sops or fjord secrets set)`);
+  if (typeof stored !== 'string' || stored.length !== mac.length || !timingSafeEqual(Buffer.from(stored), mac))
+    throw new SecretsInvalid(
+      `${what}: MAC mismatch: the file was changed without its key (re-encrypt it with sops or fjord secrets set)`,
+    );
   return out;
 }
 
 /** A SOPS YAML file of `values` for `recipients` (what `sops encrypt --age …` writes, with version 3.9.0 metadata). */
-export async function encryptSops(values: Map<string, Leaf>, recipients: readonly string[], now = new Date()): Promise<string> {
+export async function encryptSops(
+  values: Map<string, Leaf>,
+  recipients: readonly string[],
+  now = new Date(),
+): Promise<string> {
   const key = randomBytes(32);
   const hash = createHash('sha512');
   const body = walk(values, [], (v, path) => {
@@ -131,9 +158,14 @@ export async function encryptSops(values: Map<string, Leaf>, recipients: readonl
     return encryptValue(v, key, `${path.join(':')}:`);
   }) as Tree;
   const lastmodified = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const age = await Promise.all(recipients.map(async (recipient) => ({ recipient, enc: await ageEncrypt(key, [recipient]) })));
+  const age = await Promise.all(
+    recipients.map(async (recipient) => ({ recipient, enc: await ageEncrypt(key, [recipient]) })),
+  );
   const mac = encryptValue(hash.digest('hex').toUpperCase(), key, lastmodified);
-  const doc = new Document({ ...Object.fromEntries(body), sops: { age, lastmodified, mac, unencrypted_suffix: '_unencrypted', version: '3.9.0' } });
+  const doc = new Document({
+    ...Object.fromEntries(body),
+    sops: { age, lastmodified, mac, unencrypted_suffix: '_unencrypted', version: '3.9.0' },
+  });
   // Quoted as sops writes it: an unquoted timestamp is a time, not a string, to YAML 1.1 readers.
   (doc.getIn(['sops', 'lastmodified'], true) as Scalar).type = 'QUOTE_DOUBLE';
   return doc.toString({ indent: 4, lineWidth: 0 });
@@ -143,5 +175,7 @@ export async function encryptSops(values: Map<string, Leaf>, recipients: readonl
 export function sopsRecipients(text: string, what: string): string[] {
   const meta = readTree(text, what).get('sops') as Tree;
   const age = meta.get('age');
-  return Array.isArray(age) ? age.filter((s): s is Tree => s instanceof Map).map((s) => String(s.get('recipient'))) : [];
+  return Array.isArray(age)
+    ? age.filter((s): s is Tree => s instanceof Map).map((s) => String(s.get('recipient')))
+    : [];
 }

@@ -9,7 +9,8 @@ import { Secret } from '../secret.js';
 import { parseIdentities } from './age-key.js';
 
 export function userIdentities(env: NodeJS.ProcessEnv): Secret[] {
-  const file = env.SOPS_AGE_KEY_FILE ?? join(env.XDG_CONFIG_HOME ?? join(env.HOME ?? '', '.config'), 'sops', 'age', 'keys.txt');
+  const file =
+    env.SOPS_AGE_KEY_FILE ?? join(env.XDG_CONFIG_HOME ?? join(env.HOME ?? '', '.config'), 'sops', 'age', 'keys.txt');
   const text = env.SOPS_AGE_KEY ?? (existsSync(file) ? readFileSync(file, 'utf8') : '');
   // One Secret per key, so each is scrubbed on its own.
   return parseIdentities(text).map((k) => new Secret(k));

@@ -26,8 +26,16 @@ const SOCKET_REASONS: Record<string, string> = {
 export function connect(host: SshHost, auth: SshAuth, options: SshOptions): Promise<SshSession> {
   const pin = normalizePin(host.hostKey);
   // No trust on first use: without a pin there is nothing to compare the presented key with.
-  if (!pin) return Promise.reject(new HostKeyMismatch(host.name, host.hostKey || '(no pinned key)', '(not checked: the pin is not SHA256:<base64>)'));
-  const unreachable = (reason: string, cause?: unknown) => new HostUnreachable(host.name, host.address, host.port, reason, { cause });
+  if (!pin)
+    return Promise.reject(
+      new HostKeyMismatch(
+        host.name,
+        host.hostKey || '(no pinned key)',
+        '(not checked: the pin is not SHA256:<base64>)',
+      ),
+    );
+  const unreachable = (reason: string, cause?: unknown) =>
+    new HostUnreachable(host.name, host.address, host.port, reason, { cause });
 
   return new Promise((resolve, reject) => {
     const started = performance.now();
@@ -47,7 +55,12 @@ export function connect(host: SshHost, auth: SshAuth, options: SshOptions): Prom
       reject(err);
     };
     const timer = setTimeout(
-      () => fail(unreachable(`no answer within ${options.connectTimeoutMs} ms${tcpUp ? ' (TCP connected, SSH handshake did not finish)' : ''}`)),
+      () =>
+        fail(
+          unreachable(
+            `no answer within ${options.connectTimeoutMs} ms${tcpUp ? ' (TCP connected, SSH handshake did not finish)' : ''}`,
+          ),
+        ),
       options.connectTimeoutMs,
     );
     const sock = tcpConnect({ host: host.address, port: host.port, noDelay: true });
@@ -57,17 +70,31 @@ export function connect(host: SshHost, auth: SshAuth, options: SshOptions): Prom
     sock.on('error', () => undefined);
 
     client.on('error', (err: Error & { level?: string; code?: string }) => {
-      if (presented !== undefined) return fail(new HostKeyMismatch(host.name, pin, presented.fingerprint, presented.type));
-      if (err.level === 'client-authentication') return fail(new AuthFailed(host.name, host.user, 'the host accepted none of the offered keys'));
-      if (err.level === 'client-socket') return fail(unreachable(SOCKET_REASONS[err.code ?? ''] ?? `socket error ${err.code ?? ''}`.trim(), err));
+      if (presented !== undefined)
+        return fail(new HostKeyMismatch(host.name, pin, presented.fingerprint, presented.type));
+      if (err.level === 'client-authentication')
+        return fail(new AuthFailed(host.name, host.user, 'the host accepted none of the offered keys'));
+      if (err.level === 'client-socket')
+        return fail(unreachable(SOCKET_REASONS[err.code ?? ''] ?? `socket error ${err.code ?? ''}`.trim(), err));
       if (err.level === 'client-timeout') return fail(unreachable('keepalive timed out', err));
-      if (keysExchanged) return fail(new AuthFailed(host.name, host.user, 'the host ended the connection during authentication'));
-      fail(tcpUp ? new HandshakeFailed(host.name, `protocol error (${err.level ?? 'unknown'})`, { cause: err }) : unreachable('connection failed', err));
+      if (keysExchanged)
+        return fail(new AuthFailed(host.name, host.user, 'the host ended the connection during authentication'));
+      fail(
+        tcpUp
+          ? new HandshakeFailed(host.name, `protocol error (${err.level ?? 'unknown'})`, { cause: err })
+          : unreachable('connection failed', err),
+      );
     });
     client.once('handshake', () => (keysExchanged = true));
     client.once('close', () => {
-      if (keysExchanged) fail(new AuthFailed(host.name, host.user, 'the host ended the connection during authentication'));
-      else fail(tcpUp ? new HandshakeFailed(host.name, 'the host closed the connection during the handshake') : unreachable('connection closed'));
+      if (keysExchanged)
+        fail(new AuthFailed(host.name, host.user, 'the host ended the connection during authentication'));
+      else
+        fail(
+          tcpUp
+            ? new HandshakeFailed(host.name, 'the host closed the connection during the handshake')
+            : unreachable('connection closed'),
+        );
     });
     client.once('ready', () => {
       if (settled) return void client.destroy();
@@ -97,7 +124,13 @@ export function connect(host: SshHost, auth: SshAuth, options: SshOptions): Prom
       client.connect(config);
     } catch {
       // ssh2 parses the key synchronously; its message is dropped so no key detail can leak.
-      fail(new AuthFailed(host.name, host.user, 'the private key could not be read (not a private key, or a wrong or missing passphrase)'));
+      fail(
+        new AuthFailed(
+          host.name,
+          host.user,
+          'the private key could not be read (not a private key, or a wrong or missing passphrase)',
+        ),
+      );
     }
   });
 }

@@ -10,7 +10,13 @@ import { joinArgv } from './quote.js';
 /** The host could not be reached: refused, no route, or the connect deadline passed. */
 export class HostUnreachable extends FjordError {
   override status = 502;
-  constructor(readonly host: string, readonly address: string, readonly port: number, readonly reason: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly host: string,
+    readonly address: string,
+    readonly port: number,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
     super(`host ${host} (${address}:${port}) unreachable: ${reason}`, options);
   }
 }
@@ -21,15 +27,26 @@ export class HostUnreachable extends FjordError {
  */
 export class HostKeyMismatch extends FjordError {
   override status = 502;
-  constructor(readonly host: string, readonly expected: string, readonly actual: string, readonly keyType?: string) {
-    super(`host ${host}: host key mismatch, expected ${expected}, got ${actual}${keyType ? ` (${keyType})` : ''}; refusing to connect (nothing was run)`);
+  constructor(
+    readonly host: string,
+    readonly expected: string,
+    readonly actual: string,
+    readonly keyType?: string,
+  ) {
+    super(
+      `host ${host}: host key mismatch, expected ${expected}, got ${actual}${keyType ? ` (${keyType})` : ''}; refusing to connect (nothing was run)`,
+    );
   }
 }
 
 /** The host accepted the TCP connection but the SSH handshake failed (no common algorithm, protocol error). */
 export class HandshakeFailed extends FjordError {
   override status = 502;
-  constructor(readonly host: string, readonly reason: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly host: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
     super(`host ${host}: SSH handshake failed: ${reason}`, options);
   }
 }
@@ -37,7 +54,11 @@ export class HandshakeFailed extends FjordError {
 /** The host refused every offered credential, or the private key could not be read. */
 export class AuthFailed extends FjordError {
   override status = 502;
-  constructor(readonly host: string, readonly user: string, readonly reason: string) {
+  constructor(
+    readonly host: string,
+    readonly user: string,
+    readonly reason: string,
+  ) {
     super(`host ${host}: authentication as ${user} failed: ${reason}`);
   }
 }
@@ -45,7 +66,10 @@ export class AuthFailed extends FjordError {
 /** The connection dropped (or was closed) while a command was running or about to run. */
 export class ConnectionLost extends FjordError {
   override status = 502;
-  constructor(readonly host: string, readonly reason: string) {
+  constructor(
+    readonly host: string,
+    readonly reason: string,
+  ) {
     super(`host ${host}: connection lost: ${reason}`);
   }
 }
@@ -69,11 +93,18 @@ export function tail(text: string, max = 2000): string {
 // What the Docker CLI prints around the engine's error: its hint (`See 'docker run --help'.` in 20.10,
 // `Run 'docker run --help' for more information` in 28) and the forwarding warning of every `run` on an
 // engine without IP forwarding. Neither says what went wrong (shared/REAL-FLEET.md).
-const NOISE = [/^See '[^']*--help'\.?$/, /^Run '[^']*--help' for more information\.?$/, /^WARNING: IPv4 forwarding is disabled/];
+const NOISE = [
+  /^See '[^']*--help'\.?$/,
+  /^Run '[^']*--help' for more information\.?$/,
+  /^WARNING: IPv4 forwarding is disabled/,
+];
 
 /** The line of stderr that says what failed: the last one that is not a CLI hint or warning. */
 export function errorLine(text: string): string {
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   return [...lines].reverse().find((l) => !NOISE.some((re) => re.test(l))) ?? lines.at(-1) ?? '';
 }
 
@@ -100,10 +131,20 @@ export class CommandFailed extends FjordError {
   readonly stderrTail: string;
   /** The command, as `shownArgv` shows it. */
   readonly argv: string[];
-  constructor(readonly host: string, argv: string[], readonly exitCode: number, stderr: string, readonly step?: string) {
+  constructor(
+    readonly host: string,
+    argv: string[],
+    readonly exitCode: number,
+    stderr: string,
+    readonly step?: string,
+  ) {
     const stderrTail = tail(stderr);
     const shown = shownArgv(argv);
-    super(scrub(`host ${host}: ${step ? `step ${step}: ` : ''}\`${joinArgv(shown)}\` exited ${exitCode}${stderrTail ? `: ${errorLine(stderrTail)}` : ''}`));
+    super(
+      scrub(
+        `host ${host}: ${step ? `step ${step}: ` : ''}\`${joinArgv(shown)}\` exited ${exitCode}${stderrTail ? `: ${errorLine(stderrTail)}` : ''}`,
+      ),
+    );
     this.stderrTail = stderrTail;
     this.argv = shown;
   }
@@ -114,9 +155,18 @@ export class CommandTimeout extends FjordError {
   override status = 504;
   /** The command, as `shownArgv` shows it. */
   readonly argv: string[];
-  constructor(readonly host: string, argv: string[], readonly timeoutMs: number, readonly step?: string) {
+  constructor(
+    readonly host: string,
+    argv: string[],
+    readonly timeoutMs: number,
+    readonly step?: string,
+  ) {
     const shown = shownArgv(argv);
-    super(scrub(`host ${host}: ${step ? `step ${step}: ` : ''}\`${joinArgv(shown)}\` timed out after ${timeoutMs} ms and was killed`));
+    super(
+      scrub(
+        `host ${host}: ${step ? `step ${step}: ` : ''}\`${joinArgv(shown)}\` timed out after ${timeoutMs} ms and was killed`,
+      ),
+    );
     this.argv = shown;
   }
 }

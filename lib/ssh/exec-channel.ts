@@ -36,7 +36,12 @@ function signalExitCode(signal: string): number {
  * Opens a channel, runs `command`, resolves with what happened. Never rejects. On timeout the channel
  * is signalled and closed right away; killing the remote process tree is the caller's second step.
  */
-export function execOnChannel(client: Client, command: string, timeoutMs: number, stdin?: string | Buffer): Promise<ChannelOutcome> {
+export function execOnChannel(
+  client: Client,
+  command: string,
+  timeoutMs: number,
+  stdin?: string | Buffer,
+): Promise<ChannelOutcome> {
   return new Promise((resolve) => {
     let done = false;
     let channel: Channel | undefined;

@@ -38,7 +38,14 @@ export function openFleet(hosts: readonly SshHost[], auth: SshAuth, options: Ssh
     async close() {
       const all = [...sessions.values()];
       sessions.clear();
-      await Promise.all(all.map((p) => p.then((s) => s.close(), () => undefined)));
+      await Promise.all(
+        all.map((p) =>
+          p.then(
+            (s) => s.close(),
+            () => undefined,
+          ),
+        ),
+      );
     },
   };
 }

@@ -9,7 +9,11 @@ import { UnknownHost } from './errors.js';
 import type { SshAuth, SshHost, SshOptions } from './types.js';
 
 /** Private key (env var, else file), passphrase and agent socket, as `ssh.*` in fjord.yaml names them. */
-export function sshAuthFromConfig(ssh: Config['ssh'], env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): SshAuth {
+export function sshAuthFromConfig(
+  ssh: Config['ssh'],
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): SshAuth {
   const auth: SshAuth = {};
   let key = ssh.privateKeyEnv ? env[ssh.privateKeyEnv] : undefined;
   // CI variables often hold the key with its newlines written as `\n`.
@@ -19,7 +23,9 @@ export function sshAuthFromConfig(ssh: Config['ssh'], env: NodeJS.ProcessEnv = p
     try {
       key = readFileSync(path, 'utf8');
     } catch (err) {
-      throw new ConfigError([`ssh.privateKeyFile: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`]);
+      throw new ConfigError([
+        `ssh.privateKeyFile: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      ]);
     }
   }
   if (key) auth.privateKey = new Secret(key);

@@ -32,7 +32,10 @@ export function killByMarkerScript(marker: string): string {
  * although the protocol allows it while the channel is open; so this goes through the protocol object.
  */
 export function sendSignal(channel: Channel, name: 'KILL' | 'TERM'): void {
-  const c = channel as unknown as { outgoing?: { id?: number; state?: string }; _client?: { _protocol?: { signal?(id: number, s: string): void } } };
+  const c = channel as unknown as {
+    outgoing?: { id?: number; state?: string };
+    _client?: { _protocol?: { signal?(id: number, s: string): void } };
+  };
   const id = c.outgoing?.id;
   const state = c.outgoing?.state;
   if (id === undefined || (state !== 'open' && state !== 'eof')) return;

@@ -11,8 +11,28 @@ const SAFE = /^[A-Za-z0-9_/.,:@%+-]+$/;
 
 // Reserved words are only special as the first word; quoting them makes the shell look up a command.
 const RESERVED = new Set([
-  '!', '{', '}', '[[', ']]', 'case', 'coproc', 'do', 'done', 'elif', 'else', 'esac', 'fi', 'for', 'function',
-  'if', 'in', 'select', 'then', 'time', 'until', 'while',
+  '!',
+  '{',
+  '}',
+  '[[',
+  ']]',
+  'case',
+  'coproc',
+  'do',
+  'done',
+  'elif',
+  'else',
+  'esac',
+  'fi',
+  'for',
+  'function',
+  'if',
+  'in',
+  'select',
+  'then',
+  'time',
+  'until',
+  'while',
 ]);
 
 /** One argument as a shell word that the remote shell turns back into exactly `arg`. */

@@ -56,7 +56,8 @@ export function createSession(client: Client, host: SshHost, options: SshOptions
         await sleep(10 * attempt);
         outcome = await execOnChannel(client, command, timeoutMs, opts.stdin);
       }
-      if (outcome.kind === 'refused') throw new ConnectionLost(host.name, closed ? closeReason : 'the host refused to open a channel');
+      if (outcome.kind === 'refused')
+        throw new ConnectionLost(host.name, closed ? closeReason : 'the host refused to open a channel');
       if (outcome.kind === 'timeout') {
         if (!closed) await execOnChannel(client, killByMarkerScript(marker), KILL_TIMEOUT_MS);
         throw new CommandTimeout(host.name, [...argv], timeoutMs, opts.step);
@@ -78,7 +79,8 @@ export function createSession(client: Client, host: SshHost, options: SshOptions
     exec,
     async run(argv, opts = {}) {
       const result = await exec(argv, opts);
-      if (result.exitCode !== 0) throw new CommandFailed(host.name, [...argv], result.exitCode, result.stderr, opts.step);
+      if (result.exitCode !== 0)
+        throw new CommandFailed(host.name, [...argv], result.exitCode, result.stderr, opts.step);
       return result;
     },
     close() {

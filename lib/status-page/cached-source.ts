@@ -24,24 +24,46 @@ export interface CachedSourceOptions {
 // The page shows why a part is missing; named errors already say it in fjord's words.
 const reason = (err: unknown): string => scrub(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
 
-export function cachedStatusSource({ check, deploys, holds, ttlMs = 10_000, waitMs = 2_000, firstWaitMs = 15_000, now = Date.now }: CachedSourceOptions): StatusSource {
+export function cachedStatusSource({
+  check,
+  deploys,
+  holds,
+  ttlMs = 10_000,
+  waitMs = 2_000,
+  firstWaitMs = 15_000,
+  now = Date.now,
+}: CachedSourceOptions): StatusSource {
   let current: { view: StatusView; at: number } | undefined;
   let pending: Promise<StatusView> | undefined;
 
   async function build(): Promise<StatusView> {
-    const [report, history, held] = await Promise.allSettled([check(), deploys(), holds ? holds() : Promise.resolve(undefined)]);
-    const view: StatusView = { generatedAt: new Date(now()).toISOString(), deploys: history.status === 'fulfilled' ? history.value : [] };
+    const [report, history, held] = await Promise.allSettled([
+      check(),
+      deploys(),
+      holds ? holds() : Promise.resolve(undefined),
+    ]);
+    const view: StatusView = {
+      generatedAt: new Date(now()).toISOString(),
+      deploys: history.status === 'fulfilled' ? history.value : [],
+    };
     if (report.status === 'fulfilled') view.report = report.value;
     else view.error = reason(report.reason);
     if (history.status === 'rejected') view.deploysError = reason(history.reason);
     // A hold's by and reason are a person's text: known secrets are masked before the page shows them.
-    if (held.status === 'fulfilled' && held.value) view.holds = Object.fromEntries(Object.entries(held.value).map(([k, h]) => [k, { ...h, by: scrub(h.by), reason: scrub(h.reason) }]));
+    if (held.status === 'fulfilled' && held.value)
+      view.holds = Object.fromEntries(
+        Object.entries(held.value).map(([k, h]) => [k, { ...h, by: scrub(h.by), reason: scrub(h.reason) }]),
+      );
     else if (held.status === 'rejected') view.holdsError = reason(held.reason);
     current = { view, at: now() };
     return view;
   }
   const refresh = (): Promise<StatusView> => (pending ??= build().finally(() => (pending = undefined)));
-  const served = (view: StatusView, refreshing = false): StatusView => ({ ...view, generatedAt: new Date(now()).toISOString(), ...(refreshing ? { refreshing } : {}) });
+  const served = (view: StatusView, refreshing = false): StatusView => ({
+    ...view,
+    generatedAt: new Date(now()).toISOString(),
+    ...(refreshing ? { refreshing } : {}),
+  });
 
   return async () => {
     if (current && now() - current.at < ttlMs) return served(current.view);

@@ -33,7 +33,15 @@ export interface StatusPageContext {
 }
 
 /** The `GET /` handler, or undefined when `statusPage.enabled` is false. */
-export function statusPageFromConfig({ config, configPath, env, dataDir, logger, hostname, ttlMs }: StatusPageContext): Handler<ReceiverEnv> | undefined {
+export function statusPageFromConfig({
+  config,
+  configPath,
+  env,
+  dataDir,
+  logger,
+  hostname,
+  ttlMs,
+}: StatusPageContext): Handler<ReceiverEnv> | undefined {
   const exposure = statusPageExposure(config, hostname);
   if (exposure === 'off') return undefined;
   const { tokenEnv } = config.statusPage;
@@ -41,7 +49,9 @@ export function statusPageFromConfig({ config, configPath, env, dataDir, logger,
   // Fail closed: a configured but unset token must not leave the page open.
   if (tokenEnv && !token) throw new ConfigError([`statusPage.tokenEnv: environment variable ${tokenEnv} is not set`]);
   if (token && token.reveal().length < MIN_SECRET_LENGTH) {
-    throw new ConfigError([`statusPage.tokenEnv: ${tokenEnv} holds a token shorter than ${MIN_SECRET_LENGTH} characters; use a longer random value (e.g. openssl rand -hex 32)`]);
+    throw new ConfigError([
+      `statusPage.tokenEnv: ${tokenEnv} holds a token shorter than ${MIN_SECRET_LENGTH} characters; use a longer random value (e.g. openssl rand -hex 32)`,
+    ]);
   }
   const note = exposureNote(exposure, hostname);
   if (exposure === 'locked') {
@@ -52,10 +62,20 @@ export function statusPageFromConfig({ config, configPath, env, dataDir, logger,
   const baseDir = dirname(configPath);
   const store = createManifestStore(config, { env, dataDir: join(dataDir, 'status', 'manifests'), baseDir });
   const source = cachedStatusSource({
-    check: () => checkDrift({ config, store, fleetFor: fleetForConfig(config, env, baseDir), ageIdentities: secretList(env, config.secrets.identityEnv) }),
+    check: () =>
+      checkDrift({
+        config,
+        store,
+        fleetFor: fleetForConfig(config, env, baseDir),
+        ageIdentities: secretList(env, config.secrets.identityEnv),
+      }),
     deploys: () => recentDeploys(config, store),
     holds: async () => (await readHolds(store)).holds,
     ...(ttlMs !== undefined ? { ttlMs } : {}),
   });
-  return statusRoute({ source: async () => hideViewAddresses(await source(), config.hosts), logger, ...(token ? { token } : {}) });
+  return statusRoute({
+    source: async () => hideViewAddresses(await source(), config.hosts),
+    logger,
+    ...(token ? { token } : {}),
+  });
 }

@@ -20,8 +20,13 @@ export interface DeployLinks {
 export function gitlabLinks(config: Config): (commitId: string, trailers: Record<string, string>) => DeployLinks {
   const urls = config.sources.gitlab ? gitlabUrls(config.sources.gitlab.url) : undefined;
   const manifestProject = config.manifest.backend === 'gitlab' ? config.manifest.project : undefined;
-  const gitlabProjects = new Set(Object.values(config.apps).filter((a) => a.source.provider === 'gitlab').map((a) => a.source.project));
-  const onGitlab = (project: string | undefined): project is string => !!urls && !!project && PROJECT.test(project) && gitlabProjects.has(project);
+  const gitlabProjects = new Set(
+    Object.values(config.apps)
+      .filter((a) => a.source.provider === 'gitlab')
+      .map((a) => a.source.project),
+  );
+  const onGitlab = (project: string | undefined): project is string =>
+    !!urls && !!project && PROJECT.test(project) && gitlabProjects.has(project);
   return (commitId, trailers) => {
     const links: DeployLinks = {};
     if (urls && manifestProject && HEX.test(commitId)) links.commitUrl = urls.commit(manifestProject, commitId);

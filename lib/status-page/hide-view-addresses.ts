@@ -11,13 +11,23 @@ export function hideViewAddresses(view: StatusView, hosts: Config['hosts']): Sta
     error: hide(view.error),
     deploysError: hide(view.deploysError),
     holdsError: hide(view.holdsError),
-    ...(view.holds ? { holds: Object.fromEntries(Object.entries(view.holds).map(([k, h]) => [k, { ...h, by: hide(h.by), reason: hide(h.reason) }])) } : {}),
+    ...(view.holds
+      ? {
+          holds: Object.fromEntries(
+            Object.entries(view.holds).map(([k, h]) => [k, { ...h, by: hide(h.by), reason: hide(h.reason) }]),
+          ),
+        }
+      : {}),
     deploys: view.deploys.map((d) => ({ ...d, subject: hide(d.subject), details: hide(d.details) })),
     ...(view.report
       ? {
           report: {
             ...view.report,
-            environments: view.report.environments.map((e) => ({ ...e, error: hide(e.error), hosts: e.hosts.map((h) => ({ ...h, error: hide(h.error) })) })),
+            environments: view.report.environments.map((e) => ({
+              ...e,
+              error: hide(e.error),
+              hosts: e.hosts.map((h) => ({ ...h, error: hide(h.error) })),
+            })),
           },
         }
       : {}),

@@ -10,7 +10,8 @@ import type { DeployRow } from './view.js';
 export async function recentDeploys(config: Config, store: ManifestStore, limit = 15): Promise<DeployRow[]> {
   const users = new Map<string, string[]>();
   for (const [app, a] of Object.entries(config.apps)) {
-    for (const [env, e] of Object.entries(a.environments)) users.set(e.manifest.file, [...(users.get(e.manifest.file) ?? []), `${app}/${env}`]);
+    for (const [env, e] of Object.entries(a.environments))
+      users.set(e.manifest.file, [...(users.get(e.manifest.file) ?? []), `${app}/${env}`]);
   }
   const links = gitlabLinks(config);
   const seen = new Map<string, DeployRow>();
@@ -32,7 +33,8 @@ export async function recentDeploys(config: Config, store: ManifestStore, limit 
         subject: c.message.split('\n', 1)[0]!.trim(),
         author: c.author.name,
         authoredAt: c.authoredAt,
-        where: t['Fjord-App'] && t['Fjord-Environment'] ? `${t['Fjord-App']}/${t['Fjord-Environment']}` : where.join(', '),
+        where:
+          t['Fjord-App'] && t['Fjord-Environment'] ? `${t['Fjord-App']}/${t['Fjord-Environment']}` : where.join(', '),
         trailers: t,
         ...(t['Fjord-Rollback-Of'] ? detailsOf(c.message) : {}),
         ...links(c.commitId, t),
@@ -48,7 +50,8 @@ export async function recentDeploys(config: Config, store: ManifestStore, limit 
  */
 function newestFirst(rows: DeployRow[], older: Map<string, Set<string>>): DeployRow[] {
   const newer = new Map<string, number>(rows.map((r) => [r.commitId, 0]));
-  for (const [id, set] of older) for (const o of set) if (newer.has(o) && newer.has(id)) newer.set(o, newer.get(o)! + 1);
+  for (const [id, set] of older)
+    for (const o of set) if (newer.has(o) && newer.has(id)) newer.set(o, newer.get(o)! + 1);
   const byId = new Map(rows.map((r) => [r.commitId, r]));
   const ready = rows.filter((r) => newer.get(r.commitId) === 0);
   const out: DeployRow[] = [];
@@ -70,7 +73,10 @@ function newestFirst(rows: DeployRow[], older: Map<string, Set<string>>): Deploy
 
 /** The paragraphs between a commit's subject and its trailers (empty: none). */
 function detailsOf(message: string): { details?: string } {
-  const paragraphs = message.replace(/\r\n/g, '\n').trim().split(/\n[ \t]*\n/);
+  const paragraphs = message
+    .replace(/\r\n/g, '\n')
+    .trim()
+    .split(/\n[ \t]*\n/);
   const body = paragraphs.slice(1, -1).join('\n\n').trim();
   return body ? { details: body } : {};
 }

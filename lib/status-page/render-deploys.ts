@@ -30,11 +30,14 @@ function trailers(d: DeployRow): Raw {
   const t = d.trailers;
   const parts: Raw[] = [];
   if (t['Fjord-Reason']) parts.push(html`<span class="badge badge-reason">${t['Fjord-Reason']}</span>`);
-  if (t['Fjord-Source']) parts.push(html`<span class="trailer">source ${link(d.sourceUrl, html`<code>${shortSource(t['Fjord-Source'])}</code>`)}</span>`);
+  if (t['Fjord-Source'])
+    parts.push(
+      html`<span class="trailer">source ${link(d.sourceUrl, html`<code>${shortSource(t['Fjord-Source'])}</code>`)}</span>`,
+    );
   if (t['Fjord-MR']) parts.push(html`<span class="trailer">MR ${link(d.mrUrl, html`${t['Fjord-MR']}`)}</span>`);
   if (t['Fjord-Author']) parts.push(html`<span class="trailer">by ${t['Fjord-Author']}</span>`);
   // Spaces between the pieces: each stays on one line, the cell may wrap between them.
-  return html`${parts.flatMap((p, i) => (i === 0 ? [p] : [raw(" "), p]))}`;
+  return html`${parts.flatMap((p, i) => (i === 0 ? [p] : [raw(' '), p]))}`;
 }
 
 function row(d: DeployRow, now: string): Raw {

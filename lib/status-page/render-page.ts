@@ -17,13 +17,17 @@ export function renderStatusPage(view: StatusView): string {
   const report = view.report;
   const first = !report && !view.error && view.refreshing;
   const summary = report ? summarize(report) : { text: first ? 'checking the hosts' : 'drift check failed', ok: false };
-  const checked = report ? html`checked <time id="checked" datetime="${report.checkedAt}">${formatTime(report.checkedAt)}</time> (${ago(report.checkedAt, view.generatedAt)})${view.refreshing ? ' · refreshing…' : ''}` : '';
+  const checked = report
+    ? html`checked <time id="checked" datetime="${report.checkedAt}">${formatTime(report.checkedAt)}</time> (${ago(report.checkedAt, view.generatedAt)})${view.refreshing ? ' · refreshing…' : ''}`
+    : '';
   const hosts = report
     ? renderHosts(report)
     : first
       ? html`<p class="notice">Checking the hosts for the first time; this page reloads by itself.</p>`
       : html`<p class="notice bad">The drift check could not run: ${view.error ?? 'unknown error'}</p>`;
-  const deploys = view.deploysError ? html`<p class="notice bad">The manifest history could not be read: ${view.deploysError}</p>` : renderDeploys(view.deploys, view.generatedAt);
+  const deploys = view.deploysError
+    ? html`<p class="notice bad">The manifest history could not be read: ${view.deploysError}</p>`
+    : renderDeploys(view.deploys, view.generatedAt);
   return `<!doctype html>
 ${html`<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta http-equiv="refresh" content="${view.refreshing ? 5 : REFRESH_SECONDS}"><title>${summary.ok ? '✓' : '✗'} fjord status</title>

@@ -14,7 +14,8 @@ import { renderStatusPage } from './render-page.js';
 import type { StatusSource } from './view.js';
 
 export const PAGE_HEADERS = {
-  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'Content-Security-Policy':
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'Referrer-Policy': 'no-referrer',
   'X-Content-Type-Options': 'nosniff',
   'Cache-Control': 'no-store',
@@ -35,7 +36,11 @@ export function statusRoute({ source, token, logger }: StatusRouteOptions): Hand
       const bearer = /^Bearer[ \t]+(\S+)\s*$/i.exec(header(c, 'authorization') ?? '')?.[1];
       if (!verify(bearer ?? c.req.query('token'))) {
         logger.warn('status page refused: token missing or wrong', { path: '/' });
-        return c.text('401 Unauthorized: the status page needs its token (Authorization: Bearer …, or ?token=…)\n', 401, { 'WWW-Authenticate': 'Bearer realm="fjord status"' });
+        return c.text(
+          '401 Unauthorized: the status page needs its token (Authorization: Bearer …, or ?token=…)\n',
+          401,
+          { 'WWW-Authenticate': 'Bearer realm="fjord status"' },
+        );
       }
     }
     return c.html(renderStatusPage(await source()), 200, PAGE_HEADERS);

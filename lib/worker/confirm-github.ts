@@ -28,20 +28,35 @@ export function githubConfirmer(octokit: Octokit): SourceApi {
     const repo = splitRepository(claim.project);
     const short = claim.sha.slice(0, 12);
     if (claim.mr !== undefined) {
-      const { data: pull } = await call(claim, `pull request #${claim.mr}`, () => octokit.rest.pulls.get({ ...repo, pull_number: claim.mr! }));
+      const { data: pull } = await call(claim, `pull request #${claim.mr}`, () =>
+        octokit.rest.pulls.get({ ...repo, pull_number: claim.mr! }),
+      );
       const name = `pull request ${claim.project}#${claim.mr}`;
-      if (pull.merged !== true) throw new SourceRefused(`GitHub says ${name} is not merged (state ${quoted(pull.state)})`);
-      if (pull.base.ref !== claim.ref) throw new SourceRefused(`GitHub says ${name} was merged into ${quoted(pull.base.ref)}, not ${quoted(claim.ref)}`);
-      if (pull.merge_commit_sha !== claim.sha) throw new SourceRefused(`GitHub says ${name} was merged as ${pull.merge_commit_sha?.slice(0, 12) ?? 'an unknown commit'}, not ${short}`);
+      if (pull.merged !== true)
+        throw new SourceRefused(`GitHub says ${name} is not merged (state ${quoted(pull.state)})`);
+      if (pull.base.ref !== claim.ref)
+        throw new SourceRefused(
+          `GitHub says ${name} was merged into ${quoted(pull.base.ref)}, not ${quoted(claim.ref)}`,
+        );
+      if (pull.merge_commit_sha !== claim.sha)
+        throw new SourceRefused(
+          `GitHub says ${name} was merged as ${pull.merge_commit_sha?.slice(0, 12) ?? 'an unknown commit'}, not ${short}`,
+        );
     }
     const { data: compared } = await call(claim, `commit ${short} compared with ${claim.ref}`, () =>
       octokit.rest.repos.compareCommitsWithBasehead({ ...repo, basehead: `${claim.sha}...${claim.ref}`, per_page: 1 }),
     );
     if (compared.status !== 'ahead' && compared.status !== 'identical') {
-      throw new SourceRefused(`GitHub says commit ${short} is not on ${claim.refKind} ${quoted(claim.ref)} of project ${claim.project} (${quoted(compared.status)})`);
+      throw new SourceRefused(
+        `GitHub says commit ${short} is not on ${claim.refKind} ${quoted(claim.ref)} of project ${claim.project} (${quoted(compared.status)})`,
+      );
     }
   };
   const head = async (claim: SourceClaim): Promise<string> =>
-    (await call(claim, `branch ${quoted(claim.ref)}`, () => octokit.rest.repos.getBranch({ ...splitRepository(claim.project), branch: claim.ref }))).data.commit.sha;
+    (
+      await call(claim, `branch ${quoted(claim.ref)}`, () =>
+        octokit.rest.repos.getBranch({ ...splitRepository(claim.project), branch: claim.ref }),
+      )
+    ).data.commit.sha;
   return { confirm, head };
 }

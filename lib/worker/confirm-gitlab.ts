@@ -11,7 +11,15 @@
  * The branch's head, for a push that must still be what the branch says: `GET /projects/:id/repository/branches/:branch`
  * (docs.gitlab.com/api/branches/#get-single-repository-branch).
  */
-import { Branches, Commits, GitbeakerRequestError, GitbeakerRetryError, GitbeakerTimeoutError, MergeRequests, Repositories } from '@gitbeaker/rest';
+import {
+  Branches,
+  Commits,
+  GitbeakerRequestError,
+  GitbeakerRetryError,
+  GitbeakerTimeoutError,
+  MergeRequests,
+  Repositories,
+} from '@gitbeaker/rest';
 import { gitlabClientOptions } from '../gitlab-client.js';
 import type { Secret } from '../secret.js';
 import { failedCall, quoted, SourceRefused, type SourceApi, type SourceClaim } from './source-claim.js';
@@ -19,7 +27,15 @@ import { failedCall, quoted, SourceRefused, type SourceApi, type SourceClaim } f
 const REFS_PER_PAGE = 100;
 const REFS_MAX_PAGES = 5;
 
-export function gitlabConfirmer({ url, token, timeoutMs = 10_000 }: { url: string; token: Secret; timeoutMs?: number }): SourceApi {
+export function gitlabConfirmer({
+  url,
+  token,
+  timeoutMs = 10_000,
+}: {
+  url: string;
+  token: Secret;
+  timeoutMs?: number;
+}): SourceApi {
   // A token function: the raw value is read per request and never stored on the client objects.
   const options = gitlabClientOptions({ host: url.replace(/\/+$/, ''), token, timeoutMs });
   const mergeRequests = new MergeRequests<false>(options);
@@ -35,7 +51,12 @@ export function gitlabConfirmer({ url, token, timeoutMs = 10_000 }: { url: strin
         const cause = err.cause as { description?: string; response?: { status?: number } } | undefined;
         failedCall(claim, what, cause?.response?.status, cause?.description ?? err.message);
       }
-      if (err instanceof GitbeakerTimeoutError || err instanceof GitbeakerRetryError || (err instanceof TypeError && /fetch failed/i.test(err.message))) failedCall(claim, what, undefined, err.message);
+      if (
+        err instanceof GitbeakerTimeoutError ||
+        err instanceof GitbeakerRetryError ||
+        (err instanceof TypeError && /fetch failed/i.test(err.message))
+      )
+        failedCall(claim, what, undefined, err.message);
       throw err;
     }
   };
@@ -44,14 +65,22 @@ export function gitlabConfirmer({ url, token, timeoutMs = 10_000 }: { url: strin
     const what = `commit ${claim.sha.slice(0, 12)}`;
     let refs: Array<{ name: string }> | undefined;
     try {
-      refs = await call(claim, `the refs of ${what}`, () => commits.allReferences(claim.project, claim.sha, { type: claim.refKind, perPage: REFS_PER_PAGE, maxPages: REFS_MAX_PAGES }));
+      refs = await call(claim, `the refs of ${what}`, () =>
+        commits.allReferences(claim.project, claim.sha, {
+          type: claim.refKind,
+          perPage: REFS_PER_PAGE,
+          maxPages: REFS_MAX_PAGES,
+        }),
+      );
     } catch (err) {
       // 404: an unknown sha, or an instance without the endpoint; compare tells which.
       if (!(err instanceof SourceRefused && / answered 404 /.test(err.message))) throw err;
     }
     if (refs?.some((r) => r.name === claim.ref)) return true;
     if (refs && refs.length < REFS_PER_PAGE * REFS_MAX_PAGES) return false;
-    const compared = await call(claim, `${what} compared with ${claim.ref}`, () => repositories.compare(claim.project, claim.ref, claim.sha));
+    const compared = await call(claim, `${what} compared with ${claim.ref}`, () =>
+      repositories.compare(claim.project, claim.ref, claim.sha),
+    );
     return (compared.commits ?? []).length === 0;
   };
 
@@ -60,12 +89,24 @@ export function gitlabConfirmer({ url, token, timeoutMs = 10_000 }: { url: strin
       const mr = await call(claim, `merge request !${claim.mr}`, () => mergeRequests.show(claim.project, claim.mr!));
       const name = `merge request ${claim.project}!${claim.mr}`;
       if (mr.state !== 'merged') throw new SourceRefused(`GitLab says ${name} is ${quoted(mr.state)}, not merged`);
-      if (mr.target_branch !== claim.ref) throw new SourceRefused(`GitLab says ${name} was merged into ${quoted(mr.target_branch)}, not ${quoted(claim.ref)}`);
-      const shas = [mr.merge_commit_sha, mr.squash_commit_sha, mr.sha].filter((s): s is string => typeof s === 'string' && s.length > 0);
-      if (!shas.includes(claim.sha)) throw new SourceRefused(`GitLab says ${name} was merged as ${shas.map((s) => s.slice(0, 12)).join(' / ') || 'an unknown commit'}, not ${claim.sha.slice(0, 12)}`);
+      if (mr.target_branch !== claim.ref)
+        throw new SourceRefused(
+          `GitLab says ${name} was merged into ${quoted(mr.target_branch)}, not ${quoted(claim.ref)}`,
+        );
+      const shas = [mr.merge_commit_sha, mr.squash_commit_sha, mr.sha].filter(
+        (s): s is string => typeof s === 'string' && s.length > 0,
+      );
+      if (!shas.includes(claim.sha))
+        throw new SourceRefused(
+          `GitLab says ${name} was merged as ${shas.map((s) => s.slice(0, 12)).join(' / ') || 'an unknown commit'}, not ${claim.sha.slice(0, 12)}`,
+        );
     }
-    if (!(await onRef(claim))) throw new SourceRefused(`GitLab says commit ${claim.sha.slice(0, 12)} is not on ${claim.refKind} ${quoted(claim.ref)} of project ${claim.project}`);
+    if (!(await onRef(claim)))
+      throw new SourceRefused(
+        `GitLab says commit ${claim.sha.slice(0, 12)} is not on ${claim.refKind} ${quoted(claim.ref)} of project ${claim.project}`,
+      );
   };
-  const head = async (claim: SourceClaim): Promise<string> => (await call(claim, `branch ${quoted(claim.ref)}`, () => branches.show(claim.project, claim.ref))).commit.id;
+  const head = async (claim: SourceClaim): Promise<string> =>
+    (await call(claim, `branch ${quoted(claim.ref)}`, () => branches.show(claim.project, claim.ref))).commit.id;
   return { confirm, head };
 }

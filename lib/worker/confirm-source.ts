@@ -27,7 +27,11 @@ export type ConfirmSource = (job: DeployJob) => Promise<string | undefined>;
 export type BranchHead = (job: DeployJob) => Promise<string | undefined>;
 
 /** The questions fjord.yaml lets the worker ask, or undefined when no source provider has a token (or has `confirmMerge: false`). */
-export function sourceApiFromConfig(config: Config, env: NodeJS.ProcessEnv, logger?: Logger): { confirmSource: ConfirmSource; branchHead: BranchHead } | undefined {
+export function sourceApiFromConfig(
+  config: Config,
+  env: NodeJS.ProcessEnv,
+  logger?: Logger,
+): { confirmSource: ConfirmSource; branchHead: BranchHead } | undefined {
   const gitlab = config.sources.gitlab;
   const gitlabToken = gitlab?.confirmMerge ? secretValue(env, gitlab.tokenEnv) : undefined;
   const octokit = config.sources.github?.confirmMerge ? githubClientFromConfig(config, env, logger) : undefined;
@@ -63,7 +67,9 @@ export function sourceApiFromConfig(config: Config, env: NodeJS.ProcessEnv, logg
       const asked = ask(job);
       if (asked === undefined || typeof asked === 'string' || asked.claim.refKind !== 'branch') return undefined;
       // A refusal (401/403, a deleted branch) is left to confirmSource, which runs before the commit.
-      return asked.api.head(asked.claim).catch((err: unknown) => (err instanceof SourceRefused ? undefined : Promise.reject(err)));
+      return asked.api
+        .head(asked.claim)
+        .catch((err: unknown) => (err instanceof SourceRefused ? undefined : Promise.reject(err)));
     },
   };
 }
@@ -72,13 +78,17 @@ export function sourceApiFromConfig(config: Config, env: NodeJS.ProcessEnv, logg
 function claimOf(job: DeployJob, app: Config['apps'][string], branch: string): SourceClaim | string {
   const { provider, project } = app.source;
   const name = providerName({ provider });
-  if (job.source.provider !== provider) return `app ${job.app} deploys from ${name}, not from a ${quoted(job.source.provider)} event`;
-  if (job.source.project?.toLowerCase() !== project.toLowerCase()) return `the event names project ${quoted(job.source.project ?? '')}, not apps.${job.app}.source.project (${project})`;
+  if (job.source.provider !== provider)
+    return `app ${job.app} deploys from ${name}, not from a ${quoted(job.source.provider)} event`;
+  if (job.source.project?.toLowerCase() !== project.toLowerCase())
+    return `the event names project ${quoted(job.source.project ?? '')}, not apps.${job.app}.source.project (${project})`;
   const { ref } = job.source;
   if (!job.sha || !ref) return `the ${name} event names no ${job.sha ? 'ref' : 'sha'} to confirm`;
   // matchApps queues a branch only for the environment's own branch; any other ref is a pushed git tag.
   const refKind = ref === branch ? 'branch' : 'tag';
-  if (refKind === 'tag' && !app.source.tags) return `ref ${quoted(ref)} is not branch ${branch} of ${job.app}/${job.environment}, and apps.${job.app}.source.tags is off`;
-  if (job.reason === 'merge' && job.source.mr === undefined) return `the ${name} merge event names no merge request to confirm`;
+  if (refKind === 'tag' && !app.source.tags)
+    return `ref ${quoted(ref)} is not branch ${branch} of ${job.app}/${job.environment}, and apps.${job.app}.source.tags is off`;
+  if (job.reason === 'merge' && job.source.mr === undefined)
+    return `the ${name} merge event names no merge request to confirm`;
   return { provider, project, sha: job.sha, ref, refKind, ...(job.reason === 'merge' ? { mr: job.source.mr! } : {}) };
 }

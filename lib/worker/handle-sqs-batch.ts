@@ -52,7 +52,20 @@ export interface SqsBatchOptions {
   maxHoldSec?: number;
 }
 
-export async function handleSqsBatch(event: SqsEvent, { handle, logger, extend, visibilitySec = 900, signal = new AbortController().signal, key, quarantine, requeue, maxHoldSec = MAX_VISIBILITY_SEC }: SqsBatchOptions): Promise<SqsBatchResponse> {
+export async function handleSqsBatch(
+  event: SqsEvent,
+  {
+    handle,
+    logger,
+    extend,
+    visibilitySec = 900,
+    signal = new AbortController().signal,
+    key,
+    quarantine,
+    requeue,
+    maxHoldSec = MAX_VISIBILITY_SEC,
+  }: SqsBatchOptions,
+): Promise<SqsBatchResponse> {
   const items = receiveBatchFromSqsEvent(event, key);
   const failed = new Set<string>();
   const groups = new Map<string, number[]>();
@@ -75,19 +88,41 @@ export async function handleSqsBatch(event: SqsEvent, { handle, logger, extend, 
         // Not a job (or not one fjord signed): never run. Moved to the DLQ now when possible; otherwise
         // reported, so the queue's redrive policy moves it there, where a person can look.
         if (await quarantine?.(item.malformed)) continue;
-        logger.error('malformed message; left to the dead-letter queue', { messageId: id, reason: item.malformed.reason });
+        logger.error('malformed message; left to the dead-letter queue', {
+          messageId: id,
+          reason: item.malformed.reason,
+        });
         failed.add(id);
         blocked = true;
         continue;
       }
       const msg = item.message;
       const heldBefore = event.Records[i]!.messageAttributes?.[HELD_ATTRIBUTE]?.stringValue === '1';
-      const log = logger.child({ job: msg.job.id, app: msg.job.app, environment: msg.job.environment, attempt: msg.attempts });
-      const beat = setInterval(() => void extend(msg.receipt, visibilitySec).catch(() => {}), (visibilitySec * 1000) / 3);
+      const log = logger.child({
+        job: msg.job.id,
+        app: msg.job.app,
+        environment: msg.job.environment,
+        attempt: msg.attempts,
+      });
+      const beat = setInterval(
+        () => void extend(msg.receipt, visibilitySec).catch(() => {}),
+        (visibilitySec * 1000) / 3,
+      );
       try {
-        const ctx: JobContext = { heartbeat: (sec = visibilitySec) => extend(msg.receipt, sec), attempts: msg.attempts, logger: log, signal, ...(heldBefore ? { heldBefore } : {}) };
+        const ctx: JobContext = {
+          heartbeat: (sec = visibilitySec) => extend(msg.receipt, sec),
+          attempts: msg.attempts,
+          logger: log,
+          signal,
+          ...(heldBefore ? { heldBefore } : {}),
+        };
         const outcome = await handle(msg.job, ctx);
-        log.info('job done', { status: outcome.status, detail: outcome.detail, reason: msg.job.reason, tag: msg.job.tag });
+        log.info('job done', {
+          status: outcome.status,
+          detail: outcome.detail,
+          reason: msg.job.reason,
+          tag: msg.job.tag,
+        });
       } catch (err) {
         // A new copy at the group's back (a first hold, a next round, or released): this one is done; the
         // rest of the group comes back at once, ahead of the copy.
@@ -102,7 +137,10 @@ export async function handleSqsBatch(event: SqsEvent, { handle, logger, extend, 
           }
         };
         if (copy && requeue && (await requeued())) {
-          log.info(err instanceof GateWait ? 'job waits at a gate' : 'job released by its gates; queued behind newer deploys', { reason: (err as Error).message });
+          log.info(
+            err instanceof GateWait ? 'job waits at a gate' : 'job released by its gates; queued behind newer deploys',
+            { reason: (err as Error).message },
+          );
           blocked = true;
           for (const j of indexes.slice(indexes.indexOf(i) + 1)) {
             failed.add(event.Records[j]!.messageId);
@@ -111,12 +149,22 @@ export async function handleSqsBatch(event: SqsEvent, { handle, logger, extend, 
           continue;
         }
         // A job a freeze holds comes back at the freeze's end, a round at a time (SQS caps a visibility at 12 h).
-        const delaySec = err instanceof GateWait ? Math.min(err.delaySec, maxHoldSec) : err instanceof GateReleased ? 0 : err instanceof RetryableError ? err.delaySec : Math.min(300, 2 ** msg.attempts);
-        if (err instanceof GateWait) log.info('job waits at a gate', { until: err.until.toISOString(), reason: err.reason, delaySec });
+        const delaySec =
+          err instanceof GateWait
+            ? Math.min(err.delaySec, maxHoldSec)
+            : err instanceof GateReleased
+              ? 0
+              : err instanceof RetryableError
+                ? err.delaySec
+                : Math.min(300, 2 ** msg.attempts);
+        if (err instanceof GateWait)
+          log.info('job waits at a gate', { until: err.until.toISOString(), reason: err.reason, delaySec });
         else log.warn('job will be retried', { error: err, delaySec });
         failed.add(id);
         blocked = true;
-        retryAfter.push(...indexes.slice(indexes.indexOf(i)).map((j) => ({ receipt: event.Records[j]!.receiptHandle, delaySec })));
+        retryAfter.push(
+          ...indexes.slice(indexes.indexOf(i)).map((j) => ({ receipt: event.Records[j]!.receiptHandle, delaySec })),
+        );
       } finally {
         clearInterval(beat);
       }
@@ -125,7 +173,15 @@ export async function handleSqsBatch(event: SqsEvent, { handle, logger, extend, 
   await Promise.all([...groups.values()].map(runGroup));
   // Lambda leaves a reported record invisible for the rest of the queue's visibility timeout (6 × the
   // function timeout): shortened to the job's back-off, for it and the records of its group held behind it.
-  await Promise.all(retryAfter.map(({ receipt, delaySec }) => extend(receipt, delaySec).catch((error) => logger.warn('could not shorten a retry delay', { error }))));
+  await Promise.all(
+    retryAfter.map(({ receipt, delaySec }) =>
+      extend(receipt, delaySec).catch((error) => logger.warn('could not shorten a retry delay', { error })),
+    ),
+  );
   // In the event's order, which is how AWS documents the list.
-  return { batchItemFailures: event.Records.filter((r) => failed.has(r.messageId)).map((r) => ({ itemIdentifier: r.messageId })) };
+  return {
+    batchItemFailures: event.Records.filter((r) => failed.has(r.messageId)).map((r) => ({
+      itemIdentifier: r.messageId,
+    })),
+  };
 }

@@ -30,19 +30,41 @@ export interface LambdaWorkerOptions {
   maxHoldSec?: number;
 }
 
-export function makeLambdaWorker({ env = process.env, logger = createLogger(), handle, maxHoldSec }: LambdaWorkerOptions = {}) {
+export function makeLambdaWorker({
+  env = process.env,
+  logger = createLogger(),
+  handle,
+  maxHoldSec,
+}: LambdaWorkerOptions = {}) {
   const sqs = sqsOptionsFromEnv(env);
-  const client = new SQSClient({ region: sqs.region, endpoint: sqs.endpoint, credentials: sqs.credentials, maxAttempts: 3 });
+  const client = new SQSClient({
+    region: sqs.region,
+    endpoint: sqs.endpoint,
+    credentials: sqs.credentials,
+    maxAttempts: 3,
+  });
   const visibilitySec = Number(env.FJORD_VISIBILITY_SECONDS) || 900;
   let jobHandler = handle;
   if (!jobHandler) {
     const { config, path } = configFromEnv(env);
     // Promotions go back through the same queue the receiver fills.
     const queue = sqsQueueFromEnv(env, { maxAttempts: config.worker.maxAttempts, logger });
-    jobHandler = makeDeployHandler({ config, configPath: path, dataDir: env.FJORD_DATA_DIR ?? '/tmp/fjord', env, enqueue: enqueueOn(queue) });
+    jobHandler = makeDeployHandler({
+      config,
+      configPath: path,
+      dataDir: env.FJORD_DATA_DIR ?? '/tmp/fjord',
+      env,
+      enqueue: enqueueOn(queue),
+    });
   }
   const extend = async (receipt: string, sec: number) => {
-    await client.send(new ChangeMessageVisibilityCommand({ QueueUrl: sqs.queueUrl, ReceiptHandle: receipt, VisibilityTimeout: clampVisibility(sec) }));
+    await client.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: sqs.queueUrl,
+        ReceiptHandle: receipt,
+        VisibilityTimeout: clampVisibility(sec),
+      }),
+    );
   };
   const requeue = async (message: Received, held: boolean) => {
     await client.send(new SendMessageCommand(requeueJobInput(sqs.queueUrl, message, held, sqs.key)));
@@ -50,6 +72,18 @@ export function makeLambdaWorker({ env = process.env, logger = createLogger(), h
   // Only with a DLQ to copy it to: without one a refused message is reported, and the redrive policy keeps
   // it (a forged message is evidence; deleting it would lose it).
   const dlqUrl = sqs.dlqUrl;
-  const quarantine = dlqUrl ? (message: MalformedMessage) => quarantineSqsMessage({ client, logger, queueUrl: sqs.queueUrl, dlqUrl, message }) : undefined;
-  return (event: SqsEvent): Promise<SqsBatchResponse> => handleSqsBatch(event, { handle: jobHandler, logger, extend, requeue, visibilitySec, key: sqs.key, ...(maxHoldSec ? { maxHoldSec } : {}), ...(quarantine ? { quarantine } : {}) });
+  const quarantine = dlqUrl
+    ? (message: MalformedMessage) => quarantineSqsMessage({ client, logger, queueUrl: sqs.queueUrl, dlqUrl, message })
+    : undefined;
+  return (event: SqsEvent): Promise<SqsBatchResponse> =>
+    handleSqsBatch(event, {
+      handle: jobHandler,
+      logger,
+      extend,
+      requeue,
+      visibilitySec,
+      key: sqs.key,
+      ...(maxHoldSec ? { maxHoldSec } : {}),
+      ...(quarantine ? { quarantine } : {}),
+    });
 }

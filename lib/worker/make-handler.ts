@@ -48,17 +48,32 @@ export interface HandlerOptions {
   now?: () => Date;
 }
 
-export function makeDeployPorts({ config, configPath, dataDir, env = process.env, store, enqueue, onRolloutEvent, now }: HandlerOptions): DeployPorts {
+export function makeDeployPorts({
+  config,
+  configPath,
+  dataDir,
+  env = process.env,
+  store,
+  enqueue,
+  onRolloutEvent,
+  now,
+}: HandlerOptions): DeployPorts {
   const credentials = registryCredentials(config.registries, env);
   const tokens = new TokenCache();
-  const manifests = store ?? createManifestStore(config, { env, dataDir: join(dataDir, 'manifests'), baseDir: dirname(configPath) });
+  const manifests =
+    store ?? createManifestStore(config, { env, dataDir: join(dataDir, 'manifests'), baseDir: dirname(configPath) });
   const sourceApi = sourceApiFromConfig(config, env);
   return {
     // One fleet (one SSH connection per host) per rollout, closed when it ends.
     async rollout(input, options) {
       const fleet = fleetForConfig(config, env, dirname(configPath))(input.hosts);
       try {
-        return await rolloutEnvironment(input, fleet, { ...options, stateDir: config.ssh.stateDir, lockStaleAfterMs: config.ssh.lockStaleAfter, commandTimeoutMs: config.ssh.commandTimeout });
+        return await rolloutEnvironment(input, fleet, {
+          ...options,
+          stateDir: config.ssh.stateDir,
+          lockStaleAfterMs: config.ssh.lockStaleAfter,
+          commandTimeoutMs: config.ssh.commandTimeout,
+        });
       } finally {
         await fleet.close();
       }
@@ -72,7 +87,13 @@ export function makeDeployPorts({ config, configPath, dataDir, env = process.env
     gates: gatesFor(config, { store: manifests, env, now: now ?? (() => new Date()) }),
     ...(now ? { now } : {}),
     waitForImage: (ref, { deadlineMs, heartbeat, signal }) =>
-      waitForImage(ref, { deadlineMs, credentials, tokens, heartbeat: ({ delayMs }) => heartbeat().then(() => delayMs), ...(signal ? { signal } : {}) }),
+      waitForImage(ref, {
+        deadlineMs,
+        credentials,
+        tokens,
+        heartbeat: ({ delayMs }) => heartbeat().then(() => delayMs),
+        ...(signal ? { signal } : {}),
+      }),
   };
 }
 
@@ -82,13 +103,25 @@ export function makeDeployPorts({ config, configPath, dataDir, env = process.env
  */
 export function makeDeployHandler(options: HandlerOptions & { notifier?: Notifier }): JobHandler {
   const ports = makeDeployPorts(options);
-  const notifier = options.notifier ?? createNotifier(options.config, { env: options.env ?? process.env, logger: createLogger() });
-  const plan = makePlanHandler({ config: options.config, configPath: options.configPath, env: options.env ?? process.env, store: ports.store });
+  const notifier =
+    options.notifier ?? createNotifier(options.config, { env: options.env ?? process.env, logger: createLogger() });
+  const plan = makePlanHandler({
+    config: options.config,
+    configPath: options.configPath,
+    env: options.env ?? process.env,
+    store: ports.store,
+  });
   const fleetFor = fleetForConfig(options.config, options.env ?? process.env, dirname(options.configPath));
   const now = options.now;
   const { enqueue } = options;
   const platformOf = commandPlatformFor(options.config, options.env ?? process.env, createLogger());
-  const approvals = recordApprovals({ config: options.config, store: ports.store, accessFor: accessFromConfig(options.config, options.env ?? process.env), ...(now ? { now } : {}), ...(enqueue ? { enqueue } : {}) });
+  const approvals = recordApprovals({
+    config: options.config,
+    store: ports.store,
+    accessFor: accessFromConfig(options.config, options.env ?? process.env),
+    ...(now ? { now } : {}),
+    ...(enqueue ? { enqueue } : {}),
+  });
   return async (job, ctx) => {
     // Every job here came from a queue: fjord.yaml, not the message, decides what runs. Refused before any
     // feedback (no commit status or note for a job nobody ordered); the log line keeps the whole job.
@@ -102,10 +135,28 @@ export function makeDeployHandler(options: HandlerOptions & { notifier?: Notifie
     // A `/fjord` comment (lib/commands): permission checked through the API, answered in its thread.
     if (job.reason === 'command') {
       const platform = platformOf(job);
-      return runCommand(job, ctx, { config: ports.config, store: ports.store, deployPorts: ports, deploy, plan, fleetFor, approvals, ...(platform ? { platform } : {}), ...(enqueue ? { enqueue } : {}) });
+      return runCommand(job, ctx, {
+        config: ports.config,
+        store: ports.store,
+        deployPorts: ports,
+        deploy,
+        plan,
+        fleetFor,
+        approvals,
+        ...(platform ? { platform } : {}),
+        ...(enqueue ? { enqueue } : {}),
+      });
     }
     // A drift check is no deploy: nothing to tell GitLab about (its report is the log and the outcome).
-    if (job.reason === 'reconcile') return reconcileEnvironment(job, ctx, { config: ports.config, store: ports.store, fleetFor, ...(enqueue ? { enqueue } : {}), ...(now ? { now } : {}), ...(ports.ageIdentities ? { ageIdentities: ports.ageIdentities } : {}) });
+    if (job.reason === 'reconcile')
+      return reconcileEnvironment(job, ctx, {
+        config: ports.config,
+        store: ports.store,
+        fleetFor,
+        ...(enqueue ? { enqueue } : {}),
+        ...(now ? { now } : {}),
+        ...(ports.ageIdentities ? { ageIdentities: ports.ageIdentities } : {}),
+      });
     // A job a gate holds (a freeze) is handed back before it starts: a waiting note and status, no Deployment.
     // The pipeline checks again right before its commit (a freeze may begin while it waits for its image).
     try {
@@ -123,7 +174,9 @@ export function makeDeployHandler(options: HandlerOptions & { notifier?: Notifie
     if (ctx.heldBefore && ORDERED_REASONS.has(job.reason)) throw new GateReleased(job);
     // The notifier never throws: a failed report never fails a deploy.
     return runWithFeedback(job, ctx, notifier, (c) =>
-      job.reason === 'heal' ? healEnvironment(job, c, { deployPorts: ports, deploy, fleetFor, ...(now ? { now } : {}) }) : deploy(job, c, ports),
+      job.reason === 'heal'
+        ? healEnvironment(job, c, { deployPorts: ports, deploy, fleetFor, ...(now ? { now } : {}) })
+        : deploy(job, c, ports),
     );
   };
 }

@@ -22,7 +22,11 @@ export interface Outcome {
 
 /** A transient failure (registry down, queue hiccup, lost lock race): the job is retried with back-off. */
 export class RetryableError extends Error {
-  constructor(message: string, readonly delaySec = 5, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly delaySec = 5,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'RetryableError';
   }

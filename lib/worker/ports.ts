@@ -17,9 +17,15 @@ export interface DeployPorts extends GatePorts {
   config: Config;
   store: ManifestStore;
   /** Resolves once `image:tag` exists; throws `ImageNotFound` past the deadline. */
-  waitForImage(ref: ImageRef, options: { deadlineMs: number; heartbeat: () => Promise<unknown>; signal?: AbortSignal }): Promise<unknown>;
+  waitForImage(
+    ref: ImageRef,
+    options: { deadlineMs: number; heartbeat: () => Promise<unknown>; signal?: AbortSignal },
+  ): Promise<unknown>;
   /** Rolls `image:tag` out to the environment's hosts. Absent: the manifest commit is the deploy (GitOps only). */
-  rollout?(input: RolloutInput, options: { onEvent?: (e: RolloutEvent) => void; signal?: AbortSignal }): Promise<RolloutReport>;
+  rollout?(
+    input: RolloutInput,
+    options: { onEvent?: (e: RolloutEvent) => void; signal?: AbortSignal },
+  ): Promise<RolloutReport>;
   /** Queues a follow-up job (auto promotion). Absent (the CLI): promotion is reported, not done. */
   enqueue?(job: DeployJob): Promise<void>;
   /** The worker's age identities (`secrets.identityEnv`), for environments with `secrets.file`. */

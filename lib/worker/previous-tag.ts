@@ -11,10 +11,18 @@ import type { HistoryEntry, ManifestStore } from '../manifest/store.js';
 /** Commits of `history` that deployed a version whose rollout failed and was rolled back. */
 export function failedDeploys(history: readonly HistoryEntry[]): Set<string> {
   const undone = new Set(history.map((e) => e.trailers['Fjord-Rollback-Of']).filter((id): id is string => !!id));
-  return new Set(history.filter((e) => !e.trailers['Fjord-Rollback-Of'] && undone.has(e.trailers['Fjord-Job'] ?? '')).map((e) => e.commitId));
+  return new Set(
+    history
+      .filter((e) => !e.trailers['Fjord-Rollback-Of'] && undone.has(e.trailers['Fjord-Job'] ?? ''))
+      .map((e) => e.commitId),
+  );
 }
 
-export async function previousTag(store: ManifestStore, target: EnvironmentConfig['manifest'], limit = 50): Promise<string | undefined> {
+export async function previousTag(
+  store: ManifestStore,
+  target: EnvironmentConfig['manifest'],
+  limit = 50,
+): Promise<string | undefined> {
   const history = await store.history(target.file, { limit });
   const [head, ...older] = history;
   if (!head) return undefined;

@@ -25,9 +25,19 @@ export interface Promotion {
 export const PROMOTING_REASONS: readonly Reason[] = ['merge', 'push', 'pipeline', 'manual', 'promote'];
 
 /** Whether `head` (the environment file's last commit) is fjord's own proposal of `tag` for `job`'s environment, merged: its converge is that deploy's rollout. */
-export function isMergedProposal(head: HistoryEntry | undefined, job: Pick<DeployJob, 'app' | 'environment'>, tag: string): boolean {
+export function isMergedProposal(
+  head: HistoryEntry | undefined,
+  job: Pick<DeployJob, 'app' | 'environment'>,
+  tag: string,
+): boolean {
   const t = head?.trailers ?? {};
-  return t[WRITE_BACK_TRAILER] === 'mr' && t['Fjord-App'] === job.app && t['Fjord-Environment'] === job.environment && t['Fjord-Tag'] === tag && PROMOTING_REASONS.includes(t['Fjord-Reason'] as Reason);
+  return (
+    t[WRITE_BACK_TRAILER] === 'mr' &&
+    t['Fjord-App'] === job.app &&
+    t['Fjord-Environment'] === job.environment &&
+    t['Fjord-Tag'] === tag &&
+    PROMOTING_REASONS.includes(t['Fjord-Reason'] as Reason)
+  );
 }
 
 export async function promote(job: DeployJob, ports: DeployPorts, ctx: JobContext): Promise<Promotion[]> {
@@ -35,11 +45,21 @@ export async function promote(job: DeployJob, ports: DeployPorts, ctx: JobContex
   const out: Promotion[] = [];
   for (const [name, env] of Object.entries(app.environments)) {
     if (env.promoteFrom !== job.environment) continue;
-    const next: DeployJob = { ...job, id: randomUUID(), environment: name, reason: 'promote', enqueuedAt: new Date().toISOString() };
+    const next: DeployJob = {
+      ...job,
+      id: randomUUID(),
+      environment: name,
+      reason: 'promote',
+      enqueuedAt: new Date().toISOString(),
+    };
     try {
       if (env.promote === 'auto') {
         if (!ports.enqueue) {
-          out.push({ environment: name, mode: 'auto', result: `not queued here: run fjord deploy ${job.app} ${name} --tag ${job.tag}` });
+          out.push({
+            environment: name,
+            mode: 'auto',
+            result: `not queued here: run fjord deploy ${job.app} ${name} --tag ${job.tag}`,
+          });
           continue;
         }
         await ports.enqueue(next);
@@ -51,8 +71,19 @@ export async function promote(job: DeployJob, ports: DeployPorts, ctx: JobContex
           out.push({ environment: name, mode: 'mr', result: `already at ${job.tag}` });
           continue;
         }
-        const message = buildCommitMessage(next, { template: ports.config.manifest.commitMessage, trailers: { [WRITE_BACK_TRAILER]: 'mr' } });
-        const mr = await ports.store.openMergeRequest({ file: env.manifest.file, content: bumped.text, message, title: `promote ${job.app} ${job.tag} to ${name}`, description: `${job.environment} rolled out ${job.image}:${job.tag} successfully (job ${job.id}). Merging this converges ${name}.`, sourceBranch: mergeRequestBranch(job.app, name, job.tag), baseCommitId: file.headId });
+        const message = buildCommitMessage(next, {
+          template: ports.config.manifest.commitMessage,
+          trailers: { [WRITE_BACK_TRAILER]: 'mr' },
+        });
+        const mr = await ports.store.openMergeRequest({
+          file: env.manifest.file,
+          content: bumped.text,
+          message,
+          title: `promote ${job.app} ${job.tag} to ${name}`,
+          description: `${job.environment} rolled out ${job.image}:${job.tag} successfully (job ${job.id}). Merging this converges ${name}.`,
+          sourceBranch: mergeRequestBranch(job.app, name, job.tag),
+          baseCommitId: file.headId,
+        });
         out.push({ environment: name, mode: 'mr', result: `proposed ${mr.webUrl ?? mr.sourceBranch}` });
       }
     } catch (err) {

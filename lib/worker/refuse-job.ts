@@ -14,7 +14,8 @@ export const CLI_ONLY_REASONS: readonly Reason[] = ['manual', 'rollback'];
 
 /** Why a job taken from a queue must not run, or undefined when fjord.yaml agrees with it. */
 export function refusalOf(job: DeployJob, config: Config): string | undefined {
-  if (CLI_ONLY_REASONS.includes(job.reason)) return `reason ${job.reason} is accepted only from the fjord CLI (fjord deploy / fjord rollback), not from a queue`;
+  if (CLI_ONLY_REASONS.includes(job.reason))
+    return `reason ${job.reason} is accepted only from the fjord CLI (fjord deploy / fjord rollback), not from a queue`;
   const app = config.apps[job.app];
   if (!app?.environments[job.environment]) return `fjord.yaml has no environment ${job.app}/${job.environment}`;
   if (job.image !== app.image) return `image ${JSON.stringify(job.image)} is not apps.${job.app}.image (${app.image})`;
@@ -22,4 +23,8 @@ export function refusalOf(job: DeployJob, config: Config): string | undefined {
 }
 
 /** The final outcome of a refused job (never retried): nothing was committed or rolled out, and `why` says why. */
-export const refusedOutcome = (why: string): Outcome => ({ status: 'failed', detail: `refused: ${why}`, refused: true });
+export const refusedOutcome = (why: string): Outcome => ({
+  status: 'failed',
+  detail: `refused: ${why}`,
+  refused: true,
+});

@@ -46,8 +46,14 @@ export function failedCall(claim: SourceClaim, what: string, status: number | un
   const name = providerName(claim);
   const text = detail.split('\n')[0]!.slice(0, 200);
   if (status === undefined || status === 429 || status >= 500) {
-    throw new RetryableError(`${name} API could not confirm ${what} of project ${claim.project} (${status ?? 'no answer'}): ${text}`, 15);
+    throw new RetryableError(
+      `${name} API could not confirm ${what} of project ${claim.project} (${status ?? 'no answer'}): ${text}`,
+      15,
+    );
   }
-  const hint = status === 401 || status === 403 ? ` (can the ${claim.provider === 'gitlab' ? 'sources.gitlab.tokenEnv' : 'sources.github'} token read project ${claim.project}?)` : '';
+  const hint =
+    status === 401 || status === 403
+      ? ` (can the ${claim.provider === 'gitlab' ? 'sources.gitlab.tokenEnv' : 'sources.github'} token read project ${claim.project}?)`
+      : '';
   throw new SourceRefused(`${name} answered ${status} for ${what} of project ${claim.project}: ${text}${hint}`);
 }

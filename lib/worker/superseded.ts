@@ -36,7 +36,8 @@ export interface Ordering {
   unlessMoved?: Supersession;
 }
 
-const sameEnv = (job: DeployJob) => (e: HistoryEntry) => e.trailers['Fjord-App'] === job.app && e.trailers['Fjord-Environment'] === job.environment;
+const sameEnv = (job: DeployJob) => (e: HistoryEntry) =>
+  e.trailers['Fjord-App'] === job.app && e.trailers['Fjord-Environment'] === job.environment;
 const sourceSha = (e: HistoryEntry) => e.trailers['Fjord-Source']?.split('@').at(-1);
 /** A recorded time far beyond the commit that recorded it (written before times were clamped) counts as that commit's time. */
 const recordedTime = (e: HistoryEntry, value: string) => clampTime(value, Date.parse(e.authoredAt)) ?? e.authoredAt;
@@ -48,9 +49,26 @@ export function orderJob(job: DeployJob, history: readonly HistoryEntry[]): Orde
   // A replay of an event already deployed once (GitLab "Resend", GitHub "Redeliver", a retry after the
   // queue's dedup window): whatever happened since — a rollback, a newer deploy — stands.
   const delivery = job.source.deliveryId;
-  const replayed = delivery ? mine.find((e) => e.trailers[DELIVERY_TRAILER] === delivery && e.trailers['Fjord-Reason'] === job.reason && sourceSha(e) === job.sha) : undefined;
-  if (replayed) return { superseded: { commitId: replayed.commitId, tag: replayed.trailers['Fjord-Tag'], sourceTime: replayed.trailers[SOURCE_TIME_TRAILER] ?? replayed.authoredAt, kind: 'replay' } };
-  const jobTime = job.source.committedAt ? clampTime(job.source.committedAt, Math.min(Date.parse(job.enqueuedAt), Date.now())) : undefined;
+  const replayed = delivery
+    ? mine.find(
+        (e) =>
+          e.trailers[DELIVERY_TRAILER] === delivery &&
+          e.trailers['Fjord-Reason'] === job.reason &&
+          sourceSha(e) === job.sha,
+      )
+    : undefined;
+  if (replayed)
+    return {
+      superseded: {
+        commitId: replayed.commitId,
+        tag: replayed.trailers['Fjord-Tag'],
+        sourceTime: replayed.trailers[SOURCE_TIME_TRAILER] ?? replayed.authoredAt,
+        kind: 'replay',
+      },
+    };
+  const jobTime = job.source.committedAt
+    ? clampTime(job.source.committedAt, Math.min(Date.parse(job.enqueuedAt), Date.now()))
+    : undefined;
   if (!jobTime) return {};
   const last = mine.find((e) => e.trailers[SOURCE_TIME_TRAILER] || e.trailers[INTENT_TIME_TRAILER]);
   if (!last) return { sourceTime: jobTime };
@@ -60,11 +78,18 @@ export function orderJob(job: DeployJob, history: readonly HistoryEntry[]): Orde
   // The source branch moved from what was deployed last to this sha: it is what the branch says now.
   if (!intent && job.source.before && job.source.before === sourceSha(last)) return { sourceTime: newest };
   if (Date.parse(lastTime) <= Date.parse(jobTime)) return { sourceTime: jobTime };
-  const superseded: Supersession = { commitId: last.commitId, tag: last.trailers['Fjord-Tag'], sourceTime: lastTime, kind: intent ? 'intent' : 'newer' };
+  const superseded: Supersession = {
+    commitId: last.commitId,
+    tag: last.trailers['Fjord-Tag'],
+    sourceTime: lastTime,
+    kind: intent ? 'intent' : 'newer',
+  };
   const receivedAt = clampTime(job.enqueuedAt, Date.now());
-  if (intent && job.reason === 'push' && receivedAt && Date.parse(receivedAt) > Date.parse(lastTime)) return { sourceTime: receivedAt, unlessMoved: superseded };
+  if (intent && job.reason === 'push' && receivedAt && Date.parse(receivedAt) > Date.parse(lastTime))
+    return { sourceTime: receivedAt, unlessMoved: superseded };
   return { superseded };
 }
 
 /** The newer deploy that makes `job` stale, if any. `history` is newest first. */
-export const supersededBy = (job: DeployJob, history: readonly HistoryEntry[]): Supersession | undefined => orderJob(job, history).superseded;
+export const supersededBy = (job: DeployJob, history: readonly HistoryEntry[]): Supersession | undefined =>
+  orderJob(job, history).superseded;

@@ -45,14 +45,27 @@ export interface RunningWorker {
   idle(): Promise<void>;
 }
 
-export function startWorker({ queue, handle, logger, concurrency = 4, visibilitySec = 900, idleMs = 100, onOutcome }: WorkerOptions): RunningWorker {
+export function startWorker({
+  queue,
+  handle,
+  logger,
+  concurrency = 4,
+  visibilitySec = 900,
+  idleMs = 100,
+  onOutcome,
+}: WorkerOptions): RunningWorker {
   const abort = new AbortController();
   const inFlight = new Set<Promise<void>>();
   let idleWaiters: Array<() => void> = [];
   let lastEmpty = false;
 
   const runOne = async (msg: Received) => {
-    const log = logger.child({ job: msg.job.id, app: msg.job.app, environment: msg.job.environment, attempt: msg.attempts });
+    const log = logger.child({
+      job: msg.job.id,
+      app: msg.job.app,
+      environment: msg.job.environment,
+      attempt: msg.attempts,
+    });
     const beat = setInterval(() => void queue.extend(msg, visibilitySec).catch(() => {}), (visibilitySec * 1000) / 3);
     beat.unref();
     try {
@@ -66,7 +79,12 @@ export function startWorker({ queue, handle, logger, concurrency = 4, visibility
       const outcome = await handle(msg.job, ctx);
       clearInterval(beat);
       await queue.ack(msg);
-      log.info('job done', { status: outcome.status, detail: outcome.detail, reason: msg.job.reason, tag: msg.job.tag });
+      log.info('job done', {
+        status: outcome.status,
+        detail: outcome.detail,
+        reason: msg.job.reason,
+        tag: msg.job.tag,
+      });
       onOutcome?.(msg.job, outcome);
     } catch (err) {
       clearInterval(beat);
@@ -79,7 +97,9 @@ export function startWorker({ queue, handle, logger, concurrency = 4, visibility
       }
       const delay = err instanceof RetryableError ? err.delaySec : Math.min(300, 2 ** msg.attempts);
       log.warn('job will be retried', { error: err, delaySec: delay });
-      await queue.retry(msg, delay).catch((e) => log.warn('retry failed; visibility timeout will redeliver', { error: e }));
+      await queue
+        .retry(msg, delay)
+        .catch((e) => log.warn('retry failed; visibility timeout will redeliver', { error: e }));
     }
   };
 

@@ -17,11 +17,14 @@ import { pushTestImage } from '../fixtures/test-images.js';
 
 const noWebhook = missingTools(['webhook', 'wrk']);
 const noAnsible = missingTools(['ansible-playbook']);
-const why = (missing: string[], pkgs: string) => (missing.length > 0 ? `${missing.join(', ')} not installed (apt-get install ${pkgs})` : false);
+const why = (missing: string[], pkgs: string) =>
+  missing.length > 0 ? `${missing.join(', ')} not installed (apt-get install ${pkgs})` : false;
 
 /** The rollout config of environment `env` of a one-app fleet config. */
 function rolloutOf(b: BenchFleet, environments: string, env: string): RolloutConfig {
-  const config = parseConfig(fleetConfigYaml({ fleet: b.fleet, repository: '/nonexistent/m.git', image: b.image, environments }));
+  const config = parseConfig(
+    fleetConfigYaml({ fleet: b.fleet, repository: '/nonexistent/m.git', image: b.image, environments }),
+  );
   return config.apps.api!.environments[env]!.rollout;
 }
 
@@ -66,14 +69,22 @@ apps:
 `);
     const rollout = config.apps.api!.environments.t!.rollout;
     const [pull, replace] = parse(ansiblePlaybook({ image, environment: 't', rollout }, 'v2', true));
-    assert.deepEqual(pull.tasks.map((t: { 'ansible.builtin.command': { argv: string[] } }) => t['ansible.builtin.command'].argv), [['docker', 'pull', `${image}:v2`]]);
+    assert.deepEqual(
+      pull.tasks.map((t: { 'ansible.builtin.command': { argv: string[] } }) => t['ansible.builtin.command'].argv),
+      [['docker', 'pull', `${image}:v2`]],
+    );
     assert.equal(replace.serial, 3);
     const { before: first, after: last } = deployCommands(
       { app: 'api', environment: 't', jobId: 'floor-v2', image, tag: 'v2', rollout, stateDir: '.fjord', pulled: true },
       { ref: `${image}:old`, state: 'running', labels: {} },
     );
-    const argvs = replace.tasks.filter((t: object) => 'ansible.builtin.command' in t).map((t: { 'ansible.builtin.command': { argv: string[] } }) => t['ansible.builtin.command'].argv);
-    assert.deepEqual(argvs, [...first, ...last.filter((c) => c.step !== 'record')].map((c) => c.argv));
+    const argvs = replace.tasks
+      .filter((t: object) => 'ansible.builtin.command' in t)
+      .map((t: { 'ansible.builtin.command': { argv: string[] } }) => t['ansible.builtin.command'].argv);
+    assert.deepEqual(
+      argvs,
+      [...first, ...last.filter((c) => c.step !== 'record')].map((c) => c.argv),
+    );
     assert.deepEqual(replace.tasks.map((t: { name: string }) => t.name).slice(3, 5), ['health', 'running']);
   });
 
@@ -106,11 +117,18 @@ apps:
       const seconds = await ansible(hosts, { image: b.image, environment: 'good', rollout: good }, 'v2', true);
       assert.ok(seconds > 0);
       for (const h of hosts) {
-        assert.equal(h.engine!.docker(['inspect', '--format', '{{.Config.Image}}', 'ans']).trim(), `${b.image}:v2`, h.name);
+        assert.equal(
+          h.engine!.docker(['inspect', '--format', '{{.Config.Image}}', 'ans']).trim(),
+          `${b.image}:v2`,
+          h.name,
+        );
         assert.equal((await fetch(`http://${h.address}:${port}${HEALTH_PATH}`)).status, 200, h.name);
       }
       await pushTestImage(b.registry.url, 'v3', 'unhealthy');
-      await assert.rejects(ansible(hosts, { image: b.image, environment: 'good', rollout: bad }, 'v3', true), /TASK \[health\][\s\S]*FAILED/);
+      await assert.rejects(
+        ansible(hosts, { image: b.image, environment: 'good', rollout: bad }, 'v3', true),
+        /TASK \[health\][\s\S]*FAILED/,
+      );
     });
   });
 });

@@ -56,7 +56,12 @@ const values = (tag: string) => `# prod\nimage:\n  repository: ${IMAGE}\n  tag: 
  */
 type Scenario = 'healthy' | 'unhealthy' | 'late-failure' | 'sick-after-crash';
 /** What the redelivered job must end in, whatever the kill interrupted. */
-const EXPECT: Record<Scenario, 'deployed' | 'failed'> = { healthy: 'deployed', unhealthy: 'failed', 'late-failure': 'failed', 'sick-after-crash': 'failed' };
+const EXPECT: Record<Scenario, 'deployed' | 'failed'> = {
+  healthy: 'deployed',
+  unhealthy: 'failed',
+  'late-failure': 'failed',
+  'sick-after-crash': 'failed',
+};
 
 describe('crash mid-rollout (kill -9 of the worker process)', { skip: engineMissing() }, () => {
   let fleet: TestFleet;
@@ -69,21 +74,32 @@ describe('crash mid-rollout (kill -9 of the worker process)', { skip: engineMiss
   let entry: string;
 
   before(async () => {
-    [fleet, entry, registry] = await Promise.all([startFleet({ hosts: 3, engine: true }), bundleFjord(), startRegistry()]);
+    [fleet, entry, registry] = await Promise.all([
+      startFleet({ hosts: 3, engine: true }),
+      bundleFjord(),
+      startRegistry(),
+    ]);
     IMAGE = await pushTestImage(registry.url, 'v0', 'web', { name: 'acme/api' });
     declareSecrets(fleet.privateKey.reveal(), WEBHOOK_SECRET);
     port = await freePort(fleet.hosts[0]!.address);
     repo = createBareRepo({ [FILE]: values('v0') });
     dir = mkdtempSync(join(tmpdir(), 'fjord-chaos-crash-'));
     // lockStaleAfter stays at its default (1 h): a redelivered job must get its hosts back without it.
-    const yaml = fleetConfigYaml({ fleet, repository: repo.bare, image: IMAGE, environments: `
+    const yaml =
+      fleetConfigYaml({
+        fleet,
+        repository: repo.bare,
+        image: IMAGE,
+        environments: `
       prod:
         manifest: { file: ${FILE}, path: image.tag }
         hosts: [web-1, web-2, web-3]
         rollout: { batchSize: 1, holdAfterRollback: false, container: { ports: ["${port}:8080"] }, healthCheck: { command: ${JSON.stringify(['sh', '-c', HEALTH(port)])}, interval: 100ms, timeout: 1500ms }, hostTimeout: 15s }
-` }) + 'worker: { concurrency: 2, visibility: 2s, maxAttempts: 6 }\n'
+`,
+      }) +
+      'worker: { concurrency: 2, visibility: 2s, maxAttempts: 6 }\n' +
       // The drift check's own jobs (one at every start) would only add noise to the queue checked here.
-      + 'reconcile: { interval: 0s }\n';
+      'reconcile: { interval: 0s }\n';
     writeFileSync(join(dir, 'fjord.yaml'), yaml);
     env = parseConfig(yaml).apps.api!.environments.prod!;
   });
@@ -94,14 +110,22 @@ describe('crash mid-rollout (kill -9 of the worker process)', { skip: engineMiss
     repo?.cleanup();
   });
   /** The host's health check fails for containers of `tag` from now on (`sick` in its home), or (undefined) for none. */
-  const setSick = (host: string, tag: string | undefined) => (tag ? writeFileSync(join(fleet.host(host).home, 'sick'), tag) : rmSync(join(fleet.host(host).home, 'sick'), { force: true }));
+  const setSick = (host: string, tag: string | undefined) =>
+    tag
+      ? writeFileSync(join(fleet.host(host).home, 'sick'), tag)
+      : rmSync(join(fleet.host(host).home, 'sick'), { force: true });
 
   const start = (seen: WorkerProcess[]) => {
     const w = startWorkerProcess({
       entry,
       config: join(dir, 'fjord.yaml'),
       cwd: dir,
-      env: { FJORD_DATA_DIR: join(dir, 'data'), FJORD_QUEUE_KEY: TEST_QUEUE_KEY_VALUE, FJORD_SSH_KEY: fleet.privateKey.reveal(), S: WEBHOOK_SECRET },
+      env: {
+        FJORD_DATA_DIR: join(dir, 'data'),
+        FJORD_QUEUE_KEY: TEST_QUEUE_KEY_VALUE,
+        FJORD_SSH_KEY: fleet.privateKey.reveal(),
+        S: WEBHOOK_SECRET,
+      },
       onText: captureText,
     });
     workers.add(w);
@@ -122,7 +146,7 @@ describe('crash mid-rollout (kill -9 of the worker process)', { skip: engineMiss
     }
   };
   /** The first to settle; the others' later rejections (the worker is killed next) are expected. */
-  const firstOf = <T,>(all: Promise<T>[]) => {
+  const firstOf = <T>(all: Promise<T>[]) => {
     for (const p of all) p.catch(() => {});
     return Promise.race(all);
   };
@@ -130,12 +154,17 @@ describe('crash mid-rollout (kill -9 of the worker process)', { skip: engineMiss
   const manifestTag = () => /tag: (\S+)/.exec(repo.git(['show', `main:${FILE}`]))![1]!;
   const commitsOf = (id: string) => {
     const bodies = repo.git(['log', '--format=%B%x00', 'main']).split('\0');
-    return { deploys: bodies.filter((b) => b.includes(`Fjord-Job: ${id}\n`) && !b.includes('Fjord-Rollback-Of')).length, rollbacks: bodies.filter((b) => b.includes(`Fjord-Rollback-Of: ${id}\n`)).length };
+    return {
+      deploys: bodies.filter((b) => b.includes(`Fjord-Job: ${id}\n`) && !b.includes('Fjord-Rollback-Of')).length,
+      rollbacks: bodies.filter((b) => b.includes(`Fjord-Rollback-Of: ${id}\n`)).length,
+    };
   };
 
   // The test's own bound is a backstop: every wait inside is bounded by measured times (`within` below), and
   // a loaded box makes the 23 runs slower than any fixed total (560 s ran out).
-  it(`every redelivered job finishes or rolls back; fleet, manifest, locks and queue agree (${RUNS} runs, seed ${SEED})`, { timeout: 60 * 60_000 }, async (t) => {
+  it(`every redelivered job finishes or rolls back; fleet, manifest, locks and queue agree (${RUNS} runs, seed ${SEED})`, {
+    timeout: 60 * 60_000,
+  }, async (t) => {
     const random = seededRandom(SEED);
     // Every kill counts as converged once the fleet, manifest, locks and queue agree after its run.
     const figures = { kills: 0, converged: 0, staleLocks: 0 };
@@ -182,7 +211,10 @@ describe('crash mid-rollout (kill -9 of the worker process)', { skip: engineMiss
       const t0 = Date.now();
       if (!kill) {
         done = await jobDone(first, job.id);
-        calibration.set(scenario, { lines: first.lines.filter((l) => l.msg === 'rollout').length, ms: Date.now() - t0 });
+        calibration.set(scenario, {
+          lines: first.lines.filter((l) => l.msg === 'rollout').length,
+          ms: Date.now() - t0,
+        });
         await retire(first, 'stop');
       } else {
         const sick = scenario === 'sick-after-crash';
@@ -191,7 +223,10 @@ describe('crash mid-rollout (kill -9 of the worker process)', { skip: engineMiss
         if (byLine) {
           // sick-after-crash: killed once web-1 is done and before the job is.
           const k = sick ? 18 + Math.floor(random() * (cal.lines - 24)) : 1 + Math.floor(random() * cal.lines);
-          await firstOf([first.waitFor((l) => l.msg === 'rollout', { count: k, ...within(slowest.jobMs) }), first.waitFor(isDone(job.id), within(slowest.jobMs))]);
+          await firstOf([
+            first.waitFor((l) => l.msg === 'rollout', { count: k, ...within(slowest.jobMs) }),
+            first.waitFor(isDone(job.id), within(slowest.jobMs)),
+          ]);
           where = `after rollout line ${k}/${cal.lines}`;
         } else {
           const ms = Math.floor(random() * cal.ms);
@@ -212,11 +247,16 @@ describe('crash mid-rollout (kill -9 of the worker process)', { skip: engineMiss
           if (!sick && random() < 0.2) {
             const k = 1 + Math.floor(random() * 8);
             const bound = within(slowest.startMs + slowest.jobMs);
-            await firstOf([next.waitFor((l) => l.msg === 'rollout', { count: k, ...bound }), next.waitFor(isDone(job.id), bound)]);
+            await firstOf([
+              next.waitFor((l) => l.msg === 'rollout', { count: k, ...bound }),
+              next.waitFor(isDone(job.id), bound),
+            ]);
             await retire(next, 'kill');
             kills++;
             where += `, and the restarted worker after its rollout line ${k}`;
-            const stillPending = (await readLocalQueue(join(dir, 'data', 'queue'))).list().some((e) => e.job.id === job.id);
+            const stillPending = (await readLocalQueue(join(dir, 'data', 'queue')))
+              .list()
+              .some((e) => e.job.id === job.id);
             done = next.lines.find(isDone(job.id));
             if (stillPending) next = start(seen);
           }
@@ -250,25 +290,33 @@ describe('crash mid-rollout (kill -9 of the worker process)', { skip: engineMiss
       const label = `run ${i} (${scenario} ${tag}, kill ${where}; ${((Date.now() - runStart) / 1000).toFixed(1)} s: ${marks.join(' ')})`;
       const problems: string[] = [];
       if (!done && !where.includes('acked before')) problems.push('no outcome logged for the job');
-      if (done && !(expected === 'deployed' ? ['deployed', 'noop'] : ['failed']).includes(done.status as string)) problems.push(`job ended ${done.status}: ${done.detail}`);
+      if (done && !(expected === 'deployed' ? ['deployed', 'noop'] : ['failed']).includes(done.status as string))
+        problems.push(`job ended ${done.status}: ${done.detail}`);
       if (manifestTag() !== want) problems.push(`manifest says ${manifestTag()}, expected ${want}`);
       for (const h of state) {
-        if (h.ref !== `${IMAGE}:${want}` || h.state !== 'running' || h.serves !== want) problems.push(`${h.host} runs ${h.ref} (${h.state}), serves ${h.serves}`);
-        if (h.locked) problems.push(`${h.host} still locked: ${h.lockOwner?.replace(/^token=.*\n/, '').replace(/\n/g, ', ')}`);
+        if (h.ref !== `${IMAGE}:${want}` || h.state !== 'running' || h.serves !== want)
+          problems.push(`${h.host} runs ${h.ref} (${h.state}), serves ${h.serves}`);
+        if (h.locked)
+          problems.push(`${h.host} still locked: ${h.lockOwner?.replace(/^token=.*\n/, '').replace(/\n/g, ', ')}`);
       }
       figures.staleLocks += state.filter((h) => h.locked).length;
       if (left.length) problems.push(`queue still holds ${left.map((e) => `${e.job.id} (${e.state})`).join(', ')}`);
       // A dead letter is acceptable only with its report (the worker's error line naming the job).
-      for (const d of dead) if (!seen.flatMap((w) => w.lines).some((l) => l.msg === 'job dead-lettered' && l.job === d.job.id)) problems.push(`dead letter ${d.job.id} without a report`);
+      for (const d of dead)
+        if (!seen.flatMap((w) => w.lines).some((l) => l.msg === 'job dead-lettered' && l.job === d.job.id))
+          problems.push(`dead letter ${d.job.id} without a report`);
       if (commits.deploys !== 1) problems.push(`${commits.deploys} deploy commits for the job`);
-      if (commits.rollbacks !== (expected === 'failed' ? 1 : 0)) problems.push(`${commits.rollbacks} rollback commits for the job`);
+      if (commits.rollbacks !== (expected === 'failed' ? 1 : 0))
+        problems.push(`${commits.rollbacks} rollback commits for the job`);
       const line = `${label}: ${problems.length ? `NOT CONVERGED: ${problems.join('; ')}` : `converged on ${want}${done ? ` (${done.status})` : ''}`}`;
       captureText(line);
       t.diagnostic(line);
       if (problems.length) failures.push(line);
       else figures.converged += kills;
       figures.kills += kills;
-      takeovers += seen.flatMap((w) => w.lines).filter((l) => l.msg === 'rollout' && l.type === 'lock-taken-over').length;
+      takeovers += seen
+        .flatMap((w) => w.lines)
+        .filter((l) => l.msg === 'rollout' && l.type === 'lock-taken-over').length;
       running = want;
     };
 
@@ -282,7 +330,8 @@ describe('crash mid-rollout (kill -9 of the worker process)', { skip: engineMiss
       }
       for (let r = 0; r < RUNS; r++) {
         const roll = random();
-        const drawn = roll < 0.45 ? 'healthy' : roll < 0.65 ? 'unhealthy' : roll < 0.85 ? 'late-failure' : 'sick-after-crash';
+        const drawn =
+          roll < 0.45 ? 'healthy' : roll < 0.65 ? 'unhealthy' : roll < 0.85 ? 'late-failure' : 'sick-after-crash';
         await runOne(firsts[r] ?? drawn, true);
       }
     } finally {

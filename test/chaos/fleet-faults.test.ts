@@ -53,7 +53,8 @@ const CONNECT_MS = 2_000;
 const HOST_FLOOR_MS = 6_000;
 let HOST_MS = 60_000;
 let slowestHostMs = 0;
-const hostMs = (report: RolloutReport | undefined) => Math.max(0, ...(report?.hosts ?? []).map((h) => Object.values(h.timings).reduce((a, b) => a + b, 0)));
+const hostMs = (report: RolloutReport | undefined) =>
+  Math.max(0, ...(report?.hosts ?? []).map((h) => Object.values(h.timings).reduce((a, b) => a + b, 0)));
 const HEALTH_MS = 3_000;
 const LOCK_STALE_MS = 10_000;
 /**
@@ -110,25 +111,45 @@ describe('fleet faults during a rollout', { skip: engineMissing() }, () => {
     repo?.cleanup();
   });
   /** Pushes the image `tag` runs: a `-slowstart` tag answers only after 1.5 s. */
-  const push = (tag: string) => pushTestImage(registry.url, tag, tag.endsWith('-slowstart') ? 'slow' : 'web', { name: 'acme/api', env: { SLOW: '1.5' } });
+  const push = (tag: string) =>
+    pushTestImage(registry.url, tag, tag.endsWith('-slowstart') ? 'slow' : 'web', {
+      name: 'acme/api',
+      env: { SLOW: '1.5' },
+    });
   const hostFile = (host: string, name: string) => join(fleet.host(host).home, name);
-  const flap = (host: string, on: boolean) => (on ? writeFileSync(hostFile(host, 'flap'), '0\n') : rmSync(hostFile(host, 'flap'), { force: true }));
+  const flap = (host: string, on: boolean) =>
+    on ? writeFileSync(hostFile(host, 'flap'), '0\n') : rmSync(hostFile(host, 'flap'), { force: true });
   // The health check, run on the host: with a `flap` file there, every other try fails.
-  const healthCommand = (p: number) => ['sh', '-c', `if [ -e flap ]; then n=$(cat flap); echo $((n + 1)) > flap; [ $((n % 2)) = 1 ] || exit 1; fi; curl -fsS -o /dev/null --max-time 2 http://127.0.0.1:${p}${HEALTH_PATH}`];
+  const healthCommand = (p: number) => [
+    'sh',
+    '-c',
+    `if [ -e flap ]; then n=$(cat flap); echo $((n + 1)) > flap; [ $((n % 2)) = 1 ] || exit 1; fi; curl -fsS -o /dev/null --max-time 2 http://127.0.0.1:${p}${HEALTH_PATH}`,
+  ];
 
   /** The pipeline's ports from fjord.yaml as written now: pins are read from the fleet each time (a rotated key is not). */
   function ports(pins = fleet.hosts) {
     const yaml = fleetConfigYaml({
-      fleet: { ...fleet, hosts: pins }, repository: repo.bare, image: IMAGE, ssh: `connectTimeout: ${CONNECT_MS}ms, lockStaleAfter: ${LOCK_STALE_MS}ms`, environments: `
+      fleet: { ...fleet, hosts: pins },
+      repository: repo.bare,
+      image: IMAGE,
+      ssh: `connectTimeout: ${CONNECT_MS}ms, lockStaleAfter: ${LOCK_STALE_MS}ms`,
+      environments: `
       prod:
         manifest: { file: ${FILE}, path: image.tag }
         hosts: [${NAMES.join(', ')}]
         rollout: { batchSize: 1, pullParallel: 1, holdAfterRollback: false, container: { ports: ["${port}:8080"], envFile: app.env }, healthCheck: { command: ${JSON.stringify(healthCommand(port))}, interval: 100ms, timeout: ${HEALTH_MS}ms, successes: 3 }, hostTimeout: ${HOST_MS}ms }
-` });
+`,
+    });
     const config = parseConfig(yaml);
     return {
       env: config.apps.api!.environments.prod!,
-      ports: makeDeployPorts({ config, configPath: join(repo.root, 'fjord.yaml'), dataDir, env: { FJORD_SSH_KEY: fleet.privateKey.reveal() }, onRolloutEvent: (e) => onEvent(e) }),
+      ports: makeDeployPorts({
+        config,
+        configPath: join(repo.root, 'fjord.yaml'),
+        dataDir,
+        env: { FJORD_SSH_KEY: fleet.privateKey.reveal() },
+        onRolloutEvent: (e) => onEvent(e),
+      }),
     };
   }
 
@@ -155,7 +176,11 @@ describe('fleet faults during a rollout', { skip: engineMissing() }, () => {
     const deadline = Date.now() + LOCK_STALE_MS + HOST_MS + slackMs();
     for (;;) {
       try {
-        return await deploy(makeJob({ n: ++n, id: `converge-${SEED}-${n}`, image: IMAGE, tag: 'ignored', reason: 'converge' }), ctx, p);
+        return await deploy(
+          makeJob({ n: ++n, id: `converge-${SEED}-${n}`, image: IMAGE, tag: 'ignored', reason: 'converge' }),
+          ctx,
+          p,
+        );
       } catch (err) {
         if (!(err instanceof RetryableError) || Date.now() > deadline) throw err;
         await sleep(1000);
@@ -175,53 +200,81 @@ describe('fleet faults during a rollout', { skip: engineMissing() }, () => {
     const out: string[] = [];
     for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
       try {
-        if (readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`FLEET_HOST=${host}`)) out.push(readFileSync(`/proc/${pid}/cmdline`, 'latin1'));
+        if (readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`FLEET_HOST=${host}`))
+          out.push(readFileSync(`/proc/${pid}/cmdline`, 'latin1'));
       } catch {}
     }
     return out;
   }
 
   const manifestTag = () => /tag: (\S+)/.exec(repo.git(['show', `main:${FILE}`]))![1]!;
-  const pick = <T,>(list: readonly T[]) => list[Math.floor(random() * list.length)]!;
-  const runsWrong = (h: HostState, tag: string) => h.ref !== `${IMAGE}:${tag}` || h.state !== 'running' || h.serves !== tag;
+  const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!;
+  const runsWrong = (h: HostState, tag: string) =>
+    h.ref !== `${IMAGE}:${tag}` || h.state !== 'running' || h.serves !== tag;
 
   /**
    * The checks every fault shares: the deploy failed at `host`/one of `steps`, the manifest is back on what
    * ran before, every host runs it — except hosts the report explicitly names as mixed — and no lock is
    * left but on those. Returns the problems found (empty: handled).
    */
-  async function check(r: Awaited<ReturnType<typeof run>>, o: { previous: string; host: string; steps: string[]; errorName: RegExp; boundMs: number; minMs?: number }): Promise<{ problems: string[]; mixed: string[] }> {
+  async function check(
+    r: Awaited<ReturnType<typeof run>>,
+    o: { previous: string; host: string; steps: string[]; errorName: RegExp; boundMs: number; minMs?: number },
+  ): Promise<{ problems: string[]; mixed: string[] }> {
     const problems: string[] = [];
     const failed = r.report?.failed;
     if (r.outcome.status !== 'failed') problems.push(`outcome ${r.outcome.status}: ${r.outcome.detail}`);
-    if (failed?.host !== o.host || !o.steps.includes(failed.step)) problems.push(`report names ${failed?.host}/${failed?.step}, expected ${o.host}/${o.steps.join('|')}`);
+    if (failed?.host !== o.host || !o.steps.includes(failed.step))
+      problems.push(`report names ${failed?.host}/${failed?.step}, expected ${o.host}/${o.steps.join('|')}`);
     if (!o.errorName.test(failed?.errorName ?? '')) problems.push(`error ${failed?.errorName}: ${failed?.message}`);
-    if (!r.outcome.detail?.includes(`host ${o.host} failed at ${failed?.step}`)) problems.push(`outcome detail does not name host and step: ${r.outcome.detail}`);
-    if (r.ms > o.boundMs) problems.push(`took ${r.ms} ms, bound ${o.boundMs} ms (slowest healthy deploy ${slowestHealthyMs} ms)`);
-    if (o.minMs !== undefined && r.ms < o.minMs) problems.push(`took ${r.ms} ms, less than the ${o.minMs} ms timeout that should have fired`);
+    if (!r.outcome.detail?.includes(`host ${o.host} failed at ${failed?.step}`))
+      problems.push(`outcome detail does not name host and step: ${r.outcome.detail}`);
+    if (r.ms > o.boundMs)
+      problems.push(`took ${r.ms} ms, bound ${o.boundMs} ms (slowest healthy deploy ${slowestHealthyMs} ms)`);
+    if (o.minMs !== undefined && r.ms < o.minMs)
+      problems.push(`took ${r.ms} ms, less than the ${o.minMs} ms timeout that should have fired`);
     if (manifestTag() !== o.previous) problems.push(`manifest says ${manifestTag()}, expected ${o.previous} restored`);
     const mixed = (r.report?.hosts ?? []).filter((h) => h.status === 'rollback-failed').map((h) => h.host);
-    if (mixed.length && !mixed.every((h) => r.report!.mixedVersions?.includes(h) && r.outcome.detail?.includes('MIXED VERSIONS'))) problems.push(`rollback failed on ${mixed} but the report does not say mixed versions: ${r.outcome.detail}`);
-    if (!mixed.length && r.report?.mixedVersions) problems.push(`mixed versions reported without a failed rollback: ${r.report.mixedVersions}`);
-    for (const h of r.report?.hosts ?? []) if (h.host !== o.host && !mixed.includes(h.host) && !['rolled-back', 'untouched'].includes(h.status)) problems.push(`${h.host} ended ${h.status}`);
+    if (
+      mixed.length &&
+      !mixed.every((h) => r.report!.mixedVersions?.includes(h) && r.outcome.detail?.includes('MIXED VERSIONS'))
+    )
+      problems.push(`rollback failed on ${mixed} but the report does not say mixed versions: ${r.outcome.detail}`);
+    if (!mixed.length && r.report?.mixedVersions)
+      problems.push(`mixed versions reported without a failed rollback: ${r.report.mixedVersions}`);
+    for (const h of r.report?.hosts ?? [])
+      if (h.host !== o.host && !mixed.includes(h.host) && !['rolled-back', 'untouched'].includes(h.status))
+        problems.push(`${h.host} ended ${h.status}`);
     for (const h of await fleetState(fleet, r.env, port)) {
-      if (!mixed.includes(h.host) && runsWrong(h, o.previous)) problems.push(`${h.host} runs ${h.ref} (${h.state}), serves ${h.serves}; expected ${o.previous}`);
+      if (!mixed.includes(h.host) && runsWrong(h, o.previous))
+        problems.push(`${h.host} runs ${h.ref} (${h.state}), serves ${h.serves}; expected ${o.previous}`);
       if (h.locked && !mixed.includes(h.host)) problems.push(`${h.host} left locked`);
     }
     return { problems, mixed };
   }
 
   /** Records the fault and whether it was handled, then converges a mixed fleet and fails on any problem. */
-  async function settle(name: string, t: { diagnostic(s: string): void }, r: Awaited<ReturnType<typeof run>>, result: { problems: string[]; mixed: string[] }) {
+  async function settle(
+    name: string,
+    t: { diagnostic(s: string): void },
+    r: Awaited<ReturnType<typeof run>>,
+    result: { problems: string[]; mixed: string[] },
+  ) {
     const line = `${name}: ${r.report?.failed?.host}/${r.report?.failed?.step} ${r.report?.failed?.errorName} in ${r.ms} ms${result.mixed.length ? `, mixed: ${result.mixed}` : ''} — ${result.problems.length ? `NOT HANDLED: ${result.problems.join('; ')}` : 'handled'}`;
     t.diagnostic(line);
     captureText(line);
     recordFigures({ faults: 1, faultsHandled: result.problems.length ? 0 : 1 });
     if (result.mixed.length) {
       const back = await converge();
-      assert.ok(['deployed', 'noop'].includes(back.status), `converge after the mixed fleet: ${back.status} ${back.detail}`);
+      assert.ok(
+        ['deployed', 'noop'].includes(back.status),
+        `converge after the mixed fleet: ${back.status} ${back.detail}`,
+      );
       for (const h of await fleetState(fleet, r.env, port)) {
-        assert.ok(!runsWrong(h, manifestTag()), `after converge ${h.host} runs ${h.ref} (${h.state}), serves ${h.serves}`);
+        assert.ok(
+          !runsWrong(h, manifestTag()),
+          `after converge ${h.host} runs ${h.ref} (${h.state}), serves ${h.serves}`,
+        );
         assert.ok(!h.locked, `after converge ${h.host} is still locked`);
       }
     }
@@ -239,7 +292,18 @@ describe('fleet faults during a rollout', { skip: engineMissing() }, () => {
     onEvent = () => {};
     await fleet.stopHost(host);
     await fleet.startHost(host);
-    await settle(`sshd killed before ${host}'s batch`, t, r, await check(r, { previous, host, steps: ['connect', 'lock'], errorName: /HostUnreachable|ConnectionLost/, boundMs: bound(index) }));
+    await settle(
+      `sshd killed before ${host}'s batch`,
+      t,
+      r,
+      await check(r, {
+        previous,
+        host,
+        steps: ['connect', 'lock'],
+        errorName: /HostUnreachable|ConnectionLost/,
+        boundMs: bound(index),
+      }),
+    );
   });
 
   it('sshd killed in the middle of a step: the report says which host may run what', async (t) => {
@@ -247,14 +311,29 @@ describe('fleet faults during a rollout', { skip: engineMissing() }, () => {
     const host = pick(NAMES);
     const index = NAMES.indexOf(host);
     // slowstart answers only after 1.5 s: the host is inside its health check when its sshd dies.
-    onEvent = (e) => void (e.type === 'host-step' && e.host === host && e.step === 'health' && e.status === 'start' && !e.rollback && killSshd(host));
+    onEvent = (e) =>
+      void (
+        e.type === 'host-step' &&
+        e.host === host &&
+        e.step === 'health' &&
+        e.status === 'start' &&
+        !e.rollback &&
+        killSshd(host)
+      );
     const r = await run(`s${n}-slowstart`);
     onEvent = () => {};
     await fleet.stopHost(host);
     await fleet.startHost(host);
-    const result = await check(r, { previous, host, steps: ['health'], errorName: /ConnectionLost|HostUnreachable/, boundMs: bound(index) });
+    const result = await check(r, {
+      previous,
+      host,
+      steps: ['health'],
+      errorName: /ConnectionLost|HostUnreachable/,
+      boundMs: bound(index),
+    });
     // The host changed (its old container stopped, the new one started) and could not be reached to undo it.
-    if (!result.mixed.includes(host)) result.problems.push(`${host} was changed and then unreachable, yet not reported as mixed`);
+    if (!result.mixed.includes(host))
+      result.problems.push(`${host} was changed and then unreachable, yet not reported as mixed`);
     await settle(`sshd killed during ${host}'s health check`, t, r, result);
   });
 
@@ -265,15 +344,25 @@ describe('fleet faults during a rollout', { skip: engineMissing() }, () => {
     // Seeded: the new version flaps on this host (cleared for the rollback), or the host itself flaps.
     const hostLevel = random() < 0.4;
     onEvent = (e) => {
-      if (e.type === 'host-step' && e.host === host && e.step === 'pull' && e.status === 'start' && !e.rollback) flap(host, true);
+      if (e.type === 'host-step' && e.host === host && e.step === 'pull' && e.status === 'start' && !e.rollback)
+        flap(host, true);
       if (e.type === 'rollback-start' && !hostLevel) flap(host, false);
     };
     const r = await run(`f${n}`);
     onEvent = () => {};
     flap(host, false);
-    const result = await check(r, { previous, host, steps: ['health'], errorName: /HealthCheckFailed/, boundMs: bound(index), minMs: HEALTH_MS - 200 });
-    if (!/never 3 in a row/.test(r.report?.failed?.message ?? '')) result.problems.push(`the failure does not say the check flapped: ${r.report?.failed?.message}`);
-    if (hostLevel !== result.mixed.includes(host)) result.problems.push(`${host} ${hostLevel ? 'flaps through the rollback but is not' : 'is'} reported mixed`);
+    const result = await check(r, {
+      previous,
+      host,
+      steps: ['health'],
+      errorName: /HealthCheckFailed/,
+      boundMs: bound(index),
+      minMs: HEALTH_MS - 200,
+    });
+    if (!/never 3 in a row/.test(r.report?.failed?.message ?? ''))
+      result.problems.push(`the failure does not say the check flapped: ${r.report?.failed?.message}`);
+    if (hostLevel !== result.mixed.includes(host))
+      result.problems.push(`${host} ${hostLevel ? 'flaps through the rollback but is not' : 'is'} reported mixed`);
     await settle(`health of ${hostLevel ? 'host' : 'new version on'} ${host} flaps`, t, r, result);
   });
 
@@ -286,14 +375,30 @@ describe('fleet faults during a rollout', { skip: engineMissing() }, () => {
     hangFromPull = index + 1;
     const pulls = () => hostProcesses(host).filter((cmd) => cmd.includes('docker\0pull')).length;
     let hanging = 0; // seen while it hangs: the same look afterwards can see one
-    onEvent = (e) => void (e.type === 'host-step' && e.host === host && e.step === 'pull' && e.status === 'start' && setTimeout(() => (hanging = pulls()), 1000));
+    onEvent = (e) =>
+      void (
+        e.type === 'host-step' &&
+        e.host === host &&
+        e.step === 'pull' &&
+        e.status === 'start' &&
+        setTimeout(() => (hanging = pulls()), 1000)
+      );
     const r = await run(`p${n}`).finally(() => (hangFromPull = Infinity));
     onEvent = () => {};
-    const result = await check(r, { previous, host, steps: ['pull'], errorName: /HostTimeout/, boundMs: bound(index), minMs: HOST_MS - 200 });
+    const result = await check(r, {
+      previous,
+      host,
+      steps: ['pull'],
+      errorName: /HostTimeout/,
+      boundMs: bound(index),
+      minMs: HOST_MS - 200,
+    });
     // The hung pull never changed the host: it keeps running what it ran.
-    if (r.report?.hosts[index]?.status !== 'failed') result.problems.push(`${host} ended ${r.report?.hosts[index]?.status}`);
+    if (r.report?.hosts[index]?.status !== 'failed')
+      result.problems.push(`${host} ended ${r.report?.hosts[index]?.status}`);
     // …and the runner killed it on the host rather than leave it hanging there.
-    if (hanging !== 1 || pulls() !== 0) result.problems.push(`hung pulls on ${host}: ${hanging} during the step, ${pulls()} after it`);
+    if (hanging !== 1 || pulls() !== 0)
+      result.problems.push(`hung pulls on ${host}: ${hanging} during the step, ${pulls()} after it`);
     await settle(`pull hangs on ${host}`, t, r, result);
   });
 
@@ -313,9 +418,17 @@ describe('fleet faults during a rollout', { skip: engineMissing() }, () => {
     onEvent = () => {};
     await fleet.stopHost(updated);
     await fleet.startHost(updated);
-    const result = await check(r, { previous, host, steps: ['start'], errorName: /CommandFailed/, boundMs: bound(index) });
-    if (result.mixed.join() !== updated) result.problems.push(`mixed hosts ${result.mixed}, expected ${updated} (its rollback could not connect)`);
-    if (!/app\.env: no such file or directory/.test(r.report?.failed?.stderrTail ?? '')) result.problems.push(`the host's own error is not in the report: ${r.report?.failed?.stderrTail}`);
+    const result = await check(r, {
+      previous,
+      host,
+      steps: ['start'],
+      errorName: /CommandFailed/,
+      boundMs: bound(index),
+    });
+    if (result.mixed.join() !== updated)
+      result.problems.push(`mixed hosts ${result.mixed}, expected ${updated} (its rollback could not connect)`);
+    if (!/app\.env: no such file or directory/.test(r.report?.failed?.stderrTail ?? ''))
+      result.problems.push(`the host's own error is not in the report: ${r.report?.failed?.stderrTail}`);
     await settle(`${host} fails to start, ${updated}'s sshd dies at the rollback`, t, r, result);
   });
 
@@ -336,8 +449,15 @@ describe('fleet faults during a rollout', { skip: engineMissing() }, () => {
     const r = await run(early ? `k${n}` : `k${n}-slowstart`, pins);
     onEvent = () => {};
     await rotated;
-    const result = await check(r, { previous, host, steps: ['connect'], errorName: /^HostKeyMismatch$/, boundMs: bound(index) });
-    if (early && r.report?.hosts.some((h) => h.status !== 'untouched' && h.host !== host)) result.problems.push('a host was touched although the preflight saw the mismatch');
+    const result = await check(r, {
+      previous,
+      host,
+      steps: ['connect'],
+      errorName: /^HostKeyMismatch$/,
+      boundMs: bound(index),
+    });
+    if (early && r.report?.hosts.some((h) => h.status !== 'untouched' && h.host !== host))
+      result.problems.push('a host was touched although the preflight saw the mismatch');
     await settle(`host key of ${host} rotated ${early ? 'before the deploy' : 'between batches'}`, t, r, result);
     // Updating the pin in fjord.yaml is all it takes to deploy again.
     const again = await run(`k${n}-repinned`);

@@ -35,20 +35,38 @@ export interface HostState {
 }
 
 /** Reads every host of the test fleet (with its current host key, so after a rotation too). */
-export async function fleetState(fleet: TestFleet, env: EnvironmentConfig, port: number, stateDir = '.fjord'): Promise<HostState[]> {
-  const ssh = openFleet(fleet.hosts.map((h) => ({ ...h })), fleet.auth, { connectTimeoutMs: 5_000, commandTimeoutMs: 10_000 });
+export async function fleetState(
+  fleet: TestFleet,
+  env: EnvironmentConfig,
+  port: number,
+  stateDir = '.fjord',
+): Promise<HostState[]> {
+  const ssh = openFleet(
+    fleet.hosts.map((h) => ({ ...h })),
+    fleet.auth,
+    { connectTimeoutMs: 5_000, commandTimeoutMs: 10_000 },
+  );
   try {
-    return await Promise.all(fleet.hosts.map(async (h) => {
-      const running = await readRunning(ssh, h.name, { app: 'api', environment: 'prod', env, stateDir });
-      const lock = join(h.home, stateDir, 'lock');
-      const locked = existsSync(lock);
-      let lockOwner: string | undefined;
-      try {
-        lockOwner = readFileSync(join(lock, 'owner'), 'utf8');
-      } catch {}
-      const serves = await (h.engine ? version : served)(h.address, port);
-      return { host: h.name, ref: running?.ref, state: running?.state, serves, locked, ...(lockOwner ? { lockOwner } : {}) };
-    }));
+    return await Promise.all(
+      fleet.hosts.map(async (h) => {
+        const running = await readRunning(ssh, h.name, { app: 'api', environment: 'prod', env, stateDir });
+        const lock = join(h.home, stateDir, 'lock');
+        const locked = existsSync(lock);
+        let lockOwner: string | undefined;
+        try {
+          lockOwner = readFileSync(join(lock, 'owner'), 'utf8');
+        } catch {}
+        const serves = await (h.engine ? version : served)(h.address, port);
+        return {
+          host: h.name,
+          ref: running?.ref,
+          state: running?.state,
+          serves,
+          locked,
+          ...(lockOwner ? { lockOwner } : {}),
+        };
+      }),
+    );
   } finally {
     await ssh.close();
   }

@@ -12,7 +12,15 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { GITHUB_SECRETS, GITLAB_TOKENS, SIGNING_KEYS, githubHeaders, gitlabHeaders, payload, send } from '../fixtures/receiver.js';
+import {
+  GITHUB_SECRETS,
+  GITLAB_TOKENS,
+  SIGNING_KEYS,
+  githubHeaders,
+  gitlabHeaders,
+  payload,
+  send,
+} from '../fixtures/receiver.js';
 import { captureText, declareSecrets } from './figures.js';
 import { startChild } from './receiver-process.js';
 
@@ -46,7 +54,11 @@ function stalled(port: number, path: string, headers: Record<string, string>, an
     socket.on('close', finish);
     socket.on('error', () => {});
     socket.once('connect', () => {
-      const lines = [`POST ${path} HTTP/1.1`, 'Host: 127.0.0.1', ...Object.entries({ ...headers, 'content-length': String(announced) }).map(([k, v]) => `${k}: ${v}`)];
+      const lines = [
+        `POST ${path} HTTP/1.1`,
+        'Host: 127.0.0.1',
+        ...Object.entries({ ...headers, 'content-length': String(announced) }).map(([k, v]) => `${k}: ${v}`),
+      ];
       socket.write(lines.join('\r\n') + '\r\n\r\n');
       resolve({ socket, answer, opened: performance.now() });
     });
@@ -55,7 +67,12 @@ function stalled(port: number, path: string, headers: Record<string, string>, an
 }
 
 /** Streams `count` paced chunks after the headers; resolves with the status and the body bytes written before it arrived. */
-function stream(port: number, headers: Record<string, string>, chunk: Buffer, count: number): Promise<{ status: number; written: number }> {
+function stream(
+  port: number,
+  headers: Record<string, string>,
+  chunk: Buffer,
+  count: number,
+): Promise<{ status: number; written: number }> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     let written = 0;
@@ -72,7 +89,11 @@ function stream(port: number, headers: Record<string, string>, chunk: Buffer, co
     });
     socket.on('close', () => resolve(answered ?? { status: 0, written }));
     socket.once('connect', async () => {
-      const lines = ['POST /hooks/gitlab HTTP/1.1', 'Host: 127.0.0.1', ...Object.entries({ ...headers, 'content-length': String(count * chunk.length) }).map(([k, v]) => `${k}: ${v}`)];
+      const lines = [
+        'POST /hooks/gitlab HTTP/1.1',
+        'Host: 127.0.0.1',
+        ...Object.entries({ ...headers, 'content-length': String(count * chunk.length) }).map(([k, v]) => `${k}: ${v}`),
+      ];
       socket.write(lines.join('\r\n') + '\r\n\r\n');
       for (let i = 0; i < count && !answered && !socket.destroyed; i++) {
         if (!socket.write(chunk)) await new Promise((r) => socket.once('drain', r));
@@ -108,7 +129,9 @@ describe('chaos: hostile connections', () => {
 
   it('a wrong token is answered 401 before the body is read: 100 clients that send headers and stall all get it at once', async () => {
     const { port } = await child();
-    const clients = await Promise.all(Array.from({ length: 100 }, () => stalled(port, '/hooks/gitlab', gitlabHeaders('Merge Request Hook', WRONG))));
+    const clients = await Promise.all(
+      Array.from({ length: 100 }, () => stalled(port, '/hooks/gitlab', gitlabHeaders('Merge Request Hook', WRONG))),
+    );
     const answers = await Promise.all(clients.map((c) => c.answer));
     const waited = answers.map((a, i) => a.at - clients[i]!.opened);
     captureText(JSON.stringify({ stalledWrongToken: { clients: clients.length, maxMs: Math.max(...waited) } }));
@@ -117,7 +140,10 @@ describe('chaos: hostile connections', () => {
     for (const c of clients) c.socket.destroy();
     // The same stalled request with the right token is read first: no answer until its body comes.
     const right = await stalled(port, '/hooks/gitlab', gitlabHeaders('Merge Request Hook'), Buffer.byteLength(merge()));
-    const early = await Promise.race([right.answer, new Promise<undefined>((r) => setTimeout(r, Math.max(200, 3 * Math.max(...waited))))]);
+    const early = await Promise.race([
+      right.answer,
+      new Promise<undefined>((r) => setTimeout(r, Math.max(200, 3 * Math.max(...waited)))),
+    ]);
     assert.equal(early, undefined, 'a request with the right token waits for its body');
     right.socket.write(merge().padEnd(Buffer.byteLength(merge())));
     assert.equal((await right.answer).status, 202);
@@ -127,7 +153,9 @@ describe('chaos: hostile connections', () => {
   it('24 MiB uploads with a wrong token are refused after little of the body', async () => {
     const { port } = await child();
     const chunk = Buffer.alloc(256 * 1024, 32);
-    const results = await Promise.all(Array.from({ length: 8 }, () => stream(port, gitlabHeaders('Merge Request Hook', WRONG), chunk, 96)));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => stream(port, gitlabHeaders('Merge Request Hook', WRONG), chunk, 96)),
+    );
     captureText(JSON.stringify({ bigWrongToken: results.map((r) => r.written) }));
     for (const r of results) {
       assert.equal(r.status, 401);
@@ -152,14 +180,22 @@ describe('chaos: hostile connections', () => {
     assert.equal(busy?.status, 503, 'the fifth unauthenticated read is refused');
     assert.match(busy!.headers, /retry-after: 5/i);
     // Plain-token webhooks need no slot.
-    const res = await send(`http://127.0.0.1:${port}/hooks/gitlab`, [Buffer.from(body)], { ...gitlabHeaders('Merge Request Hook'), 'content-length': String(Buffer.byteLength(body)) });
+    const res = await send(`http://127.0.0.1:${port}/hooks/gitlab`, [Buffer.from(body)], {
+      ...gitlabHeaders('Merge Request Hook'),
+      'content-length': String(Buffer.byteLength(body)),
+    });
     assert.equal(res.status, 202);
     // The holders go away: their slots come back.
     for (const h of holders) h.socket.destroy();
     const pr = JSON.stringify({ zen: 'slots back' });
     let status = 0;
     for (let i = 0; i < 200 && status !== 200; i++) {
-      status = (await send(`http://127.0.0.1:${port}/hooks/github`, [Buffer.from(pr)], { ...githubHeaders('ping', pr), 'content-length': String(pr.length) })).status;
+      status = (
+        await send(`http://127.0.0.1:${port}/hooks/github`, [Buffer.from(pr)], {
+          ...githubHeaders('ping', pr),
+          'content-length': String(pr.length),
+        })
+      ).status;
       if (status !== 200) await new Promise((r) => setTimeout(r, 25));
     }
     assert.equal(status, 200);
@@ -167,14 +203,18 @@ describe('chaos: hostile connections', () => {
 
   it('past maxConnections new connections are closed at once; idle ones are closed after headersTimeoutMs; webhooks get through afterwards', async () => {
     const headersTimeoutMs = 1_000;
-    const { port } = await child({ limits: { maxConnections: 32, headersTimeoutMs, requestTimeoutMs: 2 * headersTimeoutMs } });
+    const { port } = await child({
+      limits: { maxConnections: 32, headersTimeoutMs, requestTimeoutMs: 2 * headersTimeoutMs },
+    });
     const open = (): Promise<{ socket: Socket; closed: Promise<{ at: number; bytes: number }> }> =>
       new Promise((resolve, reject) => {
         const socket = connect(port, '127.0.0.1');
         let bytes = 0;
         socket.on('data', (d) => (bytes += d.length));
         socket.on('error', () => {});
-        const closed = new Promise<{ at: number; bytes: number }>((r) => socket.once('close', () => r({ at: performance.now(), bytes })));
+        const closed = new Promise<{ at: number; bytes: number }>((r) =>
+          socket.once('close', () => r({ at: performance.now(), bytes })),
+        );
         socket.once('connect', () => resolve({ socket, closed }));
         socket.once('error', reject);
       });
@@ -187,7 +227,9 @@ describe('chaos: hostile connections', () => {
     const extraClosed = await Promise.all(extra.map((c) => c.closed));
     const idleClosed = await Promise.all(idle.map((c) => c.closed));
     const firstIdle = Math.min(...idleClosed.map((c) => c.at));
-    captureText(JSON.stringify({ maxConnections: { extraClosedMs: Math.max(...extraClosed.map((c) => c.at)) - firstIdle } }));
+    captureText(
+      JSON.stringify({ maxConnections: { extraClosedMs: Math.max(...extraClosed.map((c) => c.at)) - firstIdle } }),
+    );
     assert.ok(
       extraClosed.every((c) => c.at < firstIdle),
       'every connection past the cap was closed before the first idle one timed out',
@@ -195,7 +237,10 @@ describe('chaos: hostile connections', () => {
     // The idle ones did time out (a 408 or a bare close), and the server still serves.
     assert.ok(idleClosed.every((c) => c.at - firstIdle < 20 * headersTimeoutMs));
     const body = merge();
-    const res = await send(`http://127.0.0.1:${port}/hooks/gitlab`, [Buffer.from(body)], { ...gitlabHeaders('Merge Request Hook'), 'content-length': String(Buffer.byteLength(body)) });
+    const res = await send(`http://127.0.0.1:${port}/hooks/gitlab`, [Buffer.from(body)], {
+      ...gitlabHeaders('Merge Request Hook'),
+      'content-length': String(Buffer.byteLength(body)),
+    });
     assert.equal(res.status, 202);
   });
 });

@@ -37,13 +37,28 @@ const MB = 1024 * 1024;
 declareSecrets(...GITLAB_TOKENS, ...SIGNING_KEYS, ...GITHUB_SECRETS);
 
 /** A POST on a kept-alive connection: its time is the server's work plus one loopback round trip. */
-function timedPost(agent: Agent, port: number, headers: Record<string, string>, body: string): Promise<{ status: number; ms: number }> {
+function timedPost(
+  agent: Agent,
+  port: number,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; ms: number }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const req = request({ host: '127.0.0.1', port, path: '/hooks/gitlab', method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/hooks/gitlab',
+        method: 'POST',
+        agent,
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -74,31 +89,67 @@ describe('chaos: hostile input', () => {
     syncBuiltinESMExports(); // named imports of node:crypto (ours and @octokit's) now see the spy
     try {
       const tokens = createGitlabTokenVerifier(GITLAB_TOKENS.map((t) => new Secret(t)));
-      for (const given of ['x', GITLAB_TOKENS[0].slice(0, -1) + 'x', 'y'.repeat(5000), GITLAB_TOKENS[0], GITLAB_TOKENS[1]]) {
+      for (const given of [
+        'x',
+        GITLAB_TOKENS[0].slice(0, -1) + 'x',
+        'y'.repeat(5000),
+        GITLAB_TOKENS[0],
+        GITLAB_TOKENS[1],
+      ]) {
         calls.length = 0;
         tokens(given);
-        assert.deepEqual(calls, [[32, 32], [32, 32]], `token ${given.slice(0, 20)}`);
+        assert.deepEqual(
+          calls,
+          [
+            [32, 32],
+            [32, 32],
+          ],
+          `token ${given.slice(0, 20)}`,
+        );
       }
-      const signed = createStandardWebhookVerifier(SIGNING_KEYS.map((k) => new Secret(k)), { replayWindowMs: 300_000 });
+      const signed = createStandardWebhookVerifier(
+        SIGNING_KEYS.map((k) => new Secret(k)),
+        { replayWindowMs: 300_000 },
+      );
       const now = Date.now();
       const ts = String(Math.floor(now / 1000));
-      for (const signature of [signStandardWebhook(SIGNING_KEYS[1], 'm', Number(ts), 'body'), signStandardWebhook('whsec_' + Buffer.alloc(32, 3).toString('base64'), 'm', Number(ts), 'body')]) {
+      for (const signature of [
+        signStandardWebhook(SIGNING_KEYS[1], 'm', Number(ts), 'body'),
+        signStandardWebhook('whsec_' + Buffer.alloc(32, 3).toString('base64'), 'm', Number(ts), 'body'),
+      ]) {
         calls.length = 0;
         signed({ id: 'm', timestamp: ts, signature }, Buffer.from('body'), now);
-        assert.deepEqual(calls, [[32, 32], [32, 32]]);
+        assert.deepEqual(calls, [
+          [32, 32],
+          [32, 32],
+        ]);
       }
       const github = createGithubVerifier(GITHUB_SECRETS.map((s) => new Secret(s)));
       calls.length = 0;
       await github('{"a":1}', 'sha256=' + '0'.repeat(64));
-      assert.deepEqual(calls, [[71, 71], [71, 71]]);
+      assert.deepEqual(calls, [
+        [71, 71],
+        [71, 71],
+      ]);
     } finally {
       crypto.timingSafeEqual = original;
       syncBuiltinESMExports();
     }
     // And no secret is compared any other way where webhooks are authenticated.
-    for (const file of ['lib/events/verify-gitlab-token.ts', 'lib/events/verify-standard-webhook.ts', 'lib/events/verify-github.ts', 'lib/receiver/authenticate.ts']) {
+    for (const file of [
+      'lib/events/verify-gitlab-token.ts',
+      'lib/events/verify-standard-webhook.ts',
+      'lib/events/verify-github.ts',
+      'lib/receiver/authenticate.ts',
+    ]) {
       const source = readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
-      for (const line of source.split('\n')) if (line.includes('reveal()')) assert.doesNotMatch(line, /[!=]==|\.includes\(|\.startsWith\(|\.endsWith\(|\.indexOf\(/, `${file}: ${line.trim()}`);
+      for (const line of source.split('\n'))
+        if (line.includes('reveal()'))
+          assert.doesNotMatch(
+            line,
+            /[!=]==|\.includes\(|\.startsWith\(|\.endsWith\(|\.indexOf\(/,
+            `${file}: ${line.trim()}`,
+          );
     }
   });
 
@@ -111,7 +162,12 @@ describe('chaos: hostile input', () => {
     try {
       for (let round = 0; round < 400; round++) {
         for (const kind of round % 2 ? (['prefix', 'wrong'] as const) : (['wrong', 'prefix'] as const)) {
-          const { status, ms } = await timedPost(agent, child.port, gitlabHeaders('Merge Request Hook', guesses[kind]), body);
+          const { status, ms } = await timedPost(
+            agent,
+            child.port,
+            gitlabHeaders('Merge Request Hook', guesses[kind]),
+            body,
+          );
           assert.equal(status, 401);
           if (round >= 50) times[kind].push(ms); // after warm-up
         }
@@ -122,7 +178,10 @@ describe('chaos: hostile input', () => {
     const [p, w] = [median(times.prefix), median(times.wrong)];
     captureText(JSON.stringify({ timing: { prefixMedianMs: p, wrongMedianMs: w } }));
     // Generous on purpose (a loaded 2-core box): only a gross difference fails.
-    assert.ok(Math.abs(p - w) <= Math.max(1, 0.5 * Math.min(p, w)), `median ${p.toFixed(3)} ms (prefix) vs ${w.toFixed(3)} ms (wrong)`);
+    assert.ok(
+      Math.abs(p - w) <= Math.max(1, 0.5 * Math.min(p, w)),
+      `median ${p.toFixed(3)} ms (prefix) vs ${w.toFixed(3)} ms (wrong)`,
+    );
 
     // In process, without the network's noise: the verifier alone, over a long secret.
     const secret = 's'.repeat(4096);
@@ -158,7 +217,10 @@ describe('chaos: hostile input', () => {
       const what = `case ${i} (seed ${SEED}) ${c.family}: ${c.what} → ${answer.status}`;
       if (answer.status >= 500) bad.fiveXx.push(what);
       if (answer.status === 0) bad.noAnswer.push(what);
-      const queued = answer.status === 202 ? ((answer.body as { queued?: Array<{ id: string; duplicate?: true }> }).queued ?? []) : [];
+      const queued =
+        answer.status === 202
+          ? ((answer.body as { queued?: Array<{ id: string; duplicate?: true }> }).queued ?? [])
+          : [];
       if (c.expect === 'none' && answer.status === 202) bad.fromInvalid.push(what);
       else for (const q of queued) if (!q.duplicate) mayQueue.add(q.id);
     };
@@ -192,23 +254,40 @@ describe('chaos: hostile input', () => {
     const crashes = child.crash ? 1 : 0;
     const jobsFromInvalid = bad.fromInvalid.length + untraced.length + invalidJobs.length;
     const growth = { heapMB: (end.heapUsed - start.heapUsed) / MB, rssMB: (end.rss - start.rss) / MB };
-    const summary = { sent, statuses: Object.fromEntries(statuses), families: Object.fromEntries(families), jobs: jobs.length, growth };
+    const summary = {
+      sent,
+      statuses: Object.fromEntries(statuses),
+      families: Object.fromEntries(families),
+      jobs: jobs.length,
+      growth,
+    };
     captureText(JSON.stringify({ hostile: summary }));
-    recordFigures({ hostile: sent, hostile5xx: bad.fiveXx.length, crashes: crashes + bad.noAnswer.length, jobsFromInvalid });
+    recordFigures({
+      hostile: sent,
+      hostile5xx: bad.fiveXx.length,
+      crashes: crashes + bad.noAnswer.length,
+      jobsFromInvalid,
+    });
 
     const what = JSON.stringify(summary);
     assert.equal(crashes, 0, `the receiver process died: ${JSON.stringify(child.crash)}`);
     assert.deepEqual(bad.fiveXx.slice(0, 10), [], what);
     assert.deepEqual(bad.noAnswer.slice(0, 10), [], what);
     assert.deepEqual(bad.fromInvalid.slice(0, 10), [], what);
-    assert.deepEqual(untraced.map((j) => `${j.id} ${j.app}/${j.environment} ${j.tag}`).slice(0, 10), [], `jobs in the queue that no allowed request answered with: ${what}`);
+    assert.deepEqual(
+      untraced.map((j) => `${j.id} ${j.app}/${j.environment} ${j.tag}`).slice(0, 10),
+      [],
+      `jobs in the queue that no allowed request answered with: ${what}`,
+    );
     assert.deepEqual(invalidJobs, []);
     assert.equal(sent, RUNS);
     assert.equal(jobs.length, end.accepted, 'the queue on disk holds what the receiver queued');
     // Not vacuous: valid requests did queue, and every layer of the receiver answered.
     assert.ok(jobs.length > 0 && mayQueue.size === jobs.length, what);
-    for (const status of [200, 202, 400, 401, 413, 415, 422]) assert.ok((statuses.get(status) ?? 0) > 0, `no ${status}: ${what}`);
-    for (const family of ['fuzz', 'auth', 'inject', 'structure']) assert.ok((families.get(family) ?? 0) >= RUNS / 10, what);
+    for (const status of [200, 202, 400, 401, 413, 415, 422])
+      assert.ok((statuses.get(status) ?? 0) > 0, `no ${status}: ${what}`);
+    for (const family of ['fuzz', 'auth', 'inject', 'structure'])
+      assert.ok((families.get(family) ?? 0) >= RUNS / 10, what);
     assert.ok(growth.heapMB < 50 && growth.rssMB < 50, `memory grew: ${what}`);
 
     // Forged queue messages (issue 12, item 1): journal records written by someone who can write the data dir
@@ -222,10 +301,22 @@ describe('chaos: hostile input', () => {
       const job: any = structuredClone(original);
       const field = forgeRng.pick(['image', 'tag', 'reason', 'sha', 'app', 'environment']);
       job[field] = forgeRng.pick([...HOSTILE, 'registry.evil.example/miner', 'manual', 'rollback']);
-      const sig = forgeRng.pick([undefined, other.sign(JSON.stringify(job)), testQueueKey().sign(JSON.stringify(original))]);
+      const sig = forgeRng.pick([
+        undefined,
+        other.sign(JSON.stringify(job)),
+        testQueueKey().sign(JSON.stringify(original)),
+      ]);
       const id = `forged-${n}`;
       forgedIds.add(id);
-      return { op: 'send', id, group: `forged${n}/prod`, dedup: `forged${n}/prod/x`, job, at: Date.now(), ...(sig ? { sig } : {}) };
+      return {
+        op: 'send',
+        id,
+        group: `forged${n}/prod`,
+        dedup: `forged${n}/prod/x`,
+        job,
+        at: Date.now(),
+        ...(sig ? { sig } : {}),
+      };
     });
     appendFileSync(join(queueDir, 'journal.log'), records.map((r) => JSON.stringify(r) + '\n').join(''));
     const reopened = await createLocalQueue({ key: testQueueKey(), dir: queueDir });
@@ -240,9 +331,16 @@ describe('chaos: hostile input', () => {
     }
     const deadForged = reopened.listDead().filter((d) => forgedIds.has(d.messageId));
     await reopened.close();
-    assert.deepEqual(received.filter((id) => forgedIds.has(id)), [], 'a forged journal record was handed to a worker');
+    assert.deepEqual(
+      received.filter((id) => forgedIds.has(id)),
+      [],
+      'a forged journal record was handed to a worker',
+    );
     assert.equal(deadForged.length, forgedIds.size, 'every forged record is kept as a dead letter');
-    assert.ok(deadForged.every((d) => /^refused: (unsigned|fjord-signature)/.test(d.reason ?? '')), JSON.stringify(deadForged.slice(0, 3)));
+    assert.ok(
+      deadForged.every((d) => /^refused: (unsigned|fjord-signature)/.test(d.reason ?? '')),
+      JSON.stringify(deadForged.slice(0, 3)),
+    );
     assert.equal(received.length, jobs.length, 'the genuine jobs are still received');
   });
 });

@@ -9,14 +9,20 @@ export type Memory = Extract<ChildMessage, { type: 'memory' }>;
 
 /** Starts the receiver child; `options` are startReceiver's `maxBodyBytes` and `limits`. */
 export async function startChild(queueDir: string, options: object = {}) {
-  const child: ChildProcess = fork(fileURLToPath(new URL('../fixtures/receiver-child.ts', import.meta.url)), [queueDir, JSON.stringify(options)], {
-    execArgv: ['--expose-gc', '--import', 'tsx'],
-    env: { ...process.env, FJORD_LOG_LEVEL: 'debug' },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
+  const child: ChildProcess = fork(
+    fileURLToPath(new URL('../fixtures/receiver-child.ts', import.meta.url)),
+    [queueDir, JSON.stringify(options)],
+    {
+      execArgv: ['--expose-gc', '--import', 'tsx'],
+      env: { ...process.env, FJORD_LOG_LEVEL: 'debug' },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    },
+  );
   for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', captureText);
   let stopping = false;
-  const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const unexpected = exit.then((e) => (stopping ? undefined : e));
   const next = <T extends ChildMessage['type']>(type: T) =>
     Promise.race([
@@ -28,7 +34,9 @@ export async function startChild(queueDir: string, options: object = {}) {
         };
         child.on('message', on);
       }),
-      unexpected.then((e) => Promise.reject(new Error(`receiver process exited (${JSON.stringify(e)}) while waiting for ${type}`))),
+      unexpected.then((e) =>
+        Promise.reject(new Error(`receiver process exited (${JSON.stringify(e)}) while waiting for ${type}`)),
+      ),
     ]);
   const { port } = await next('ready');
   return {
@@ -53,4 +61,3 @@ export async function startChild(queueDir: string, options: object = {}) {
     },
   };
 }
-

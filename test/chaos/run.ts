@@ -22,19 +22,23 @@ const note = (line: string) => process.stderr.write(`chaos: ${line}\n`);
 
 // A CI that skips the chaos files in `npm test` (FJORD_TEST_SKIP=chaos) must not skip them here.
 const skip = (process.env.FJORD_TEST_SKIP ?? '').split(',').filter((w) => w && !w.includes('chaos'));
-const child = spawn(process.execPath, [join(root, 'test/run.mjs'), ...(words.length ? words.map((w) => `test/chaos/${w}`) : ['test/chaos/'])], {
-  cwd: root,
-  // The chaos run's sizes (npm test runs smaller ones of the same mix): each can still be set from outside.
-  env: {
-    FJORD_STORM_DELIVERIES: '500',
-    FJORD_STORM_EVENTS: '58',
-    FJORD_CHAOS_CRASH_RUNS: '20',
-    ...process.env,
-    FJORD_CHAOS_DIR: dir,
-    FJORD_TEST_SKIP: skip.join(','),
+const child = spawn(
+  process.execPath,
+  [join(root, 'test/run.mjs'), ...(words.length ? words.map((w) => `test/chaos/${w}`) : ['test/chaos/'])],
+  {
+    cwd: root,
+    // The chaos run's sizes (npm test runs smaller ones of the same mix): each can still be set from outside.
+    env: {
+      FJORD_STORM_DELIVERIES: '500',
+      FJORD_STORM_EVENTS: '58',
+      FJORD_CHAOS_CRASH_RUNS: '20',
+      ...process.env,
+      FJORD_CHAOS_DIR: dir,
+      FJORD_TEST_SKIP: skip.join(','),
+    },
+    stdio: ['inherit', 'pipe', 'pipe'],
   },
-  stdio: ['inherit', 'pipe', 'pipe'],
-});
+);
 const out: Buffer[] = [];
 const err: Buffer[] = [];
 child.stdout.on('data', (d: Buffer) => {
@@ -57,7 +61,9 @@ const scan = scanChaosDir(dir, [
 const canary = `canary-${randomBytes(12).toString('hex')}`;
 const scannerWorks = findLeaks({ name: 'canary', text: `x\n{"msg":"${canary}"}\n` }, needlesOf([canary])).length === 1;
 for (const leak of scan.leaks) note(`SECRET LEAK: ${leak.label} in ${leak.where}`);
-note(`${lines} figure line(s); scanned ${scan.bytes} bytes for ${scan.secrets} declared secret(s): ${scan.leaks.length} leak(s)`);
+note(
+  `${lines} figure line(s); scanned ${scan.bytes} bytes for ${scan.secrets} declared secret(s): ${scan.leaks.length} leak(s)`,
+);
 if (!scannerWorks) note('the secret scanner did not find its canary: the scan cannot be trusted');
 const vacuous = words.length === 0 && (scan.secrets === 0 || lines === 0);
 if (vacuous) note('no secrets declared or no figures recorded: the chaos files did not report');

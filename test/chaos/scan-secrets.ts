@@ -68,9 +68,11 @@ export function findLeaks({ name, text }: NamedText, needles: readonly Needle[])
   };
   const leaks: Leak[] = [];
   for (const { label, value } of needles) {
-    for (let at = text.indexOf(value); at !== -1; at = text.indexOf(value, at + value.length)) leaks.push({ label, where: `${name}:${lineAt(at)}` });
+    for (let at = text.indexOf(value); at !== -1; at = text.indexOf(value, at + value.length))
+      leaks.push({ label, where: `${name}:${lineAt(at)}` });
   }
-  for (const m of text.matchAll(PRIVATE_KEY_ARMOUR)) leaks.push({ label: 'private key armour', where: `${name}:${lineAt(m.index ?? 0)}` });
+  for (const m of text.matchAll(PRIVATE_KEY_ARMOUR))
+    leaks.push({ label: 'private key armour', where: `${name}:${lineAt(m.index ?? 0)}` });
   return leaks;
 }
 
@@ -100,7 +102,10 @@ export function scanChaosDir(dir: string, extra: readonly NamedText[] = []): Sca
   const secrets = declaredSecrets(dir);
   const needles = needlesOf(secrets);
   const captured = join(dir, 'captured.log');
-  const texts: NamedText[] = [...(existsSync(captured) ? [{ name: 'captured.log', text: readFileSync(captured, 'utf8') }] : []), ...extra];
+  const texts: NamedText[] = [
+    ...(existsSync(captured) ? [{ name: 'captured.log', text: readFileSync(captured, 'utf8') }] : []),
+    ...extra,
+  ];
   return {
     secrets: secrets.length,
     bytes: texts.reduce((n, t) => n + Buffer.byteLength(t.text), 0),

@@ -20,7 +20,10 @@ const figuresModule = fileURLToPath(new URL('./figures.ts', import.meta.url));
 /** Runs `code` in a child process whose figures.ts writes to `dir`. */
 function inChaosDir(dir: string, code: string): void {
   const script = `import { captureText, declareSecrets } from ${JSON.stringify(figuresModule)};\n${code}`;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env: { ...process.env, FJORD_CHAOS_DIR: dir }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    env: { ...process.env, FJORD_CHAOS_DIR: dir },
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
 }
 
@@ -28,19 +31,26 @@ describe('chaos secret scan', () => {
   const token = `gl-token-${randomBytes(10).toString('hex')}`;
   const signingKey = 'whsec_' + randomBytes(32).toString('base64');
   const quoted = `pa"ss\\word-${randomBytes(4).toString('hex')}`;
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+  const { privateKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
   const bodyLine = privateKey.split('\n')[5]!;
 
   it('finds every planted secret, as written, JSON-escaped, and a private key line by line', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fjord-scan-'));
     try {
-      inChaosDir(dir, `
+      inChaosDir(
+        dir,
+        `
         declareSecrets(${JSON.stringify(token)}, ${JSON.stringify(signingKey)}, ${JSON.stringify(quoted)}, ${JSON.stringify(privateKey)}, 'short');
         captureText('a clean line');
         captureText(JSON.stringify({ level: 'warn', msg: 'webhook refused', token: ${JSON.stringify(token)} }));
         captureText('{"msg":"signed with ${signingKey}"}');
         captureText(JSON.stringify({ msg: 'login', password: ${JSON.stringify(quoted)} }));
-      `);
+      `,
+      );
       const scan = scanChaosDir(dir, [
         { name: 'stderr', text: `ok\nssh said: ${bodyLine}\n` },
         { name: 'stdout', text: 'not ok 1\n-----BEGIN OPENSSH PRIVATE KEY-----\n' },
@@ -60,7 +70,10 @@ describe('chaos secret scan', () => {
 
   it('clean text has no leaks; a whole key counts its armour and every body line', () => {
     const needles = needlesOf([token, privateKey]);
-    assert.deepEqual(findLeaks({ name: 'x', text: `gl-token-\n${token.slice(0, -1)}\nMIIE\n-----BEGIN PUBLIC KEY-----\n` }, needles), []);
+    assert.deepEqual(
+      findLeaks({ name: 'x', text: `gl-token-\n${token.slice(0, -1)}\nMIIE\n-----BEGIN PUBLIC KEY-----\n` }, needles),
+      [],
+    );
     const leaks = findLeaks({ name: 'x', text: privateKey }, needles);
     const bodyLines = privateKey.split('\n').filter((l) => l.length >= 20 && !l.startsWith('-----')).length;
     assert.ok(bodyLines >= 20);

@@ -12,7 +12,9 @@ import type { Delivery } from './storm-plan.js';
 export interface Answered {
   delivery: Delivery;
   status: number;
-  body: { queued?: Array<{ id: string; app: string; environment: string; tag: string; sha?: string; duplicate?: true }> } & Record<string, unknown>;
+  body: {
+    queued?: Array<{ id: string; app: string; environment: string; tag: string; sha?: string; duplicate?: true }>;
+  } & Record<string, unknown>;
 }
 
 export interface ManifestCommit {
@@ -72,10 +74,13 @@ export function reconcileStorm(r: StormRecords): StormLedger {
       lost++;
       problems.push(`job ${job.id} (${keyOf(job)}) was queued but never reached an outcome`);
     } else if (first.status !== expected.get(job.id)) {
-      problems.push(`job ${job.id} (${keyOf(job)}): ${first.status} (${first.detail}), expected ${expected.get(job.id)}`);
+      problems.push(
+        `job ${job.id} (${keyOf(job)}): ${first.status} (${first.detail}), expected ${expected.get(job.id)}`,
+      );
     }
     // At least once: a redelivered job may run again, but only to find it done.
-    for (const o of again) if (o.status !== 'noop') problems.push(`job ${job.id} ran again and came to ${o.status}: ${o.detail}`);
+    for (const o of again)
+      if (o.status !== 'noop') problems.push(`job ${job.id} ran again and came to ${o.status}: ${o.detail}`);
   }
 
   // 2. The manifest history: one commit per expected deploy, in order; never an older one after a newer.
@@ -92,7 +97,8 @@ export function reconcileStorm(r: StormRecords): StormLedger {
   for (const g of new Set([...expectedCommits.keys(), ...commitsOf.keys()])) {
     const got = (commitsOf.get(g) ?? []).map((c) => c.trailers['Fjord-Job']);
     const want = expectedCommits.get(g) ?? [];
-    if (got.join() !== want.join()) problems.push(`${g}: commits for jobs [${got.join(', ')}], expected [${want.join(', ')}]`);
+    if (got.join() !== want.join())
+      problems.push(`${g}: commits for jobs [${got.join(', ')}], expected [${want.join(', ')}]`);
     const times = (commitsOf.get(g) ?? []).map((c) => Date.parse(c.trailers['Fjord-Source-Time'] ?? ''));
     times.forEach((t, i) => {
       if (i > 0 && !(t > times[i - 1]!)) problems.push(`${g}: commit ${i} is not newer than the one before it`);
@@ -108,19 +114,24 @@ export function reconcileStorm(r: StormRecords): StormLedger {
     const entries = status === 202 ? (body.queued ?? []) : [];
     if (entries.length === 0) {
       lost++;
-      problems.push(`delivery ${delivery.deliveryId} (${keyOf(delivery.event)}) answered ${status} ${JSON.stringify(body).slice(0, 200)}`);
+      problems.push(
+        `delivery ${delivery.deliveryId} (${keyOf(delivery.event)}) answered ${status} ${JSON.stringify(body).slice(0, 200)}`,
+      );
     }
     for (const e of entries) {
       const job = e.duplicate ? jobByKey.get(keyOf(e)) : jobById.get(e.id);
       const outcome = job && r.outcomes.get(job.id)?.[0];
       if (!job || !outcome) {
         lost++;
-        problems.push(`delivery ${delivery.deliveryId}: ${e.duplicate ? 'duplicate of a job the queue never took' : `job ${e.id} not in the queue's record or without outcome`}`);
+        problems.push(
+          `delivery ${delivery.deliveryId}: ${e.duplicate ? 'duplicate of a job the queue never took' : `job ${e.id} not in the queue's record or without outcome`}`,
+        );
       } else if (e.duplicate || outcome.status === 'noop') ended.deduplicated++;
       else if (outcome.status === 'deployed' || outcome.status === 'superseded') ended[outcome.status]++;
       else problems.push(`delivery ${delivery.deliveryId}: job ${job.id} came to ${outcome.status}: ${outcome.detail}`);
       const g = groupOf(e);
-      if (delivery.event.time > (newest.get(g)?.time ?? -Infinity)) newest.set(g, { time: delivery.event.time, tag: e.tag });
+      if (delivery.event.time > (newest.get(g)?.time ?? -Infinity))
+        newest.set(g, { time: delivery.event.time, tag: e.tag });
     }
   }
   let finalTagWrong = 0;

@@ -76,7 +76,17 @@ export function planStorm(rng: Rng, o: PlanOptions): Delivery[] {
     const events: StormEvent[] = Array.from({ length: k }, (_, index) => {
       time += 1000 * (30 + rng.int(600)); // whole seconds, as GitLab's timestamps
       const sha = createHash('sha1').update(`${rng.next()}/${g.app}/${g.environment}/${index}`).digest('hex');
-      return { app: g.app, environment: g.environment, project: g.project, branch: g.branch, trigger: g.trigger, sha, mr: 1000 * (gi + 1) + index, time, index };
+      return {
+        app: g.app,
+        environment: g.environment,
+        project: g.project,
+        branch: g.branch,
+        trigger: g.trigger,
+        sha,
+        mr: 1000 * (gi + 1) + index,
+        time,
+        index,
+      };
     });
     for (const event of events) {
       const at = (event.index + (rng.chance(o.lateRate) ? 1 + rng.int(o.maxLate ?? 5) : 0) + rng.next() * 0.5) / k;
@@ -89,7 +99,12 @@ export function planStorm(rng: Rng, o: PlanOptions): Delivery[] {
       slots.push({ at, event, kind: rng.chance(0.5) ? 'same-id' : 'new-id' });
     }
     for (let d = 0; d < tail; d++) {
-      slots.push({ at: 100 + d / tail + rng.next() * 0.01, event: d === 0 ? events[k - 1]! : rng.pick(events), kind: rng.chance(0.5) ? 'same-id' : 'new-id', tail: true });
+      slots.push({
+        at: 100 + d / tail + rng.next() * 0.01,
+        event: d === 0 ? events[k - 1]! : rng.pick(events),
+        kind: rng.chance(0.5) ? 'same-id' : 'new-id',
+        tail: true,
+      });
     }
   });
   // Groups advance side by side: slot positions are fractions of each group's own line.
@@ -100,7 +115,10 @@ export function planStorm(rng: Rng, o: PlanOptions): Delivery[] {
     const group = `${event.app}/${event.environment}`;
     const reordered = (newest.get(group) ?? -1) > event.index;
     newest.set(group, Math.max(newest.get(group) ?? -1, event.index));
-    const deliveryId = kind === 'same-id' ? lastId.get(event)! : `${(++ids).toString(16).padStart(8, '0')}-${rng.int(2 ** 30).toString(16)}-4000-8000-storm${event.index}`;
+    const deliveryId =
+      kind === 'same-id'
+        ? lastId.get(event)!
+        : `${(++ids).toString(16).padStart(8, '0')}-${rng.int(2 ** 30).toString(16)}-4000-8000-storm${event.index}`;
     lastId.set(event, deliveryId);
     return { event, deliveryId, kind, reordered, tail };
   });

@@ -35,14 +35,20 @@ const EVENTS = Number(process.env.FJORD_STORM_EVENTS ?? 29);
 export const INITIAL = 'v0';
 /** The local queue's dedup window, cut from 5 minutes so that the late retries pass it. */
 export const DEDUP_WINDOW_MS = 2000;
-const envs = [{ environment: 'staging', branch: 'main' }, { environment: 'production', branch: 'release' }];
+const envs = [
+  { environment: 'staging', branch: 'main' },
+  { environment: 'production', branch: 'release' },
+];
 const APPS: StormApp[] = [
   { app: 'api', project: 'acme/api', trigger: 'merge', environments: envs },
   { app: 'web', project: 'acme/web', trigger: 'push', environments: envs },
   { app: 'jobs', project: 'acme/jobs', trigger: 'merge', environments: envs },
 ];
-export const GROUPS = APPS.flatMap((a) => a.environments.map((e) => ({ app: a.app, environment: e.environment, file: `${a.app}/${e.environment}.yaml` })));
-export const values = (app: string, tag: string) => `# ${app}\nimage:\n  repository: registry.example.com/acme/${app}\n  tag: ${tag}   # set by fjord\n`;
+export const GROUPS = APPS.flatMap((a) =>
+  a.environments.map((e) => ({ app: a.app, environment: e.environment, file: `${a.app}/${e.environment}.yaml` })),
+);
+export const values = (app: string, tag: string) =>
+  `# ${app}\nimage:\n  repository: registry.example.com/acme/${app}\n  tag: ${tag}   # set by fjord\n`;
 export const env: NodeJS.ProcessEnv = {
   FJORD_GITLAB_SECRET: GITLAB_TOKENS.join('\n'),
   FJORD_GITLAB_SIGNING_KEY: SIGNING_KEYS.join('\n'),
@@ -52,7 +58,9 @@ export const env: NodeJS.ProcessEnv = {
 export function stormConfig(manifest: object, gitlab: object = {}): Config {
   return parseConfig(
     stringify({
-      sources: { gitlab: { webhookSecretEnv: 'FJORD_GITLAB_SECRET', signingKeyEnv: 'FJORD_GITLAB_SIGNING_KEY', ...gitlab } },
+      sources: {
+        gitlab: { webhookSecretEnv: 'FJORD_GITLAB_SECRET', signingKeyEnv: 'FJORD_GITLAB_SIGNING_KEY', ...gitlab },
+      },
       manifest,
       worker: { concurrency: 4 },
       apps: Object.fromEntries(
@@ -63,7 +71,12 @@ export function stormConfig(manifest: object, gitlab: object = {}): Config {
             image: `registry.example.com/acme/${a.app}`,
             tag: a.trigger === 'push' ? '{branch}-{shortSha}' : '{shortSha}',
             waitForImage: '0s',
-            environments: Object.fromEntries(a.environments.map((e) => [e.environment, { branch: e.branch, manifest: { file: `${a.app}/${e.environment}.yaml`, path: 'image.tag' } }])),
+            environments: Object.fromEntries(
+              a.environments.map((e) => [
+                e.environment,
+                { branch: e.branch, manifest: { file: `${a.app}/${e.environment}.yaml`, path: 'image.tag' } },
+              ]),
+            ),
           },
         ]),
       ),
@@ -106,7 +119,13 @@ export async function runStorm(w: StormWiring) {
   let lastOutcomeAt = Date.now();
   const dataDir = mkdtempSync(join(tmpdir(), 'fjord-storm-'));
   const workers = w.workerQueues.map((queue, i) => {
-    const deployHandler = makeDeployHandler({ config: w.config, configPath: join(w.repo.root, 'fjord.yaml'), dataDir: join(dataDir, `worker-${i}`), env, notifier: silentNotifier });
+    const deployHandler = makeDeployHandler({
+      config: w.config,
+      configPath: join(w.repo.root, 'fjord.yaml'),
+      dataDir: join(dataDir, `worker-${i}`),
+      env,
+      notifier: silentNotifier,
+    });
     const handle: JobHandler = async (job, ctx) => {
       const t0 = Date.now();
       try {
@@ -124,10 +143,25 @@ export async function runStorm(w: StormWiring) {
       outcomes.set(job.id, [...(outcomes.get(job.id) ?? []), outcome]);
       captureText(`${job.id}: ${outcome.status}: ${outcome.detail ?? ''}`);
     };
-    return startWorker({ queue, handle, logger: logger.child({ worker: i }), concurrency: w.config.worker.concurrency, visibilitySec: 120, idleMs: 25, onOutcome });
+    return startWorker({
+      queue,
+      handle,
+      logger: logger.child({ worker: i }),
+      concurrency: w.config.worker.concurrency,
+      visibilitySec: 120,
+      idleMs: 25,
+      onOutcome,
+    });
   });
   const receiver = await startTestReceiver({ config: w.config, env, queue: w.queue, logger });
-  const plan = planStorm(prng(w.seed), { apps: APPS, deliveries: DELIVERIES, eventsPerGroup: EVENTS, lateRate: 0.3, dupSpread: 0.6, tail: 4 });
+  const plan = planStorm(prng(w.seed), {
+    apps: APPS,
+    deliveries: DELIVERIES,
+    eventsPerGroup: EVENTS,
+    lateRate: 0.3,
+    dupSpread: 0.6,
+    tail: 4,
+  });
   const answers: Answered[] = [];
   try {
     // One sender per app, side by side: each environment's deliveries leave in the planned order. The
@@ -153,7 +187,8 @@ export async function runStorm(w: StormWiring) {
     // pipeline ends a job at least that often however slow the machine is.
     lastOutcomeAt = Math.max(lastOutcomeAt, sent);
     const stallMs = () => Math.max(20_000, 20 * slowestJobMs);
-    while (!w.queue.accepted.every((j) => outcomes.has(j.id)) && Date.now() - lastOutcomeAt < stallMs()) await new Promise((r) => setTimeout(r, 50));
+    while (!w.queue.accepted.every((j) => outcomes.has(j.id)) && Date.now() - lastOutcomeAt < stallMs())
+      await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 200)); // a redelivered duplicate would show up now
     await Promise.all(workers.map((x) => x.stop()));
     const left = await w.leftovers();
@@ -168,12 +203,44 @@ export async function runStorm(w: StormWiring) {
       })
       .filter((c) => c.trailers['Fjord-Job']);
     // Read as YAML: a tag that would not read back as a string (`5e123456`) is written quoted.
-    const finalTags = new Map(GROUPS.map((g) => [`${g.app}/${g.environment}`, String(parse(w.repo.git(['show', `main:${g.file}`])).image.tag)]));
-    const ledger = reconcileStorm({ answers, accepted: w.queue.accepted, outcomes, commits, finalTags, initialTag: INITIAL });
+    const finalTags = new Map(
+      GROUPS.map((g) => [`${g.app}/${g.environment}`, String(parse(w.repo.git(['show', `main:${g.file}`])).image.tag)]),
+    );
+    const ledger = reconcileStorm({
+      answers,
+      accepted: w.queue.accepted,
+      outcomes,
+      commits,
+      finalTags,
+      initialTag: INITIAL,
+    });
     const figures = planFigures(plan);
-    const timing = { sendMs: sent - started, drainMs: Date.now() - sent, slowestJobMs, stalledMs: Date.now() - lastOutcomeAt };
-    captureText(JSON.stringify({ storm: w.name, figures, ended: ledger.ended, noops: ledger.noops, retries, commits: commits.length, left, timing }));
-    recordFigures({ deliveries: figures.deliveries, duplicates: figures.duplicates, reordered: figures.reordered, lost: ledger.lost, doubleCommits: ledger.doubleCommits, finalTagWrong: ledger.finalTagWrong });
+    const timing = {
+      sendMs: sent - started,
+      drainMs: Date.now() - sent,
+      slowestJobMs,
+      stalledMs: Date.now() - lastOutcomeAt,
+    };
+    captureText(
+      JSON.stringify({
+        storm: w.name,
+        figures,
+        ended: ledger.ended,
+        noops: ledger.noops,
+        retries,
+        commits: commits.length,
+        left,
+        timing,
+      }),
+    );
+    recordFigures({
+      deliveries: figures.deliveries,
+      duplicates: figures.duplicates,
+      reordered: figures.reordered,
+      lost: ledger.lost,
+      doubleCommits: ledger.doubleCommits,
+      finalTagWrong: ledger.finalTagWrong,
+    });
     return { ledger, figures, commits: commits.length, left, retries, timing };
   } finally {
     await Promise.all(workers.map((x) => x.stop()));
@@ -194,5 +261,10 @@ export function assertStorm(name: string, r: Awaited<ReturnType<typeof runStorm>
   assert.equal(deployed + deduplicated + superseded, r.figures.deliveries, what);
   assert.equal(deployed, r.commits, what);
   assert.ok(deployed > 0 && deduplicated > 0 && superseded > 0, what);
-  assert.ok(r.figures.duplicates >= 0.3 * r.figures.deliveries && r.figures.reordered >= 0.15 * r.figures.deliveries && r.figures.lateFirst > 0, what);
+  assert.ok(
+    r.figures.duplicates >= 0.3 * r.figures.deliveries &&
+      r.figures.reordered >= 0.15 * r.figures.deliveries &&
+      r.figures.lateFirst > 0,
+    what,
+  );
 }

@@ -13,7 +13,11 @@ const mergeSample = payload('gitlab-merge-request');
 const pushSample = payload('gitlab-push');
 
 /** GitLab's webhook time format: `2026-11-20 10:05:41 UTC`. */
-const gitlabTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+const gitlabTime = (ms: number) =>
+  new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
 
 export function webhookBody({ event }: Delivery): { kind: string; body: string } {
   if (event.trigger === 'merge') {
@@ -32,13 +36,18 @@ export function webhookBody({ event }: Delivery): { kind: string; body: string }
   const body = structuredClone(pushSample);
   body.project.path_with_namespace = event.project;
   Object.assign(body, { ref: `refs/heads/${event.branch}`, after: event.sha, checkout_sha: event.sha });
-  body.commits = [{ ...body.commits[0], id: event.sha, timestamp: new Date(event.time).toISOString().replace('Z', '+00:00') }];
+  body.commits = [
+    { ...body.commits[0], id: event.sha, timestamp: new Date(event.time).toISOString().replace('Z', '+00:00') },
+  ];
   body.total_commits_count = 1;
   return { kind: 'Push Hook', body: JSON.stringify(body) };
 }
 
 /** Body and headers of `delivery`; which secret signs it follows from the delivery id (a retry is signed alike). */
-export function webhookRequest(delivery: Delivery, now = Date.now()): { body: string; headers: Record<string, string> } {
+export function webhookRequest(
+  delivery: Delivery,
+  now = Date.now(),
+): { body: string; headers: Record<string, string> } {
   const { kind, body } = webhookBody(delivery);
   const pick = createHash('sha256').update(delivery.deliveryId).digest()[0]!;
   const ids = { 'x-gitlab-event-uuid': delivery.deliveryId, 'idempotency-key': delivery.deliveryId };
@@ -46,5 +55,13 @@ export function webhookRequest(delivery: Delivery, now = Date.now()): { body: st
   if (pick % 2 === 0) return { body, headers: { ...base, 'x-gitlab-token': GITLAB_TOKENS[(pick >> 1) % 2]! } };
   const timestamp = Math.floor(now / 1000);
   const signature = signStandardWebhook(SIGNING_KEYS[(pick >> 1) % 2]!, delivery.deliveryId, timestamp, body);
-  return { body, headers: { ...base, 'webhook-id': delivery.deliveryId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signature } };
+  return {
+    body,
+    headers: {
+      ...base,
+      'webhook-id': delivery.deliveryId,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signature,
+    },
+  };
 }

@@ -22,7 +22,16 @@ import { DEFAULT_TOKEN, startGitlabStandIn } from '../fixtures/gitlab/stand-in.j
 import { counting, GITLAB_TOKENS, SIGNING_KEYS } from '../fixtures/receiver.js';
 import { startSqsServer, TEST_CREDENTIALS, TEST_REGION, type SqsServer } from '../fixtures/sqs-server.js';
 import { captureText, declareSecrets } from './figures.js';
-import { assertStorm, DEDUP_WINDOW_MS, DELIVERIES, GROUPS, INITIAL, runStorm, stormConfig, values } from './storm-run.js';
+import {
+  assertStorm,
+  DEDUP_WINDOW_MS,
+  DELIVERIES,
+  GROUPS,
+  INITIAL,
+  runStorm,
+  stormConfig,
+  values,
+} from './storm-run.js';
 import { testQueueKey } from '../fixtures/jobs.js';
 
 const SEED = Number(process.env.FJORD_STORM_SEED ?? 20260105);
@@ -72,12 +81,27 @@ describe('chaos: delivery storm', () => {
     const gitlab = await startGitlabStandIn({ projects: { 'ops/manifests': { repo: repo.bare }, ...sources } });
     const { queueUrl, dlqUrl } = await sqs.createFifoPair({ maxReceiveCount: 5 });
     const sqsQueue = (waitTimeSeconds: number) =>
-      createSqsQueue({ key: testQueueKey(), queueUrl, dlqUrl, region: TEST_REGION, endpoint: sqs.endpoint, credentials: TEST_CREDENTIALS, waitTimeSeconds, logger: createLogger({ level: 'debug', write: captureText }) });
+      createSqsQueue({
+        key: testQueueKey(),
+        queueUrl,
+        dlqUrl,
+        region: TEST_REGION,
+        endpoint: sqs.endpoint,
+        credentials: TEST_CREDENTIALS,
+        waitTimeSeconds,
+        logger: createLogger({ level: 'debug', write: captureText }),
+      });
     const queue = counting(sqsQueue(0));
     const workerQueues = [sqsQueue(1), sqsQueue(1)];
     const count = async (url: string) => {
-      const { Attributes: a = {} } = await sqs.client.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }));
-      return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a.ApproximateNumberOfMessagesDelayed ?? 0);
+      const { Attributes: a = {} } = await sqs.client.send(
+        new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }),
+      );
+      return (
+        Number(a.ApproximateNumberOfMessages ?? 0) +
+        Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
+        Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
+      );
     };
     try {
       const result = await runStorm({
@@ -86,7 +110,10 @@ describe('chaos: delivery storm', () => {
         repo,
         // The storm's source commits are made up (the stand-in holds only the manifest project): asking
         // GitLab to confirm them (lib/worker/confirm-source.ts) is off, as fjord.yaml may turn it off.
-        config: stormConfig({ backend: 'gitlab', project: 'ops/manifests' }, { url: gitlab.url, tokenEnv: 'FJORD_GITLAB_TOKEN', confirmMerge: false }),
+        config: stormConfig(
+          { backend: 'gitlab', project: 'ops/manifests' },
+          { url: gitlab.url, tokenEnv: 'FJORD_GITLAB_TOKEN', confirmMerge: false },
+        ),
         queue,
         workerQueues,
         pauseMs: 0,

@@ -7,8 +7,22 @@ import { join } from 'node:path';
 import type { ChaosFigures } from './figures.js';
 
 export const FIGURE_KEYS = [
-  'deliveries', 'duplicates', 'reordered', 'lost', 'doubleCommits', 'finalTagWrong', 'kills', 'converged', 'staleLocks',
-  'faults', 'faultsHandled', 'hostile', 'hostile5xx', 'crashes', 'jobsFromInvalid', 'secretLeaks',
+  'deliveries',
+  'duplicates',
+  'reordered',
+  'lost',
+  'doubleCommits',
+  'finalTagWrong',
+  'kills',
+  'converged',
+  'staleLocks',
+  'faults',
+  'faultsHandled',
+  'hostile',
+  'hostile5xx',
+  'crashes',
+  'jobsFromInvalid',
+  'secretLeaks',
 ] as const satisfies ReadonlyArray<keyof ChaosFigures>;
 
 export interface Summed {
@@ -32,8 +46,10 @@ export function sumFigures(dir: string): Summed {
       continue;
     }
     for (const [key, value] of Object.entries(entry)) {
-      if (!(FIGURE_KEYS as readonly string[]).includes(key)) problems.push(`figures.jsonl:${i + 1}: unknown figure ${JSON.stringify(key)}`);
-      else if (typeof value !== 'number' || !Number.isFinite(value)) problems.push(`figures.jsonl:${i + 1}: ${key} is not a number`);
+      if (!(FIGURE_KEYS as readonly string[]).includes(key))
+        problems.push(`figures.jsonl:${i + 1}: unknown figure ${JSON.stringify(key)}`);
+      else if (typeof value !== 'number' || !Number.isFinite(value))
+        problems.push(`figures.jsonl:${i + 1}: ${key} is not a number`);
       else figures[key as keyof ChaosFigures] += value;
     }
   }

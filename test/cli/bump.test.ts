@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -27,12 +37,22 @@ function workdir(): string {
 async function fjord(args: string[], cwd: string) {
   let stdout = '';
   let stderr = '';
-  const code = await main(args, { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, env: {}, cwd });
+  const code = await main(args, {
+    stdout: (s) => {
+      stdout += s;
+    },
+    stderr: (s) => {
+      stderr += s;
+    },
+    env: {},
+    cwd,
+  });
   return { code, stdout, stderr };
 }
 
 /** Every file of `dir` with its content, to prove an error wrote nothing (no temp file left either). */
-const snapshot = (dir: string) => Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+const snapshot = (dir: string) =>
+  Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
 
 describe('fjord bump (in-process)', () => {
   it('prints the edited file to stdout and leaves the file alone', async () => {
@@ -78,8 +98,14 @@ describe('fjord bump (in-process)', () => {
     const cases: [string[], RegExp][] = [
       [['helm-values.yaml', '--tag', 'v2', '--path', 'image.tagg'], /^fjord: image\.tagg: not found in the manifest/],
       [['k8s-app.yaml', '--tag', 'v2', '--container', 'app'], /^fjord: container app: matches 2 places/],
-      [['compose.yaml', '--tag', 'v2', '--image', 'registry.example.com/acme/api'], /^fjord: image registry\.example\.com\/acme\/api: matches 2 places/],
-      [['kustomization.yaml', '--tag', '$(reboot)', '--image', 'acme/api'], /^fjord: "\$\(reboot\)" is not a valid image tag/],
+      [
+        ['compose.yaml', '--tag', 'v2', '--image', 'registry.example.com/acme/api'],
+        /^fjord: image registry\.example\.com\/acme\/api: matches 2 places/,
+      ],
+      [
+        ['kustomization.yaml', '--tag', '$(reboot)', '--image', 'acme/api'],
+        /^fjord: "\$\(reboot\)" is not a valid image tag/,
+      ],
       [['kustomization.yaml', '--tag', '1.0\nimages: []', '--image', 'acme/api'], /is not a valid image tag/],
       [['compose.yaml', '--tag', 'v2', '--container', 'api'], /^fjord: container api: applies to k8s manifests/],
       [['missing.yaml', '--tag', 'v2'], /^fjord: missing\.yaml: cannot read \(ENOENT\)/],
@@ -97,7 +123,13 @@ describe('fjord bump (in-process)', () => {
 
   it('exits 2 with the usage for bad command lines', async () => {
     const dir = workdir();
-    for (const args of [['compose.yaml'], ['--tag', 'v1'], ['a.yaml', 'b.yaml', '--tag', 'v1'], ['compose.yaml', '--tag', 'v1', '--format', 'ansible'], ['compose.yaml', '--tag', 'v1', '--force']]) {
+    for (const args of [
+      ['compose.yaml'],
+      ['--tag', 'v1'],
+      ['a.yaml', 'b.yaml', '--tag', 'v1'],
+      ['compose.yaml', '--tag', 'v1', '--format', 'ansible'],
+      ['compose.yaml', '--tag', 'v1', '--force'],
+    ]) {
       const run = await fjord(['bump', ...args], dir);
       assert.equal(run.code, 2, args.join(' '));
       assert.match(run.stderr, /Usage: fjord bump <file> --tag <tag>/);
@@ -131,6 +163,9 @@ describe('fjord bump (real binary)', () => {
     const inPlace = bin(['values.yaml', '--tag', 'sha-4f2a9c1', '--in-place'], dir);
     assert.equal(inPlace.status, 0, inPlace.stderr);
     assert.equal(inPlace.stdout, '');
-    assert.equal(readFileSync(join(dir, 'values.yaml'), 'utf8'), 'image:\n  repository: acme/api\n  tag: "sha-4f2a9c1" # bumped by CI\n');
+    assert.equal(
+      readFileSync(join(dir, 'values.yaml'), 'utf8'),
+      'image:\n  repository: acme/api\n  tag: "sha-4f2a9c1" # bumped by CI\n',
+    );
   });
 });

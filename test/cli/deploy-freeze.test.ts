@@ -21,11 +21,27 @@ describe('fjord deploy --override-freeze', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fjord-cli-freeze-'));
   const started = new Date(Date.now() - 60_000);
   const cron = `${started.getUTCMinutes()} ${started.getUTCHours()} ${started.getUTCDate()} ${started.getUTCMonth() + 1} *`;
-  writeFileSync(join(dir, 'fjord.yaml'), oneAppConfigYaml({ repository: repo.bare, file: FILE, extra: `freezes: [{ name: release, cron: "${cron}", duration: 2h, timeZone: UTC }]` }));
+  writeFileSync(
+    join(dir, 'fjord.yaml'),
+    oneAppConfigYaml({
+      repository: repo.bare,
+      file: FILE,
+      extra: `freezes: [{ name: release, cron: "${cron}", duration: 2h, timeZone: UTC }]`,
+    }),
+  );
   const run = async (...args: string[]) => {
     let out = '';
     let err = '';
-    const code = await main(args, { stdout: (s) => { out += s; }, stderr: (s) => { err += s; }, env: { FJORD_LOG_LEVEL: 'warn', FJORD_DATA_DIR: join(dir, '.fjord') }, cwd: dir });
+    const code = await main(args, {
+      stdout: (s) => {
+        out += s;
+      },
+      stderr: (s) => {
+        err += s;
+      },
+      env: { FJORD_LOG_LEVEL: 'warn', FJORD_DATA_DIR: join(dir, '.fjord') },
+      cwd: dir,
+    });
     return { code, out, err };
   };
   const head = () => repo.git(['rev-parse', 'main']).trim();
@@ -34,7 +50,10 @@ describe('fjord deploy --override-freeze', () => {
     const before = head();
     const r = await run('deploy', 'api', 'prod', '--tag', 'v2');
     assert.equal(r.code, 1);
-    assert.match(r.err, /waiting for the freeze to end at \d{4}-\d\d-\d\d \d\d:\d\d UTC \(fjord\.yaml freeze "release"\); nothing committed \(`--override-freeze "<reason>"` deploys now/);
+    assert.match(
+      r.err,
+      /waiting for the freeze to end at \d{4}-\d\d-\d\d \d\d:\d\d UTC \(fjord\.yaml freeze "release"\); nothing committed \(`--override-freeze "<reason>"` deploys now/,
+    );
     assert.equal(head(), before);
   });
 
@@ -49,7 +68,10 @@ describe('fjord deploy --override-freeze', () => {
 
   it('a reason with a line break, or none, is a usage error', async () => {
     const before = head();
-    assert.equal((await run('deploy', 'api', 'prod', '--tag', 'v4', '--override-freeze', 'ok\nFjord-Job: forged')).code, 2);
+    assert.equal(
+      (await run('deploy', 'api', 'prod', '--tag', 'v4', '--override-freeze', 'ok\nFjord-Job: forged')).code,
+      2,
+    );
     assert.equal((await run('deploy', 'api', 'prod', '--tag', 'v4', '--override-freeze', '')).code, 2);
     assert.equal(head(), before);
   });

@@ -52,7 +52,9 @@ describe('fjord deploy / rollback against a host the worker holds', { skip: engi
     repos.push(repo);
     const dir = mkdtempSync(join(tmpdir(), 'fjord-cli-locked-'));
     const yaml = fleetConfigYaml({
-      fleet, repository: repo.bare, image,
+      fleet,
+      repository: repo.bare,
+      image,
       extra: `registries: [{ host: "${registry.host}", insecure: true }]\n`,
       environments: `
       prod:
@@ -66,7 +68,17 @@ describe('fjord deploy / rollback against a host the worker holds', { skip: engi
     const cli = async (args: string[], onOut: (s: string) => void = () => {}) => {
       let out = '';
       let err = '';
-      const code = await main(args, { stdout: (s) => { out += s; onOut(s); }, stderr: (s) => { err += s; }, env, cwd: dir });
+      const code = await main(args, {
+        stdout: (s) => {
+          out += s;
+          onOut(s);
+        },
+        stderr: (s) => {
+          err += s;
+        },
+        env,
+        cwd: dir,
+      });
       return { code, out, err };
     };
     const tagNow = () => /tag: (\S+)/.exec(repo.git(['show', `main:${FILE}`]))![1];
@@ -83,9 +95,26 @@ describe('fjord deploy / rollback against a host the worker holds', { skip: engi
     const onRolloutEvent = (e: RolloutEvent) => {
       if (e.type === 'host-step' && e.step === 'lock' && e.status === 'ok' && !e.rollback) locked();
     };
-    const ports = makeDeployPorts({ config: parseConfig(yaml), configPath: join(dir, 'fjord.yaml'), dataDir: mkdtempSync(join(tmpdir(), 'fjord-worker-')), env, onRolloutEvent });
-    const workerJob = makeJob({ app: 'api', environment: 'prod', image, tag: 'v-slow', id: 'worker-job-slow', reason: 'merge' });
-    const worker = deploy(workerJob, { heartbeat: async () => {}, attempts: 1, logger: silentLogger, signal: new AbortController().signal }, ports);
+    const ports = makeDeployPorts({
+      config: parseConfig(yaml),
+      configPath: join(dir, 'fjord.yaml'),
+      dataDir: mkdtempSync(join(tmpdir(), 'fjord-worker-')),
+      env,
+      onRolloutEvent,
+    });
+    const workerJob = makeJob({
+      app: 'api',
+      environment: 'prod',
+      image,
+      tag: 'v-slow',
+      id: 'worker-job-slow',
+      reason: 'merge',
+    });
+    const worker = deploy(
+      workerJob,
+      { heartbeat: async () => {}, attempts: 1, logger: silentLogger, signal: new AbortController().signal },
+      ports,
+    );
     await held;
     const commits = subjects().length;
 

@@ -17,7 +17,16 @@ describe('fjord deploy / rollback', () => {
   const run = async (...args: string[]) => {
     let out = '';
     let err = '';
-    const code = await main(args, { stdout: (s) => { out += s; }, stderr: (s) => { err += s; }, env: { FJORD_LOG_LEVEL: 'warn' }, cwd: dir });
+    const code = await main(args, {
+      stdout: (s) => {
+        out += s;
+      },
+      stderr: (s) => {
+        err += s;
+      },
+      env: { FJORD_LOG_LEVEL: 'warn' },
+      cwd: dir,
+    });
     return { code, out, err };
   };
   const tagNow = () => /tag: (\S+)/.exec(repo.git(['show', `main:${FILE}`]))![1];

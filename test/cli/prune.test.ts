@@ -25,11 +25,21 @@ describe('fjord prune on real engines', { skip: engineMissing() }, () => {
   let file = '';
   let image = '';
   const sh = async (host: string, argv: string[]) => (await (await ssh.session(host)).run(argv)).stdout;
-  const names = async (host: string) => (await sh(host, ['docker', 'ps', '-a', '--format', '{{.Names}}'])).trim().split('\n').filter(Boolean).sort();
+  const names = async (host: string) =>
+    (await sh(host, ['docker', 'ps', '-a', '--format', '{{.Names}}'])).trim().split('\n').filter(Boolean).sort();
   const prune = async (...args: string[]) => {
     let out = '';
     let err = '';
-    const code = await main(['prune', '--config', file, ...args], { stdout: (s) => { out += s; }, stderr: (s) => { err += s; }, env: { FJORD_SSH_KEY: fleet.privateKey.reveal() }, cwd: tmpdir() });
+    const code = await main(['prune', '--config', file, ...args], {
+      stdout: (s) => {
+        out += s;
+      },
+      stderr: (s) => {
+        err += s;
+      },
+      env: { FJORD_SSH_KEY: fleet.privateKey.reveal() },
+      cwd: tmpdir(),
+    });
     return { code, out, err };
   };
 
@@ -37,7 +47,8 @@ describe('fjord prune on real engines', { skip: engineMissing() }, () => {
     [fleet, registry] = await Promise.all([startFleet({ hosts: 2, engine: true }), startRegistry()]);
     image = await pushTestImage(registry.url, 'v1', 'web', { name: 'acme/api' });
     ssh = sshFleet(fleet);
-    const run = (host: string, name: string, labels: string[]) => sh(host, ['docker', 'run', '-d', '--name', name, ...labels.flatMap((l) => ['--label', l]), `${image}:v1`]);
+    const run = (host: string, name: string, labels: string[]) =>
+      sh(host, ['docker', 'run', '-d', '--name', name, ...labels.flatMap((l) => ['--label', l]), `${image}:v1`]);
     for (const host of ['web-1', 'web-2']) await sh(host, ['docker', 'pull', `${image}:v1`]);
     await run('web-1', 'api-prod', ['fjord.app=api', 'fjord.environment=prod']);
     await run('web-1', 'old-prod', ['fjord.app=old', 'fjord.environment=prod']);
@@ -49,11 +60,19 @@ describe('fjord prune on real engines', { skip: engineMissing() }, () => {
     writeFileSync(join(fleet.host('web-1').home, '.fjord/env/old.prod.env'), 'TOKEN=x\n');
     const dir = mkdtempSync(join(tmpdir(), 'fjord-prune-'));
     file = join(dir, 'fjord.yaml');
-    writeFileSync(file, fleetConfigYaml({ fleet, repository: join(dir, 'm.git'), image, environments: `
+    writeFileSync(
+      file,
+      fleetConfigYaml({
+        fleet,
+        repository: join(dir, 'm.git'),
+        image,
+        environments: `
       prod:
         manifest: { file: api/prod.yaml, path: image.tag }
         hosts: [web-1]
-` }));
+`,
+      }),
+    );
   });
   after(async () => {
     await ssh?.close();

@@ -32,10 +32,27 @@ import { HEALTH_PATH, pushTestImage } from '../fixtures/test-images.js';
 import { version as served } from '../rollout/helpers.js';
 
 const REPO = 'Codertocat/Hello-World';
-const ctx: JobContext = { heartbeat: async () => {}, attempts: 1, logger: silentLogger, signal: new AbortController().signal };
+const ctx: JobContext = {
+  heartbeat: async () => {},
+  attempts: 1,
+  logger: silentLogger,
+  signal: new AbortController().signal,
+};
 const MONA = { id: 201, login: 'mona-maintains' };
 const WREN = { id: 202, login: 'wren-writes' };
-const VERBS = ['plan', 'deploy prod', 'deploy prod --tag v1', 'rollback prod', 'rollback prod --to v1', 'hold prod', 'release prod', 'unlock prod', 'approve', 'approve prod', 'help'];
+const VERBS = [
+  'plan',
+  'deploy prod',
+  'deploy prod --tag v1',
+  'rollback prod',
+  'rollback prod --to v1',
+  'hold prod',
+  'release prod',
+  'unlock prod',
+  'approve',
+  'approve prod',
+  'help',
+];
 
 describe('/fjord commands in GitHub pull request comments', { skip: engineMissing() }, () => {
   let fleet: TestFleet;
@@ -58,7 +75,8 @@ describe('/fjord commands in GitHub pull request comments', { skip: engineMissin
     const head = source.pushChange('src/main.go', 'package main // v2\n', 'feat: v2', 'changes');
     headTag = head.slice(0, 8);
     // v1, v3 and the PR head's own tag (`{shortSha}`, fjord.yaml's default): `/fjord deploy prod` deploys that one.
-    for (const tag of ['v1', 'v3', headTag]) IMAGE = await pushTestImage(registry.url, tag, 'web', { name: 'acme/api' });
+    for (const tag of ['v1', 'v3', headTag])
+      IMAGE = await pushTestImage(registry.url, tag, 'web', { name: 'acme/api' });
     port = await freePort(fleet.hosts[0]!.address);
     manifests = createBareRepo({ 'api/prod.yaml': 'image:\n  tag: v0\n' });
     github = await startGithubStandIn({ repositories: { [REPO]: { repo: source.bare } } });
@@ -66,15 +84,28 @@ describe('/fjord commands in GitHub pull request comments', { skip: engineMissin
     github.addCollaborator(REPO, MONA, 'maintain');
     github.addCollaborator(REPO, WREN, 'write');
     github.addCollaborator(REPO, { id: 203, login: 'outsider' });
-    const yaml = fleetConfigYaml({ fleet, repository: manifests.bare, image: IMAGE, environments: `
+    const yaml = fleetConfigYaml({
+      fleet,
+      repository: manifests.bare,
+      image: IMAGE,
+      environments: `
       prod:
         manifest: { file: api/prod.yaml, path: image.tag }
         hosts: [web-1]
         rollout: { container: { ports: ["${port}:8080"] }, healthCheck: { port: ${port}, path: ${HEALTH_PATH}, interval: 150ms, timeout: 6s }, hostTimeout: 40s }
-` })
-      .replace(/^sources: .*$/m, `sources: { github: { url: "${github.url}", tokenEnv: GITHUB_TOKEN, confirmMerge: false } }`)
+`,
+    })
+      .replace(
+        /^sources: .*$/m,
+        `sources: { github: { url: "${github.url}", tokenEnv: GITHUB_TOKEN, confirmMerge: false } }`,
+      )
       .replace('source: { project: acme/api }', `source: { provider: github, project: ${REPO}, branch: master }`);
-    ({ config, handle } = handlerInDir(dir, yaml, { FJORD_SSH_KEY: fleet.privateKey.reveal(), GITHUB_TOKEN: github.token }, queued));
+    ({ config, handle } = handlerInDir(
+      dir,
+      yaml,
+      { FJORD_SSH_KEY: fleet.privateKey.reveal(), GITHUB_TOKEN: github.token },
+      queued,
+    ));
   });
   after(async () => {
     await Promise.all([fleet?.stop(), registry?.stop(), github?.close()]);
@@ -89,7 +120,11 @@ describe('/fjord commands in GitHub pull request comments', { skip: engineMissin
     const hook = githubExample('issue_comment', (e) => e.action === 'created');
     hook.issue.number = 2;
     hook.issue.pull_request = { url: `${github.url}/repos/${REPO}/pulls/2` };
-    Object.assign(hook.comment, { id: ++commentId, body, user: { ...hook.comment.user, login: user.login, id: user.id, type: 'User' } });
+    Object.assign(hook.comment, {
+      id: ++commentId,
+      body,
+      user: { ...hook.comment.user, login: user.login, id: user.id, type: 'User' },
+    });
     hook.sender = { ...hook.sender, login: user.login, id: user.id };
     const event = parseGithub('issue_comment', hook);
     const routed = routeEvent(event as SourceEvent, { config, deliveryId: `c-${commentId}`, now: Date.now });
@@ -117,7 +152,11 @@ describe('/fjord commands in GitHub pull request comments', { skip: engineMissin
 
     r = await run(MONA, '/fjord deploy prod');
     assert.equal(r.outcome.status, 'deployed', r.outcome.detail);
-    assert.match(r.reply, new RegExp(`^@mona-maintains \`deploy prod\` → ${headTag}: deployed`), 'the PR head, read through the pulls API');
+    assert.match(
+      r.reply,
+      new RegExp(`^@mona-maintains \`deploy prod\` → ${headTag}: deployed`),
+      'the PR head, read through the pulls API',
+    );
     assert.equal(await onHost(), headTag);
 
     r = await run(MONA, '/fjord rollback prod');
@@ -147,26 +186,45 @@ describe('/fjord commands in GitHub pull request comments', { skip: engineMissin
     r = await run(MONA, '/fjord plan');
     assert.equal(r.outcome.status, 'planned', r.outcome.detail);
     assert.match(r.reply, new RegExp(`^@mona-maintains plan \\(#2 deploys ${headTag} to prod; 1 host\\(s\\)`));
-    assert.ok(github.state.comments.some((c) => c.issueNumber === 2 && c.body.startsWith(planMarker('api'))), 'the plan comment too');
+    assert.ok(
+      github.state.comments.some((c) => c.issueNumber === 2 && c.body.startsWith(planMarker('api'))),
+      'the plan comment too',
+    );
 
-    assert.match((await run(MONA, '/fjord unlock prod')).reply, /^@mona-maintains host locks of api\/prod:\n- were not locked: web-1$/);
+    assert.match(
+      (await run(MONA, '/fjord unlock prod')).reply,
+      /^@mona-maintains host locks of api\/prod:\n- were not locked: web-1$/,
+    );
     assert.equal((await run(MONA, '/fjord approve prod')).reply, '@mona-maintains no approvals are required for prod');
     assert.match((await run(MONA, '/fjord help')).reply, /^@mona-maintains fjord commands/);
     assert.match((await run(MONA, '/fjord frobnicate')).reply, /^@mona-maintains unknown command "frobnicate"/);
-    assert.ok(!github.state.requests.some((q) => q.status >= 400 && !q.path.endsWith('/permission')), 'GitHub refused nothing');
+    assert.ok(
+      !github.state.requests.some((q) => q.status >= 400 && !q.path.endsWith('/permission')),
+      'GitHub refused nothing',
+    );
   });
 
   it('every /fjord command from a user without permission is refused with a reply and no side effect', async () => {
     const head = manifests.git(['rev-parse', 'main']);
     const running = await onHost();
-    for (const [user, level] of [[WREN, 30], [{ id: 203, login: 'outsider' }, 0], [{ id: 204, login: 'nobody-known' }, 0]] as const) {
+    for (const [user, level] of [
+      [WREN, 30],
+      [{ id: 203, login: 'outsider' }, 0],
+      [{ id: 204, login: 'nobody-known' }, 0],
+    ] as const) {
       for (const command of VERBS.filter((v) => v !== 'help')) {
         const requests = github.state.requests.length;
         const { outcome, reply } = await run(user, `/fjord ${command}`);
         assert.equal(outcome.refused, true, command);
-        assert.equal(reply, `@${user.login} may not run \`/fjord ${command.split(' ')[0]}\`: it needs access level 40 on ${REPO}, you have ${level}. Nothing was done.`);
+        assert.equal(
+          reply,
+          `@${user.login} may not run \`/fjord ${command.split(' ')[0]}\`: it needs access level 40 on ${REPO}, you have ${level}. Nothing was done.`,
+        );
         // Only the permission check and the reply reached GitHub; git, the queue and the host are untouched.
-        assert.deepEqual(github.state.requests.slice(requests).map((q) => `${q.method} ${q.path}`), [`GET /repos/${REPO}/collaborators/${user.login}/permission`, `POST /repos/${REPO}/issues/2/comments`]);
+        assert.deepEqual(
+          github.state.requests.slice(requests).map((q) => `${q.method} ${q.path}`),
+          [`GET /repos/${REPO}/collaborators/${user.login}/permission`, `POST /repos/${REPO}/issues/2/comments`],
+        );
         assert.equal(manifests.git(['rev-parse', 'main']), head, command);
         assert.deepEqual(queued, []);
       }

@@ -48,10 +48,18 @@ describe('config', () => {
   });
 
   it('refuses secrets.file on a strategy whose containers could never see the env file', () => {
-    const withSecrets = minimal.replace('hosts: [web-1]\n', 'hosts: [web-1]\n        secrets: { file: secrets/prod.enc.yaml }\n');
+    const withSecrets = minimal.replace(
+      'hosts: [web-1]\n',
+      'hosts: [web-1]\n        secrets: { file: secrets/prod.enc.yaml }\n',
+    );
     assert.equal(parseConfig(withSecrets).apps.api!.environments.prod!.secrets!.file, 'secrets/prod.enc.yaml');
-    const compose = withSecrets.replace('hosts: [web-1]\n', 'hosts: [web-1]\n        rollout: { strategy: compose, compose: { directory: /srv/api, service: api } }\n');
-    assert.deepEqual(problems(compose), ['apps.api.environments.prod.secrets: needs rollout.strategy docker (the env file is passed with docker run --env-file)']);
+    const compose = withSecrets.replace(
+      'hosts: [web-1]\n',
+      'hosts: [web-1]\n        rollout: { strategy: compose, compose: { directory: /srv/api, service: api } }\n',
+    );
+    assert.deepEqual(problems(compose), [
+      'apps.api.environments.prod.secrets: needs rollout.strategy docker (the env file is passed with docker run --env-file)',
+    ]);
   });
 
   it('rejects unknown keys with their path', () => {
@@ -60,32 +68,61 @@ describe('config', () => {
   });
 
   it('rejects bad values with their path', () => {
-    const text = minimal.replace('address: 127.0.0.2', 'address: "127.0.0.2; rm -rf /"').replace('acme/api\n', 'acme/API\n');
+    const text = minimal
+      .replace('address: 127.0.0.2', 'address: "127.0.0.2; rm -rf /"')
+      .replace('acme/api\n', 'acme/API\n');
     const found = problems(text);
-    assert.ok(found.some((p) => p.startsWith('hosts.web-1.address:')), found.join('\n'));
+    assert.ok(
+      found.some((p) => p.startsWith('hosts.web-1.address:')),
+      found.join('\n'),
+    );
   });
 
   it('rejects promotion loops and unknown promotion sources', () => {
-    const text = minimal + `      staging:\n        manifest: { file: staging/values.yaml, path: image.tag }\n        promoteFrom: prod\n`;
+    const text =
+      minimal +
+      `      staging:\n        manifest: { file: staging/values.yaml, path: image.tag }\n        promoteFrom: prod\n`;
     const loop = text.replace('hosts: [web-1]\n', 'hosts: [web-1]\n        promoteFrom: staging\n');
     assert.ok(problems(loop).some((p) => /promotion chain loops/.test(p)));
     const dangling = minimal.replace('hosts: [web-1]\n', 'hosts: [web-1]\n        promoteFrom: qa\n');
-    assert.deepEqual(problems(dangling), ['apps.api.environments.prod.promoteFrom: unknown environment "qa" in app api']);
+    assert.deepEqual(problems(dangling), [
+      'apps.api.environments.prod.promoteFrom: unknown environment "qa" in app api',
+    ]);
   });
 
   it('rejects a soak after an unknown environment, after itself, or without promoteFrom', () => {
     const staging = `      staging:\n        manifest: { file: staging/values.yaml, path: image.tag }\n`;
     const soak = (s: string) => minimal.replace('hosts: [web-1]\n', `hosts: [web-1]\n        ${s}\n`) + staging;
-    assert.deepEqual(problems(soak('promoteFrom: staging\n        soak: { after: qa, healthyFor: 30m }')), ['apps.api.environments.prod.soak.after: unknown environment "qa" in app api']);
-    assert.deepEqual(problems(soak('promoteFrom: staging\n        soak: { after: prod, healthyFor: 30m }')), ['apps.api.environments.prod.soak.after: an environment cannot soak after itself']);
-    assert.deepEqual(problems(soak('soak: { after: staging, healthyFor: 30m }')), ['apps.api.environments.prod.soak: needs promoteFrom (a soak holds promotions only)']);
-    assert.equal(parseConfig(soak('promoteFrom: staging\n        soak: { after: staging, healthyFor: 30m }')).apps.api!.environments.prod!.soak?.healthyFor, 30 * 60_000);
+    assert.deepEqual(problems(soak('promoteFrom: staging\n        soak: { after: qa, healthyFor: 30m }')), [
+      'apps.api.environments.prod.soak.after: unknown environment "qa" in app api',
+    ]);
+    assert.deepEqual(problems(soak('promoteFrom: staging\n        soak: { after: prod, healthyFor: 30m }')), [
+      'apps.api.environments.prod.soak.after: an environment cannot soak after itself',
+    ]);
+    assert.deepEqual(problems(soak('soak: { after: staging, healthyFor: 30m }')), [
+      'apps.api.environments.prod.soak: needs promoteFrom (a soak holds promotions only)',
+    ]);
+    assert.equal(
+      parseConfig(soak('promoteFrom: staging\n        soak: { after: staging, healthyFor: 30m }')).apps.api!
+        .environments.prod!.soak?.healthyFor,
+      30 * 60_000,
+    );
   });
 
   it('rejects protect.project: manifest without a GitLab manifest project', () => {
-    const protect = minimal.replace('hosts: [web-1]\n', 'hosts: [web-1]\n        protect: { project: manifest, approvals: 1 }\n');
-    assert.deepEqual(problems(protect), ['apps.api.environments.prod.protect.project: manifest needs manifest.backend gitlab and manifest.project (its members are read through the GitLab API)']);
-    const gitlab = protect.replace('manifest: { backend: git, repository: ./m.git }', 'manifest: { backend: gitlab, project: acme/deploy }').replace('sources: { gitlab: { webhookSecretEnv: SECRET } }', 'sources: { gitlab: { webhookSecretEnv: SECRET, tokenEnv: GITLAB_TOKEN } }');
+    const protect = minimal.replace(
+      'hosts: [web-1]\n',
+      'hosts: [web-1]\n        protect: { project: manifest, approvals: 1 }\n',
+    );
+    assert.deepEqual(problems(protect), [
+      'apps.api.environments.prod.protect.project: manifest needs manifest.backend gitlab and manifest.project (its members are read through the GitLab API)',
+    ]);
+    const gitlab = protect
+      .replace('manifest: { backend: git, repository: ./m.git }', 'manifest: { backend: gitlab, project: acme/deploy }')
+      .replace(
+        'sources: { gitlab: { webhookSecretEnv: SECRET } }',
+        'sources: { gitlab: { webhookSecretEnv: SECRET, tokenEnv: GITLAB_TOKEN } }',
+      );
     assert.equal(parseConfig(gitlab).apps.api!.environments.prod!.protect?.project, 'manifest');
   });
 
@@ -114,7 +151,16 @@ describe('fjord config', () => {
   const run = async (args: string[], cwd = process.cwd()) => {
     let out = '';
     let err = '';
-    const code = await main(args, { stdout: (s) => { out += s; }, stderr: (s) => { err += s; }, env: {}, cwd });
+    const code = await main(args, {
+      stdout: (s) => {
+        out += s;
+      },
+      stderr: (s) => {
+        err += s;
+      },
+      env: {},
+      cwd,
+    });
     return { code, out, err };
   };
 
@@ -138,17 +184,41 @@ describe('fjord config', () => {
     const r = await run(['config', 'schema']);
     assert.equal(r.code, 0);
     const schema = JSON.parse(r.out);
-    assert.deepEqual(Object.keys(schema.properties).sort(), ['apps', 'commands', 'freezes', 'hosts', 'manifest', 'notify', 'reconcile', 'registries', 'secrets', 'sources', 'ssh', 'statusPage', 'worker']);
+    assert.deepEqual(Object.keys(schema.properties).sort(), [
+      'apps',
+      'commands',
+      'freezes',
+      'hosts',
+      'manifest',
+      'notify',
+      'reconcile',
+      'registries',
+      'secrets',
+      'sources',
+      'ssh',
+      'statusPage',
+      'worker',
+    ]);
     assert.equal(schema.additionalProperties, false);
     // Deploy freeze windows (issue 14, item 1): an editor completes their keys.
-    assert.deepEqual(Object.keys(schema.properties.freezes.items.properties).sort(), ['blockRollbacks', 'cron', 'duration', 'environments', 'kind', 'name', 'timeZone', 'until']);
+    assert.deepEqual(Object.keys(schema.properties.freezes.items.properties).sort(), [
+      'blockRollbacks',
+      'cron',
+      'duration',
+      'environments',
+      'kind',
+      'name',
+      'timeZone',
+      'until',
+    ]);
   });
 });
 
 // `healthCheck.port` is what the host probes (`http://127.0.0.1:<port><path>`), so it is required, except
 // behind `rollout.proxy`, where the probe goes to the new container's slot address (lib/rollout/proxy/probe-at.ts).
 describe('healthCheck.port', () => {
-  const withRollout = (rollout: string) => minimal.replace('hosts: [web-1]\n', `hosts: [web-1]\n        rollout: ${rollout}\n`);
+  const withRollout = (rollout: string) =>
+    minimal.replace('hosts: [web-1]\n', `hosts: [web-1]\n        rollout: ${rollout}\n`);
   const PROXY = 'proxy: { containerPort: 8080, hostPorts: [18080, 18081] }';
   const valid = (text: string) => assert.doesNotThrow(() => parseConfig(text));
 
@@ -165,7 +235,11 @@ describe('healthCheck.port', () => {
     // A command check has no port at all; a wrong one is told what is wrong with it, not to add a port.
     valid(withRollout('{ healthCheck: { command: ["true"] } }'));
     const typo = problems(withRollout('{ healthCheck: { command: ["true"], intervall: 1s } }'));
-    assert.ok(typo.length > 0 && typo.every((p) => p.startsWith('apps.api.environments.prod.rollout.healthCheck') && !p.includes('port')), typo.join('\n'));
+    assert.ok(
+      typo.length > 0 &&
+        typo.every((p) => p.startsWith('apps.api.environments.prod.rollout.healthCheck') && !p.includes('port')),
+      typo.join('\n'),
+    );
   });
 
   it('is optional in the JSON Schema for editors, which says when it is needed', () => {

@@ -22,7 +22,9 @@ import { OPTIONS } from '../ssh/helpers.js';
 const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
 /** Entries of `dir` (itself included, not recursing) whose mode lets group or others in. */
 const open = (dir: string): string[] =>
-  [dir, ...readdirSync(dir).map((e) => join(dir, e))].filter((p) => (statSync(p).mode & 0o077) !== 0).map((p) => `${p} ${mode(p)}`);
+  [dir, ...readdirSync(dir).map((e) => join(dir, e))]
+    .filter((p) => (statSync(p).mode & 0o077) !== 0)
+    .map((p) => `${p} ${mode(p)}`);
 
 describe('file modes', () => {
   it('fjord start: data dir, queue, journal, lock, queue key and manifest cache are 0700/0600 under umask 022', async () => {
@@ -55,11 +57,18 @@ apps:
       onOutcome: (_job, o) => outcomes.push(o),
     });
     try {
-      const answer = await fetch(`${running.url}/hooks/gitlab`, { method: 'POST', headers: gitlabHeaders('Merge Request Hook'), body: JSON.stringify(mr) });
+      const answer = await fetch(`${running.url}/hooks/gitlab`, {
+        method: 'POST',
+        headers: gitlabHeaders('Merge Request Hook'),
+        body: JSON.stringify(mr),
+      });
       assert.equal(answer.status, 202);
       const deadline = Date.now() + 60_000; // generous: only a bound on a hang, the loop ends at the outcome
       while (outcomes.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      assert.deepEqual(outcomes.map((o) => o.status), ['deployed']);
+      assert.deepEqual(
+        outcomes.map((o) => o.status),
+        ['deployed'],
+      );
       assert.equal(mode(data), '700');
       assert.equal(mode(join(data, 'queue')), '700');
       assert.equal(mode(join(data, 'queue', 'journal.log')), '600');
@@ -67,7 +76,11 @@ apps:
       assert.ok(readdirSync(data).includes('manifests'), `no manifest cache in ${readdirSync(data)}`);
       // The manifest cache is git's (its files follow git's modes), behind 0700 directories no one else can enter.
       assert.equal(mode(join(data, 'manifests')), '700');
-      assert.deepEqual([...open(data), ...open(join(data, 'queue'))], [], 'nothing in the data dir or the queue is readable by group or others');
+      assert.deepEqual(
+        [...open(data), ...open(join(data, 'queue'))],
+        [],
+        'nothing in the data dir or the queue is readable by group or others',
+      );
     } finally {
       await running.stop();
     }
@@ -75,7 +88,9 @@ apps:
 
   describe('host state over real sshd', () => {
     let fleet: TestFleet;
-    before(async () => { fleet = await startFleet({ hosts: 1 }); });
+    before(async () => {
+      fleet = await startFleet({ hosts: 1 });
+    });
     after(() => fleet?.stop());
 
     it('the state dir, its lock and owner file, and the deploy records are the deploy user’s alone', async () => {
@@ -84,9 +99,19 @@ apps:
       try {
         // The session's own umask (sshd's default 022) would leave them world-readable.
         assert.equal((await session.exec(['sh', '-c', 'umask'])).stdout.trim(), '0022');
-        const owner = lockOwner({ token: 't0k', jobId: 'job-1', app: 'api', environment: 'prod', owner: 'fjord@test', time: new Date() });
+        const owner = lockOwner({
+          token: 't0k',
+          jobId: 'job-1',
+          app: 'api',
+          environment: 'prod',
+          owner: 'fjord@test',
+          time: new Date(),
+        });
         assert.equal((await session.exec(acquireLock('.fjord-modes', owner, 60_000, 'job-1'))).exitCode, 0);
-        for (const argv of [recordDeployed('.fjord-modes', 'api', 'prod', 'registry.example.com/acme/api:v1'), recordBefore('.fjord-modes', 'api', 'prod', 'job-1', 'registry.example.com/acme/api:v0')]) {
+        for (const argv of [
+          recordDeployed('.fjord-modes', 'api', 'prod', 'registry.example.com/acme/api:v1'),
+          recordBefore('.fjord-modes', 'api', 'prod', 'job-1', 'registry.example.com/acme/api:v0'),
+        ]) {
           assert.equal((await session.exec(argv)).exitCode, 0, argv.join(' '));
         }
       } finally {
@@ -96,7 +121,15 @@ apps:
       assert.equal(mode(state), '700');
       assert.equal(mode(join(state, 'lock', 'owner')), '600');
       assert.equal(readdirSync(state).sort().join(','), 'before,deployed,lock');
-      assert.deepEqual([...open(state), ...open(join(state, 'lock')), ...open(join(state, 'deployed')), ...open(join(state, 'before'))], []);
+      assert.deepEqual(
+        [
+          ...open(state),
+          ...open(join(state, 'lock')),
+          ...open(join(state, 'deployed')),
+          ...open(join(state, 'before')),
+        ],
+        [],
+      );
     });
   });
 });

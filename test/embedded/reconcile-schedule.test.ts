@@ -17,7 +17,8 @@ import { startReconcileSchedule } from '../../lib/reconcile/schedule-embedded.js
 import { GITLAB_TOKENS } from '../fixtures/receiver.js';
 import { testQueueKey } from '../fixtures/jobs.js';
 
-const config = (interval: string) => parseConfig(`
+const config = (interval: string) =>
+  parseConfig(`
 sources: { gitlab: { webhookSecretEnv: FJORD_GITLAB_SECRET } }
 manifest: { backend: git, repository: ./manifests.git }
 hosts: { web-1: { address: 127.0.0.2, hostKey: "SHA256:${'A'.repeat(43)}" } }
@@ -33,7 +34,8 @@ apps:
 `);
 
 const until = async (check: () => boolean, ms = 5_000) => {
-  for (const end = Date.now() + ms; !check(); await new Promise((r) => setTimeout(r, 20))) if (Date.now() > end) throw new Error('timed out');
+  for (const end = Date.now() + ms; !check(); await new Promise((r) => setTimeout(r, 20)))
+    if (Date.now() > end) throw new Error('timed out');
 };
 
 describe('embedded reconcile schedule', () => {
@@ -73,14 +75,24 @@ describe('embedded reconcile schedule', () => {
     const queue = await createLocalQueue({ key: testQueueKey(), dir: join(dir, 'queue'), fsync: false });
     const now = () => new Date('2030-01-01T12:01:00Z');
     try {
-      for (let i = 0; i < 2; i++) await startReconcileSchedule({ queue, config: config('5m'), logger: silentLogger, now }).stop();
-      await startReconcileSchedule({ queue, config: config('0s'), logger: silentLogger, now: () => new Date('2030-02-01T00:00:00Z') }).stop();
+      for (let i = 0; i < 2; i++)
+        await startReconcileSchedule({ queue, config: config('5m'), logger: silentLogger, now }).stop();
+      await startReconcileSchedule({
+        queue,
+        config: config('0s'),
+        logger: silentLogger,
+        now: () => new Date('2030-02-01T00:00:00Z'),
+      }).stop();
       const jobs: DeployJob[] = [];
-      for (let got = await queue.receive(10, 60); got.length > 0; got = await queue.receive(10, 60)) for (const m of got) {
+      for (let got = await queue.receive(10, 60); got.length > 0; got = await queue.receive(10, 60))
+        for (const m of got) {
           jobs.push(m.job);
           await queue.ack(m);
         }
-      assert.deepEqual(jobs.map((j) => [groupOf(j), j.enqueuedAt]).sort(), [['api/prod', '2030-01-01T12:00:00.000Z'], ['api/staging', '2030-01-01T12:00:00.000Z']]);
+      assert.deepEqual(jobs.map((j) => [groupOf(j), j.enqueuedAt]).sort(), [
+        ['api/prod', '2030-01-01T12:00:00.000Z'],
+        ['api/staging', '2030-01-01T12:00:00.000Z'],
+      ]);
     } finally {
       await queue.close();
     }

@@ -49,7 +49,11 @@ apps:
     });
     try {
       const post = (event: string, body: unknown) =>
-        fetch(`${running.url}/hooks/gitlab`, { method: 'POST', headers: gitlabHeaders(event), body: JSON.stringify(body) });
+        fetch(`${running.url}/hooks/gitlab`, {
+          method: 'POST',
+          headers: gitlabHeaders(event),
+          body: JSON.stringify(body),
+        });
       const merged = await post('Merge Request Hook', mr);
       assert.equal(merged.status, 202);
       const { queued } = (await merged.json()) as { queued: Array<{ tag: string; sha: string }> };
@@ -61,10 +65,17 @@ apps:
       const deadline = Date.now() + 15_000;
       while (outcomes.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       await new Promise((r) => setTimeout(r, 300));
-      assert.deepEqual(outcomes.map((o) => o.status), ['deployed']);
-      const git = (...args: string[]) => execFileSync('git', ['-C', join(dir, 'manifests.git'), ...args], { encoding: 'utf8' });
+      assert.deepEqual(
+        outcomes.map((o) => o.status),
+        ['deployed'],
+      );
+      const git = (...args: string[]) =>
+        execFileSync('git', ['-C', join(dir, 'manifests.git'), ...args], { encoding: 'utf8' });
       assert.equal(git('rev-list', '--count', 'main').trim(), '2', 'seed commit + one deploy commit');
-      assert.equal(git('show', 'main:apps/api/values.yaml'), `# api\nimage:\n  tag: ${yamlScalar(queued[0]!.tag)}   # fjord\n`);
+      assert.equal(
+        git('show', 'main:apps/api/values.yaml'),
+        `# api\nimage:\n  tag: ${yamlScalar(queued[0]!.tag)}   # fjord\n`,
+      );
     } finally {
       await running.stop();
     }

@@ -27,18 +27,28 @@ const push = (commits: Array<{ message: string; modified?: string[]; added?: str
   project: { path_with_namespace: 'ops/manifests' },
   commits: commits.map((c, i) => ({ id: String(i).repeat(40).slice(0, 40), timestamp: '2026-11-23T10:00:00Z', ...c })),
 });
-const route = (body: unknown) => routeEvent(parseGitlab('Push Hook', body) as SourceEvent, { config, deliveryId: 'd-1', now: () => 0 });
+const route = (body: unknown) =>
+  routeEvent(parseGitlab('Push Hook', body) as SourceEvent, { config, deliveryId: 'd-1', now: () => 0 });
 
 describe('manifest pushes → converge jobs', () => {
   it("a person's revert of the prod file converges prod only", () => {
-    const out = route(push([{ message: 'Revert "deploy(api/prod): …:v2"\n\nThis reverts commit abc.', modified: ['api/prod.yaml'] }]));
+    const out = route(
+      push([{ message: 'Revert "deploy(api/prod): …:v2"\n\nThis reverts commit abc.', modified: ['api/prod.yaml'] }]),
+    );
     assert.ok('jobs' in out, JSON.stringify(out));
-    assert.deepEqual(out.jobs.map((j) => [j.app, j.environment, j.reason, j.tag, j.sha]), [['api', 'prod', 'converge', 'manifest-da156088', AFTER]]);
+    assert.deepEqual(
+      out.jobs.map((j) => [j.app, j.environment, j.reason, j.tag, j.sha]),
+      [['api', 'prod', 'converge', 'manifest-da156088', AFTER]],
+    );
     assert.ok(deployJobSchema.safeParse(out.jobs[0]).success);
   });
 
   it("fjord's own commits (Fjord-Job trailer) do not roll out twice", () => {
-    const out = route(push([{ message: 'deploy(api/prod): x:v3\n\nFjord-Job: 1234abcd\nFjord-Reason: merge', modified: ['api/prod.yaml'] }]));
+    const out = route(
+      push([
+        { message: 'deploy(api/prod): x:v3\n\nFjord-Job: 1234abcd\nFjord-Reason: merge', modified: ['api/prod.yaml'] },
+      ]),
+    );
     assert.ok('ignored' in out);
     assert.match(out.ignored, /fjord's own commits/);
   });
@@ -51,7 +61,10 @@ describe('manifest pushes → converge jobs', () => {
       ]),
     );
     assert.ok('jobs' in out);
-    assert.deepEqual(out.jobs.map((j) => j.environment), ['staging']);
+    assert.deepEqual(
+      out.jobs.map((j) => j.environment),
+      ['staging'],
+    );
   });
 
   it('other branches and unrelated files are ignored', () => {

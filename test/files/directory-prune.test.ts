@@ -35,12 +35,21 @@ describe('prune: true on a directory source, on real hosts', () => {
   let repo: TestRepo;
   let ports: ReturnType<typeof makeDeployPorts>;
   const names = ['web-1', 'web-2'];
-  const ctx: JobContext = { heartbeat: async () => {}, attempts: 1, signal: new AbortController().signal, logger: createLogger({ level: 'warn', write: () => {} }) };
+  const ctx: JobContext = {
+    heartbeat: async () => {},
+    attempts: 1,
+    signal: new AbortController().signal,
+    logger: createLogger({ level: 'warn', write: () => {} }),
+  };
   const onHost = (host: string, rel: string) => join(fleet.host(host).home, TARGET, rel);
   const record = (host: string) => join(fleet.host(host).home, recordPath(backupDir('.fjord', 'api', 'prod'), TARGET));
   let clones = 0;
   /** A person's commit (`null`: the file removed), pushed and converged as GitLab's push hook would have it. */
-  const push = async (changes: Record<string, string | null>, message: string, { converge = true } = {}): Promise<Outcome | undefined> => {
+  const push = async (
+    changes: Record<string, string | null>,
+    message: string,
+    { converge = true } = {},
+  ): Promise<Outcome | undefined> => {
     const clone = join(repo.root, `c-${++clones}`);
     gitSync(repo.root, ['clone', '--quiet', repo.bare, clone]);
     for (const [file, content] of Object.entries(changes)) {
@@ -56,18 +65,53 @@ describe('prune: true on a directory source, on real hosts', () => {
     const sha = gitSync(clone, ['rev-parse', 'HEAD']).trim();
     if (!converge) return undefined;
     const files = Object.keys(changes);
-    const hook = { object_kind: 'push', ref: 'refs/heads/main', after: sha, checkout_sha: sha, user_name: 'Ada Person', project: { path_with_namespace: 'ops/manifests' }, commits: [{ id: sha, message, modified: files.filter((f) => changes[f] !== null), removed: files.filter((f) => changes[f] === null), timestamp: new Date().toISOString() }] };
-    const routed = routeEvent(parseGitlab('Push Hook', hook) as SourceEvent, { config: ports.config, deliveryId: `d-${sha.slice(0, 8)}`, now: Date.now });
+    const hook = {
+      object_kind: 'push',
+      ref: 'refs/heads/main',
+      after: sha,
+      checkout_sha: sha,
+      user_name: 'Ada Person',
+      project: { path_with_namespace: 'ops/manifests' },
+      commits: [
+        {
+          id: sha,
+          message,
+          modified: files.filter((f) => changes[f] !== null),
+          removed: files.filter((f) => changes[f] === null),
+          timestamp: new Date().toISOString(),
+        },
+      ],
+    };
+    const routed = routeEvent(parseGitlab('Push Hook', hook) as SourceEvent, {
+      config: ports.config,
+      deliveryId: `d-${sha.slice(0, 8)}`,
+      now: Date.now,
+    });
     assert.ok('jobs' in routed, JSON.stringify(routed));
     return await deploy(routed.jobs[0]!, ctx, ports);
   };
   const converged = async (changes: Record<string, string | null>, message: string) => (await push(changes, message))!;
-  const drift = () => checkDrift({ config: ports.config, store: ports.store, fleetFor: fleetForConfig(ports.config, { FJORD_SSH_KEY: fleet.privateKey.reveal() }, repo.root) });
+  const drift = () =>
+    checkDrift({
+      config: ports.config,
+      store: ports.store,
+      fleetFor: fleetForConfig(ports.config, { FJORD_SSH_KEY: fleet.privateKey.reveal() }, repo.root),
+    });
 
   before(async () => {
     fleet = await startFleet({ hosts: 2 });
-    repo = createBareRepo({ 'api/prod.yaml': 'image:\n  repository: registry.example.com/acme/api\n  tag: v1\n', [`${DIR}a.conf`]: 'a\n', [`${DIR}sub/b.conf`]: 'b\n', [`${DIR}c.conf`]: 'c\n' });
-    const config = parseConfig(fleetConfigYaml({ fleet, repository: repo.bare, image: 'registry.example.com/acme/api', environments: `
+    repo = createBareRepo({
+      'api/prod.yaml': 'image:\n  repository: registry.example.com/acme/api\n  tag: v1\n',
+      [`${DIR}a.conf`]: 'a\n',
+      [`${DIR}sub/b.conf`]: 'b\n',
+      [`${DIR}c.conf`]: 'c\n',
+    });
+    const config = parseConfig(
+      fleetConfigYaml({
+        fleet,
+        repository: repo.bare,
+        image: 'registry.example.com/acme/api',
+        environments: `
       prod:
         manifest: { file: api/prod.yaml, path: image.tag }
         hosts: [web-1, web-2]
@@ -79,14 +123,30 @@ describe('prune: true on a directory source, on real hosts', () => {
           command: { deploy: [[sh, -c, 'echo "$1" > deployed-tag', fjord-hook, "{tag}"]] }
           healthCheck: { command: [sh, -c, 'test ! -e ${TARGET}/fail'], interval: 100ms, timeout: 1s }
           hostTimeout: 60s
-` }));
-    ports = makeDeployPorts({ config, configPath: join(repo.root, 'fjord.yaml'), dataDir: mkdtempSync(join(tmpdir(), 'fjord-prune-dir-')), env: { FJORD_SSH_KEY: fleet.privateKey.reveal() } });
+`,
+      }),
+    );
+    ports = makeDeployPorts({
+      config,
+      configPath: join(repo.root, 'fjord.yaml'),
+      dataDir: mkdtempSync(join(tmpdir(), 'fjord-prune-dir-')),
+      env: { FJORD_SSH_KEY: fleet.privateKey.reveal() },
+    });
     // A file a person put in the directory by hand, before fjord ever wrote there: never fjord's to remove.
     mkdirSync(join(fleet.host('web-1').home, TARGET), { recursive: true });
     writeFileSync(onHost('web-1', 'local.conf'), 'mine\n');
-    const first = await deploy(makeJob({ app: 'api', environment: 'prod', tag: 'v1', id: 'job-prune-first', reason: 'converge' }), ctx, ports);
+    const first = await deploy(
+      makeJob({ app: 'api', environment: 'prod', tag: 'v1', id: 'job-prune-first', reason: 'converge' }),
+      ctx,
+      ports,
+    );
     assert.equal(first.status, 'deployed', first.detail);
-    for (const host of names) assert.equal(readFileSync(record(host), 'utf8'), 'a.conf\nc.conf\nsub/b.conf\n', `${host}: the record names what fjord wrote`);
+    for (const host of names)
+      assert.equal(
+        readFileSync(record(host), 'utf8'),
+        'a.conf\nc.conf\nsub/b.conf\n',
+        `${host}: the record names what fjord wrote`,
+      );
   });
   after(async () => {
     await fleet?.stop();
@@ -101,22 +161,42 @@ describe('prune: true on a directory source, on real hosts', () => {
       assert.equal(readFileSync(onHost(host, 'a.conf'), 'utf8'), 'a\n', `${host}: the others stay`);
       assert.equal(readFileSync(record(host), 'utf8'), 'a.conf\nc.conf\n');
     }
-    assert.equal(readFileSync(onHost('web-1', 'local.conf'), 'utf8'), 'mine\n', 'a file fjord did not write is never removed');
+    assert.equal(
+      readFileSync(onHost('web-1', 'local.conf'), 'utf8'),
+      'mine\n',
+      'a file fjord did not write is never removed',
+    );
     const report = await drift();
     assert.equal(report.inSync, true, JSON.stringify(report.environments[0]!.hosts.map((h) => h.files)));
     // Nothing left to do: converging again is a no-op.
-    assert.equal((await deploy(makeJob({ app: 'api', environment: 'prod', tag: 'v1', id: 'job-prune-again', reason: 'converge' }), ctx, ports)).status, 'noop');
+    assert.equal(
+      (
+        await deploy(
+          makeJob({ app: 'api', environment: 'prod', tag: 'v1', id: 'job-prune-again', reason: 'converge' }),
+          ctx,
+          ports,
+        )
+      ).status,
+      'noop',
+    );
   });
 
-  it('a file removed in git but still on the hosts is drift (extra) until a heal removes it; one put back by hand after that is not fjord\'s', async () => {
+  it("a file removed in git but still on the hosts is drift (extra) until a heal removes it; one put back by hand after that is not fjord's", async () => {
     await converged({ [`${DIR}sub/b.conf`]: 'b\n' }, 'conf.d: sub/b.conf again');
     await push({ [`${DIR}sub/b.conf`]: null }, 'conf.d: drop sub/b.conf again', { converge: false });
     const report = await drift();
     for (const h of report.environments[0]!.hosts) {
       assert.equal(h.status, 'drifted', h.host);
-      assert.deepEqual(h.files!.filter((f) => f.status !== 'in-sync').map((f) => [f.target, f.status]), [[`${TARGET}/sub/b.conf`, 'extra']]);
+      assert.deepEqual(
+        h.files!.filter((f) => f.status !== 'in-sync').map((f) => [f.target, f.status]),
+        [[`${TARGET}/sub/b.conf`, 'extra']],
+      );
     }
-    const heal = await deploy(makeJob({ app: 'api', environment: 'prod', tag: 'v1', id: 'job-prune-heal', reason: 'heal' }), ctx, ports);
+    const heal = await deploy(
+      makeJob({ app: 'api', environment: 'prod', tag: 'v1', id: 'job-prune-heal', reason: 'heal' }),
+      ctx,
+      ports,
+    );
     assert.equal(heal.status, 'deployed', heal.detail);
     for (const host of names) assert.equal(existsSync(onHost(host, 'sub/b.conf')), false, host);
     writeFileSync(onHost('web-2', 'sub/b.conf'), 'by hand\n');
@@ -125,7 +205,10 @@ describe('prune: true on a directory source, on real hosts', () => {
   });
 
   it('a converge that fails puts the removed file and the record back, so the next converge still removes it', async () => {
-    const failed = await converged({ [`${DIR}a.conf`]: null, [`${DIR}fail`]: 'x\n' }, 'conf.d: drop a.conf, add a file the health check refuses');
+    const failed = await converged(
+      { [`${DIR}a.conf`]: null, [`${DIR}fail`]: 'x\n' },
+      'conf.d: drop a.conf, add a file the health check refuses',
+    );
     assert.equal(failed.status, 'failed', failed.detail);
     assert.equal((failed.rollout as RolloutReport).failed?.step, 'health');
     for (const host of names) {

@@ -64,7 +64,12 @@ describe('managed files on real nginx hosts', { skip: nginxMissing() }, () => {
   const nginx = new Map<string, HostNginx>();
   const port = new Map<string, number>();
   const lines: string[] = [];
-  const ctx: JobContext = { heartbeat: async () => {}, attempts: 1, signal: new AbortController().signal, logger: createLogger({ level: 'debug', write: (l) => lines.push(l) }) };
+  const ctx: JobContext = {
+    heartbeat: async () => {},
+    attempts: 1,
+    signal: new AbortController().signal,
+    logger: createLogger({ level: 'debug', write: (l) => lines.push(l) }),
+  };
   const names = ['web-1', 'web-2', 'web-3'];
 
   const body = async (host: string) => {
@@ -73,11 +78,36 @@ describe('managed files on real nginx hosts', { skip: nginxMissing() }, () => {
   };
   const bytes = (host: string) => readFileSync(join(fleet.host(host).home, CONF), 'utf8');
   /** A person's push to the manifest repository, as GitLab sends it, routed and run by the worker. */
-  const converge = async (sha: string, modified: string[], message: string, { removed = [] as string[], with: over = {} as Partial<typeof ports>, id }: { removed?: string[]; with?: Partial<typeof ports>; id?: string } = {}): Promise<Outcome> => {
-    const push = { object_kind: 'push', ref: 'refs/heads/main', after: sha, checkout_sha: sha, user_name: 'Ada Person', project: { path_with_namespace: 'ops/manifests' }, commits: [{ id: sha, message, modified, removed, timestamp: new Date().toISOString() }] };
-    const routed = routeEvent(parseGitlab('Push Hook', push) as SourceEvent, { config: ports.config, deliveryId: `d-${sha.slice(0, 8)}`, now: Date.now, ...(id ? { newId: () => id } : {}) });
+  const converge = async (
+    sha: string,
+    modified: string[],
+    message: string,
+    {
+      removed = [] as string[],
+      with: over = {} as Partial<typeof ports>,
+      id,
+    }: { removed?: string[]; with?: Partial<typeof ports>; id?: string } = {},
+  ): Promise<Outcome> => {
+    const push = {
+      object_kind: 'push',
+      ref: 'refs/heads/main',
+      after: sha,
+      checkout_sha: sha,
+      user_name: 'Ada Person',
+      project: { path_with_namespace: 'ops/manifests' },
+      commits: [{ id: sha, message, modified, removed, timestamp: new Date().toISOString() }],
+    };
+    const routed = routeEvent(parseGitlab('Push Hook', push) as SourceEvent, {
+      config: ports.config,
+      deliveryId: `d-${sha.slice(0, 8)}`,
+      now: Date.now,
+      ...(id ? { newId: () => id } : {}),
+    });
     assert.ok('jobs' in routed, JSON.stringify(routed));
-    assert.deepEqual(routed.jobs.map((j) => [j.environment, j.reason]), [['prod', 'converge']]);
+    assert.deepEqual(
+      routed.jobs.map((j) => [j.environment, j.reason]),
+      [['prod', 'converge']],
+    );
     return await deploy(routed.jobs[0]!, ctx, { ...ports, ...over });
   };
   /** A person's commit of several changes at once (`null`: the file removed). */
@@ -103,8 +133,18 @@ describe('managed files on real nginx hosts', { skip: nginxMissing() }, () => {
       nginx.set(h.name, startHostNginx(h, port.get(h.name)!, 'fjord_api_prod'));
     }
     await Promise.all([...nginx.values()].map((n) => n.ready()));
-    repo = createBareRepo({ 'api/prod.yaml': 'image:\n  repository: registry.example.com/acme/api\n  tag: v0\n', [SOURCE]: nginxConf('v1'), [EXTRA]: 'extra\n', 'hosts/motd.d/10-hello': 'hello\n', 'hosts/motd.d/sub/20-world': 'world\n' });
-    let yaml = fleetConfigYaml({ fleet, repository: repo.bare, image: 'registry.example.com/acme/api', environments: `
+    repo = createBareRepo({
+      'api/prod.yaml': 'image:\n  repository: registry.example.com/acme/api\n  tag: v0\n',
+      [SOURCE]: nginxConf('v1'),
+      [EXTRA]: 'extra\n',
+      'hosts/motd.d/10-hello': 'hello\n',
+      'hosts/motd.d/sub/20-world': 'world\n',
+    });
+    let yaml = fleetConfigYaml({
+      fleet,
+      repository: repo.bare,
+      image: 'registry.example.com/acme/api',
+      environments: `
       prod:
         manifest: { file: api/prod.yaml, path: image.tag }
         hosts: [web-1, web-2, web-3]
@@ -123,11 +163,25 @@ describe('managed files on real nginx hosts', { skip: nginxMissing() }, () => {
           command: { deploy: [[sh, -c, 'echo "$1" > deployed-tag', fjord-hook, "{tag}"]] }
           healthCheck: { command: [sh, -c, 'curl -fsS -o /dev/null "http://$FLEET_HOST_ADDRESS:$(cat nginx-port)/healthz"'], interval: 200ms, timeout: 3s }
           hostTimeout: 60s
-` });
-    for (const h of fleet.hosts) yaml = yaml.replace(`hostKey: "${h.hostKey}" }`, `hostKey: "${h.hostKey}", labels: { port: "${port.get(h.name)}"${h.name === 'web-3' ? ', sick: "yes"' : ''} } }`);
+`,
+    });
+    for (const h of fleet.hosts)
+      yaml = yaml.replace(
+        `hostKey: "${h.hostKey}" }`,
+        `hostKey: "${h.hostKey}", labels: { port: "${port.get(h.name)}"${h.name === 'web-3' ? ', sick: "yes"' : ''} } }`,
+      );
     const config = parseConfig(yaml);
-    ports = makeDeployPorts({ config, configPath: join(repo.root, 'fjord.yaml'), dataDir: mkdtempSync(join(tmpdir(), 'fjord-files-')), env: { FJORD_SSH_KEY: fleet.privateKey.reveal() } });
-    const first = await deploy(makeJob({ app: 'api', environment: 'prod', tag: 'v1', id: 'job-files-first', reason: 'manual' }), ctx, ports);
+    ports = makeDeployPorts({
+      config,
+      configPath: join(repo.root, 'fjord.yaml'),
+      dataDir: mkdtempSync(join(tmpdir(), 'fjord-files-')),
+      env: { FJORD_SSH_KEY: fleet.privateKey.reveal() },
+    });
+    const first = await deploy(
+      makeJob({ app: 'api', environment: 'prod', tag: 'v1', id: 'job-files-first', reason: 'manual' }),
+      ctx,
+      ports,
+    );
     assert.equal(first.status, 'deployed', first.detail);
     for (const host of names) assert.equal(await body(host), `v1 from ${host}\n`);
   });
@@ -142,9 +196,14 @@ describe('managed files on real nginx hosts', { skip: nginxMissing() }, () => {
     const outcome = await converge(sha, [SOURCE], 'nginx: say v2');
     assert.equal(outcome.status, 'deployed', outcome.detail);
     const report = outcome.rollout as RolloutReport;
-    assert.deepEqual(report.hosts.map((h) => h.status), ['updated', 'updated', 'updated']);
+    assert.deepEqual(
+      report.hosts.map((h) => h.status),
+      ['updated', 'updated', 'updated'],
+    );
     // Measured, not asserted: what a file-only converge costs per host (ms per step) and in all.
-    t.diagnostic(`file converge ${report.durationMs} ms; per host ${JSON.stringify(Object.fromEntries(report.hosts.map((h) => [h.host, h.timings])))}`);
+    t.diagnostic(
+      `file converge ${report.durationMs} ms; per host ${JSON.stringify(Object.fromEntries(report.hosts.map((h) => [h.host, h.timings])))}`,
+    );
     for (const host of names) {
       const h = fleet.host(host);
       assert.equal(await body(host), `v2 from ${host}\n`);
@@ -170,7 +229,11 @@ describe('managed files on real nginx hosts', { skip: nginxMissing() }, () => {
     assert.deepEqual(names.map(bytes), before, 'no host changed');
     for (const host of names) {
       assert.equal(await body(host), `v2 from ${host}\n`);
-      assert.equal(existsSync(join(fleet.host(host).home, 'nginx/.nginx.conf.fjord-new')), false, `${host}: the rejected temp file is removed`);
+      assert.equal(
+        existsSync(join(fleet.host(host).home, 'nginx/.nginx.conf.fjord-new')),
+        false,
+        `${host}: the rejected temp file is removed`,
+      );
     }
   });
 
@@ -182,7 +245,10 @@ describe('managed files on real nginx hosts', { skip: nginxMissing() }, () => {
     const report = outcome.rollout as RolloutReport;
     assert.equal(report.failed?.host, 'web-3');
     assert.equal(report.failed?.step, 'health');
-    assert.deepEqual(report.hosts.map((h) => h.status), ['rolled-back', 'rolled-back', 'rolled-back']);
+    assert.deepEqual(
+      report.hosts.map((h) => h.status),
+      ['rolled-back', 'rolled-back', 'rolled-back'],
+    );
     assert.deepEqual(names.map(bytes), before, 'the previous bytes are back on every host');
     // nginx was reloaded with them: every host serves v2 again.
     for (const host of names) assert.equal(await body(host), `v2 from ${host}\n`);
@@ -214,10 +280,23 @@ describe('managed files on real nginx hosts', { skip: nginxMissing() }, () => {
     const report = await checkDrift({ config: ports.config, store: ports.store, fleetFor });
     assert.equal(report.inSync, false);
     const hosts = report.environments[0]!.hosts;
-    assert.deepEqual(hosts.map((h) => [h.host, h.status]), [['web-1', 'in-sync'], ['web-2', 'drifted'], ['web-3', 'in-sync']]);
+    assert.deepEqual(
+      hosts.map((h) => [h.host, h.status]),
+      [
+        ['web-1', 'in-sync'],
+        ['web-2', 'drifted'],
+        ['web-3', 'in-sync'],
+      ],
+    );
     const drifted = hosts[1]!.files!;
-    assert.deepEqual(drifted.filter((f) => f.status !== 'in-sync').map((f) => [f.target, f.status]), [[CONF, 'drifted']]);
-    assert.deepEqual(drifted.map((f) => f.target), [CONF, EXTRA_TARGET, 'etc/motd.d/10-hello', 'etc/motd.d/sub/20-world']);
+    assert.deepEqual(
+      drifted.filter((f) => f.status !== 'in-sync').map((f) => [f.target, f.status]),
+      [[CONF, 'drifted']],
+    );
+    assert.deepEqual(
+      drifted.map((f) => f.target),
+      [CONF, EXTRA_TARGET, 'etc/motd.d/10-hello', 'etc/motd.d/sub/20-world'],
+    );
     assert.match(drifted[0]!.diff!, /^--- git:hosts\/nginx\.conf\n\+\+\+ web-2:nginx\/nginx\.conf/m);
     assert.match(drifted[0]!.diff!, /^-.*return 200 "v1 from web-2\\n";/m);
     assert.match(drifted[0]!.diff!, /^\+.*return 200 "hotfix by hand\\n";/m);
@@ -226,7 +305,12 @@ describe('managed files on real nginx hosts', { skip: nginxMissing() }, () => {
     assert.match(text, /api\/prod web-2 nginx\/nginx\.conf \(git → host\):\n--- git:hosts\/nginx\.conf/);
 
     const heals: DeployJob[] = [];
-    const reconcile = await reconcileEnvironment(reconcileJobs(ports.config, new Date())[0]!, ctx, { config: ports.config, store: ports.store, fleetFor, enqueue: async (j) => void heals.push(j) });
+    const reconcile = await reconcileEnvironment(reconcileJobs(ports.config, new Date())[0]!, ctx, {
+      config: ports.config,
+      store: ports.store,
+      fleetFor,
+      enqueue: async (j) => void heals.push(j),
+    });
     assert.equal(reconcile.status, 'drifted', reconcile.detail);
     assert.match(reconcile.detail!, /web-2 drifted \(running v1, recorded; files: nginx\/nginx\.conf drifted\)/);
     assert.equal(heals.length, 1);
@@ -240,32 +324,64 @@ describe('managed files on real nginx hosts', { skip: nginxMissing() }, () => {
 
   it('a file change and an image change in one commit roll out together, in one pass per host', async () => {
     const events: RolloutEvent[] = [];
-    const sha = commit({ 'api/prod.yaml': 'image:\n  repository: registry.example.com/acme/api\n  tag: v2\n', [SOURCE]: nginxConf('v2-with-image') }, 'api v2 with its nginx.conf');
-    const outcome = await converge(sha, ['api/prod.yaml', SOURCE], 'api v2 with its nginx.conf', { with: { onRolloutEvent: (e: RolloutEvent) => void events.push(e) } });
+    const sha = commit(
+      {
+        'api/prod.yaml': 'image:\n  repository: registry.example.com/acme/api\n  tag: v2\n',
+        [SOURCE]: nginxConf('v2-with-image'),
+      },
+      'api v2 with its nginx.conf',
+    );
+    const outcome = await converge(sha, ['api/prod.yaml', SOURCE], 'api v2 with its nginx.conf', {
+      with: { onRolloutEvent: (e: RolloutEvent) => void events.push(e) },
+    });
     assert.equal(outcome.status, 'deployed', outcome.detail);
     for (const host of names) {
       assert.equal(await body(host), `v2-with-image from ${host}\n`);
       assert.equal(readFileSync(join(fleet.host(host).home, 'deployed-tag'), 'utf8'), 'v2\n');
-      const steps = events.flatMap((e) => (e.type === 'host-step' && e.host === host && e.status === 'start' ? [e.step] : []));
-      assert.equal(steps.filter((s) => s === 'lock').length, 1, `${host}: one pass (one lock) for both: ${steps.join(' ')}`);
+      const steps = events.flatMap((e) =>
+        e.type === 'host-step' && e.host === host && e.status === 'start' ? [e.step] : [],
+      );
+      assert.equal(
+        steps.filter((s) => s === 'lock').length,
+        1,
+        `${host}: one pass (one lock) for both: ${steps.join(' ')}`,
+      );
       // Files first (validate → swap → reload), then the app.
-      assert.ok(steps.indexOf('reload') >= 0 && steps.indexOf('reload') < steps.indexOf('hook'), `${host}: ${steps.join(' ')}`);
+      assert.ok(
+        steps.indexOf('reload') >= 0 && steps.indexOf('reload') < steps.indexOf('hook'),
+        `${host}: ${steps.join(' ')}`,
+      );
     }
   });
 
   it('a managed file removed from git (prune: true) is removed from its hosts on the next converge', async () => {
-    for (const host of ['web-1', 'web-2']) assert.equal(readFileSync(join(fleet.host(host).home, EXTRA_TARGET), 'utf8'), 'extra\n');
-    assert.equal(existsSync(join(fleet.host('web-3').home, EXTRA_TARGET)), false, 'web-3 is not in the file\'s host group');
+    for (const host of ['web-1', 'web-2'])
+      assert.equal(readFileSync(join(fleet.host(host).home, EXTRA_TARGET), 'utf8'), 'extra\n');
+    assert.equal(
+      existsSync(join(fleet.host('web-3').home, EXTRA_TARGET)),
+      false,
+      "web-3 is not in the file's host group",
+    );
     const sha = commit({ [EXTRA]: null }, 'drop extra.txt');
     const outcome = await converge(sha, [], 'drop extra.txt', { removed: [EXTRA] });
     assert.equal(outcome.status, 'deployed', outcome.detail);
     for (const host of names) assert.equal(existsSync(join(fleet.host(host).home, EXTRA_TARGET)), false, host);
-    assert.equal((await checkDrift({ config: ports.config, store: ports.store, fleetFor: fleetForConfig(ports.config, { FJORD_SSH_KEY: fleet.privateKey.reveal() }, repo.root) })).inSync, true);
+    assert.equal(
+      (
+        await checkDrift({
+          config: ports.config,
+          store: ports.store,
+          fleetFor: fleetForConfig(ports.config, { FJORD_SSH_KEY: fleet.privateKey.reveal() }, repo.root),
+        })
+      ).inSync,
+      true,
+    );
   });
 
   it('a directory source puts each of its files under the target; a file added to it converges, a name outside the path grammar changes nothing', async () => {
     const read = (host: string, rel: string) => readFileSync(join(fleet.host(host).home, 'etc/motd.d', rel), 'utf8');
-    for (const host of names) assert.deepEqual([read(host, '10-hello'), read(host, 'sub/20-world')], ['hello\n', 'world\n']);
+    for (const host of names)
+      assert.deepEqual([read(host, '10-hello'), read(host, 'sub/20-world')], ['hello\n', 'world\n']);
     const added = commit({ 'hosts/motd.d/30-new': 'new\n' }, 'motd: add 30-new');
     const outcome = await converge(added, ['hosts/motd.d/30-new'], 'motd: add 30-new');
     assert.equal(outcome.status, 'deployed', outcome.detail);
@@ -279,17 +395,23 @@ describe('managed files on real nginx hosts', { skip: nginxMissing() }, () => {
     commit({ 'hosts/motd.d/$(reboot)': null }, 'motd: drop the hostile name');
   });
 
-  it("a redelivery after a worker died mid-rollout puts back the files its first delivery changed", async () => {
+  it('a redelivery after a worker died mid-rollout puts back the files its first delivery changed', async () => {
     const before = names.map(bytes);
     const sha = repo.pushChange(SOURCE, nginxConf('v5', { sick: true }), 'nginx: v5 (web-3 is sick with it)');
     // The first delivery changed web-1 and died (its rollout of web-1 alone stands for it).
-    const first = await converge(sha, [SOURCE], 'nginx: v5', { id: 'job-files-redelivered', with: onlyHosts(ports, ['web-1']) });
+    const first = await converge(sha, [SOURCE], 'nginx: v5', {
+      id: 'job-files-redelivered',
+      with: onlyHosts(ports, ['web-1']),
+    });
     assert.equal(first.status, 'deployed', first.detail);
     assert.equal(await body('web-1'), 'v5 from web-1\n');
     // The redelivery finds web-1 already as git says, changes web-2, fails on web-3: all three go back.
     const again = await converge(sha, [SOURCE], 'nginx: v5', { id: 'job-files-redelivered' });
     assert.equal(again.status, 'failed', again.detail);
-    assert.deepEqual((again.rollout as RolloutReport).hosts.map((h) => h.status), ['rolled-back', 'rolled-back', 'rolled-back']);
+    assert.deepEqual(
+      (again.rollout as RolloutReport).hosts.map((h) => h.status),
+      ['rolled-back', 'rolled-back', 'rolled-back'],
+    );
     assert.deepEqual(names.map(bytes), before);
     for (const host of names) assert.match(await body(host), /^v2-with-image from /);
   });

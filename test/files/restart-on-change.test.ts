@@ -34,12 +34,32 @@ describe('managed files with restart: true on real engines', { skip: engineMissi
   let ssh: Fleet;
   let image = 'unset';
   let ports: ReturnType<typeof makeDeployPorts>;
-  const ctx: JobContext = { heartbeat: async () => {}, attempts: 1, signal: new AbortController().signal, logger: createLogger({ level: 'warn', write: () => {} }) };
+  const ctx: JobContext = {
+    heartbeat: async () => {},
+    attempts: 1,
+    signal: new AbortController().signal,
+    logger: createLogger({ level: 'warn', write: () => {} }),
+  };
   const hosts = ['web-1', 'web-2'];
-  const containerOf = async (host: string) => (await (await ssh.session(host)).run(['docker', 'inspect', '--format', '{{.Id}} {{.Config.Image}}', 'api-prod'])).stdout.trim();
+  const containerOf = async (host: string) =>
+    (
+      await (await ssh.session(host)).run(['docker', 'inspect', '--format', '{{.Id}} {{.Config.Image}}', 'api-prod'])
+    ).stdout.trim();
   const converge = async (sha: string, file: string) => {
-    const push = { object_kind: 'push', ref: 'refs/heads/main', after: sha, checkout_sha: sha, user_name: 'Ada Person', project: { path_with_namespace: 'ops/manifests' }, commits: [{ id: sha, message: `edit ${file}`, modified: [file], timestamp: new Date().toISOString() }] };
-    const routed = routeEvent(parseGitlab('Push Hook', push) as SourceEvent, { config: ports.config, deliveryId: `d-${sha.slice(0, 8)}`, now: Date.now });
+    const push = {
+      object_kind: 'push',
+      ref: 'refs/heads/main',
+      after: sha,
+      checkout_sha: sha,
+      user_name: 'Ada Person',
+      project: { path_with_namespace: 'ops/manifests' },
+      commits: [{ id: sha, message: `edit ${file}`, modified: [file], timestamp: new Date().toISOString() }],
+    };
+    const routed = routeEvent(parseGitlab('Push Hook', push) as SourceEvent, {
+      config: ports.config,
+      deliveryId: `d-${sha.slice(0, 8)}`,
+      now: Date.now,
+    });
     assert.ok('jobs' in routed, JSON.stringify(routed));
     return await deploy(routed.jobs[0]!, ctx, ports);
   };
@@ -48,8 +68,17 @@ describe('managed files with restart: true on real engines', { skip: engineMissi
     [fleet, registry] = await Promise.all([startFleet({ hosts: 2, engine: true }), startRegistry()]);
     image = await pushTestImage(registry.url, 'v1', 'web', { name: 'acme/api' });
     const port = await freePort(fleet.hosts[0]!.address);
-    repo = createBareRepo({ 'api/prod.yaml': `image:\n  repository: ${image}\n  tag: v0\n`, 'api/settings.ini': 'level=1\n', 'api/motd': 'hello\n' });
-    const config = parseConfig(fleetConfigYaml({ fleet, repository: repo.bare, image, environments: `
+    repo = createBareRepo({
+      'api/prod.yaml': `image:\n  repository: ${image}\n  tag: v0\n`,
+      'api/settings.ini': 'level=1\n',
+      'api/motd': 'hello\n',
+    });
+    const config = parseConfig(
+      fleetConfigYaml({
+        fleet,
+        repository: repo.bare,
+        image,
+        environments: `
       prod:
         manifest: { file: api/prod.yaml, path: image.tag }
         hosts: [web-1, web-2]
@@ -57,10 +86,21 @@ describe('managed files with restart: true on real engines', { skip: engineMissi
           - { source: api/settings.ini, target: srv/api/settings.ini, restart: true }
           - { source: api/motd, target: srv/api/motd }
         rollout: { batchSize: 1, container: { ports: ["${port}:8080"] }, healthCheck: { port: ${port}, path: ${HEALTH_PATH}, interval: 150ms, timeout: 20s }, hostTimeout: 60s }
-` }));
-    ports = makeDeployPorts({ config, configPath: join(repo.root, 'fjord.yaml'), dataDir: mkdtempSync(join(tmpdir(), 'fjord-files-restart-')), env: { FJORD_SSH_KEY: fleet.privateKey.reveal() } });
+`,
+      }),
+    );
+    ports = makeDeployPorts({
+      config,
+      configPath: join(repo.root, 'fjord.yaml'),
+      dataDir: mkdtempSync(join(tmpdir(), 'fjord-files-restart-')),
+      env: { FJORD_SSH_KEY: fleet.privateKey.reveal() },
+    });
     ssh = sshFleet(fleet);
-    const first = await deploy(makeJob({ app: 'api', environment: 'prod', image, tag: 'v1', id: 'job-restart-first', reason: 'manual' }), ctx, ports);
+    const first = await deploy(
+      makeJob({ app: 'api', environment: 'prod', image, tag: 'v1', id: 'job-restart-first', reason: 'manual' }),
+      ctx,
+      ports,
+    );
     assert.equal(first.status, 'deployed', first.detail);
   });
   after(async () => {
@@ -72,7 +112,10 @@ describe('managed files with restart: true on real engines', { skip: engineMissi
 
   it('a change to a restart: true file replaces the container on the same image; another file leaves it running', async () => {
     const before = await Promise.all(hosts.map(containerOf));
-    const outcome = await converge(repo.pushChange('api/settings.ini', 'level=2\n', 'settings: level 2'), 'api/settings.ini');
+    const outcome = await converge(
+      repo.pushChange('api/settings.ini', 'level=2\n', 'settings: level 2'),
+      'api/settings.ini',
+    );
     assert.equal(outcome.status, 'deployed', outcome.detail);
     const restarted = await Promise.all(hosts.map(containerOf));
     for (const [i, host] of hosts.entries()) {
@@ -82,7 +125,12 @@ describe('managed files with restart: true on real engines', { skip: engineMissi
     }
     const kept = await converge(repo.pushChange('api/motd', 'hello again\n', 'motd'), 'api/motd');
     assert.equal(kept.status, 'deployed', kept.detail);
-    assert.deepEqual(await Promise.all(hosts.map(containerOf)), restarted, 'no restart for a file without restart: true');
-    for (const host of hosts) assert.equal(readFileSync(join(fleet.host(host).home, 'srv/api/motd'), 'utf8'), 'hello again\n');
+    assert.deepEqual(
+      await Promise.all(hosts.map(containerOf)),
+      restarted,
+      'no restart for a file without restart: true',
+    );
+    for (const host of hosts)
+      assert.equal(readFileSync(join(fleet.host(host).home, 'srv/api/motd'), 'utf8'), 'hello again\n');
   });
 });

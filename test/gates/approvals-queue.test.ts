@@ -43,11 +43,19 @@ let sqs: SqsServer | undefined;
 after(() => sqs?.stop());
 
 const queues: Record<string, (dir: string) => Promise<Queue>> = {
-  'the embedded queue (no coalescing)': (dir) => createLocalQueue({ dir: join(dir, 'queue'), key: testQueueKey(), coalesce: false, fsync: false }),
+  'the embedded queue (no coalescing)': (dir) =>
+    createLocalQueue({ dir: join(dir, 'queue'), key: testQueueKey(), coalesce: false, fsync: false }),
   'SQS FIFO (fauxqs)': async () => {
     sqs ??= await startSqsServer();
     const pair = await sqs.createFifoPair();
-    return createSqsQueue({ key: testQueueKey(), ...pair, region: TEST_REGION, endpoint: sqs.endpoint, credentials: TEST_CREDENTIALS, waitTimeSeconds: 0 });
+    return createSqsQueue({
+      key: testQueueKey(),
+      ...pair,
+      region: TEST_REGION,
+      endpoint: sqs.endpoint,
+      credentials: TEST_CREDENTIALS,
+      waitTimeSeconds: 0,
+    });
   },
 };
 
@@ -86,8 +94,21 @@ apps:
       const env = { GITLAB_TOKEN: gitlab.token };
       const logger = createLogger({ level: 'warn', write: (l) => process.env.APPROVALS_DEBUG && console.error(l) });
       const queue = await openQueue(dir);
-      const handle = makeDeployHandler({ config, configPath: join(dir, 'fjord.yaml'), dataDir: join(dir, 'data'), env, notifier: createNotifier(config, { env, logger }), enqueue: enqueueOn(queue) });
-      const worker = startWorker({ queue, handle, logger, idleMs: 20, onOutcome: (job, outcome) => outcomes.push({ job, outcome }) });
+      const handle = makeDeployHandler({
+        config,
+        configPath: join(dir, 'fjord.yaml'),
+        dataDir: join(dir, 'data'),
+        env,
+        notifier: createNotifier(config, { env, logger }),
+        enqueue: enqueueOn(queue),
+      });
+      const worker = startWorker({
+        queue,
+        handle,
+        logger,
+        idleMs: 20,
+        onOutcome: (job, outcome) => outcomes.push({ job, outcome }),
+      });
       stop = async () => {
         await worker.stop();
         await queue.close();
@@ -95,20 +116,45 @@ apps:
       send = (job) => sendJob(queue, job);
       const api = new Gitlab({ host: gitlab.url, token: gitlab.token });
       merged = async (n) => {
-        await api.Commits.create(PROJECT, `feat-${n}`, `feat: ${n}`, [{ action: 'update', filePath: 'main.go', content: `package main // ${n}\n` }], { startBranch: 'main' });
+        await api.Commits.create(
+          PROJECT,
+          `feat-${n}`,
+          `feat: ${n}`,
+          [{ action: 'update', filePath: 'main.go', content: `package main // ${n}\n` }],
+          { startBranch: 'main' },
+        );
         const mr = await api.MergeRequests.create(PROJECT, `feat-${n}`, 'main', `change ${n}`);
         const m = await api.MergeRequests.merge(PROJECT, mr.iid);
-        return makeJob({ n, id: `job-approvals-${n}`, tag: `v${n}`, sha: m.merge_commit_sha!, enqueuedAt: new Date().toISOString(), source: { provider: 'gitlab', project: PROJECT, ref: 'main', mr: mr.iid, author: ADA.name } });
+        return makeJob({
+          n,
+          id: `job-approvals-${n}`,
+          tag: `v${n}`,
+          sha: m.merge_commit_sha!,
+          enqueuedAt: new Date().toISOString(),
+          source: { provider: 'gitlab', project: PROJECT, ref: 'main', mr: mr.iid, author: ADA.name },
+        });
       };
       let noteId = 900;
       approve = async (user, of) => {
         const payload = {
-          object_kind: 'note', event_type: 'note', user: { ...user, name: user.username },
+          object_kind: 'note',
+          event_type: 'note',
+          user: { ...user, name: user.username },
           project: { id: 1, path_with_namespace: PROJECT },
-          object_attributes: { id: ++noteId, note: '/fjord approve prod', noteable_type: 'MergeRequest', discussion_id: 'b'.repeat(40), system: false },
+          object_attributes: {
+            id: ++noteId,
+            note: '/fjord approve prod',
+            noteable_type: 'MergeRequest',
+            discussion_id: 'b'.repeat(40),
+            system: false,
+          },
           merge_request: { iid: of.source.mr, target_branch: 'main', last_commit: { id: of.sha } },
         };
-        const routed = routeEvent(parseGitlab('Note Hook', payload) as SourceEvent, { config, deliveryId: `note-${noteId}`, now: Date.now });
+        const routed = routeEvent(parseGitlab('Note Hook', payload) as SourceEvent, {
+          config,
+          deliveryId: `note-${noteId}`,
+          now: Date.now,
+        });
         assert.ok('jobs' in routed && routed.jobs.length === 1, JSON.stringify(routed));
         await send(routed.jobs[0]!);
       };
@@ -121,10 +167,16 @@ apps:
       rmSync(dir, { recursive: true, force: true });
     });
 
-    const outcomeOf = (job: DeployJob, approved = false) => outcomes.find((o) => o.job.id === job.id && !!o.job.approved === approved)?.outcome;
+    const outcomeOf = (job: DeployJob, approved = false) =>
+      outcomes.find((o) => o.job.id === job.id && !!o.job.approved === approved)?.outcome;
     const replies = () => gitlab.state.notes.filter((n) => n.body.startsWith('@')).map((n) => n.body);
     const tag = () => /tag: (\S+)/.exec(manifests.git(['show', `main:${FILE}`]))![1]!;
-    const deployCommits = () => manifests.git(['log', '--format=%s', 'main', '--', FILE]).trim().split('\n').filter((s) => s.startsWith('deploy('));
+    const deployCommits = () =>
+      manifests
+        .git(['log', '--format=%s', 'main', '--', FILE])
+        .trim()
+        .split('\n')
+        .filter((s) => s.startsWith('deploy('));
 
     it('a newer merge while one waits for approval: the group is not held, and after 2 approvals only the newer one deploys; the older never does', async () => {
       const older = await merged(1);
@@ -146,11 +198,21 @@ apps:
       await approve(DAN, newer);
       const deployed = await eventually(() => outcomeOf(newer, true), 'the approved deploy');
       assert.equal(deployed.status, 'deployed', deployed.detail);
-      assert.deepEqual(replies(), ['@maintainer-mia approved v2 for api/prod: 1 of 2 approvals.', '@dev-dan approved v2 for api/prod: 2 of 2 approvals; deploying.']);
+      assert.deepEqual(replies(), [
+        '@maintainer-mia approved v2 for api/prod: 1 of 2 approvals.',
+        '@dev-dan approved v2 for api/prod: 2 of 2 approvals; deploying.',
+      ]);
       assert.equal(tag(), 'v2');
-      assert.match(manifests.git(['log', '-1', '--format=%B', '--', FILE]), /Fjord-Approved-By: maintainer-mia, dev-dan/);
+      assert.match(
+        manifests.git(['log', '-1', '--format=%B', '--', FILE]),
+        /Fjord-Approved-By: maintainer-mia, dev-dan/,
+      );
       assert.equal(deployCommits().length, 1, deployCommits().join('\n'));
-      assert.deepEqual(outcomes.filter((o) => o.job.id === older.id).map((o) => o.outcome.status), ['waiting'], 'the older one never deploys');
+      assert.deepEqual(
+        outcomes.filter((o) => o.job.id === older.id).map((o) => o.outcome.status),
+        ['waiting'],
+        'the older one never deploys',
+      );
     });
   });
 }

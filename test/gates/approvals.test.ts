@@ -28,7 +28,12 @@ import { freePort } from '../fixtures/sshd.js';
 import { HEALTH_PATH, pushTestImage } from '../fixtures/test-images.js';
 import { version as served } from '../rollout/helpers.js';
 
-const ctx: JobContext = { heartbeat: async () => {}, attempts: 1, logger: silentLogger, signal: new AbortController().signal };
+const ctx: JobContext = {
+  heartbeat: async () => {},
+  attempts: 1,
+  logger: silentLogger,
+  signal: new AbortController().signal,
+};
 const DISCUSSION = 'b'.repeat(40);
 const ADA = { id: 201, username: 'ada', name: 'Ada Lovelace' };
 const MIA = { id: 202, username: 'maintainer-mia' };
@@ -59,7 +64,20 @@ describe('protected environments and approvals', { skip: engineMissing() }, () =
     gitlab = await startGitlabStandIn({ projects: { 'acme/api': { repo: source.bare } } });
     const bot = [...gitlab.state.users.values()][0]!;
     const now = new Date().toISOString();
-    gitlab.state.mergeRequests.push({ id: 1009, iid: 9, projectId: 1, title: 'feature', description: '', sourceBranch: 'feature', targetBranch: 'main', state: 'merged', author: bot, createdAt: now, updatedAt: now, removeSourceBranch: false });
+    gitlab.state.mergeRequests.push({
+      id: 1009,
+      iid: 9,
+      projectId: 1,
+      title: 'feature',
+      description: '',
+      sourceBranch: 'feature',
+      targetBranch: 'main',
+      state: 'merged',
+      author: bot,
+      createdAt: now,
+      updatedAt: now,
+      removeSourceBranch: false,
+    });
     gitlab.state.members.push(
       { projectId: 1, userId: ADA.id, username: ADA.username, name: ADA.name, accessLevel: 40 },
       { projectId: 1, userId: MIA.id, username: MIA.username, accessLevel: 40 },
@@ -77,10 +95,23 @@ describe('protected environments and approvals', { skip: engineMissing() }, () =
         manifest: { file: api/gitops.yaml, path: image.tag }
         protect: { minAccessLevel: 30 }
 `;
-    const yaml = (gl: string) => fleetConfigYaml({ fleet, repository: repo.bare, image: IMAGE, gitlab: gl, environments, extra: 'commands: { minAccessLevel: 20 }' });
+    const yaml = (gl: string) =>
+      fleetConfigYaml({
+        fleet,
+        repository: repo.bare,
+        image: IMAGE,
+        gitlab: gl,
+        environments,
+        extra: 'commands: { minAccessLevel: 20 }',
+      });
     const env = { FJORD_SSH_KEY: fleet.privateKey.reveal(), GITLAB_TOKEN: gitlab.token, FJORD_LOG_LEVEL: 'warn' };
     // The merges here are made up: the merge confirmation is not this test's subject.
-    ({ config, handle } = handlerInDir(dir, yaml(`url: ${gitlab.url}, tokenEnv: GITLAB_TOKEN, confirmMerge: false`), env, queued));
+    ({ config, handle } = handlerInDir(
+      dir,
+      yaml(`url: ${gitlab.url}, tokenEnv: GITLAB_TOKEN, confirmMerge: false`),
+      env,
+      queued,
+    ));
     noToken = handlerInDir(mkdtempSync(join(dir, 'no-token-')), yaml(`url: ${gitlab.url}`), env, queued).handle;
   });
   after(async () => {
@@ -93,12 +124,24 @@ describe('protected environments and approvals', { skip: engineMissing() }, () =
   let noteId = 900;
   const approve = async (user: { id: number; username: string }, text = '/fjord approve prod') => {
     const payload = {
-      object_kind: 'note', event_type: 'note', user: { ...user, name: user.username },
+      object_kind: 'note',
+      event_type: 'note',
+      user: { ...user, name: user.username },
       project: { id: 1, path_with_namespace: 'acme/api' },
-      object_attributes: { id: ++noteId, note: text, noteable_type: 'MergeRequest', discussion_id: DISCUSSION, system: false },
+      object_attributes: {
+        id: ++noteId,
+        note: text,
+        noteable_type: 'MergeRequest',
+        discussion_id: DISCUSSION,
+        system: false,
+      },
       merge_request: { iid: 9, target_branch: 'main', last_commit: { id: 'c'.repeat(40) } },
     };
-    const routed = routeEvent(parseGitlab('Note Hook', payload) as SourceEvent, { config, deliveryId: `note-${noteId}`, now: Date.now });
+    const routed = routeEvent(parseGitlab('Note Hook', payload) as SourceEvent, {
+      config,
+      deliveryId: `note-${noteId}`,
+      now: Date.now,
+    });
     assert.ok('jobs' in routed && routed.jobs.length === 1, JSON.stringify(routed));
     // Beside the environment's group: its answer never waits behind a rollout there.
     if (text.startsWith('/fjord approve')) assert.equal(groupOf(routed.jobs[0]!), 'api/prod/approve');
@@ -106,7 +149,16 @@ describe('protected environments and approvals', { skip: engineMissing() }, () =
     return gitlab.state.notes.at(-1)!.body;
   };
   const merge = (tag: string, over: Partial<DeployJob> = {}) =>
-    makeJob({ app: 'api', environment: 'prod', image: IMAGE, tag, id: `job-prod-${tag}`, source: { provider: 'gitlab', project: 'acme/api', ref: 'main', mr: 9, author: ADA.name }, enqueuedAt: new Date().toISOString(), ...over });
+    makeJob({
+      app: 'api',
+      environment: 'prod',
+      image: IMAGE,
+      tag,
+      id: `job-prod-${tag}`,
+      source: { provider: 'gitlab', project: 'acme/api', ref: 'main', mr: 9, author: ADA.name },
+      enqueuedAt: new Date().toISOString(),
+      ...over,
+    });
   /** The handler's answer for a job waiting for approvals: it ends (`waiting`), its group is not held. */
   const waits = async (h: JobHandler, job: DeployJob): Promise<{ reason: string }> => {
     const outcome = await h(job, ctx);
@@ -134,22 +186,35 @@ describe('protected environments and approvals', { skip: engineMissing() }, () =
     assert.equal(await approve(DAN), '@dev-dan approved v1 for api/prod: 2 of 2 approvals; deploying.');
     const [resent, ...more] = queued.splice(0);
     assert.deepEqual(more, [], 'sent once');
-    assert.deepEqual({ ...resent, approved: undefined }, { ...job, approved: undefined }, 'the recorded job, as it waited');
+    assert.deepEqual(
+      { ...resent, approved: undefined },
+      { ...job, approved: undefined },
+      'the recorded job, as it waited',
+    );
     assert.equal(resent!.approved, true);
     assert.notEqual(dedupIdOf(resent!), dedupIdOf(job), 'never dropped as a duplicate of its merge');
-    assert.equal(await approve(FAY), '@fay v1 for api/prod is already approved (2 of 2 approvals); nothing more is needed.');
+    assert.equal(
+      await approve(FAY),
+      '@fay v1 for api/prod is already approved (2 of 2 approvals); nothing more is needed.',
+    );
     assert.deepEqual(queued, [], 'an approval after the count is complete sends nothing');
     const outcome = await handle(resent!, ctx);
     assert.equal(outcome.status, 'deployed', outcome.detail);
     assert.equal(prodTag(), 'v1');
     assert.equal(await onHost(), 'v1');
-    assert.match(repo.git(['log', '-1', '--format=%B', '--', 'api/prod.yaml']), /Fjord-Approved-By: maintainer-mia, dev-dan/);
+    assert.match(
+      repo.git(['log', '-1', '--format=%B', '--', 'api/prod.yaml']),
+      /Fjord-Approved-By: maintainer-mia, dev-dan/,
+    );
   });
 
   it('an approver below protect.approvers.minAccessLevel is refused, and their word does not count', async () => {
     const job = merge('v2');
     assert.match((await waits(handle, job)).reason, /^waiting for 0 of 2 approvals/);
-    assert.equal(await approve(REX), '@reporter-rex may not approve deploys to api/prod: it needs access level 30 on acme/api, you have 20. Nothing was recorded.');
+    assert.equal(
+      await approve(REX),
+      '@reporter-rex may not approve deploys to api/prod: it needs access level 30 on acme/api, you have 20. Nothing was recorded.',
+    );
     assert.doesNotMatch(repo.git(['show', `main:${APPROVALS_FILE}`]), /reporter-rex/);
     assert.match((await waits(handle, job)).reason, /^waiting for 0 of 2 approvals/);
   });
@@ -159,7 +224,11 @@ describe('protected environments and approvals', { skip: engineMissing() }, () =
     await waits(handle, old);
     assert.match(await approve(MIA), /approved v2 for api\/prod: 1 of 2 approvals/);
     const newer = merge('v3');
-    assert.match((await waits(handle, newer)).reason, /^waiting for 0 of 2 approvals:/, 'the approval given to v2 does not carry over');
+    assert.match(
+      (await waits(handle, newer)).reason,
+      /^waiting for 0 of 2 approvals:/,
+      'the approval given to v2 does not carry over',
+    );
     const back = await handle(old, ctx);
     assert.equal(back.status, 'failed');
     assert.match(back.detail!, /refused: replaced: a newer deploy \(v3\) waits for approval in api\/prod/);
@@ -168,14 +237,20 @@ describe('protected environments and approvals', { skip: engineMissing() }, () =
   });
 
   it('a /fjord deploy needing approvals waits, and the approval that completes it sends the comment command again, pinned to its tag', async () => {
-    assert.match(await approve(ADA, '/fjord deploy prod --tag v2'), /^@ada `deploy prod` → v2: waiting — waiting for 0 of 2 approvals: `\/fjord approve prod` by someone other than ada /);
+    assert.match(
+      await approve(ADA, '/fjord deploy prod --tag v2'),
+      /^@ada `deploy prod` → v2: waiting — waiting for 0 of 2 approvals: `\/fjord approve prod` by someone other than ada /,
+    );
     assert.equal(prodTag(), 'v1');
     queued.length = 0;
     assert.equal(await approve(MIA), '@maintainer-mia approved v2 for api/prod: 1 of 2 approvals.');
     assert.equal(await approve(DAN), '@dev-dan approved v2 for api/prod: 2 of 2 approvals; deploying.');
     const [resent] = queued.splice(0);
     assert.equal(resent?.reason, 'command', 'a manual order is never taken from a queue: its command is');
-    assert.deepEqual([resent!.command?.verb, resent!.command?.tag, resent!.command?.user.username, resent!.approved], ['deploy', 'v2', 'ada', true]);
+    assert.deepEqual(
+      [resent!.command?.verb, resent!.command?.tag, resent!.command?.user.username, resent!.approved],
+      ['deploy', 'v2', 'ada', true],
+    );
     await handle(resent!, ctx);
     assert.match(gitlab.state.notes.at(-1)!.body, /^@ada `deploy prod` → v2: deployed/);
     assert.equal(prodTag(), 'v2');
@@ -184,19 +259,55 @@ describe('protected environments and approvals', { skip: engineMissing() }, () =
 
   it('a merger below protect.minAccessLevel is refused with the reason, nothing committed', async () => {
     const head = repo.git(['rev-parse', 'main']);
-    const outcome = await handle(makeJob({ app: 'api', environment: 'gitops', image: IMAGE, tag: 'v2', id: 'job-gitops-rex', source: { provider: 'gitlab', project: 'acme/api', ref: 'main', mr: 9, author: REX.name } }), ctx);
+    const outcome = await handle(
+      makeJob({
+        app: 'api',
+        environment: 'gitops',
+        image: IMAGE,
+        tag: 'v2',
+        id: 'job-gitops-rex',
+        source: { provider: 'gitlab', project: 'acme/api', ref: 'main', mr: 9, author: REX.name },
+      }),
+      ctx,
+    );
     assert.equal(outcome.status, 'failed');
-    assert.equal(outcome.detail, 'refused: reporter-rex may not deploy to api/gitops: it needs access level 30 on acme/api, they have 20. Nothing was committed');
+    assert.equal(
+      outcome.detail,
+      'refused: reporter-rex may not deploy to api/gitops: it needs access level 30 on acme/api, they have 20. Nothing was committed',
+    );
     assert.equal(repo.git(['rev-parse', 'main']), head);
-    const ok = await handle(makeJob({ app: 'api', environment: 'gitops', image: IMAGE, tag: 'v2', id: 'job-gitops-ada', source: { provider: 'gitlab', project: 'acme/api', ref: 'main', mr: 9, author: ADA.name } }), ctx);
+    const ok = await handle(
+      makeJob({
+        app: 'api',
+        environment: 'gitops',
+        image: IMAGE,
+        tag: 'v2',
+        id: 'job-gitops-ada',
+        source: { provider: 'gitlab', project: 'acme/api', ref: 'main', mr: 9, author: ADA.name },
+      }),
+      ctx,
+    );
     assert.equal(ok.status, 'deployed', ok.detail);
   });
 
   it('without a GitLab token a protected environment fails closed', async () => {
     const head = repo.git(['rev-parse', 'main']);
-    const outcome = await noToken(makeJob({ app: 'api', environment: 'gitops', image: IMAGE, tag: 'v3', id: 'job-gitops-notoken', source: { provider: 'gitlab', project: 'acme/api', ref: 'main', mr: 9, author: ADA.name } }), ctx);
+    const outcome = await noToken(
+      makeJob({
+        app: 'api',
+        environment: 'gitops',
+        image: IMAGE,
+        tag: 'v3',
+        id: 'job-gitops-notoken',
+        source: { provider: 'gitlab', project: 'acme/api', ref: 'main', mr: 9, author: ADA.name },
+      }),
+      ctx,
+    );
     assert.equal(outcome.status, 'failed');
-    assert.match(outcome.detail!, /^refused: api\/gitops is protected, but no gitlab API token is configured to read who may deploy there: refused \(fails closed\)$/);
+    assert.match(
+      outcome.detail!,
+      /^refused: api\/gitops is protected, but no gitlab API token is configured to read who may deploy there: refused \(fails closed\)$/,
+    );
     assert.equal(repo.git(['rev-parse', 'main']), head);
   });
 });

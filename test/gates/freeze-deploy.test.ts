@@ -40,7 +40,8 @@ const PROJECT = 'acme/api';
 const INSIDE = Date.parse('2026-12-25T09:00:00Z');
 const AFTER_END = Date.parse('2026-12-26T17:00:01Z');
 const UNTIL_TEXT = 'waiting for the freeze to end at 2026-12-26 18:00 Europe/Berlin';
-const YAML_FREEZE = 'freezes: [{ name: xmas, cron: "0 18 24 12 *", duration: 48h, timeZone: Europe/Berlin, environments: [prod] }]';
+const YAML_FREEZE =
+  'freezes: [{ name: xmas, cron: "0 18 24 12 *", duration: 48h, timeZone: Europe/Berlin, environments: [prod] }]';
 
 /** Polls `check` until it returns something truthy; generous, so a loaded machine only makes it slower. */
 async function eventually<T>(check: () => T | undefined | false, what: string, timeoutMs = 60_000): Promise<T> {
@@ -72,8 +73,14 @@ async function world(source: 'fjord.yaml' | 'GitLab' | 'none', extra = ''): Prom
   const manifests = createBareRepo({ [FILE]: 'image:\n  tag: v0\n' });
   const gitlab = await startGitlabStandIn({ projects: { [PROJECT]: { repo: app.bare } } });
   const api = new Gitlab({ host: gitlab.url, token: gitlab.token });
-  if (source === 'GitLab') await api.FreezePeriods.create(PROJECT, '0 18 24 12 *', '0 18 26 12 *', { cronTimezone: 'Europe/Berlin' });
-  const yaml = oneAppConfigYaml({ repository: manifests.bare, file: FILE, sources: `{ gitlab: { url: "${gitlab.url}", tokenEnv: GITLAB_TOKEN } }`, extra: [source === 'fjord.yaml' ? YAML_FREEZE : '', extra].filter(Boolean).join('\n') });
+  if (source === 'GitLab')
+    await api.FreezePeriods.create(PROJECT, '0 18 24 12 *', '0 18 26 12 *', { cronTimezone: 'Europe/Berlin' });
+  const yaml = oneAppConfigYaml({
+    repository: manifests.bare,
+    file: FILE,
+    sources: `{ gitlab: { url: "${gitlab.url}", tokenEnv: GITLAB_TOKEN } }`,
+    extra: [source === 'fjord.yaml' ? YAML_FREEZE : '', extra].filter(Boolean).join('\n'),
+  });
   const config = parseConfig(yaml);
   const env = { GITLAB_TOKEN: gitlab.token };
   const dataDir = mkdtempSync(join(tmpdir(), 'fjord-freeze-'));
@@ -83,24 +90,62 @@ async function world(source: 'fjord.yaml' | 'GitLab' | 'none', extra = ''): Prom
   const open = async () => {
     const notifier = createNotifier(config, { env, logger });
     // As lib/embedded/start-embedded.ts wires it: a replaced job is told superseded.
-    const queue = await createLocalQueue({ dir: join(dataDir, 'queue'), key: testQueueKey(), coalesce: true, fsync: false, now: () => t, onCoalesced: reportReplaced(notifier) });
-    const handle = makeDeployHandler({ config, configPath: join(manifests.root, 'fjord.yaml'), dataDir, env, now: () => new Date(t), notifier });
-    const worker = startWorker({ queue, handle, logger, idleMs: 20, onOutcome: (job, outcome) => outcomes.push({ job, outcome }) });
+    const queue = await createLocalQueue({
+      dir: join(dataDir, 'queue'),
+      key: testQueueKey(),
+      coalesce: true,
+      fsync: false,
+      now: () => t,
+      onCoalesced: reportReplaced(notifier),
+    });
+    const handle = makeDeployHandler({
+      config,
+      configPath: join(manifests.root, 'fjord.yaml'),
+      dataDir,
+      env,
+      now: () => new Date(t),
+      notifier,
+    });
+    const worker = startWorker({
+      queue,
+      handle,
+      logger,
+      idleMs: 20,
+      onOutcome: (job, outcome) => outcomes.push({ job, outcome }),
+    });
     return { queue, worker };
   };
   let running = await open();
   const w: World = {
     gitlab,
     manifests,
-    get queue() { return running.queue; },
-    get worker() { return running.worker; },
+    get queue() {
+      return running.queue;
+    },
+    get worker() {
+      return running.worker;
+    },
     outcomes,
-    setClock: (ms) => { t = ms; },
+    setClock: (ms) => {
+      t = ms;
+    },
     async merged(n) {
-      await api.Commits.create(PROJECT, `feat-${n}`, `feat: ${n}`, [{ action: 'update', filePath: 'main.go', content: `package main // ${n}\n` }], { startBranch: 'main' });
+      await api.Commits.create(
+        PROJECT,
+        `feat-${n}`,
+        `feat: ${n}`,
+        [{ action: 'update', filePath: 'main.go', content: `package main // ${n}\n` }],
+        { startBranch: 'main' },
+      );
       const mr = await api.MergeRequests.create(PROJECT, `feat-${n}`, 'main', `change ${n}`);
       const m = await api.MergeRequests.merge(PROJECT, mr.iid);
-      return makeJob({ n, id: `job-freeze-${source === 'GitLab' ? 'gl' : 'yaml'}-${n}`, tag: `v${n}`, sha: m.merge_commit_sha!, source: { provider: 'gitlab', project: PROJECT, ref: 'main', mr: mr.iid } });
+      return makeJob({
+        n,
+        id: `job-freeze-${source === 'GitLab' ? 'gl' : 'yaml'}-${n}`,
+        tag: `v${n}`,
+        sha: m.merge_commit_sha!,
+        source: { provider: 'gitlab', project: PROJECT, ref: 'main', mr: mr.iid },
+      });
     },
     async restart() {
       await running.worker.stop();
@@ -108,7 +153,12 @@ async function world(source: 'fjord.yaml' | 'GitLab' | 'none', extra = ''): Prom
       running = await open();
     },
     tag: () => /tag: (\S+)/.exec(manifests.git(['show', `main:${FILE}`]))![1]!,
-    deployCommits: () => manifests.git(['log', '--format=%s', 'main']).trim().split('\n').filter((s) => s.startsWith('deploy(')),
+    deployCommits: () =>
+      manifests
+        .git(['log', '--format=%s', 'main'])
+        .trim()
+        .split('\n')
+        .filter((s) => s.startsWith('deploy(')),
     async stop() {
       await running.worker.stop();
       await running.queue.close();
@@ -120,8 +170,10 @@ async function world(source: 'fjord.yaml' | 'GitLab' | 'none', extra = ''): Prom
   return w;
 }
 
-const waitingIn = (w: World, job: DeployJob) => w.queue.list().find((e) => e.job.id === job.id && e.state === 'delayed');
-const noteOf = (w: World, job: DeployJob) => w.gitlab.state.notes.find((n) => n.mergeRequestIid === job.source.mr)?.body ?? '';
+const waitingIn = (w: World, job: DeployJob) =>
+  w.queue.list().find((e) => e.job.id === job.id && e.state === 'delayed');
+const noteOf = (w: World, job: DeployJob) =>
+  w.gitlab.state.notes.find((n) => n.mergeRequestIid === job.source.mr)?.body ?? '';
 const statusOf = (w: World, job: DeployJob) => w.gitlab.state.statuses.filter((s) => s.sha === job.sha).at(-1);
 
 for (const source of ['fjord.yaml', 'GitLab'] as const) {
@@ -165,7 +217,11 @@ for (const source of ['fjord.yaml', 'GitLab'] as const) {
       const newer = await w.merged(3);
       await sendJob(w.queue, newer);
       await eventually(() => waitingIn(w, newer), 'the newer job to wait');
-      assert.deepEqual(w.queue.list().map((e) => e.job.id), [newer.id], 'the older one left the queue');
+      assert.deepEqual(
+        w.queue.list().map((e) => e.job.id),
+        [newer.id],
+        'the older one left the queue',
+      );
       assert.deepEqual(w.deployCommits(), []);
 
       w.setClock(AFTER_END);
@@ -173,7 +229,11 @@ for (const source of ['fjord.yaml', 'GitLab'] as const) {
       assert.equal(done.outcome.status, 'deployed', done.outcome.detail);
       await w.worker.idle();
       assert.equal(w.tag(), 'v3');
-      assert.deepEqual(w.deployCommits(), ['deploy(api/prod): registry.example.com/acme/api:v3'], 'v2 was never committed');
+      assert.deepEqual(
+        w.deployCommits(),
+        ['deploy(api/prod): registry.example.com/acme/api:v3'],
+        'v2 was never committed',
+      );
       assert.ok(!w.outcomes.some((o) => o.job.id === older.id), 'the older one never ran');
     });
 
@@ -182,16 +242,31 @@ for (const source of ['fjord.yaml', 'GitLab'] as const) {
       worlds.push(w);
       const older = await w.merged(6);
       await sendJob(w.queue, older);
-      await eventually(() => noteOf(w, older).includes(UNTIL_TEXT) && statusOf(w, older)?.state === 'pending', 'the older job\'s waiting note and status');
+      await eventually(
+        () => noteOf(w, older).includes(UNTIL_TEXT) && statusOf(w, older)?.state === 'pending',
+        "the older job's waiting note and status",
+      );
       const newer = await w.merged(7);
       await sendJob(w.queue, newer);
-      const note = await eventually(() => /superseded/.test(noteOf(w, older)) && noteOf(w, older), 'the older note to say superseded');
+      const note = await eventually(
+        () => /superseded/.test(noteOf(w, older)) && noteOf(w, older),
+        'the older note to say superseded',
+      );
       assert.doesNotMatch(note, /waiting for the freeze/);
-      assert.match(note, new RegExp(`newer deploy of api/prod: v7 \\(!${newer.source.mr}, ${newer.sha!.slice(0, 12)}\\)`));
-      const status = await eventually(() => statusOf(w, older)?.state === 'canceled' && statusOf(w, older), 'the older status to be canceled');
+      assert.match(
+        note,
+        new RegExp(`newer deploy of api/prod: v7 \\(!${newer.source.mr}, ${newer.sha!.slice(0, 12)}\\)`),
+      );
+      const status = await eventually(
+        () => statusOf(w, older)?.state === 'canceled' && statusOf(w, older),
+        'the older status to be canceled',
+      );
       assert.match(status.description ?? '', /^superseded: replaced in the queue by a newer deploy of api\/prod: v7/);
       assert.deepEqual(w.deployCommits(), [], 'nothing rolled out: the newer one waits for the freeze too');
-      assert.match(await eventually(() => noteOf(w, newer).includes(UNTIL_TEXT) && noteOf(w, newer), 'the newer waiting note'), /waiting/);
+      assert.match(
+        await eventually(() => noteOf(w, newer).includes(UNTIL_TEXT) && noteOf(w, newer), 'the newer waiting note'),
+        /waiting/,
+      );
     });
   });
 }
@@ -218,13 +293,20 @@ describe('a deploy freeze and the embedded worker', () => {
   it('a freeze in the manifest repository (.fjord/freezes.yaml) holds deploys the same way', async () => {
     const w = await world('none');
     worlds.push(w);
-    w.manifests.pushChange('.fjord/freezes.yaml', 'freezes:\n  - { name: boxing-day, cron: "0 18 26 12 *", duration: 24h, timeZone: Europe/Berlin }\n', 'freeze: boxing day');
+    w.manifests.pushChange(
+      '.fjord/freezes.yaml',
+      'freezes:\n  - { name: boxing-day, cron: "0 18 26 12 *", duration: 24h, timeZone: Europe/Berlin }\n',
+      'freeze: boxing day',
+    );
     w.setClock(Date.parse('2026-12-26T18:00:00Z'));
     const job = await w.merged(5);
     await sendJob(w.queue, job);
     const entry = await eventually(() => waitingIn(w, job), 'the job to wait');
     assert.equal(entry.visibleAt, '2026-12-27T17:00:00.000Z');
-    assert.match(await eventually(() => noteOf(w, job), 'the note'), /waiting for the freeze to end at 2026-12-27 18:00 Europe\/Berlin \(\.fjord\/freezes\.yaml freeze "boxing-day"\)/);
+    assert.match(
+      await eventually(() => noteOf(w, job), 'the note'),
+      /waiting for the freeze to end at 2026-12-27 18:00 Europe\/Berlin \(\.fjord\/freezes\.yaml freeze "boxing-day"\)/,
+    );
     w.setClock(Date.parse('2026-12-27T17:00:00Z'));
     const done = await eventually(() => w.outcomes.find((o) => o.job.id === job.id), 'the deploy');
     assert.equal(done.outcome.status, 'deployed', done.outcome.detail);
@@ -234,10 +316,28 @@ describe('a deploy freeze and the embedded worker', () => {
 describe('rollbacks during a freeze', () => {
   const setup = (blockRollbacks: boolean) => {
     const manifests = createBareRepo({ [FILE]: 'image:\n  tag: v7\n' });
-    const config = parseConfig(oneAppConfigYaml({ repository: manifests.bare, file: FILE, extra: `freezes: [{ cron: "0 18 24 12 *", duration: 48h, timeZone: Europe/Berlin, blockRollbacks: ${blockRollbacks} }]` }));
-    const ports = makeDeployPorts({ config, configPath: join(manifests.root, 'fjord.yaml'), dataDir: mkdtempSync(join(tmpdir(), 'fjord-freeze-rb-')), env: {}, now: () => new Date(INSIDE) });
-    const ctx = { heartbeat: async () => {}, attempts: 1, logger: createLogger({ level: 'error', write: () => {} }), signal: new AbortController().signal };
-    const job = (reason: DeployJob['reason'], n: number) => makeJob({ n, reason, tag: `v${n}`, source: { provider: 'cli' } });
+    const config = parseConfig(
+      oneAppConfigYaml({
+        repository: manifests.bare,
+        file: FILE,
+        extra: `freezes: [{ cron: "0 18 24 12 *", duration: 48h, timeZone: Europe/Berlin, blockRollbacks: ${blockRollbacks} }]`,
+      }),
+    );
+    const ports = makeDeployPorts({
+      config,
+      configPath: join(manifests.root, 'fjord.yaml'),
+      dataDir: mkdtempSync(join(tmpdir(), 'fjord-freeze-rb-')),
+      env: {},
+      now: () => new Date(INSIDE),
+    });
+    const ctx = {
+      heartbeat: async () => {},
+      attempts: 1,
+      logger: createLogger({ level: 'error', write: () => {} }),
+      signal: new AbortController().signal,
+    };
+    const job = (reason: DeployJob['reason'], n: number) =>
+      makeJob({ n, reason, tag: `v${n}`, source: { provider: 'cli' } });
     return { manifests, ports, ctx, job };
   };
 
@@ -246,7 +346,11 @@ describe('rollbacks during a freeze', () => {
     const outcome = await deploy(job('rollback', 6), ctx, ports);
     assert.equal(outcome.status, 'deployed', outcome.detail);
     assert.match(manifests.git(['log', '-1', '--format=%B', 'main']), /Fjord-Reason: rollback/);
-    await assert.rejects(deploy(job('merge', 8), ctx, ports), (err: unknown) => err instanceof GateWait && /waiting for the freeze to end at 2026-12-26 18:00 Europe\/Berlin/.test(err.reason));
+    await assert.rejects(
+      deploy(job('merge', 8), ctx, ports),
+      (err: unknown) =>
+        err instanceof GateWait && /waiting for the freeze to end at 2026-12-26 18:00 Europe\/Berlin/.test(err.reason),
+    );
     assert.match(manifests.git(['show', `main:${FILE}`]), /tag: v6/, 'the merge committed nothing');
     manifests.cleanup();
   });
@@ -254,10 +358,28 @@ describe('rollbacks during a freeze', () => {
   it('heals and converges pass a freeze by default; blockRollbacks: true holds them too', async () => {
     for (const blockRollbacks of [false, true]) {
       const manifests = createBareRepo({ [FILE]: 'image:\n  tag: v7\n' });
-      const config = parseConfig(oneAppConfigYaml({ repository: manifests.bare, file: FILE, extra: `freezes: [{ cron: "0 18 24 12 *", duration: 48h, timeZone: Europe/Berlin, blockRollbacks: ${blockRollbacks} }]` }));
-      const [gate] = gatesFor(config, { store: { read: async () => { throw new ManifestNotFound(FILE); } } as unknown as ManifestStore, env: {}, now: () => new Date(INSIDE) });
+      const config = parseConfig(
+        oneAppConfigYaml({
+          repository: manifests.bare,
+          file: FILE,
+          extra: `freezes: [{ cron: "0 18 24 12 *", duration: 48h, timeZone: Europe/Berlin, blockRollbacks: ${blockRollbacks} }]`,
+        }),
+      );
+      const [gate] = gatesFor(config, {
+        store: {
+          read: async () => {
+            throw new ManifestNotFound(FILE);
+          },
+        } as unknown as ManifestStore,
+        env: {},
+        now: () => new Date(INSIDE),
+      });
       for (const reason of ['heal', 'converge', 'rollback', 'merge'] as const) {
-        const d = await gate!.check({ job: makeJob({ reason, id: `job-${reason}-0001`, source: { provider: 'cli' } }), now: new Date(INSIDE), overrides: {} });
+        const d = await gate!.check({
+          job: makeJob({ reason, id: `job-${reason}-0001`, source: { provider: 'cli' } }),
+          now: new Date(INSIDE),
+          overrides: {},
+        });
         const held = reason === 'merge' || blockRollbacks;
         assert.equal(d.verdict, held ? 'wait' : 'pass', `${reason} with blockRollbacks: ${blockRollbacks}`);
       }

@@ -40,7 +40,6 @@ const INSIDE = Date.parse('2026-12-25T09:00:00Z');
 const AFTER_END = Date.parse('2026-12-26T17:00:01Z');
 const UNTIL_TEXT = 'waiting for the freeze to end at 2026-12-26 18:00 Europe/Berlin (fjord.yaml freeze "xmas")';
 
-
 describe('a deploy freeze on a fleet of real Docker engines', { skip: engineMissing() }, () => {
   let fleet: TestFleet;
   let registry: RegistryFixture;
@@ -64,25 +63,56 @@ describe('a deploy freeze on a fleet of real Docker engines', { skip: engineMiss
     manifests = createBareRepo({ 'api/prod.yaml': 'image:\n  tag: v0\n' });
     gitlab = await startGitlabStandIn({ projects: { [PROJECT]: { repo: app.bare } } });
     const port = await freePort(fleet.hosts[0]!.address);
-    const config = parseConfig(fleetConfigYaml({
-      fleet, repository: manifests.bare, image,
-      gitlab: `url: "${gitlab.url}", tokenEnv: GITLAB_TOKEN`,
-      extra: `registries: [{ host: "${registry.host}", insecure: true }]\nfreezes: [{ name: xmas, cron: "0 18 24 12 *", duration: 48h, timeZone: Europe/Berlin }]\n`,
-      environments: `
+    const config = parseConfig(
+      fleetConfigYaml({
+        fleet,
+        repository: manifests.bare,
+        image,
+        gitlab: `url: "${gitlab.url}", tokenEnv: GITLAB_TOKEN`,
+        extra: `registries: [{ host: "${registry.host}", insecure: true }]\nfreezes: [{ name: xmas, cron: "0 18 24 12 *", duration: 48h, timeZone: Europe/Berlin }]\n`,
+        environments: `
       prod:
         manifest: { file: api/prod.yaml, path: image.tag }
         hosts: [web-1, web-2]
         rollout: { batchSize: 1, container: { ports: ["${port}:8080"] }, healthCheck: { port: ${port}, path: ${HEALTH_PATH}, interval: 150ms, timeout: 10s }, hostTimeout: 60s }
 `,
-    }));
+      }),
+    );
     const env = { FJORD_SSH_KEY: fleet.privateKey.reveal(), GITLAB_TOKEN: gitlab.token };
     const dataDir = mkdtempSync(join(tmpdir(), 'fjord-freeze-fleet-'));
     const notifier = createNotifier(config, { env, logger });
-    queue = await createLocalQueue({ dir: join(dataDir, 'queue'), key: testQueueKey(), coalesce: true, fsync: false, now: () => t, onCoalesced: reportReplaced(notifier) });
-    const handle = makeDeployHandler({ config, configPath: join(manifests.root, 'fjord.yaml'), dataDir, env, now: () => new Date(t), notifier });
+    queue = await createLocalQueue({
+      dir: join(dataDir, 'queue'),
+      key: testQueueKey(),
+      coalesce: true,
+      fsync: false,
+      now: () => t,
+      onCoalesced: reportReplaced(notifier),
+    });
+    const handle = makeDeployHandler({
+      config,
+      configPath: join(manifests.root, 'fjord.yaml'),
+      dataDir,
+      env,
+      now: () => new Date(t),
+      notifier,
+    });
     // `fjord rollback` runs the pipeline in the CLI's process, not through a queue (lib/cli/manual-job.ts).
-    manualPorts = () => makeDeployPorts({ config, configPath: join(manifests.root, 'fjord.yaml'), dataDir: join(dataDir, 'cli'), env, now: () => new Date(t) });
-    worker = startWorker({ queue, handle, logger, idleMs: 20, onOutcome: (job, outcome) => outcomes.push({ job, outcome }) });
+    manualPorts = () =>
+      makeDeployPorts({
+        config,
+        configPath: join(manifests.root, 'fjord.yaml'),
+        dataDir: join(dataDir, 'cli'),
+        env,
+        now: () => new Date(t),
+      });
+    worker = startWorker({
+      queue,
+      handle,
+      logger,
+      idleMs: 20,
+      onOutcome: (job, outcome) => outcomes.push({ job, outcome }),
+    });
   });
   after(async () => {
     await worker?.stop();
@@ -94,17 +124,37 @@ describe('a deploy freeze on a fleet of real Docker engines', { skip: engineMiss
 
   async function merged(tag: string): Promise<DeployJob> {
     const api = new Gitlab({ host: gitlab.url, token: gitlab.token });
-    await api.Commits.create(PROJECT, `feat-${tag}`, `feat: ${tag}`, [{ action: 'update', filePath: 'main.go', content: `package main // ${tag}\n` }], { startBranch: 'main' });
+    await api.Commits.create(
+      PROJECT,
+      `feat-${tag}`,
+      `feat: ${tag}`,
+      [{ action: 'update', filePath: 'main.go', content: `package main // ${tag}\n` }],
+      { startBranch: 'main' },
+    );
     const mr = await api.MergeRequests.create(PROJECT, `feat-${tag}`, 'main', tag);
     const m = await api.MergeRequests.merge(PROJECT, mr.iid);
     // As the receiver builds it: the merge time orders deploys.
     const committedAt = new Date(Date.now() - 60_000 + ++n * 1000).toISOString();
-    return makeJob({ id: `job-freeze-fleet-${tag}`, image, tag, sha: m.merge_commit_sha!, enqueuedAt: new Date().toISOString(), source: { provider: 'gitlab', project: PROJECT, ref: 'main', mr: mr.iid, committedAt } });
+    return makeJob({
+      id: `job-freeze-fleet-${tag}`,
+      image,
+      tag,
+      sha: m.merge_commit_sha!,
+      enqueuedAt: new Date().toISOString(),
+      source: { provider: 'gitlab', project: PROJECT, ref: 'main', mr: mr.iid, committedAt },
+    });
   }
   /** What each engine runs, in its own words: container id, image, state. */
-  const containers = () => fleet.hosts.map((h) => h.engine!.docker(['ps', '-a', '--no-trunc', '--format', '{{.ID}} {{.Image}} {{.State}}']).trim());
-  const pulled = () => fleet.hosts.map((h) => h.engine!.docker(['images', '--format', '{{.Tag}}']).trim().split('\n').filter(Boolean).sort());
-  const outcomeOf = (job: DeployJob) => eventually(() => outcomes.find((o) => o.job.id === job.id)?.outcome, `the outcome of ${job.tag}`);
+  const containers = () =>
+    fleet.hosts.map((h) =>
+      h.engine!.docker(['ps', '-a', '--no-trunc', '--format', '{{.ID}} {{.Image}} {{.State}}']).trim(),
+    );
+  const pulled = () =>
+    fleet.hosts.map((h) =>
+      h.engine!.docker(['images', '--format', '{{.Tag}}']).trim().split('\n').filter(Boolean).sort(),
+    );
+  const outcomeOf = (job: DeployJob) =>
+    eventually(() => outcomes.find((o) => o.job.id === job.id)?.outcome, `the outcome of ${job.tag}`);
   const statusOf = (job: DeployJob) => gitlab.state.statuses.filter((s) => s.sha === job.sha).at(-1);
   const noteOf = (job: DeployJob) => gitlab.state.notes.find((x) => x.mergeRequestIid === job.source.mr)?.body ?? '';
 
@@ -113,15 +163,26 @@ describe('a deploy freeze on a fleet of real Docker engines', { skip: engineMiss
     await sendJob(queue, first);
     assert.equal((await outcomeOf(first)).status, 'deployed');
     const before = containers();
-    assert.ok(before.every((c) => c.endsWith(`${image}:v1 running`)), before.join(' | '));
+    assert.ok(
+      before.every((c) => c.endsWith(`${image}:v1 running`)),
+      before.join(' | '),
+    );
 
     t = INSIDE;
     const older = await merged('v2');
     await sendJob(queue, older);
-    await eventually(() => noteOf(older).includes(UNTIL_TEXT) && queue.list().some((e) => e.job.id === older.id && e.state === 'delayed'), 'v2 to wait for the freeze');
+    await eventually(
+      () =>
+        noteOf(older).includes(UNTIL_TEXT) && queue.list().some((e) => e.job.id === older.id && e.state === 'delayed'),
+      'v2 to wait for the freeze',
+    );
     const newer = await merged('v3');
     await sendJob(queue, newer);
-    await eventually(() => noteOf(newer).includes(UNTIL_TEXT) && queue.list().some((e) => e.job.id === newer.id && e.state === 'delayed'), 'v3 to wait for the freeze');
+    await eventually(
+      () =>
+        noteOf(newer).includes(UNTIL_TEXT) && queue.list().some((e) => e.job.id === newer.id && e.state === 'delayed'),
+      'v3 to wait for the freeze',
+    );
     await eventually(() => statusOf(older)?.state === 'canceled', 'v2 to be reported superseded');
     assert.deepEqual(containers(), before, 'a container changed during the freeze');
     assert.deepEqual(pulled(), [['v1'], ['v1']], 'an image was pulled during the freeze');
@@ -130,9 +191,22 @@ describe('a deploy freeze on a fleet of real Docker engines', { skip: engineMiss
     t = AFTER_END;
     assert.equal((await outcomeOf(newer)).status, 'deployed');
     const now = containers();
-    assert.ok(now.every((c) => c.endsWith(`${image}:v3 running`)), now.join(' | '));
-    assert.ok(now.every((c, i) => c.split(' ')[0] !== before[i]!.split(' ')[0]), 'new containers');
-    assert.deepEqual(pulled(), [['v1', 'v3'], ['v1', 'v3']], 'v2 never reached a host');
+    assert.ok(
+      now.every((c) => c.endsWith(`${image}:v3 running`)),
+      now.join(' | '),
+    );
+    assert.ok(
+      now.every((c, i) => c.split(' ')[0] !== before[i]!.split(' ')[0]),
+      'new containers',
+    );
+    assert.deepEqual(
+      pulled(),
+      [
+        ['v1', 'v3'],
+        ['v1', 'v3'],
+      ],
+      'v2 never reached a host',
+    );
     assert.ok(!outcomes.some((o) => o.job.id === older.id), 'the replaced merge never ran');
     assert.equal(statusOf(newer)?.state, 'success');
   });
@@ -140,12 +214,22 @@ describe('a deploy freeze on a fleet of real Docker engines', { skip: engineMiss
   it('a rollback (fjord rollback) passes a freeze by default and rolls the hosts back', async () => {
     t = Date.parse('2027-12-25T09:00:00Z');
     const before = containers();
-    const rollback = makeJob({ id: 'job-freeze-fleet-rollback', image, tag: 'v1', reason: 'rollback', enqueuedAt: new Date().toISOString(), source: { provider: 'cli', author: 'ops' } });
+    const rollback = makeJob({
+      id: 'job-freeze-fleet-rollback',
+      image,
+      tag: 'v1',
+      reason: 'rollback',
+      enqueuedAt: new Date().toISOString(),
+      source: { provider: 'cli', author: 'ops' },
+    });
     const ctx = { heartbeat: async () => {}, attempts: 1, logger, signal: new AbortController().signal };
     const outcome = await deploy(rollback, ctx, manualPorts());
     assert.equal(outcome.status, 'deployed', outcome.detail);
     const now = containers();
-    assert.ok(now.every((c) => c.endsWith(`${image}:v1 running`)), now.join(' | '));
+    assert.ok(
+      now.every((c) => c.endsWith(`${image}:v1 running`)),
+      now.join(' | '),
+    );
     assert.notDeepEqual(now, before);
   });
 });

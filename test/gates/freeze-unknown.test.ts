@@ -21,13 +21,27 @@ import { oneAppConfigYaml } from '../fixtures/one-app-config.js';
 
 const FILE = 'api/prod.yaml';
 const NOW = Date.parse('2026-07-01T10:00:00Z');
-const ctx = { heartbeat: async () => {}, attempts: 1, logger: createLogger({ level: 'error', write: () => {} }), signal: new AbortController().signal };
+const ctx = {
+  heartbeat: async () => {},
+  attempts: 1,
+  logger: createLogger({ level: 'error', write: () => {} }),
+  signal: new AbortController().signal,
+};
 
 describe('freeze windows that cannot be read', () => {
   it('an invalid .fjord/freezes.yaml holds the deploy for 5 minutes, naming the problem; nothing committed', async () => {
-    const repo = createBareRepo({ [FILE]: 'image:\n  tag: v0\n', '.fjord/freezes.yaml': 'freezes:\n  - { cron: "0 18 * * *", duration: 1h, timeZone: Mars/Olympus }\n' });
+    const repo = createBareRepo({
+      [FILE]: 'image:\n  tag: v0\n',
+      '.fjord/freezes.yaml': 'freezes:\n  - { cron: "0 18 * * *", duration: 1h, timeZone: Mars/Olympus }\n',
+    });
     const config = parseConfig(oneAppConfigYaml({ repository: repo.bare, file: FILE }));
-    const ports = makeDeployPorts({ config, configPath: join(repo.root, 'fjord.yaml'), dataDir: mkdtempSync(join(tmpdir(), 'fjord-freeze-bad-')), env: {}, now: () => new Date(NOW) });
+    const ports = makeDeployPorts({
+      config,
+      configPath: join(repo.root, 'fjord.yaml'),
+      dataDir: mkdtempSync(join(tmpdir(), 'fjord-freeze-bad-')),
+      env: {},
+      now: () => new Date(NOW),
+    });
     await assert.rejects(deploy(makeJob({ n: 1 }), ctx, ports), (err: unknown) => {
       assert.ok(err instanceof GateWait);
       assert.equal(err.until.toISOString(), '2026-07-01T10:05:00.000Z');
@@ -44,16 +58,31 @@ describe('freeze windows that cannot be read', () => {
     const gitlab = await startGitlabStandIn({ projects: { 'acme/api': { repo: app.bare } } });
     try {
       // The merge in this test is made up (no MR in the stand-in): the merge confirmation is not its subject.
-      const config = parseConfig(oneAppConfigYaml({ repository: repo.bare, file: FILE, sources: `{ gitlab: { url: "${gitlab.url}", tokenEnv: GITLAB_TOKEN, confirmMerge: false } }` }));
+      const config = parseConfig(
+        oneAppConfigYaml({
+          repository: repo.bare,
+          file: FILE,
+          sources: `{ gitlab: { url: "${gitlab.url}", tokenEnv: GITLAB_TOKEN, confirmMerge: false } }`,
+        }),
+      );
       const token = 'glpat-not-known-to-the-stand-in';
-      const ports = makeDeployPorts({ config, configPath: join(repo.root, 'fjord.yaml'), dataDir: mkdtempSync(join(tmpdir(), 'fjord-freeze-401-')), env: { GITLAB_TOKEN: token }, now: () => new Date(NOW) });
+      const ports = makeDeployPorts({
+        config,
+        configPath: join(repo.root, 'fjord.yaml'),
+        dataDir: mkdtempSync(join(tmpdir(), 'fjord-freeze-401-')),
+        env: { GITLAB_TOKEN: token },
+        now: () => new Date(NOW),
+      });
       await assert.rejects(deploy(makeJob({ n: 2 }), ctx, ports), (err: unknown) => {
         assert.ok(err instanceof GateWait);
         assert.match(err.reason, /the GitLab freeze periods of acme\/api could not be read/);
         assert.ok(!err.reason.includes(token));
         return true;
       });
-      assert.ok(gitlab.state.requests.some((r) => r.path === '/projects/acme/api/freeze_periods' && r.status === 401), 'it asked GitLab');
+      assert.ok(
+        gitlab.state.requests.some((r) => r.path === '/projects/acme/api/freeze_periods' && r.status === 401),
+        'it asked GitLab',
+      );
       assert.match(repo.git(['show', `main:${FILE}`]), /tag: v0/);
     } finally {
       await gitlab.close();

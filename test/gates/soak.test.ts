@@ -18,7 +18,12 @@ import type { JobContext } from '../../lib/worker/worker-loop.js';
 import { createBareRepo } from '../fixtures/git/repo.js';
 import { makeJob } from '../fixtures/jobs.js';
 
-const ctx: JobContext = { heartbeat: async () => {}, attempts: 1, logger: silentLogger, signal: new AbortController().signal };
+const ctx: JobContext = {
+  heartbeat: async () => {},
+  attempts: 1,
+  logger: silentLogger,
+  signal: new AbortController().signal,
+};
 
 describe('staging soak', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fjord-soak-'));
@@ -42,19 +47,43 @@ apps:
   writeFileSync(join(dir, 'fjord.yaml'), yaml);
   let clock = new Date();
   const queued: DeployJob[] = [];
-  const handle = makeDeployHandler({ config: parseConfig(yaml), configPath: join(dir, 'fjord.yaml'), dataDir: join(dir, 'data'), notifier: silentNotifier, env: {}, now: () => clock, enqueue: async (j) => void queued.push(j) });
+  const handle = makeDeployHandler({
+    config: parseConfig(yaml),
+    configPath: join(dir, 'fjord.yaml'),
+    dataDir: join(dir, 'data'),
+    notifier: silentNotifier,
+    env: {},
+    now: () => clock,
+    enqueue: async (j) => void queued.push(j),
+  });
   const tagOf = (env: string) => /tag: (\S+)/.exec(repo.git(['show', `main:api/${env}.yaml`]))![1];
 
   it('a promotion waits until staging was healthy for soak.healthyFor, then deploys; refused once staging moved on', async () => {
-    const staged = await handle(makeJob({ app: 'api', environment: 'staging', image: 'registry.example.com/acme/api', tag: 'v1', id: 'job-staging-v1' }), ctx);
+    const staged = await handle(
+      makeJob({
+        app: 'api',
+        environment: 'staging',
+        image: 'registry.example.com/acme/api',
+        tag: 'v1',
+        id: 'job-staging-v1',
+      }),
+      ctx,
+    );
     assert.equal(staged.status, 'deployed', staged.detail);
     const committedAt = Date.parse(repo.git(['log', '-1', '--format=%aI', '--', 'api/staging.yaml']).trim());
     const promotion = queued.shift()!;
     assert.equal(promotion.reason, 'promote');
     clock = new Date(committedAt + 10 * 60_000);
-    const wait = await handle(promotion, ctx).then(() => assert.fail('expected a wait'), (e: unknown) => e);
+    const wait = await handle(promotion, ctx).then(
+      () => assert.fail('expected a wait'),
+      (e: unknown) => e,
+    );
     assert.ok(wait instanceof GateWait, String(wait));
-    assert.equal(wait.until.getTime(), committedAt + 30 * 60_000, 'waits until exactly 30 min after the staging deploy');
+    assert.equal(
+      wait.until.getTime(),
+      committedAt + 30 * 60_000,
+      'waits until exactly 30 min after the staging deploy',
+    );
     assert.equal(wait.delaySec, 20 * 60);
     assert.match(wait.reason, /^waiting for staging to run v1 healthily until /);
     assert.equal(tagOf('prod'), 'v0');
@@ -63,12 +92,52 @@ apps:
     assert.equal(done.status, 'deployed', done.detail);
     assert.equal(tagOf('prod'), 'v1');
 
-    assert.equal((await handle(makeJob({ app: 'api', environment: 'staging', image: 'registry.example.com/acme/api', tag: 'v2', id: 'job-staging-v2' }), ctx)).status, 'deployed');
-    assert.equal((await handle(makeJob({ app: 'api', environment: 'staging', image: 'registry.example.com/acme/api', tag: 'v3', id: 'job-staging-v3', enqueuedAt: new Date().toISOString(), source: { provider: 'gitlab', project: 'acme/api', ref: 'main', mr: 3, author: 'x', committedAt: new Date().toISOString() } }), ctx)).status, 'deployed');
+    assert.equal(
+      (
+        await handle(
+          makeJob({
+            app: 'api',
+            environment: 'staging',
+            image: 'registry.example.com/acme/api',
+            tag: 'v2',
+            id: 'job-staging-v2',
+          }),
+          ctx,
+        )
+      ).status,
+      'deployed',
+    );
+    assert.equal(
+      (
+        await handle(
+          makeJob({
+            app: 'api',
+            environment: 'staging',
+            image: 'registry.example.com/acme/api',
+            tag: 'v3',
+            id: 'job-staging-v3',
+            enqueuedAt: new Date().toISOString(),
+            source: {
+              provider: 'gitlab',
+              project: 'acme/api',
+              ref: 'main',
+              mr: 3,
+              author: 'x',
+              committedAt: new Date().toISOString(),
+            },
+          }),
+          ctx,
+        )
+      ).status,
+      'deployed',
+    );
     const stale = queued.find((j) => j.tag === 'v2')!;
     clock = new Date(Date.now() + 3_600_000);
     const refused = await handle(stale, ctx);
     assert.equal(refused.status, 'failed');
-    assert.match(refused.detail!, /^refused: staging no longer runs v2 \(it moved on to v3 in [0-9a-f]{12}\): not promoted to prod$/);
+    assert.match(
+      refused.detail!,
+      /^refused: staging no longer runs v2 \(it moved on to v3 in [0-9a-f]{12}\): not promoted to prod$/,
+    );
   });
 });

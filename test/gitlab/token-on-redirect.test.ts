@@ -23,7 +23,10 @@ interface Recorder {
   seen: Array<{ path: string; headers: IncomingHttpHeaders }>;
 }
 
-async function listen(host: string, handle: (path: string, res: import('node:http').ServerResponse) => void): Promise<Recorder> {
+async function listen(
+  host: string,
+  handle: (path: string, res: import('node:http').ServerResponse) => void,
+): Promise<Recorder> {
   const seen: Recorder['seen'] = [];
   const server = createServer((req, res) => {
     seen.push({ path: req.url ?? '', headers: req.headers });
@@ -50,17 +53,28 @@ describe('GitLab token and redirects', () => {
     });
   });
   after(async () => {
-    for (const s of [gitlab?.server, other?.server]) await new Promise((resolve) => (s ? s.close(resolve) : resolve(undefined)));
+    for (const s of [gitlab?.server, other?.server])
+      await new Promise((resolve) => (s ? s.close(resolve) : resolve(undefined)));
   });
 
   it('the manifest store: the token reaches GitLab across a same-origin redirect, never the other host', async () => {
-    const store = new GitlabManifestStore({ url: gitlab.url, token: new Secret(TOKEN), project: 'acme/manifests', branch: 'main', timeoutMs: 10_000 });
+    const store = new GitlabManifestStore({
+      url: gitlab.url,
+      token: new Secret(TOKEN),
+      project: 'acme/manifests',
+      branch: 'main',
+      timeoutMs: 10_000,
+    });
     await assert.rejects(store.read('prod/values.yaml'));
     const moved = gitlab.seen.filter((r) => r.path.startsWith('/moved/'));
     assert.ok(moved.length > 0, 'the same-origin redirect was followed');
-    assert.ok(moved.every((r) => carriesToken(r.headers)), 'a same-origin redirect keeps the token');
+    assert.ok(
+      moved.every((r) => carriesToken(r.headers)),
+      'a same-origin redirect keeps the token',
+    );
     assert.ok(other.seen.length > 0, 'the cross-host redirect was followed');
-    for (const r of other.seen) assert.equal(carriesToken(r.headers), false, `token sent to ${other.url}: ${JSON.stringify(r.headers)}`);
+    for (const r of other.seen)
+      assert.equal(carriesToken(r.headers), false, `token sent to ${other.url}: ${JSON.stringify(r.headers)}`);
   });
 
   it('the MR notifier: notes and statuses never carry the token to the other host', async () => {

@@ -27,7 +27,12 @@ import { freePort } from '../fixtures/sshd.js';
 import { HEALTH_PATH, pushTestImage, type ImageMode } from '../fixtures/test-images.js';
 import { version as served } from '../rollout/helpers.js';
 
-const ctx: JobContext = { heartbeat: async () => {}, attempts: 1, logger: silentLogger, signal: new AbortController().signal };
+const ctx: JobContext = {
+  heartbeat: async () => {},
+  attempts: 1,
+  logger: silentLogger,
+  signal: new AbortController().signal,
+};
 
 describe('holds after a rollback', { skip: engineMissing() }, () => {
   let fleet: TestFleet;
@@ -38,23 +43,36 @@ describe('holds after a rollback', { skip: engineMissing() }, () => {
   let port: number;
   let IMAGE = 'unset';
   const dir = mkdtempSync(join(tmpdir(), 'fjord-holds-'));
-  const env = () => ({ FJORD_SSH_KEY: fleet.privateKey.reveal(), FJORD_LOG_LEVEL: 'warn', FJORD_DATA_DIR: join(dir, 'cli-data') });
+  const env = () => ({
+    FJORD_SSH_KEY: fleet.privateKey.reveal(),
+    FJORD_LOG_LEVEL: 'warn',
+    FJORD_DATA_DIR: join(dir, 'cli-data'),
+  });
   const values = (tag: string) => `# values\nimage:\n  tag: ${tag}   # fjord\n`;
   const queued: DeployJob[] = [];
 
   before(async () => {
     [fleet, registry] = await Promise.all([startFleet({ hosts: 1, engine: true }), startRegistry()]);
-    const images: Array<[string, ImageMode]> = [['v1', 'web'], ['v2-unhealthy', 'unhealthy'], ['v3', 'web']];
+    const images: Array<[string, ImageMode]> = [
+      ['v1', 'web'],
+      ['v2-unhealthy', 'unhealthy'],
+      ['v3', 'web'],
+    ];
     for (const [tag, mode] of images) IMAGE = await pushTestImage(registry.url, tag, mode, { name: 'acme/api' });
     port = await freePort(fleet.hosts[0]!.address);
     repo = createBareRepo({ 'api/prod.yaml': values('v0') });
-    const yaml = fleetConfigYaml({ fleet, repository: repo.bare, image: IMAGE, environments: `
+    const yaml = fleetConfigYaml({
+      fleet,
+      repository: repo.bare,
+      image: IMAGE,
+      environments: `
       prod:
         manifest: { file: api/prod.yaml, path: image.tag }
         hosts: [web-1]
         selfHeal: true
         rollout: { container: { ports: ["${port}:8080"] }, healthCheck: { port: ${port}, path: ${HEALTH_PATH}, interval: 150ms, timeout: 6s }, hostTimeout: 40s }
-` });
+`,
+    });
     ({ config, handle } = handlerInDir(dir, yaml, env(), queued));
   });
   after(async () => {
@@ -66,10 +84,20 @@ describe('holds after a rollback', { skip: engineMissing() }, () => {
   const cli = async (...args: string[]) => {
     let out = '';
     let err = '';
-    const code = await main([...args, '--config', join(dir, 'fjord.yaml')], { stdout: (s) => { out += s; }, stderr: (s) => { err += s; }, env: env(), cwd: dir });
+    const code = await main([...args, '--config', join(dir, 'fjord.yaml')], {
+      stdout: (s) => {
+        out += s;
+      },
+      stderr: (s) => {
+        err += s;
+      },
+      env: env(),
+      cwd: dir,
+    });
     return { code, out, err };
   };
-  const merge = (tag: string) => makeJob({ app: 'api', environment: 'prod', image: IMAGE, tag, id: `job-prod-${tag}`, reason: 'merge' });
+  const merge = (tag: string) =>
+    makeJob({ app: 'api', environment: 'prod', image: IMAGE, tag, id: `job-prod-${tag}`, reason: 'merge' });
   const tagInGit = () => /tag: (\S+)/.exec(repo.git(['show', 'main:api/prod.yaml']))![1];
   const holds = () => parseHolds(repo.git(['show', `main:${HOLDS_FILE}`]));
   const onHost = () => served(fleet.hosts[0]!.address, port);
@@ -94,9 +122,15 @@ describe('holds after a rollback', { skip: engineMissing() }, () => {
     // The next merge: committed (git says v3, marked held), the host keeps v1, nothing promoted.
     const next = await handle(merge('v3'), ctx);
     assert.equal(next.status, 'held', next.detail);
-    assert.match(next.detail!, /v3 committed \([0-9a-f]{12}\), not rolled out: api\/prod is held since .*release with `\/fjord release prod` or `fjord release api prod`/);
+    assert.match(
+      next.detail!,
+      /v3 committed \([0-9a-f]{12}\), not rolled out: api\/prod is held since .*release with `\/fjord release prod` or `fjord release api prod`/,
+    );
     assert.equal(tagInGit(), 'v3');
-    assert.match(parseTrailers(repo.git(['log', '-1', '--format=%B', '--', 'api/prod.yaml']))['Fjord-Held'] ?? '', /^since \d{4}-/);
+    assert.match(
+      parseTrailers(repo.git(['log', '-1', '--format=%B', '--', 'api/prod.yaml']))['Fjord-Held'] ?? '',
+      /^since \d{4}-/,
+    );
     assert.equal(await onHost(), 'v1');
 
     // The reconciler reports the drift as held and does not heal toward v3 (selfHeal is on).

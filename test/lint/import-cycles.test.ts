@@ -20,10 +20,14 @@ interface Diagnostic {
 
 /** `biome lint --only=suspicious/noImportCycles` over `paths` in `cwd`, its JSON report parsed. */
 function importCycles(cwd: string, paths: string[]): Diagnostic[] {
-  const r = spawnSync(biome, ['lint', '--only=suspicious/noImportCycles', '--reporter=json', '--max-diagnostics=none', ...paths], {
-    cwd,
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    biome,
+    ['lint', '--only=suspicious/noImportCycles', '--reporter=json', '--max-diagnostics=none', ...paths],
+    {
+      cwd,
+      encoding: 'utf8',
+    },
+  );
   assert.ok(r.stdout.trim().startsWith('{'), `biome printed no report (exit ${r.status}): ${r.stderr}`);
   const report = JSON.parse(r.stdout) as { diagnostics: Diagnostic[] };
   return report.diagnostics.filter((d) => d.category === 'lint/suspicious/noImportCycles');

@@ -35,43 +35,129 @@ function throwsNamed(fn: () => unknown, type: new (...a: never[]) => FjordError,
 
 describe('bumpTag errors', () => {
   it('names a missing path, service, container or image', () => {
-    throwsNamed(() => bumpTag(helm, { path: 'image.tagg' }, 'v2'), ManifestTargetNotFound, /^image\.tagg: not found .*no key "tagg" at image/);
-    throwsNamed(() => bumpTag(helm, { path: 'api.image.tag' }, 'v2'), ManifestTargetNotFound, /no key "api" at \(top level\)/);
-    throwsNamed(() => bumpTag(helm, { path: 'sidecars[name=istio].image' }, 'v2'), ManifestTargetNotFound, /no item with name=istio in sidecars/);
-    throwsNamed(() => bumpTag(helm, { path: 'sidecars[7].image' }, 'v2'), ManifestTargetNotFound, /sidecars has 2 items/);
-    throwsNamed(() => bumpTag(compose, { service: 'cron' }, 'v2'), ManifestTargetNotFound, /^services\.cron: .*services: api, worker, web, db, redis, proxy, docs/);
-    throwsNamed(() => bumpTag(compose, { service: 'docs' }, 'v2'), ManifestTargetNotFound, /services\.docs\.image: .*no image: key/);
-    throwsNamed(() => bumpTag(k8s, { container: 'sidecar' }, 'v2'), ManifestTargetNotFound, /^container sidecar: .*api\/app, api\/envoy/);
-    throwsNamed(() => bumpTag(kustomization, { image: 'acme/admin' }, 'v2'), ManifestTargetNotFound, /images\[name=acme\/admin\].*acme\/api, acme\/web, nginx/);
-    throwsNamed(() => bumpTag(kustomization, { image: 'busybox' }, 'v2'), ManifestTargetNotFound, /newTag: .*add a newTag key/);
+    throwsNamed(
+      () => bumpTag(helm, { path: 'image.tagg' }, 'v2'),
+      ManifestTargetNotFound,
+      /^image\.tagg: not found .*no key "tagg" at image/,
+    );
+    throwsNamed(
+      () => bumpTag(helm, { path: 'api.image.tag' }, 'v2'),
+      ManifestTargetNotFound,
+      /no key "api" at \(top level\)/,
+    );
+    throwsNamed(
+      () => bumpTag(helm, { path: 'sidecars[name=istio].image' }, 'v2'),
+      ManifestTargetNotFound,
+      /no item with name=istio in sidecars/,
+    );
+    throwsNamed(
+      () => bumpTag(helm, { path: 'sidecars[7].image' }, 'v2'),
+      ManifestTargetNotFound,
+      /sidecars has 2 items/,
+    );
+    throwsNamed(
+      () => bumpTag(compose, { service: 'cron' }, 'v2'),
+      ManifestTargetNotFound,
+      /^services\.cron: .*services: api, worker, web, db, redis, proxy, docs/,
+    );
+    throwsNamed(
+      () => bumpTag(compose, { service: 'docs' }, 'v2'),
+      ManifestTargetNotFound,
+      /services\.docs\.image: .*no image: key/,
+    );
+    throwsNamed(
+      () => bumpTag(k8s, { container: 'sidecar' }, 'v2'),
+      ManifestTargetNotFound,
+      /^container sidecar: .*api\/app, api\/envoy/,
+    );
+    throwsNamed(
+      () => bumpTag(kustomization, { image: 'acme/admin' }, 'v2'),
+      ManifestTargetNotFound,
+      /images\[name=acme\/admin\].*acme\/api, acme\/web, nginx/,
+    );
+    throwsNamed(
+      () => bumpTag(kustomization, { image: 'busybox' }, 'v2'),
+      ManifestTargetNotFound,
+      /newTag: .*add a newTag key/,
+    );
     throwsNamed(() => bumpTag('', { path: 'image.tag' }, 'v2'), ManifestTargetNotFound, /the file is empty/);
   });
 
   it('refuses a target that matches twice instead of editing both', () => {
-    throwsNamed(() => bumpTag(k8s, { container: 'app' }, 'v2'), ManifestTargetAmbiguous, /container app: matches 2 places \(document 1: Deployment\/api: .*document 3: CronJob\/api-cleanup.*--container <metadata\.name>\/<container>/);
-    throwsNamed(() => bumpTag(k8s, { image: 'registry.example.com/acme/api' }, 'v2'), ManifestTargetAmbiguous, /matches 3 places/);
-    throwsNamed(() => bumpTag(compose, { image: 'registry.example.com/acme/api' }, 'v2'), ManifestTargetAmbiguous, /services\.api\.image, services\.worker\.image.*--service/);
+    throwsNamed(
+      () => bumpTag(k8s, { container: 'app' }, 'v2'),
+      ManifestTargetAmbiguous,
+      /container app: matches 2 places \(document 1: Deployment\/api: .*document 3: CronJob\/api-cleanup.*--container <metadata\.name>\/<container>/,
+    );
+    throwsNamed(
+      () => bumpTag(k8s, { image: 'registry.example.com/acme/api' }, 'v2'),
+      ManifestTargetAmbiguous,
+      /matches 3 places/,
+    );
+    throwsNamed(
+      () => bumpTag(compose, { image: 'registry.example.com/acme/api' }, 'v2'),
+      ManifestTargetAmbiguous,
+      /services\.api\.image, services\.worker\.image.*--service/,
+    );
     const twoEntries = 'images:\n  - name: api\n    newTag: "1"\n  - name: api\n    newTag: "2"\n';
-    throwsNamed(() => bumpTag(twoEntries, { format: 'kustomize', image: 'api' }, 'v2'), ManifestTargetAmbiguous, /matches 2 places/);
+    throwsNamed(
+      () => bumpTag(twoEntries, { format: 'kustomize', image: 'api' }, 'v2'),
+      ManifestTargetAmbiguous,
+      /matches 2 places/,
+    );
     const twoDocs = 'image:\n  tag: a\n---\nimage:\n  tag: b\n';
-    throwsNamed(() => bumpTag(twoDocs, { path: 'image.tag' }, 'v2'), ManifestTargetAmbiguous, /document 1: image\.tag, document 2: image\.tag/);
-    throwsNamed(() => bumpTag('a:\n  - {name: x, tag: 1}\n  - {name: x, tag: 2}\n', { path: 'a[name=x].tag' }, 'v2'), ManifestTargetAmbiguous, /a\[name=x\]/);
+    throwsNamed(
+      () => bumpTag(twoDocs, { path: 'image.tag' }, 'v2'),
+      ManifestTargetAmbiguous,
+      /document 1: image\.tag, document 2: image\.tag/,
+    );
+    throwsNamed(
+      () => bumpTag('a:\n  - {name: x, tag: 1}\n  - {name: x, tag: 2}\n', { path: 'a[name=x].tag' }, 'v2'),
+      ManifestTargetAmbiguous,
+      /a\[name=x\]/,
+    );
     throwsNamed(() => bumpTag('image:\n  tag: a\n  tag: b\n', {}, 'v2'), ManifestInvalid, /Map keys must be unique/);
   });
 
   it('refuses aliases, merged keys, digests, variables, block scalars and escapes', () => {
-    throwsNamed(() => bumpTag(helm, { path: 'worker.labels.team' }, 'v2'), ManifestTargetUnsupported, /worker\.labels is an alias \(\*commonLabels\)/);
+    throwsNamed(
+      () => bumpTag(helm, { path: 'worker.labels.team' }, 'v2'),
+      ManifestTargetUnsupported,
+      /worker\.labels is an alias \(\*commonLabels\)/,
+    );
     throwsNamed(() => bumpTag(helm, { path: 'worker.resources.requests' }, 'v2'), ManifestTargetNotFound, /merge key/);
     throwsNamed(() => bumpTag(kustomization, { image: 'redis' }, 'v2'), ManifestTargetUnsupported, /pins a digest/);
-    throwsNamed(() => bumpTag(compose, { service: 'proxy' }, 'v4'), ManifestTargetUnsupported, /variable \(traefik:\$\{TRAEFIK_TAG:-v3\.1\}\)/);
-    throwsNamed(() => bumpTag('services:\n  a:\n    image: nginx:1@sha256:abc\n', { service: 'a' }, 'v2'), ManifestTargetUnsupported, /pinned by digest/);
+    throwsNamed(
+      () => bumpTag(compose, { service: 'proxy' }, 'v4'),
+      ManifestTargetUnsupported,
+      /variable \(traefik:\$\{TRAEFIK_TAG:-v3\.1\}\)/,
+    );
+    throwsNamed(
+      () => bumpTag('services:\n  a:\n    image: nginx:1@sha256:abc\n', { service: 'a' }, 'v2'),
+      ManifestTargetUnsupported,
+      /pinned by digest/,
+    );
     throwsNamed(() => bumpTag('image:\n  tag: |\n    v1\n', {}, 'v2'), ManifestTargetUnsupported, /block scalar/);
     throwsNamed(() => bumpTag('image:\n  tag: "v\\x31"\n', {}, 'v2'), ManifestTargetUnsupported, /escapes/);
     throwsNamed(() => bumpTag('image: [', {}, 'v2'), ManifestInvalid, /not valid YAML/);
   });
 
   it('rejects tags outside the tag grammar before reading the file', () => {
-    const bad = ['1.0;rm -rf /', '$(x)', '`id`', 'v1\nimage: evil', '../v1', '', 'a'.repeat(129), '-v1', '.v1', 'v 1', 'v1:2', 'v1/2', '"v1"'];
+    const bad = [
+      '1.0;rm -rf /',
+      '$(x)',
+      '`id`',
+      'v1\nimage: evil',
+      '../v1',
+      '',
+      'a'.repeat(129),
+      '-v1',
+      '.v1',
+      'v 1',
+      'v1:2',
+      'v1/2',
+      '"v1"',
+    ];
     for (const tag of bad) throwsNamed(() => bumpTag(helm, {}, tag), InvalidTag, /is not a valid image tag/);
     throwsNamed(() => bumpTag('not: [yaml', {}, '$(x)'), InvalidTag, /"\$\(x\)"/);
     const longest = 'a'.repeat(128);
@@ -81,7 +167,12 @@ describe('bumpTag errors', () => {
 
 describe('bumpTag values', () => {
   it('is a no-op returning the same text when the tag is already set', () => {
-    for (const [text, target] of [[helm, {}], [compose, { service: 'api' }], [k8s, { container: 'envoy' }], [kustomization, { image: 'acme/web' }]] as const) {
+    for (const [text, target] of [
+      [helm, {}],
+      [compose, { service: 'api' }],
+      [k8s, { container: 'envoy' }],
+      [kustomization, { image: 'acme/web' }],
+    ] as const) {
       const tag = readTag(text, target)!;
       const result = bumpTag(text, target, tag);
       assert.deepEqual([result.changed, result.previousTag], [false, tag]);
@@ -93,7 +184,10 @@ describe('bumpTag values', () => {
     assert.equal(bumpTag("image:\n  tag: 'v1'\n", {}, 'v2').text, "image:\n  tag: 'v2'\n");
     assert.equal(bumpTag('image:\n  tag: "v1"\n', {}, 'v2').text, 'image:\n  tag: "v2"\n');
     assert.equal(bumpTag('image:\n  tag: v1\n', {}, 'v2').text, 'image:\n  tag: v2\n');
-    assert.equal(bumpTag('image: {tag: v1, pullPolicy: Always}\n', {}, 'v2').text, 'image: {tag: v2, pullPolicy: Always}\n');
+    assert.equal(
+      bumpTag('image: {tag: v1, pullPolicy: Always}\n', {}, 'v2').text,
+      'image: {tag: v2, pullPolicy: Always}\n',
+    );
     assert.equal(bumpTag('image:\r\n  tag: v1\r\n  # c\r\n', {}, 'v2').text, 'image:\r\n  tag: v2\r\n  # c\r\n');
     assert.equal(bumpTag('image:\n  tag: &t v1\nother: *t\n', {}, 'v2').text, 'image:\n  tag: &t v2\nother: *t\n');
     assert.equal(bumpTag('image:\n  tag: !!str 1.9\n', {}, '1.10').text, 'image:\n  tag: !!str 1.10\n');
@@ -113,7 +207,10 @@ describe('bumpTag values', () => {
       assert.equal(bumpTag('image:\n  tag: 1.9\n', {}, tag).text, `image:\n  tag: ${tag}\n`);
     }
     // The tag inside a reference is part of a string already.
-    assert.equal(bumpTag('services:\n  a:\n    image: nginx:1.9\n', { service: 'a' }, '1.10').text, 'services:\n  a:\n    image: nginx:1.10\n');
+    assert.equal(
+      bumpTag('services:\n  a:\n    image: nginx:1.9\n', { service: 'a' }, '1.10').text,
+      'services:\n  a:\n    image: nginx:1.10\n',
+    );
   });
 
   it('fills an unset tag: empty, null, empty-quoted, or a reference without tag', () => {
@@ -178,24 +275,55 @@ items:
     metadata: {name: agent}
     spec: {template: {spec: {containers: [{name: app, image: "acme/agent:1"}]}}}
 `;
-    throwsNamed(() => bumpTag(list, { container: 'app' }, '2'), ManifestTargetAmbiguous, /Pod\/one: spec\.containers\[name=app\]\.image, DaemonSet\/agent: /);
+    throwsNamed(
+      () => bumpTag(list, { container: 'app' }, '2'),
+      ManifestTargetAmbiguous,
+      /Pod\/one: spec\.containers\[name=app\]\.image, DaemonSet\/agent: /,
+    );
     const edited = bumpTag(list, { container: 'agent/app' }, '2').text;
     assertOnlyTagChanged(list, edited, 'agent:1', 'agent:2');
     assert.equal(readTag(edited, { image: 'acme/agent' }), '2');
   });
 
   it('finds a Helm image block by repository and refuses two', () => {
-    const values = 'api:\n  image: {repository: acme/api, tag: "1"}\nworker:\n  image: {repository: acme/api, tag: "1"}\n';
-    throwsNamed(() => bumpTag(values, { image: 'acme/api' }, '2'), ManifestTargetAmbiguous, /api\.image\.tag, worker\.image\.tag.*--path/);
-    assert.equal(bumpTag(values, { path: 'worker.image' }, '2').text, values.replace('worker:\n  image: {repository: acme/api, tag: "1"}', 'worker:\n  image: {repository: acme/api, tag: "2"}'));
-    throwsNamed(() => bumpTag(values, { path: 'worker.image', image: 'acme/web' }, '2'), ManifestTargetNotFound, /its repository is acme\/api/);
+    const values =
+      'api:\n  image: {repository: acme/api, tag: "1"}\nworker:\n  image: {repository: acme/api, tag: "1"}\n';
+    throwsNamed(
+      () => bumpTag(values, { image: 'acme/api' }, '2'),
+      ManifestTargetAmbiguous,
+      /api\.image\.tag, worker\.image\.tag.*--path/,
+    );
+    assert.equal(
+      bumpTag(values, { path: 'worker.image' }, '2').text,
+      values.replace(
+        'worker:\n  image: {repository: acme/api, tag: "1"}',
+        'worker:\n  image: {repository: acme/api, tag: "2"}',
+      ),
+    );
+    throwsNamed(
+      () => bumpTag(values, { path: 'worker.image', image: 'acme/web' }, '2'),
+      ManifestTargetNotFound,
+      /its repository is acme\/api/,
+    );
   });
 });
 
 describe('selectors', () => {
   it('refuses a selector that does not apply to the format instead of ignoring it', () => {
-    throwsNamed(() => bumpTag(compose, { container: 'api' }, 'v2'), ManifestTargetUnsupported, /^container api: applies to k8s manifests, and this one is compose \(detected/);
-    throwsNamed(() => bumpTag(k8s, { service: 'api' }, 'v2'), ManifestTargetUnsupported, /service api: applies to compose manifests, and this one is k8s/);
-    throwsNamed(() => bumpTag(helm, { format: 'helm', container: 'app' }, 'v2'), ManifestTargetUnsupported, /this one is helm$/);
+    throwsNamed(
+      () => bumpTag(compose, { container: 'api' }, 'v2'),
+      ManifestTargetUnsupported,
+      /^container api: applies to k8s manifests, and this one is compose \(detected/,
+    );
+    throwsNamed(
+      () => bumpTag(k8s, { service: 'api' }, 'v2'),
+      ManifestTargetUnsupported,
+      /service api: applies to compose manifests, and this one is k8s/,
+    );
+    throwsNamed(
+      () => bumpTag(helm, { format: 'helm', container: 'app' }, 'v2'),
+      ManifestTargetUnsupported,
+      /this one is helm$/,
+    );
   });
 });

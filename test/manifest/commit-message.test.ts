@@ -7,7 +7,8 @@ import { formatTrailers, isFjordCommit, parseTrailers } from '../../lib/manifest
 import { job } from './helpers.js';
 
 const SHA = '0123456789abcdef0123456789abcdef01234567';
-const gitParse = (message: string) => execFileSync('git', ['interpret-trailers', '--parse'], { input: message, encoding: 'utf8' });
+const gitParse = (message: string) =>
+  execFileSync('git', ['interpret-trailers', '--parse'], { input: message, encoding: 'utf8' });
 
 describe('commit message', () => {
   it('default template, then the Fjord trailers in a fixed order', () => {
@@ -33,9 +34,25 @@ describe('commit message', () => {
 
   it('fills every placeholder of a custom template and leaves out absent trailers', () => {
     const manual = job('api', 'v2', { sha: SHA, reason: 'manual', source: { author: 'ops' } });
-    const message = buildCommitMessage(manual, { template: 'chore({env}): {app} → {tag} ({shortSha}, {reason}) [{image}] {sha}', trailers: { 'Fjord-Rollback-Of': 'v3' } });
-    assert.equal(message.split('\n')[0], `chore(prod): api → v2 (01234567, manual) [registry.example.com/acme/api] ${SHA}`);
-    assert.deepEqual(Object.keys(parseTrailers(message)), ['Fjord-Job', 'Fjord-Reason', 'Fjord-App', 'Fjord-Environment', 'Fjord-Image', 'Fjord-Tag', 'Fjord-Source', 'Fjord-Author', 'Fjord-Rollback-Of']);
+    const message = buildCommitMessage(manual, {
+      template: 'chore({env}): {app} → {tag} ({shortSha}, {reason}) [{image}] {sha}',
+      trailers: { 'Fjord-Rollback-Of': 'v3' },
+    });
+    assert.equal(
+      message.split('\n')[0],
+      `chore(prod): api → v2 (01234567, manual) [registry.example.com/acme/api] ${SHA}`,
+    );
+    assert.deepEqual(Object.keys(parseTrailers(message)), [
+      'Fjord-Job',
+      'Fjord-Reason',
+      'Fjord-App',
+      'Fjord-Environment',
+      'Fjord-Image',
+      'Fjord-Tag',
+      'Fjord-Source',
+      'Fjord-Author',
+      'Fjord-Rollback-Of',
+    ]);
     assert.equal(parseTrailers(message)['Fjord-Source'], SHA, 'no project: the bare sha');
     const noSha = buildCommitMessage(job('api', 'v2', { sha: undefined, source: {} }));
     assert.equal(parseTrailers(noSha)['Fjord-Source'], undefined);
@@ -43,20 +60,31 @@ describe('commit message', () => {
 
   it('refuses unknown placeholders and values with newlines', () => {
     assert.deepEqual(unknownPlaceholders('deploy {app} {branch} {tag} {}'), ['branch', '']);
-    assert.throws(() => buildCommitMessage(job('api', '1'), { template: 'deploy {branch}' }), (e: unknown) => e instanceof InvalidCommitMessage && /unknown placeholder \{branch\}/.test(e.message));
+    assert.throws(
+      () => buildCommitMessage(job('api', '1'), { template: 'deploy {branch}' }),
+      (e: unknown) => e instanceof InvalidCommitMessage && /unknown placeholder \{branch\}/.test(e.message),
+    );
     assert.throws(() => buildCommitMessage(job('api', '1\nFjord-Tag: evil')), InvalidCommitMessage);
     // An author is outside text: cleaned onto one line (cleanText), never a second trailer.
     const forged = parseTrailers(buildCommitMessage(job('api', '1', { source: { author: 'Eve\nFjord-Job: forged' } })));
     assert.equal(forged['Fjord-Author'], 'Eve Fjord-Job: forged');
     assert.equal(forged['Fjord-Job'], 'job-api-1');
-    assert.equal(parseTrailers(buildCommitMessage(job('api', '1', { source: { author: 'Eve\u2028x' } })))['Fjord-Author'], 'Eve x');
+    assert.equal(
+      parseTrailers(buildCommitMessage(job('api', '1', { source: { author: 'Eve\u2028x' } })))['Fjord-Author'],
+      'Eve x',
+    );
     assert.throws(() => formatTrailers([['Bad Key', 'x']]), InvalidCommitMessage);
     assert.throws(() => buildCommitMessage(job('api', '1'), { template: '   ' }), InvalidCommitMessage);
   });
 
   it('git interpret-trailers reads the same trailers the parser reads', () => {
     const message = buildCommitMessage(job('api', '1.4.2', { sha: SHA }));
-    const byGit = Object.fromEntries(gitParse(message).trim().split('\n').map((l) => l.split(/: (.*)/).slice(0, 2)));
+    const byGit = Object.fromEntries(
+      gitParse(message)
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/: (.*)/).slice(0, 2)),
+    );
     assert.deepEqual(parseTrailers(message), byGit);
   });
 });
@@ -67,7 +95,10 @@ describe('trailer parser', () => {
     assert.deepEqual(parseTrailers('Fjord-Job: x'), {}, 'a lone subject is not a trailer block');
     assert.deepEqual(parseTrailers('subject\n\nbody mentions Fjord-Job: x in prose\n'), {});
     assert.deepEqual(parseTrailers('subject\n\nFjord-Job: a\nnot a trailer line\n'), {});
-    assert.deepEqual(parseTrailers('subject\r\n\r\nbody\r\n\r\nFjord-Tag: 1.0\r\nCc: A\r\nCc: B\r\n'), { 'Fjord-Tag': '1.0', Cc: 'B' });
+    assert.deepEqual(parseTrailers('subject\r\n\r\nbody\r\n\r\nFjord-Tag: 1.0\r\nCc: A\r\nCc: B\r\n'), {
+      'Fjord-Tag': '1.0',
+      Cc: 'B',
+    });
     assert.deepEqual(parseTrailers('subject\n\nNote: long\n  continued\n'), { Note: 'long continued' });
   });
 

@@ -26,7 +26,13 @@ interface Source {
 const CORPUS = new URL('corpus/', import.meta.url);
 const { files: SOURCES } = JSON.parse(readFileSync(new URL('SOURCES.json', CORPUS), 'utf8')) as { files: Source[] };
 const TAG = 'fjord-corpus.7';
-const LATIN1_COMMENT = Buffer.concat([Buffer.from('# r'), Buffer.of(0xe9), Buffer.from('sum'), Buffer.of(0xe9), Buffer.from(' (Latin-1)\n')]);
+const LATIN1_COMMENT = Buffer.concat([
+  Buffer.from('# r'),
+  Buffer.of(0xe9),
+  Buffer.from('sum'),
+  Buffer.of(0xe9),
+  Buffer.from(' (Latin-1)\n'),
+]);
 
 /** What an image reference or a tag reads as with `tag` set: the part after a last `:` that has no `/` is the tag. */
 const withTag = (key: string | number, old: string, tag: string) =>
@@ -58,21 +64,30 @@ describe('real-manifest corpus', () => {
       it(`${source.file} ${JSON.stringify(target)}: only the tag's bytes change`, () => {
         const [doc, ...keys] = at;
         const node = parseAllDocuments(text)[doc]!.getIn(keys, true);
-        assert.ok(isScalar(node) && typeof node.value === 'string', `the yaml library finds a string at ${at.join('.')}`);
+        assert.ok(
+          isScalar(node) && typeof node.value === 'string',
+          `the yaml library finds a string at ${at.join('.')}`,
+        );
         const [start, end] = [byteAt(text, node.range![0]), byteAt(text, node.range![1])];
 
         const result = bumpTag(text, target, TAG);
         const out = encodeManifest(result.text);
         // Byte-exact: everything before and after the scalar is the original bytes.
         assert.ok(out.subarray(0, start).equals(bytes.subarray(0, start)), 'bytes before the scalar changed');
-        assert.ok(out.subarray(out.length - (bytes.length - end)).equals(bytes.subarray(end)), 'bytes after the scalar changed');
+        assert.ok(
+          out.subarray(out.length - (bytes.length - end)).equals(bytes.subarray(end)),
+          'bytes after the scalar changed',
+        );
         const quote = (b: number | undefined) => (b === 0x22 || b === 0x27 ? b : 'plain');
         assert.equal(quote(out[start]), quote(bytes[start]), 'the scalar keeps its quoting');
 
         // Meaning: the documents read as the original with that one value set, as the yaml library sets it.
         const expected = parseAllDocuments(text);
         expected[doc]!.setIn(keys, withTag(keys.at(-1)!, node.value, TAG));
-        assert.deepEqual(parseAllDocuments(result.text).map((d) => d.toJS()), expected.map((d) => d.toJS()));
+        assert.deepEqual(
+          parseAllDocuments(result.text).map((d) => d.toJS()),
+          expected.map((d) => d.toJS()),
+        );
         assert.equal(readTag(result.text, target), TAG);
         const { format, ...detected } = target;
         assert.equal(bumpTag(text, detected, TAG).format, format, 'the format is detected from the content');
@@ -88,7 +103,10 @@ describe('real-manifest corpus', () => {
     if (source.refused) {
       const { target, error } = source.refused;
       it(`${source.file} ${JSON.stringify(target)}: refused with ${error}, never guessed at`, () => {
-        assert.throws(() => bumpTag(text, target, TAG), (e: Error) => e.name === error && e.message.length > 0);
+        assert.throws(
+          () => bumpTag(text, target, TAG),
+          (e: Error) => e.name === error && e.message.length > 0,
+        );
       });
     }
   }

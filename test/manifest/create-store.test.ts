@@ -36,20 +36,37 @@ const issues = (fn: () => unknown): string[] => {
 describe('createManifestStore', () => {
   it('gitlab: needs the project and the token variable, named by path', () => {
     const dataDir = tmpdir();
-    assert.deepEqual(issues(() => createManifestStore(config('{ backend: gitlab }'), { env: { GITLAB_TOKEN: 'glpat-x-000000' }, dataDir })), ['manifest.project: required when manifest.backend is gitlab']);
-    assert.deepEqual(issues(() => createManifestStore(config('{ backend: gitlab, project: acme/manifests }'), { env: {}, dataDir })), ['sources.gitlab.tokenEnv: environment variable GITLAB_TOKEN is not set']);
-    const store = createManifestStore(config('{ backend: gitlab, project: acme/manifests, branch: live }'), { env: { GITLAB_TOKEN: 'glpat-x-000000' }, dataDir });
+    assert.deepEqual(
+      issues(() =>
+        createManifestStore(config('{ backend: gitlab }'), { env: { GITLAB_TOKEN: 'glpat-x-000000' }, dataDir }),
+      ),
+      ['manifest.project: required when manifest.backend is gitlab'],
+    );
+    assert.deepEqual(
+      issues(() => createManifestStore(config('{ backend: gitlab, project: acme/manifests }'), { env: {}, dataDir })),
+      ['sources.gitlab.tokenEnv: environment variable GITLAB_TOKEN is not set'],
+    );
+    const store = createManifestStore(config('{ backend: gitlab, project: acme/manifests, branch: live }'), {
+      env: { GITLAB_TOKEN: 'glpat-x-000000' },
+      dataDir,
+    });
     assert.ok(store instanceof GitlabManifestStore);
     assert.equal(store.branch, 'live');
   });
 
   it('git: needs a repository; a relative path resolves against the config directory', async () => {
-    assert.deepEqual(issues(() => createManifestStore(config('{ backend: git }'), { dataDir: tmpdir() })), ['manifest.repository: required when manifest.backend is git']);
+    assert.deepEqual(
+      issues(() => createManifestStore(config('{ backend: git }'), { dataDir: tmpdir() })),
+      ['manifest.repository: required when manifest.backend is git'],
+    );
     const repo = createBareRepo({ [FILE]: VALUES });
     const dataDir = mkdtempSync(join(tmpdir(), 'fjord-data-'));
     try {
       const configDir = join(repo.root, 'etc');
-      const store = createManifestStore(config(`{ backend: git, repository: ${relative(configDir, repo.bare)} }`), { dataDir, baseDir: configDir });
+      const store = createManifestStore(config(`{ backend: git, repository: ${relative(configDir, repo.bare)} }`), {
+        dataDir,
+        baseDir: configDir,
+      });
       assert.ok(store instanceof GitManifestStore);
       assert.equal((await store.read(FILE)).content, VALUES);
     } finally {

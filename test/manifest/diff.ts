@@ -6,7 +6,8 @@ export function changedRegion(before: string, after: string): { start: number; r
   let p = 0;
   while (p < before.length && p < after.length && before[p] === after[p]) p++;
   let s = 0;
-  while (s < before.length - p && s < after.length - p && before[before.length - 1 - s] === after[after.length - 1 - s]) s++;
+  while (s < before.length - p && s < after.length - p && before[before.length - 1 - s] === after[after.length - 1 - s])
+    s++;
   return { start: p, removed: before.slice(p, before.length - s), added: after.slice(p, after.length - s) };
 }
 
@@ -19,10 +20,18 @@ export function assertOnlyTagChanged(before: string, after: string, from: string
   assert.ok(diff.removed.length > 0 || diff.added.length > 0, 'nothing changed');
   const end = diff.start + diff.removed.length;
   const origins: number[] = [];
-  for (let o = before.indexOf(from, Math.max(0, end - from.length)); o !== -1 && o <= diff.start; o = before.indexOf(from, o + 1)) {
+  for (
+    let o = before.indexOf(from, Math.max(0, end - from.length));
+    o !== -1 && o <= diff.start;
+    o = before.indexOf(from, o + 1)
+  ) {
     if (end <= o + from.length && after === before.slice(0, o) + to + before.slice(o + from.length)) origins.push(o);
   }
-  assert.equal(origins.length, 1, `expected exactly ${JSON.stringify(from)} → ${JSON.stringify(to)}, got diff ${JSON.stringify(diff)}`);
+  assert.equal(
+    origins.length,
+    1,
+    `expected exactly ${JSON.stringify(from)} → ${JSON.stringify(to)}, got diff ${JSON.stringify(diff)}`,
+  );
   const at = origins[0]!;
   const lineStart = after.lastIndexOf('\n', at) + 1;
   const lineEnd = after.indexOf('\n', at);

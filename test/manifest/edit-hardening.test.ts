@@ -30,34 +30,55 @@ describe('manifest edits: image names, Helm blocks, digests', () => {
     const db = bumpTag(compose, { path: 'services.db.image' }, '7.0.5');
     assert.equal(db.text, 'services:\n  db:\n    image: mongo:7.0.5 # official image\n  cache:\n    image: "redis"\n');
     assert.equal(db.previousTag, undefined);
-    assert.equal(parse(bumpTag(compose, { path: 'services.cache.image' }, '7.2').text).services.cache.image, 'redis:7.2');
-    const k8s = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: app\n      image: nginx\n';
-    assert.equal(parse(bumpTag(k8s, { path: 'spec.containers[name=app].image' }, '1.27').text).spec.containers[0].image, 'nginx:1.27');
+    assert.equal(
+      parse(bumpTag(compose, { path: 'services.cache.image' }, '7.2').text).services.cache.image,
+      'redis:7.2',
+    );
+    const k8s =
+      'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: app\n      image: nginx\n';
+    assert.equal(
+      parse(bumpTag(k8s, { path: 'spec.containers[name=app].image' }, '1.27').text).spec.containers[0].image,
+      'nginx:1.27',
+    );
     const helm = 'sidecar:\n  initImage: busybox\n';
     assert.equal(bumpTag(helm, { path: 'sidecar.initImage' }, '1.36').text, 'sidecar:\n  initImage: busybox:1.36\n');
   });
 
   it('a path at a key that names the image (repository, registry) is refused, never overwritten with a tag', () => {
     const values = 'image:\n  registry: docker.io\n  repository: bitnami/nginx\n  tag: 1.25.0\n';
-    assert.throws(() => bumpTag(values, { path: 'image.repository' }, '1.26.0'), unsupported(/repository names the image, not its tag/));
+    assert.throws(
+      () => bumpTag(values, { path: 'image.repository' }, '1.26.0'),
+      unsupported(/repository names the image, not its tag/),
+    );
     assert.throws(() => bumpTag(values, { path: 'image.registry' }, '1.26.0'), unsupported(/registry names the image/));
   });
 
   it('helm --image on a block with separate image: and tag: keys edits tag:', () => {
-    const values = 'api:\n  image: registry.example.com/acme/api\n  tag: "1.0.0" # set by fjord\nworker:\n  image: registry.example.com/acme/worker\n  tag: "1.0.0"\n';
+    const values =
+      'api:\n  image: registry.example.com/acme/api\n  tag: "1.0.0" # set by fjord\nworker:\n  image: registry.example.com/acme/worker\n  tag: "1.0.0"\n';
     const r = bumpTag(values, { format: 'helm', image: 'registry.example.com/acme/api' }, '1.1.0');
     assert.equal(r.text, values.replace('tag: "1.0.0" # set', 'tag: "1.1.0" # set'));
     assert.equal(r.where, 'api.tag');
     assert.equal(readTag(r.text, { format: 'helm', image: 'registry.example.com/acme/api' }), '1.1.0');
     // A name without a registry or path (`image: mongo`) is found the same way.
-    assert.equal(bumpTag('db:\n  image: mongo\n  tag: "6"\n', { format: 'helm', image: 'mongo' }, '7').text, 'db:\n  image: mongo\n  tag: "7"\n');
+    assert.equal(
+      bumpTag('db:\n  image: mongo\n  tag: "6"\n', { format: 'helm', image: 'mongo' }, '7').text,
+      'db:\n  image: mongo\n  tag: "7"\n',
+    );
     // The block as a path too; a block whose image has a tag of its own beside tag: is ambiguous.
-    assert.equal(bumpTag(values, { path: 'worker' }, '2.0.0').text, values.replace(/(worker:\n.*\n  tag: )"1.0.0"/, '$1"2.0.0"'));
-    assert.throws(() => bumpTag('api:\n  image: acme/api:1.0\n  tag: "1.0"\n', { format: 'helm', image: 'acme/api' }, '2'), ManifestTargetAmbiguous);
+    assert.equal(
+      bumpTag(values, { path: 'worker' }, '2.0.0').text,
+      values.replace(/(worker:\n.*\n  tag: )"1.0.0"/, '$1"2.0.0"'),
+    );
+    assert.throws(
+      () => bumpTag('api:\n  image: acme/api:1.0\n  tag: "1.0"\n', { format: 'helm', image: 'acme/api' }, '2'),
+      ManifestTargetAmbiguous,
+    );
   });
 
   it('a Helm digest beside the tag is refused (default path, --path, --image); an empty digest is no digest', () => {
-    const pinned = 'image:\n  repository: acme/api\n  tag: 1.0.0\n  digest: sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n';
+    const pinned =
+      'image:\n  repository: acme/api\n  tag: 1.0.0\n  digest: sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n';
     const digest = unsupported(/pins digest sha256:0123.*wins over the tag/);
     assert.throws(() => bumpTag(pinned, { format: 'helm' }, '1.1.0'), digest);
     assert.throws(() => bumpTag(pinned, { path: 'image.tag' }, '1.1.0'), digest);
@@ -65,7 +86,11 @@ describe('manifest edits: image names, Helm blocks, digests', () => {
     assert.throws(() => bumpTag(pinned, { format: 'helm', image: 'acme/api' }, '1.1.0'), digest);
     for (const empty of ['""', "''", '', '~', 'null']) {
       const values = pinned.replace(/digest: .*/, `digest: ${empty}`);
-      assert.equal(bumpTag(values, { format: 'helm', image: 'acme/api' }, '1.1.0').text, values.replace('tag: 1.0.0', 'tag: 1.1.0'), empty);
+      assert.equal(
+        bumpTag(values, { format: 'helm', image: 'acme/api' }, '1.1.0').text,
+        values.replace('tag: 1.0.0', 'tag: 1.1.0'),
+        empty,
+      );
     }
   });
 
@@ -81,8 +106,14 @@ describe('manifest edits: image names, Helm blocks, digests', () => {
 // A Latin-1 comment (é = 0xE9), a stray byte (0xFF), a truncated sequence (0xC3 at a line end), UTF-8 (ü)
 // and a UTF-8 BOM: none of them is near the tag, and every one must come back byte-for-byte.
 const LATIN1 = Buffer.concat([
-  Buffer.from('\ufeff# values for caf'), Buffer.of(0xe9), Buffer.from(' (Z\u00fcrich) '), Buffer.of(0xff), Buffer.from('\n'),
-  Buffer.from('image:\n  repository: acme/api # owner: Ren'), Buffer.of(0xe9, 0xc3), Buffer.from('\n  tag: "1.0.0"\n'),
+  Buffer.from('\ufeff# values for caf'),
+  Buffer.of(0xe9),
+  Buffer.from(' (Z\u00fcrich) '),
+  Buffer.of(0xff),
+  Buffer.from('\n'),
+  Buffer.from('image:\n  repository: acme/api # owner: Ren'),
+  Buffer.of(0xe9, 0xc3),
+  Buffer.from('\n  tag: "1.0.0"\n'),
 ]);
 /** The expected bytes: LATIN1 with the five bytes of the old tag replaced, computed on bytes, not text. */
 const expectedBytes = (tag: string) => {
@@ -93,7 +124,12 @@ const FILE = 'prod/values.yaml';
 
 async function editThrough(store: ManifestStore, tag: string) {
   const read = await store.read(FILE);
-  await store.commit({ file: FILE, content: bumpTag(read.content, { format: 'helm' }, tag).text, lastCommitId: read.commitId, message: `deploy ${tag}` });
+  await store.commit({
+    file: FILE,
+    content: bumpTag(read.content, { format: 'helm' }, tag).text,
+    lastCommitId: read.commitId,
+    message: `deploy ${tag}`,
+  });
 }
 const blob = (bare: string) => execFileSync('git', ['cat-file', 'blob', `main:${FILE}`], { cwd: bare });
 
@@ -102,7 +138,13 @@ describe('bytes that are not UTF-8 survive an edit', () => {
     assert.ok(encodeManifest(decodeManifest(LATIN1)).equals(LATIN1));
     const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
     assert.ok(encodeManifest(decodeManifest(all)).equals(all));
-    for (const bad of [[0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xc0, 0xaf], [0xe2, 0x82]]) assert.ok(encodeManifest(decodeManifest(Buffer.from(bad))).equals(Buffer.from(bad)));
+    for (const bad of [
+      [0xed, 0xa0, 0x80],
+      [0xf4, 0x90, 0x80, 0x80],
+      [0xc0, 0xaf],
+      [0xe2, 0x82],
+    ])
+      assert.ok(encodeManifest(decodeManifest(Buffer.from(bad))).equals(Buffer.from(bad)));
     assert.equal(decodeManifest(Buffer.from('Zürich ✓ 🚀')), 'Zürich ✓ 🚀');
   });
 
@@ -122,7 +164,15 @@ describe('bytes that are not UTF-8 survive an edit', () => {
     const repo = createBareRepo({ [FILE]: LATIN1 });
     const gitlab = await startGitlabStandIn({ projects: { 'acme/manifests': { repo: repo.bare } } });
     try {
-      await editThrough(new GitlabManifestStore({ url: gitlab.url, token: new Secret(gitlab.token), project: 'acme/manifests', branch: 'main' }), '1.2.0');
+      await editThrough(
+        new GitlabManifestStore({
+          url: gitlab.url,
+          token: new Secret(gitlab.token),
+          project: 'acme/manifests',
+          branch: 'main',
+        }),
+        '1.2.0',
+      );
       assert.ok(blob(repo.bare).equals(expectedBytes('1.2.0')), blob(repo.bare).toString('latin1'));
     } finally {
       await gitlab.close();
@@ -134,7 +184,12 @@ describe('bytes that are not UTF-8 survive an edit', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fjord-bytes-'));
     try {
       writeFileSync(join(dir, 'values.yaml'), LATIN1);
-      const code = await main(['bump', 'values.yaml', '--tag', '1.3.0', '--in-place'], { stdout: () => {}, stderr: () => {}, env: {}, cwd: dir });
+      const code = await main(['bump', 'values.yaml', '--tag', '1.3.0', '--in-place'], {
+        stdout: () => {},
+        stderr: () => {},
+        env: {},
+        cwd: dir,
+      });
       assert.equal(code, 0);
       assert.ok(readFileSync(join(dir, 'values.yaml')).equals(expectedBytes('1.3.0')));
     } finally {

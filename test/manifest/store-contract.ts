@@ -55,7 +55,10 @@ export function storeContract(backend: string, open: (repo: TestRepo) => Promise
       assert.equal(repo.git(['rev-parse', 'main~1']).trim(), before);
       assert.equal(repo.git(['diff', '--numstat', 'main~1', 'main']), `1\t1\t${FILE}\n`);
       assert.equal(tagOf(repo.git(['show', `main:${FILE}`]), 'api'), '1.1.0');
-      assert.equal(repo.git(['log', '-1', '--format=%an <%ae>|%s', 'main']).trim(), 'fjord <fjord@example.com>|deploy(api/prod): registry.example.com/acme/api:1.1.0');
+      assert.equal(
+        repo.git(['log', '-1', '--format=%an <%ae>|%s', 'main']).trim(),
+        'fjord <fjord@example.com>|deploy(api/prod): registry.example.com/acme/api:1.1.0',
+      );
       // git's own trailer parser reads what fjord wrote.
       const trailers = repo.git(['interpret-trailers', '--parse'], repo.git(['log', '-1', '--format=%B', 'main']));
       assert.match(trailers, /^Fjord-Job: job-api-1_1_0$/m);
@@ -67,7 +70,13 @@ export function storeContract(backend: string, open: (repo: TestRepo) => Promise
     it('commits with the author asked for', async () => {
       const { repo, store } = await setup();
       const ada = { name: 'Ada Person', email: 'ada@example.com' };
-      await commitWithRetry(store, FILE, setTag('api', '2.0.0'), buildCommitMessage(job('api', '2.0.0', { reason: 'manual' })), { author: ada, backoffMs: 0 });
+      await commitWithRetry(
+        store,
+        FILE,
+        setTag('api', '2.0.0'),
+        buildCommitMessage(job('api', '2.0.0', { reason: 'manual' })),
+        { author: ada, backoffMs: 0 },
+      );
       assert.equal(repo.git(['log', '-1', '--format=%an <%ae>', 'main']).trim(), 'Ada Person <ada@example.com>');
     });
 
@@ -81,13 +90,25 @@ export function storeContract(backend: string, open: (repo: TestRepo) => Promise
 
     it('history lists the file’s commits newest first, with trailers; limit applies', async () => {
       const { repo, store } = await setup();
-      await commitWithRetry(store, FILE, setTag('api', '1.1.0'), buildCommitMessage(job('api', '1.1.0')), { backoffMs: 0 });
+      await commitWithRetry(store, FILE, setTag('api', '1.1.0'), buildCommitMessage(job('api', '1.1.0')), {
+        backoffMs: 0,
+      });
       repo.pushChange('README.md', '# unrelated\n', 'docs: unrelated');
-      await commitWithRetry(store, FILE, setTag('api', '1.2.0'), buildCommitMessage(job('api', '1.2.0', { reason: 'rollback' })), { backoffMs: 0 });
+      await commitWithRetry(
+        store,
+        FILE,
+        setTag('api', '1.2.0'),
+        buildCommitMessage(job('api', '1.2.0', { reason: 'rollback' })),
+        { backoffMs: 0 },
+      );
       const history = await store.history(FILE, { limit: 10 });
       assert.deepEqual(
         history.map((h) => [h.trailers['Fjord-Tag'], h.trailers['Fjord-Reason'], h.author.name]),
-        [['1.2.0', 'rollback', 'fjord'], ['1.1.0', 'merge', 'fjord'], [undefined, undefined, 'Ada Person']],
+        [
+          ['1.2.0', 'rollback', 'fjord'],
+          ['1.1.0', 'merge', 'fjord'],
+          [undefined, undefined, 'Ada Person'],
+        ],
       );
       assert.equal(history[0]!.commitId, repo.git(['rev-parse', 'main']).trim());
       assert.match(history[0]!.authoredAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/);
@@ -100,7 +121,12 @@ export function storeContract(backend: string, open: (repo: TestRepo) => Promise
       const { repo, store, head } = await setup();
       const read = await store.read(FILE);
       const person = repo.pushChange(FILE, VALUES.replace('worker:', 'worker: # by hand'), 'hand edit');
-      const stale = store.commit({ file: FILE, content: setTag('api', '9.9.9')(read.content)!, lastCommitId: read.commitId, message: 'stale' });
+      const stale = store.commit({
+        file: FILE,
+        content: setTag('api', '9.9.9')(read.content)!,
+        lastCommitId: read.commitId,
+        message: 'stale',
+      });
       await assert.rejects(stale, ManifestConflict);
       assert.equal(head(), person);
     });
@@ -109,7 +135,12 @@ export function storeContract(backend: string, open: (repo: TestRepo) => Promise
       const { repo, store } = await setup();
       const read = await store.read(FILE);
       const person = repo.pushChange('staging/values.yaml', VALUES.replace('1.0.0', '0.9.0'), 'staging by hand');
-      const result = await store.commit({ file: FILE, content: setTag('api', '1.1.0')(read.content)!, lastCommitId: read.commitId, message: 'deploy' });
+      const result = await store.commit({
+        file: FILE,
+        content: setTag('api', '1.1.0')(read.content)!,
+        lastCommitId: read.commitId,
+        message: 'deploy',
+      });
       assert.equal(repo.git(['rev-parse', `${result.commitId}~1`]).trim(), person);
       assert.equal(tagOf(repo.git(['show', 'main:staging/values.yaml']), 'api'), '0.9.0');
     });
@@ -122,22 +153,41 @@ export function storeContract(backend: string, open: (repo: TestRepo) => Promise
       const b = gatedOnFirstRead(fixture.makeStore(), arrive);
       const conflicts: string[] = [];
       const [ra, rb] = await Promise.all([
-        commitWithRetry(a, FILE, setTag('api', '2.0.0'), buildCommitMessage(job('api', '2.0.0')), { onConflict: () => conflicts.push('api'), backoffMs: 0 }),
-        commitWithRetry(b, FILE, setTag('worker', '3.0.0'), buildCommitMessage(job('worker', '3.0.0')), { onConflict: () => conflicts.push('worker'), backoffMs: 0 }),
+        commitWithRetry(a, FILE, setTag('api', '2.0.0'), buildCommitMessage(job('api', '2.0.0')), {
+          onConflict: () => conflicts.push('api'),
+          backoffMs: 0,
+        }),
+        commitWithRetry(b, FILE, setTag('worker', '3.0.0'), buildCommitMessage(job('worker', '3.0.0')), {
+          onConflict: () => conflicts.push('worker'),
+          backoffMs: 0,
+        }),
       ]);
       assert.equal(conflicts.length, 1, 'exactly one worker lost the race');
       const [winner, loser] = conflicts[0] === 'api' ? [rb, ra] : [ra, rb];
       assert.deepEqual([winner.attempts, loser.attempts], [1, 2]);
       // In order: start → winner → loser (the retry sits on the winner's commit), nothing else.
-      assert.deepEqual(repo.git(['rev-list', '--first-parent', `${start}..main`]).trim().split('\n'), [loser.commitId, winner.commitId]);
+      assert.deepEqual(
+        repo
+          .git(['rev-list', '--first-parent', `${start}..main`])
+          .trim()
+          .split('\n'),
+        [loser.commitId, winner.commitId],
+      );
       assert.equal(repo.git(['rev-parse', `${loser.commitId}~1`]).trim(), winner.commitId);
       // Nothing overwritten: each commit changed one line, and the file holds both tags.
-      for (const id of [winner.commitId, loser.commitId]) assert.equal(repo.git(['diff', '--numstat', `${id}~1`, id]), `1\t1\t${FILE}\n`);
+      for (const id of [winner.commitId, loser.commitId])
+        assert.equal(repo.git(['diff', '--numstat', `${id}~1`, id]), `1\t1\t${FILE}\n`);
       const final = repo.git(['show', `main:${FILE}`]);
       assert.deepEqual([tagOf(final, 'api'), tagOf(final, 'worker')], ['2.0.0', '3.0.0']);
       assert.equal(final.split('\n')[0], VALUES.split('\n')[0]);
-      const subjects = repo.git(['log', '--format=%s', `${start}..main`]).trim().split('\n');
-      assert.deepEqual(subjects.sort(), ['deploy(api/prod): registry.example.com/acme/api:2.0.0', 'deploy(worker/prod): registry.example.com/acme/worker:3.0.0']);
+      const subjects = repo
+        .git(['log', '--format=%s', `${start}..main`])
+        .trim()
+        .split('\n');
+      assert.deepEqual(subjects.sort(), [
+        'deploy(api/prod): registry.example.com/acme/api:2.0.0',
+        'deploy(worker/prod): registry.example.com/acme/worker:3.0.0',
+      ]);
     });
 
     it('gives up with ManifestConflict after the attempts, committing nothing', async () => {
@@ -151,7 +201,10 @@ export function storeContract(backend: string, open: (repo: TestRepo) => Promise
           return inner.commit(request);
         },
       });
-      await assert.rejects(commitWithRetry(busy, FILE, setTag('api', '5.0.0'), 'never', { attempts: 3, backoffMs: 0 }), (err: unknown) => err instanceof ManifestConflict && /after 3 attempts/.test(err.message));
+      await assert.rejects(
+        commitWithRetry(busy, FILE, setTag('api', '5.0.0'), 'never', { attempts: 3, backoffMs: 0 }),
+        (err: unknown) => err instanceof ManifestConflict && /after 3 attempts/.test(err.message),
+      );
       assert.equal(n, 3);
       assert.equal(repo.git(['log', '-1', '--format=%s', 'main']).trim(), 'edit 3');
       assert.equal(tagOf(repo.git(['show', `${head()}:${FILE}`]), 'api'), '1.0.0');
@@ -162,7 +215,14 @@ export function storeContract(backend: string, open: (repo: TestRepo) => Promise
       const before = head();
       const read = await store.read(FILE);
       const sourceBranch = mergeRequestBranch('api', 'prod', '1.1.0');
-      const request = { file: FILE, content: setTag('api', '1.1.0')(read.content)!, message: buildCommitMessage(job('api', '1.1.0')), title: 'Deploy api 1.1.0 to prod', sourceBranch, baseCommitId: read.headId };
+      const request = {
+        file: FILE,
+        content: setTag('api', '1.1.0')(read.content)!,
+        message: buildCommitMessage(job('api', '1.1.0')),
+        title: 'Deploy api 1.1.0 to prod',
+        sourceBranch,
+        baseCommitId: read.headId,
+      };
       const first = await store.openMergeRequest(request);
       assert.equal(first.sourceBranch, 'fjord/api-prod-1.1.0');
       assert.equal(head(), before);

@@ -38,8 +38,14 @@ describe('git store specifics', () => {
   };
 
   it('builds argv arrays that keep paths behind -- and refuse option-like values', () => {
-    assert.equal(gitCommands.lastCommitFor('abc1234', 'prod/values.yaml').join(' '), '--literal-pathspecs log -1 --format=%H abc1234 -- prod/values.yaml');
-    assert.equal(gitCommands.push('abc1234', 'fjord/api-prod-1.0', { force: true }).join(' '), 'push --porcelain --no-verify origin +abc1234:refs/heads/fjord/api-prod-1.0');
+    assert.equal(
+      gitCommands.lastCommitFor('abc1234', 'prod/values.yaml').join(' '),
+      '--literal-pathspecs log -1 --format=%H abc1234 -- prod/values.yaml',
+    );
+    assert.equal(
+      gitCommands.push('abc1234', 'fjord/api-prod-1.0', { force: true }).join(' '),
+      'push --porcelain --no-verify origin +abc1234:refs/heads/fjord/api-prod-1.0',
+    );
     assert.throws(() => gitCommands.lsTree('HEAD', '--output=/tmp/x'), ManifestStoreError);
     assert.throws(() => gitCommands.lsTree('HEAD', '../outside'), ManifestStoreError);
     assert.throws(() => gitCommands.catBlob('--all'), ManifestStoreError);
@@ -50,7 +56,13 @@ describe('git store specifics', () => {
     await withRepo(async (repo, dataDir) => {
       const store = new GitManifestStore({ repository: `file://${repo.bare}`, branch: 'main', dataDir });
       const read = await store.read(FILE);
-      const result = await store.openMergeRequest({ file: FILE, content: setTag('api', '1.1.0')(read.content)!, message: 'deploy', title: 't', sourceBranch: 'fjord/api-prod-1.1.0' });
+      const result = await store.openMergeRequest({
+        file: FILE,
+        content: setTag('api', '1.1.0')(read.content)!,
+        message: 'deploy',
+        title: 't',
+        sourceBranch: 'fjord/api-prod-1.1.0',
+      });
       assert.deepEqual(result, { sourceBranch: 'fjord/api-prod-1.1.0', kind: 'branch' });
       assert.match(repo.git(['branch', '--list']), /fjord\/api-prod-1\.1\.0/);
     });
@@ -65,23 +77,44 @@ describe('git store specifics', () => {
       // What `kill -9` of the worker in the middle of a fetch (and of a `git init`) leaves behind.
       for (const lock of locks) writeFileSync(lock, '');
       const restarted = new GitManifestStore({ repository: repo.bare, branch: 'main', dataDir });
-      await assert.rejects(restarted.read(FILE), (err: unknown) => err instanceof ManifestStoreError && err.transient && /lock/.test(err.message));
+      await assert.rejects(
+        restarted.read(FILE),
+        (err: unknown) => err instanceof ManifestStoreError && err.transient && /lock/.test(err.message),
+      );
       const old = new Date(Date.now() - 60_000);
       for (const lock of locks) utimesSync(lock, old, old);
       const next = repo.pushChange(FILE, setTag('api', '2.0.0')(VALUES)!, 'bump');
       const read = await restarted.read(FILE);
       assert.equal(read.commitId, next);
       assert.ok(locks.every((lock) => !existsSync(lock)));
-      await restarted.commit({ file: FILE, content: setTag('api', '2.0.1')(read.content)!, lastCommitId: read.commitId, message: 'deploy' });
+      await restarted.commit({
+        file: FILE,
+        content: setTag('api', '2.0.1')(read.content)!,
+        lastCommitId: read.commitId,
+        message: 'deploy',
+      });
     });
   });
 
   it('names a missing branch and an unreachable repository', async () => {
     await withRepo(async (repo, dataDir) => {
       const noBranch = new GitManifestStore({ repository: repo.bare, branch: 'release', dataDir });
-      await assert.rejects(noBranch.read(FILE), (err: unknown) => err instanceof ManifestNotFound && /branch release does not exist/.test(err.message));
-      const nowhere = new GitManifestStore({ repository: join(repo.root, 'nope.git'), branch: 'main', dataDir: join(dataDir, 'other') });
-      await assert.rejects(nowhere.read(FILE), (err: unknown) => err instanceof ManifestStoreError && err.transient && /cannot fetch the manifest repository/.test(err.message));
+      await assert.rejects(
+        noBranch.read(FILE),
+        (err: unknown) => err instanceof ManifestNotFound && /branch release does not exist/.test(err.message),
+      );
+      const nowhere = new GitManifestStore({
+        repository: join(repo.root, 'nope.git'),
+        branch: 'main',
+        dataDir: join(dataDir, 'other'),
+      });
+      await assert.rejects(
+        nowhere.read(FILE),
+        (err: unknown) =>
+          err instanceof ManifestStoreError &&
+          err.transient &&
+          /cannot fetch the manifest repository/.test(err.message),
+      );
     });
   });
 
@@ -91,7 +124,12 @@ describe('git store specifics', () => {
       repo.pushChange('deploy.sh', '#!/bin/sh\n', 'script');
       repo.git(['ls-tree', 'main']);
       const read = await store.read(FILE);
-      await store.commit({ file: FILE, content: setTag('api', '1.1.0')(read.content)!, lastCommitId: read.commitId, message: 'deploy' });
+      await store.commit({
+        file: FILE,
+        content: setTag('api', '1.1.0')(read.content)!,
+        lastCommitId: read.commitId,
+        message: 'deploy',
+      });
       assert.equal(repo.git(['diff', '--name-only', 'main~1', 'main']), `${FILE}\n`);
       assert.equal(repo.git(['ls-tree', 'main', '--', FILE]).split(' ')[0], '100644');
     });

@@ -44,7 +44,11 @@ describe('deploy feedback: GitLab statuses, the MR note timeline, chat', { skip:
   const ctx = { heartbeat: async () => {}, attempts: 1, logger, signal: new AbortController().signal };
 
   before(async () => {
-    [fleet, registry, chat] = await Promise.all([startFleet({ hosts: 2, engine: true }), startRegistry(), startChatWebhook()]);
+    [fleet, registry, chat] = await Promise.all([
+      startFleet({ hosts: 2, engine: true }),
+      startRegistry(),
+      startChatWebhook(),
+    ]);
     image = `${registry.host}/acme/api`;
     await pushTestImage(registry.url, 'v2', 'web', { name: 'acme/api' });
     await pushTestImage(registry.url, 'v3-unhealthy', 'unhealthy', { name: 'acme/api' });
@@ -53,7 +57,9 @@ describe('deploy feedback: GitLab statuses, the MR note timeline, chat', { skip:
     gitlab = await startGitlabStandIn({ projects: { [APP]: { repo: app.bare } } });
     const port = await freePort(fleet.hosts[0]!.address);
     const yaml = fleetConfigYaml({
-      fleet, repository: manifests.bare, image,
+      fleet,
+      repository: manifests.bare,
+      image,
       gitlab: `url: "${gitlab.url}", tokenEnv: GITLAB_TOKEN`,
       app: 'waitForImage: 5s',
       extra: `registries: [{ host: "${registry.host}", insecure: true }]\nnotify: { webhookUrlEnv: CHAT_WEBHOOK_URL }\n`,
@@ -66,7 +72,13 @@ describe('deploy feedback: GitLab statuses, the MR note timeline, chat', { skip:
     });
     const config = parseConfig(yaml);
     const env = { FJORD_SSH_KEY: fleet.privateKey.reveal(), GITLAB_TOKEN: gitlab.token, CHAT_WEBHOOK_URL: chat.url };
-    handle = makeDeployHandler({ config, configPath: join(manifests.root, 'fjord.yaml'), dataDir: mkdtempSync(join(tmpdir(), 'fjord-feedback-')), env, notifier: createNotifier(config, { env, logger }) });
+    handle = makeDeployHandler({
+      config,
+      configPath: join(manifests.root, 'fjord.yaml'),
+      dataDir: mkdtempSync(join(tmpdir(), 'fjord-feedback-')),
+      env,
+      notifier: createNotifier(config, { env, logger }),
+    });
   });
   after(async () => {
     await Promise.all([fleet?.stop(), registry?.stop(), gitlab?.close(), chat?.close()]);
@@ -77,12 +89,26 @@ describe('deploy feedback: GitLab statuses, the MR note timeline, chat', { skip:
   /** A real merged MR on the app project, and the job its merge webhook would make. */
   async function mergedJob(tag: string): Promise<DeployJob> {
     const api = new Gitlab({ host: gitlab.url, token: gitlab.token });
-    await api.Commits.create(APP, `feat-${tag}`, `feat: ${tag}`, [{ action: 'update', filePath: 'main.go', content: `package main // ${tag}\n` }], { startBranch: 'main' });
+    await api.Commits.create(
+      APP,
+      `feat-${tag}`,
+      `feat: ${tag}`,
+      [{ action: 'update', filePath: 'main.go', content: `package main // ${tag}\n` }],
+      { startBranch: 'main' },
+    );
     const mr = await api.MergeRequests.create(APP, `feat-${tag}`, 'main', tag);
     const merged = await api.MergeRequests.merge(APP, mr.iid);
-    return makeJob({ id: `job-feedback-${tag}`, image, tag, sha: merged.merge_commit_sha!, source: { provider: 'gitlab', project: APP, ref: 'main', mr: mr.iid }, enqueuedAt: new Date().toISOString() });
+    return makeJob({
+      id: `job-feedback-${tag}`,
+      image,
+      tag,
+      sha: merged.merge_commit_sha!,
+      source: { provider: 'gitlab', project: APP, ref: 'main', mr: mr.iid },
+      enqueuedAt: new Date().toISOString(),
+    });
   }
-  const statesOf = (job: DeployJob) => gitlab.state.statuses.filter((s) => s.sha === job.sha).map((s) => [s.name, s.state]);
+  const statesOf = (job: DeployJob) =>
+    gitlab.state.statuses.filter((s) => s.sha === job.sha).map((s) => [s.name, s.state]);
   const noteOf = (job: DeployJob) => {
     const notes = gitlab.state.notes.filter((n) => n.mergeRequestIid === job.source.mr);
     assert.equal(notes.length, 1, 'one note per deploy, updated in place');
@@ -94,12 +120,22 @@ describe('deploy feedback: GitLab statuses, the MR note timeline, chat', { skip:
     const outcome = await handle(job, ctx);
     assert.equal(outcome.status, 'deployed', outcome.detail);
 
-    assert.deepEqual(statesOf(job), [['fjord/prod', 'pending'], ['fjord/prod', 'running'], ['fjord/prod', 'success']]);
-    assert.ok(!gitlab.state.requests.some((r) => r.path.includes('/statuses/') && r.status >= 400), 'no refused status transition');
+    assert.deepEqual(statesOf(job), [
+      ['fjord/prod', 'pending'],
+      ['fjord/prod', 'running'],
+      ['fjord/prod', 'success'],
+    ]);
+    assert.ok(
+      !gitlab.state.requests.some((r) => r.path.includes('/statuses/') && r.status >= 400),
+      'no refused status transition',
+    );
     const note = noteOf(job);
     assert.ok(note.revisions.length >= 3, `the note followed the deploy (${note.revisions.length} revisions)`);
     assert.match(note.revisions[0]!, /deploying/);
-    assert.ok(note.revisions.slice(0, -1).every((r) => /### ⏳ fjord: deploying/.test(r) && !r.includes('done:')), 'progress edits, then one final edit');
+    assert.ok(
+      note.revisions.slice(0, -1).every((r) => /### ⏳ fjord: deploying/.test(r) && !r.includes('done:')),
+      'progress edits, then one final edit',
+    );
     const commitId = manifests.git(['rev-parse', 'main']).trim();
     assertInOrder(note.body, [
       /\| \d\d:\d\d:\d\d \| 0s \| ✔ received \(merge of !\d+\) \|/,
@@ -111,15 +147,24 @@ describe('deploy feedback: GitLab statuses, the MR note timeline, chat', { skip:
       '✔ done: deployed',
       /\| web-1 \| updated \| connect /,
     ]);
-    assert.deepEqual(gitlab.state.deployments.filter((d) => d.sha === job.sha).map((d) => d.statusHistory), [['running', 'success']]);
+    assert.deepEqual(
+      gitlab.state.deployments.filter((d) => d.sha === job.sha).map((d) => d.statusHistory),
+      [['running', 'success']],
+    );
 
     assert.equal(chat.requests.length, 1);
     const [post] = chat.requests;
     assert.equal(post!.method, 'POST');
     assert.match(post!.contentType, /^application\/json/);
     const { text } = JSON.parse(post!.body) as { text: string };
-    assert.match(text, /^:white_check_mark: \*deployed\* in \d+\.\ds · `api` → \*prod\* · `127\.0\.0\.1:\d+\/acme\/api:v2`\n/);
-    assert.ok(text.includes(`MR <${gitlab.url}/${APP}/-/merge_requests/${job.source.mr}|${APP}!${job.source.mr}>`), text);
+    assert.match(
+      text,
+      /^:white_check_mark: \*deployed\* in \d+\.\ds · `api` → \*prod\* · `127\.0\.0\.1:\d+\/acme\/api:v2`\n/,
+    );
+    assert.ok(
+      text.includes(`MR <${gitlab.url}/${APP}/-/merge_requests/${job.source.mr}|${APP}!${job.source.mr}>`),
+      text,
+    );
     assert.ok(text.includes(`manifest commit \`${commitId.slice(0, 12)}\``), text);
   });
 
@@ -129,7 +174,11 @@ describe('deploy feedback: GitLab statuses, the MR note timeline, chat', { skip:
     const outcome = await handle(job, ctx);
     assert.equal(outcome.status, 'failed');
 
-    assert.deepEqual(statesOf(job), [['fjord/prod', 'pending'], ['fjord/prod', 'running'], ['fjord/prod', 'failed']]);
+    assert.deepEqual(statesOf(job), [
+      ['fjord/prod', 'pending'],
+      ['fjord/prod', 'running'],
+      ['fjord/prod', 'failed'],
+    ]);
     const note = noteOf(job);
     assertInOrder(note.body, [
       '✔ received',
@@ -148,11 +197,16 @@ describe('deploy feedback: GitLab statuses, the MR note timeline, chat', { skip:
     const block = /What `web-1`'s new container said:\n\n```\n([\s\S]*?)\n```/.exec(note.body)?.[1] ?? '';
     assert.match(block, /^container api-prod-next: status running, exit code 0, OOM-killed no, restarts 0\n/);
     // Internal address:port stays out of the note (issue 12, item 5); the worker's log below keeps them.
-    assert.match(block, /\n {2}\d\d:\d\d:\d\d\.\d{3} http:\/\/\[address\]\/cgi-bin\/healthz → HTTP 500 in \d+ ms: database unreachable: connect \[address\]/);
+    assert.match(
+      block,
+      /\n {2}\d\d:\d\d:\d\d\.\d{3} http:\/\/\[address\]\/cgi-bin\/healthz → HTTP 500 in \d+ ms: database unreachable: connect \[address\]/,
+    );
     assert.doesNotMatch(block, /10\.9\.9\.9|127\.0\.0\.1/);
     assert.match(block, /\nlast log lines:\n(.*\n)* {2}health: database unreachable, answering 500/);
     // The worker's JSON log line of the failed deploy carries the same, as data.
-    const failedLine = lines.map((l) => JSON.parse(l) as Record<string, any>).findLast((l) => l.msg === 'rollout failed');
+    const failedLine = lines
+      .map((l) => JSON.parse(l) as Record<string, any>)
+      .findLast((l) => l.msg === 'rollout failed');
     assert.equal(failedLine?.level, 'error');
     assert.equal(failedLine?.diagnostics?.['web-1']?.probes?.at(-1)?.status, 500);
     assert.match(failedLine?.diagnostics?.['web-1']?.logs ?? '', /database unreachable/);

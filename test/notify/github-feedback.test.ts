@@ -30,7 +30,9 @@ import { HEALTH_PATH, pushTestImage } from '../fixtures/test-images.js';
 
 const REPO = 'acme/api';
 
-describe('deploy feedback on GitHub: statuses, the PR comment timeline, a deployment', { skip: engineMissing() }, () => {
+describe('deploy feedback on GitHub: statuses, the PR comment timeline, a deployment', {
+  skip: engineMissing(),
+}, () => {
   let fleet: TestFleet;
   let registry: RegistryFixture;
   let github: GithubStandIn;
@@ -54,7 +56,9 @@ describe('deploy feedback on GitHub: statuses, the PR comment timeline, a deploy
     github = await startGithubStandIn({ repositories: { [REPO]: { repo: app.bare } } });
     const port = await freePort(fleet.hosts[0]!.address);
     const yaml = fleetConfigYaml({
-      fleet, repository: manifests.bare, image,
+      fleet,
+      repository: manifests.bare,
+      image,
       app: 'waitForImage: 5s',
       extra: `registries: [{ host: "${registry.host}", insecure: true }]\n`,
       environments: `
@@ -69,7 +73,14 @@ describe('deploy feedback on GitHub: statuses, the PR comment timeline, a deploy
     const config = parseConfig(yaml);
     const env = { FJORD_SSH_KEY: fleet.privateKey.reveal(), GITHUB_TOKEN: github.token };
     // A new handler is a new process: nothing remembered of comment or deployment ids.
-    handle = () => makeDeployHandler({ config, configPath: join(manifests.root, 'fjord.yaml'), dataDir: mkdtempSync(join(tmpdir(), 'fjord-gh-feedback-')), env, notifier: createNotifier(config, { env, logger }) });
+    handle = () =>
+      makeDeployHandler({
+        config,
+        configPath: join(manifests.root, 'fjord.yaml'),
+        dataDir: mkdtempSync(join(tmpdir(), 'fjord-gh-feedback-')),
+        env,
+        notifier: createNotifier(config, { env, logger }),
+      });
   });
   after(async () => {
     await Promise.all([fleet?.stop(), registry?.stop(), github?.close()]);
@@ -81,9 +92,17 @@ describe('deploy feedback on GitHub: statuses, the PR comment timeline, a deploy
   async function mergedJob(tag: string): Promise<DeployJob> {
     const number = ++pulls;
     const sha = await mergePull(github, app, REPO, number, tag);
-    return makeJob({ id: `job-gh-feedback-${tag}`, image, tag, sha, source: { provider: 'github', project: REPO, ref: 'main', mr: number }, enqueuedAt: new Date().toISOString() });
+    return makeJob({
+      id: `job-gh-feedback-${tag}`,
+      image,
+      tag,
+      sha,
+      source: { provider: 'github', project: REPO, ref: 'main', mr: number },
+      enqueuedAt: new Date().toISOString(),
+    });
   }
-  const statesOf = (job: DeployJob) => github.state.statuses.filter((s) => s.sha === job.sha).map((s) => [s.context, s.state, s.description]);
+  const statesOf = (job: DeployJob) =>
+    github.state.statuses.filter((s) => s.sha === job.sha).map((s) => [s.context, s.state, s.description]);
   const commentOf = (job: DeployJob) => {
     const comments = github.state.comments.filter((c) => c.issueNumber === job.source.mr);
     assert.equal(comments.length, 1, 'one comment per deploy, edited in place');
@@ -96,14 +115,32 @@ describe('deploy feedback on GitHub: statuses, the PR comment timeline, a deploy
     const job = healthy;
     const outcome = await handle()(job, ctx);
     assert.equal(outcome.status, 'deployed', outcome.detail);
-    assert.ok(!github.state.requests.some((r) => r.status >= 400), `GitHub refused nothing: ${JSON.stringify(github.state.requests.filter((r) => r.status >= 400))}`);
+    assert.ok(
+      !github.state.requests.some((r) => r.status >= 400),
+      `GitHub refused nothing: ${JSON.stringify(github.state.requests.filter((r) => r.status >= 400))}`,
+    );
 
-    assert.deepEqual(statesOf(job).map(([c, s]) => [c, s]), [['fjord/prod', 'pending'], ['fjord/prod', 'pending'], ['fjord/prod', 'success']]);
-    assert.deepEqual(statesOf(job).slice(0, 2).map(([, , d]) => d), ['waiting to deploy v2', 'rolling out v2']);
+    assert.deepEqual(
+      statesOf(job).map(([c, s]) => [c, s]),
+      [
+        ['fjord/prod', 'pending'],
+        ['fjord/prod', 'pending'],
+        ['fjord/prod', 'success'],
+      ],
+    );
+    assert.deepEqual(
+      statesOf(job)
+        .slice(0, 2)
+        .map(([, , d]) => d),
+      ['waiting to deploy v2', 'rolling out v2'],
+    );
     assert.match(String(statesOf(job)[2]![2]), /^deployed/);
     const comment = commentOf(job);
     assert.ok(comment.revisions.length >= 3, `the comment followed the deploy (${comment.revisions.length} revisions)`);
-    assert.ok(comment.revisions.slice(0, -1).every((r) => /### ⏳ fjord: deploying/.test(r) && !r.includes('done:')), 'progress edits, then one final edit');
+    assert.ok(
+      comment.revisions.slice(0, -1).every((r) => /### ⏳ fjord: deploying/.test(r) && !r.includes('done:')),
+      'progress edits, then one final edit',
+    );
     const commitId = manifests.git(['rev-parse', 'main']).trim();
     assertInOrder(comment.body, [
       /✔ received \(merge of #\d+\)/,
@@ -118,8 +155,14 @@ describe('deploy feedback on GitHub: statuses, the PR comment timeline, a deploy
     const [d, more] = deploymentsOf(job);
     assert.equal(more, undefined, 'one deployment');
     assert.deepEqual([d!.ref, d!.environment], [job.sha, 'prod']);
-    assert.deepEqual(d!.statuses.map((s) => s.state), ['in_progress', 'success']);
-    assert.equal(d!.statuses.at(-1)!.logUrl, `${github.url}/web/${REPO}/pull/${job.source.mr}#issuecomment-${comment.id}`);
+    assert.deepEqual(
+      d!.statuses.map((s) => s.state),
+      ['in_progress', 'success'],
+    );
+    assert.equal(
+      d!.statuses.at(-1)!.logUrl,
+      `${github.url}/web/${REPO}/pull/${job.source.mr}#issuecomment-${comment.id}`,
+    );
   });
 
   it('the same job redelivered to a fresh worker: the same comment and deployment, no second of either', async () => {
@@ -130,7 +173,10 @@ describe('deploy feedback on GitHub: statuses, the PR comment timeline, a deploy
     assert.ok(commentOf(redelivered).revisions.length > before, 'the comment was edited');
     assert.match(commentOf(redelivered).body, new RegExp(`: ${outcome.status}`));
     assert.equal(deploymentsOf(redelivered).length, 1, 'no second deployment');
-    assert.deepEqual(deploymentsOf(redelivered)[0]!.statuses.map((s) => s.state), ['in_progress', 'success', 'in_progress', 'success']);
+    assert.deepEqual(
+      deploymentsOf(redelivered)[0]!.statuses.map((s) => s.state),
+      ['in_progress', 'success', 'in_progress', 'success'],
+    );
     assert.equal(statesOf(redelivered).at(-1)![1], 'success');
   });
 
@@ -138,10 +184,23 @@ describe('deploy feedback on GitHub: statuses, the PR comment timeline, a deploy
     const job = await mergedJob('v3-unhealthy');
     const outcome = await handle()(job, ctx);
     assert.equal(outcome.status, 'failed');
-    assert.deepEqual(statesOf(job).map(([, s]) => s), ['pending', 'pending', 'failure']);
+    assert.deepEqual(
+      statesOf(job).map(([, s]) => s),
+      ['pending', 'pending', 'failure'],
+    );
     assert.ok([...String(statesOf(job)[2]![2])].length <= 140);
-    assertInOrder(commentOf(job).body, ['✔ rollout started', /✖ batch 1\/2 failed: web-1 at health/, '✖ rolling back web-1', '✔ hosts back on their previous image', /✖ failed at health on web-1: /, 'Failed on `web-1` at step `health`']);
-    assert.deepEqual(deploymentsOf(job)[0]!.statuses.map((s) => s.state), ['in_progress', 'failure']);
+    assertInOrder(commentOf(job).body, [
+      '✔ rollout started',
+      /✖ batch 1\/2 failed: web-1 at health/,
+      '✖ rolling back web-1',
+      '✔ hosts back on their previous image',
+      /✖ failed at health on web-1: /,
+      'Failed on `web-1` at step `health`',
+    ]);
+    assert.deepEqual(
+      deploymentsOf(job)[0]!.statuses.map((s) => s.state),
+      ['in_progress', 'failure'],
+    );
   });
 
   it('no log line carries the GitHub token', () => {

@@ -41,7 +41,10 @@ describe('GitHub feedback (GithubNotifier through createNotifier)', () => {
 
   before(async () => {
     app = createBareRepo({ 'main.go': 'package main\n' }, { name: 'api' });
-    [github, gitlab] = await Promise.all([startGithubStandIn({ repositories: { [REPO]: { repo: app.bare } } }), startGitlabStandIn({ projects: { [REPO]: { repo: app.bare } } })]);
+    [github, gitlab] = await Promise.all([
+      startGithubStandIn({ repositories: { [REPO]: { repo: app.bare } } }),
+      startGitlabStandIn({ projects: { [REPO]: { repo: app.bare } } }),
+    ]);
   });
   after(async () => {
     await Promise.all([github?.close(), gitlab?.close()]);
@@ -60,13 +63,25 @@ apps:
     image: registry.test/acme/api
     environments: { prod: { manifest: { file: p.yaml, path: image.tag } } }
 `);
-  const notifier = () => createNotifier(config(), { env: { GITHUB_TOKEN: github.token, GITLAB_TOKEN: gitlab.token }, logger });
+  const notifier = () =>
+    createNotifier(config(), { env: { GITHUB_TOKEN: github.token, GITLAB_TOKEN: gitlab.token }, logger });
 
   /** A real merged PR: a commit on main (the merge) and the closed, merged PR record. */
   async function mergedJob(tag: string, id = `job-gh-${tag}`): Promise<DeployJob> {
     const number = ++pr;
     const sha = await mergePull(github, app, REPO, number, tag);
-    return { v: 1, id, app: 'api', environment: 'prod', image: 'registry.test/acme/api', tag, sha, reason: 'merge', source: { provider: 'github', project: REPO, ref: 'main', mr: number }, enqueuedAt: new Date().toISOString() };
+    return {
+      v: 1,
+      id,
+      app: 'api',
+      environment: 'prod',
+      image: 'registry.test/acme/api',
+      tag,
+      sha,
+      reason: 'merge',
+      source: { provider: 'github', project: REPO, ref: 'main', mr: number },
+      enqueuedAt: new Date().toISOString(),
+    };
   }
   const statusesOf = (job: DeployJob) => github.state.statuses.filter((s) => s.sha === job.sha);
   const commentsOf = (job: DeployJob) => github.state.comments.filter((c) => c.issueNumber === job.source.mr);
@@ -90,28 +105,46 @@ apps:
   it('a deploy: status pending → pending "rolling out" → success, one PR comment edited in place, a deployment in_progress → success', async () => {
     const job = await mergedJob('v2');
     await run(job, { status: 'deployed', detail: 'prod at v2 on 2 hosts', tag: 'v2' });
-    assert.ok(!github.state.requests.some((r) => r.status >= 400), `GitHub refused nothing: ${JSON.stringify(github.state.requests.filter((r) => r.status >= 400))}`);
+    assert.ok(
+      !github.state.requests.some((r) => r.status >= 400),
+      `GitHub refused nothing: ${JSON.stringify(github.state.requests.filter((r) => r.status >= 400))}`,
+    );
 
     const comments = commentsOf(job);
     assert.equal(comments.length, 1, 'one comment per deploy');
     const [comment] = comments;
     assert.ok(comment!.body.startsWith(noteMarker(job)), 'the comment carries the hidden marker');
-    assert.ok(comment!.revisions.length >= 4, `the comment followed the deploy (${comment!.revisions.length} revisions)`);
+    assert.ok(
+      comment!.revisions.length >= 4,
+      `the comment followed the deploy (${comment!.revisions.length} revisions)`,
+    );
     assert.match(comment!.body, /### ✅ fjord: `api` to \*\*prod\*\*: deployed/);
     const commentUrl = `${github.url}/web/${REPO}/pull/${job.source.mr}#issuecomment-${comment!.id}`;
 
-    assert.deepEqual(statusesOf(job).map((s) => [s.context, s.state, s.description]), [
-      ['fjord/prod', 'pending', 'waiting to deploy v2'],
-      ['fjord/prod', 'pending', 'rolling out v2'],
-      ['fjord/prod', 'success', 'deployed: prod at v2 on 2 hosts'],
-    ]);
-    assert.ok(statusesOf(job).every((s) => s.targetUrl === commentUrl), 'every status links to the PR comment');
+    assert.deepEqual(
+      statusesOf(job).map((s) => [s.context, s.state, s.description]),
+      [
+        ['fjord/prod', 'pending', 'waiting to deploy v2'],
+        ['fjord/prod', 'pending', 'rolling out v2'],
+        ['fjord/prod', 'success', 'deployed: prod at v2 on 2 hosts'],
+      ],
+    );
+    assert.ok(
+      statusesOf(job).every((s) => s.targetUrl === commentUrl),
+      'every status links to the PR comment',
+    );
 
     const deployments = deploymentsOf(job);
     assert.equal(deployments.length, 1);
     const [d] = deployments;
-    assert.deepEqual([d!.ref, d!.environment, (d!.payload as { fjordJob?: string }).fjordJob], [job.sha, 'prod', job.id]);
-    assert.deepEqual(d!.statuses.map((s) => s.state), ['in_progress', 'success']);
+    assert.deepEqual(
+      [d!.ref, d!.environment, (d!.payload as { fjordJob?: string }).fjordJob],
+      [job.sha, 'prod', job.id],
+    );
+    assert.deepEqual(
+      d!.statuses.map((s) => s.state),
+      ['in_progress', 'success'],
+    );
     assert.equal(d!.statuses.at(-1)!.logUrl, commentUrl, 'the deployment links to the PR comment');
     // fjord's own pending status is on the commit when the deployment is made: only required_contexts: [] lets it through.
     const create = github.state.requests.find((r) => r.method === 'POST' && r.path === `/repos/${REPO}/deployments`)!;
@@ -124,8 +157,16 @@ apps:
     await run(job, { status: 'deployed', detail: 'prod at v3 on 2 hosts', tag: 'v3' }, notifier());
     assert.equal(commentsOf(job).length, 1, 'no second comment');
     assert.equal(deploymentsOf(job).length, 1, 'no second deployment');
-    assert.deepEqual(deploymentsOf(job)[0]!.statuses.map((s) => s.state), ['in_progress', 'failure', 'in_progress', 'success']);
-    assert.deepEqual(statusesOf(job).map((s) => s.state).slice(-1), ['success']);
+    assert.deepEqual(
+      deploymentsOf(job)[0]!.statuses.map((s) => s.state),
+      ['in_progress', 'failure', 'in_progress', 'success'],
+    );
+    assert.deepEqual(
+      statusesOf(job)
+        .map((s) => s.state)
+        .slice(-1),
+      ['success'],
+    );
     assert.ok(statusesOf(job).some((s) => s.state === 'failure'));
   });
 
@@ -166,28 +207,67 @@ apps:
   });
 
   it('a GitHub App: installation tokens made from the app key (PKCS#1, as GitHub hands it out), sent as Bearer, reused; neither in a log line', async () => {
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
-    const appHub = await startGithubStandIn({ repositories: { [REPO]: { repo: app.bare } }, tokens: [], app: { id: 424242, installationId: 77, publicKey } });
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
+    const appHub = await startGithubStandIn({
+      repositories: { [REPO]: { repo: app.bare } },
+      tokens: [],
+      app: { id: 424242, installationId: 77, publicKey },
+    });
     try {
       appHub.openPull(REPO, { number: 90, headRef: 'main' });
       const sha = app.git(['rev-parse', 'main']).trim();
-      const job: DeployJob = { v: 1, id: 'job-gh-app', app: 'api', environment: 'prod', image: 'registry.test/acme/api', tag: 'v9', sha, reason: 'merge', source: { provider: 'github', project: REPO, ref: 'main', mr: 90 }, enqueuedAt: new Date().toISOString() };
+      const job: DeployJob = {
+        v: 1,
+        id: 'job-gh-app',
+        app: 'api',
+        environment: 'prod',
+        image: 'registry.test/acme/api',
+        tag: 'v9',
+        sha,
+        reason: 'merge',
+        source: { provider: 'github', project: REPO, ref: 'main', mr: 90 },
+        enqueuedAt: new Date().toISOString(),
+      };
       const appConfig = parseConfig(stringifyApp(appHub.url, 77));
       lines.length = 0;
-      await run(job, { status: 'deployed', tag: 'v9' }, createNotifier(appConfig, { env: { GITHUB_APP_KEY: privateKey }, logger }));
-      assert.ok(!appHub.state.requests.some((r) => r.status >= 400), JSON.stringify(appHub.state.requests.filter((r) => r.status >= 400)));
+      await run(
+        job,
+        { status: 'deployed', tag: 'v9' },
+        createNotifier(appConfig, { env: { GITHUB_APP_KEY: privateKey }, logger }),
+      );
+      assert.ok(
+        !appHub.state.requests.some((r) => r.status >= 400),
+        JSON.stringify(appHub.state.requests.filter((r) => r.status >= 400)),
+      );
       assert.equal(appHub.installationTokens.length, 1, 'one installation token, reused for every request');
       assert.equal(appHub.state.comments.length, 1);
-      assert.deepEqual(appHub.state.statuses.map((s) => s.state), ['pending', 'pending', 'success']);
-      assert.deepEqual(appHub.state.deployments[0]!.statuses.map((s) => s.state), ['in_progress', 'success']);
+      assert.deepEqual(
+        appHub.state.statuses.map((s) => s.state),
+        ['pending', 'pending', 'success'],
+      );
+      assert.deepEqual(
+        appHub.state.deployments[0]!.statuses.map((s) => s.state),
+        ['in_progress', 'success'],
+      );
       const all = lines.join('\n');
       assert.ok(!all.includes(appHub.installationTokens[0]!), 'installation token logged');
       assert.ok(!all.includes('PRIVATE KEY'), 'private key logged');
       // A wrong installation: GitHub's 404, logged as a warning; the deploy is not failed by it.
       const wrong = parseConfig(stringifyApp(appHub.url, 78));
       lines.length = 0;
-      await run(job, { status: 'deployed', tag: 'v9' }, createNotifier(wrong, { env: { GITHUB_APP_KEY: privateKey }, logger }));
-      assert.ok(lines.some((l) => /notification failed/.test(l) && /HTTP 404/.test(l)), lines.join('\n'));
+      await run(
+        job,
+        { status: 'deployed', tag: 'v9' },
+        createNotifier(wrong, { env: { GITHUB_APP_KEY: privateKey }, logger }),
+      );
+      assert.ok(
+        lines.some((l) => /notification failed/.test(l) && /HTTP 404/.test(l)),
+        lines.join('\n'),
+      );
       assert.ok(!lines.join('\n').includes('PRIVATE KEY'));
     } finally {
       await appHub.close();
@@ -195,7 +275,10 @@ apps:
   });
 
   it('sources.github: tokenEnv and app together are refused, naming the path', () => {
-    assert.throws(() => parseConfig(stringifyApp('https://api.github.com', 1, 'tokenEnv: GITHUB_TOKEN, ')), /sources\.github\.app: tokenEnv and app both set: choose one/);
+    assert.throws(
+      () => parseConfig(stringifyApp('https://api.github.com', 1, 'tokenEnv: GITHUB_TOKEN, ')),
+      /sources\.github\.app: tokenEnv and app both set: choose one/,
+    );
   });
 
   it('a bad token: warnings that name what failed and the HTTP status, never the token; the deploy goes on', async () => {
@@ -205,7 +288,10 @@ apps:
     await run(job, { status: 'deployed', tag: 'v7' }, n);
     const warnings = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'notification failed');
     assert.ok(warnings.length >= 3, lines.join('\n'));
-    assert.ok(warnings.some((w) => w.what === 'pull request comment' && /Bad credentials.*\(HTTP 401\)/.test(w.error)), JSON.stringify(warnings));
+    assert.ok(
+      warnings.some((w) => w.what === 'pull request comment' && /Bad credentials.*\(HTTP 401\)/.test(w.error)),
+      JSON.stringify(warnings),
+    );
     assert.equal(commentsOf(job).length, 0);
     assert.ok(!lines.join('\n').includes('ghp_wrong'), 'token logged');
     assert.ok(!lines.join('\n').includes(github.token), 'token logged');

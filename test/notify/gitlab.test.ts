@@ -23,8 +23,18 @@ const report: RolloutReport = {
   ok: true,
   durationMs: 4200,
   hosts: [
-    { host: 'web-1', status: 'updated', previousImage: 'registry.test/acme/api:1', timings: { pull: 1200, start: 300, health: 900 } },
-    { host: 'web-2', status: 'updated', previousImage: 'registry.test/acme/api:1', timings: { pull: 1100, start: 250, health: 800 } },
+    {
+      host: 'web-1',
+      status: 'updated',
+      previousImage: 'registry.test/acme/api:1',
+      timings: { pull: 1200, start: 300, health: 900 },
+    },
+    {
+      host: 'web-2',
+      status: 'updated',
+      previousImage: 'registry.test/acme/api:1',
+      timings: { pull: 1100, start: 250, health: 800 },
+    },
   ],
 };
 
@@ -39,15 +49,31 @@ describe('GitlabNotifier', () => {
   before(async () => {
     app = createBareRepo({ 'src/main.go': 'package main\n' }, { name: 'api' });
     manifests = createBareRepo({ 'prod/values.yaml': 'tag: "1"\n' });
-    gitlab = await startGitlabStandIn({ projects: { [APP]: { repo: app.bare }, [MANIFESTS]: { repo: manifests.bare } } });
+    gitlab = await startGitlabStandIn({
+      projects: { [APP]: { repo: app.bare }, [MANIFESTS]: { repo: manifests.bare } },
+    });
     // A real merged MR on the app project: its merge commit is what gets deployed.
     const api = new Gitlab({ host: gitlab.url, token: gitlab.token });
-    await api.Commits.create(APP, 'feat', 'feat: v2', [{ action: 'update', filePath: 'src/main.go', content: 'package main // v2\n' }], { startBranch: 'main' });
+    await api.Commits.create(
+      APP,
+      'feat',
+      'feat: v2',
+      [{ action: 'update', filePath: 'src/main.go', content: 'package main // v2\n' }],
+      { startBranch: 'main' },
+    );
     const mr = await api.MergeRequests.create(APP, 'feat', 'main', 'v2');
     const merged = await api.MergeRequests.merge(APP, mr.iid);
     job = {
-      v: 1, id: 'job-notify-0001', app: 'api', environment: 'prod', image: 'registry.test/acme/api', tag: 'v2', sha: merged.merge_commit_sha!, reason: 'merge',
-      source: { provider: 'gitlab', project: APP, ref: 'main', mr: mr.iid }, enqueuedAt: new Date().toISOString(),
+      v: 1,
+      id: 'job-notify-0001',
+      app: 'api',
+      environment: 'prod',
+      image: 'registry.test/acme/api',
+      tag: 'v2',
+      sha: merged.merge_commit_sha!,
+      reason: 'merge',
+      source: { provider: 'gitlab', project: APP, ref: 'main', mr: mr.iid },
+      enqueuedAt: new Date().toISOString(),
     };
   });
   after(async () => {
@@ -56,7 +82,8 @@ describe('GitlabNotifier', () => {
     manifests.cleanup();
   });
 
-  const notifier = () => new GitlabNotifier({ url: gitlab.url, token: new Secret(gitlab.token), logger, manifestProject: MANIFESTS });
+  const notifier = () =>
+    new GitlabNotifier({ url: gitlab.url, token: new Secret(gitlab.token), logger, manifestProject: MANIFESTS });
 
   it('reports a deploy: status pending → running → success, one note following the timeline, a deployment running → success', async () => {
     const n = notifier();
@@ -70,10 +97,21 @@ describe('GitlabNotifier', () => {
     await n.jobProgress(job, timeline); // already running: no second `running`
     const commitId = manifests.git(['rev-parse', 'main']).trim();
     timeline.mark('done', 'done: deployed');
-    await n.jobFinished(job, { status: 'deployed', detail: 'prod at v2 on 2 hosts', tag: 'v2', commitId, rollout: report }, timeline);
+    await n.jobFinished(
+      job,
+      { status: 'deployed', detail: 'prod at v2 on 2 hosts', tag: 'v2', commitId, rollout: report },
+      timeline,
+    );
 
     const statuses = gitlab.state.statuses.filter((s) => s.sha === job.sha);
-    assert.deepEqual(statuses.map((s) => [s.name, s.state, s.ref]), [['fjord/prod', 'pending', 'main'], ['fjord/prod', 'running', 'main'], ['fjord/prod', 'success', 'main']]);
+    assert.deepEqual(
+      statuses.map((s) => [s.name, s.state, s.ref]),
+      [
+        ['fjord/prod', 'pending', 'main'],
+        ['fjord/prod', 'running', 'main'],
+        ['fjord/prod', 'success', 'main'],
+      ],
+    );
     assert.match(statuses[2]!.description ?? '', /deployed: prod at v2/);
     assert.ok(!gitlab.state.requests.some((r) => r.status >= 400), 'GitLab refused nothing');
 
@@ -82,18 +120,28 @@ describe('GitlabNotifier', () => {
     assert.equal(notes[0]!.revisions.length, 5);
     assert.match(notes[0]!.revisions[0]!, /deploying/);
     assert.match(notes[0]!.revisions[3]!, /rollout started[\s\S]*batch 1\/1 healthy/);
-    assert.equal(statuses[2]!.targetUrl, `${gitlab.url}/${APP}/-/merge_requests/${job.source.mr}#note_${notes[0]!.id}`, 'the status links to the note');
+    assert.equal(
+      statuses[2]!.targetUrl,
+      `${gitlab.url}/${APP}/-/merge_requests/${job.source.mr}#note_${notes[0]!.id}`,
+      'the status links to the note',
+    );
     const body = notes[0]!.body;
     assert.ok(body.includes(`<!-- fjord:api/prod/${job.sha} -->`));
     assert.match(body, /deployed/);
-    assert.match(body, /\| \d\d:\d\d:\d\d \| 0s \| ✔ received \|\n\| [\d:]+ \| \+[\d.]+s \| ✔ manifest committed \|\n(.*\n){2}\| [\d:]+ \| \+[\d.]+s \| ✔ done: deployed \|/);
+    assert.match(
+      body,
+      /\| \d\d:\d\d:\d\d \| 0s \| ✔ received \|\n\| [\d:]+ \| \+[\d.]+s \| ✔ manifest committed \|\n(.*\n){2}\| [\d:]+ \| \+[\d.]+s \| ✔ done: deployed \|/,
+    );
     assert.ok(body.includes(`${gitlab.url}/${MANIFESTS}/-/commit/${commitId}`), 'manifest commit linked');
     assert.match(body, /\| web-1 \| updated \| pull 1\.2s, start 0\.3s, health 0\.9s \|/);
     assert.match(body, /\| web-2 \| updated \|/);
 
     const deployments = gitlab.state.deployments.filter((d) => d.sha === job.sha);
     assert.equal(deployments.length, 1);
-    assert.deepEqual([deployments[0]!.environment, deployments[0]!.ref, deployments[0]!.projectId], ['prod', 'main', 1]);
+    assert.deepEqual(
+      [deployments[0]!.environment, deployments[0]!.ref, deployments[0]!.projectId],
+      ['prod', 'main', 1],
+    );
     assert.deepEqual(deployments[0]!.statusHistory, ['running', 'success']);
   });
 
@@ -102,7 +150,25 @@ describe('GitlabNotifier', () => {
     const deploymentsBefore = gitlab.state.deployments.length;
     const n = notifier(); // no memory of the first run: the note is found by its marker
     await n.jobStarted(job);
-    const failure = { ...report, ok: false, hosts: [{ host: 'web-1', status: 'rolled-back' as const, step: 'health' as const, timings: { pull: 1000, health: 30000 } }], failed: { host: 'web-1', step: 'health' as const, message: 'health check failed', errorName: 'HealthCheckFailed', stderrTail: 'connection refused' } };
+    const failure = {
+      ...report,
+      ok: false,
+      hosts: [
+        {
+          host: 'web-1',
+          status: 'rolled-back' as const,
+          step: 'health' as const,
+          timings: { pull: 1000, health: 30000 },
+        },
+      ],
+      failed: {
+        host: 'web-1',
+        step: 'health' as const,
+        message: 'health check failed',
+        errorName: 'HealthCheckFailed',
+        stderrTail: 'connection refused',
+      },
+    };
     await n.jobFinished(job, { status: 'failed', detail: 'host web-1 failed at health', rollout: failure });
 
     assert.equal(gitlab.state.notes.length, notesBefore, 'no new note');
@@ -115,7 +181,10 @@ describe('GitlabNotifier', () => {
 
     assert.equal(gitlab.state.deployments.length, deploymentsBefore + 1, 'the retry is a new deployment');
     assert.deepEqual(gitlab.state.deployments.at(-1)!.statusHistory, ['running', 'failed']);
-    assert.deepEqual(gitlab.state.statuses.filter((s) => s.sha === job.sha).map((s) => s.state), ['pending', 'running', 'success', 'pending', 'failed']);
+    assert.deepEqual(
+      gitlab.state.statuses.filter((s) => s.sha === job.sha).map((s) => s.state),
+      ['pending', 'running', 'success', 'pending', 'failed'],
+    );
   });
 
   it('finishing without a start updates the running deployment it finds, else records one final', async () => {
@@ -142,21 +211,36 @@ describe('GitlabNotifier', () => {
     await n.jobStarted(retried, new Timeline(retried.enqueuedAt)); // the worker's second attempt
     await n.jobFinished(retried, { status: 'deployed' });
     assert.ok(!gitlab.state.requests.slice(requests).some((r) => r.status >= 400), 'GitLab refused nothing');
-    assert.deepEqual(gitlab.state.statuses.filter((s) => s.name === 'fjord/canary').map((s) => s.state), ['pending', 'running', 'success']);
+    assert.deepEqual(
+      gitlab.state.statuses.filter((s) => s.name === 'fjord/canary').map((s) => s.state),
+      ['pending', 'running', 'success'],
+    );
     // What was avoided: GitLab (and the stand-in) refuse pending on a running status.
     await api.Commits.editStatus(APP, job.sha!, 'running', { name: 'fjord/probe', ref: 'main' });
     await assert.rejects(api.Commits.editStatus(APP, job.sha!, 'pending', { name: 'fjord/probe', ref: 'main' }));
-    assert.deepEqual([gitlab.state.requests.at(-1)!.path.endsWith(`/statuses/${job.sha}`), gitlab.state.requests.at(-1)!.status], [true, 400]);
+    assert.deepEqual(
+      [gitlab.state.requests.at(-1)!.path.endsWith(`/statuses/${job.sha}`), gitlab.state.requests.at(-1)!.status],
+      [true, 400],
+    );
   });
 
   it('maps outcomes to final states: noop → success, superseded → canceled, proposed → success, failed → failed', async () => {
-    const cases = [['noop', 'success'], ['superseded', 'canceled'], ['proposed', 'success'], ['failed', 'failed']] as const;
+    const cases = [
+      ['noop', 'success'],
+      ['superseded', 'canceled'],
+      ['proposed', 'success'],
+      ['failed', 'failed'],
+    ] as const;
     for (const [status, state] of cases) {
       const j = { ...job, environment: `map-${status}`, id: `job-map-${status}` };
       await notifier().jobStarted(j);
       await notifier().jobFinished(j, { status, detail: `${status} detail` });
       const sent = gitlab.state.statuses.filter((x) => x.name === `fjord/map-${status}`);
-      assert.deepEqual(sent.map((x) => x.state), ['pending', state], status);
+      assert.deepEqual(
+        sent.map((x) => x.state),
+        ['pending', state],
+        status,
+      );
       assert.equal(sent[1]!.description, `${status}: ${status} detail`);
     }
   });
@@ -178,24 +262,44 @@ apps:
     const n = createNotifier(config, { env: { FJORD_GITLAB_TOKEN: gitlab.token }, logger });
     const j = { ...job, environment: 'addr', id: 'job-notify-addr', image: '10.20.0.9:5000/acme/api' };
     const failure: RolloutReport = {
-      ok: false, durationMs: 1000,
-      hosts: [{ host: 'web-1', status: 'failed', step: 'connect', timings: {} }, { host: 'web-2', status: 'rolled-back', step: 'health', timings: {} }],
-      failed: { host: 'web-1', step: 'connect', message: 'host web-1 (10.20.0.7:2222) unreachable: connect ECONNREFUSED 10.20.0.7:2222', errorName: 'HostUnreachable', stderrTail: 'curl: (7) Failed to connect to web2.corp.internal port 8080 via http://[fd00::7]:8080/health' },
+      ok: false,
+      durationMs: 1000,
+      hosts: [
+        { host: 'web-1', status: 'failed', step: 'connect', timings: {} },
+        { host: 'web-2', status: 'rolled-back', step: 'health', timings: {} },
+      ],
+      failed: {
+        host: 'web-1',
+        step: 'connect',
+        message: 'host web-1 (10.20.0.7:2222) unreachable: connect ECONNREFUSED 10.20.0.7:2222',
+        errorName: 'HostUnreachable',
+        stderrTail: 'curl: (7) Failed to connect to web2.corp.internal port 8080 via http://[fd00::7]:8080/health',
+      },
     };
-    await n.jobFinished(j, { status: 'failed', detail: 'host web-1 (10.20.0.7:2222) unreachable; web-2 (web2.corp.internal:22) rolled back', rollout: failure });
+    await n.jobFinished(j, {
+      status: 'failed',
+      detail: 'host web-1 (10.20.0.7:2222) unreachable; web-2 (web2.corp.internal:22) rolled back',
+      rollout: failure,
+    });
     const note = gitlab.state.notes.find((x) => x.body.includes(`fjord:api/addr/${job.sha}`))!;
     const status = gitlab.state.statuses.filter((x) => x.name === 'fjord/addr').at(-1)!;
     for (const text of [note.body, status.description ?? '']) {
       assert.ok(!/10\.20\.0\.7|2222|web2\.corp\.internal|fd00/.test(text), text);
       assert.match(text, /host web-1 \(\[address\]\) unreachable/);
     }
-    assert.match(note.body, /Image `10\.20\.0\.9:5000\/acme\/api:v2`/, 'the image reference is fjord.yaml\'s, kept');
+    assert.match(note.body, /Image `10\.20\.0\.9:5000\/acme\/api:v2`/, "the image reference is fjord.yaml's, kept");
     assert.match(note.body, /connect to \[address\] port 8080 via http:\/\/\[address\]\/health/);
   });
 
   it('skips what a job without sha, project or MR cannot address', async () => {
     const requests = gitlab.state.requests.length;
-    const cli: DeployJob = { ...job, id: 'job-cli-00001', sha: undefined, reason: 'manual', source: { provider: 'cli' } };
+    const cli: DeployJob = {
+      ...job,
+      id: 'job-cli-00001',
+      sha: undefined,
+      reason: 'manual',
+      source: { provider: 'cli' },
+    };
     await notifier().jobStarted(cli);
     await notifier().jobFinished(cli, { status: 'deployed' });
     assert.equal(gitlab.state.requests.length, requests, 'no request made');
@@ -209,7 +313,10 @@ apps:
     await n.jobStarted(job);
     await n.jobFinished(job, { status: 'deployed' });
     const warnings = lines.map((l) => JSON.parse(l) as { msg: string; what: string });
-    assert.deepEqual(new Set(warnings.filter((w) => w.msg === 'notification failed').map((w) => w.what)), new Set(['commit status', 'merge request note', 'deployment']));
+    assert.deepEqual(
+      new Set(warnings.filter((w) => w.msg === 'notification failed').map((w) => w.what)),
+      new Set(['commit status', 'merge request note', 'deployment']),
+    );
 
     lines.length = 0;
     const bad = new GitlabNotifier({ url: gitlab.url, token: new Secret('glpat-wrong-token-000'), logger });

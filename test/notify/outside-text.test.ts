@@ -18,8 +18,22 @@ import { makeJob } from '../fixtures/jobs.js';
 
 // Right-to-left override, isolates, zero-width space and joiner, BOM, ANSI escape, NUL, bell, line and
 // paragraph separators, NEL: each changes how a text reads (or where a line ends), none what it says.
-const HIDDEN = ['\u202e', '\u2066', '\u2069', '\u200b', '\u200d', '\ufeff', '\u001b', '\u0000', '\u0007', '\u2028', '\u2029', '\u0085'];
-const hasHidden = (s: string) => HIDDEN.filter((c) => s.includes(c)).map((c) => `U+${c.codePointAt(0)!.toString(16).padStart(4, '0')}`);
+const HIDDEN = [
+  '\u202e',
+  '\u2066',
+  '\u2069',
+  '\u200b',
+  '\u200d',
+  '\ufeff',
+  '\u001b',
+  '\u0000',
+  '\u0007',
+  '\u2028',
+  '\u2029',
+  '\u0085',
+];
+const hasHidden = (s: string) =>
+  HIDDEN.filter((c) => s.includes(c)).map((c) => `U+${c.codePointAt(0)!.toString(16).padStart(4, '0')}`);
 
 // GitLab's default issue closing pattern (docs.gitlab.com/administration/issue_closing_pattern/), with
 // %{issue_ref} as a local or cross-project reference or an issue URL.
@@ -30,10 +44,12 @@ const GITLAB_CLOSING = new RegExp(
 // A mention outside code: `@name` not directly inside a backtick run.
 const bareMention = (s: string, name: string) => new RegExp(String.raw`(?<!\x60)@${name}(?![\w\x60])`).test(s);
 
-const STDERR = 'docker: Error response from daemon: manifest unknown.\n```\n@alice see ````fence```` Closes #12\u202e\u2028gnp.exe\n';
+const STDERR =
+  'docker: Error response from daemon: manifest unknown.\n```\n@alice see ````fence```` Closes #12\u202e\u2028gnp.exe\n';
 
 const failedReport = (message: string, stderrTail: string): RolloutReport => ({
-  ok: false, durationMs: 1200,
+  ok: false,
+  durationMs: 1200,
   hosts: [{ host: 'web-1', status: 'rolled-back', step: 'pull', timings: {} }],
   failed: { host: 'web-1', step: 'pull', message, errorName: 'CommandFailed', stderrTail },
 });
@@ -59,11 +75,23 @@ describe('outside text in commits, notes and chat', () => {
 
   it('the MR note fences stderr verbatim, and its failure line neither pings nor reorders', () => {
     const job = makeJob();
-    const note = renderFinishedNote(job, { status: 'failed', detail: 'failed: @alice \u202eexe.gnp', rollout: failedReport('`docker pull` exited 1: ping @bob here', STDERR) });
+    const note = renderFinishedNote(job, {
+      status: 'failed',
+      detail: 'failed: @alice \u202eexe.gnp',
+      rollout: failedReport('`docker pull` exited 1: ping @bob here', STDERR),
+    });
     assert.deepEqual(hasHidden(note), [], note);
-    assert.ok(note.includes('\n`````\ndocker: Error response from daemon: manifest unknown.\n```\n@alice see ````fence```` Closes #12\n'), note);
+    assert.ok(
+      note.includes(
+        '\n`````\ndocker: Error response from daemon: manifest unknown.\n```\n@alice see ````fence```` Closes #12\n',
+      ),
+      note,
+    );
     for (const name of ['alice', 'bob']) {
-      const outside = note.split(/^`````$/m).filter((_, i) => i % 2 === 0).join('');
+      const outside = note
+        .split(/^`````$/m)
+        .filter((_, i) => i % 2 === 0)
+        .join('');
       assert.equal(bareMention(outside, name), false, `@${name} outside code in:\n${note}`);
     }
     assert.ok(note.includes('`docker pull` exited 1: ping ``@bob`` here'), note);
@@ -79,18 +107,26 @@ describe('outside text in commits, notes and chat', () => {
 
   it('chat: @channel in a failure is a code span, and hidden characters are gone', () => {
     const links = { mergeRequest: () => undefined, manifestCommit: () => undefined };
-    const text = renderChatText(makeJob(), { status: 'failed', rollout: failedReport('`docker` said @channel \u202eevil\u2028more', '') }, { links });
+    const text = renderChatText(
+      makeJob(),
+      { status: 'failed', rollout: failedReport('`docker` said @channel \u202eevil\u2028more', '') },
+      { links },
+    );
     assert.deepEqual(hasHidden(text), [], text);
     assert.match(text, /said `@channel` evil more/);
     assert.equal(bareMention(text, 'channel'), false);
   });
 
   it('commit messages: a host’s stderr or an author cannot close an issue or ping anyone, and git reads the same trailers', () => {
-    const job = makeJob({ source: { provider: 'gitlab', project: 'acme/api', ref: 'main', mr: 4, author: 'Eve \u202e@root Closes #1' } });
-    const body = 'host web-1 failed at start: Closes #12, fixes acme/api#7 and https://gitlab.example.com/acme/api/issues/9\nResolves OPS-12 @alice\u2028@bob';
+    const job = makeJob({
+      source: { provider: 'gitlab', project: 'acme/api', ref: 'main', mr: 4, author: 'Eve \u202e@root Closes #1' },
+    });
+    const body =
+      'host web-1 failed at start: Closes #12, fixes acme/api#7 and https://gitlab.example.com/acme/api/issues/9\nResolves OPS-12 @alice\u2028@bob';
     const message = buildCommitMessage({ ...job, reason: 'rollback' }, { body });
     assert.equal(GITLAB_CLOSING.exec(message), null, message);
-    for (const name of ['root', 'alice', 'bob']) assert.equal(bareMention(message, name), false, `@${name} in:\n${message}`);
+    for (const name of ['root', 'alice', 'bob'])
+      assert.equal(bareMention(message, name), false, `@${name} in:\n${message}`);
     assert.deepEqual(hasHidden(message), []);
     assert.equal(parseTrailers(message)['Fjord-Author'], 'Eve `@root` Closes `#1`');
     const byGit = execFileSync('git', ['interpret-trailers', '--parse'], { input: message, encoding: 'utf8' });
@@ -98,7 +134,10 @@ describe('outside text in commits, notes and chat', () => {
   });
 
   it('the neutraliser leaves e-mail addresses and text without references alone', () => {
-    assert.equal(neutralizeReferences('mail ada@example.com about closing the #ops channel', { closing: true }), 'mail ada@example.com about closing the #ops channel');
+    assert.equal(
+      neutralizeReferences('mail ada@example.com about closing the #ops channel', { closing: true }),
+      'mail ada@example.com about closing the #ops channel',
+    );
     // A span never pairs with the text's own backticks: its run is longer.
     assert.equal(neutralizeReferences('`x` @a `y`'), '`x` ``@a`` `y`');
   });

@@ -21,7 +21,15 @@ const texts = (t: Timeline) => t.entries.map((e) => `${e.ok ? '+' : '-'} ${e.tex
 
 describe('timeline', () => {
   it('formats elapsed time precisely when short, briefly when long, and never negative', () => {
-    assert.deepEqual([0, 4_240, 59_949, 185_000, 7_620_000, 3 * 86_400_000 + 4 * 3_600_000, -5_000].map(elapsed), ['0.0s', '4.2s', '59.9s', '3m05s', '2h07m', '3d04h', '0.0s']);
+    assert.deepEqual([0, 4_240, 59_949, 185_000, 7_620_000, 3 * 86_400_000 + 4 * 3_600_000, -5_000].map(elapsed), [
+      '0.0s',
+      '4.2s',
+      '59.9s',
+      '3m05s',
+      '2h07m',
+      '3d04h',
+      '0.0s',
+    ]);
   });
 
   it('records a rollout from the engine events: batches, the failing host and step, the rollback, the end', () => {
@@ -36,7 +44,22 @@ describe('timeline', () => {
     on({ type: 'rollback-start', hosts: ['web-1', 'web-2'], reason: 'health check failed' });
     on({ type: 'host-step', host: 'web-1', step: 'start', status: 'failed', rollback: true });
     on({ type: 'rollback-end', ok: false });
-    finishTimeline(t, { status: 'failed', detail: 'x', rollout: { ok: false, hosts: [], durationMs: 1, failed: { host: 'web-2', step: 'health', message: 'health check failed\nmore', errorName: 'HealthCheckFailed', stderrTail: '' } } });
+    finishTimeline(t, {
+      status: 'failed',
+      detail: 'x',
+      rollout: {
+        ok: false,
+        hosts: [],
+        durationMs: 1,
+        failed: {
+          host: 'web-2',
+          step: 'health',
+          message: 'health check failed\nmore',
+          errorName: 'HealthCheckFailed',
+          stderrTail: '',
+        },
+      },
+    });
     assert.deepEqual(texts(t), [
       '+ received',
       '+ rollout started: v2 to 3 host(s) in 3 batch(es)',
@@ -46,7 +69,10 @@ describe('timeline', () => {
       '- ROLLBACK FAILED: the fleet runs mixed versions',
       '- failed at health on web-2: health check failed',
     ]);
-    assert.deepEqual(renderTimeline(t).slice(2, 4), ['| 12:00:00 | 0s | ✔ received |', '| 12:00:03 | +3.5s | ✔ rollout started: v2 to 3 host(s) in 3 batch(es) |']);
+    assert.deepEqual(renderTimeline(t).slice(2, 4), [
+      '| 12:00:00 | 0s | ✔ received |',
+      '| 12:00:03 | +3.5s | ✔ rollout started: v2 to 3 host(s) in 3 batch(es) |',
+    ]);
   });
 
   it('a failure outside the rollout says which step was under way; other outcomes end in done', () => {
@@ -55,7 +81,13 @@ describe('timeline', () => {
     finishTimeline(t, { status: 'failed', detail: 'image registry.example.com/acme/api:v9 not found after 5 s' });
     const done = new Timeline(new Date().toISOString());
     finishTimeline(done, { status: 'superseded', detail: 'a newer deploy (v10) is already recorded' });
-    assert.deepEqual([texts(t).at(-1), texts(done).at(-1)], ['- failed at image wait: image registry.example.com/acme/api:v9 not found after 5 s', '+ done: superseded: a newer deploy (v10) is already recorded']);
+    assert.deepEqual(
+      [texts(t).at(-1), texts(done).at(-1)],
+      [
+        '- failed at image wait: image registry.example.com/acme/api:v9 not found after 5 s',
+        '+ done: superseded: a newer deploy (v10) is already recorded',
+      ],
+    );
   });
 
   /** A notifier that records its calls and takes `ms` for each. */
@@ -97,7 +129,12 @@ describe('timeline', () => {
   it('a retried job: the retry is a last progress milestone, no jobFinished, and the error goes on to the worker', async () => {
     const calls: string[] = [];
     const err = new RetryableError('web-1: lock held by another deploy', 15);
-    await assert.rejects(runWithFeedback(makeJob(), ctx, slowNotifier(10, calls), async () => { throw err; }), err);
+    await assert.rejects(
+      runWithFeedback(makeJob(), ctx, slowNotifier(10, calls), async () => {
+        throw err;
+      }),
+      err,
+    );
     assert.deepEqual(calls, ['started', 'progress 2']);
   });
 });

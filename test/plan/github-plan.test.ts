@@ -26,7 +26,12 @@ import { startGithubStandIn, type GithubStandIn } from '../fixtures/github/stand
 import { githubExample } from '../fixtures/receiver.js';
 
 const REPO = 'Codertocat/Hello-World';
-const ctx: JobContext = { heartbeat: async () => {}, attempts: 1, logger: silentLogger, signal: new AbortController().signal };
+const ctx: JobContext = {
+  heartbeat: async () => {},
+  attempts: 1,
+  logger: silentLogger,
+  signal: new AbortController().signal,
+};
 
 describe('plan job on a GitHub pull request: one comment, edited in place', () => {
   let fleet: TestFleet;
@@ -36,7 +41,8 @@ describe('plan job on a GitHub pull request: one comment, edited in place', () =
   let config: Config;
   const dir = mkdtempSync(join(tmpdir(), 'fjord-gh-plan-'));
   const env = () => ({ FJORD_SSH_KEY: fleet.privateKey.reveal(), GITHUB_TOKEN: github.token });
-  const handler = () => makeDeployHandler({ config, configPath: join(dir, 'fjord.yaml'), dataDir: join(dir, 'data'), env: env() });
+  const handler = () =>
+    makeDeployHandler({ config, configPath: join(dir, 'fjord.yaml'), dataDir: join(dir, 'data'), env: env() });
   const planJob = (head: string, action: string): DeployJob => {
     const hook = githubExample('pull_request', (e) => e.action === action);
     hook.pull_request.head.sha = head;
@@ -45,7 +51,8 @@ describe('plan job on a GitHub pull request: one comment, edited in place', () =
     assert.ok('jobs' in routed, JSON.stringify(routed));
     return routed.jobs[0]!;
   };
-  const planComments = () => github.state.comments.filter((c) => c.issueNumber === 2 && c.body.includes(planMarker('api')));
+  const planComments = () =>
+    github.state.comments.filter((c) => c.issueNumber === 2 && c.body.includes(planMarker('api')));
 
   before(async () => {
     fleet = await startFleet({ hosts: 1 });
@@ -56,12 +63,15 @@ describe('plan job on a GitHub pull request: one comment, edited in place', () =
     github = await startGithubStandIn({ repositories: { [REPO]: { repo: source.bare } } });
     github.openPull(REPO, { number: 2, headRef: 'changes', baseRef: 'master' });
     const yaml = fleetConfigYaml({
-      fleet, repository: manifests.bare, image: 'registry.invalid/acme/api',
+      fleet,
+      repository: manifests.bare,
+      image: 'registry.invalid/acme/api',
       environments: `
       prod:
         manifest: { file: api/prod.yaml, path: image.tag }
         hosts: [web-1]
-` })
+`,
+    })
       .replace(/^sources: .*$/m, `sources: { github: { url: "${github.url}", tokenEnv: GITHUB_TOKEN } }`)
       .replace('source: { project: acme/api }', `source: { provider: github, project: ${REPO}, branch: master }`);
     writeFileSync(join(dir, 'fjord.yaml'), yaml);
@@ -101,7 +111,10 @@ describe('plan job on a GitHub pull request: one comment, edited in place', () =
     const revisions = planComments()[0]!.revisions.length;
     const old = source.git(['rev-parse', 'changes~1']).trim();
     const late = await handler()(planJob(old, 'synchronize'), ctx);
-    assert.deepEqual([late.status, late.detail], ['superseded', `#2 moved on to ${source.git(['rev-parse', 'changes']).trim().slice(0, 8)}: its own plan follows`]);
+    assert.deepEqual(
+      [late.status, late.detail],
+      ['superseded', `#2 moved on to ${source.git(['rev-parse', 'changes']).trim().slice(0, 8)}: its own plan follows`],
+    );
     const head = source.git(['rev-parse', 'changes']).trim();
     await github.closePull(REPO, 2, head);
     const merged = await handler()(planJob(head, 'synchronize'), ctx);

@@ -29,10 +29,14 @@ function gnuDiff(file: string, a: string, b: string, context: number): string {
   try {
     writeFileSync(join(dir, 'a'), a);
     writeFileSync(join(dir, 'b'), b);
-    execFileSync('diff', [`-U${context}`, '--label', `a/${file}`, '--label', `b/${file}`, join(dir, 'a'), join(dir, 'b')], { encoding: 'utf8' });
+    execFileSync(
+      'diff',
+      [`-U${context}`, '--label', `a/${file}`, '--label', `b/${file}`, join(dir, 'a'), join(dir, 'b')],
+      { encoding: 'utf8' },
+    );
     return '';
   } catch (err) {
-    return ((err as { stdout: string }).stdout).replace(/\n$/, '');
+    return (err as { stdout: string }).stdout.replace(/\n$/, '');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -65,16 +69,24 @@ describe('diffExcerpt', () => {
 });
 
 describe('planEnvironments', () => {
-  const config = parseConfig(stringify({
-    sources: { gitlab: {} },
-    manifest: { backend: 'git', repository: './m.git' },
-    apps: { api: { source: { project: 'acme/api', branch: 'main' }, image: 'r.example.com/acme/api', environments: {
-      dr: { manifest: { file: 'dr.yaml' }, promoteFrom: 'production', promote: 'mr' },
-      production: { manifest: { file: 'p.yaml' }, promoteFrom: 'staging' },
-      staging: { manifest: { file: 's.yaml' } },
-      preview: { manifest: { file: 'v.yaml' }, branch: 'develop' },
-    } } },
-  }));
+  const config = parseConfig(
+    stringify({
+      sources: { gitlab: {} },
+      manifest: { backend: 'git', repository: './m.git' },
+      apps: {
+        api: {
+          source: { project: 'acme/api', branch: 'main' },
+          image: 'r.example.com/acme/api',
+          environments: {
+            dr: { manifest: { file: 'dr.yaml' }, promoteFrom: 'production', promote: 'mr' },
+            production: { manifest: { file: 'p.yaml' }, promoteFrom: 'staging' },
+            staging: { manifest: { file: 's.yaml' } },
+            preview: { manifest: { file: 'v.yaml' }, branch: 'develop' },
+          },
+        },
+      },
+    }),
+  );
   it('direct environments of the branch first, then promotions transitively, each once', () => {
     assert.deepEqual(planEnvironments(config.apps.api!, 'main'), [
       { environment: 'staging', via: 'direct' },
@@ -88,10 +100,29 @@ describe('planEnvironments', () => {
 
 describe('renderPlan', () => {
   const env = (over: Partial<EnvironmentPlan>): EnvironmentPlan => ({
-    environment: 'prod', via: 'direct', file: 'prod.yaml', writeBack: 'commit', currentTag: 'v1', diff: '', strategy: 'docker', canary: false, batchSize: 1, batches: [], hosts: [], ...over,
+    environment: 'prod',
+    via: 'direct',
+    file: 'prod.yaml',
+    writeBack: 'commit',
+    currentTag: 'v1',
+    diff: '',
+    strategy: 'docker',
+    canary: false,
+    batchSize: 1,
+    batches: [],
+    hosts: [],
+    ...over,
   });
   const plan = (environments: EnvironmentPlan[]): Plan => ({
-    app: 'api', image: 'r.example.com/acme/api', tag: 'abc12345', template: '{shortSha}', sha: 'abc12345'.padEnd(40, '0'), targetBranch: 'main', imageCheck: { status: 'unchecked' }, environments, plannedAt: '2026-01-01T00:00:00.000Z',
+    app: 'api',
+    image: 'r.example.com/acme/api',
+    tag: 'abc12345',
+    template: '{shortSha}',
+    sha: 'abc12345'.padEnd(40, '0'),
+    targetBranch: 'main',
+    imageCheck: { status: 'unchecked' },
+    environments,
+    plannedAt: '2026-01-01T00:00:00.000Z',
   });
 
   it('carries its own marker, never the deploy note one', () => {
@@ -103,7 +134,15 @@ describe('renderPlan', () => {
 
   it('a diff holding backticks cannot close its fence; a host value holding | cannot break its table row', () => {
     const diff = '--- a/x\n+++ b/x\n@@ -1,1 +1,1 @@\n-note: ```` four\n+note: ```` four`';
-    const body = renderPlan(plan([env({ diff, batches: [['web-1']], hosts: [{ host: 'web-1', status: 'drifted', running: 'evil|image:x', desired: 'r/acme/api:v1' }] })]));
+    const body = renderPlan(
+      plan([
+        env({
+          diff,
+          batches: [['web-1']],
+          hosts: [{ host: 'web-1', status: 'drifted', running: 'evil|image:x', desired: 'r/acme/api:v1' }],
+        }),
+      ]),
+    );
     const fence = body.split('\n').filter((l) => /^`{3,}/.test(l));
     assert.deepEqual(fence, ['`````diff', '`````']);
     const row = body.split('\n').find((l) => l.includes('`web-1`'))!;
@@ -111,11 +150,18 @@ describe('renderPlan', () => {
   });
 
   it('says so when the manifest already has the tag, cannot be edited, or has no hosts', () => {
-    const body = renderPlan(plan([
-      env({ environment: 'a', currentTag: 'abc12345', batches: [['web-1']], hosts: [{ host: 'web-1', status: 'unreachable', errorName: 'HostUnreachable', error: 'connect\nrefused' }] }),
-      env({ environment: 'b', error: 'ManifestTargetNotFound: image.tag: not found' }),
-      env({ environment: 'c', diff: '--- a/c\n+++ b/c', via: 'mr', from: 'a', writeBack: 'mr' }),
-    ]));
+    const body = renderPlan(
+      plan([
+        env({
+          environment: 'a',
+          currentTag: 'abc12345',
+          batches: [['web-1']],
+          hosts: [{ host: 'web-1', status: 'unreachable', errorName: 'HostUnreachable', error: 'connect\nrefused' }],
+        }),
+        env({ environment: 'b', error: 'ManifestTargetNotFound: image.tag: not found' }),
+        env({ environment: 'c', diff: '--- a/c\n+++ b/c', via: 'mr', from: 'a', writeBack: 'mr' }),
+      ]),
+    );
     assert.match(body, /`a` · deployed by the merge\n\nManifest `prod.yaml` already says `abc12345`/);
     assert.match(body, /\| 1 \| `web-1` \| – \| ❌ unreachable: HostUnreachable: connect refused \|/);
     assert.match(body, /cannot be edited: ManifestTargetNotFound/);
@@ -126,7 +172,20 @@ describe('renderPlan', () => {
 });
 
 describe('runPlan early exits', () => {
-  const config = (planNotes: boolean) => parseConfig(stringify({ ...parse('{ sources: { gitlab: {} }, manifest: { backend: git, repository: ./m.git } }'), notify: { planNotes }, apps: { api: { source: { project: 'acme/api' }, image: 'r.example.com/acme/api', environments: { prod: { manifest: { file: 'p.yaml' } } } } } }));
+  const config = (planNotes: boolean) =>
+    parseConfig(
+      stringify({
+        ...parse('{ sources: { gitlab: {} }, manifest: { backend: git, repository: ./m.git } }'),
+        notify: { planNotes },
+        apps: {
+          api: {
+            source: { project: 'acme/api' },
+            image: 'r.example.com/acme/api',
+            environments: { prod: { manifest: { file: 'p.yaml' } } },
+          },
+        },
+      }),
+    );
   const ctx = { heartbeat: async () => {}, attempts: 1, logger: silentLogger, signal: new AbortController().signal };
   const untouchable = () => ({
     store: new Proxy({}, { get: () => assert.fail('the manifest store was used') }) as never,
@@ -145,13 +204,32 @@ describe('runPlan early exits', () => {
         upsert: async () => assert.fail('a note was written'),
       },
     });
-    assert.equal((await runPlan(job, ctx, { config: config(false), ...untouchable(), notes: notes('opened', job.sha) })).status, 'noop');
+    assert.equal(
+      (await runPlan(job, ctx, { config: config(false), ...untouchable(), notes: notes('opened', job.sha) })).status,
+      'noop',
+    );
     assert.deepEqual(calls, []);
     const github = { ...job, source: { ...job.source, provider: 'github' as const } };
-    assert.match(String((await runPlan(github, ctx, { config: config(true), ...untouchable(), notes: notes('opened', job.sha) })).detail), /no GitHub token \(sources\.github\.tokenEnv\)/);
-    assert.equal((await runPlan(job, ctx, { config: config(true), ...untouchable(), notes: notes('merged', job.sha) })).status, 'superseded');
-    const moved = await runPlan(job, ctx, { config: config(true), ...untouchable(), notes: notes('opened', 'f'.repeat(40)) });
-    assert.deepEqual([moved.status, moved.detail], ['superseded', `!${job.source.mr} moved on to ffffffff: its own plan follows`]);
+    assert.match(
+      String(
+        (await runPlan(github, ctx, { config: config(true), ...untouchable(), notes: notes('opened', job.sha) }))
+          .detail,
+      ),
+      /no GitHub token \(sources\.github\.tokenEnv\)/,
+    );
+    assert.equal(
+      (await runPlan(job, ctx, { config: config(true), ...untouchable(), notes: notes('merged', job.sha) })).status,
+      'superseded',
+    );
+    const moved = await runPlan(job, ctx, {
+      config: config(true),
+      ...untouchable(),
+      notes: notes('opened', 'f'.repeat(40)),
+    });
+    assert.deepEqual(
+      [moved.status, moved.detail],
+      ['superseded', `!${job.source.mr} moved on to ffffffff: its own plan follows`],
+    );
     assert.deepEqual(calls, ['head', 'head']);
   });
 });

@@ -7,7 +7,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { dedupIdOf, deployJobSchema } from '../../lib/job.js';
 import { planJobId } from '../../lib/events/route-plan.js';
-import { githubExample, githubHeaders, gitlabHeaders, payload, startTestReceiver, testConfig, type TestReceiver } from '../fixtures/receiver.js';
+import {
+  githubExample,
+  githubHeaders,
+  gitlabHeaders,
+  payload,
+  startTestReceiver,
+  testConfig,
+  type TestReceiver,
+} from '../fixtures/receiver.js';
 
 const HEAD = 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7'; // last_commit.id of the sample
 const NEXT = '0b5f3c1d2e4a6f8091a2b3c4d5e6f708192a3b4c';
@@ -16,7 +24,12 @@ const json = (value: unknown) => JSON.stringify(value);
 /** The sample MR hook as GitLab sends it for an open MR: action, state, no merge commit. */
 function mrHook(action: string, { sha = HEAD, oldrev }: { sha?: string; oldrev?: string } = {}): any {
   const mr = payload('gitlab-merge-request');
-  Object.assign(mr.object_attributes, { action, state: 'opened', merge_commit_sha: null, detailed_merge_status: 'mergeable' });
+  Object.assign(mr.object_attributes, {
+    action,
+    state: 'opened',
+    merge_commit_sha: null,
+    detailed_merge_status: 'mergeable',
+  });
   mr.object_attributes.last_commit.id = sha;
   if (oldrev) mr.object_attributes.oldrev = oldrev;
   return mr;
@@ -28,7 +41,12 @@ describe('receiver: plan jobs for open merge requests', () => {
     r = await startTestReceiver();
   });
   after(() => r.close());
-  const post = (body: unknown, delivery = `d-${Math.random()}`) => r.post('/hooks/gitlab', json(body), gitlabHeaders('Merge Request Hook', undefined, { 'x-gitlab-event-uuid': delivery }));
+  const post = (body: unknown, delivery = `d-${Math.random()}`) =>
+    r.post(
+      '/hooks/gitlab',
+      json(body),
+      gitlabHeaders('Merge Request Hook', undefined, { 'x-gitlab-event-uuid': delivery }),
+    );
 
   it('open: one plan job for the app, keyed by app + MR + head sha; a redelivery and a reopen are duplicates', async () => {
     const res = await post(mrHook('open'));
@@ -39,8 +57,14 @@ describe('receiver: plan jobs for open merge requests', () => {
     assert.equal(job.reason, 'plan');
     assert.equal(job.id, planJobId('api', 42, HEAD));
     assert.equal(dedupIdOf(job), `plan/${job.id}`);
-    assert.deepEqual([job.app, job.environment, job.sha, job.tag, job.image], ['api', 'staging', HEAD, HEAD.slice(0, 8), 'registry.example.com/acme/api']);
-    assert.deepEqual([job.source.provider, job.source.project, job.source.ref, job.source.mr, job.source.author], ['gitlab', 'acme/api', 'main', 42, 'Jane Doe']);
+    assert.deepEqual(
+      [job.app, job.environment, job.sha, job.tag, job.image],
+      ['api', 'staging', HEAD, HEAD.slice(0, 8), 'registry.example.com/acme/api'],
+    );
+    assert.deepEqual(
+      [job.source.provider, job.source.project, job.source.ref, job.source.mr, job.source.author],
+      ['gitlab', 'acme/api', 'main', 42, 'Jane Doe'],
+    );
 
     const again = await post(mrHook('open'));
     assert.equal(again.body.queued[0].duplicate, true);
@@ -74,7 +98,10 @@ describe('receiver: plan jobs for open merge requests', () => {
     worker.project.path_with_namespace = 'acme/worker';
     const res = await post(worker);
     assert.equal(res.status, 202, json(res.body));
-    assert.deepEqual([r.queue.accepted.at(-1)!.app, r.queue.accepted.at(-1)!.tag], ['worker', `main-${HEAD.slice(0, 8)}`]);
+    assert.deepEqual(
+      [r.queue.accepted.at(-1)!.app, r.queue.accepted.at(-1)!.tag],
+      ['worker', `main-${HEAD.slice(0, 8)}`],
+    );
   });
 
   it('notify.planNotes: false answers 200 ignored and queues nothing', async () => {
@@ -118,10 +145,22 @@ describe('receiver: plan jobs for open merge requests', () => {
     const res = await send(opened);
     assert.equal(res.status, 202, json(res.body));
     const job = r.queue.accepted.at(-1)!;
-    assert.deepEqual([job.reason, job.app, job.sha, job.source.mr, job.tag], ['plan', 'web', opened.pull_request.head.sha, opened.number, `pr${opened.number}-${opened.pull_request.head.sha.slice(0, 8)}`]);
+    assert.deepEqual(
+      [job.reason, job.app, job.sha, job.source.mr, job.tag],
+      [
+        'plan',
+        'web',
+        opened.pull_request.head.sha,
+        opened.number,
+        `pr${opened.number}-${opened.pull_request.head.sha.slice(0, 8)}`,
+      ],
+    );
     const sync = githubExample('pull_request', (e) => e.action === 'synchronize');
     Object.assign(sync, { repository: opened.repository });
-    Object.assign(sync.pull_request, { head: { ...sync.pull_request.head, sha: NEXT }, base: { ...sync.pull_request.base, ref: 'master' } });
+    Object.assign(sync.pull_request, {
+      head: { ...sync.pull_request.head, sha: NEXT },
+      base: { ...sync.pull_request.base, ref: 'master' },
+    });
     assert.equal((await send(sync)).body.queued[0].id, planJobId('web', sync.number, NEXT));
     const hostile = structuredClone(sync);
     hostile.pull_request.head.sha = 'main';

@@ -36,8 +36,14 @@ import { OPTIONS } from '../rollout/helpers.js';
 import { yamlScalar } from '../fixtures/yaml-text.js';
 
 const APP = 'acme/api';
-const values = (image: string, tag: string) => `# api values\nreplicas: 2\nimage:\n  repository: ${image}\n  tag: ${tag}   # fjord\n  pullPolicy: IfNotPresent\n`;
-const ctx: JobContext = { heartbeat: async () => {}, attempts: 1, logger: silentLogger, signal: new AbortController().signal };
+const values = (image: string, tag: string) =>
+  `# api values\nreplicas: 2\nimage:\n  repository: ${image}\n  tag: ${tag}   # fjord\n  pullPolicy: IfNotPresent\n`;
+const ctx: JobContext = {
+  heartbeat: async () => {},
+  attempts: 1,
+  logger: silentLogger,
+  signal: new AbortController().signal,
+};
 
 describe('plan job: one note on the open MR, nothing changed', { skip: engineMissing() }, () => {
   let fleet: TestFleet;
@@ -51,29 +57,49 @@ describe('plan job: one note on the open MR, nothing changed', { skip: engineMis
   const dir = mkdtempSync(join(tmpdir(), 'fjord-plan-'));
   const env = () => ({ FJORD_SSH_KEY: fleet.privateKey.reveal(), GITLAB_TOKEN: gitlab.token });
   const api = () => new Gitlab({ host: gitlab.url, token: gitlab.token });
-  const handler = (over: NodeJS.ProcessEnv = {}) => makeDeployHandler({ config, configPath: join(dir, 'fjord.yaml'), dataDir: join(dir, 'data'), env: { ...env(), ...over } });
+  const handler = (over: NodeJS.ProcessEnv = {}) =>
+    makeDeployHandler({
+      config,
+      configPath: join(dir, 'fjord.yaml'),
+      dataDir: join(dir, 'data'),
+      env: { ...env(), ...over },
+    });
   /** The plan job the receiver makes of this MR hook (the real parser and router). */
   const planJob = (head: string, action: string, oldrev?: string): DeployJob => {
     const hook = payload('gitlab-merge-request');
-    Object.assign(hook.object_attributes, { action, state: 'opened', iid, merge_commit_sha: null, ...(oldrev ? { oldrev } : {}) });
+    Object.assign(hook.object_attributes, {
+      action,
+      state: 'opened',
+      iid,
+      merge_commit_sha: null,
+      ...(oldrev ? { oldrev } : {}),
+    });
     hook.object_attributes.last_commit.id = head;
     const event = parseGitlab('Merge Request Hook', hook);
     const routed = routeEvent(event as never, { config, deliveryId: `d-${head}`, now: Date.now });
     assert.ok('jobs' in routed, JSON.stringify(routed));
     return routed.jobs[0]!;
   };
-  const planNotes = () => gitlab.state.notes.filter((n) => n.mergeRequestIid === iid && n.body.includes(planMarker('api')));
+  const planNotes = () =>
+    gitlab.state.notes.filter((n) => n.mergeRequestIid === iid && n.body.includes(planMarker('api')));
   const fjordRefs = () => manifests.git(['for-each-ref', '--format=%(refname) %(objectname)']);
 
   before(async () => {
     [fleet, registry] = await Promise.all([startFleet({ hosts: 3, engine: true }), startRegistry()]);
     image = `${registry.host}/acme/api`;
     for (const tag of ['v1', 'v0-hotfix']) await pushTestImage(registry.url, tag, 'web', { name: 'acme/api' });
-    manifests = createBareRepo({ 'api/staging.yaml': values(image, 'v1'), 'api/production.yaml': values(image, 'v1'), 'api/preview.yaml': values(image, 'v1') });
+    manifests = createBareRepo({
+      'api/staging.yaml': values(image, 'v1'),
+      'api/production.yaml': values(image, 'v1'),
+      'api/preview.yaml': values(image, 'v1'),
+    });
     source = createBareRepo({ 'src/main.go': 'package main\n' }, { name: 'api' });
     gitlab = await startGitlabStandIn({ projects: { [APP]: { repo: source.bare } } });
     const yaml = fleetConfigYaml({
-      fleet, repository: manifests.bare, image, ssh: 'connectTimeout: 3s',
+      fleet,
+      repository: manifests.bare,
+      image,
+      ssh: 'connectTimeout: 3s',
       gitlab: `url: "${gitlab.url}", tokenEnv: GITLAB_TOKEN`,
       app: 'waitForImage: 20s',
       extra: `registries: [{ host: "${registry.host}", insecure: true }]\n`,
@@ -90,23 +116,53 @@ describe('plan job: one note on the open MR, nothing changed', { skip: engineMis
         branch: develop
         manifest: { file: api/preview.yaml, path: image.tag }
         hosts: [web-1]
-` });
+`,
+    });
     writeFileSync(join(dir, 'fjord.yaml'), yaml);
     config = parseConfig(yaml);
     // What runs now: v1 everywhere (the manifest already says v1: no commit, only the rollout), then web-3 by hand.
-    const ports = makeDeployPorts({ config, configPath: join(dir, 'fjord.yaml'), dataDir: join(dir, 'setup'), env: env() });
+    const ports = makeDeployPorts({
+      config,
+      configPath: join(dir, 'fjord.yaml'),
+      dataDir: join(dir, 'setup'),
+      env: env(),
+    });
     for (const environment of ['staging', 'production']) {
-      const outcome = await deploy({ v: 1, id: `setup-${environment}`, app: 'api', environment, image, tag: 'v1', reason: 'manual', source: { provider: 'cli' }, enqueuedAt: new Date().toISOString() }, ctx, ports);
+      const outcome = await deploy(
+        {
+          v: 1,
+          id: `setup-${environment}`,
+          app: 'api',
+          environment,
+          image,
+          tag: 'v1',
+          reason: 'manual',
+          source: { provider: 'cli' },
+          enqueuedAt: new Date().toISOString(),
+        },
+        ctx,
+        ports,
+      );
       assert.equal(outcome.status, 'deployed', outcome.detail);
     }
     const byHand = openFleet([{ ...fleet.host('web-3') }], fleet.auth, OPTIONS);
-    for (const argv of [['docker', 'rm', '-f', 'api-production'], ['docker', 'pull', `${image}:v0-hotfix`], ['docker', 'run', '-d', '--name', 'api-production', `${image}:v0-hotfix`]]) {
+    for (const argv of [
+      ['docker', 'rm', '-f', 'api-production'],
+      ['docker', 'pull', `${image}:v0-hotfix`],
+      ['docker', 'run', '-d', '--name', 'api-production', `${image}:v0-hotfix`],
+    ]) {
       const r = await (await byHand.session('web-3')).exec(argv);
       assert.equal(r.exitCode, 0, r.stderr);
     }
     await byHand.close();
     // A real open MR on the app project.
-    await api().Commits.create(APP, 'feat', 'feat: warm caches', [{ action: 'update', filePath: 'src/main.go', content: 'package main // v2\n' }], { startBranch: 'main' });
+    await api().Commits.create(
+      APP,
+      'feat',
+      'feat: warm caches',
+      [{ action: 'update', filePath: 'src/main.go', content: 'package main // v2\n' }],
+      { startBranch: 'main' },
+    );
     iid = (await api().MergeRequests.create(APP, 'feat', 'main', 'Warm the caches')).iid;
   });
   after(async () => {
@@ -126,9 +182,15 @@ describe('plan job: one note on the open MR, nothing changed', { skip: engineMis
     const body = planNotes()[0]!.body;
     assert.ok(body.startsWith(planMarker('api')));
     // The manifest diff of both environments the merge reaches: only the tag line changes, context around it.
-    for (const file of ['api/staging.yaml', 'api/production.yaml']) assert.ok(body.includes(`--- a/${file}\n+++ b/${file}\n`), file);
+    for (const file of ['api/staging.yaml', 'api/production.yaml'])
+      assert.ok(body.includes(`--- a/${file}\n+++ b/${file}\n`), file);
     // A short sha such as 954980e9 reads as a number: YAML (here the yaml library itself) then double-quotes it.
-    assert.ok(body.includes(`   repository: ${image}\n-  tag: v1   # fjord\n+  tag: ${yamlScalar(tag1)}   # fjord\n   pullPolicy: IfNotPresent\n`), body);
+    assert.ok(
+      body.includes(
+        `   repository: ${image}\n-  tag: v1   # fjord\n+  tag: ${yamlScalar(tag1)}   # fjord\n   pullPolicy: IfNotPresent\n`,
+      ),
+      body,
+    );
     assert.doesNotMatch(body, /api\/preview\.yaml|`preview`/, 'preview deploys from develop, not main');
     assert.match(body, /#### `staging` · deployed by the merge/);
     assert.match(body, /#### `production` · promoted automatically once `staging` is healthy/);
@@ -147,10 +209,23 @@ describe('plan job: one note on the open MR, nothing changed', { skip: engineMis
 
     // The deploy note of the same MR is another note, never touched by plans.
     const notifier = new GitlabNotifier({ url: gitlab.url, token: new Secret(gitlab.token), logger: silentLogger });
-    await notifier.jobStarted({ v: 1, id: 'deploy-job-01', app: 'api', environment: 'staging', image, tag: tag1, sha: head1, reason: 'merge', source: { provider: 'gitlab', project: APP, ref: 'main', mr: iid }, enqueuedAt: new Date().toISOString() });
+    await notifier.jobStarted({
+      v: 1,
+      id: 'deploy-job-01',
+      app: 'api',
+      environment: 'staging',
+      image,
+      tag: tag1,
+      sha: head1,
+      reason: 'merge',
+      source: { provider: 'gitlab', project: APP, ref: 'main', mr: iid },
+      enqueuedAt: new Date().toISOString(),
+    });
 
     // A new push: new head, its image already built; a fresh handler (new process) finds the note by its marker.
-    await api().Commits.create(APP, 'feat', 'feat: tune', [{ action: 'update', filePath: 'src/main.go', content: 'package main // v3\n' }]);
+    await api().Commits.create(APP, 'feat', 'feat: tune', [
+      { action: 'update', filePath: 'src/main.go', content: 'package main // v3\n' },
+    ]);
     const head2 = source.git(['rev-parse', 'feat']).trim();
     await pushTestImage(registry.url, head2.slice(0, 8), 'web', { name: 'acme/api' });
     const second = await handler()(planJob(head2, 'update', head1), ctx);
@@ -175,7 +250,12 @@ describe('plan job: one note on the open MR, nothing changed', { skip: engineMis
   it('a GitLab that refuses the token never fails the plan: it is logged and the job ends planned', async () => {
     const lines: string[] = [];
     const head = source.git(['rev-parse', 'feat']).trim();
-    const h = makeDeployHandler({ config, configPath: join(dir, 'fjord.yaml'), dataDir: join(dir, 'data'), env: { ...env(), GITLAB_TOKEN: 'glpat-refused-000000' } });
+    const h = makeDeployHandler({
+      config,
+      configPath: join(dir, 'fjord.yaml'),
+      dataDir: join(dir, 'data'),
+      env: { ...env(), GITLAB_TOKEN: 'glpat-refused-000000' },
+    });
     const outcome = await h(planJob(head, 'open'), { ...ctx, logger: createLogger({ write: (l) => lines.push(l) }) });
     assert.equal(outcome.status, 'planned');
     assert.match(String(outcome.detail), /note NOT written/);
@@ -189,7 +269,9 @@ describe('plan job: one note on the open MR, nothing changed', { skip: engineMis
     const before = source.git(['rev-parse', 'feat']).trim();
     let head = before;
     for (let i = 0; i < 500 && yamlScalar(head.slice(0, 8)) === head.slice(0, 8); i++) {
-      await api().Commits.create(APP, 'feat', `chore: try ${i}`, [{ action: 'update', filePath: 'src/main.go', content: `package main // try ${i}\n` }]);
+      await api().Commits.create(APP, 'feat', `chore: try ${i}`, [
+        { action: 'update', filePath: 'src/main.go', content: `package main // try ${i}\n` },
+      ]);
       head = source.git(['rev-parse', 'feat']).trim();
     }
     const tag = head.slice(0, 8);

@@ -22,7 +22,13 @@ const merge = (n: number, over: Partial<DeployJob> = {}) => {
   return { ...job, source: { ...job.source, committedAt: at(n) } };
 };
 const open = (options: Partial<LocalQueueOptions> = {}) =>
-  createLocalQueue({ key: testQueueKey(), dir: mkdtempSync(join(tmpdir(), 'fjord-coalesce-')), fsync: false, coalesce: true, ...options });
+  createLocalQueue({
+    key: testQueueKey(),
+    dir: mkdtempSync(join(tmpdir(), 'fjord-coalesce-')),
+    fsync: false,
+    coalesce: true,
+    ...options,
+  });
 
 describe('embedded queue: coalescing per app/environment', () => {
   it('a burst of deploys to one environment leaves only the newest waiting, and says which were coalesced', async () => {
@@ -32,7 +38,14 @@ describe('embedded queue: coalescing per app/environment', () => {
     for (let n = 1; n <= 20; n++) sent.push(await queue.send(merge(n), sendOptionsOf(merge(n))));
     const other = makeJob({ app: 'web', environment: 'prod', n: 1 });
     await queue.send(other, sendOptionsOf(other));
-    assert.deepEqual(queue.list().map((e) => `${e.job.app}:${e.job.tag}`).sort(), ['api:v20', 'web:v1'], 'api/prod: only v20; web/prod untouched');
+    assert.deepEqual(
+      queue
+        .list()
+        .map((e) => `${e.job.app}:${e.job.tag}`)
+        .sort(),
+      ['api:v20', 'web:v1'],
+      'api/prod: only v20; web/prod untouched',
+    );
     assert.equal(told.length, 19);
     assert.deepEqual(told.at(-1), { job: 'v19', by: sent[19]!.messageId });
     const got = await queue.receive(10, 60);
@@ -52,7 +65,10 @@ describe('embedded queue: coalescing per app/environment', () => {
     assert.equal(queue.newerWaiting!(running!), false);
     await queue.send(merge(7), sendOptionsOf(merge(7)));
     assert.equal(queue.newerWaiting!(running!), true, 'v5 need not wait for its image: v7 waits behind it');
-    assert.deepEqual(queue.list().map((e) => `${e.job.tag}:${e.state}`), ['v5:in-flight', 'v7:pending']);
+    assert.deepEqual(
+      queue.list().map((e) => `${e.job.tag}:${e.state}`),
+      ['v5:in-flight', 'v7:pending'],
+    );
     await queue.close();
   });
 
@@ -61,7 +77,10 @@ describe('embedded queue: coalescing per app/environment', () => {
     const converge = merge(2, { reason: 'converge', id: 'job-converge-0002' });
     await queue.send(converge, { group: 'api/prod', dedupId: 'api/prod/converge-2' });
     await queue.send(merge(4), sendOptionsOf(merge(4)));
-    assert.deepEqual(queue.list().map((e) => e.job.reason), ['converge', 'merge']);
+    assert.deepEqual(
+      queue.list().map((e) => e.job.reason),
+      ['converge', 'merge'],
+    );
     await queue.close();
   });
 });
@@ -72,7 +91,10 @@ describe('embedded queue: depth cap per app/environment', () => {
     for (let n = 1; n <= 3; n++) await queue.send(merge(n), sendOptionsOf(merge(n)));
     await assert.rejects(
       enqueueJobs(queue, [merge(4)]),
-      (err) => err instanceof QueueFull && err.status === 503 && /holds 3 jobs for api\/prod \(at most 3 per app\/environment\); retry later/.test(err.message),
+      (err) =>
+        err instanceof QueueFull &&
+        err.status === 503 &&
+        /holds 3 jobs for api\/prod \(at most 3 per app\/environment\); retry later/.test(err.message),
     );
     assert.equal(queue.list().length, 3, 'nothing lost, nothing added');
     const web = makeJob({ app: 'web', environment: 'prod', n: 1 });
@@ -87,7 +109,10 @@ describe('embedded queue: depth cap per app/environment', () => {
   it('with coalescing on, a spam of deploys never reaches the cap: each replaces the last', async () => {
     const queue = await open({ maxPerGroup: 2 });
     for (let n = 1; n <= 200; n++) await queue.send(merge(n), sendOptionsOf(merge(n)));
-    assert.deepEqual(queue.list().map((e) => e.job.tag), ['v200']);
+    assert.deepEqual(
+      queue.list().map((e) => e.job.tag),
+      ['v200'],
+    );
     await queue.close();
   });
 });

@@ -40,7 +40,11 @@ async function expectNothing(queue: Queue, ms = 300): Promise<void> {
   const deadline = Date.now() + ms;
   do {
     const batch = await queue.receive(10, 30);
-    assert.deepEqual(batch.map((m) => `${m.group} ${m.job.tag}`), [], 'expected no message to be delivered');
+    assert.deepEqual(
+      batch.map((m) => `${m.group} ${m.job.tag}`),
+      [],
+      'expected no message to be delivered',
+    );
     await sleep(50);
   } while (Date.now() < deadline);
 }
@@ -80,7 +84,11 @@ export function queueContract(name: string, make: () => Promise<ContractFixture>
       for (const n of [1, 2]) await send(queue, makeJob({ app: b, n }));
       await send(queue, makeJob({ app: c, n: 1 }));
       const first = await receiveN(queue, 3, 30);
-      assert.deepEqual(first.map((m) => `${m.job.app === a ? 'a' : m.job.app === b ? 'b' : 'c'}${m.job.tag}`).sort(), ['av1', 'bv1', 'cv1']);
+      assert.deepEqual(first.map((m) => `${m.job.app === a ? 'a' : m.job.app === b ? 'b' : 'c'}${m.job.tag}`).sort(), [
+        'av1',
+        'bv1',
+        'cv1',
+      ]);
       assert.equal(new Set(first.map((m) => m.group)).size, 3, 'one message per group');
       await expectNothing(queue); // every group has its head in flight
       await queue.ack(first.find((m) => m.job.app === b)!);
@@ -130,7 +138,10 @@ export function queueContract(name: string, make: () => Promise<ContractFixture>
       assert.notEqual(second.messageId, first.messageId);
       const got = await receiveN(f.queue, 1, 30);
       await f.queue.ack(got[0]!);
-      assert.deepEqual((await receiveN(f.queue, 1, 30)).map((m) => m.messageId), [second.messageId]);
+      assert.deepEqual(
+        (await receiveN(f.queue, 1, 30)).map((m) => m.messageId),
+        [second.messageId],
+      );
     });
 
     it('redelivers a message whose visibility timed out, counting attempts', async () => {

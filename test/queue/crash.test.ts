@@ -33,10 +33,20 @@ function prng(seed: number): () => number {
 }
 
 /** Runs the child, kills it `killAfterMs` after it is ready (or after spawn), returns its complete lines. */
-async function runAndKill(dir: string, mode: 'send' | 'churn' | 'compact', round: number, killAfterMs: number, fromSpawn: boolean) {
-  const child = spawn(process.execPath, ['--import', 'tsx', childScript, dir, mode, String(round), String(SEED + round)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+async function runAndKill(
+  dir: string,
+  mode: 'send' | 'churn' | 'compact',
+  round: number,
+  killAfterMs: number,
+  fromSpawn: boolean,
+) {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', childScript, dir, mode, String(round), String(SEED + round)],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   live.add(child);
   let out = '';
   let err = '';
@@ -54,7 +64,10 @@ async function runAndKill(dir: string, mode: 'send' | 'churn' | 'compact', round
   await exited; // reaped: its pid is gone, so its lock is stale
   live.delete(child);
   // Only whole lines count: a line cut by the kill was not completely printed.
-  return out.slice(0, out.lastIndexOf('\n') + 1).split('\n').filter(Boolean);
+  return out
+    .slice(0, out.lastIndexOf('\n') + 1)
+    .split('\n')
+    .filter(Boolean);
 }
 
 describe('local queue under kill -9', () => {
@@ -82,7 +95,8 @@ describe('local queue under kill -9', () => {
         if (what === 'sent') {
           mustExist.add(id);
           sends++;
-        } else if (what === 'acking') mustExist.delete(id); // answered or not: either outcome is right
+        } else if (what === 'acking')
+          mustExist.delete(id); // answered or not: either outcome is right
         else if (what === 'acked') {
           mustBeGone.add(id);
           acks++;
@@ -94,7 +108,11 @@ describe('local queue under kill -9', () => {
       const view = await readLocalQueue(dir);
       const queue = await createLocalQueue({ key: testQueueKey(), dir, maxAttempts: 3 });
       const present = new Set([...queue.list(), ...queue.listDead()].map((e) => e.messageId));
-      assert.deepEqual(new Set([...view.list(), ...view.listDead()].map((e) => e.messageId)), present, `${where}: reader and writer disagree`);
+      assert.deepEqual(
+        new Set([...view.list(), ...view.listDead()].map((e) => e.messageId)),
+        present,
+        `${where}: reader and writer disagree`,
+      );
       const lost = [...mustExist].filter((id) => !present.has(id));
       assert.deepEqual(lost, [], `${where}: answered sends lost`);
       const revived = [...mustBeGone].filter((id) => present.has(id));
@@ -102,11 +120,18 @@ describe('local queue under kill -9', () => {
       // Per group, messages are still in send order.
       const byGroup = new Map<string, number[]>();
       for (const e of queue.list()) byGroup.set(e.group, [...(byGroup.get(e.group) ?? []), Number(e.job.tag.slice(1))]);
-      for (const [group, ns] of byGroup) assert.deepEqual(ns, [...ns].sort((a, b) => a - b), `${where}: ${group} out of order`);
+      for (const [group, ns] of byGroup)
+        assert.deepEqual(
+          ns,
+          [...ns].sort((a, b) => a - b),
+          `${where}: ${group} out of order`,
+        );
       await queue.close();
       const journal = join(dir, 'journal.log');
       assert.equal(parseJournal(readFileSync(journal), journal).torn, false);
-      t.diagnostic(`${where}: ${sends} sends, ${acks} acks answered so far; ${present.size} messages kept; ${midCompaction} kills mid-compaction`);
+      t.diagnostic(
+        `${where}: ${sends} sends, ${acks} acks answered so far; ${present.size} messages kept; ${midCompaction} kills mid-compaction`,
+      );
     }
     assert.ok(sends > 100, `only ${sends} answered sends over ${10 * modes.length} rounds`);
     assert.ok(acks > 5, `only ${acks} answered acks over all rounds`);

@@ -9,7 +9,13 @@ import { mkdtempSync, readFileSync, writeFileSync, appendFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type Message,
+} from '@aws-sdk/client-sqs';
 import type { DeployJob } from '../../lib/job.js';
 import { createLogger, silentLogger } from '../../lib/log.js';
 import { createLocalQueue } from '../../lib/queue/local.js';
@@ -36,10 +42,18 @@ describe('forged queue messages: embedded queue', () => {
     // Someone with write access to the data dir but not the key: changes a's image, adds an unsigned job d.
     const file = join(dir, 'journal.log');
     const text = readFileSync(file, 'utf8');
-    const altered = text.split('\n').map((line) => (line.includes(`"id":"${jobs[0]!.id}"`) ? line.replace(/"image":"[^"]*"/, `"image":"${EVIL}"`) : line));
+    const altered = text
+      .split('\n')
+      .map((line) =>
+        line.includes(`"id":"${jobs[0]!.id}"`) ? line.replace(/"image":"[^"]*"/, `"image":"${EVIL}"`) : line,
+      );
     writeFileSync(file, altered.join('\n'));
     const forged = makeJob({ app: 'd', n: 1, image: EVIL });
-    appendFileSync(file, JSON.stringify({ op: 'send', id: 'forged-d', group: 'd/prod', dedup: 'd/prod/x', job: forged, at: Date.now() }) + '\n');
+    appendFileSync(
+      file,
+      JSON.stringify({ op: 'send', id: 'forged-d', group: 'd/prod', dedup: 'd/prod/x', job: forged, at: Date.now() }) +
+        '\n',
+    );
 
     queue = await createLocalQueue({ key: testQueueKey(), dir, fsync: false });
     const got = [...(await queue.receive(10, 30)), ...(await queue.receive(10, 30))];
@@ -55,7 +69,9 @@ describe('forged queue messages: embedded queue', () => {
 
 describe('forged queue messages: SQS', () => {
   let server: SqsServer;
-  before(async () => { server = await startSqsServer(); });
+  before(async () => {
+    server = await startSqsServer();
+  });
   after(() => server.stop());
 
   /** A raw SendMessage, as anyone holding sqs:SendMessage could make it. */
@@ -80,19 +96,37 @@ describe('forged queue messages: SQS', () => {
     await put(queueUrl, unsigned, undefined);
     await put(queueUrl, otherKey, OTHER_KEY.sign(JSON.stringify(otherKey)));
     // A real signature of the real job, with the image changed in flight.
-    await put(queueUrl, altered, testQueueKey().sign(JSON.stringify(altered)), JSON.stringify({ ...altered, image: EVIL }));
+    await put(
+      queueUrl,
+      altered,
+      testQueueKey().sign(JSON.stringify(altered)),
+      JSON.stringify({ ...altered, image: EVIL }),
+    );
   };
   const drain = async (queueUrl: string): Promise<Message[]> => {
     const all: Message[] = [];
     for (;;) {
-      const out = await server.client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 30, MessageAttributeNames: ['All'] }));
+      const out = await server.client.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: 30,
+          MessageAttributeNames: ['All'],
+        }),
+      );
       if (!out.Messages) return all;
       all.push(...out.Messages);
-      for (const m of out.Messages) await server.client.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
+      for (const m of out.Messages)
+        await server.client.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
     }
   };
   const deadReasons = async (dlqUrl: string) =>
-    Object.fromEntries((await drain(dlqUrl)).map((m) => [JSON.parse(m.Body!).app ?? '?', m.MessageAttributes?.['fjord-dead-reason']?.StringValue]));
+    Object.fromEntries(
+      (await drain(dlqUrl)).map((m) => [
+        JSON.parse(m.Body!).app ?? '?',
+        m.MessageAttributes?.['fjord-dead-reason']?.StringValue,
+      ]),
+    );
   const expectReasons = (reasons: Record<string, string | undefined>) => {
     assert.deepEqual(Object.keys(reasons).sort(), ['altered', 'otherkey', 'unsigned']);
     assert.equal(reasons.unsigned, 'unsigned: no fjord-signature');
@@ -102,12 +136,23 @@ describe('forged queue messages: SQS', () => {
 
   it('the poller (fjord worker) moves unsigned, foreign-key and altered messages to the DLQ with the reason and receives only the signed job', async () => {
     const pair = await server.createFifoPair();
-    const queue = createSqsQueue({ key: testQueueKey(), ...pair, region: TEST_REGION, endpoint: server.endpoint, credentials: TEST_CREDENTIALS, waitTimeSeconds: 0, logger: silentLogger });
+    const queue = createSqsQueue({
+      key: testQueueKey(),
+      ...pair,
+      region: TEST_REGION,
+      endpoint: server.endpoint,
+      credentials: TEST_CREDENTIALS,
+      waitTimeSeconds: 0,
+      logger: silentLogger,
+    });
     await forgeries(pair.queueUrl);
     const good = makeJob({ app: 'good', n: 1 });
     await queue.send(good, sendOptionsOf(good));
     const got = [...(await queue.receive(10, 30)), ...(await queue.receive(10, 30))];
-    assert.deepEqual(got.map((m) => m.job.app), ['good']);
+    assert.deepEqual(
+      got.map((m) => m.job.app),
+      ['good'],
+    );
     await queue.ack(got[0]!);
     expectReasons(await deadReasons(pair.dlqUrl));
     await queue.close();
@@ -117,12 +162,26 @@ describe('forged queue messages: SQS', () => {
     for (const withDlq of [true, false]) {
       const pair = await server.createFifoPair({ maxReceiveCount: 5 });
       await forgeries(pair.queueUrl);
-      const messages = (await server.client.send(new ReceiveMessageCommand({ QueueUrl: pair.queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 60, MessageSystemAttributeNames: ['All'], MessageAttributeNames: ['All'] }))).Messages ?? [];
+      const messages =
+        (
+          await server.client.send(
+            new ReceiveMessageCommand({
+              QueueUrl: pair.queueUrl,
+              MaxNumberOfMessages: 10,
+              VisibilityTimeout: 60,
+              MessageSystemAttributeNames: ['All'],
+              MessageAttributeNames: ['All'],
+            }),
+          )
+        ).Messages ?? [];
       assert.equal(messages.length, 3);
       const ran: string[] = [];
       const lines: string[] = [];
       const env = { ...sqsEnv(server, pair.queueUrl), ...(withDlq ? { FJORD_SQS_DLQ_URL: pair.dlqUrl } : {}) };
-      const worker = makeLambdaWorker({ env, logger: createLogger({ write: (l) => lines.push(l) }), handle: async (job) => {
+      const worker = makeLambdaWorker({
+        env,
+        logger: createLogger({ write: (l) => lines.push(l) }),
+        handle: async (job) => {
           ran.push(job.app);
           return { status: 'deployed' };
         },
@@ -134,8 +193,15 @@ describe('forged queue messages: SQS', () => {
         expectReasons(await deadReasons(pair.dlqUrl));
       } else {
         assert.equal(answer.batchItemFailures.length, 3, 'reported: the redrive policy keeps them');
-        const attrs = await server.client.send(new GetQueueAttributesCommand({ QueueUrl: pair.queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
-        const left = Number(attrs.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(attrs.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+        const attrs = await server.client.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: pair.queueUrl,
+            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+          }),
+        );
+        const left =
+          Number(attrs.Attributes?.ApproximateNumberOfMessages ?? 0) +
+          Number(attrs.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
         assert.equal(left, 3, 'nothing deleted');
       }
       assert.ok(!lines.some((l) => l.includes('test-queue-key-')), 'the queue key is never logged');
@@ -166,7 +232,17 @@ describe('forged queue messages: fuzz', () => {
       },
       () => ({ body: body + rng.pick([' ', '\n', '{}', ',']), signature }),
       () => ({ body, signature: signature.slice(0, rng.int(signature.length)) }),
-      () => ({ body, signature: rng.pick([undefined, '', 'v1=', `v2=${signature.slice(3)}`, signature.toUpperCase(), OTHER_KEY.sign(body)]) }),
+      () => ({
+        body,
+        signature: rng.pick([
+          undefined,
+          '',
+          'v1=',
+          `v2=${signature.slice(3)}`,
+          signature.toUpperCase(),
+          OTHER_KEY.sign(body),
+        ]),
+      }),
       () => {
         const forged = JSON.stringify({ ...job, image: EVIL, reason: rng.pick(['manual', 'rollback', 'merge']) });
         return { body: forged, signature: rng.pick([signature, OTHER_KEY.sign(forged)]) };
@@ -176,12 +252,24 @@ describe('forged queue messages: fuzz', () => {
     for (let i = 0; i < 2000; i++) {
       const m = rng.pick(mutations)();
       if (m.body === body && m.signature === signature) continue; // a mutation that changed nothing
-      const parsed = parseSqsMessage({ messageId: `m${i}`, receipt: 'r', body: m.body, group: 'api/prod', signature: m.signature }, key);
+      const parsed = parseSqsMessage(
+        { messageId: `m${i}`, receipt: 'r', body: m.body, group: 'api/prod', signature: m.signature },
+        key,
+      );
       assert.equal(parsed.ok, false, `case ${i}: accepted ${JSON.stringify(m).slice(0, 300)}`);
-      if (!parsed.ok) assert.match(parsed.malformed.reason, /signature|unsigned/, `case ${i}: refused for the signature, before parsing`);
+      if (!parsed.ok)
+        assert.match(
+          parsed.malformed.reason,
+          /signature|unsigned/,
+          `case ${i}: refused for the signature, before parsing`,
+        );
       refused++;
     }
     assert.ok(refused > 1900, `only ${refused} cases differed from the original`);
-    assert.equal(parseSqsMessage({ messageId: 'ok', receipt: 'r', body, group: 'api/prod', signature }, key).ok, true, 'the original passes');
+    assert.equal(
+      parseSqsMessage({ messageId: 'ok', receipt: 'r', body, group: 'api/prod', signature }, key).ok,
+      true,
+      'the original passes',
+    );
   });
 });

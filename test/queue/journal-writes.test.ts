@@ -43,17 +43,26 @@ describe('queue journal writes', { skip: process.platform !== 'linux' && 'reads 
     const file = join(dir, 'journal.log');
     const q = await createLocalQueue({ key: testQueueKey(), dir });
     await sendMany(q, 'a', 1, 10);
-    assert.ok((openFlags(file)! & constants.O_DSYNC) === constants.O_DSYNC, `journal flags 0${openFlags(file)?.toString(8)}: not O_DSYNC`);
+    assert.ok(
+      (openFlags(file)! & constants.O_DSYNC) === constants.O_DSYNC,
+      `journal flags 0${openFlags(file)?.toString(8)}: not O_DSYNC`,
+    );
     await q.compact();
     await sendMany(q, 'a', 11, 10);
-    assert.ok((openFlags(file)! & constants.O_DSYNC) === constants.O_DSYNC, 'after compaction the journal is no longer O_DSYNC');
+    assert.ok(
+      (openFlags(file)! & constants.O_DSYNC) === constants.O_DSYNC,
+      'after compaction the journal is no longer O_DSYNC',
+    );
     await q.close();
 
     const fastDir = tempDir();
     const fast = await createLocalQueue({ key: testQueueKey(), dir: fastDir, fsync: false });
     await sendMany(fast, 'a', 1, 10);
     const flags = openFlags(join(fastDir, 'journal.log'));
-    assert.ok(flags !== undefined && (flags & constants.O_DSYNC) === 0, `fsync off, journal flags 0${flags?.toString(8)}`);
+    assert.ok(
+      flags !== undefined && (flags & constants.O_DSYNC) === 0,
+      `fsync off, journal flags 0${flags?.toString(8)}`,
+    );
     await fast.close();
   });
 
@@ -73,7 +82,10 @@ describe('queue journal writes', { skip: process.platform !== 'linux' && 'reads 
     }
     const [s, b] = [Math.min(...small), Math.min(...big)];
     // Copying the group on every send made this ~20× slower; 4× leaves room for noise.
-    assert.ok(b < 4 * s + 20, `1000 sends: ${b.toFixed(0)} ms into the long group, ${s.toFixed(0)} ms into an empty one`);
+    assert.ok(
+      b < 4 * s + 20,
+      `1000 sends: ${b.toFixed(0)} ms into the long group, ${s.toFixed(0)} ms into an empty one`,
+    );
     assert.equal(q.list().filter((e) => e.group === 'big/prod').length, 33_000);
     await q.close();
   });

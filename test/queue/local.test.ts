@@ -19,12 +19,20 @@ const tempDir = () => mkdtempSync(join(tmpdir(), 'fjord-queue-'));
 queueContract('local', async () => {
   let offset = 0;
   const dedupWindowMs = 300_000;
-  const queue = await createLocalQueue({ key: testQueueKey(), dir: tempDir(), maxAttempts: 3, dedupWindowMs, now: () => Date.now() + offset });
+  const queue = await createLocalQueue({
+    key: testQueueKey(),
+    dir: tempDir(),
+    maxAttempts: 3,
+    dedupWindowMs,
+    now: () => Date.now() + offset,
+  });
   return {
     queue,
     maxAttempts: 3,
     listDead: async () => queue.listDead(),
-    passDedupWindow: async () => { offset += dedupWindowMs + 1; },
+    passDedupWindow: async () => {
+      offset += dedupWindowMs + 1;
+    },
     close: () => queue.close(),
   };
 });
@@ -42,7 +50,8 @@ const summary = (entries: { group: string; state: string; attempts: number; job:
 
 /** Builds a queue with one of everything: in flight, pending, delayed, dead, and a dedup entry of an acked job. */
 async function populate(q: Awaited<ReturnType<typeof createLocalQueue>>, clock: { t: number }) {
-  for (const j of [job('a', 1), job('a', 2), job('b', 1), job('c', 1), job('d', 1), job('e', 1)]) await q.send(j, sendOptionsOf(j));
+  for (const j of [job('a', 1), job('a', 2), job('b', 1), job('c', 1), job('d', 1), job('e', 1)])
+    await q.send(j, sendOptionsOf(j));
   const byApp = async () => Object.fromEntries((await q.receive(10, 30)).map((m) => [m.job.app, m]));
   const first = await byApp(); // a1 b1 c1 d1 e1, attempts 1
   await q.ack(first.d!);
@@ -66,10 +75,16 @@ describe('local queue on disk', () => {
 
     const q2 = await open();
     assert.deepEqual(summary(q2.list()).sort(), expectedList);
-    assert.deepEqual(q2.listDead().map((d) => `${d.group} ${d.job.tag} ${d.attempts}`), ['c/prod v1 2']);
+    assert.deepEqual(
+      q2.listDead().map((d) => `${d.group} ${d.job.tag} ${d.attempts}`),
+      ['c/prod v1 2'],
+    );
     assert.deepEqual(await q2.receive(10, 30), [], 'a and b still in flight, e delayed');
     // The acked job's dedupId is still remembered within its window.
-    assert.deepEqual(await q2.send(job('d', 1), sendOptionsOf(job('d', 1))), { messageId: acked.messageId, duplicate: true });
+    assert.deepEqual(await q2.send(job('d', 1), sendOptionsOf(job('d', 1))), {
+      messageId: acked.messageId,
+      duplicate: true,
+    });
     // Receipts survive a restart of the queue; visibility continues where it was.
     await q2.extend(inFlight, 5);
     clock.t += 31_000;
@@ -96,7 +111,10 @@ describe('local queue on disk', () => {
       await q.ack(churn);
     }
     const journal = join(dir, 'journal.log');
-    assert.ok(statSync(journal).size < 64 * 1024 + 20_000, `journal of ${statSync(journal).size} bytes was not compacted`);
+    assert.ok(
+      statSync(journal).size < 64 * 1024 + 20_000,
+      `journal of ${statSync(journal).size} bytes was not compacted`,
+    );
     await q.compact();
     const records = parseJournal(readFileSync(journal), journal).records;
     assert.equal(records[0]?.op, 'head');
@@ -120,7 +138,10 @@ describe('local queue on disk', () => {
     await q1.close();
     const journal = join(dir, 'journal.log');
     const good = readFileSync(journal);
-    appendFileSync(journal, JSON.stringify({ op: 'send', id: 'x', group: 'z/prod', dedup: 'z', job: job('z', 1), at: 1 }).slice(0, 60));
+    appendFileSync(
+      journal,
+      JSON.stringify({ op: 'send', id: 'x', group: 'z/prod', dedup: 'z', job: job('z', 1), at: 1 }).slice(0, 60),
+    );
     const q2 = await open();
     assert.deepEqual(summary(q2.list()).sort(), expectedList);
     await q2.close();
@@ -144,11 +165,20 @@ describe('local queue on disk', () => {
     assert.deepEqual(dead, ['a 2']);
     // b's receiver dies (its visibility runs out) on both attempts: the receive after that dead-letters it.
     clock.t += 31_000;
-    assert.deepEqual((await q.receive(10, 30)).map((m) => `${m.job.app} ${m.attempts}`), ['b 2']);
+    assert.deepEqual(
+      (await q.receive(10, 30)).map((m) => `${m.job.app} ${m.attempts}`),
+      ['b 2'],
+    );
     clock.t += 31_000;
     assert.deepEqual(await q.receive(10, 30), []);
     assert.deepEqual(dead, ['a 2', 'b 2']);
-    assert.deepEqual(q.listDead().map((d) => d.job.app).sort(), ['a', 'b']);
+    assert.deepEqual(
+      q
+        .listDead()
+        .map((d) => d.job.app)
+        .sort(),
+      ['a', 'b'],
+    );
     await q.close();
   });
 
@@ -165,7 +195,10 @@ describe('local queue on disk', () => {
 
     const livePid = process.ppid; // the test runner: alive for as long as this test runs
     writeFileSync(join(dir, 'lock'), JSON.stringify({ pid: livePid, start: null, nonce: 'someone-else' }));
-    await assert.rejects(createLocalQueue({ key: testQueueKey(), dir }), (err) => err instanceof QueueLocked && err.pid === livePid);
+    await assert.rejects(
+      createLocalQueue({ key: testQueueKey(), dir }),
+      (err) => err instanceof QueueLocked && err.pid === livePid,
+    );
     const deadPid = spawnSync(process.execPath, ['-e', '']).pid!;
     writeFileSync(join(dir, 'lock'), JSON.stringify({ pid: deadPid, start: null, nonce: 'gone' }));
     const q2 = await createLocalQueue({ key: testQueueKey(), dir });
@@ -200,11 +233,23 @@ describe('local queue on disk', () => {
     assert.ok(writes <= 5, `500 concurrent sends took ${writes} writes: no group commit`);
     await q.close();
     const view = await readLocalQueue(dir);
-    assert.deepEqual(view.list().map((e) => e.messageId).sort(), results.map((r) => r.messageId).sort());
+    assert.deepEqual(
+      view
+        .list()
+        .map((e) => e.messageId)
+        .sort(),
+      results.map((r) => r.messageId).sort(),
+    );
     // Per group, the send order is the delivery order.
     for (let g = 0; g < 7; g++) {
-      const tags = view.list().filter((e) => e.group === `g${g}/prod`).map((e) => Number(e.job.tag.slice(1)));
-      assert.deepEqual(tags, [...tags].sort((x, y) => x - y));
+      const tags = view
+        .list()
+        .filter((e) => e.group === `g${g}/prod`)
+        .map((e) => Number(e.job.tag.slice(1)));
+      assert.deepEqual(
+        tags,
+        [...tags].sort((x, y) => x - y),
+      );
     }
   });
 });
@@ -217,16 +262,37 @@ describe('fjord queue ls', () => {
     await populate(q, clock);
     const run = async (args: string[]) => {
       let out = '';
-      const code = await main(args, { stdout: (s) => { out += s; }, stderr: () => {}, env: { FJORD_DATA_DIR: data }, cwd: '/' });
-      return { code, lines: out.trim().split('\n').map((l) => JSON.parse(l)) };
+      const code = await main(args, {
+        stdout: (s) => {
+          out += s;
+        },
+        stderr: () => {},
+        env: { FJORD_DATA_DIR: data },
+        cwd: '/',
+      });
+      return {
+        code,
+        lines: out
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l)),
+      };
     };
     const ls = await run(['queue', 'ls']);
     assert.equal(ls.code, 0);
     assert.equal(ls.lines.length, 4);
     assert.deepEqual(Object.keys(ls.lines[0]).slice(0, 5), ['messageId', 'group', 'state', 'attempts', 'job']);
-    assert.deepEqual(ls.lines.map((l) => `${l.group} ${l.job.tag}`).sort(), ['a/prod v1', 'a/prod v2', 'b/prod v1', 'e/prod v1']);
+    assert.deepEqual(ls.lines.map((l) => `${l.group} ${l.job.tag}`).sort(), [
+      'a/prod v1',
+      'a/prod v2',
+      'b/prod v1',
+      'e/prod v1',
+    ]);
     const dead = await run(['queue', 'ls', '--dead']);
-    assert.deepEqual(dead.lines.map((l) => `${l.group} ${l.state} ${l.attempts} ${l.job.id}`), ['c/prod dead 2 job-c-prod-1']);
+    assert.deepEqual(
+      dead.lines.map((l) => `${l.group} ${l.state} ${l.attempts} ${l.job.id}`),
+      ['c/prod dead 2 job-c-prod-1'],
+    );
     await q.close();
   });
 });

@@ -32,13 +32,24 @@ describe('sqsOptionsFromEnv', () => {
     assert.ok(options.key.refusal('body', options.key.sign('body')) === undefined, 'the key of FJORD_QUEUE_KEY');
     assert.deepEqual(
       { ...options, credentials: undefined, key: undefined },
-      { queueUrl: QUEUE, dlqUrl: DLQ, region: 'eu-central-1', endpoint: 'http://127.0.0.1:4566', waitTimeSeconds: 5, credentials: undefined, key: undefined },
+      {
+        queueUrl: QUEUE,
+        dlqUrl: DLQ,
+        region: 'eu-central-1',
+        endpoint: 'http://127.0.0.1:4566',
+        waitTimeSeconds: 5,
+        credentials: undefined,
+        key: undefined,
+      },
     );
     assert.equal(options.credentials, undefined, 'without keys in env, the SDK chain (role, profile) decides');
   });
 
   it('takes the region from AWS_DEFAULT_REGION, else from an AWS queue URL', () => {
-    assert.equal(sqsOptionsFromEnv({ FJORD_SQS_QUEUE_URL: QUEUE, AWS_DEFAULT_REGION: 'us-west-2', ...KEY }).region, 'us-west-2');
+    assert.equal(
+      sqsOptionsFromEnv({ FJORD_SQS_QUEUE_URL: QUEUE, AWS_DEFAULT_REGION: 'us-west-2', ...KEY }).region,
+      'us-west-2',
+    );
     assert.equal(sqsOptionsFromEnv({ FJORD_SQS_QUEUE_URL: QUEUE, ...KEY }).region, 'eu-central-1');
   });
 
@@ -68,11 +79,24 @@ describe('sqsOptionsFromEnv', () => {
 
   it('hands keys from env to the SDK through a provider, masked in logs', async () => {
     const secretKey = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
-    const options = sqsOptionsFromEnv({ FJORD_SQS_QUEUE_URL: QUEUE, AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: secretKey, ...KEY });
+    const options = sqsOptionsFromEnv({
+      FJORD_SQS_QUEUE_URL: QUEUE,
+      AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+      AWS_SECRET_ACCESS_KEY: secretKey,
+      ...KEY,
+    });
     assert.equal(typeof options.credentials, 'function');
     assert.ok(!JSON.stringify(options).includes(secretKey));
-    const provider = options.credentials as () => Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string }>;
-    assert.deepEqual(await provider(), { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: secretKey, sessionToken: undefined });
+    const provider = options.credentials as () => Promise<{
+      accessKeyId: string;
+      secretAccessKey: string;
+      sessionToken?: string;
+    }>;
+    assert.deepEqual(await provider(), {
+      accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+      secretAccessKey: secretKey,
+      sessionToken: undefined,
+    });
     assert.equal(scrub(`leaked ${secretKey}`), 'leaked [redacted]');
   });
 });

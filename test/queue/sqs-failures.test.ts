@@ -30,7 +30,10 @@ const options = (endpoint: string, queueUrl = `${endpoint}/000000000000/fjord.fi
 });
 
 /** A stand-in SQS endpoint that answers every request with `status` and an AWS JSON error of `type`. */
-async function failingServer(status: number, type: string): Promise<{ endpoint: string; requests: () => number; close: () => Promise<void> }> {
+async function failingServer(
+  status: number,
+  type: string,
+): Promise<{ endpoint: string; requests: () => number; close: () => Promise<void> }> {
   let requests = 0;
   const server: Server = createServer((req, res) => {
     requests++;
@@ -41,12 +44,18 @@ async function failingServer(status: number, type: string): Promise<{ endpoint: 
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { endpoint: `http://127.0.0.1:${port}`, requests: () => requests, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    requests: () => requests,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }
 
 describe('sqs failures', () => {
   let sqs: SqsServer;
-  before(async () => { sqs = await startSqsServer(); });
+  before(async () => {
+    sqs = await startSqsServer();
+  });
   after(() => sqs.stop());
 
   it('a server that went down: every operation is QueueUnavailable (503)', async () => {
@@ -76,7 +85,11 @@ describe('sqs failures', () => {
     ] as const) {
       const stub = await failingServer(status, type);
       const queue = createSqsQueue(options(stub.endpoint));
-      await assert.rejects(queue.send(job, sendOptionsOf(job)), (err: unknown) => err instanceof QueueUnavailable && err.message.includes(type), type);
+      await assert.rejects(
+        queue.send(job, sendOptionsOf(job)),
+        (err: unknown) => err instanceof QueueUnavailable && err.message.includes(type),
+        type,
+      );
       assert.equal(stub.requests(), 3, `${type}: requests made`);
       await queue.close();
       await stub.close();
@@ -85,7 +98,10 @@ describe('sqs failures', () => {
 
   it('a queue that does not exist is SqsRequestRefused, not an outage', async () => {
     const queue = createSqsQueue(options(sqs.endpoint, `${sqs.endpoint}/000000000000/no-such-queue.fifo`));
-    await assert.rejects(queue.send(job, sendOptionsOf(job)), (err: unknown) => err instanceof SqsRequestRefused && err.status === 500);
+    await assert.rejects(
+      queue.send(job, sendOptionsOf(job)),
+      (err: unknown) => err instanceof SqsRequestRefused && err.status === 500,
+    );
     await assert.rejects(queue.receive(1, 30), SqsRequestRefused);
     await queue.close();
   });
@@ -105,9 +121,19 @@ describe('convertSqsError', () => {
 
   it('receipts SQS refuses are StaleReceipt', () => {
     // The texts SQS FIFO answers with (DeleteMessage / ChangeMessageVisibility on an expired receipt).
-    const expired = sdkError('InvalidParameterValue', 'Value AQEB… for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.');
-    const notInflight = new MessageNotInflight({ message: 'Message does not exist or is not available for visibility timeout change.', $metadata: meta(400) });
-    for (const err of [expired, notInflight, sdkError('ReceiptHandleIsInvalid', 'The input receipt handle is invalid.', 404)]) {
+    const expired = sdkError(
+      'InvalidParameterValue',
+      'Value AQEB… for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.',
+    );
+    const notInflight = new MessageNotInflight({
+      message: 'Message does not exist or is not available for visibility timeout change.',
+      $metadata: meta(400),
+    });
+    for (const err of [
+      expired,
+      notInflight,
+      sdkError('ReceiptHandleIsInvalid', 'The input receipt handle is invalid.', 404),
+    ]) {
       const out = convertSqsError(err, 'DeleteMessage', 'm-1');
       assert.ok(out instanceof StaleReceipt, err.name);
       assert.match(out.message, /m-1/);
@@ -115,17 +141,27 @@ describe('convertSqsError', () => {
   });
 
   it('other invalid parameters are set-up errors, not stale receipts', () => {
-    const err = sdkError('InvalidParameterValue', 'Value 50000 for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200.');
+    const err = sdkError(
+      'InvalidParameterValue',
+      'Value 50000 for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200.',
+    );
     assert.ok(convertSqsError(err, 'ChangeMessageVisibility', 'm-1') instanceof SqsRequestRefused);
-    assert.ok(convertSqsError(sdkError('AccessDenied', 'not authorized', 403), 'SendMessage') instanceof SqsRequestRefused);
+    assert.ok(
+      convertSqsError(sdkError('AccessDenied', 'not authorized', 403), 'SendMessage') instanceof SqsRequestRefused,
+    );
   });
 
   it('no answer, 5xx and throttling are QueueUnavailable; a missing credential chain is not', () => {
-    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED', $metadata: { attempts: 3 } });
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), {
+      code: 'ECONNREFUSED',
+      $metadata: { attempts: 3 },
+    });
     assert.ok(convertSqsError(refused, 'SendMessage') instanceof QueueUnavailable);
     assert.ok(convertSqsError(sdkError('InternalError', 'boom', 500), 'SendMessage') instanceof QueueUnavailable);
     assert.ok(convertSqsError(sdkError('RequestThrottled', 'slow down'), 'SendMessage') instanceof QueueUnavailable);
-    const noCredentials = Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
+    const noCredentials = Object.assign(new Error('Could not load credentials from any providers'), {
+      name: 'CredentialsProviderError',
+    });
     assert.ok(convertSqsError(noCredentials, 'SendMessage') instanceof SqsRequestRefused);
   });
 });

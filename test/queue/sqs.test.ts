@@ -6,7 +6,14 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type ReceiveMessageCommandInput, SendMessageCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+  type ReceiveMessageCommandInput,
+  SendMessageCommand,
+  GetQueueAttributesCommand,
+} from '@aws-sdk/client-sqs';
 import { createLogger } from '../../lib/log.js';
 import { StaleReceipt } from '../../lib/queue/queue.js';
 import { startWorker } from '../../lib/worker/worker-loop.js';
@@ -16,11 +23,21 @@ import { startSqsServer, TEST_CREDENTIALS, TEST_REGION, type SqsServer } from '.
 import { queueContract, receiveN } from './contract.js';
 
 let server: SqsServer;
-before(async () => { server = await startSqsServer(); });
+before(async () => {
+  server = await startSqsServer();
+});
 after(() => server.stop());
 
 const open = (pair: { queueUrl: string; dlqUrl?: string }, extra: Partial<SqsQueueOptions> = {}): SqsQueue =>
-  createSqsQueue({ key: testQueueKey(), ...pair, region: TEST_REGION, endpoint: server.endpoint, credentials: TEST_CREDENTIALS, waitTimeSeconds: 0, ...extra });
+  createSqsQueue({
+    key: testQueueKey(),
+    ...pair,
+    region: TEST_REGION,
+    endpoint: server.endpoint,
+    credentials: TEST_CREDENTIALS,
+    waitTimeSeconds: 0,
+    ...extra,
+  });
 
 queueContract('sqs', async () => {
   const pair = await server.createFifoPair({ maxReceiveCount: 3 });
@@ -37,7 +54,14 @@ describe('sqs adapter', () => {
   after(() => Promise.all(queues.map((q) => q.close())));
   const raw = (queueUrl: string, extra = {}) =>
     server.client.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0, AttributeNames: ['All'], MessageAttributeNames: ['All'], ...extra }),
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 0,
+        AttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+        ...extra,
+      }),
     );
 
   /** Takes everything out of a queue, in order (a FIFO group shows its next message only once its head is gone). */
@@ -47,7 +71,8 @@ describe('sqs adapter', () => {
       const out = await raw(queueUrl, { VisibilityTimeout: 30 });
       if (!out.Messages) return all;
       all.push(...out.Messages);
-      for (const m of out.Messages) await server.client.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
+      for (const m of out.Messages)
+        await server.client.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
     }
   };
 
@@ -61,7 +86,10 @@ describe('sqs adapter', () => {
     await queue.send(job, sendOptionsOf(job));
     const got = await receiving;
     const waited = Date.now() - started;
-    assert.deepEqual(got.map((m) => m.job.id), [job.id]);
+    assert.deepEqual(
+      got.map((m) => m.job.id),
+      [job.id],
+    );
     assert.ok(waited >= 350 && waited < 2500, `receive returned after ${waited} ms`);
   });
 
@@ -75,7 +103,12 @@ describe('sqs adapter', () => {
 
   it('the worker loop on SQS: one job per group, in order, and a job slower than its visibility timeout runs once', async () => {
     const queue = track(open(await server.createFifoPair()));
-    for (let n = 1; n <= 3; n++) for (const environment of ['staging', 'prod']) await queue.send(makeJob({ app: 'loop', environment, n }), sendOptionsOf(makeJob({ app: 'loop', environment, n })));
+    for (let n = 1; n <= 3; n++)
+      for (const environment of ['staging', 'prod'])
+        await queue.send(
+          makeJob({ app: 'loop', environment, n }),
+          sendOptionsOf(makeJob({ app: 'loop', environment, n })),
+        );
     const runs: string[] = [];
     const busy = new Set<string>();
     const worker = startWorker({
@@ -97,8 +130,14 @@ describe('sqs adapter', () => {
     while (runs.length < 6 && Date.now() < deadline) await sleep(50);
     await sleep(1200); // a redelivery of the slow job would show up here
     await worker.stop();
-    assert.deepEqual(runs.filter((r) => r.startsWith('prod')), ['prod:v1', 'prod:v2', 'prod:v3']);
-    assert.deepEqual(runs.filter((r) => r.startsWith('staging')), ['staging:v1', 'staging:v2', 'staging:v3']);
+    assert.deepEqual(
+      runs.filter((r) => r.startsWith('prod')),
+      ['prod:v1', 'prod:v2', 'prod:v3'],
+    );
+    assert.deepEqual(
+      runs.filter((r) => r.startsWith('staging')),
+      ['staging:v1', 'staging:v2', 'staging:v3'],
+    );
   });
 
   it('asks SQS for one message per ReceiveMessage, so no receive counts against a message that is not handed out', async () => {
@@ -113,12 +152,22 @@ describe('sqs adapter', () => {
       { step: 'initialize' },
     );
     const queue = track(open(pair, { client, waitTimeSeconds: 1 }));
-    for (const app of ['one1', 'one2', 'one3']) for (const n of [1, 2]) await queue.send(makeJob({ app, n }), sendOptionsOf(makeJob({ app, n })));
+    for (const app of ['one1', 'one2', 'one3'])
+      for (const n of [1, 2]) await queue.send(makeJob({ app, n }), sendOptionsOf(makeJob({ app, n })));
     const got = await queue.receive(5, 30);
-    assert.deepEqual(got.map((m) => m.job.tag), ['v1', 'v1', 'v1']);
-    assert.ok(asked.every((i) => i.MaxNumberOfMessages === 1), 'a receive asked for more than one message');
+    assert.deepEqual(
+      got.map((m) => m.job.tag),
+      ['v1', 'v1', 'v1'],
+    );
+    assert.ok(
+      asked.every((i) => i.MaxNumberOfMessages === 1),
+      'a receive asked for more than one message',
+    );
     assert.equal(asked[0]?.WaitTimeSeconds, 1, 'the first call long-polls');
-    assert.ok(asked.slice(1).every((i) => i.WaitTimeSeconds === 0), 'follow-up calls do not wait');
+    assert.ok(
+      asked.slice(1).every((i) => i.WaitTimeSeconds === 0),
+      'follow-up calls do not wait',
+    );
     assert.equal(new Set(asked.map((i) => i.ReceiveRequestAttemptId)).size, asked.length, 'attempt ids are per call');
     await queue.close();
     await client.send(new GetQueueAttributesCommand({ QueueUrl: pair.queueUrl, AttributeNames: ['QueueArn'] })); // close left our client open
@@ -181,7 +230,11 @@ describe('sqs adapter', () => {
     const fromB = await b.send({ ...job, id: 'job-from-another-process' }, sendOptionsOf(job));
     assert.deepEqual(fromB, { messageId: sends[0]!.messageId, duplicate: false });
     const got = await receiveN(a, 2, 30, 1500);
-    assert.deepEqual(got.map((m) => m.job.id), [job.id], 'exactly one message delivered');
+    assert.deepEqual(
+      got.map((m) => m.job.id),
+      [job.id],
+      'exactly one message delivered',
+    );
   });
 
   it('moves malformed messages to the DLQ with the reason, logs them, and goes on with the group', async () => {
@@ -196,7 +249,10 @@ describe('sqs adapter', () => {
           MessageGroupId: 'bad/prod',
           MessageDeduplicationId: dedup,
           // Signed with the queue key: these test what is wrong with the body itself.
-          MessageAttributes: { 'fjord-job-version': { DataType: 'String', StringValue: version }, 'fjord-signature': { DataType: 'String', StringValue: testQueueKey().sign(body) } },
+          MessageAttributes: {
+            'fjord-job-version': { DataType: 'String', StringValue: version },
+            'fjord-signature': { DataType: 'String', StringValue: testQueueKey().sign(body) },
+          },
         }),
       );
     await put('{not json SECRET-IN-BODY', 'd1');
@@ -205,7 +261,11 @@ describe('sqs adapter', () => {
     const good = makeJob({ app: 'bad', n: 3 });
     await queue.send(good, sendOptionsOf(good));
     const got = await receiveN(queue, 1, 30);
-    assert.deepEqual(got.map((m) => m.job.tag), ['v3'], 'the valid job after the malformed ones in its group');
+    assert.deepEqual(
+      got.map((m) => m.job.tag),
+      ['v3'],
+      'the valid job after the malformed ones in its group',
+    );
     await queue.ack(got[0]!);
     const reasons = (await drain(pair.dlqUrl)).map((m) => m.MessageAttributes?.['fjord-dead-reason']?.StringValue);
     assert.equal(reasons.length, 3);
@@ -221,7 +281,14 @@ describe('sqs adapter', () => {
   it('deletes a malformed message when there is no DLQ', async () => {
     const pair = await server.createFifoPair({ maxReceiveCount: 0 });
     const queue = track(open({ queueUrl: pair.queueUrl }, { logger: createLogger({ write: () => {} }) }));
-    await server.client.send(new SendMessageCommand({ QueueUrl: pair.queueUrl, MessageBody: '[]', MessageGroupId: 'g', MessageDeduplicationId: 'd' }));
+    await server.client.send(
+      new SendMessageCommand({
+        QueueUrl: pair.queueUrl,
+        MessageBody: '[]',
+        MessageGroupId: 'g',
+        MessageDeduplicationId: 'd',
+      }),
+    );
     assert.deepEqual(await queue.receive(10, 1), []);
     await sleep(1100);
     assert.equal((await raw(pair.queueUrl)).Messages, undefined, 'the malformed message is still in the queue');
@@ -243,8 +310,14 @@ describe('sqs adapter', () => {
     assert.deepEqual(dead.map((d) => d.group).sort(), apps.map((a) => `${a}/prod`).sort());
     assert.ok(dead.every((d) => d.attempts === 2 && d.job.tag === 'v1'));
     const again = await queue.listDead();
-    assert.deepEqual(again.map((d) => d.messageId).sort(), dead.map((d) => d.messageId).sort(), 'listing took dead letters away');
-    const attrs = await server.client.send(new GetQueueAttributesCommand({ QueueUrl: pair.dlqUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+    assert.deepEqual(
+      again.map((d) => d.messageId).sort(),
+      dead.map((d) => d.messageId).sort(),
+      'listing took dead letters away',
+    );
+    const attrs = await server.client.send(
+      new GetQueueAttributesCommand({ QueueUrl: pair.dlqUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+    );
     assert.equal(attrs.Attributes?.ApproximateNumberOfMessages, '12', 'peeked messages are visible again');
     assert.deepEqual((await queue.listDead(5)).length, 5);
   });

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { failingQueue, gitlabHeaders, payload, send, startTestReceiver, testConfig, type TestReceiver } from '../fixtures/receiver.js';
+import {
+  failingQueue,
+  gitlabHeaders,
+  payload,
+  send,
+  startTestReceiver,
+  testConfig,
+  type TestReceiver,
+} from '../fixtures/receiver.js';
 
 const MiB = 1024 * 1024;
 const json = (v: unknown) => JSON.stringify(v);
@@ -36,27 +44,47 @@ describe('receiver: answers', () => {
   it('413 for a chunked body without Content-Length, as soon as it passes the limit', async () => {
     const chunk = Buffer.alloc(64 * 1024, 32);
     const chunks = Array<Buffer>(128).fill(chunk); // 8 MiB offered
-    const res = await send(`${r.url}/hooks/gitlab`, chunks, { ...gitlabHeaders('Merge Request Hook'), 'transfer-encoding': 'chunked' });
+    const res = await send(`${r.url}/hooks/gitlab`, chunks, {
+      ...gitlabHeaders('Merge Request Hook'),
+      'transfer-encoding': 'chunked',
+    });
     assert.equal(res.status, 413);
     assert.ok(res.written < 4 * MiB, `${res.written} bytes were written before the answer`);
     // Exactly at the limit is fine (and then fails later, on JSON).
-    const atLimit = await send(`${r.url}/hooks/gitlab`, Array<Buffer>(16).fill(chunk), { ...gitlabHeaders('Merge Request Hook'), 'transfer-encoding': 'chunked' });
+    const atLimit = await send(`${r.url}/hooks/gitlab`, Array<Buffer>(16).fill(chunk), {
+      ...gitlabHeaders('Merge Request Hook'),
+      'transfer-encoding': 'chunked',
+    });
     assert.equal(atLimit.status, 400);
     assert.equal(r.queue.sends, 0);
   });
 
   it('415 unless application/json (charset utf-8 allowed); checked after authentication', async () => {
     const body = json(payload('gitlab-merge-request'));
-    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', 'application/jsonp', '']) {
+    for (const type of [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'application/json; charset=latin1',
+      'application/jsonp',
+      '',
+    ]) {
       const res = await r.post('/hooks/gitlab', body, { ...gitlabHeaders('Merge Request Hook'), 'content-type': type });
       assert.equal(res.status, 415, type);
     }
-    const unauth = await r.post('/hooks/gitlab', body, { ...gitlabHeaders('Merge Request Hook', 'wrong'), 'content-type': 'text/plain' });
+    const unauth = await r.post('/hooks/gitlab', body, {
+      ...gitlabHeaders('Merge Request Hook', 'wrong'),
+      'content-type': 'text/plain',
+    });
     assert.equal(unauth.status, 401);
     for (const type of ['application/json; charset=utf-8', 'Application/JSON;charset="UTF-8"']) {
       const mr = payload('gitlab-merge-request');
       mr.object_attributes.merge_commit_sha = type.length.toString(16).padStart(40, '1');
-      assert.equal((await r.post('/hooks/gitlab', json(mr), { ...gitlabHeaders('Merge Request Hook'), 'content-type': type })).status, 202, type);
+      assert.equal(
+        (await r.post('/hooks/gitlab', json(mr), { ...gitlabHeaders('Merge Request Hook'), 'content-type': type }))
+          .status,
+        202,
+        type,
+      );
     }
   });
 
@@ -66,7 +94,10 @@ describe('receiver: answers', () => {
       assert.equal(res.status, 400, JSON.stringify(body));
       assert.equal(res.body.error, 'MalformedPayload');
     }
-    assert.equal((await r.post('/hooks/gitlab', '{"object_kind":', gitlabHeaders('Merge Request Hook', 'wrong'))).status, 401);
+    assert.equal(
+      (await r.post('/hooks/gitlab', '{"object_kind":', gitlabHeaders('Merge Request Hook', 'wrong'))).status,
+      401,
+    );
   });
 
   it('422 with the field path for hostile or mistyped values of an event fjord acts on; no job', async () => {
@@ -134,11 +165,18 @@ describe('receiver: answers', () => {
   it('503 when the queue cannot take the job, so GitLab retries', async () => {
     const s = await startTestReceiver({ queue: failingQueue() });
     try {
-      const res = await s.post('/hooks/gitlab', json(payload('gitlab-merge-request')), gitlabHeaders('Merge Request Hook'));
+      const res = await s.post(
+        '/hooks/gitlab',
+        json(payload('gitlab-merge-request')),
+        gitlabHeaders('Merge Request Hook'),
+      );
       assert.equal(res.status, 503);
       assert.equal(res.body.error, 'QueueUnavailable');
       // Ignored events never touch the queue, so they still answer 200.
-      assert.equal((await s.post('/hooks/gitlab', json(payload('gitlab-push')), gitlabHeaders('Push Hook'))).status, 200);
+      assert.equal(
+        (await s.post('/hooks/gitlab', json(payload('gitlab-push')), gitlabHeaders('Push Hook'))).status,
+        200,
+      );
       assert.equal((await fetch(`${s.url}/healthz`)).status, 200);
     } finally {
       await s.close();

@@ -33,7 +33,10 @@ describe('receiver: authentication', () => {
 
   it('accepts both GitLab tokens during rotation, refuses wrong or missing ones', async () => {
     for (const token of GITLAB_TOKENS) {
-      assert.equal((await r.post('/hooks/gitlab', mergeBody(nextSha()), gitlabHeaders('Merge Request Hook', token))).status, 202);
+      assert.equal(
+        (await r.post('/hooks/gitlab', mergeBody(nextSha()), gitlabHeaders('Merge Request Hook', token))).status,
+        202,
+      );
     }
     const before = r.queue.accepted.length;
     for (const token of ['wrong-token', GITLAB_TOKENS[0] + 'x', GITLAB_TOKENS[0].slice(0, -1), '']) {
@@ -56,7 +59,10 @@ describe('receiver: authentication', () => {
     const body = mergeBody(nextSha());
     const now = Math.floor(Date.now() / 1000);
     const cases: Array<[string, Record<string, string>]> = [
-      ['wrong key', signedHeaders('Merge Request Hook', body, { key: 'whsec_' + Buffer.alloc(32, 3).toString('base64') })],
+      [
+        'wrong key',
+        signedHeaders('Merge Request Hook', body, { key: 'whsec_' + Buffer.alloc(32, 3).toString('base64') }),
+      ],
       ['replayed (10 min old)', signedHeaders('Merge Request Hook', body, { timestamp: now - 600 })],
       ['from the future', signedHeaders('Merge Request Hook', body, { timestamp: now + 600 })],
       ['signature of another body', signedHeaders('Merge Request Hook', mergeBody(nextSha()))],
@@ -76,13 +82,25 @@ describe('receiver: authentication', () => {
     const pr = githubExample('pull_request', (e) => e.action === 'closed');
     Object.assign(pr.pull_request, { merged: true, merge_commit_sha: nextSha() });
     const body = JSON.stringify(pr);
-    assert.equal((await r.post('/hooks/github', body, githubHeaders('pull_request', body, GITHUB_SECRETS[0]))).status, 202);
+    assert.equal(
+      (await r.post('/hooks/github', body, githubHeaders('pull_request', body, GITHUB_SECRETS[0]))).status,
+      202,
+    );
     pr.pull_request.merge_commit_sha = nextSha();
     const body2 = JSON.stringify(pr);
-    assert.equal((await r.post('/hooks/github', body2, githubHeaders('pull_request', body2, GITHUB_SECRETS[1]))).status, 202);
+    assert.equal(
+      (await r.post('/hooks/github', body2, githubHeaders('pull_request', body2, GITHUB_SECRETS[1]))).status,
+      202,
+    );
     const before = r.queue.accepted.length;
-    assert.equal((await r.post('/hooks/github', body2, githubHeaders('pull_request', body2, 'not-the-secret'))).status, 401);
-    assert.equal((await r.post('/hooks/github', body2, githubHeaders('pull_request', body, GITHUB_SECRETS[0]))).status, 401);
+    assert.equal(
+      (await r.post('/hooks/github', body2, githubHeaders('pull_request', body2, 'not-the-secret'))).status,
+      401,
+    );
+    assert.equal(
+      (await r.post('/hooks/github', body2, githubHeaders('pull_request', body, GITHUB_SECRETS[0]))).status,
+      401,
+    );
     const { 'x-hub-signature-256': _, ...unsigned } = githubHeaders('pull_request', body2);
     assert.equal((await r.post('/hooks/github', body2, unsigned)).status, 401);
     assert.equal(r.queue.accepted.length, before);
@@ -93,8 +111,16 @@ describe('receiver: authentication', () => {
     const s = await startTestReceiver({ env: {}, logger: createLogger({ write: (l) => lines.push(l) }) });
     try {
       const warnings = lines.map((l) => JSON.parse(l)).filter((l) => l.level === 'warn');
-      assert.ok(warnings.some((w) => /no GitLab webhook secret configured \(set FJORD_GITLAB_SECRET or FJORD_GITLAB_SIGNING_KEY\)/.test(w.msg)), lines.join('\n'));
-      assert.ok(warnings.some((w) => /no GitHub webhook secret configured \(set FJORD_GITHUB_SECRET\)/.test(w.msg)), lines.join('\n'));
+      assert.ok(
+        warnings.some((w) =>
+          /no GitLab webhook secret configured \(set FJORD_GITLAB_SECRET or FJORD_GITLAB_SIGNING_KEY\)/.test(w.msg),
+        ),
+        lines.join('\n'),
+      );
+      assert.ok(
+        warnings.some((w) => /no GitHub webhook secret configured \(set FJORD_GITHUB_SECRET\)/.test(w.msg)),
+        lines.join('\n'),
+      );
       const body = mergeBody(nextSha());
       for (const token of ['', 'anything', GITLAB_TOKENS[0]]) {
         const res = await s.post('/hooks/gitlab', body, gitlabHeaders('Merge Request Hook', token));
@@ -128,8 +154,14 @@ describe('receiver: authentication', () => {
     try {
       const body = mergeBody(nextSha());
       const old = Math.floor(Date.now() / 1000) - 60;
-      assert.equal((await s.post('/hooks/gitlab', body, signedHeaders('Merge Request Hook', body, { timestamp: old }))).status, 401);
-      assert.equal((await r.post('/hooks/gitlab', body, signedHeaders('Merge Request Hook', body, { timestamp: old }))).status, 202);
+      assert.equal(
+        (await s.post('/hooks/gitlab', body, signedHeaders('Merge Request Hook', body, { timestamp: old }))).status,
+        401,
+      );
+      assert.equal(
+        (await r.post('/hooks/gitlab', body, signedHeaders('Merge Request Hook', body, { timestamp: old }))).status,
+        202,
+      );
     } finally {
       await s.close();
     }

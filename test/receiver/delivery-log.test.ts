@@ -22,7 +22,9 @@ describe('receiver: deliveries remembered past the queue dedup window', () => {
   it('a resend of a merge after the dedup window queues nothing, also after a restart', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fjord-deliveries-'));
     const file = join(dir, 'deliveries.log');
-    const queue = counting(await createLocalQueue({ dir: join(dir, 'queue'), dedupWindowMs: WINDOW_MS, key: testQueueKey() }));
+    const queue = counting(
+      await createLocalQueue({ dir: join(dir, 'queue'), dedupWindowMs: WINDOW_MS, key: testQueueKey() }),
+    );
     const body = JSON.stringify(payload('gitlab-merge-request'));
     const headers = gitlabHeaders('Merge Request Hook', undefined, { 'idempotency-key': KEY });
     let r = await startTestReceiver({ queue, deliveries: new DeliveryLog(file) });
@@ -43,13 +45,21 @@ describe('receiver: deliveries remembered past the queue dedup window', () => {
     try {
       await sleep(WINDOW_MS * 3);
       // Byte-identical, even under a new header id (a sender without Idempotency-Key).
-      const again = await r.post('/hooks/gitlab', body, gitlabHeaders('Merge Request Hook', undefined, { 'idempotency-key': 'new-key-0001' }));
+      const again = await r.post(
+        '/hooks/gitlab',
+        body,
+        gitlabHeaders('Merge Request Hook', undefined, { 'idempotency-key': 'new-key-0001' }),
+      );
       assert.equal(again.body.queued[0].duplicate, true);
       assert.equal(queue.accepted.length, 1);
       // A different merge is a new delivery.
       const other = payload('gitlab-merge-request');
       other.object_attributes.merge_commit_sha = 'c'.repeat(40);
-      const fresh = await r.post('/hooks/gitlab', JSON.stringify(other), gitlabHeaders('Merge Request Hook', undefined, { 'idempotency-key': 'other-key-0002' }));
+      const fresh = await r.post(
+        '/hooks/gitlab',
+        JSON.stringify(other),
+        gitlabHeaders('Merge Request Hook', undefined, { 'idempotency-key': 'other-key-0002' }),
+      );
       assert.equal(fresh.body.queued[0].duplicate, undefined);
       assert.equal(queue.accepted.length, 2);
     } finally {
@@ -74,7 +84,10 @@ describe('receiver: deliveries remembered past the queue dedup window', () => {
     for (let i = 0; i < 10; i++) log.record([`gitlab:x${i}`]);
     assert.ok(readFileSync(file, 'utf8').trim().split('\n').length <= 2 * 3, 'the file is compacted');
     const reopened = new DeliveryLog(file, { maxEntries: 3, now: () => now });
-    assert.deepEqual(['x7', 'x8', 'x9'].map((k) => reopened.seen([`gitlab:${k}`])), [true, true, true]);
+    assert.deepEqual(
+      ['x7', 'x8', 'x9'].map((k) => reopened.seen([`gitlab:${k}`])),
+      [true, true, true],
+    );
     assert.equal(reopened.size, 3);
     // A line torn by kill -9 mid-append is skipped; a key outside the grammar is never written.
     appendFileSync(file, `${now} gitlab:tor`);

@@ -6,7 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { githubExample, githubHeaders, gitlabHeaders, payload, send, startTestReceiver, type TestReceiver } from '../fixtures/receiver.js';
+import {
+  githubExample,
+  githubHeaders,
+  gitlabHeaders,
+  payload,
+  send,
+  startTestReceiver,
+  type TestReceiver,
+} from '../fixtures/receiver.js';
 
 const json = (v: unknown) => JSON.stringify(v);
 const MiB = 1024 * 1024;
@@ -40,7 +48,11 @@ describe('receiver: webhook edge cases the senders really send', () => {
   after(() => r.close());
 
   it('a git tag that is a valid ref but no image tag is mapped: v1.0.0+build.5 → v1.0.0-build.5, release/2024-01 → release-2024-01', async () => {
-    for (const [ref, tag] of [['v1.0.0+build.5', 'v1.0.0-build.5'], ['release/2024-01', 'release-2024-01'], ['v2.0.0', 'v2.0.0']]) {
+    for (const [ref, tag] of [
+      ['v1.0.0+build.5', 'v1.0.0-build.5'],
+      ['release/2024-01', 'release-2024-01'],
+      ['v2.0.0', 'v2.0.0'],
+    ]) {
       const res = await r.post('/hooks/gitlab', json(tagPush(ref!)), gitlabHeaders('Tag Push Hook'));
       assert.equal(res.status, 202, `${ref}: ${json(res.body)}`);
       assert.equal(res.body.queued[0].tag, tag);
@@ -49,7 +61,7 @@ describe('receiver: webhook edge cases the senders really send', () => {
     }
   });
 
-  it('a git tag with no image tag, even mapped, or outside fjord\'s ref grammar is 200 ignored, never 4xx, never a job', async () => {
+  it("a git tag with no image tag, even mapped, or outside fjord's ref grammar is 200 ignored, never 4xx, never a job", async () => {
     const before = r.queue.sends;
     for (const ref of ['.hidden', '-rc1', 'x'.repeat(129), 'x$(id)', 'x`id`', 'x;rm', 'a..b', 'v1\u00e9']) {
       const res = await r.post('/hooks/gitlab', json(tagPush(ref)), gitlabHeaders('Tag Push Hook'));
@@ -85,8 +97,13 @@ describe('receiver: webhook edge cases the senders really send', () => {
   it('a 24 MiB merge event is accepted by default (GitLab and GitHub send up to 25 MB); past 25 MiB it is 413', async () => {
     const big = paddedMerge(24 * MiB);
     // Streamed in 64 KiB chunks, as a sender's TCP stream arrives.
-    const chunks = Array.from({ length: Math.ceil(big.length / (64 * 1024)) }, (_, i) => big.subarray(i * 64 * 1024, (i + 1) * 64 * 1024));
-    const ok = await send(`${r.url}/hooks/gitlab`, chunks, { ...gitlabHeaders('Merge Request Hook'), 'content-length': String(big.length) });
+    const chunks = Array.from({ length: Math.ceil(big.length / (64 * 1024)) }, (_, i) =>
+      big.subarray(i * 64 * 1024, (i + 1) * 64 * 1024),
+    );
+    const ok = await send(`${r.url}/hooks/gitlab`, chunks, {
+      ...gitlabHeaders('Merge Request Hook'),
+      'content-length': String(big.length),
+    });
     assert.equal(ok.status, 202, json(ok.body));
     const gh = githubExample('pull_request', (e) => e.action === 'closed');
     Object.assign(gh.pull_request, { merged: true, merge_commit_sha: nextSha(), merged_by: gh.sender });
@@ -95,7 +112,10 @@ describe('receiver: webhook edge cases the senders really send', () => {
     const signed = await r.post('/hooks/github', ghBody, githubHeaders('pull_request', ghBody));
     assert.equal(signed.status, 202, json(signed.body));
 
-    const over = await send(`${r.url}/hooks/gitlab`, [Buffer.alloc(16)], { ...gitlabHeaders('Merge Request Hook'), 'content-length': String(25 * MiB + 1) });
+    const over = await send(`${r.url}/hooks/gitlab`, [Buffer.alloc(16)], {
+      ...gitlabHeaders('Merge Request Hook'),
+      'content-length': String(25 * MiB + 1),
+    });
     assert.equal(over.status, 413);
   });
 });

@@ -39,11 +39,13 @@ describe('receiver: fuzz', () => {
       if (c.auth === 'valid') assert.ok([200, 202, 400, 413, 415, 422].includes(status), what);
       if (status !== 202) assert.equal(r.queue.sends, sendsBefore, `${what}: sent to the queue without a 202`);
       else assert.notEqual(c.auth, 'invalid', what);
-      for (const job of r.queue.accepted.slice(acceptedBefore)) assert.ok(deployJobSchema.safeParse(job).success, `${what}: invalid job queued`);
+      for (const job of r.queue.accepted.slice(acceptedBefore))
+        assert.ok(deployJobSchema.safeParse(job).success, `${what}: invalid job queued`);
     }
     // The server is still up and answering.
     assert.equal((await fetch(`${r.url}/healthz`)).status, 200);
     // The mix reached every layer: auth failures, size, type, JSON, zod, ignored and queued answers.
-    for (const status of [200, 202, 400, 401, 413, 415, 422]) assert.ok((seen.get(status) ?? 0) > 0, `no ${status} among ${JSON.stringify([...seen])}`);
+    for (const status of [200, 202, 400, 401, 413, 415, 422])
+      assert.ok((seen.get(status) ?? 0) > 0, `no ${status} among ${JSON.stringify([...seen])}`);
   });
 });

@@ -7,9 +7,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { deployJobSchema } from '../../lib/job.js';
-import { githubExample, githubHeaders, startTestReceiver, testConfig, type TestReceiver } from '../fixtures/receiver.js';
+import {
+  githubExample,
+  githubHeaders,
+  startTestReceiver,
+  testConfig,
+  type TestReceiver,
+} from '../fixtures/receiver.js';
 
-const completedSuite = () => githubExample('check_suite', (e) => e.action === 'completed' && e.check_suite.conclusion === 'success' && e.check_suite.head_branch === 'main');
+const completedSuite = () =>
+  githubExample(
+    'check_suite',
+    (e) => e.action === 'completed' && e.check_suite.conclusion === 'success' && e.check_suite.head_branch === 'main',
+  );
 
 const config = (trigger: string) =>
   testConfig((c) => {
@@ -36,10 +46,16 @@ describe('receiver: GitHub check_suite (trigger pipeline)', () => {
     const suite = completedSuite();
     const res = await post(suite);
     assert.equal(res.status, 202, JSON.stringify(res.body));
-    assert.deepEqual(res.body.queued.map((q: any) => [q.app, q.environment, q.tag, q.sha]), [['hello', 'production', suite.check_suite.head_sha.slice(0, 8), suite.check_suite.head_sha]]);
+    assert.deepEqual(
+      res.body.queued.map((q: any) => [q.app, q.environment, q.tag, q.sha]),
+      [['hello', 'production', suite.check_suite.head_sha.slice(0, 8), suite.check_suite.head_sha]],
+    );
     const job = r.queue.accepted.at(-1)!;
     assert.deepEqual(deployJobSchema.parse(job), job);
-    assert.deepEqual([job.reason, job.source.provider, job.source.project, job.source.ref, job.source.author], ['pipeline', 'github', 'Codertocat/Hello-World', 'main', 'Codertocat']);
+    assert.deepEqual(
+      [job.reason, job.source.provider, job.source.project, job.source.ref, job.source.author],
+      ['pipeline', 'github', 'Codertocat/Hello-World', 'main', 'Codertocat'],
+    );
     // Ordered by when the suite was created (a re-run keeps it), not by the commit's own time (15:20:30).
     assert.equal(job.source.committedAt, '2019-05-15T15:20:31.000Z');
   });
@@ -57,8 +73,13 @@ describe('receiver: GitHub check_suite (trigger pipeline)', () => {
     // A fork's branch: GitHub sends head_branch null and no pull requests.
     const fork = completedSuite();
     fork.check_suite.head_branch = null;
-    assert.deepEqual((await post(fork)).body, { ignored: "check suite without a head branch (a fork's, not the repository's)" });
-    const other = githubExample('check_suite', (e) => e.action === 'completed' && e.check_suite.head_branch === 'changes');
+    assert.deepEqual((await post(fork)).body, {
+      ignored: "check suite without a head branch (a fork's, not the repository's)",
+    });
+    const other = githubExample(
+      'check_suite',
+      (e) => e.action === 'completed' && e.check_suite.head_branch === 'changes',
+    );
     assert.match((await post(other)).body.ignored, /no environment of app hello deploys branch "changes"/);
     assert.equal(r.queue.accepted.length, before);
   });

@@ -7,7 +7,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { deployJobSchema } from '../../lib/job.js';
-import { githubExample, githubHeaders, startTestReceiver, testConfig, type TestReceiver } from '../fixtures/receiver.js';
+import {
+  githubExample,
+  githubHeaders,
+  startTestReceiver,
+  testConfig,
+  type TestReceiver,
+} from '../fixtures/receiver.js';
 
 const completedRun = (pick: (e: any) => boolean = (e) => e.workflow_run.pull_requests.length === 0) =>
   githubExample('workflow_run', (e) => e.action === 'completed' && e.workflow_run.conclusion === 'success' && pick(e));
@@ -37,7 +43,10 @@ describe('receiver: GitHub workflow_run (trigger pipeline)', () => {
     const run = completedRun();
     const res = await post(run);
     assert.equal(res.status, 202, JSON.stringify(res.body));
-    assert.deepEqual(res.body.queued.map((q: any) => [q.app, q.environment, q.tag, q.sha]), [['ci', 'production', '3484a3fb', run.workflow_run.head_sha]]);
+    assert.deepEqual(
+      res.body.queued.map((q: any) => [q.app, q.environment, q.tag, q.sha]),
+      [['ci', 'production', '3484a3fb', run.workflow_run.head_sha]],
+    );
     const job = r.queue.accepted.at(-1)!;
     assert.deepEqual(deployJobSchema.parse(job), job);
     assert.equal(job.reason, 'pipeline');
@@ -59,14 +68,19 @@ describe('receiver: GitHub workflow_run (trigger pipeline)', () => {
     failed.workflow_run.conclusion = 'failure';
     assert.deepEqual((await post(failed)).body, { ignored: 'workflow run conclusion "failure", not success' });
     // The other completed example has conclusion null (a run GitHub never concluded).
-    const unconcluded = githubExample('workflow_run', (e) => e.action === 'completed' && e.workflow_run.conclusion === null);
+    const unconcluded = githubExample(
+      'workflow_run',
+      (e) => e.action === 'completed' && e.workflow_run.conclusion === null,
+    );
     assert.equal((await post(unconcluded)).status, 200);
     const prRun = completedRun();
     prRun.workflow_run.event = 'pull_request';
     assert.deepEqual((await post(prRun)).body, { ignored: 'workflow run for "pull_request" (not merged code)' });
     const fork = completedRun();
     fork.workflow_run.head_repository.full_name = 'mallory/octo-repo';
-    assert.deepEqual((await post(fork)).body, { ignored: 'workflow run of "mallory/octo-repo", not of the repository itself' });
+    assert.deepEqual((await post(fork)).body, {
+      ignored: 'workflow run of "mallory/octo-repo", not of the repository itself',
+    });
     const other = completedRun();
     other.workflow_run.head_branch = 'feature';
     assert.match((await post(other)).body.ignored, /no environment of app ci deploys branch "feature"/);

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { deployJobSchema } from '../../lib/job.js';
-import { githubExample, githubHeaders, makeTestQueue, startTestReceiver, testConfig, type TestReceiver } from '../fixtures/receiver.js';
+import {
+  githubExample,
+  githubHeaders,
+  makeTestQueue,
+  startTestReceiver,
+  testConfig,
+  type TestReceiver,
+} from '../fixtures/receiver.js';
 
 // Shapes from @octokit/webhooks-examples (repository Codertocat/Hello-World, base branch master); the
 // closed example is unmerged there, so the merged one is that example with merged: true.
@@ -30,7 +37,10 @@ describe('receiver: GitHub events', () => {
     const sha = 'b'.repeat(40);
     const res = await post('pull_request', mergedPr(sha), '72d3162e-cc78-11e3-81ab-4c9367dc0958');
     assert.equal(res.status, 202, JSON.stringify(res.body));
-    assert.deepEqual(res.body.queued.map((q: any) => [q.app, q.environment, q.tag, q.sha]), [['web', 'production', 'pr2-bbbbbbbb', sha]]);
+    assert.deepEqual(
+      res.body.queued.map((q: any) => [q.app, q.environment, q.tag, q.sha]),
+      [['web', 'production', 'pr2-bbbbbbbb', sha]],
+    );
     const job = r.queue.accepted.at(-1)!;
     assert.deepEqual(deployJobSchema.parse(job), job);
     assert.equal(job.reason, 'merge');
@@ -53,7 +63,9 @@ describe('receiver: GitHub events', () => {
     const closed = githubExample('pull_request', (e) => e.action === 'closed');
     assert.deepEqual((await post('pull_request', closed)).body, { ignored: 'pull request closed without merging' });
     const labeled = githubExample('pull_request', (e) => e.action === 'labeled');
-    assert.deepEqual((await post('pull_request', labeled)).body, { ignored: 'pull request action "labeled": fjord acts on closed (deploy) and opened, reopened, synchronize (plan)' });
+    assert.deepEqual((await post('pull_request', labeled)).body, {
+      ignored: 'pull request action "labeled": fjord acts on closed (deploy) and opened, reopened, synchronize (plan)',
+    });
     const ping = githubExample('ping', () => true);
     assert.deepEqual((await post('ping', ping)).body, { ignored: 'github event "ping" is not one fjord acts on' });
     const star = githubExample('star', () => true);
@@ -65,7 +77,10 @@ describe('receiver: GitHub events', () => {
     const s = await startTestReceiver({ queue: q });
     try {
       const sha = 'c'.repeat(40);
-      for (const [event, body] of [['pull_request', mergedPr(sha)], ['push', pushTo('refs/heads/master', sha)]] as const) {
+      for (const [event, body] of [
+        ['pull_request', mergedPr(sha)],
+        ['push', pushTo('refs/heads/master', sha)],
+      ] as const) {
         const text = JSON.stringify(body);
         const res = await s.post('/hooks/github', text, githubHeaders(event, text));
         assert.equal(res.status, event === 'push' ? 200 : 202, JSON.stringify(res.body));
@@ -77,7 +92,11 @@ describe('receiver: GitHub events', () => {
   });
 
   it('trigger push: queues a push to the watched branch; deletions, tags and other branches are ignored', async () => {
-    const s = await startTestReceiver({ config: testConfig((c) => Object.assign(c.apps.web, { source: { ...c.apps.web.source, trigger: 'push' }, tag: '{shortSha}' })) });
+    const s = await startTestReceiver({
+      config: testConfig((c) =>
+        Object.assign(c.apps.web, { source: { ...c.apps.web.source, trigger: 'push' }, tag: '{shortSha}' }),
+      ),
+    });
     try {
       const send = (event: string, body: unknown) => {
         const text = JSON.stringify(body);
@@ -91,9 +110,15 @@ describe('receiver: GitHub events', () => {
       assert.deepEqual((await send('push', deleted)).body, { ignored: 'tag "simple-tag" deleted' });
       const tag = githubExample('push', (e) => e.ref === 'refs/tags/simple-tag' && !e.deleted);
       assert.match((await send('push', tag)).body.ignored, /does not deploy git tags/);
-      assert.match((await send('push', pushTo('refs/heads/feature', 'e'.repeat(40)))).body.ignored, /no environment of app web deploys branch "feature"/);
+      assert.match(
+        (await send('push', pushTo('refs/heads/feature', 'e'.repeat(40)))).body.ignored,
+        /no environment of app web deploys branch "feature"/,
+      );
       // trigger push: a merged PR is ignored; its push is the deploy.
-      assert.match((await send('pull_request', mergedPr('f'.repeat(40)))).body.ignored, /deploys on push, not on merge/);
+      assert.match(
+        (await send('pull_request', mergedPr('f'.repeat(40)))).body.ignored,
+        /deploys on push, not on merge/,
+      );
       assert.equal(s.queue.accepted.length, 1);
     } finally {
       await s.close();

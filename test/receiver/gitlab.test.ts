@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { deployJobSchema } from '../../lib/job.js';
-import { payload, gitlabHeaders, makeTestQueue, startTestReceiver, testConfig, type TestReceiver } from '../fixtures/receiver.js';
+import {
+  payload,
+  gitlabHeaders,
+  makeTestQueue,
+  startTestReceiver,
+  testConfig,
+  type TestReceiver,
+} from '../fixtures/receiver.js';
 
 const MERGE_SHA = '4f1e9c2ab5d37086e1f2c3b4a5d6e7f8091a2b3c';
 const json = (value: unknown) => JSON.stringify(value);
@@ -15,7 +22,11 @@ describe('receiver: GitLab events', () => {
 
   it('queues a merged MR for the watched branch, and not for a promoteFrom environment', async () => {
     const body = json(payload('gitlab-merge-request'));
-    const res = await r.post('/hooks/gitlab', body, gitlabHeaders('Merge Request Hook', undefined, { 'idempotency-key': 'b7f4c1d2-0a9e-4c3b-8e2f-6d5a4b3c2e1f' }));
+    const res = await r.post(
+      '/hooks/gitlab',
+      body,
+      gitlabHeaders('Merge Request Hook', undefined, { 'idempotency-key': 'b7f4c1d2-0a9e-4c3b-8e2f-6d5a4b3c2e1f' }),
+    );
     assert.equal(res.status, 202, json(res.body));
     assert.equal(res.body.queued.length, 1);
     const [entry] = res.body.queued;
@@ -102,7 +113,13 @@ describe('receiver: GitLab events', () => {
     approved.object_attributes.action = 'approved';
     delete approved.object_attributes.last_commit; // an ignored event is not held to the fields a merge needs
     const a = await r.post('/hooks/gitlab', json(approved), gitlabHeaders('Merge Request Hook'));
-    assert.deepEqual([a.status, a.body], [200, { ignored: 'merge request action "approved": fjord acts on merge (deploy) and open, reopen, update (plan)' }]);
+    assert.deepEqual(
+      [a.status, a.body],
+      [
+        200,
+        { ignored: 'merge request action "approved": fjord acts on merge (deploy) and open, reopen, update (plan)' },
+      ],
+    );
     const other = payload('gitlab-merge-request');
     other.object_attributes.target_branch = 'release-1';
     const b = await r.post('/hooks/gitlab', json(other), gitlabHeaders('Merge Request Hook'));
@@ -115,7 +132,10 @@ describe('receiver: GitLab events', () => {
     mr.object_attributes.target_branch = 'develop';
     const res = await r.post('/hooks/gitlab', json(mr), gitlabHeaders('Merge Request Hook'));
     assert.equal(res.status, 202);
-    assert.deepEqual(res.body.queued.map((q: any) => q.environment), ['preview']);
+    assert.deepEqual(
+      res.body.queued.map((q: any) => q.environment),
+      ['preview'],
+    );
   });
 
   it('pipeline trigger: a successful branch pipeline deploys its sha; failed and MR pipelines are ignored', async () => {
@@ -130,12 +150,17 @@ describe('receiver: GitLab events', () => {
     assert.equal(r.queue.accepted.at(-1)!.reason, 'pipeline');
     const failed = structuredClone(ok);
     failed.object_attributes.status = 'failed';
-    assert.deepEqual((await r.post('/hooks/gitlab', json(failed), gitlabHeaders('Pipeline Hook'))).body, { ignored: 'pipeline status "failed", not success' });
+    assert.deepEqual((await r.post('/hooks/gitlab', json(failed), gitlabHeaders('Pipeline Hook'))).body, {
+      ignored: 'pipeline status "failed", not success',
+    });
     const mrPipeline = structuredClone(ok);
     mrPipeline.object_attributes.source = 'merge_request_event';
     assert.equal((await r.post('/hooks/gitlab', json(mrPipeline), gitlabHeaders('Pipeline Hook'))).status, 200);
     // The MR sample's app (acme/api) deploys on merge: its pipelines are ignored.
-    assert.match((await r.post('/hooks/gitlab', json(payload('gitlab-pipeline')), gitlabHeaders('Pipeline Hook'))).body.ignored, /deploys on merge, not on pipeline/);
+    assert.match(
+      (await r.post('/hooks/gitlab', json(payload('gitlab-pipeline')), gitlabHeaders('Pipeline Hook'))).body.ignored,
+      /deploys on merge, not on pipeline/,
+    );
   });
 
   it('ignores branch deletions, and tag pushes unless source.tags is set', async () => {
@@ -143,7 +168,9 @@ describe('receiver: GitLab events', () => {
     deleted.project.path_with_namespace = 'acme/worker';
     deleted.after = '0'.repeat(40);
     deleted.checkout_sha = null;
-    assert.deepEqual((await r.post('/hooks/gitlab', json(deleted), gitlabHeaders('Push Hook'))).body, { ignored: 'branch "main" deleted' });
+    assert.deepEqual((await r.post('/hooks/gitlab', json(deleted), gitlabHeaders('Push Hook'))).body, {
+      ignored: 'branch "main" deleted',
+    });
 
     const tag = payload('gitlab-push');
     Object.assign(tag, { object_kind: 'tag_push', ref: 'refs/tags/v1.4.0' });
@@ -160,13 +187,18 @@ describe('receiver: GitLab events', () => {
     const tagDeleted = structuredClone(tag);
     tagDeleted.after = '0'.repeat(40);
     tagDeleted.checkout_sha = null;
-    assert.deepEqual((await r.post('/hooks/gitlab', json(tagDeleted), gitlabHeaders('Tag Push Hook'))).body, { ignored: 'tag "v1.4.0" deleted' });
+    assert.deepEqual((await r.post('/hooks/gitlab', json(tagDeleted), gitlabHeaders('Tag Push Hook'))).body, {
+      ignored: 'tag "v1.4.0" deleted',
+    });
   });
 
   it('ignores events of other kinds and projects fjord does not deploy', async () => {
     const note = await r.post('/hooks/gitlab', json({ object_kind: 'note' }), gitlabHeaders('Note Hook'));
     // A Note Hook is read now (issue 14, item 4: /fjord commands), but one that is no MR comment is still ignored, never a 4xx.
-    assert.deepEqual([note.status, note.body], [200, { ignored: 'GitLab note without user: not a merge request comment fjord can answer' }]);
+    assert.deepEqual(
+      [note.status, note.body],
+      [200, { ignored: 'GitLab note without user: not a merge request comment fjord can answer' }],
+    );
     const other = payload('gitlab-merge-request');
     other.project.path_with_namespace = 'acme/unknown';
     const res = await r.post('/hooks/gitlab', json(other), gitlabHeaders('Merge Request Hook'));
@@ -186,7 +218,11 @@ describe('receiver: GitLab events', () => {
       push.ref = 'refs/heads/release/2026';
       const res = await s.post('/hooks/gitlab', json(push), gitlabHeaders('Push Hook'));
       assert.equal(res.body.queued[0].tag, `release-2026-${MERGE_SHA.slice(0, 8)}`);
-      const mr = await s.post('/hooks/gitlab', json(payload('gitlab-merge-request')), gitlabHeaders('Merge Request Hook'));
+      const mr = await s.post(
+        '/hooks/gitlab',
+        json(payload('gitlab-merge-request')),
+        gitlabHeaders('Merge Request Hook'),
+      );
       assert.equal(mr.body.queued[0].tag, `mr42-main-${MERGE_SHA.slice(0, 8)}`);
     } finally {
       await s.close();
@@ -196,7 +232,11 @@ describe('receiver: GitLab events', () => {
   it('takes the delivery id from Idempotency-Key, else X-Gitlab-Event-UUID, else a hash of the body', async () => {
     const mr = payload('gitlab-merge-request');
     const ids: string[] = [];
-    const extras: Record<string, string>[] = [{ 'idempotency-key': 'key-1', 'x-gitlab-event-uuid': 'uuid-1' }, { 'x-gitlab-event-uuid': 'uuid-2' }, {}];
+    const extras: Record<string, string>[] = [
+      { 'idempotency-key': 'key-1', 'x-gitlab-event-uuid': 'uuid-1' },
+      { 'x-gitlab-event-uuid': 'uuid-2' },
+      {},
+    ];
     for (const extra of extras) {
       mr.object_attributes.merge_commit_sha = String(ids.length + 1).repeat(40);
       const res = await r.post('/hooks/gitlab', json(mr), gitlabHeaders('Merge Request Hook', undefined, extra));

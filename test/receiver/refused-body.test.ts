@@ -12,7 +12,10 @@ import { gitlabHeaders, startTestReceiver, type TestReceiver } from '../fixtures
  * Sends the head and `first` bytes of a body declared `declared` bytes long, stops reading (as a busy
  * client does), waits `lateMs`, writes `rest` more bytes, then reads: the status line it got, or 0.
  */
-function lateClient(url: string, { declared, first, rest, lateMs }: { declared: number; first: number; rest: number; lateMs: number }): Promise<{ status: number; error?: string }> {
+function lateClient(
+  url: string,
+  { declared, first, rest, lateMs }: { declared: number; first: number; rest: number; lateMs: number },
+): Promise<{ status: number; error?: string }> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve) => {
     const socket = connect(Number(port), hostname);
@@ -25,7 +28,15 @@ function lateClient(url: string, { declared, first, rest, lateMs }: { declared: 
       resolve({ status: m ? Number(m[1]) : 0, ...(error ? { error } : {}) });
     });
     const headers = Object.entries(gitlabHeaders('Merge Request Hook')).map(([k, v]) => `${k}: ${v}`);
-    const head = ['POST /hooks/gitlab HTTP/1.1', 'Host: fjord', 'Connection: close', ...headers, `Content-Length: ${declared}`, '', ''].join('\r\n');
+    const head = [
+      'POST /hooks/gitlab HTTP/1.1',
+      'Host: fjord',
+      'Connection: close',
+      ...headers,
+      `Content-Length: ${declared}`,
+      '',
+      '',
+    ].join('\r\n');
     socket.write(Buffer.concat([Buffer.from(head), Buffer.alloc(first, 0x20)]));
     socket.pause();
     void sleep(lateMs).then(async () => {
@@ -47,7 +58,12 @@ describe('receiver: a refused upload still gets its answer', () => {
   it('a body declared over the limit: 413 reaches a client that keeps uploading and reads late', async () => {
     const seen: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const r = await lateClient(receiver.url, { declared: 2 * 1024 * 1024, first: 256 * 1024, rest: 256 * 1024, lateMs: 200 });
+      const r = await lateClient(receiver.url, {
+        declared: 2 * 1024 * 1024,
+        first: 256 * 1024,
+        rest: 256 * 1024,
+        lateMs: 200,
+      });
       seen.push(`${r.status}${r.error ? ` ${r.error}` : ''}`);
     }
     assert.deepEqual(seen, Array(5).fill('413'));

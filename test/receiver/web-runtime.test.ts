@@ -13,7 +13,11 @@ describe('receiver without @hono/node-server', () => {
     const config = testConfig();
     const queue = await makeTestQueue();
     const app = createReceiver({ config, secrets: webhookSecrets(config, testEnv), queue, logger: silentLogger });
-    const ok = await app.request('/hooks/gitlab', { method: 'POST', headers: gitlabHeaders('Merge Request Hook'), body: JSON.stringify(payload('gitlab-merge-request')) });
+    const ok = await app.request('/hooks/gitlab', {
+      method: 'POST',
+      headers: gitlabHeaders('Merge Request Hook'),
+      body: JSON.stringify(payload('gitlab-merge-request')),
+    });
     assert.equal(ok.status, 202);
     assert.equal(queue.accepted.length, 1);
 
@@ -24,7 +28,12 @@ describe('receiver without @hono/node-server', () => {
         controller.enqueue(new Uint8Array(64 * 1024).fill(32));
       },
     });
-    const big = await app.request('/hooks/gitlab', { method: 'POST', headers: gitlabHeaders('Merge Request Hook'), body: endless, duplex: 'half' } as RequestInit);
+    const big = await app.request('/hooks/gitlab', {
+      method: 'POST',
+      headers: gitlabHeaders('Merge Request Hook'),
+      body: endless,
+      duplex: 'half',
+    } as RequestInit);
     assert.equal(big.status, 413);
     // Bounded by the limit (25 MiB by default): a few chunks past it at most.
     assert.ok(pulled <= MAX_HOOK_BODY_BYTES / (64 * 1024) + 4, `read ${pulled} chunks of an endless body`);

@@ -10,7 +10,12 @@ const base = { host: 'web-1', image: IMAGE, desiredTag: 'v1' };
 describe('classifyHost', () => {
   it('in sync when the desired image:tag runs', () => {
     assert.deepEqual(classifyHost({ ...base, running: running(`${IMAGE}:v1`) }), {
-      host: 'web-1', status: 'in-sync', desired: `${IMAGE}:v1`, running: `${IMAGE}:v1`, state: 'running', container: 'api-prod',
+      host: 'web-1',
+      status: 'in-sync',
+      desired: `${IMAGE}:v1`,
+      running: `${IMAGE}:v1`,
+      state: 'running',
+      container: 'api-prod',
     });
   });
 
@@ -26,7 +31,10 @@ describe('classifyHost', () => {
   });
 
   it('matches Docker Hub names however they are spelled', () => {
-    assert.equal(classifyHost({ ...base, image: 'nginx', running: running('docker.io/library/nginx:v1') }).status, 'in-sync');
+    assert.equal(
+      classifyHost({ ...base, image: 'nginx', running: running('docker.io/library/nginx:v1') }).status,
+      'in-sync',
+    );
   });
 
   it('missing when nothing is deployed or the container is not running (state kept)', () => {

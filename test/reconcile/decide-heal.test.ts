@@ -15,10 +15,26 @@ const LIMITS = { healAttempts: 3, healBackoff: 60_000 };
 const NOW = new Date('2030-01-01T12:00:00Z');
 
 const host = (name: string, status: HostDrift['status'], tag?: string, healRecord?: HealRecord): HostDrift => ({
-  host: name, status, desired: `${IMAGE}:v1`, ...(tag ? { running: `${IMAGE}:${tag}` } : {}), ...(healRecord ? { healRecord } : {}),
+  host: name,
+  status,
+  desired: `${IMAGE}:v1`,
+  ...(tag ? { running: `${IMAGE}:${tag}` } : {}),
+  ...(healRecord ? { healRecord } : {}),
 });
-const env = (hosts: HostDrift[], desiredTag: string | undefined = 'v1'): EnvironmentDrift => ({ app: 'api', environment: 'prod', file: 'api/prod.yaml', hosts, ...(desiredTag ? { desiredTag } : {}) });
-const record = (drift: string, attempts: number, at: Date, outcome = 'failed'): HealRecord => ({ drift, attempts, job: healJobId(drift, attempts), at: at.toISOString(), outcome });
+const env = (hosts: HostDrift[], desiredTag: string | undefined = 'v1'): EnvironmentDrift => ({
+  app: 'api',
+  environment: 'prod',
+  file: 'api/prod.yaml',
+  hosts,
+  ...(desiredTag ? { desiredTag } : {}),
+});
+const record = (drift: string, attempts: number, at: Date, outcome = 'failed'): HealRecord => ({
+  drift,
+  attempts,
+  job: healJobId(drift, attempts),
+  at: at.toISOString(),
+  outcome,
+});
 
 describe('decideHeal', () => {
   const drifted = [host('web-1', 'in-sync', 'v1'), host('web-2', 'drifted', 'v0-hotfix')];
@@ -46,10 +62,20 @@ describe('decideHeal', () => {
   });
 
   it('waits healBackoff × 2^(attempts-1) after the last attempt, then takes the next one', () => {
-    const after1 = (ms: number) => decideHeal(env([drifted[0]!, { ...drifted[1]!, healRecord: record(id, 1, new Date(NOW.getTime() - ms)) }]), LIMITS, NOW)!;
-    assert.deepEqual([after1(59_000).action, after1(59_000).nextAt], ['wait', new Date(NOW.getTime() + 1_000).toISOString()]);
+    const after1 = (ms: number) =>
+      decideHeal(
+        env([drifted[0]!, { ...drifted[1]!, healRecord: record(id, 1, new Date(NOW.getTime() - ms)) }]),
+        LIMITS,
+        NOW,
+      )!;
+    assert.deepEqual(
+      [after1(59_000).action, after1(59_000).nextAt],
+      ['wait', new Date(NOW.getTime() + 1_000).toISOString()],
+    );
     assert.deepEqual([after1(60_000).action, after1(60_000).jobId], ['heal', healJobId(id, 2)]);
-    const after2 = (ms: number) => decideHeal(env([{ ...drifted[1]!, healRecord: record(id, 2, new Date(NOW.getTime() - ms)) }]), LIMITS, NOW)!.action;
+    const after2 = (ms: number) =>
+      decideHeal(env([{ ...drifted[1]!, healRecord: record(id, 2, new Date(NOW.getTime() - ms)) }]), LIMITS, NOW)!
+        .action;
     assert.equal(after2(119_000), 'wait');
     assert.equal(after2(120_000), 'heal');
   });
@@ -92,10 +118,13 @@ apps:
 
   it('one job per app × environment with hosts, in its queue group, the same ids within a tick', () => {
     const jobs = reconcileJobs(config, new Date('2030-01-01T12:03:10Z'));
-    assert.deepEqual(jobs.map((j) => [groupOf(j), j.reason, j.image, j.enqueuedAt]), [
-      ['api/staging', 'reconcile', IMAGE, '2030-01-01T12:00:00.000Z'],
-      ['api/prod', 'reconcile', IMAGE, '2030-01-01T12:00:00.000Z'],
-    ]);
+    assert.deepEqual(
+      jobs.map((j) => [groupOf(j), j.reason, j.image, j.enqueuedAt]),
+      [
+        ['api/staging', 'reconcile', IMAGE, '2030-01-01T12:00:00.000Z'],
+        ['api/prod', 'reconcile', IMAGE, '2030-01-01T12:00:00.000Z'],
+      ],
+    );
     assert.deepEqual(reconcileJobs(config, new Date('2030-01-01T12:04:59Z')), jobs);
     assert.equal(dedupIdOf(jobs[0]!), `reconcile/${jobs[0]!.id}`);
     assert.notEqual(jobs[0]!.id, jobs[1]!.id);

@@ -41,7 +41,12 @@ import { openFleet } from '../../lib/ssh/fleet.js';
 
 let IMAGE = 'unset';
 const values = (tag: string) => `image:\n  repository: ${IMAGE}\n  tag: ${tag}   # fjord\n`;
-const ctx: JobContext = { heartbeat: async () => {}, attempts: 1, logger: silentLogger, signal: new AbortController().signal };
+const ctx: JobContext = {
+  heartbeat: async () => {},
+  attempts: 1,
+  logger: silentLogger,
+  signal: new AbortController().signal,
+};
 const T0 = Date.parse('2030-01-01T00:00:00Z');
 
 describe('self-heal over a real sshd fleet', { skip: engineMissing() }, () => {
@@ -62,24 +67,49 @@ describe('self-heal over a real sshd fleet', { skip: engineMissing() }, () => {
 
   before(async () => {
     [fleet, registry] = await Promise.all([startFleet({ hosts: 2, engine: true }), startRegistry()]);
-    proxy = await startFaultProxy({ target: registry.url, fault: (req) => (registryDown && /\/manifests\//.test(req.url ?? '') ? { status: 500 } : undefined) });
-    for (const tag of ['v1', 'v0-hotfix', 'v0-hotfix2', 'v0-hotfix3', 'v0-hotfix4']) await pushTestImage(registry.url, tag, 'web', { name: 'acme/api' });
+    proxy = await startFaultProxy({
+      target: registry.url,
+      fault: (req) => (registryDown && /\/manifests\//.test(req.url ?? '') ? { status: 500 } : undefined),
+    });
+    for (const tag of ['v1', 'v0-hotfix', 'v0-hotfix2', 'v0-hotfix3', 'v0-hotfix4'])
+      await pushTestImage(registry.url, tag, 'web', { name: 'acme/api' });
     IMAGE = `${proxy.host}/acme/api`;
     port = await freePort(fleet.hosts[0]!.address);
     repo = createBareRepo({ 'api/prod.yaml': values('v0') });
-    config = parseConfig(fleetConfigYaml({ fleet, repository: repo.bare, image: IMAGE, ssh: 'connectTimeout: 3s', environments: `
+    config = parseConfig(
+      fleetConfigYaml({
+        fleet,
+        repository: repo.bare,
+        image: IMAGE,
+        ssh: 'connectTimeout: 3s',
+        environments: `
       prod:
         manifest: { file: api/prod.yaml, path: image.tag }
         hosts: [web-1, web-2]
         selfHeal: true
         rollout: { batchSize: 2, container: { ports: ["${port}:8080"] }, healthCheck: { port: ${port}, path: ${HEALTH_PATH}, interval: 150ms, timeout: 10s }, hostTimeout: 40s }
-` }) + 'reconcile: { interval: 10s, healAttempts: 3, healBackoff: 1m }\n');
+`,
+      }) + 'reconcile: { interval: 10s, healAttempts: 3, healBackoff: 1m }\n',
+    );
     queue = await createLocalQueue({ key: testQueueKey(), dir: join(dir, 'queue'), fsync: false });
     const configPath = join(dir, 'fjord.yaml');
-    const enqueue = async (job: DeployJob) => void sends.push({ job, duplicate: (await sendJob(queue, job)).duplicate });
-    handle = makeDeployHandler({ config, configPath, dataDir: join(dir, 'data'), env: env(), enqueue, notifier: silentNotifier, now: () => new Date(clock) });
+    const enqueue = async (job: DeployJob) =>
+      void sends.push({ job, duplicate: (await sendJob(queue, job)).duplicate });
+    handle = makeDeployHandler({
+      config,
+      configPath,
+      dataDir: join(dir, 'data'),
+      env: env(),
+      enqueue,
+      notifier: silentNotifier,
+      now: () => new Date(clock),
+    });
     const ports = makeDeployPorts({ config, configPath, dataDir: join(dir, 'deploy-data'), env: env() });
-    const first = await deploy(makeJob({ app: 'api', environment: 'prod', image: IMAGE, tag: 'v1', id: 'job-prod-v1', reason: 'manual' }), ctx, ports);
+    const first = await deploy(
+      makeJob({ app: 'api', environment: 'prod', image: IMAGE, tag: 'v1', id: 'job-prod-v1', reason: 'manual' }),
+      ctx,
+      ports,
+    );
     assert.equal(first.status, 'deployed', first.detail);
   });
   after(async () => {
@@ -109,7 +139,11 @@ describe('self-heal over a real sshd fleet', { skip: engineMissing() }, () => {
   };
   /** What docker on the host does when a person types it there. */
   const byHand = async (host: string, commands: string[][]) => {
-    const ssh = openFleet(fleet.hosts.map((h) => ({ ...h })), fleet.auth, OPTIONS);
+    const ssh = openFleet(
+      fleet.hosts.map((h) => ({ ...h })),
+      fleet.auth,
+      OPTIONS,
+    );
     try {
       for (const argv of commands) {
         const r = await (await ssh.session(host)).exec(argv);
@@ -119,18 +153,37 @@ describe('self-heal over a real sshd fleet', { skip: engineMissing() }, () => {
       await ssh.close();
     }
   };
-  const runTag = (tag: string) => [['docker', 'rm', '-f', 'api-prod'], ['docker', 'pull', `${IMAGE}:${tag}`], ['docker', 'run', '-d', '--name', 'api-prod', '-p', `${port}:8080`, `${IMAGE}:${tag}`]];
+  const runTag = (tag: string) => [
+    ['docker', 'rm', '-f', 'api-prod'],
+    ['docker', 'pull', `${IMAGE}:${tag}`],
+    ['docker', 'run', '-d', '--name', 'api-prod', '-p', `${port}:8080`, `${IMAGE}:${tag}`],
+  ];
   const recordOn = (host: string) => join(fleet.host(host).home, healRecordFile(config.ssh.stateDir, 'api', 'prod'));
-  const report = () => checkDrift({ config, store: makeDeployPorts({ config, configPath: join(dir, 'fjord.yaml'), dataDir: join(dir, 'status-data'), env: env() }).store, fleetFor: fleetForConfig(config, env(), dir), now: () => new Date(clock) });
+  const report = () =>
+    checkDrift({
+      config,
+      store: makeDeployPorts({
+        config,
+        configPath: join(dir, 'fjord.yaml'),
+        dataDir: join(dir, 'status-data'),
+        env: env(),
+      }).store,
+      fleetFor: fleetForConfig(config, env(), dir),
+      now: () => new Date(clock),
+    });
 
   it('finds and names the drift; two reconciles enqueue one heal; the heal restores the host and the next reconcile clears its record', async () => {
     await byHand('web-2', runTag('v0-hotfix'));
     assert.equal(await served(fleet.host('web-2').address, port), 'v0-hotfix');
 
     // Two ticks' reconcile jobs are queued before either runs: both see the drift, both ask for the heal.
-    for (const job of [...reconcileJobs(config, new Date(T0)), ...reconcileJobs(config, new Date(T0 + 10_000))]) await sendJob(queue, job);
+    for (const job of [...reconcileJobs(config, new Date(T0)), ...reconcileJobs(config, new Date(T0 + 10_000))])
+      await sendJob(queue, job);
     const ran = await drain();
-    assert.deepEqual(ran.map((r) => r.job.reason), ['reconcile', 'reconcile', 'heal']);
+    assert.deepEqual(
+      ran.map((r) => r.job.reason),
+      ['reconcile', 'reconcile', 'heal'],
+    );
     for (const { outcome } of ran.slice(0, 2)) {
       assert.equal(outcome.status, 'drifted');
       assert.match(outcome.detail!, /web-2 drifted \(running v0-hotfix\); want v1/);
@@ -139,7 +192,10 @@ describe('self-heal over a real sshd fleet', { skip: engineMissing() }, () => {
     const heals = sends.filter((s) => s.job.reason === 'heal');
     assert.equal(heals.length, 2);
     assert.equal(heals[0]!.job.id, heals[1]!.job.id, 'the same drift gives the same heal id');
-    assert.deepEqual(heals.map((h) => h.duplicate), [false, true]);
+    assert.deepEqual(
+      heals.map((h) => h.duplicate),
+      [false, true],
+    );
     assert.match(heals[0]!.job.id, /^heal-[0-9a-f]{24}-1$/);
     assert.equal(heals[0]!.job.tag, 'v1');
 
@@ -156,7 +212,10 @@ describe('self-heal over a real sshd fleet', { skip: engineMissing() }, () => {
     assert.match(again.detail!, /no host is drifted/);
 
     const next = await reconcileAt(T0 + 60_000);
-    assert.deepEqual(next.map((r) => [r.job.reason, r.outcome.status]), [['reconcile', 'noop']]);
+    assert.deepEqual(
+      next.map((r) => [r.job.reason, r.outcome.status]),
+      [['reconcile', 'noop']],
+    );
     assert.match(next[0]!.outcome.detail!, /in sync at v1 on 2 host/);
     assert.equal(existsSync(recordOn('web-2')), false, 'in sync clears the record');
     assert.equal((await report()).inSync, true);
@@ -170,7 +229,13 @@ describe('self-heal over a real sshd fleet', { skip: engineMissing() }, () => {
     const before = heals();
     try {
       const first = await reconcileAt(t);
-      assert.deepEqual(first.map((r) => [r.job.reason, r.outcome.status]), [['reconcile', 'drifted'], ['heal', 'failed']]);
+      assert.deepEqual(
+        first.map((r) => [r.job.reason, r.outcome.status]),
+        [
+          ['reconcile', 'drifted'],
+          ['heal', 'failed'],
+        ],
+      );
       assert.match(first[1]!.outcome.detail!, /heal attempt 1\/3 of web-2: host web-2 failed at pull/);
       assert.equal(await served(fleet.host('web-2').address, port), 'v0-hotfix2', 'nothing changed on the host');
 
@@ -181,21 +246,49 @@ describe('self-heal over a real sshd fleet', { skip: engineMissing() }, () => {
 
       // Back-off after attempt 1: healBackoff (1m); after attempt 2: twice that.
       const waiting = await reconcileAt(t + 30_000);
-      assert.deepEqual(waiting.map((r) => r.job.reason), ['reconcile']);
-      assert.match(waiting[0]!.outcome.detail!, /heal attempt 2\/3 waits until 2030-01-01T01:01:00\.000Z \(last: failed\)/);
+      assert.deepEqual(
+        waiting.map((r) => r.job.reason),
+        ['reconcile'],
+      );
+      assert.match(
+        waiting[0]!.outcome.detail!,
+        /heal attempt 2\/3 waits until 2030-01-01T01:01:00\.000Z \(last: failed\)/,
+      );
       const second = await reconcileAt(t + 61_000);
-      assert.deepEqual(second.map((r) => [r.job.reason, r.outcome.status]), [['reconcile', 'drifted'], ['heal', 'failed']]);
+      assert.deepEqual(
+        second.map((r) => [r.job.reason, r.outcome.status]),
+        [
+          ['reconcile', 'drifted'],
+          ['heal', 'failed'],
+        ],
+      );
       assert.match(second[1]!.job.id, /-2$/);
       const stillWaiting = await reconcileAt(t + 61_000 + 100_000);
-      assert.deepEqual(stillWaiting.map((r) => r.job.reason), ['reconcile'], 'the second back-off is 2 minutes, not 1');
+      assert.deepEqual(
+        stillWaiting.map((r) => r.job.reason),
+        ['reconcile'],
+        'the second back-off is 2 minutes, not 1',
+      );
       const third = await reconcileAt(t + 61_000 + 121_000);
-      assert.deepEqual(third.map((r) => [r.job.reason, r.outcome.status]), [['reconcile', 'drifted'], ['heal', 'failed']]);
+      assert.deepEqual(
+        third.map((r) => [r.job.reason, r.outcome.status]),
+        [
+          ['reconcile', 'drifted'],
+          ['heal', 'failed'],
+        ],
+      );
 
       // Used up: only reported from now on, however long it waits.
       for (const later of [t + 3_600_000, t + 86_400_000]) {
         const stopped = await reconcileAt(later);
-        assert.deepEqual(stopped.map((r) => r.job.reason), ['reconcile']);
-        assert.match(stopped[0]!.outcome.detail!, /web-2 drifted \(running v0-hotfix2\); want v1; heal stopped after 3 attempts \(last: failed\)/);
+        assert.deepEqual(
+          stopped.map((r) => r.job.reason),
+          ['reconcile'],
+        );
+        assert.match(
+          stopped[0]!.outcome.detail!,
+          /web-2 drifted \(running v0-hotfix2\); want v1; heal stopped after 3 attempts \(last: failed\)/,
+        );
       }
       assert.equal(heals() - before, 3);
       const text = formatDrift(await report());
@@ -206,7 +299,13 @@ describe('self-heal over a real sshd fleet', { skip: engineMissing() }, () => {
       registryDown = false;
       await byHand('web-2', runTag('v0-hotfix3'));
       const fresh = await reconcileAt(t + 86_400_000 + 10_000);
-      assert.deepEqual(fresh.map((r) => [r.job.reason, r.outcome.status]), [['reconcile', 'drifted'], ['heal', 'deployed']]);
+      assert.deepEqual(
+        fresh.map((r) => [r.job.reason, r.outcome.status]),
+        [
+          ['reconcile', 'drifted'],
+          ['heal', 'deployed'],
+        ],
+      );
       assert.match(fresh[1]!.outcome.detail!, /heal attempt 1\/3 of web-2/);
       assert.equal(await served(fleet.host('web-2').address, port), 'v1');
     } finally {
@@ -221,7 +320,13 @@ describe('self-heal over a real sshd fleet', { skip: engineMissing() }, () => {
     try {
       await byHand('web-2', runTag('v0-hotfix4'));
       const ran = await reconcileAt(T0 + 2 * 86_400_000);
-      assert.deepEqual(ran.map((r) => [r.job.reason, r.outcome.status]), [['reconcile', 'drifted'], ['heal', 'failed']]);
+      assert.deepEqual(
+        ran.map((r) => [r.job.reason, r.outcome.status]),
+        [
+          ['reconcile', 'drifted'],
+          ['heal', 'failed'],
+        ],
+      );
       assert.match(ran[1]!.outcome.detail!, /heal attempt 1 not run: could not record it on web-2/);
       assert.equal(await served(fleet.host('web-2').address, port), 'v0-hotfix4');
     } finally {

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { imageExists, registryCredentials, RegistryAuthFailed, TokenCache, waitForImage } from '../../lib/registry/index.js';
+import {
+  imageExists,
+  registryCredentials,
+  RegistryAuthFailed,
+  TokenCache,
+  waitForImage,
+} from '../../lib/registry/index.js';
 import { fetchToken } from '../../lib/registry/fetch-token.js';
 import { tokenKey } from '../../lib/registry/token-cache.js';
 import { Secret } from '../../lib/secret.js';
@@ -25,7 +31,13 @@ const credentialsFor = (host: string, password?: string) =>
 function assertNoSecrets(err: unknown): true {
   assert.ok(err instanceof Error);
   const texts = [err.message, String(err), err.stack ?? '', JSON.stringify(err), inspect(err, { depth: 10 })];
-  for (const secret of [PASSWORD, WRONG, USER, Buffer.from(`${USER}:${PASSWORD}`).toString('base64'), Buffer.from(`${USER}:${WRONG}`).toString('base64')]) {
+  for (const secret of [
+    PASSWORD,
+    WRONG,
+    USER,
+    Buffer.from(`${USER}:${PASSWORD}`).toString('base64'),
+    Buffer.from(`${USER}:${WRONG}`).toString('base64'),
+  ]) {
     for (const text of texts) assert.ok(!text.includes(secret), `secret leaked into: ${text}`);
   }
   return true;
@@ -55,17 +67,23 @@ describe('Basic auth: real docker-registry with a bcrypt htpasswd file', () => {
   });
 
   it('without credentials: RegistryAuthFailed saying none are configured', async () => {
-    await assert.rejects(imageExists(ref('v1'), { credentials: credentialsFor(registry.host), tokens: new TokenCache() }), (err: unknown) => {
-      assert.ok(err instanceof RegistryAuthFailed);
-      assert.match(err.message, /none are configured/);
-      return true;
-    });
+    await assert.rejects(
+      imageExists(ref('v1'), { credentials: credentialsFor(registry.host), tokens: new TokenCache() }),
+      (err: unknown) => {
+        assert.ok(err instanceof RegistryAuthFailed);
+        assert.match(err.message, /none are configured/);
+        return true;
+      },
+    );
   });
 
   it('a wrong password is RegistryAuthFailed at once, with no credential in the error', async () => {
     const started = Date.now();
     const opts = { credentials: credentialsFor(registry.host, WRONG), tokens: new TokenCache(), deadlineMs: 30_000 };
-    await assert.rejects(waitForImage(ref('v1'), opts), (err: unknown) => err instanceof RegistryAuthFailed && assertNoSecrets(err));
+    await assert.rejects(
+      waitForImage(ref('v1'), opts),
+      (err: unknown) => err instanceof RegistryAuthFailed && assertNoSecrets(err),
+    );
     assert.ok(Date.now() - started < 3000);
   });
 });
@@ -109,7 +127,11 @@ describe('Bearer token auth: real docker-registry (auth.token) behind a token-se
     tokens.requests.length = 0;
     const credentials = credentialsFor(registry.host, PASSWORD);
     const cache = new TokenCache();
-    cache.set(tokenKey(registry.url, 'repository:acme/api:pull', credentials[0]), new Secret('Bearer not-a-valid-token'), 60_000);
+    cache.set(
+      tokenKey(registry.url, 'repository:acme/api:pull', credentials[0]),
+      new Secret('Bearer not-a-valid-token'),
+      60_000,
+    );
     assert.equal(await imageExists(ref('v1'), { credentials, tokens: cache }), true);
     assert.equal(tokens.requests.length, 1);
   });
@@ -118,7 +140,10 @@ describe('Bearer token auth: real docker-registry (auth.token) behind a token-se
     tokens.anonymousActions.push('pull');
     try {
       tokens.requests.length = 0;
-      assert.equal(await imageExists(ref('v1'), { credentials: credentialsFor(registry.host), tokens: new TokenCache() }), true);
+      assert.equal(
+        await imageExists(ref('v1'), { credentials: credentialsFor(registry.host), tokens: new TokenCache() }),
+        true,
+      );
       assert.deepEqual(tokens.requests, [{ user: undefined, scopes: ['repository:acme/api:pull'], status: 200 }]);
     } finally {
       tokens.anonymousActions.length = 0;
@@ -142,16 +167,26 @@ describe('Bearer token auth: real docker-registry (auth.token) behind a token-se
     tokens.requests.length = 0;
     await assert.rejects(
       imageExists(ref('v1'), { credentials: credentialsFor(registry.host, WRONG), tokens: new TokenCache() }),
-      (err: unknown) => err instanceof RegistryAuthFailed && /token realm .* refused the configured credentials/.test(err.message) && assertNoSecrets(err),
+      (err: unknown) =>
+        err instanceof RegistryAuthFailed &&
+        /token realm .* refused the configured credentials/.test(err.message) &&
+        assertNoSecrets(err),
     );
-    assert.deepEqual(tokens.requests.map((r) => r.status), [401]);
+    assert.deepEqual(
+      tokens.requests.map((r) => r.status),
+      [401],
+    );
   });
 
   it('never sends credentials to a plain-http realm named by an https registry', async () => {
     tokens.requests.length = 0;
     const [credential] = credentialsFor(registry.host, PASSWORD);
     await assert.rejects(
-      fetchToken({ realm: tokens.realm, service: tokens.service }, 'repository:acme/api:pull', { credential, secureRegistry: true, timeoutMs: 1000 }),
+      fetchToken({ realm: tokens.realm, service: tokens.service }, 'repository:acme/api:pull', {
+        credential,
+        secureRegistry: true,
+        timeoutMs: 1000,
+      }),
       (err: unknown) => err instanceof RegistryAuthFailed && assertNoSecrets(err),
     );
     assert.deepEqual(tokens.requests, []);

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { imageExists, InvalidImageReference, RegistryError, RegistryUnavailable, TokenCache } from '../../lib/registry/index.js';
+import {
+  imageExists,
+  InvalidImageReference,
+  RegistryError,
+  RegistryUnavailable,
+  TokenCache,
+} from '../../lib/registry/index.js';
 import { startFaultProxy, type FaultProxy } from '../fixtures/fault-proxy.js';
 import { pushImage, pushIndex } from '../fixtures/push-image.js';
 import { startRegistry, type RegistryFixture } from '../fixtures/registry.js';
@@ -99,7 +105,10 @@ describe('imageExists against a real docker-registry (anonymous)', () => {
 
   it('uses https for a registry not marked insecure', async () => {
     // A plain-http registry spoken to over TLS fails the handshake: proof that https was used.
-    await assert.rejects(imageExists({ image: `${registry.host}/acme/api`, tag: 'v1' }, { timeoutMs: 3000 }), RegistryUnavailable);
+    await assert.rejects(
+      imageExists({ image: `${registry.host}/acme/api`, tag: 'v1' }, { timeoutMs: 3000 }),
+      RegistryUnavailable,
+    );
   });
 });
 

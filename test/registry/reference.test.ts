@@ -27,7 +27,10 @@ describe('locateImage (distribution/reference normalisation)', () => {
 
 describe('checkImageRef', () => {
   it('accepts a valid reference', () => {
-    assert.deepEqual(checkImageRef({ image: '127.0.0.1:5000/acme/api', tag: 'v1.2.3_rc-1' }), { image: '127.0.0.1:5000/acme/api', tag: 'v1.2.3_rc-1' });
+    assert.deepEqual(checkImageRef({ image: '127.0.0.1:5000/acme/api', tag: 'v1.2.3_rc-1' }), {
+      image: '127.0.0.1:5000/acme/api',
+      tag: 'v1.2.3_rc-1',
+    });
   });
   const hostile: [string, string][] = [
     ['acme/api', '../../v2/_catalog'],
@@ -58,13 +61,22 @@ describe('checkImageRef', () => {
 
 describe('parseChallenges', () => {
   it('reads a registry Bearer challenge', () => {
-    const header = 'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/nginx:pull"';
+    const header =
+      'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/nginx:pull"';
     assert.deepEqual(parseChallenges(header), [
-      { scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/nginx:pull' } },
+      {
+        scheme: 'bearer',
+        params: {
+          realm: 'https://auth.docker.io/token',
+          service: 'registry.docker.io',
+          scope: 'repository:library/nginx:pull',
+        },
+      },
     ]);
   });
   it('reads several challenges, token values, escapes and odd spacing', () => {
-    const header = 'Basic realm="a \\"quoted\\" realm" , Bearer realm="https://r/t", service=reg, error="insufficient_scope"';
+    const header =
+      'Basic realm="a \\"quoted\\" realm" , Bearer realm="https://r/t", service=reg, error="insufficient_scope"';
     assert.deepEqual(parseChallenges(header), [
       { scheme: 'basic', params: { realm: 'a "quoted" realm' } },
       { scheme: 'bearer', params: { realm: 'https://r/t', service: 'reg', error: 'insufficient_scope' } },
@@ -83,8 +95,14 @@ describe('parseChallenges', () => {
 describe('backoffDelay', () => {
   const opts = { initialDelayMs: 2000, maxDelayMs: 30_000 };
   it('doubles from the initial delay up to the maximum, with jitter in [d/2, d]', () => {
-    assert.deepEqual([0, 1, 2, 3, 4, 5, 50].map((n) => backoffDelay(n, opts, () => 1)), [2000, 4000, 8000, 16000, 30000, 30000, 30000]);
-    assert.deepEqual([0, 1, 4].map((n) => backoffDelay(n, opts, () => 0)), [1000, 2000, 15000]);
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 5, 50].map((n) => backoffDelay(n, opts, () => 1)),
+      [2000, 4000, 8000, 16000, 30000, 30000, 30000],
+    );
+    assert.deepEqual(
+      [0, 1, 4].map((n) => backoffDelay(n, opts, () => 0)),
+      [1000, 2000, 15000],
+    );
     for (let n = 0; n < 10; n++) {
       const d = backoffDelay(n, opts);
       const nominal = Math.min(30_000, 2000 * 2 ** n);
@@ -102,13 +120,19 @@ describe('formatWait', () => {
 describe('registryCredentials', () => {
   const reg = (over: object) => ({ host: 'registry.example.com', insecure: false, ...over });
   it('reads credentials from the environment, wrapped in Secret', () => {
-    const [c] = registryCredentials([reg({ usernameEnv: 'REG_USER', passwordEnv: 'REG_PASS' })], { REG_USER: 'deployer', REG_PASS: 'hunter2-hunter2' });
+    const [c] = registryCredentials([reg({ usernameEnv: 'REG_USER', passwordEnv: 'REG_PASS' })], {
+      REG_USER: 'deployer',
+      REG_PASS: 'hunter2-hunter2',
+    });
     assert.equal(c!.basic!.password.reveal(), 'hunter2-hunter2');
     assert.equal(String(c!.basic!.password), '[redacted]');
     assert.ok(!JSON.stringify(c).includes('hunter2'));
   });
   it('matches Docker Hub under any of its names, and is anonymous when none is configured', () => {
-    const list = registryCredentials([reg({ host: 'index.docker.io' }), reg({ host: 'Registry.Example.com:5000', insecure: true })], {});
+    const list = registryCredentials(
+      [reg({ host: 'index.docker.io' }), reg({ host: 'Registry.Example.com:5000', insecure: true })],
+      {},
+    );
     assert.equal(credentialFor(locateImage('nginx').registry, list)?.host, 'docker.io');
     assert.equal(credentialFor(locateImage('registry.example.com:5000/api').registry, list)?.insecure, true);
     assert.equal(credentialFor('ghcr.io', list), undefined);
@@ -116,10 +140,17 @@ describe('registryCredentials', () => {
   });
   it('names unset variables and half-configured pairs', () => {
     assert.throws(
-      () => registryCredentials([reg({ usernameEnv: 'REG_USER', passwordEnv: 'REG_PASS' }), reg({ usernameEnv: 'ONLY_USER' })], { REG_USER: 'u', ONLY_USER: 'x' }),
+      () =>
+        registryCredentials(
+          [reg({ usernameEnv: 'REG_USER', passwordEnv: 'REG_PASS' }), reg({ usernameEnv: 'ONLY_USER' })],
+          { REG_USER: 'u', ONLY_USER: 'x' },
+        ),
       (err: unknown) => {
         assert.ok(err instanceof ConfigError);
-        assert.deepEqual(err.issues, ['registries[0].passwordEnv: environment variable REG_PASS is not set', 'registries[1]: set both usernameEnv and passwordEnv, or neither']);
+        assert.deepEqual(err.issues, [
+          'registries[0].passwordEnv: environment variable REG_PASS is not set',
+          'registries[1]: set both usernameEnv and passwordEnv, or neither',
+        ]);
         return true;
       },
     );

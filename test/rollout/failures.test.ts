@@ -43,24 +43,33 @@ describe('rollout failures on real engines', { skip: engineMissing() }, () => {
   const names = ['web-1', 'web-2', 'web-3'];
   // hostTimeout: far above any host's steps on a loaded machine (a failure here never waits for it).
   const env = (extra: Record<string, unknown> = {}, container: Record<string, unknown> = {}) =>
-    environment({
-      batchSize: 2,
-      container: { ports: [`${port}:${APP_PORT}`], ...container },
-      healthCheck: { port, path: HEALTH_PATH, interval: 150, timeout: 4_000 },
-      hostTimeout: '120s',
-      ...extra,
-    }, names);
+    environment(
+      {
+        batchSize: 2,
+        container: { ports: [`${port}:${APP_PORT}`], ...container },
+        healthCheck: { port, path: HEALTH_PATH, interval: 150, timeout: 4_000 },
+        hostTimeout: '120s',
+        ...extra,
+      },
+      names,
+    );
   // The health check as a real command on the host: fails while the host's `sick` file names the tag of
   // the container it checks (the new `-next` one while it exists, else the running one), else curls the app.
   const sickAware = () => ({
-    command: ['sh', '-c',
+    command: [
+      'sh',
+      '-c',
       `c=api-prod-next; docker inspect --type container $c >/dev/null 2>&1 || c=api-prod; ` +
-      `[ "$(docker inspect --type container --format '{{index .Config.Labels "fjord.tag"}}' $c)" != "$(cat sick 2>/dev/null)" ] && ` +
-      `curl -fsS -o /dev/null --max-time 2 http://127.0.0.1:${port}${HEALTH_PATH}`],
+        `[ "$(docker inspect --type container --format '{{index .Config.Labels "fjord.tag"}}' $c)" != "$(cat sick 2>/dev/null)" ] && ` +
+        `curl -fsS -o /dev/null --max-time 2 http://127.0.0.1:${port}${HEALTH_PATH}`,
+    ],
     interval: 150,
     timeout: 4_000,
   });
-  const setSick = (host: string, tag: string | undefined) => (tag ? writeFileSync(join(fleet.host(host).home, 'sick'), tag) : rmSync(join(fleet.host(host).home, 'sick'), { force: true }));
+  const setSick = (host: string, tag: string | undefined) =>
+    tag
+      ? writeFileSync(join(fleet.host(host).home, 'sick'), tag)
+      : rmSync(join(fleet.host(host).home, 'sick'), { force: true });
   /** The host's engine socket, and where it is moved to make the host's docker refuse. */
   const socket = (host: string) => new URL(fleet.host(host).engine!.dockerHost).pathname;
   const moved = (host: string) => `${socket(host)}.away`;
@@ -77,8 +86,17 @@ describe('rollout failures on real engines', { skip: engineMissing() }, () => {
       },
     });
     const images: [string, ImageMode][] = [
-      ['v1', 'web'], ['v2-unhealthy', 'unhealthy'], ['v3', 'web'], ['v4-slowstart', 'slow'], ['v5', 'web'], ['v6', 'web'], ['v6b', 'web'],
-      ['v2b', 'web'], ['v7-unhealthy', 'unhealthy'], ['v8', 'web'], ['v9-crash', 'crash'],
+      ['v1', 'web'],
+      ['v2-unhealthy', 'unhealthy'],
+      ['v3', 'web'],
+      ['v4-slowstart', 'slow'],
+      ['v5', 'web'],
+      ['v6', 'web'],
+      ['v6b', 'web'],
+      ['v2b', 'web'],
+      ['v7-unhealthy', 'unhealthy'],
+      ['v8', 'web'],
+      ['v9-crash', 'crash'],
     ];
     for (const [tag, mode] of images) await pushTestImage(registry.url, tag, mode, { env: { SLOW: String(SLOW_S) } });
     image = `${proxy.host}/demo/web`;
@@ -110,7 +128,8 @@ describe('rollout failures on real engines', { skip: engineMissing() }, () => {
   const versions = () => Promise.all(fleet.hosts.map((h) => version(h.address, port)));
   const lockDir = (name: string) => join(fleet.host(name).home, '.fjord', 'lock');
   /** The engine's own record of the host's containers. */
-  const containers = (name: string) => fleet.host(name).engine!.docker(['ps', '-a', '--format', '{{.Names}} {{.Image}} {{.State}}']);
+  const containers = (name: string) =>
+    fleet.host(name).engine!.docker(['ps', '-a', '--format', '{{.Names}} {{.Image}} {{.State}}']);
 
   it('an unhealthy version rolls back every touched host, with the health failure reported', async () => {
     const report = await roll(fleet, { image, tag: 'v2-unhealthy', hosts: names, env: env() });
@@ -129,7 +148,12 @@ describe('rollout failures on real engines', { skip: engineMissing() }, () => {
     hang = { tag: 'v3', from: 2, heads: 0 };
     t.diagnostic(`hostTimeout ${hangTimeoutMs} ms (10 × the slowest fresh pull measured, at least 5 s)`);
     const started = Date.now();
-    const report = await roll(fleet, { image, tag: 'v3', hosts: names, env: env({ pullParallel: 1, hostTimeout: hangTimeoutMs }) });
+    const report = await roll(fleet, {
+      image,
+      tag: 'v3',
+      hosts: names,
+      env: env({ pullParallel: 1, hostTimeout: hangTimeoutMs }),
+    });
     const took = Date.now() - started;
     t.diagnostic(`the rollout with a hung pull took ${took} ms`);
     assert.equal(report.ok, false);
@@ -137,7 +161,10 @@ describe('rollout failures on real engines', { skip: engineMissing() }, () => {
     // Every host pulls before batch 1: web-2's hanging pull stops the rollout with nothing changed anywhere.
     assert.deepEqual(statuses(report), { 'web-1': 'untouched', 'web-2': 'failed', 'web-3': 'untouched' });
     assert.ok(report.hosts.every((h) => h.timings.start === undefined));
-    assert.deepEqual([report.failed?.host, report.failed?.step, report.failed?.errorName], ['web-2', 'pull', 'HostTimeout']);
+    assert.deepEqual(
+      [report.failed?.host, report.failed?.step, report.failed?.errorName],
+      ['web-2', 'pull', 'HostTimeout'],
+    );
     assert.match(report.failed!.message, new RegExp(`exceeded hostTimeout of ${hangTimeoutMs} ms during pull`));
     assert.equal(hang.heads, 2, 'web-3 never pulled');
     assert.deepEqual(await versions(), ['v1', 'v1', 'v1']);
@@ -149,10 +176,16 @@ describe('rollout failures on real engines', { skip: engineMissing() }, () => {
     // v5 already on web-1: the second rollout's pull is short, and it reaches the lock well inside the
     // first one's health check, which waits for the slow image (503 for SLOW_S seconds).
     // (Not `engine.docker`: it blocks this process, whose fault proxy the pull goes through.)
-    await run(DOCKER_CLI, ['pull', `${image}:v5`], { env: { ...process.env, DOCKER_HOST: fleet.host('web-1').engine!.dockerHost } });
+    await run(DOCKER_CLI, ['pull', `${image}:v5`], {
+      env: { ...process.env, DOCKER_HOST: fleet.host('web-1').engine!.dockerHost },
+    });
     let second: Promise<RolloutReport> | undefined;
     const first = await roll(fleet, {
-      image, tag: 'v4-slowstart', hosts: ['web-1'], jobId: 'job-first', env: env({ healthCheck: { port, path: HEALTH_PATH, interval: 150, timeout: 60_000 } }),
+      image,
+      tag: 'v4-slowstart',
+      hosts: ['web-1'],
+      jobId: 'job-first',
+      env: env({ healthCheck: { port, path: HEALTH_PATH, interval: 150, timeout: 60_000 } }),
       onEvent: (e) => {
         if (e.type === 'host-step' && e.step === 'health' && e.status === 'start' && !second) {
           second = roll(fleet, { image, tag: 'v5', hosts: ['web-1'], jobId: 'job-second', env: env() });
@@ -164,7 +197,10 @@ describe('rollout failures on real engines', { skip: engineMissing() }, () => {
     assert.equal(refused.ok, false);
     assert.deepEqual(statuses(refused), { 'web-1': 'failed' });
     assert.deepEqual([refused.failed?.step, refused.failed?.errorName], ['lock', 'LockHeld']);
-    assert.match(refused.failed!.message, /locked by another deploy \(job=job-first, app=api, environment=prod, owner=.* pid \d+, time=/);
+    assert.match(
+      refused.failed!.message,
+      /locked by another deploy \(job=job-first, app=api, environment=prod, owner=.* pid \d+, time=/,
+    );
     assert.doesNotMatch(refused.failed!.message, /token=/);
     assert.ok(first.hosts[0]!.timings.health! >= (SLOW_S - 3) * 1000, `health ${first.hosts[0]!.timings.health} ms`);
     assert.equal(await version(fleet.host('web-1').address, port), 'v4-slowstart');
@@ -194,7 +230,14 @@ describe('rollout failures on real engines', { skip: engineMissing() }, () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'owner'), 'token=abc\njob=job-redelivered\nowner=elsewhere pid 1\n');
     const events: string[] = [];
-    const report = await roll(fleet, { image, tag: 'v6b', hosts: ['web-3'], jobId: 'job-redelivered', env: env(), onEvent: (e) => void (e.type === 'lock-taken-over' && events.push(`${e.host}: ${e.from}`)) });
+    const report = await roll(fleet, {
+      image,
+      tag: 'v6b',
+      hosts: ['web-3'],
+      jobId: 'job-redelivered',
+      env: env(),
+      onEvent: (e) => void (e.type === 'lock-taken-over' && events.push(`${e.host}: ${e.from}`)),
+    });
     assert.equal(report.ok, true, JSON.stringify(report.failed));
     assert.deepEqual(events, ['web-3: job=job-redelivered, owner=elsewhere pid 1']);
     assert.equal(await version(fleet.host('web-3').address, port), 'v6b');
@@ -204,7 +247,13 @@ describe('rollout failures on real engines', { skip: engineMissing() }, () => {
   it('a redelivered job that fails also puts back the hosts its dead first delivery changed and it never reached', async () => {
     const oneByOne = env({ batchSize: 1, healthCheck: sickAware() });
     // The first delivery updated web-1 and web-2, then its worker died (nothing rolled back, no report).
-    const first = await roll(fleet, { image, tag: 'v2b', hosts: ['web-1', 'web-2'], jobId: 'job-redelivered-2', env: oneByOne });
+    const first = await roll(fleet, {
+      image,
+      tag: 'v2b',
+      hosts: ['web-1', 'web-2'],
+      jobId: 'job-redelivered-2',
+      env: oneByOne,
+    });
     assert.equal(first.ok, true, JSON.stringify(first.failed));
     assert.deepEqual(await versions(), ['v2b', 'v2b', 'v1']);
     // The redelivery finds web-1 sick for v2b (its real health command fails there) before it gets to web-2.
@@ -221,9 +270,20 @@ describe('rollout failures on real engines', { skip: engineMissing() }, () => {
 
   it('a rollback that fails is reported as rollback-failed and the fleet as a mix of versions', async (t) => {
     const report = await roll(fleet, {
-      image, tag: 'v7-unhealthy', hosts: names, env: env(),
+      image,
+      tag: 'v7-unhealthy',
+      hosts: names,
+      env: env(),
       // Once web-2's new version is found sick, its docker can no longer reach its engine: the rollback fails.
-      onEvent: (e) => void (e.type === 'host-step' && e.host === 'web-2' && e.step === 'health' && e.status === 'failed' && !e.rollback && renameSync(socket('web-2'), moved('web-2'))),
+      onEvent: (e) =>
+        void (
+          e.type === 'host-step' &&
+          e.host === 'web-2' &&
+          e.step === 'health' &&
+          e.status === 'failed' &&
+          !e.rollback &&
+          renameSync(socket('web-2'), moved('web-2'))
+        ),
     }).finally(() => restoreSocket('web-2'));
     assert.equal(report.ok, false);
     assert.deepEqual(statuses(report), { 'web-1': 'rolled-back', 'web-2': 'rollback-failed', 'web-3': 'untouched' });
@@ -231,7 +291,10 @@ describe('rollout failures on real engines', { skip: engineMissing() }, () => {
     t.diagnostic(`web-2: ${web2.step}: ${web2.error}`);
     // The rollback's first docker command (what runs there now) fails, in the docker CLI's own words for an engine it cannot reach.
     assert.equal(web2.step, 'inspect');
-    assert.match(web2.error!, /^rollback failed: .*exited 1: Cannot connect to the Docker daemon at unix:\/\/\S+\/docker\.sock\. Is the docker daemon running\?$/);
+    assert.match(
+      web2.error!,
+      /^rollback failed: .*exited 1: Cannot connect to the Docker daemon at unix:\/\/\S+\/docker\.sock\. Is the docker daemon running\?$/,
+    );
     assert.match(web2.stderrTail!, /Cannot connect to the Docker daemon/);
     assert.match(report.mixedVersions!, /mix of versions: rollback failed on web-2/);
     assert.equal(await version(fleet.host('web-1').address, port), 'v1');
@@ -243,7 +306,11 @@ describe('rollout failures on real engines', { skip: engineMissing() }, () => {
   it('an aborted rollout starts no further batch and rolls back what it changed', async () => {
     const controller = new AbortController();
     const report = await roll(fleet, {
-      image, tag: 'v8', hosts: names, env: env({ batchSize: 1 }), signal: controller.signal,
+      image,
+      tag: 'v8',
+      hosts: names,
+      env: env({ batchSize: 1 }),
+      signal: controller.signal,
       onEvent: (e) => void (e.type === 'batch-end' && e.batch === 0 && controller.abort()),
     });
     assert.deepEqual(statuses(report), { 'web-1': 'rolled-back', 'web-2': 'untouched', 'web-3': 'untouched' });
@@ -256,10 +323,18 @@ describe('rollout failures on real engines', { skip: engineMissing() }, () => {
     // The crash image exits 1 s after start; under `--restart unless-stopped` it reads Running=true between
     // restarts. A 3 s settle window sees it restart even on a loaded machine.
     const { healthCheck: _, ...unchecked } = env({}, { settle: '3s' }).rollout;
-    const report = await roll(fleet, { image, tag: 'v9-crash', hosts: ['web-1'], env: { ...env(), rollout: unchecked } });
+    const report = await roll(fleet, {
+      image,
+      tag: 'v9-crash',
+      hosts: ['web-1'],
+      env: { ...env(), rollout: unchecked },
+    });
     assert.deepEqual(statuses(report), { 'web-1': 'rolled-back' });
     assert.deepEqual([report.failed?.step, report.failed?.errorName], ['start', 'ContainerNotRunning']);
-    assert.match(report.failed!.message, /container api-prod-next is not running 3000 ms after start: (restarting|running, but restarted|exited)/);
+    assert.match(
+      report.failed!.message,
+      /container api-prod-next is not running 3000 ms after start: (restarting|running, but restarted|exited)/,
+    );
     assert.match(report.hosts[0]!.diagnostics!.logs, /fatal: cannot open \/data\/app\.db/);
     assert.equal(await version(fleet.host('web-1').address, port), 'v1');
     assert.equal(containers('web-1'), `api-prod ${image}:v1 running\n`);

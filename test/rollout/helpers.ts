@@ -9,7 +9,13 @@ export const OPTIONS: SshOptions = { connectTimeoutMs: 5_000, commandTimeoutMs: 
 export function environment(rollout: Record<string, unknown>, hosts: string[] = []): EnvironmentConfig {
   const config = configSchema.parse({
     manifest: { backend: 'git', repository: './m.git' },
-    apps: { api: { source: { project: 'acme/api' }, image: IMAGE, environments: { prod: { manifest: { file: 'prod/values.yaml', path: 'image.tag' }, hosts, rollout } } } },
+    apps: {
+      api: {
+        source: { project: 'acme/api' },
+        image: IMAGE,
+        environments: { prod: { manifest: { file: 'prod/values.yaml', path: 'image.tag' }, hosts, rollout } },
+      },
+    },
   });
   return config.apps.api!.environments.prod!;
 }
@@ -25,7 +31,12 @@ import type { RolloutEvent, RolloutReport } from '../../lib/rollout/types.js';
  * An SSH fleet over copies of the test hosts: a later `rotateHostKey` changes the test fleet's pin but not
  * this one's, so the next connection sees a mismatch (as a real fleet would after a host was rebuilt).
  */
-export const sshFleet = (fleet: TestFleet): Fleet => openFleet(fleet.hosts.map((h) => ({ ...h })), fleet.auth, OPTIONS);
+export const sshFleet = (fleet: TestFleet): Fleet =>
+  openFleet(
+    fleet.hosts.map((h) => ({ ...h })),
+    fleet.auth,
+    OPTIONS,
+  );
 
 /** What the container on `address:port` says it runs (undefined: nothing answers). */
 export async function served(address: string, port: number): Promise<string | undefined> {
@@ -58,9 +69,22 @@ export async function roll(fleet: TestFleet | Fleet, r: Rollout): Promise<Rollou
   const ssh = 'session' in fleet ? fleet : sshFleet(fleet);
   try {
     return await rolloutEnvironment(
-      { app: 'api', environment: 'prod', image: r.image ?? IMAGE, tag: r.tag, jobId: r.jobId ?? `job-${r.tag}`, env: r.env, hosts: r.hosts },
+      {
+        app: 'api',
+        environment: 'prod',
+        image: r.image ?? IMAGE,
+        tag: r.tag,
+        jobId: r.jobId ?? `job-${r.tag}`,
+        env: r.env,
+        hosts: r.hosts,
+      },
       ssh,
-      { stateDir: '.fjord', lockStaleAfterMs: r.lockStaleAfterMs ?? 3_600_000, ...(r.onEvent ? { onEvent: r.onEvent } : {}), ...(r.signal ? { signal: r.signal } : {}) },
+      {
+        stateDir: '.fjord',
+        lockStaleAfterMs: r.lockStaleAfterMs ?? 3_600_000,
+        ...(r.onEvent ? { onEvent: r.onEvent } : {}),
+        ...(r.signal ? { signal: r.signal } : {}),
+      },
     );
   } finally {
     if (!('session' in fleet)) await ssh.close();

@@ -40,7 +40,27 @@ function counted(s: SshSession, log: Array<{ argv: readonly string[]; step?: str
   };
 }
 
-const HOSTILE = ['', ' ', "it's", '"q"', '; touch pwned', '$(touch pwned)', '`touch pwned`', '$HOME', '&& touch pwned', '| tee pwned', '> pwned', 'two\nlines\n', '*', '~', '#x', 'a=b', '\\', '-n', 'ünï ✓ 日本 🚀'];
+const HOSTILE = [
+  '',
+  ' ',
+  "it's",
+  '"q"',
+  '; touch pwned',
+  '$(touch pwned)',
+  '`touch pwned`',
+  '$HOME',
+  '&& touch pwned',
+  '| tee pwned',
+  '> pwned',
+  'two\nlines\n',
+  '*',
+  '~',
+  '#x',
+  'a=b',
+  '\\',
+  '-n',
+  'ünï ✓ 日本 🚀',
+];
 
 describe('phase scripts over real sshd', () => {
   let fleet: TestFleet;
@@ -56,15 +76,32 @@ describe('phase scripts over real sshd', () => {
   const home = () => fleet.hosts[0]!.home;
 
   it('a failing command inside a phase fails as its own step with its own stderr, as when run alone, in one exec; nothing after it runs', async () => {
-    const failing: PhaseCmd = { step: 'start', argv: ['sh', '-c', 'echo "docker: Error response from daemon: port is already allocated." >&2; echo "See \'docker run --help\'." >&2; exit 125'] };
-    const alone = await stepRunner({ host: 'web-1', timeoutMs: 20_000 }).command(session, failing).catch((e: unknown) => e);
+    const failing: PhaseCmd = {
+      step: 'start',
+      argv: [
+        'sh',
+        '-c',
+        'echo "docker: Error response from daemon: port is already allocated." >&2; echo "See \'docker run --help\'." >&2; exit 125',
+      ],
+    };
+    const alone = await stepRunner({ host: 'web-1', timeoutMs: 20_000 })
+      .command(session, failing)
+      .catch((e: unknown) => e);
 
     const log: Array<{ argv: readonly string[] }> = [];
     const events: RolloutEvent[] = [];
     const run = stepRunner({ host: 'web-1', timeoutMs: 20_000, onEvent: (e) => events.push(e) });
     const ran: string[] = [];
     const inPhase = await run
-      .phase(counted(session, log), [{ step: 'lock', argv: ['sh', '-c', 'sleep 0.2; echo locked'] }, failing, { step: 'switch', argv: ['touch', 'after-failure'] }], (c) => ran.push(c.step))
+      .phase(
+        counted(session, log),
+        [
+          { step: 'lock', argv: ['sh', '-c', 'sleep 0.2; echo locked'] },
+          failing,
+          { step: 'switch', argv: ['touch', 'after-failure'] },
+        ],
+        (c) => ran.push(c.step),
+      )
       .catch((e: unknown) => e);
 
     assert.deepEqual(describeFailure(inPhase), describeFailure(alone));
@@ -81,14 +118,20 @@ describe('phase scripts over real sshd', () => {
 
   it('every word of a phase reaches the host as given: nothing in it is shell syntax', async () => {
     const run = stepRunner({ host: 'web-1', timeoutMs: 20_000 });
-    const [printed, listed] = await run.phase(session, [{ step: 'inspect', argv: ['printf', '%s\\n', ...HOSTILE] }, { step: 'inspect', argv: ['ls', '-a'] }]);
+    const [printed, listed] = await run.phase(session, [
+      { step: 'inspect', argv: ['printf', '%s\\n', ...HOSTILE] },
+      { step: 'inspect', argv: ['ls', '-a'] },
+    ]);
     assert.equal(printed!.stdout, HOSTILE.map((w) => `${w}\n`).join(''));
     assert.doesNotMatch(listed!.stdout, /pwned/);
   });
 
   it('stdin goes to its own command only; the others read nothing', async () => {
     const run = stepRunner({ host: 'web-1', timeoutMs: 20_000 });
-    const [first] = await run.phase(session, [{ step: 'inspect', argv: ['cat'] }, { step: 'configure', argv: ['sh', '-c', 'cat > phase-env'], stdin: new Secret('A=1\nB=two words\n') }]);
+    const [first] = await run.phase(session, [
+      { step: 'inspect', argv: ['cat'] },
+      { step: 'configure', argv: ['sh', '-c', 'cat > phase-env'], stdin: new Secret('A=1\nB=two words\n') },
+    ]);
     assert.equal(first!.stdout, '');
     assert.equal(readFileSync(join(home(), 'phase-env'), 'utf8'), 'A=1\nB=two words\n');
   });
@@ -96,7 +139,13 @@ describe('phase scripts over real sshd', () => {
   it('a command that hangs inside a phase ends at the host deadline as its own step', async () => {
     const run = stepRunner({ host: 'web-1', timeoutMs: 2_000 });
     const started = performance.now();
-    const err = await run.phase(session, [{ step: 'lock', argv: ['true'] }, { step: 'pull', argv: ['sleep', '60'] }, { step: 'start', argv: ['touch', 'after-hang'] }]).catch((e: unknown) => e);
+    const err = await run
+      .phase(session, [
+        { step: 'lock', argv: ['true'] },
+        { step: 'pull', argv: ['sleep', '60'] },
+        { step: 'start', argv: ['touch', 'after-hang'] },
+      ])
+      .catch((e: unknown) => e);
     const d = describeFailure(err);
     assert.deepEqual([d.step, d.errorName], ['pull', 'HostTimeout'], d.message);
     assert.ok(performance.now() - started < 30_000);
@@ -119,12 +168,23 @@ describe('round trips of a replace on a real engine', { skip: engineMissing() },
     let image = '';
     for (const tag of ['v1', 'v2']) image = await pushTestImage(registry.url, tag);
     const port = await freePort(fleet.hosts[0]!.address);
-    const env = environment({ container: { ports: [`${port}:${APP_PORT}`], settle: 0 }, healthCheck: { port, path: HEALTH_PATH, interval: 100, timeout: 20_000 }, hostTimeout: '60s' }, ['web-1']);
+    const env = environment(
+      {
+        container: { ports: [`${port}:${APP_PORT}`], settle: 0 },
+        healthCheck: { port, path: HEALTH_PATH, interval: 100, timeout: 20_000 },
+        hostTimeout: '60s',
+      },
+      ['web-1'],
+    );
     assert.equal((await roll(fleet, { image, tag: 'v1', hosts: ['web-1'], env })).ok, true);
 
     const log: Array<{ argv: readonly string[]; step?: string | undefined }> = [];
     const ssh = openFleet(fleet.hosts, fleet.auth, OPTIONS);
-    const fleetCounted: Fleet = { hosts: ssh.hosts, session: async (h) => counted(await ssh.session(h), log), close: () => ssh.close() };
+    const fleetCounted: Fleet = {
+      hosts: ssh.hosts,
+      session: async (h) => counted(await ssh.session(h), log),
+      close: () => ssh.close(),
+    };
     try {
       const report = await roll(fleetCounted, { image, tag: 'v2', hosts: ['web-1'], env });
       assert.equal(report.ok, true, JSON.stringify(report.failed));
@@ -132,7 +192,8 @@ describe('round trips of a replace on a real engine', { skip: engineMissing() },
       const outside = log.filter((e) => e.step !== 'health' && !(e.step === 'start' && e.argv[1] === 'inspect'));
       assert.equal(outside.length, 5, outside.map((e) => `${e.step}: ${e.argv.slice(0, 2).join(' ')}`).join('\n'));
       const timings = report.hosts[0]!.timings;
-      for (const step of ['pull', 'lock', 'inspect', 'stop', 'start', 'health', 'switch', 'record', 'unlock']) assert.ok(timings[step] !== undefined, `${step} missing in ${JSON.stringify(timings)}`);
+      for (const step of ['pull', 'lock', 'inspect', 'stop', 'start', 'health', 'switch', 'record', 'unlock'])
+        assert.ok(timings[step] !== undefined, `${step} missing in ${JSON.stringify(timings)}`);
       assert.equal(report.hosts[0]!.previousImage, `${image}:v1`);
     } finally {
       await ssh.close();

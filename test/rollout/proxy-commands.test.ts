@@ -23,28 +23,67 @@ import { IMAGE, rolloutOf } from './helpers.js';
 
 const proxy = { containerPort: 8080, hostPorts: [18080, 18081], drain: '500ms' };
 const hc = { port: 8080, path: '/healthz' };
-const target = (rollout: Record<string, unknown>, tag = 'v2'): HostTarget => ({ app: 'api', environment: 'prod', jobId: 'job-1', image: IMAGE, tag, rollout: rolloutOf(rollout), stateDir: '.fjord' });
-const lines = (cmds: { step: string; argv: string[] }[]) => cmds.map((c) => `${c.step}: ${c.argv[0] === 'sh' ? `sh ${c.argv.slice(3).join(' ')}` : joinArgv(c.argv)}`);
-const onSlot = (slot: number, tag = 'v1') => ({ ref: `${IMAGE}:${tag}`, state: 'running', container: 'api-prod', labels: { 'fjord.slot': String(slot) } });
+const target = (rollout: Record<string, unknown>, tag = 'v2'): HostTarget => ({
+  app: 'api',
+  environment: 'prod',
+  jobId: 'job-1',
+  image: IMAGE,
+  tag,
+  rollout: rolloutOf(rollout),
+  stateDir: '.fjord',
+});
+const lines = (cmds: { step: string; argv: string[] }[]) =>
+  cmds.map((c) => `${c.step}: ${c.argv[0] === 'sh' ? `sh ${c.argv.slice(3).join(' ')}` : joinArgv(c.argv)}`);
+const onSlot = (slot: number, tag = 'v1') => ({
+  ref: `${IMAGE}:${tag}`,
+  state: 'running',
+  container: 'api-prod',
+  labels: { 'fjord.slot': String(slot) },
+});
 
 describe('proxy config', () => {
   const parse = (rollout: Record<string, unknown>) =>
-    configSchema.safeParse({ manifest: { backend: 'git', repository: './m.git' }, apps: { api: { source: { project: 'acme/api' }, image: IMAGE, environments: { prod: { manifest: { file: 'p.yaml', path: 'image.tag' }, rollout } } } } });
+    configSchema.safeParse({
+      manifest: { backend: 'git', repository: './m.git' },
+      apps: {
+        api: {
+          source: { project: 'acme/api' },
+          image: IMAGE,
+          environments: { prod: { manifest: { file: 'p.yaml', path: 'image.tag' }, rollout } },
+        },
+      },
+    });
   const issues = (rollout: Record<string, unknown>) => {
     const r = parse(rollout);
     return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
   };
 
   it('defaults: nginx, 127.0.0.1, /run/nginx.pid, 2 s drain', () => {
-    assert.deepEqual(rolloutOf({ healthCheck: hc, proxy }).proxy, { kind: 'nginx', containerPort: 8080, hostPorts: [18080, 18081], bind: '127.0.0.1', pidFile: '/run/nginx.pid', drain: 500 });
+    assert.deepEqual(rolloutOf({ healthCheck: hc, proxy }).proxy, {
+      kind: 'nginx',
+      containerPort: 8080,
+      hostPorts: [18080, 18081],
+      bind: '127.0.0.1',
+      pidFile: '/run/nginx.pid',
+      drain: 500,
+    });
   });
 
   it('needs a health check, the docker strategy, no fixed ports, two different slots and a plain bind', () => {
     const at = 'apps.api.environments.prod.rollout';
-    assert.deepEqual(issues({ proxy }), [`${at}.proxy: needs rollout.healthCheck (the proxy switches only to a container that passed it)`]);
-    assert.deepEqual(issues({ healthCheck: hc, proxy, container: { ports: ['80:8080'] } }), [`${at}.container.ports: must be empty with rollout.proxy (fjord publishes proxy.containerPort on a slot of proxy.hostPorts)`]);
-    assert.deepEqual(issues({ healthCheck: hc, proxy, strategy: 'compose', compose: { directory: '/srv', service: 'api' } }), [`${at}.proxy: needs rollout.strategy docker`]);
-    assert.deepEqual(issues({ healthCheck: hc, proxy: { ...proxy, hostPorts: [18080, 18080] } }), [`${at}.proxy.hostPorts: the two host ports must differ`]);
+    assert.deepEqual(issues({ proxy }), [
+      `${at}.proxy: needs rollout.healthCheck (the proxy switches only to a container that passed it)`,
+    ]);
+    assert.deepEqual(issues({ healthCheck: hc, proxy, container: { ports: ['80:8080'] } }), [
+      `${at}.container.ports: must be empty with rollout.proxy (fjord publishes proxy.containerPort on a slot of proxy.hostPorts)`,
+    ]);
+    assert.deepEqual(
+      issues({ healthCheck: hc, proxy, strategy: 'compose', compose: { directory: '/srv', service: 'api' } }),
+      [`${at}.proxy: needs rollout.strategy docker`],
+    );
+    assert.deepEqual(issues({ healthCheck: hc, proxy: { ...proxy, hostPorts: [18080, 18080] } }), [
+      `${at}.proxy.hostPorts: the two host ports must differ`,
+    ]);
     assert.equal(issues({ healthCheck: hc, proxy: { ...proxy, bind: '0.0.0.0; rm -rf /' } }).length, 1);
     assert.equal(issues({ healthCheck: hc, proxy: { ...proxy, upstreamFile: '/etc/nginx/$(id).conf' } }).length, 1);
   });
@@ -55,14 +94,24 @@ describe('docker strategy behind a proxy', () => {
 
   it('first deploy: proxy check before anything, the first slot, then switch and rename', () => {
     const cmds = deployCommands(target(rollout), undefined);
-    assert.deepEqual(lines(cmds.before).slice(0, 3), ['proxy: sh fjord-proxy-check /run/nginx.pid', `pull: docker pull ${IMAGE}:v2`, 'start: docker rm -f api-prod-next']);
-    assert.match(lines(cmds.before)[3]!, /^start: docker run -d --name api-prod-next .* -p 127\.0\.0\.1:18080:8080 .*--label 'fjord\.job=job-1' --label 'fjord\.slot=18080' /);
+    assert.deepEqual(lines(cmds.before).slice(0, 3), [
+      'proxy: sh fjord-proxy-check /run/nginx.pid',
+      `pull: docker pull ${IMAGE}:v2`,
+      'start: docker rm -f api-prod-next',
+    ]);
+    assert.match(
+      lines(cmds.before)[3]!,
+      /^start: docker run -d --name api-prod-next .* -p 127\.0\.0\.1:18080:8080 .*--label 'fjord\.job=job-1' --label 'fjord\.slot=18080' /,
+    );
     assert.deepEqual(cmds.probes, { container: 'api-prod-next', containerPort: 8080 });
     assert.deepEqual(lines(cmds.after).slice(0, 2), [
       'switch: sh fjord-proxy-switch /etc/nginx/fjord/api-prod.conf fjord_api_prod /run/nginx.pid  api-prod-next 8080',
       'switch: docker rename api-prod-next api-prod',
     ]);
-    assert.deepEqual(cmds.after.map((c) => c.step), ['switch', 'switch', 'record']);
+    assert.deepEqual(
+      cmds.after.map((c) => c.step),
+      ['switch', 'switch', 'record'],
+    );
   });
 
   it('next deploy: the other slot; the old container drains, stops within its grace and goes, after the switch', () => {
@@ -78,7 +127,10 @@ describe('docker strategy behind a proxy', () => {
       'switch: docker rename api-prod-next api-prod',
     ]);
     // Back to the first slot from the second; `bind: engine` leaves the address to dockerd's --ip.
-    const engine = deployCommands(target({ ...rollout, proxy: { ...proxy, bind: 'engine', upstreamFile: 'nginx/fjord/api.conf' } }), onSlot(18081));
+    const engine = deployCommands(
+      target({ ...rollout, proxy: { ...proxy, bind: 'engine', upstreamFile: 'nginx/fjord/api.conf' } }),
+      onSlot(18081),
+    );
     assert.match(lines(engine.before).at(-1)!, / -p 18080:8080 .*'fjord\.slot=18080'/);
     assert.match(lines(engine.after)[0]!, /^switch: sh fjord-proxy-switch nginx\/fjord\/api\.conf /);
   });
@@ -94,7 +146,10 @@ describe('docker strategy behind a proxy', () => {
     ]);
     // The old container runs another image, or does not run: a full deploy of the previous image instead.
     assert.equal(keptRollbackCommands(target(rollout), onSlot(18080, 'v2'), `${IMAGE}:v1`, record), undefined);
-    assert.equal(keptRollbackCommands(target(rollout), { ...onSlot(18080, 'v1'), state: 'exited' }, `${IMAGE}:v1`, record), undefined);
+    assert.equal(
+      keptRollbackCommands(target(rollout), { ...onSlot(18080, 'v1'), state: 'exited' }, `${IMAGE}:v1`, record),
+      undefined,
+    );
     assert.equal(keptRollbackCommands(target({}), onSlot(18080, 'v1'), `${IMAGE}:v1`, record), undefined);
   });
 
@@ -113,7 +168,10 @@ describe('nginx adapter against a real nginx', { skip: nginxMissing() }, () => {
   let exec: (argv: string[]) => Promise<{ code: number; stdout: string; stderr: string }>;
   let sw: ReturnType<typeof nginxSwitch>;
   let upstreamPath: string;
-  const workers = () => run('pgrep', ['-P', readFileSync(join(home, nginx.pidFile), 'utf8').trim(), '-f', 'worker process$']).then((r) => r.stdout.trim());
+  const workers = () =>
+    run('pgrep', ['-P', readFileSync(join(home, nginx.pidFile), 'utf8').trim(), '-f', 'worker process$']).then((r) =>
+      r.stdout.trim(),
+    );
 
   before(async () => {
     home = mkdtempSync(join(tmpdir(), 'fjord-nginx-'));
@@ -125,7 +183,10 @@ describe('nginx adapter against a real nginx', { skip: nginxMissing() }, () => {
     sw = nginxSwitch({ upstreamFile: nginx.upstreamFile, upstream: 'fjord_api_prod', pidFile: nginx.pidFile });
     // As an SSH session on the host would: in HOME, with $HOME/bin (the nginx wrapper) first on PATH.
     exec = (argv) =>
-      run(argv[0]!, argv.slice(1), { cwd: home, env: { ...process.env, HOME: home, PATH: `${home}/bin:${process.env.PATH}` } }).then(
+      run(argv[0]!, argv.slice(1), {
+        cwd: home,
+        env: { ...process.env, HOME: home, PATH: `${home}/bin:${process.env.PATH}` },
+      }).then(
         (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
         (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
       );
@@ -155,7 +216,10 @@ describe('nginx adapter against a real nginx', { skip: nginxMissing() }, () => {
     const r = await exec(sw.switchTo('127.0.0.1:99999'));
     assert.equal(r.code, 1);
     assert.match(r.stderr, /invalid port|host not found|invalid/);
-    assert.match(r.stderr, /nginx -t rejected upstream fjord_api_prod -> 127\.0\.0\.1:99999; the previous upstream file is back/);
+    assert.match(
+      r.stderr,
+      /nginx -t rejected upstream fjord_api_prod -> 127\.0\.0\.1:99999; the previous upstream file is back/,
+    );
     assert.equal(readFileSync(upstreamPath, 'utf8'), previous);
     assert.equal(await workers(), before);
   });

@@ -21,13 +21,16 @@ describe('failures on real engines', { skip: engineMissing() }, () => {
   // A value that must never reach a report: the app prints its VERSION, which this environment overrides.
   const SECRET_VERSION = 'v-secret-8842';
   const env = (extra: Record<string, unknown> = {}, container: Record<string, unknown> = {}) =>
-    environment({
-      batchSize: 1,
-      container: { ports: [`${port}:${APP_PORT}`], ...container },
-      healthCheck: { port, path: HEALTH_PATH, interval: 200, timeout: 4_000 },
-      hostTimeout: '60s',
-      ...extra,
-    }, names);
+    environment(
+      {
+        batchSize: 1,
+        container: { ports: [`${port}:${APP_PORT}`], ...container },
+        healthCheck: { port, path: HEALTH_PATH, interval: 200, timeout: 4_000 },
+        hostTimeout: '60s',
+        ...extra,
+      },
+      names,
+    );
 
   before(async () => {
     [registry, fleet] = await Promise.all([startRegistry(), startFleet({ hosts: 2, engine: true })]);
@@ -46,7 +49,8 @@ describe('failures on real engines', { skip: engineMissing() }, () => {
   });
 
   const versions = () => Promise.all(fleet.hosts.map((h) => version(h.address, port)));
-  const containers = (i: number) => fleet.hosts[i]!.engine!.docker(['ps', '-a', '--format', '{{.Names}} {{.Image}} {{.State}}']);
+  const containers = (i: number) =>
+    fleet.hosts[i]!.engine!.docker(['ps', '-a', '--format', '{{.Names}} {{.Image}} {{.State}}']);
 
   it('a crash-looping release without a health check fails at start and the host runs v1 again', async () => {
     // The crash image exits 1 s after start; under `--restart unless-stopped` it reads Running=true
@@ -56,7 +60,10 @@ describe('failures on real engines', { skip: engineMissing() }, () => {
     assert.equal(report.ok, false);
     assert.deepEqual(statuses(report), { 'web-1': 'rolled-back', 'web-2': 'untouched' });
     assert.deepEqual([report.failed?.step, report.failed?.errorName], ['start', 'ContainerNotRunning']);
-    assert.match(report.failed!.message, /container api-prod-next is not running 3000 ms after start: (restarting|running, but restarted|exited)/);
+    assert.match(
+      report.failed!.message,
+      /container api-prod-next is not running 3000 ms after start: (restarting|running, but restarted|exited)/,
+    );
     const d = report.hosts[0]!.diagnostics!;
     assert.equal(d.container, 'api-prod-next');
     assert.match(d.logs, /fatal: cannot open \/data\/app\.db/);
@@ -66,7 +73,12 @@ describe('failures on real engines', { skip: engineMissing() }, () => {
   });
 
   it('a crash-looping release with a health check fails at start as soon as it restarts, not at the health timeout', async (t) => {
-    const report = await roll(fleet, { image, tag: 'v2-crash', hosts: names, env: env({ healthCheck: { port, path: HEALTH_PATH, interval: 200, timeout: 30_000 } }) });
+    const report = await roll(fleet, {
+      image,
+      tag: 'v2-crash',
+      hosts: names,
+      env: env({ healthCheck: { port, path: HEALTH_PATH, interval: 200, timeout: 30_000 } }),
+    });
     assert.deepEqual(statuses(report), { 'web-1': 'rolled-back', 'web-2': 'untouched' });
     assert.deepEqual([report.failed?.step, report.failed?.errorName], ['start', 'ContainerNotRunning']);
     assert.match(report.failed!.message, /is not running during its health check: /);
@@ -74,13 +86,21 @@ describe('failures on real engines', { skip: engineMissing() }, () => {
     t.diagnostic(`crash loop seen after ${health} ms of health check (timeout 30000 ms)`);
     // The crash image exits 1 s after start: seen at its first restart, far from the 30 s timeout.
     assert.ok(health < 15_000, `health ran ${health} ms`);
-    assert.ok(report.hosts[0]!.diagnostics!.probes.every((p) => p.status === 0), 'no probe was answered');
+    assert.ok(
+      report.hosts[0]!.diagnostics!.probes.every((p) => p.status === 0),
+      'no probe was answered',
+    );
     assert.deepEqual(await versions(), ['v1', 'v1']);
   });
 
   it('an unhealthy release is rolled back with its own log lines and the probe transcript, redacted', async () => {
     const started = Date.now();
-    const report = await roll(fleet, { image, tag: 'v3-sick', hosts: names, env: env({}, { env: { VERSION: SECRET_VERSION } }) });
+    const report = await roll(fleet, {
+      image,
+      tag: 'v3-sick',
+      hosts: names,
+      env: env({}, { env: { VERSION: SECRET_VERSION } }),
+    });
     assert.deepEqual(statuses(report), { 'web-1': 'rolled-back', 'web-2': 'untouched' });
     assert.deepEqual([report.failed?.step, report.failed?.errorName], ['health', 'HealthCheckFailed']);
     assert.match(report.failed!.message, /last attempt: HTTP 500, curl exit 0/);
@@ -105,15 +125,30 @@ describe('failures on real engines', { skip: engineMissing() }, () => {
     const handled = await roll(fleet, { image, tag: 'v5', hosts: ['web-2'], env: env({}, grace) });
     assert.equal(handled.ok, true, JSON.stringify(handled.failed));
     const baseline = handled.hosts[0]!.timings.stop!;
-    const stubborn = await roll(fleet, { image, tag: 'v4-stubborn', hosts: ['web-2'], env: env({}, { ...grace, init: true }) });
+    const stubborn = await roll(fleet, {
+      image,
+      tag: 'v4-stubborn',
+      hosts: ['web-2'],
+      env: env({}, { ...grace, init: true }),
+    });
     assert.equal(stubborn.ok, true, JSON.stringify(stubborn.failed));
-    assert.equal(fleet.hosts[1]!.engine!.docker(['inspect', '--format', '{{.Config.StopTimeout}} {{.HostConfig.Init}}', 'api-prod']), '1 true\n');
+    assert.equal(
+      fleet.hosts[1]!.engine!.docker([
+        'inspect',
+        '--format',
+        '{{.Config.StopTimeout}} {{.HostConfig.Init}}',
+        'api-prod',
+      ]),
+      '1 true\n',
+    );
     const replaced = await roll(fleet, { image, tag: 'v5', hosts: ['web-2'], env: env({}, grace) });
     assert.equal(replaced.ok, true, JSON.stringify(replaced.failed));
     const stop = replaced.hosts[0]!.timings.stop!;
     // It waited the grace (SIGTERM ignored), then was killed: the 1 s grace plus a normal stop's cost, far
     // below docker's default 10 s.
-    t.diagnostic(`stop of a SIGTERM-ignoring PID 1 with stopTimeout 1s: ${stop} ms (a SIGTERM-handling one: ${baseline} ms)`);
+    t.diagnostic(
+      `stop of a SIGTERM-ignoring PID 1 with stopTimeout 1s: ${stop} ms (a SIGTERM-handling one: ${baseline} ms)`,
+    );
     assert.ok(stop >= 1000 && stop < 1000 + baseline + 1500, `stop ${stop} ms, baseline ${baseline} ms`);
     assert.equal(await version(fleet.hosts[1]!.address, port), 'v5');
   });
@@ -124,7 +159,12 @@ describe('failures on real engines', { skip: engineMissing() }, () => {
     const holder: Server = createServer();
     await new Promise<void>((resolve) => holder.listen(taken, address, resolve));
     try {
-      const report = await roll(fleet, { image, tag: 'v5', hosts: ['web-1'], env: env({}, { name: 'blocked', ports: [`${taken}:${APP_PORT}`] }) });
+      const report = await roll(fleet, {
+        image,
+        tag: 'v5',
+        hosts: ['web-1'],
+        env: env({}, { name: 'blocked', ports: [`${taken}:${APP_PORT}`] }),
+      });
       t.diagnostic(`failed run: ${report.failed?.message}`);
       assert.deepEqual([report.failed?.step, report.failed?.errorName], ['start', 'CommandFailed']);
       // The engine's own error, not the CLI's hint or the IPv4 forwarding warning.
@@ -136,9 +176,17 @@ describe('failures on real engines', { skip: engineMissing() }, () => {
       holder.close();
     }
     // A bad --env-file: the CLI itself refuses (exit 125) and prints its hint after the error.
-    const report = await roll(fleet, { image, tag: 'v5', hosts: ['web-1'], env: env({}, { name: 'badenv', envFile: '/nonexistent/api.env' }) });
+    const report = await roll(fleet, {
+      image,
+      tag: 'v5',
+      hosts: ['web-1'],
+      env: env({}, { name: 'badenv', envFile: '/nonexistent/api.env' }),
+    });
     assert.deepEqual([report.failed?.step, report.failed?.errorName], ['start', 'CommandFailed']);
-    assert.match(report.failed!.message, /exited 125: docker: open \/nonexistent\/api\.env: no such file or directory\.?$/);
+    assert.match(
+      report.failed!.message,
+      /exited 125: docker: open \/nonexistent\/api\.env: no such file or directory\.?$/,
+    );
     assert.doesNotMatch(containers(0), /badenv/);
   });
 });

@@ -22,13 +22,16 @@ describe('docker rollout on real engines', { skip: engineMissing() }, () => {
   let manifests = 0;
   const names = ['web-1', 'web-2', 'web-3'];
   const env = (extra: Record<string, unknown> = {}) =>
-    environment({
-      batchSize: 2,
-      container: { ports: [`${port}:${APP_PORT}`] },
-      healthCheck: { port, path: HEALTH_PATH, interval: 200, timeout: 20_000 },
-      hostTimeout: '60s',
-      ...extra,
-    }, names);
+    environment(
+      {
+        batchSize: 2,
+        container: { ports: [`${port}:${APP_PORT}`] },
+        healthCheck: { port, path: HEALTH_PATH, interval: 200, timeout: 20_000 },
+        hostTimeout: '60s',
+        ...extra,
+      },
+      names,
+    );
 
   before(async () => {
     [registry, fleet] = await Promise.all([startRegistry(), startFleet({ hosts: 3, engine: true })]);
@@ -64,14 +67,24 @@ describe('docker rollout on real engines', { skip: engineMissing() }, () => {
     const second = await roll(fleet, { image, tag: 'v2', hosts: names, env: env(), onEvent: (e) => events.push(e) });
     assert.equal(second.ok, true, JSON.stringify(second.failed));
     assert.deepEqual(Object.values(statuses(second)), ['updated', 'updated', 'updated']);
-    assert.ok(second.hosts.every((h) => h.previousImage === `${image}:v1` && h.timings.pull! > 0 && h.timings.health! > 0 && h.timings.switch! > 0));
+    assert.ok(
+      second.hosts.every(
+        (h) =>
+          h.previousImage === `${image}:v1` && h.timings.pull! > 0 && h.timings.health! > 0 && h.timings.switch! > 0,
+      ),
+    );
     assert.deepEqual(await versions(), ['v2', 'v2', 'v2']);
     // All three pulls end before the first batch starts; batches in order: [web-1, web-2], [web-3].
     const firstBatch = events.findIndex((e) => e.type === 'batch-start');
-    const pulls = events.map((e, i) => ({ e, i })).filter(({ e }) => e.type === 'host-step' && e.step === 'pull' && e.status === 'ok');
+    const pulls = events
+      .map((e, i) => ({ e, i }))
+      .filter(({ e }) => e.type === 'host-step' && e.step === 'pull' && e.status === 'ok');
     assert.equal(pulls.length, 3);
     assert.ok(pulls.every(({ i }) => i < firstBatch));
-    assert.deepEqual(events.filter((e) => e.type === 'batch-start').map((e) => (e as { hosts: string[] }).hosts), [['web-1', 'web-2'], ['web-3']]);
+    assert.deepEqual(
+      events.filter((e) => e.type === 'batch-start').map((e) => (e as { hosts: string[] }).hosts),
+      [['web-1', 'web-2'], ['web-3']],
+    );
     // The batches pull nothing more.
     assert.equal(events.filter((e) => e.type === 'host-step' && e.step === 'pull' && e.status === 'start').length, 3);
 
@@ -85,7 +98,11 @@ describe('docker rollout on real engines', { skip: engineMissing() }, () => {
       await ssh.close();
     }
     // One container per host, and it is the engine's own record that says so.
-    for (const h of fleet.hosts) assert.equal(h.engine!.docker(['ps', '-a', '--format', '{{.Names}} {{.Image}} {{.State}}']), `api-prod ${image}:v2 running\n`);
+    for (const h of fleet.hosts)
+      assert.equal(
+        h.engine!.docker(['ps', '-a', '--format', '{{.Names}} {{.Image}} {{.State}}']),
+        `api-prod ${image}:v2 running\n`,
+      );
   });
 
   it('a pull failing on the last host fails the rollout before any host changes', async () => {
@@ -102,7 +119,8 @@ describe('docker rollout on real engines', { skip: engineMissing() }, () => {
       assert.doesNotMatch(report.failed!.message, /--help/);
       assert.ok(report.hosts.every((h) => h.timings.start === undefined && h.timings.lock === undefined));
       assert.deepEqual(await versions(), ['v2', 'v2', 'v2']);
-      for (const h of fleet.hosts) assert.equal(h.engine!.docker(['ps', '-a', '--format', '{{.Names}} {{.Image}}']), `api-prod ${image}:v2\n`);
+      for (const h of fleet.hosts)
+        assert.equal(h.engine!.docker(['ps', '-a', '--format', '{{.Names}} {{.Image}}']), `api-prod ${image}:v2\n`);
     } finally {
       failManifestsFrom = Infinity;
     }

@@ -16,7 +16,8 @@ import type { FailureDiagnostics, RolloutReport } from '../../lib/rollout/types.
 import { makeJob } from '../fixtures/jobs.js';
 import { IMAGE, rolloutOf } from './helpers.js';
 
-const ENGINE_ERROR = 'docker: Error response from daemon: driver failed programming external connectivity on endpoint api-prod-next (3f2a): Error starting userland proxy: listen tcp4 127.0.11.2:8080: bind: address already in use.';
+const ENGINE_ERROR =
+  'docker: Error response from daemon: driver failed programming external connectivity on endpoint api-prod-next (3f2a): Error starting userland proxy: listen tcp4 127.0.11.2:8080: bind: address already in use.';
 const WARNING = 'WARNING: IPv4 forwarding is disabled. Networking will not work.';
 
 describe('error summaries', () => {
@@ -45,33 +46,83 @@ describe('error summaries', () => {
 });
 
 describe('container state', () => {
-  const inspect = (state: Record<string, unknown>, restartCount = 0) => parseContainerState(JSON.stringify({ state, restartCount }) + '\n');
+  const inspect = (state: Record<string, unknown>, restartCount = 0) =>
+    parseContainerState(JSON.stringify({ state, restartCount }) + '\n');
 
   it('is started only when running, not restarting, never restarted', () => {
-    const running = inspect({ Status: 'running', Running: true, Restarting: false, ExitCode: 0, OOMKilled: false, Error: '', StartedAt: '2026-01-01T00:00:00Z', FinishedAt: '0001-01-01T00:00:00Z' });
-    assert.deepEqual(running, { status: 'running', running: true, restarting: false, exitCode: 0, oomKilled: false, restartCount: 0, error: '', startedAt: '2026-01-01T00:00:00Z' });
+    const running = inspect({
+      Status: 'running',
+      Running: true,
+      Restarting: false,
+      ExitCode: 0,
+      OOMKilled: false,
+      Error: '',
+      StartedAt: '2026-01-01T00:00:00Z',
+      FinishedAt: '0001-01-01T00:00:00Z',
+    });
+    assert.deepEqual(running, {
+      status: 'running',
+      running: true,
+      restarting: false,
+      exitCode: 0,
+      oomKilled: false,
+      restartCount: 0,
+      error: '',
+      startedAt: '2026-01-01T00:00:00Z',
+    });
     assert.equal(notStarted(running), undefined);
     // A crash loop under a restart policy: Running=true between restarts.
-    assert.equal(notStarted(inspect({ Status: 'running', Running: true, Restarting: false, ExitCode: 0 }, 2)), 'running, but restarted (exit code 0, restarts 2)');
-    assert.equal(notStarted(inspect({ Status: 'restarting', Running: true, Restarting: true, ExitCode: 1 }, 1)), 'restarting (crash loop) (exit code 1, restarts 1)');
-    assert.equal(notStarted(inspect({ Status: 'exited', Running: false, ExitCode: 137, OOMKilled: true })), 'exited (exit code 137, restarts 0, OOM-killed)');
-    assert.equal(notStarted(inspect({ Status: 'created', Running: false, ExitCode: 128, Error: 'port is already allocated' })), 'created (exit code 128, restarts 0, error: port is already allocated)');
+    assert.equal(
+      notStarted(inspect({ Status: 'running', Running: true, Restarting: false, ExitCode: 0 }, 2)),
+      'running, but restarted (exit code 0, restarts 2)',
+    );
+    assert.equal(
+      notStarted(inspect({ Status: 'restarting', Running: true, Restarting: true, ExitCode: 1 }, 1)),
+      'restarting (crash loop) (exit code 1, restarts 1)',
+    );
+    assert.equal(
+      notStarted(inspect({ Status: 'exited', Running: false, ExitCode: 137, OOMKilled: true })),
+      'exited (exit code 137, restarts 0, OOM-killed)',
+    );
+    assert.equal(
+      notStarted(inspect({ Status: 'created', Running: false, ExitCode: 128, Error: 'port is already allocated' })),
+      'created (exit code 128, restarts 0, error: port is already allocated)',
+    );
     // The stand-in (or an older engine) lacks Restarting and OOMKilled: false.
     assert.equal(notStarted(inspect({ Status: 'running', Running: true })), undefined);
   });
 
   it('is read with one inspect, and logs with one tail', () => {
-    assert.equal(joinArgv(dockerInspectState('api-prod-next')), `docker inspect --type container --format '{"state":{{json .State}},"restartCount":{{json .RestartCount}}}' api-prod-next`);
-    assert.equal(joinArgv(dockerLogs('api-prod-next')), `sh -c 'exec docker logs --tail "$2" "$1" 2>&1' fjord-logs api-prod-next 50`);
+    assert.equal(
+      joinArgv(dockerInspectState('api-prod-next')),
+      `docker inspect --type container --format '{"state":{{json .State}},"restartCount":{{json .RestartCount}}}' api-prod-next`,
+    );
+    assert.equal(
+      joinArgv(dockerLogs('api-prod-next')),
+      `sh -c 'exec docker logs --tail "$2" "$1" 2>&1' fjord-logs api-prod-next 50`,
+    );
   });
 });
 
 describe('stop grace and init', () => {
-  const target = (container: Record<string, unknown>) => ({ app: 'api', environment: 'prod', jobId: 'job-1', ref: `${IMAGE}:v2`, tag: 'v2', container: rolloutOf({ container }).container });
+  const target = (container: Record<string, unknown>) => ({
+    app: 'api',
+    environment: 'prod',
+    jobId: 'job-1',
+    ref: `${IMAGE}:v2`,
+    tag: 'v2',
+    container: rolloutOf({ container }).container,
+  });
 
   it('pass --init and --stop-timeout to run, -t to stop (whole seconds, rounded up); nothing when unset', () => {
-    assert.equal(joinArgv(dockerRun(target({ init: true, stopTimeout: '1500ms' }), 'x')).split(' --label')[0], 'docker run -d --name x --restart unless-stopped --init --stop-timeout 2');
-    assert.equal(joinArgv(dockerRun(target({}), 'x')).split(' --label')[0], 'docker run -d --name x --restart unless-stopped');
+    assert.equal(
+      joinArgv(dockerRun(target({ init: true, stopTimeout: '1500ms' }), 'x')).split(' --label')[0],
+      'docker run -d --name x --restart unless-stopped --init --stop-timeout 2',
+    );
+    assert.equal(
+      joinArgv(dockerRun(target({}), 'x')).split(' --label')[0],
+      'docker run -d --name x --restart unless-stopped',
+    );
     assert.equal(joinArgv(dockerStop('api-prod', 1000)), 'docker stop -t 1 api-prod');
     assert.equal(joinArgv(dockerStop('api-prod', 0)), 'docker stop -t 0 api-prod');
     assert.equal(joinArgv(dockerStop('api-prod')), 'docker stop api-prod');
@@ -82,9 +133,17 @@ describe('stop grace and init', () => {
 
 describe('labels and redaction', () => {
   it('reads only fjord labels: the image decoy and its OCI labels are not ours', () => {
-    const merged = { 'fjord.app': 'api', 'fjord.tag': 'v2', 'org.opencontainers.image.title': 'fjord demo web', maintainer: 'x' };
+    const merged = {
+      'fjord.app': 'api',
+      'fjord.tag': 'v2',
+      'org.opencontainers.image.title': 'fjord demo web',
+      maintainer: 'x',
+    };
     assert.deepEqual(parseLabels(JSON.stringify(merged)), { 'fjord.app': 'api', 'fjord.tag': 'v2' });
-    assert.deepEqual(parseLabels(JSON.stringify('fjord.tag=v1,org.opencontainers.image.title=t,com.docker.compose.service=api')), { 'fjord.tag': 'v1', 'com.docker.compose.service': 'api' });
+    assert.deepEqual(
+      parseLabels(JSON.stringify('fjord.tag=v1,org.opencontainers.image.title=t,com.docker.compose.service=api')),
+      { 'fjord.tag': 'v1', 'com.docker.compose.service': 'api' },
+    );
     assert.deepEqual(parseLabels('null'), {});
   });
 
@@ -92,7 +151,10 @@ describe('labels and redaction', () => {
     const secret = new Secret('tok-1234567');
     const also = envValues({ DB_PASSWORD: 'hunter2hunter2', DB_PASS: 'hunter2', DEBUG: '1', REGION: 'eu' });
     assert.deepEqual(also, ['hunter2hunter2', 'hunter2']);
-    assert.equal(scrub(`login ${secret.reveal()} pw=hunter2hunter2 short=hunter2 debug=1 eu`, also), 'login [redacted] pw=[redacted] short=[redacted] debug=1 eu');
+    assert.equal(
+      scrub(`login ${secret.reveal()} pw=hunter2hunter2 short=hunter2 debug=1 eu`, also),
+      'login [redacted] pw=[redacted] short=[redacted] debug=1 eu',
+    );
   });
 });
 
@@ -111,7 +173,13 @@ describe('a failed command with an undo', () => {
       },
     } as unknown as SshSession;
     const run = stepRunner({ host: 'web-1', timeoutMs: 10_000 });
-    const err = await run.command(session, { step: 'start', argv: ['docker', 'run', '-d', '--name', 'x-next', IMAGE], undo: ['docker', 'rm', '-f', 'x-next'] }).catch((e: unknown) => e);
+    const err = await run
+      .command(session, {
+        step: 'start',
+        argv: ['docker', 'run', '-d', '--name', 'x-next', IMAGE],
+        undo: ['docker', 'rm', '-f', 'x-next'],
+      })
+      .catch((e: unknown) => e);
     assert.deepEqual(ran, [`run docker run -d --name x-next ${IMAGE}`, 'exec docker rm -f x-next']);
     assert.match(String((err as Error).message), /address already in use/);
   });
@@ -121,10 +189,33 @@ describe('failure reports', () => {
   const diagnostics: FailureDiagnostics = {
     container: 'api-prod-next',
     logs: 'fjord-demo v3 starting\n```\n</details> health: database unreachable, answering 500',
-    state: { status: 'running', running: true, restarting: false, exitCode: 0, oomKilled: false, restartCount: 0, error: '' },
+    state: {
+      status: 'running',
+      running: true,
+      restarting: false,
+      exitCode: 0,
+      oomKilled: false,
+      restartCount: 0,
+      error: '',
+    },
     probes: [
-      { at: '2026-12-02T23:46:14.408Z', target: 'http://127.0.0.1:8080/healthz', status: 0, exitCode: 7, body: '', error: "curl: (7) Couldn't connect to server", ms: 12 },
-      { at: '2026-12-02T23:46:14.608Z', target: 'http://127.0.0.1:8080/healthz', status: 500, exitCode: 0, body: 'database unreachable\n', ms: 31 },
+      {
+        at: '2026-12-02T23:46:14.408Z',
+        target: 'http://127.0.0.1:8080/healthz',
+        status: 0,
+        exitCode: 7,
+        body: '',
+        error: "curl: (7) Couldn't connect to server",
+        ms: 12,
+      },
+      {
+        at: '2026-12-02T23:46:14.608Z',
+        target: 'http://127.0.0.1:8080/healthz',
+        status: 500,
+        exitCode: 0,
+        body: 'database unreachable\n',
+        ms: 31,
+      },
     ],
     probeCount: 9,
   };
@@ -144,9 +235,16 @@ describe('failure reports', () => {
 
   it('go into the MR note in a fenced block that the content cannot close', () => {
     const report: RolloutReport = {
-      ok: false, durationMs: 5000,
+      ok: false,
+      durationMs: 5000,
       hosts: [{ host: 'web-1', status: 'rolled-back', step: 'health', timings: {}, diagnostics }],
-      failed: { host: 'web-1', step: 'health', message: 'health check failed', errorName: 'HealthCheckFailed', stderrTail: '' },
+      failed: {
+        host: 'web-1',
+        step: 'health',
+        message: 'health check failed',
+        errorName: 'HealthCheckFailed',
+        stderrTail: '',
+      },
     };
     const note = renderFinishedNote(makeJob(), { status: 'failed', detail: 'x', rollout: report });
     const at = note.indexOf("What `web-1`'s new container said:");

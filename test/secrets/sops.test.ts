@@ -26,31 +26,59 @@ describe('SOPS files with age recipients', () => {
     const tree = await decryptSops(REAL_SOPS, [REAL_KEY], 'real');
     const secrets = tree.get('secrets') as Map<string, unknown>;
     assert.equal(secrets.get('SOME SECRET'), '0\\\\\\\\x629A673A8242c2AC4B7B8C5D8735fbeac21A6205');
-    assert.deepEqual(sopsRecipients(REAL_SOPS, 'real'), ['age106dn94074uskzjua39h4v0ql89l528wrqp2f84xpcznpr9f6ye4q9k8hp8']);
+    assert.deepEqual(sopsRecipients(REAL_SOPS, 'real'), [
+      'age106dn94074uskzjua39h4v0ql89l528wrqp2f84xpcznpr9f6ye4q9k8hp8',
+    ]);
   });
 
   it('refuses a real sops file whose MAC no longer matches (a value added by hand)', async () => {
     const tampered = REAL_SOPS.replace('sops:\n', 'EXTRA_unencrypted: added\nsops:\n');
-    await assert.rejects(decryptSops(tampered, [REAL_KEY], 'real'), (e: Error) => e instanceof SecretsInvalid && /MAC mismatch/.test(e.message));
+    await assert.rejects(
+      decryptSops(tampered, [REAL_KEY], 'real'),
+      (e: Error) => e instanceof SecretsInvalid && /MAC mismatch/.test(e.message),
+    );
   });
 
   it("refuses values moved between keys (the path is GCM's additional data)", async () => {
     const { identity, recipient } = await keyPair();
-    const text = await encryptSops(new Map([['A_KEY', 'alpha-value'], ['B_KEY', 'bravo-value']]), [recipient]);
+    const text = await encryptSops(
+      new Map([
+        ['A_KEY', 'alpha-value'],
+        ['B_KEY', 'bravo-value'],
+      ]),
+      [recipient],
+    );
     const a = /A_KEY: (\S+)/.exec(text)![1]!;
     const b = /B_KEY: (\S+)/.exec(text)![1]!;
     const swapped = text.replace(a, 'SWAP').replace(b, a).replace('SWAP', b);
-    await assert.rejects(decryptSops(swapped, [identity], 'f'), (e: Error) => e instanceof SecretsInvalid && /A_KEY does not decrypt/.test(e.message));
+    await assert.rejects(
+      decryptSops(swapped, [identity], 'f'),
+      (e: Error) => e instanceof SecretsInvalid && /A_KEY does not decrypt/.test(e.message),
+    );
   });
 
   it("fjord's encryptor round-trips through its decryptor with strings, ints and bools, MAC included", async () => {
     const { identity, recipient } = await keyPair();
-    const text = await encryptSops(new Map<string, string | number | boolean>([['DATABASE_URL', 'postgres://u:p@db/app'], ['WORKERS', 4], ['DEBUG', false]]), [recipient]);
+    const text = await encryptSops(
+      new Map<string, string | number | boolean>([
+        ['DATABASE_URL', 'postgres://u:p@db/app'],
+        ['WORKERS', 4],
+        ['DEBUG', false],
+      ]),
+      [recipient],
+    );
     assert.match(text, /^DATABASE_URL: ENC\[AES256_GCM,data:[^,]+,iv:[^,]+,tag:[^,]+,type:str\]$/m);
     assert.match(text, /^    lastmodified: "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"$/m);
     assert.doesNotMatch(text, /postgres:/);
     const tree = await decryptSops(text, [identity], 'f');
-    assert.deepEqual([...tree], [['DATABASE_URL', 'postgres://u:p@db/app'], ['WORKERS', 4], ['DEBUG', false]]);
+    assert.deepEqual(
+      [...tree],
+      [
+        ['DATABASE_URL', 'postgres://u:p@db/app'],
+        ['WORKERS', 4],
+        ['DEBUG', false],
+      ],
+    );
   });
 
   it('a wrong identity is SecretsIdentityMismatch naming the file, not a value', async () => {
@@ -69,10 +97,26 @@ describe('SOPS files with age recipients', () => {
   it('only env names and one-line values become an env file; the error names the key, never the value', async () => {
     const { identity, recipient } = await keyPair();
     const bad = await encryptSops(new Map([['MULTI', 'line-one\nline-two-secret']]), [recipient]);
-    await assert.rejects(decryptAppSecrets({ file: 's.yaml' }, bad, [identity]), (e: Error) => /MULTI contains a newline/.test(e.message) && !e.message.includes('line-two-secret'));
+    await assert.rejects(
+      decryptAppSecrets({ file: 's.yaml' }, bad, [identity]),
+      (e: Error) => /MULTI contains a newline/.test(e.message) && !e.message.includes('line-two-secret'),
+    );
     const name = await encryptSops(new Map([['not-a-name', 'v']]), [recipient]);
-    await assert.rejects(decryptAppSecrets({ file: 's.yaml' }, name, [identity]), /"not-a-name" is not an environment variable name/);
-    const good = await decryptAppSecrets({ file: 's.yaml' }, await encryptSops(new Map([['B', 'two'], ['A', 'one=1']]), [recipient]), [identity]);
+    await assert.rejects(
+      decryptAppSecrets({ file: 's.yaml' }, name, [identity]),
+      /"not-a-name" is not an environment variable name/,
+    );
+    const good = await decryptAppSecrets(
+      { file: 's.yaml' },
+      await encryptSops(
+        new Map([
+          ['B', 'two'],
+          ['A', 'one=1'],
+        ]),
+        [recipient],
+      ),
+      [identity],
+    );
     assert.equal(good.envFile.reveal(), 'A=one=1\nB=two\n');
     assert.deepEqual(good.keys, ['A', 'B']);
     assert.equal(String(good.envFile), '[redacted]');

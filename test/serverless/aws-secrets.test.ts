@@ -8,12 +8,28 @@ const ARN = (name: string) => `arn:aws:secretsmanager:eu-central-1:123456789012:
 
 describe('Secrets Manager values into the environment (FJORD_SECRET_ARNS)', () => {
   let sm: SecretsStandIn;
-  before(async () => (sm = await startSecretsStandIn({ [ARN('fjord/gitlab-token')]: 'glpat-123', [ARN('fjord/ssh-key')]: '-----BEGIN OPENSSH PRIVATE KEY-----\nx\n' })));
+  before(
+    async () =>
+      (sm = await startSecretsStandIn({
+        [ARN('fjord/gitlab-token')]: 'glpat-123',
+        [ARN('fjord/ssh-key')]: '-----BEGIN OPENSSH PRIVATE KEY-----\nx\n',
+      })),
+  );
   after(() => sm.stop());
-  const client = () => ({ endpoint: sm.endpoint, region: 'eu-central-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+  const client = () => ({
+    endpoint: sm.endpoint,
+    region: 'eu-central-1',
+    credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+  });
 
   it('fills each named variable from its secret, leaving the input env unchanged', async () => {
-    const env = { FJORD_SECRET_ARNS: JSON.stringify({ GITLAB_TOKEN: ARN('fjord/gitlab-token'), FJORD_SSH_KEY: ARN('fjord/ssh-key') }), OTHER: '1' };
+    const env = {
+      FJORD_SECRET_ARNS: JSON.stringify({
+        GITLAB_TOKEN: ARN('fjord/gitlab-token'),
+        FJORD_SSH_KEY: ARN('fjord/ssh-key'),
+      }),
+      OTHER: '1',
+    };
     const out = await withAwsSecrets(env, client());
     assert.equal(out.GITLAB_TOKEN, 'glpat-123');
     assert.match(out.FJORD_SSH_KEY!, /^-----BEGIN OPENSSH/);
@@ -27,7 +43,10 @@ describe('Secrets Manager values into the environment (FJORD_SECRET_ARNS)', () =
     const env = { A: '1' };
     assert.equal(await withAwsSecrets(env, client()), env);
     assert.equal(sm.asked.length, before);
-    await assert.rejects(withAwsSecrets({ FJORD_SECRET_ARNS: JSON.stringify({ X: ARN('nope') }) }, client()), /can't find/);
+    await assert.rejects(
+      withAwsSecrets({ FJORD_SECRET_ARNS: JSON.stringify({ X: ARN('nope') }) }, client()),
+      /can't find/,
+    );
   });
 
   it('rejects a map that is not JSON, not an object, or holds something other than a secret ARN', () => {

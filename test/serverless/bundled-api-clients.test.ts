@@ -26,18 +26,30 @@ const PROJECT = 'acme/manifests';
 /** Bundles a module exporting `exports` (name → lib/ file) as the Lambda functions are; its file. */
 async function bundleOf(name: string, exports: Record<string, string>): Promise<string> {
   const entry = join(out, `${name}.ts`);
-  writeFileSync(entry, Object.entries(exports).map(([what, from]) => `export { ${what} } from ${JSON.stringify(join(ROOT, from))};`).join('\n'));
+  writeFileSync(
+    entry,
+    Object.entries(exports)
+      .map(([what, from]) => `export { ${what} } from ${JSON.stringify(join(ROOT, from))};`)
+      .join('\n'),
+  );
   return (await bundleForNode(entry, join(out, `${name}.mjs`))).file;
 }
 
 /** Runs `script` (an ES module body; `ARGS` holds `args` as JSON) in a fresh Node; its stdout. */
 async function runFresh(script: string, args: unknown): Promise<string> {
-  return (await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { env: { PATH: process.env.PATH, ARGS: JSON.stringify(args) } })).stdout;
+  return (
+    await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+      env: { PATH: process.env.PATH, ARGS: JSON.stringify(args) },
+    })
+  ).stdout;
 }
 
 describe('bundled API clients', () => {
   it('the bundled store reads the manifest and commits a tag bump through the stand-in', async () => {
-    const file = await bundleOf('store', { GitlabManifestStore: 'lib/manifest/store-gitlab.ts', Secret: 'lib/secret.ts' });
+    const file = await bundleOf('store', {
+      GitlabManifestStore: 'lib/manifest/store-gitlab.ts',
+      Secret: 'lib/secret.ts',
+    });
     const repo = createBareRepo({ [FILE]: VALUES });
     const gitlab = await startGitlabStandIn({ projects: { [PROJECT]: { repo: repo.bare } } });
     try {
@@ -48,7 +60,13 @@ describe('bundled API clients', () => {
         const read = await store.read(a.file);
         const commit = await store.commit({ file: a.file, content: a.content, lastCommitId: read.commitId, message: 'deploy api 9.9.9' });
         process.stdout.write(JSON.stringify({ content: read.content, commit }));`;
-      const args = { url: gitlab.url, token: gitlab.token, project: PROJECT, file: FILE, content: setTag('api', '9.9.9')(VALUES) };
+      const args = {
+        url: gitlab.url,
+        token: gitlab.token,
+        project: PROJECT,
+        file: FILE,
+        content: setTag('api', '9.9.9')(VALUES),
+      };
       const result = JSON.parse(await runFresh(script, args)) as { content: string };
       assert.equal(result.content, VALUES);
       assert.equal(tagOf(repo.git(['show', `main:${FILE}`]), 'api'), '9.9.9');
@@ -74,7 +92,10 @@ describe('bundled API clients', () => {
         await octokit.rest.repos.createCommitStatus({ owner: 'acme', repo: 'api', sha: a.sha, state: 'success', context: 'fjord/production' });
         process.stdout.write(String(pull.number));`;
       assert.equal(await runFresh(script, { url: github.url, token: github.token, sha }), '7');
-      assert.deepEqual(github.state.statuses.map((s) => [s.sha, s.state, s.context]), [[sha, 'success', 'fjord/production']]);
+      assert.deepEqual(
+        github.state.statuses.map((s) => [s.sha, s.state, s.context]),
+        [[sha, 'success', 'fjord/production']],
+      );
     } finally {
       await github.close();
       repo.cleanup();
@@ -89,7 +110,19 @@ describe('bundled API clients', () => {
     assert.equal(readFileSync(file, 'utf8').includes('bad secret key size'), false, 'the bundle still holds tweetnacl');
     const key = join(out, 'id_ed25519');
     // -a: bcrypt-pbkdf rounds, few, so the test is quick; the derivation is the same.
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-a', '4', '-N', 'correct horse', '-C', 'bundle-test', '-f', key]);
+    execFileSync('ssh-keygen', [
+      '-q',
+      '-t',
+      'ed25519',
+      '-a',
+      '4',
+      '-N',
+      'correct horse',
+      '-C',
+      'bundle-test',
+      '-f',
+      key,
+    ]);
     const script = `
       const { parseKey } = await import(${JSON.stringify(file)});
       const a = JSON.parse(process.env.ARGS);

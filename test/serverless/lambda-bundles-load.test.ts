@@ -22,7 +22,11 @@ const env = deployedFunctionEnv();
 function handlerType(file: string): string {
   const script = `const m = await import(${JSON.stringify(file)}); process.stdout.write(typeof m.handler);`;
   try {
-    return execFileSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      env,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   } catch (err) {
     // Node prints the minified source line above the error: keep the error line only.
     const stderr = String((err as { stderr?: string }).stderr ?? '');
@@ -42,7 +46,11 @@ describe('Lambda bundles', () => {
     const bundle = await bundleLambda('lambda-worker', { outDir: join(out, 'slim') });
     const text = readFileSync(bundle.file, 'utf8');
     // Messages only ssh2's lib/server.js and rate-limiter-flexible's Redis and Mongo limiters carry.
-    for (const marker of ['Change request already in progress', 'Redis connection is not ready', 'Mongo connection is not established']) {
+    for (const marker of [
+      'Change request already in progress',
+      'Redis connection is not ready',
+      'Mongo connection is not established',
+    ]) {
       assert.equal(text.includes(marker), false, `the worker bundle still holds ${JSON.stringify(marker)}`);
     }
     assert.match(text, /SFTP/, 'ssh2 client is in the bundle');
@@ -51,30 +59,37 @@ describe('Lambda bundles', () => {
   it('the worker bundle holds ssh2 without its SFTP subsystem', async () => {
     const text = readFileSync((await bundleLambda('lambda-worker', { outDir: join(out, 'no-sftp') })).file, 'utf8');
     // Messages only ssh2's lib/protocol/SFTP.js carries.
-    for (const marker of ['Duplicate VERSION packet', 'Malformed ATTRS packet']) assert.equal(text.includes(marker), false, `the worker bundle still holds ${JSON.stringify(marker)}`);
+    for (const marker of ['Duplicate VERSION packet', 'Malformed ATTRS packet'])
+      assert.equal(text.includes(marker), false, `the worker bundle still holds ${JSON.stringify(marker)}`);
     assert.match(text, /Received unexpected SFTP session termination/, 'ssh2 client is in the bundle');
   });
 
   it('the worker bundle holds only the gitbeaker resources fjord imports', async () => {
     const text = readFileSync((await bundleLambda('lambda-worker', { outDir: join(out, 'gitbeaker') })).file, 'utf8');
     // Endpoints of resources fjord never uses (Sidekiq metrics, Conan packages) vs. one it does (repository files).
-    for (const marker of ['sidekiq/queue_metrics', 'packages/conan/v1']) assert.equal(text.includes(marker), false, `the worker bundle still holds ${JSON.stringify(marker)}`);
+    for (const marker of ['sidekiq/queue_metrics', 'packages/conan/v1'])
+      assert.equal(text.includes(marker), false, `the worker bundle still holds ${JSON.stringify(marker)}`);
     assert.match(text, /repository\/files/, 'RepositoryFiles is in the bundle');
   });
 
   it('the worker bundle holds the routes of the GitHub REST methods fjord calls and no others', async () => {
     const text = readFileSync((await bundleLambda('lambda-worker', { outDir: join(out, 'github') })).file, 'utf8');
     // Routes of methods fjord never calls (Actions runners, gists) vs. one it does (commit statuses).
-    for (const marker of ['/orgs/{org}/actions/runners/{runner_id}/labels', 'GET /gists/{gist_id}']) assert.equal(text.includes(marker), false, `the worker bundle still holds ${JSON.stringify(marker)}`);
+    for (const marker of ['/orgs/{org}/actions/runners/{runner_id}/labels', 'GET /gists/{gist_id}'])
+      assert.equal(text.includes(marker), false, `the worker bundle still holds ${JSON.stringify(marker)}`);
     assert.match(text, /POST \/repos\/\{owner\}\/\{repo\}\/statuses\/\{sha\}/, 'createCommitStatus is in the bundle');
   });
 
-  it("the bundles hold zod without its JSON Schema converters", async () => {
+  it('the bundles hold zod without its JSON Schema converters', async () => {
     for (const entry of ['lambda-worker', 'lambda-receiver'] as LambdaEntry[]) {
       const text = readFileSync((await bundleLambda(entry, { outDir: join(out, `zod-${entry}`) })).file, 'utf8');
       // A message only zod's classic/from-json-schema.js carries: kept when `z` is imported as a binding
       // (`import { z }`) rather than as the namespace (`import * as z`), which esbuild tree-shakes.
-      assert.equal(text.includes('Conditional schemas (if/then/else) are not supported'), false, `the ${entry} bundle still holds zod's fromJSONSchema`);
+      assert.equal(
+        text.includes('Conditional schemas (if/then/else) are not supported'),
+        false,
+        `the ${entry} bundle still holds zod's fromJSONSchema`,
+      );
     }
   });
 });

@@ -12,7 +12,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
 import { Gitlab } from '@gitbeaker/rest';
 import { parseConfig } from '../../lib/config/index.js';
 import type { DeployJob } from '../../lib/job.js';
@@ -37,7 +42,6 @@ const INSIDE = Date.parse('2026-12-25T09:00:00Z');
 const UNTIL_TEXT = 'waiting for the freeze to end at 2026-12-26 18:00 Europe/Berlin (fjord.yaml freeze "xmas")';
 const MAX_RECEIVE_COUNT = 2;
 
-
 interface World {
   gitlab: GitlabStandIn;
   manifests: TestRepo;
@@ -60,18 +64,28 @@ async function world(sqs: SqsServer, { maxHoldSec }: { maxHoldSec: number }): Pr
   const gitlab = await startGitlabStandIn({ projects: { [PROJECT]: { repo: app.bare } } });
   const api = new Gitlab({ host: gitlab.url, token: gitlab.token });
   const pair = await sqs.createFifoPair({ maxReceiveCount: MAX_RECEIVE_COUNT });
-  const config = parseConfig(oneAppConfigYaml({
-    repository: manifests.bare,
-    file: FILE,
-    sources: `{ gitlab: { url: "${gitlab.url}", tokenEnv: GITLAB_TOKEN } }`,
-    extra: 'freezes: [{ name: xmas, cron: "0 18 24 12 *", duration: 48h, timeZone: Europe/Berlin, environments: [prod] }]',
-  }));
+  const config = parseConfig(
+    oneAppConfigYaml({
+      repository: manifests.bare,
+      file: FILE,
+      sources: `{ gitlab: { url: "${gitlab.url}", tokenEnv: GITLAB_TOKEN } }`,
+      extra:
+        'freezes: [{ name: xmas, cron: "0 18 24 12 *", duration: 48h, timeZone: Europe/Berlin, environments: [prod] }]',
+    }),
+  );
   const env = { ...sqsEnv(sqs, pair.queueUrl), FJORD_SQS_DLQ_URL: pair.dlqUrl, GITLAB_TOKEN: gitlab.token };
   let offset = INSIDE - Date.now();
   const now = () => new Date(Date.now() + offset);
   const logger = createLogger({ level: 'warn', write: (l) => process.env.FREEZE_DEBUG && console.error(l) });
   const dataDir = mkdtempSync(join(tmpdir(), 'fjord-lambda-freeze-'));
-  const handle = makeDeployHandler({ config, configPath: join(manifests.root, 'fjord.yaml'), dataDir, env, now, notifier: createNotifier(config, { env, logger }) });
+  const handle = makeDeployHandler({
+    config,
+    configPath: join(manifests.root, 'fjord.yaml'),
+    dataDir,
+    env,
+    now,
+    notifier: createNotifier(config, { env, logger }),
+  });
   const worker = makeLambdaWorker({ env, logger, handle, maxHoldSec });
   const receives = new Map<string, number>();
 
@@ -79,7 +93,19 @@ async function world(sqs: SqsServer, { maxHoldSec }: { maxHoldSec: number }): Pr
   let pumping = true;
   const pump = (async () => {
     while (pumping) {
-      const got = (await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: pair.queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 60, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'], MessageAttributeNames: ['All'] }))).Messages ?? [];
+      const got =
+        (
+          await sqs.client.send(
+            new ReceiveMessageCommand({
+              QueueUrl: pair.queueUrl,
+              MaxNumberOfMessages: 10,
+              VisibilityTimeout: 60,
+              WaitTimeSeconds: 1,
+              MessageSystemAttributeNames: ['All'],
+              MessageAttributeNames: ['All'],
+            }),
+          )
+        ).Messages ?? [];
       if (!got.length) continue;
       for (const m of got) {
         const id = JSON.parse(m.Body!).id as string;
@@ -87,12 +113,21 @@ async function world(sqs: SqsServer, { maxHoldSec }: { maxHoldSec: number }): Pr
       }
       const answer = await worker(sqsEvent(got.map((m) => sqsRecord(m))));
       const failed = new Set(answer.batchItemFailures.map((f) => f.itemIdentifier));
-      for (const m of got) if (!failed.has(m.MessageId!)) await sqs.client.send(new DeleteMessageCommand({ QueueUrl: pair.queueUrl, ReceiptHandle: m.ReceiptHandle! }));
+      for (const m of got)
+        if (!failed.has(m.MessageId!))
+          await sqs.client.send(new DeleteMessageCommand({ QueueUrl: pair.queueUrl, ReceiptHandle: m.ReceiptHandle! }));
     }
   })();
   const count = async (url: string) => {
-    const a = await sqs.client.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
-    return Number(a.Attributes!.ApproximateNumberOfMessages) + Number(a.Attributes!.ApproximateNumberOfMessagesNotVisible);
+    const a = await sqs.client.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    return (
+      Number(a.Attributes!.ApproximateNumberOfMessages) + Number(a.Attributes!.ApproximateNumberOfMessagesNotVisible)
+    );
   };
   let committed = 0;
   return {
@@ -103,12 +138,25 @@ async function world(sqs: SqsServer, { maxHoldSec }: { maxHoldSec: number }): Pr
       offset = ms - Date.now();
     },
     async merged(n) {
-      await api.Commits.create(PROJECT, `feat-${n}`, `feat: ${n}`, [{ action: 'update', filePath: 'main.go', content: `package main // ${n}\n` }], { startBranch: 'main' });
+      await api.Commits.create(
+        PROJECT,
+        `feat-${n}`,
+        `feat: ${n}`,
+        [{ action: 'update', filePath: 'main.go', content: `package main // ${n}\n` }],
+        { startBranch: 'main' },
+      );
       const mr = await api.MergeRequests.create(PROJECT, `feat-${n}`, 'main', `change ${n}`);
       const m = await api.MergeRequests.merge(PROJECT, mr.iid);
       // As the receiver builds it: the merge time orders deploys (lib/worker/superseded.ts).
       const committedAt = new Date(Date.now() - 60_000 + ++committed * 1000).toISOString();
-      return makeJob({ n, id: `job-sqs-freeze-${n}`, tag: `v${n}`, sha: m.merge_commit_sha!, enqueuedAt: new Date().toISOString(), source: { provider: 'gitlab', project: PROJECT, ref: 'main', mr: mr.iid, committedAt } });
+      return makeJob({
+        n,
+        id: `job-sqs-freeze-${n}`,
+        tag: `v${n}`,
+        sha: m.merge_commit_sha!,
+        enqueuedAt: new Date().toISOString(),
+        source: { provider: 'gitlab', project: PROJECT, ref: 'main', mr: mr.iid, committedAt },
+      });
     },
     async send(job) {
       const { group, dedupId } = sendOptionsOf(job);
@@ -117,7 +165,12 @@ async function world(sqs: SqsServer, { maxHoldSec }: { maxHoldSec: number }): Pr
     dead: () => count(pair.dlqUrl),
     queued: () => count(pair.queueUrl),
     tag: () => /tag: (\S+)/.exec(manifests.git(['show', `main:${FILE}`]))![1]!,
-    deployCommits: () => manifests.git(['log', '--format=%s', 'main']).trim().split('\n').filter((s) => s.startsWith('deploy(')),
+    deployCommits: () =>
+      manifests
+        .git(['log', '--format=%s', 'main'])
+        .trim()
+        .split('\n')
+        .filter((s) => s.startsWith('deploy(')),
     async stop() {
       pumping = false;
       await pump;
@@ -128,7 +181,8 @@ async function world(sqs: SqsServer, { maxHoldSec }: { maxHoldSec: number }): Pr
   };
 }
 
-const noteOf = (w: World, job: DeployJob) => w.gitlab.state.notes.find((n) => n.mergeRequestIid === job.source.mr)?.body ?? '';
+const noteOf = (w: World, job: DeployJob) =>
+  w.gitlab.state.notes.find((n) => n.mergeRequestIid === job.source.mr)?.body ?? '';
 const statusOf = (w: World, job: DeployJob) => w.gitlab.state.statuses.filter((s) => s.sha === job.sha).at(-1);
 
 describe('a deploy freeze on SQS (Lambda worker)', () => {
@@ -149,7 +203,10 @@ describe('a deploy freeze on SQS (Lambda worker)', () => {
     await w.send(job);
     // Each round is one second: wait for well over maxReceiveCount deliveries (or the DLQ, on a regression).
     const rounds = 3 * MAX_RECEIVE_COUNT;
-    await eventually(async () => (w.receives.get(job.id) ?? 0) > rounds || (await w.dead()) > 0, `${rounds} hold rounds`);
+    await eventually(
+      async () => (w.receives.get(job.id) ?? 0) > rounds || (await w.dead()) > 0,
+      `${rounds} hold rounds`,
+    );
     assert.equal(await w.dead(), 0, 'the held job went to the dead-letter queue');
     assert.equal(await w.queued(), 1, 'one copy of the job waits, no more, no less');
     assert.equal(w.tag(), 'v0', 'nothing rolled out');
@@ -175,18 +232,28 @@ describe('a deploy freeze on SQS (Lambda worker)', () => {
     w.setClock(FREEZE_END - endsInMs);
     const older = await w.merged(2);
     await w.send(older);
-    await eventually(() => noteOf(w, older).includes(UNTIL_TEXT) && statusOf(w, older)?.state === 'pending', 'the older job to wait');
+    await eventually(
+      () => noteOf(w, older).includes(UNTIL_TEXT) && statusOf(w, older)?.state === 'pending',
+      'the older job to wait',
+    );
     // Its held copy (the second delivery) is in flight: the newer one queues behind it.
-    await eventually(() => (w.receives.get(older.id) ?? 0) >= 2, 'the older job\'s held copy');
+    await eventually(() => (w.receives.get(older.id) ?? 0) >= 2, "the older job's held copy");
     const newer = await w.merged(3);
     await w.send(newer);
     assert.deepEqual(w.deployCommits(), [], 'nothing rolled out during the freeze');
 
     await eventually(() => statusOf(w, newer)?.state === 'success', 'the newer deploy after the freeze');
-    const final = await eventually(() => ['canceled', 'success', 'failed'].includes(statusOf(w, older)?.state ?? '') && statusOf(w, older), 'the older job\'s final status');
+    const final = await eventually(
+      () => ['canceled', 'success', 'failed'].includes(statusOf(w, older)?.state ?? '') && statusOf(w, older),
+      "the older job's final status",
+    );
     assert.equal(final.state, 'canceled', `the older job: ${final.description}`);
     assert.equal(w.tag(), 'v3');
-    assert.deepEqual(w.deployCommits(), ['deploy(api/prod): registry.example.com/acme/api:v3'], 'v2 was never committed');
+    assert.deepEqual(
+      w.deployCommits(),
+      ['deploy(api/prod): registry.example.com/acme/api:v3'],
+      'v2 was never committed',
+    );
     assert.match(noteOf(w, older), /superseded/);
     await eventually(async () => (await w.queued()) === 0, 'the queue to be empty');
     assert.equal(await w.dead(), 0);

@@ -30,11 +30,18 @@ describe('Lambda receiver (function URL → SQS FIFO)', () => {
 
   const drain = async () => {
     const out = await sqs.client.send(
-      new ReceiveMessageCommand({ QueueUrl: pair.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['MessageGroupId'], MessageAttributeNames: ['All'] }),
+      new ReceiveMessageCommand({
+        QueueUrl: pair.queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        MessageSystemAttributeNames: ['MessageGroupId'],
+        MessageAttributeNames: ['All'],
+      }),
     );
     const messages = out.Messages ?? [];
     // Deleted at once: an undeleted message would hold back the next one of its group (FIFO).
-    for (const m of messages) await sqs.client.send(new DeleteMessageCommand({ QueueUrl: pair.queueUrl, ReceiptHandle: m.ReceiptHandle }));
+    for (const m of messages)
+      await sqs.client.send(new DeleteMessageCommand({ QueueUrl: pair.queueUrl, ReceiptHandle: m.ReceiptHandle }));
     return messages;
   };
 
@@ -44,7 +51,10 @@ describe('Lambda receiver (function URL → SQS FIFO)', () => {
       const sha = (base64 ? 'b' : 'a').repeat(40);
       const body = JSON.parse(merge);
       body.object_attributes.merge_commit_sha = sha;
-      const answer = await handler(functionUrlEvent('/hooks/gitlab', gitlabHeaders('Merge Request Hook'), JSON.stringify(body), { base64 }) as any, lambdaContext() as any);
+      const answer = await handler(
+        functionUrlEvent('/hooks/gitlab', gitlabHeaders('Merge Request Hook'), JSON.stringify(body), { base64 }) as any,
+        lambdaContext() as any,
+      );
       assert.equal(answer.statusCode, 202, answer.body);
       const queued = JSON.parse(answer.body).queued;
       assert.equal(queued.length, 1);
@@ -59,13 +69,19 @@ describe('Lambda receiver (function URL → SQS FIFO)', () => {
       assert.equal(job.tag, sha.slice(0, 8));
       assert.equal(job.id, queued[0].id ?? job.id);
       assert.equal(message.Attributes?.MessageGroupId, 'api/staging');
-      assert.ok(message.MessageAttributes && Object.keys(message.MessageAttributes).length > 0, 'job version attribute missing');
+      assert.ok(
+        message.MessageAttributes && Object.keys(message.MessageAttributes).length > 0,
+        'job version attribute missing',
+      );
     });
   }
 
   it('a wrong token is 401 and nothing is sent', async () => {
     const handler = makeLambdaReceiver({ env, logger: silentLogger });
-    const answer = await handler(functionUrlEvent('/hooks/gitlab', gitlabHeaders('Merge Request Hook', 'not-the-token'), merge) as any, lambdaContext() as any);
+    const answer = await handler(
+      functionUrlEvent('/hooks/gitlab', gitlabHeaders('Merge Request Hook', 'not-the-token'), merge) as any,
+      lambdaContext() as any,
+    );
     assert.equal(answer.statusCode, 401);
     assert.deepEqual(await drain(), []);
   });
@@ -75,7 +91,10 @@ describe('Lambda receiver (function URL → SQS FIFO)', () => {
     Object.assign(process.env, env, { FJORD_LOG_LEVEL: 'error' });
     try {
       const { handler } = await import('../../functions/lambda-receiver.js');
-      const answer = await handler(functionUrlEvent('/healthz', {}, '', { method: 'GET' }) as any, lambdaContext() as any);
+      const answer = await handler(
+        functionUrlEvent('/healthz', {}, '', { method: 'GET' }) as any,
+        lambdaContext() as any,
+      );
       assert.equal(answer.statusCode, 200);
       assert.deepEqual(JSON.parse(answer.body), { ok: true });
     } finally {

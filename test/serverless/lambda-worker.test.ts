@@ -29,12 +29,34 @@ describe('Lambda worker (SQS event → batchItemFailures)', () => {
   after(() => sqs.stop());
 
   const sendJob = async (job: DeployJob): Promise<Message> => {
-    const input = sendJobInput(pair.queueUrl, job, sendOptionsOf(job).group, sendOptionsOf(job).dedupId, testQueueKey());
+    const input = sendJobInput(
+      pair.queueUrl,
+      job,
+      sendOptionsOf(job).group,
+      sendOptionsOf(job).dedupId,
+      testQueueKey(),
+    );
     const out = await sqs.client.send(new SendMessageCommand(input));
-    return { MessageId: out.MessageId, Body: input.MessageBody, Attributes: { MessageGroupId: input.MessageGroupId!, MessageDeduplicationId: input.MessageDeduplicationId! }, MessageAttributes: input.MessageAttributes as Message['MessageAttributes'] };
+    return {
+      MessageId: out.MessageId,
+      Body: input.MessageBody,
+      Attributes: { MessageGroupId: input.MessageGroupId!, MessageDeduplicationId: input.MessageDeduplicationId! },
+      MessageAttributes: input.MessageAttributes as Message['MessageAttributes'],
+    };
   };
   const receive = async (visibility: number): Promise<Message[]> =>
-    (await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: pair.queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: visibility, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'], MessageAttributeNames: ['All'] }))).Messages ?? [];
+    (
+      await sqs.client.send(
+        new ReceiveMessageCommand({
+          QueueUrl: pair.queueUrl,
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: visibility,
+          WaitTimeSeconds: 0,
+          MessageSystemAttributeNames: ['All'],
+          MessageAttributeNames: ['All'],
+        }),
+      )
+    ).Messages ?? [];
 
   it('reports only the retried job and the later jobs of its group; a failed outcome is done', async () => {
     const a = [1, 2, 3].map((n) => makeJob({ app: 'api', environment: 'prod', n }));
@@ -62,17 +84,28 @@ describe('Lambda worker (SQS event → batchItemFailures)', () => {
       answer.batchItemFailures.map((f) => f.itemIdentifier),
       [records[2]!.messageId, records[3]!.messageId, records[4]!.messageId],
     );
-    assert.deepEqual(ran.filter((id) => id.includes('api')), [a[0]!.id, a[1]!.id], 'api/prod ran in order and stopped at its failure');
+    assert.deepEqual(
+      ran.filter((id) => id.includes('api')),
+      [a[0]!.id, a[1]!.id],
+      'api/prod ran in order and stopped at its failure',
+    );
     assert.ok(ran.includes(b.id) && ran.includes(c.id));
   });
 
   it('an all-good batch answers no failures; a malformed record is reported', async () => {
     const job = makeJob({ app: 'good', environment: 'prod', n: 7 });
     const m = await sendJob(job);
-    const bad = sqsRecord({ ...m, MessageId: 'malformed-1', Body: '{"not":"a job"}', Attributes: { MessageGroupId: 'other/prod' } });
+    const bad = sqsRecord({
+      ...m,
+      MessageId: 'malformed-1',
+      Body: '{"not":"a job"}',
+      Attributes: { MessageGroupId: 'other/prod' },
+    });
     const worker = makeLambdaWorker({ env, logger: silentLogger, handle: async () => ({ status: 'noop' }) });
     assert.deepEqual(await worker(sqsEvent([sqsRecord(m)])), { batchItemFailures: [] });
-    assert.deepEqual(await worker(sqsEvent([sqsRecord(m), bad])), { batchItemFailures: [{ itemIdentifier: 'malformed-1' }] });
+    assert.deepEqual(await worker(sqsEvent([sqsRecord(m), bad])), {
+      batchItemFailures: [{ itemIdentifier: 'malformed-1' }],
+    });
   });
 
   it('the heartbeat keeps the record hidden past its visibility timeout', async () => {
@@ -113,7 +146,10 @@ apps:
     const m = await sendJob(job);
     const lines: any[] = [];
     const logger = createLogger({ level: 'info', write: (line) => lines.push(JSON.parse(line)) });
-    const worker = makeLambdaWorker({ env: { ...env, FJORD_CONFIG_YAML: yaml, FJORD_DATA_DIR: '/tmp/fjord-lambda-test' }, logger });
+    const worker = makeLambdaWorker({
+      env: { ...env, FJORD_CONFIG_YAML: yaml, FJORD_DATA_DIR: '/tmp/fjord-lambda-test' },
+      logger,
+    });
     assert.deepEqual(await worker(sqsEvent([sqsRecord(m)])), { batchItemFailures: [] });
     const done = lines.find((l) => l.msg === 'job done');
     assert.equal(done?.status, 'failed', JSON.stringify(lines));
@@ -125,7 +161,10 @@ apps:
     await sendJob(job);
     const [m] = (await receive(600)).filter((x) => JSON.parse(x.Body!).app === 'flaky');
     assert.ok(m);
-    const worker = makeLambdaWorker({ env, logger: silentLogger, handle: async () => {
+    const worker = makeLambdaWorker({
+      env,
+      logger: silentLogger,
+      handle: async () => {
         throw new RetryableError('registry down (test)', 1);
       },
     });

@@ -36,8 +36,18 @@ describe('fjord worker --queue sqs', () => {
     const pair = await sqs.createFifoPair();
     const dir = mkdtempSync(join(tmpdir(), 'fjord-worker-cli-'));
     const configFile = join(dir, 'fjord.yaml');
-    writeFileSync(configFile, oneAppConfigYaml({ repository: repo.bare, file: FILE, sources: '{ gitlab: { webhookSecretEnv: S } }' }));
-    const queue = createSqsQueue({ key: testQueueKey(), queueUrl: pair.queueUrl, region: TEST_REGION, endpoint: sqs.endpoint, credentials: TEST_CREDENTIALS, logger: silentLogger });
+    writeFileSync(
+      configFile,
+      oneAppConfigYaml({ repository: repo.bare, file: FILE, sources: '{ gitlab: { webhookSecretEnv: S } }' }),
+    );
+    const queue = createSqsQueue({
+      key: testQueueKey(),
+      queueUrl: pair.queueUrl,
+      region: TEST_REGION,
+      endpoint: sqs.endpoint,
+      credentials: TEST_CREDENTIALS,
+      logger: silentLogger,
+    });
     const job = makeJob({ app: 'api', environment: 'prod', n: 5, image: 'registry.example.com/acme/api' });
     await queue.send(job, sendOptionsOf(job));
     await queue.close();
@@ -66,7 +76,12 @@ describe('fjord worker --queue sqs', () => {
       // Acked: nothing left in the queue, visible or in flight.
       let left = '?';
       for (let i = 0; i < 50 && left !== '0/0'; i++) {
-        const a = await sqs.client.send(new GetQueueAttributesCommand({ QueueUrl: pair.queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+        const a = await sqs.client.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: pair.queueUrl,
+            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+          }),
+        );
         left = `${a.Attributes?.ApproximateNumberOfMessages}/${a.Attributes?.ApproximateNumberOfMessagesNotVisible}`;
         if (left !== '0/0') await sleep(100);
       }

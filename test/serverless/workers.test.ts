@@ -57,9 +57,15 @@ describe('Workers receiver on workerd', () => {
 
   const drain = async () => {
     const out = await sqs.client.send(
-      new ReceiveMessageCommand({ QueueUrl: pair.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['MessageGroupId', 'MessageDeduplicationId'] }),
+      new ReceiveMessageCommand({
+        QueueUrl: pair.queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        MessageSystemAttributeNames: ['MessageGroupId', 'MessageDeduplicationId'],
+      }),
     );
-    for (const m of out.Messages ?? []) await sqs.client.send(new DeleteMessageCommand({ QueueUrl: pair.queueUrl, ReceiptHandle: m.ReceiptHandle }));
+    for (const m of out.Messages ?? [])
+      await sqs.client.send(new DeleteMessageCommand({ QueueUrl: pair.queueUrl, ReceiptHandle: m.ReceiptHandle }));
     return out.Messages ?? [];
   };
 
@@ -69,7 +75,11 @@ describe('Workers receiver on workerd', () => {
 
   it('a signed GitLab merge event lands as a job message in SQS', async () => {
     const body = JSON.stringify(payload('gitlab-merge-request'));
-    const res = await mf.dispatchFetch('https://fjord.example.workers.dev/hooks/gitlab', { method: 'POST', headers: signedHeaders('Merge Request Hook', body), body });
+    const res = await mf.dispatchFetch('https://fjord.example.workers.dev/hooks/gitlab', {
+      method: 'POST',
+      headers: signedHeaders('Merge Request Hook', body),
+      body,
+    });
     const answer = (await res.json()) as any;
     assert.equal(res.status, 202, JSON.stringify(answer));
     const [message, ...rest] = await drain();
@@ -84,26 +94,56 @@ describe('Workers receiver on workerd', () => {
 
   it('the cron handler enqueues one reconcile job per environment with hosts, once per tick', async () => {
     // miniflare 3's Fetcher type lacks scheduled(); the method exists at run time.
-    const worker = (await mf.getWorker()) as unknown as { scheduled(o: { cron: string; scheduledTime?: Date }): Promise<{ outcome: string }> };
+    const worker = (await mf.getWorker()) as unknown as {
+      scheduled(o: { cron: string; scheduledTime?: Date }): Promise<{ outcome: string }>;
+    };
     const scheduledTime = new Date('2030-01-01T12:07:30Z');
     assert.equal((await worker.scheduled({ cron: '*/5 * * * *', scheduledTime })).outcome, 'ok');
     const messages = await drain();
-    const jobs = messages.map((m) => ({ job: deployJobSchema.parse(JSON.parse(m.Body!)), group: m.Attributes?.MessageGroupId, dedup: m.Attributes?.MessageDeduplicationId }));
+    const jobs = messages.map((m) => ({
+      job: deployJobSchema.parse(JSON.parse(m.Body!)),
+      group: m.Attributes?.MessageGroupId,
+      dedup: m.Attributes?.MessageDeduplicationId,
+    }));
     assert.deepEqual(jobs.map((j) => [j.group, j.job.reason, j.job.enqueuedAt]).sort(), [
       ['api/staging', 'reconcile', '2030-01-01T12:05:00.000Z'],
       ['worker/production', 'reconcile', '2030-01-01T12:05:00.000Z'],
     ]);
     for (const j of jobs) assert.equal(j.dedup, `reconcile/${j.job.id}`);
     // The same tick again (a retried trigger): the queue drops it.
-    assert.equal((await worker.scheduled({ cron: '*/5 * * * *', scheduledTime: new Date('2030-01-01T12:09:59Z') })).outcome, 'ok');
+    assert.equal(
+      (await worker.scheduled({ cron: '*/5 * * * *', scheduledTime: new Date('2030-01-01T12:09:59Z') })).outcome,
+      'ok',
+    );
     assert.deepEqual(await drain(), []);
   });
 
   it('a bad signature or token is 401 and sends nothing', async () => {
     const body = JSON.stringify(payload('gitlab-merge-request'));
-    const forged = { ...signedHeaders('Merge Request Hook', body), 'webhook-signature': 'v1,' + Buffer.alloc(32).toString('base64') };
-    assert.equal((await mf.dispatchFetch('https://fjord.example.workers.dev/hooks/gitlab', { method: 'POST', headers: forged, body })).status, 401);
-    assert.equal((await mf.dispatchFetch('https://fjord.example.workers.dev/hooks/gitlab', { method: 'POST', headers: gitlabHeaders('Merge Request Hook', 'wrong'), body })).status, 401);
+    const forged = {
+      ...signedHeaders('Merge Request Hook', body),
+      'webhook-signature': 'v1,' + Buffer.alloc(32).toString('base64'),
+    };
+    assert.equal(
+      (
+        await mf.dispatchFetch('https://fjord.example.workers.dev/hooks/gitlab', {
+          method: 'POST',
+          headers: forged,
+          body,
+        })
+      ).status,
+      401,
+    );
+    assert.equal(
+      (
+        await mf.dispatchFetch('https://fjord.example.workers.dev/hooks/gitlab', {
+          method: 'POST',
+          headers: gitlabHeaders('Merge Request Hook', 'wrong'),
+          body,
+        })
+      ).status,
+      401,
+    );
     assert.deepEqual(await drain(), []);
   });
 
@@ -114,11 +154,25 @@ describe('Workers receiver on workerd', () => {
       modulesRoot: dirname(bundle.file),
       compatibilityDate: '2025-07-01',
       compatibilityFlags: ['nodejs_compat'],
-      bindings: { ...(testEnv as Record<string, string>), FJORD_CONFIG_YAML: stringify(testConfig()), FJORD_SQS_QUEUE_URL: pair.queueUrl.replace(/[^/]+\.fifo$/, 'missing.fifo'), FJORD_SQS_ENDPOINT: sqs.endpoint, AWS_REGION: TEST_REGION, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y', FJORD_QUEUE_KEY: TEST_QUEUE_KEY_VALUE, FJORD_LOG_LEVEL: 'error' },
+      bindings: {
+        ...(testEnv as Record<string, string>),
+        FJORD_CONFIG_YAML: stringify(testConfig()),
+        FJORD_SQS_QUEUE_URL: pair.queueUrl.replace(/[^/]+\.fifo$/, 'missing.fifo'),
+        FJORD_SQS_ENDPOINT: sqs.endpoint,
+        AWS_REGION: TEST_REGION,
+        AWS_ACCESS_KEY_ID: 'x',
+        AWS_SECRET_ACCESS_KEY: 'y',
+        FJORD_QUEUE_KEY: TEST_QUEUE_KEY_VALUE,
+        FJORD_LOG_LEVEL: 'error',
+      },
     });
     try {
       const body = JSON.stringify(payload('gitlab-merge-request'));
-      const res = await broken.dispatchFetch('https://fjord.example.workers.dev/hooks/gitlab', { method: 'POST', headers: gitlabHeaders('Merge Request Hook'), body });
+      const res = await broken.dispatchFetch('https://fjord.example.workers.dev/hooks/gitlab', {
+        method: 'POST',
+        headers: gitlabHeaders('Merge Request Hook'),
+        body,
+      });
       assert.equal(res.status, 503, await res.text());
     } finally {
       await broken.dispose().catch(() => {});

@@ -8,7 +8,14 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { Secret } from '../../lib/secret.js';
-import { AuthFailed, connect, fingerprintOfPublicKey, HostKeyMismatch, HostUnreachable, type SshHost } from '../../lib/ssh/index.js';
+import {
+  AuthFailed,
+  connect,
+  fingerprintOfPublicKey,
+  HostKeyMismatch,
+  HostUnreachable,
+  type SshHost,
+} from '../../lib/ssh/index.js';
 import { startFleet, type TestFleet } from '../fixtures/fleet.js';
 import { eventually, OPTIONS } from './helpers.js';
 
@@ -17,7 +24,10 @@ describe('ssh connect', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fjord-ssh-keys-'));
   const keygen = (name: string, passphrase = '', type = 'ed25519') => {
     execFileSync('ssh-keygen', ['-q', '-t', type, '-N', passphrase, '-C', name, '-f', join(dir, name)]);
-    return { privateKey: readFileSync(join(dir, name), 'utf8'), publicKey: readFileSync(join(dir, `${name}.pub`), 'utf8') };
+    return {
+      privateKey: readFileSync(join(dir, name), 'utf8'),
+      publicKey: readFileSync(join(dir, `${name}.pub`), 'utf8'),
+    };
   };
   const accepted = (name: string) => (fleet.log(name).match(/Accepted publickey/g) ?? []).length;
   const agents: ChildProcess[] = [];
@@ -25,7 +35,10 @@ describe('ssh connect', () => {
     const sock = join(dir, `${name}.sock`);
     agents.push(spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' }));
     assert.ok(await eventually(() => existsSync(sock)));
-    execFileSync('ssh-add', ['-q', ...keys.map((k) => join(dir, k))], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+    execFileSync('ssh-add', ['-q', ...keys.map((k) => join(dir, k))], {
+      env: { ...process.env, SSH_AUTH_SOCK: sock },
+      stdio: 'ignore',
+    });
     return sock;
   };
   let silent: Server | undefined;
@@ -43,7 +56,9 @@ describe('ssh connect', () => {
   it('computes fingerprints exactly as ssh-keygen -lf prints them', () => {
     for (const type of ['ed25519', 'rsa', 'ecdsa']) {
       const { publicKey } = keygen(`fp-${type}`, '', type);
-      const printed = execFileSync('ssh-keygen', ['-lf', join(dir, `fp-${type}.pub`)], { encoding: 'utf8' }).split(' ')[1];
+      const printed = execFileSync('ssh-keygen', ['-lf', join(dir, `fp-${type}.pub`)], { encoding: 'utf8' }).split(
+        ' ',
+      )[1];
       assert.equal(fingerprintOfPublicKey(publicKey), printed, type);
     }
   });
@@ -96,7 +111,10 @@ describe('ssh connect', () => {
     await new Promise<void>((r) => silent!.listen({ host: '127.0.0.1', port: 0 }, r));
     const port = (silent.address() as { port: number }).port;
     const t0 = performance.now();
-    const err = await connect({ ...fleet.hosts[0]!, address: '127.0.0.1', port }, fleet.auth, { ...OPTIONS, connectTimeoutMs: 300 }).catch((e: unknown) => e);
+    const err = await connect({ ...fleet.hosts[0]!, address: '127.0.0.1', port }, fleet.auth, {
+      ...OPTIONS,
+      connectTimeoutMs: 300,
+    }).catch((e: unknown) => e);
     const took = performance.now() - t0;
     assert.ok(err instanceof HostUnreachable, String(err));
     assert.match(err.reason, /no answer within 300 ms \(TCP connected/);
@@ -105,7 +123,9 @@ describe('ssh connect', () => {
 
   it('reports an unknown key as AuthFailed', async () => {
     const { privateKey } = keygen('stranger');
-    const err = await connect(fleet.hosts[0]!, { privateKey: new Secret(privateKey) }, OPTIONS).catch((e: unknown) => e);
+    const err = await connect(fleet.hosts[0]!, { privateKey: new Secret(privateKey) }, OPTIONS).catch(
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof AuthFailed, String(err));
     assert.ok(!err.message.includes('PRIVATE KEY'));
   });
@@ -137,7 +157,9 @@ describe('ssh connect', () => {
   it('reports an agent with too many wrong keys (sshd disconnects at MaxAuthTries) as AuthFailed', async () => {
     const names = Array.from({ length: 8 }, (_, i) => `stranger-${i}`);
     for (const n of names) keygen(n);
-    const err = await connect(fleet.hosts[0]!, { agent: await startAgent('bad-agent', names) }, OPTIONS).catch((e: unknown) => e);
+    const err = await connect(fleet.hosts[0]!, { agent: await startAgent('bad-agent', names) }, OPTIONS).catch(
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof AuthFailed, String(err));
   });
 });

@@ -35,8 +35,24 @@ describe('docker stand-in over ssh', () => {
     const pulled = await docker(a, 'pull', `${IMAGE}:v1`);
     assert.equal(pulled.exitCode, 0, pulled.stderr);
     assert.match(pulled.stdout, /Status: Downloaded newer image for registry.example.com\/acme\/api:v1\n/);
-    const run = await docker(a, 'run', '-d', '--name', 'api', '-p', `${port}:8080`, '--restart', 'unless-stopped',
-      '--label', 'fjord.app=api', '--label', 'fjord.tag=v1', '-e', 'GREETING=hello world', `${IMAGE}:v1`);
+    const run = await docker(
+      a,
+      'run',
+      '-d',
+      '--name',
+      'api',
+      '-p',
+      `${port}:8080`,
+      '--restart',
+      'unless-stopped',
+      '--label',
+      'fjord.app=api',
+      '--label',
+      'fjord.tag=v1',
+      '-e',
+      'GREETING=hello world',
+      `${IMAGE}:v1`,
+    );
     assert.equal(run.exitCode, 0, run.stderr);
     assert.match(run.stdout, /^[0-9a-f]{64}\n$/);
     const health = await get(`http://${fleet.hosts[0]!.address}:${port}/healthz`);
@@ -49,10 +65,23 @@ describe('docker stand-in over ssh', () => {
     assert.equal((await docker(b, 'ps', '-a', '-q')).stdout, '');
     assert.notEqual((await b.exec(['curl', '-fsS', `http://127.0.0.1:${port}/healthz`])).exitCode, 0);
 
-    const ps = await docker(a, 'ps', '--filter', 'label=fjord.app=api', '--format', '{{.Names}} {{.Image}} {{.Label "fjord.tag"}} {{.State}}');
+    const ps = await docker(
+      a,
+      'ps',
+      '--filter',
+      'label=fjord.app=api',
+      '--format',
+      '{{.Names}} {{.Image}} {{.Label "fjord.tag"}} {{.State}}',
+    );
     assert.equal(ps.stdout, `api ${IMAGE}:v1 v1 running\n`);
     assert.equal((await docker(a, 'ps', '--filter', 'label=fjord.app=other', '-q')).stdout, '');
-    const inspect = await docker(a, 'inspect', '--format', '{{.Config.Image}} {{.State.Running}} {{index .Config.Labels "fjord.app"}} {{json .Config.Env}}', 'api');
+    const inspect = await docker(
+      a,
+      'inspect',
+      '--format',
+      '{{.Config.Image}} {{.State.Running}} {{index .Config.Labels "fjord.app"}} {{json .Config.Env}}',
+      'api',
+    );
     assert.equal(inspect.stdout, `${IMAGE}:v1 true api ["GREETING=hello world"]\n`);
     const full = JSON.parse((await docker(a, 'inspect', 'api')).stdout);
     assert.equal(full[0].HostConfig.RestartPolicy.Name, 'unless-stopped');
@@ -93,10 +122,16 @@ describe('docker stand-in over ssh', () => {
     assert.match(failed.stderr, /manifest for .*:v2-pullfail not found: manifest unknown/);
 
     assert.equal((await docker(a, 'run', '-d', '--name', 'crashy', `${IMAGE}:v3-crash`)).exitCode, 0);
-    assert.equal((await docker(a, 'inspect', '-f', '{{.State.Running}} {{.State.ExitCode}}', 'crashy')).stdout, 'false 1\n');
+    assert.equal(
+      (await docker(a, 'inspect', '-f', '{{.State.Running}} {{.State.ExitCode}}', 'crashy')).stdout,
+      'false 1\n',
+    );
     assert.equal((await docker(a, 'ps', '-q', '--filter', 'name=crashy')).stdout, '');
 
-    assert.equal((await docker(a, 'run', '-d', '--name', 'sick', '-p', `${port}:80`, `${IMAGE}:v4-unhealthy`)).exitCode, 0);
+    assert.equal(
+      (await docker(a, 'run', '-d', '--name', 'sick', '-p', `${port}:80`, `${IMAGE}:v4-unhealthy`)).exitCode,
+      0,
+    );
     assert.equal((await get(`http://${fleet.hosts[0]!.address}:${port}/healthz`))?.status, 500);
     assert.equal((await a.exec(['curl', '-fsS', `http://localhost:${port}/healthz`])).exitCode, 22);
 
@@ -105,7 +140,10 @@ describe('docker stand-in over ssh', () => {
 
     fleet.fault('web-1', 'run.once', 'fail 125\ndocker: Error response from daemon: no space left on device.');
     const once = await docker(a, 'run', '-d', '--name', 'later', `${IMAGE}:v1`);
-    assert.deepEqual([once.exitCode, once.stderr], [125, 'docker: Error response from daemon: no space left on device.\n']);
+    assert.deepEqual(
+      [once.exitCode, once.stderr],
+      [125, 'docker: Error response from daemon: no space left on device.\n'],
+    );
     assert.equal((await docker(a, 'run', '-d', '--name', 'later', `${IMAGE}:v1`)).exitCode, 0);
     fleet.fault('web-1', 'stop', 'fail\nstop refused');
     assert.equal((await docker(a, 'stop', 'later')).exitCode, 1);
@@ -131,11 +169,22 @@ describe('docker stand-in over ssh', () => {
     assert.match(up.stderr, /Container app-api-1 {2}Started/);
     const url = `http://${fleet.hosts[1]!.address}:${port}/healthz`;
     assert.equal(JSON.parse((await get(url))!.body).tag, 'v1');
-    assert.match((await b.run(['docker', 'compose', '--project-directory', 'app', 'up', '-d', 'api'])).stderr, /Running/);
+    assert.match(
+      (await b.run(['docker', 'compose', '--project-directory', 'app', 'up', '-d', 'api'])).stderr,
+      /Running/,
+    );
     await b.run(['sh', '-c', 'echo TAG=v2 > app/.env']);
-    assert.match((await b.run(['docker', 'compose', '--project-directory', 'app', 'up', '-d', 'api'])).stderr, /Recreated/);
+    assert.match(
+      (await b.run(['docker', 'compose', '--project-directory', 'app', 'up', '-d', 'api'])).stderr,
+      /Recreated/,
+    );
     assert.equal(JSON.parse((await get(url))!.body).tag, 'v2');
-    const ps = await b.run(['docker', 'ps', '--format', '{{.Names}} {{.Image}} {{.Label "com.docker.compose.service"}}']);
+    const ps = await b.run([
+      'docker',
+      'ps',
+      '--format',
+      '{{.Names}} {{.Image}} {{.Label "com.docker.compose.service"}}',
+    ]);
     assert.equal(ps.stdout, `app-api-1 ${IMAGE}:v2 api\n`);
     await b.run(['docker', 'compose', '--project-directory', 'app', 'down']);
     assert.equal((await b.run(['docker', 'ps', '-aq'])).stdout, '');

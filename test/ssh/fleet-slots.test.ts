@@ -16,7 +16,9 @@ interface ChildReport {
 
 /** Starts a fleet of `hosts` in a separate node process; resolves with its report once its containers run. */
 function fleetProcess(hosts: number, port: number) {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, String(hosts), String(port)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, String(hosts), String(port)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
   const report = new Promise<ChildReport>((resolve, reject) => {
@@ -40,8 +42,13 @@ describe('fleet slots', () => {
     const children = [fleetProcess(2, port), fleetProcess(2, port)];
     try {
       const [a, b] = await Promise.all(children.map((c) => c.report));
-      assert.deepEqual(a!.addresses.filter((x) => b!.addresses.includes(x)), [], `shared addresses: ${a!.addresses} / ${b!.addresses}`);
-      for (const r of [...a!.runs, ...b!.runs]) assert.equal(r.exitCode, 0, `${r.host}: docker run -p ${port}:8080 failed: ${r.stderr}`);
+      assert.deepEqual(
+        a!.addresses.filter((x) => b!.addresses.includes(x)),
+        [],
+        `shared addresses: ${a!.addresses} / ${b!.addresses}`,
+      );
+      for (const r of [...a!.runs, ...b!.runs])
+        assert.equal(r.exitCode, 0, `${r.host}: docker run -p ${port}:8080 failed: ${r.stderr}`);
     } finally {
       await Promise.all(children.map((c) => c.stop()));
     }

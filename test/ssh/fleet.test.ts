@@ -23,12 +23,22 @@ describe('fleet', () => {
     const before = fleet.hosts.map((h) => accepted(h.name));
     const ssh = openFleet(fleet.hosts, fleet.auth, OPTIONS);
     try {
-      assert.deepEqual(fleet.hosts.map((h) => accepted(h.name)), before); // nothing yet
+      assert.deepEqual(
+        fleet.hosts.map((h) => accepted(h.name)),
+        before,
+      ); // nothing yet
       const [a, b] = await Promise.all([ssh.session('web-1'), ssh.session('web-1')]);
       assert.equal(a, b);
-      const names = await Promise.all(fleet.hosts.map(async (h) => (await (await ssh.session(h.name)).exec(['sh', '-c', 'echo $FLEET_HOST'])).stdout.trim()));
+      const names = await Promise.all(
+        fleet.hosts.map(async (h) =>
+          (await (await ssh.session(h.name)).exec(['sh', '-c', 'echo $FLEET_HOST'])).stdout.trim(),
+        ),
+      );
       assert.deepEqual(names, ['web-1', 'web-2', 'web-3']);
-      assert.deepEqual(fleet.hosts.map((h) => accepted(h.name) - before[fleet.hosts.indexOf(h)]!), [1, 1, 1]);
+      assert.deepEqual(
+        fleet.hosts.map((h) => accepted(h.name) - before[fleet.hosts.indexOf(h)]!),
+        [1, 1, 1],
+      );
       await assert.rejects(ssh.session('web-9'), UnknownHost);
     } finally {
       await ssh.close();
@@ -41,7 +51,10 @@ describe('fleet', () => {
       const first = await ssh.session('web-2');
       await fleet.stopHost('web-2');
       assert.ok(await eventually(() => first.closed));
-      await assert.rejects(ssh.session('web-2').then((s) => s.exec(['true'])), HostUnreachable);
+      await assert.rejects(
+        ssh.session('web-2').then((s) => s.exec(['true'])),
+        HostUnreachable,
+      );
       await fleet.startHost('web-2');
       const second = await ssh.session('web-2');
       assert.notEqual(second, first);
@@ -69,20 +82,36 @@ hosts:
 apps: {}
 `);
     const key = fleet.privateKey.reveal();
-    const auth = sshAuthFromConfig(config.ssh, { DEPLOY_KEY: key.replaceAll('\n', '\\n'), SSH_AUTH_SOCK: '/tmp/agent.sock' });
+    const auth = sshAuthFromConfig(config.ssh, {
+      DEPLOY_KEY: key.replaceAll('\n', '\\n'),
+      SSH_AUTH_SOCK: '/tmp/agent.sock',
+    });
     assert.ok(auth.privateKey instanceof Secret);
     assert.equal(auth.privateKey.reveal(), key);
     assert.equal(auth.passphrase, undefined);
     assert.equal(auth.agent, '/tmp/agent.sock');
     const dir = mkdtempSync(join(tmpdir(), 'fjord-key-'));
     writeFileSync(join(dir, 'id_ed25519'), key);
-    const fromFile = sshAuthFromConfig({ ...config.ssh, privateKeyEnv: undefined, privateKeyFile: 'id_ed25519', agent: false }, { SSH_AUTH_SOCK: '/x' }, dir);
+    const fromFile = sshAuthFromConfig(
+      { ...config.ssh, privateKeyEnv: undefined, privateKeyFile: 'id_ed25519', agent: false },
+      { SSH_AUTH_SOCK: '/x' },
+      dir,
+    );
     assert.equal(fromFile.privateKey?.reveal(), key);
     assert.equal(fromFile.agent, undefined);
-    assert.throws(() => sshAuthFromConfig({ ...config.ssh, privateKeyEnv: undefined, privateKeyFile: 'missing' }, {}, dir), /ssh.privateKeyFile: cannot read .*missing \(ENOENT\)/);
+    assert.throws(
+      () => sshAuthFromConfig({ ...config.ssh, privateKeyEnv: undefined, privateKeyFile: 'missing' }, {}, dir),
+      /ssh.privateKeyFile: cannot read .*missing \(ENOENT\)/,
+    );
     rmSync(dir, { recursive: true });
     const hosts = sshHostsFromConfig(config);
-    assert.deepEqual(hosts.map((x) => [x.name, x.user, x.port]), [['web-1', h.user, h.port], ['web-2', 'deploy', 22]]);
+    assert.deepEqual(
+      hosts.map((x) => [x.name, x.user, x.port]),
+      [
+        ['web-1', h.user, h.port],
+        ['web-2', 'deploy', 22],
+      ],
+    );
     const ssh = openFleet(hosts, { privateKey: auth.privateKey }, OPTIONS);
     try {
       assert.equal((await (await ssh.session('web-1')).exec(['pwd'])).stdout, `${h.home}\n`);

@@ -109,7 +109,9 @@ describe('joinArgv and commandLine', () => {
     assert.throws(() => commandLine(['env'], { 'A;rm': 'x' }), UnsafeArgument);
     assert.throws(() => commandLine(['env'], { '1A': 'x' }), UnsafeArgument);
     const value = HOSTILE.join('|');
-    const res = spawnSync('/bin/sh', ['-c', commandLine(['sh', '-c', 'printf %s "$V"'], { V: value })], { encoding: 'utf8' });
+    const res = spawnSync('/bin/sh', ['-c', commandLine(['sh', '-c', 'printf %s "$V"'], { V: value })], {
+      encoding: 'utf8',
+    });
     assert.equal(res.stdout, value);
   });
 });

@@ -11,8 +11,28 @@ import { alive, eventually, median, OPTIONS } from './helpers.js';
 
 const HOSTILE = [
   // biome-ignore lint/suspicious/noTemplateCurlyInString: a hostile value, a shell expansion on purpose
-  '', ' ', "it's", '"q"', '; touch pwned', '$(touch pwned)', '`touch pwned`', '$HOME', '${PATH}', '&& touch pwned',
-  '| tee pwned', '> pwned', 'two\nlines\n', '\ttab\r', '*', '~', '#x', 'a=b', '\\', '!!', '-n', 'ünï ✓ 日本 🚀',
+  '',
+  ' ',
+  "it's",
+  '"q"',
+  '; touch pwned',
+  '$(touch pwned)',
+  '`touch pwned`',
+  '$HOME',
+  '${PATH}',
+  '&& touch pwned',
+  '| tee pwned',
+  '> pwned',
+  'two\nlines\n',
+  '\ttab\r',
+  '*',
+  '~',
+  '#x',
+  'a=b',
+  '\\',
+  '!!',
+  '-n',
+  'ünï ✓ 日本 🚀',
 ];
 
 describe('ssh runner', () => {
@@ -42,7 +62,10 @@ describe('ssh runner', () => {
 
   it('run() throws CommandFailed with host, step, argv, exit code and stderr tail', async () => {
     const argv = ['sh', '-c', 'echo first >&2; echo "no such image" >&2; exit 42'];
-    const err = await session.run(argv, { step: 'pull' }).then(() => assert.fail('expected CommandFailed'), (e: unknown) => e);
+    const err = await session.run(argv, { step: 'pull' }).then(
+      () => assert.fail('expected CommandFailed'),
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof CommandFailed);
     assert.equal(err.host, 'web-1');
     assert.equal(err.step, 'pull');
@@ -56,17 +79,46 @@ describe('ssh runner', () => {
   it('a failed command never shows container.env values or secrets, in its message or its argv', async () => {
     const secret = new Secret('glpat-runner-secret-0123');
     // The shape of `docker run`'s environment flags, as positional words of a failing shell.
-    const argv = ['sh', '-c', 'exit 5', 'sh', '-e', 'DB_PASSWORD=pw', '--env', 'API_KEY=k3y', '--env=SHORT=ab', '-eX=1', `--token=${secret.reveal()}`, '-e', 'KEEP'];
-    const err = await session.run(argv, { step: 'start' }).then(() => assert.fail('expected CommandFailed'), (e: unknown) => e);
+    const argv = [
+      'sh',
+      '-c',
+      'exit 5',
+      'sh',
+      '-e',
+      'DB_PASSWORD=pw',
+      '--env',
+      'API_KEY=k3y',
+      '--env=SHORT=ab',
+      '-eX=1',
+      `--token=${secret.reveal()}`,
+      '-e',
+      'KEEP',
+    ];
+    const err = await session.run(argv, { step: 'start' }).then(
+      () => assert.fail('expected CommandFailed'),
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof CommandFailed);
     const shown = `${err.message}\n${JSON.stringify(err.argv)}\n${JSON.stringify(err)}`;
-    for (const value of ['=pw', 'k3y', '=ab', 'X=1', secret.reveal()]) assert.ok(!shown.includes(value), `${value} shown in ${shown}`);
-    assert.deepEqual(err.argv.slice(4), ['-e', 'DB_PASSWORD=[redacted]', '--env', 'API_KEY=[redacted]', '--env=SHORT=[redacted]', '-eX=[redacted]', '--token=[redacted]', '-e', 'KEEP']);
+    for (const value of ['=pw', 'k3y', '=ab', 'X=1', secret.reveal()])
+      assert.ok(!shown.includes(value), `${value} shown in ${shown}`);
+    assert.deepEqual(err.argv.slice(4), [
+      '-e',
+      'DB_PASSWORD=[redacted]',
+      '--env',
+      'API_KEY=[redacted]',
+      '--env=SHORT=[redacted]',
+      '-eX=[redacted]',
+      '--token=[redacted]',
+      '-e',
+      'KEEP',
+    ]);
     assert.match(err.message, /`sh -c 'exit 5' sh -e 'DB_PASSWORD=\[redacted\]' .*` exited 5$/);
   });
 
   it('passes every hostile argument byte-exact (printf %s) and never runs it', async () => {
-    for (const arg of HOSTILE) assert.equal((await session.exec(['printf', '%s', arg])).stdout, arg, JSON.stringify(arg));
+    for (const arg of HOSTILE)
+      assert.equal((await session.exec(['printf', '%s', arg])).stdout, arg, JSON.stringify(arg));
     const all = await session.exec(['printf', '%s\\0', ...HOSTILE]);
     assert.deepEqual(all.stdout.split('\0').slice(0, -1), HOSTILE);
     assert.equal(existsSync(join(fleet.hosts[0]!.home, 'pwned')), false);
@@ -100,8 +152,13 @@ describe('ssh runner', () => {
     try {
       for (let i = 0; i < 40; i++) assert.equal((await s.exec(['echo', String(i)])).stdout, `${i}\n`);
       // sshd allows 10 channels per connection (MaxSessions); the runner queues the rest.
-      const results = await Promise.all(Array.from({ length: 30 }, (_, i) => s.exec(['sh', '-c', `sleep 0.2; echo ${i}`])));
-      assert.deepEqual(results.map((r) => r.stdout), results.map((_, i) => `${i}\n`));
+      const results = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => s.exec(['sh', '-c', `sleep 0.2; echo ${i}`])),
+      );
+      assert.deepEqual(
+        results.map((r) => r.stdout),
+        results.map((_, i) => `${i}\n`),
+      );
     } finally {
       await s.close();
     }
@@ -123,7 +180,9 @@ describe('ssh runner', () => {
       }
       await s.close();
     }
-    t.diagnostic(`connect + first exec: median ${median(connects).toFixed(1)} ms (${connects.map((x) => x.toFixed(0)).join(', ')})`);
+    t.diagnostic(
+      `connect + first exec: median ${median(connects).toFixed(1)} ms (${connects.map((x) => x.toFixed(0)).join(', ')})`,
+    );
     t.diagnostic(`per command on an open connection: median ${median(perCommand).toFixed(2)} ms`);
     // With Nagle on, every command waits for a delayed ACK (40 ms on Linux): ~50 ms per command.
     assert.ok(median(perCommand) < 35, `per-command median ${median(perCommand).toFixed(1)} ms suggests Nagle is on`);
@@ -147,7 +206,8 @@ describe('ssh runner', () => {
     const argv = ['sh', '-c', 'echo "login failed for $TOKEN" >&2; exit 1'];
     const err = await session.run(argv, { env: { TOKEN: token.reveal() } }).catch((e: unknown) => e);
     assert.ok(err instanceof CommandFailed);
-    for (const text of [err.message, err.stderrTail, JSON.stringify(err), String(err)]) assert.ok(!text.includes(token.reveal()), text);
+    for (const text of [err.message, err.stderrTail, JSON.stringify(err), String(err)])
+      assert.ok(!text.includes(token.reveal()), text);
     assert.match(err.stderrTail, /login failed for \[redacted\]/);
   });
 });

@@ -30,7 +30,10 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-async function start(hostname: string, { extraYaml = '', env = {} as NodeJS.ProcessEnv, sshPort = 1, holds = '' } = {}) {
+async function start(
+  hostname: string,
+  { extraYaml = '', env = {} as NodeJS.ProcessEnv, sshPort = 1, holds = '' } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), 'fjord-exposure-'));
   mkdirSync(join(dir, 'seed/api'), { recursive: true });
   writeFileSync(join(dir, 'seed/api/prod.yaml'), 'image:\n  tag: v1\n');
@@ -67,7 +70,8 @@ ${extraYaml}`);
   });
   const port = new URL(running.url).port;
   // Always over loopback: 0.0.0.0 includes it.
-  const get = (path = '/', headers: Record<string, string> = {}) => fetch(`http://127.0.0.1:${port}${path}`, { headers });
+  const get = (path = '/', headers: Record<string, string> = {}) =>
+    fetch(`http://127.0.0.1:${port}${path}`, { headers });
   return { running, lines, get };
 }
 
@@ -80,7 +84,9 @@ describe('status page exposure', () => {
       const text = await res.text();
       assert.match(text, /statusPage\.tokenEnv is not set/);
       assert.doesNotMatch(text, /web-1|acme|<html/);
-      const warn = lines.map((l) => JSON.parse(l)).find((l) => l.level === 'warn' && /status page answers 401/.test(l.msg));
+      const warn = lines
+        .map((l) => JSON.parse(l))
+        .find((l) => l.level === 'warn' && /status page answers 401/.test(l.msg));
       assert.ok(warn, lines.join('\n'));
       assert.match(warn.msg, /fjord listens on 0\.0\.0\.0, beyond loopback, and statusPage\.tokenEnv is not set/);
       assert.match(running.statusPage, /answers 401/);
@@ -92,7 +98,10 @@ describe('status page exposure', () => {
   });
 
   it('beyond loopback with a token: 401 without it, 200 with it', async () => {
-    const { running, get } = await start('0.0.0.0', { extraYaml: 'statusPage: { tokenEnv: FJORD_STATUS_TOKEN }', env: { FJORD_STATUS_TOKEN: TOKEN } });
+    const { running, get } = await start('0.0.0.0', {
+      extraYaml: 'statusPage: { tokenEnv: FJORD_STATUS_TOKEN }',
+      env: { FJORD_STATUS_TOKEN: TOKEN },
+    });
     try {
       assert.equal((await get()).status, 401);
       assert.equal((await get('/', { authorization: `Bearer ${TOKEN}` })).status, 200);
@@ -102,12 +111,18 @@ describe('status page exposure', () => {
   });
 
   it('a status page token shorter than 16 characters stops the start-up', async () => {
-    await assert.rejects(start('127.0.0.1', { extraYaml: 'statusPage: { tokenEnv: FJORD_STATUS_TOKEN }', env: { FJORD_STATUS_TOKEN: 'short-token' } }), (err: unknown) => {
-      assert.ok(err instanceof ConfigError);
-      assert.match(err.message, /statusPage\.tokenEnv: FJORD_STATUS_TOKEN holds a token shorter than 16 characters/);
-      assert.ok(!err.message.includes('short-token'));
-      return true;
-    });
+    await assert.rejects(
+      start('127.0.0.1', {
+        extraYaml: 'statusPage: { tokenEnv: FJORD_STATUS_TOKEN }',
+        env: { FJORD_STATUS_TOKEN: 'short-token' },
+      }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.match(err.message, /statusPage\.tokenEnv: FJORD_STATUS_TOKEN holds a token shorter than 16 characters/);
+        assert.ok(!err.message.includes('short-token'));
+        return true;
+      },
+    );
   });
 
   it('on loopback the page is open, and an unreachable host is shown by name, its address:port hidden', async () => {
@@ -145,7 +160,12 @@ describe('status page holds', () => {
     const secret = new Secret('hunter2-hold-secret-value');
     const hostile = `<script>alert(1)</script>`;
     const holds = formatHolds({
-      'api/prod': { since: '2026-12-03T10:00:00.000Z', by: `eve ${hostile}`, reason: `db migration on 127.0.0.1:5432, token ${secret.reveal()}`, rollback: 'b'.repeat(40) },
+      'api/prod': {
+        since: '2026-12-03T10:00:00.000Z',
+        by: `eve ${hostile}`,
+        reason: `db migration on 127.0.0.1:5432, token ${secret.reveal()}`,
+        rollback: 'b'.repeat(40),
+      },
     });
     const { running, get } = await start('127.0.0.1', { holds });
     try {
@@ -158,7 +178,11 @@ describe('status page holds', () => {
       assert.match(row, /db migration on \[address\], token \[redacted\]/);
       assert.match(row, /rollback <code>bbbbbbbbbbbb<\/code>/);
       assert.match(row, /<code>fjord release api prod<\/code>/);
-      assert.ok(!html.includes('hunter2-hold-secret-value') && !html.includes('<script>alert') && !html.includes('127.0.0.1:5432'));
+      assert.ok(
+        !html.includes('hunter2-hold-secret-value') &&
+          !html.includes('<script>alert') &&
+          !html.includes('127.0.0.1:5432'),
+      );
     } finally {
       await running.stop();
     }
@@ -177,16 +201,31 @@ describe('status page holds', () => {
 });
 
 describe('hideAddresses', () => {
-  it('hides IPv4 and IPv6 addresses with their ports and the configured hosts\' own addresses; leaves versions inside words and names', () => {
-    assert.equal(hideAddresses('host web-1 (10.0.0.5:22) unreachable: connect ECONNREFUSED 10.0.0.5:22'), 'host web-1 ([address]) unreachable: connect ECONNREFUSED [address]');
+  it("hides IPv4 and IPv6 addresses with their ports and the configured hosts' own addresses; leaves versions inside words and names", () => {
+    assert.equal(
+      hideAddresses('host web-1 (10.0.0.5:22) unreachable: connect ECONNREFUSED 10.0.0.5:22'),
+      'host web-1 ([address]) unreachable: connect ECONNREFUSED [address]',
+    );
     assert.equal(hideAddresses('dial [fd00::1]:2222 and 192.168.1.10 failed'), 'dial [address] and [address] failed');
-    assert.equal(hideAddresses('host web-2 (web2.internal:2222) unreachable; web2.internal.example stays', ['web2.internal']), 'host web-2 ([address]) unreachable; web2.internal.example stays');
+    assert.equal(
+      hideAddresses('host web-2 (web2.internal:2222) unreachable; web2.internal.example stays', ['web2.internal']),
+      'host web-2 ([address]) unreachable; web2.internal.example stays',
+    );
     assert.equal(hideAddresses('image api:v1.2.3.4 tag 1.2.3 on web-1'), 'image api:v1.2.3.4 tag 1.2.3 on web-1');
   });
 
-  it('keeps an image reference\'s registry and the kept URLs; hides a URL\'s host', () => {
-    assert.equal(hideAddresses('deploy(api/prod): 10.0.0.9:5000/acme/api:v42'), 'deploy(api/prod): 10.0.0.9:5000/acme/api:v42');
-    assert.equal(hideAddresses('probe http://10.0.0.5:8080/health and user@10.0.0.5:22/x failed'), 'probe http://[address]/health and user@[address]/x failed');
-    assert.equal(hideAddresses('see http://10.0.0.2:8929/acme/api/-/commit/abc', [], ['http://10.0.0.2:8929']), 'see http://10.0.0.2:8929/acme/api/-/commit/abc');
+  it("keeps an image reference's registry and the kept URLs; hides a URL's host", () => {
+    assert.equal(
+      hideAddresses('deploy(api/prod): 10.0.0.9:5000/acme/api:v42'),
+      'deploy(api/prod): 10.0.0.9:5000/acme/api:v42',
+    );
+    assert.equal(
+      hideAddresses('probe http://10.0.0.5:8080/health and user@10.0.0.5:22/x failed'),
+      'probe http://[address]/health and user@[address]/x failed',
+    );
+    assert.equal(
+      hideAddresses('see http://10.0.0.2:8929/acme/api/-/commit/abc', [], ['http://10.0.0.2:8929']),
+      'see http://10.0.0.2:8929/acme/api/-/commit/abc',
+    );
   });
 });

@@ -23,7 +23,12 @@ describe('cachedStatusSource', () => {
   it('checks once per TTL, shares a check between concurrent requests, and checks again when it expires', async () => {
     let t = 1_000_000;
     let checks = 0;
-    const source = cachedStatusSource({ check: async () => report(`check-${++checks}`), deploys: async () => [], ttlMs: 10_000, now: () => t });
+    const source = cachedStatusSource({
+      check: async () => report(`check-${++checks}`),
+      deploys: async () => [],
+      ttlMs: 10_000,
+      now: () => t,
+    });
     const [a, b] = await Promise.all([source(), source()]);
     assert.equal(checks, 1);
     assert.equal(a.report!.checkedAt, 'check-1');
@@ -65,7 +70,11 @@ describe('cachedStatusSource', () => {
 
   it('answers the first request after firstWaitMs even when the first check hangs', async () => {
     let release: () => void = () => {};
-    const source = cachedStatusSource({ check: () => new Promise((r) => (release = () => r(report('late')))), deploys: async () => [], firstWaitMs: 50 });
+    const source = cachedStatusSource({
+      check: () => new Promise((r) => (release = () => r(report('late')))),
+      deploys: async () => [],
+      firstWaitMs: 50,
+    });
     const first = await source();
     assert.deepEqual([first.report, first.error, first.refreshing], [undefined, undefined, true]);
     release();
@@ -104,8 +113,14 @@ describe('gitlabLinks', () => {
       mrUrl: 'https://gitlab.example.com/acme/api/-/merge_requests/7',
     });
     // A GitHub app, an unknown project, or a value off the grammar: no link.
-    assert.deepEqual(gitlabLinks(config)(sha, { 'Fjord-Source': `Codertocat/Hello-World@${sha}`, 'Fjord-MR': 'acme/other!7' }), { commitUrl: links.commitUrl });
-    assert.deepEqual(gitlabLinks(config)('not-hex', { 'Fjord-Source': 'acme/api@javascript:alert(1)', 'Fjord-MR': 'acme/api!7"' }), {});
+    assert.deepEqual(
+      gitlabLinks(config)(sha, { 'Fjord-Source': `Codertocat/Hello-World@${sha}`, 'Fjord-MR': 'acme/other!7' }),
+      { commitUrl: links.commitUrl },
+    );
+    assert.deepEqual(
+      gitlabLinks(config)('not-hex', { 'Fjord-Source': 'acme/api@javascript:alert(1)', 'Fjord-MR': 'acme/api!7"' }),
+      {},
+    );
   });
 
   it('links no manifest commit on the git backend', () => {
@@ -114,12 +129,19 @@ describe('gitlabLinks', () => {
 });
 
 describe('GET /', () => {
-  const page = async () => ({ generatedAt: new Date().toISOString(), deploys: [], report: report(new Date().toISOString()) });
+  const page = async () => ({
+    generatedAt: new Date().toISOString(),
+    deploys: [],
+    report: report(new Date().toISOString()),
+  });
 
   it('with a token: 401 without it or with a wrong one, 200 with Bearer or ?token=, the token never logged', async () => {
     const lines: string[] = [];
     const token = 'st-7f3c9a1e5b2d8046';
-    const app = new Hono<ReceiverEnv>().get('/', statusRoute({ source: page, token: new Secret(token), logger: createLogger({ write: (l) => lines.push(l) }) }));
+    const app = new Hono<ReceiverEnv>().get(
+      '/',
+      statusRoute({ source: page, token: new Secret(token), logger: createLogger({ write: (l) => lines.push(l) }) }),
+    );
     const no = await app.request('/');
     assert.equal(no.status, 401);
     assert.match(no.headers.get('www-authenticate') ?? '', /^Bearer/);
@@ -135,18 +157,29 @@ describe('GET /', () => {
     assert.match(await bearer.text(), /fjord status/);
     assert.equal((await app.request(`/?token=${token}`)).status, 200);
     assert.equal(lines.length, 4, 'one warning per refusal');
-    assert.ok(lines.every((l) => !l.includes(token) && !l.includes('guess-91x')), lines.join('\n'));
+    assert.ok(
+      lines.every((l) => !l.includes(token) && !l.includes('guess-91x')),
+      lines.join('\n'),
+    );
   });
 
   it('without a token: open', async () => {
-    const app = new Hono<ReceiverEnv>().get('/', statusRoute({ source: page, logger: createLogger({ write: () => {} }) }));
+    const app = new Hono<ReceiverEnv>().get(
+      '/',
+      statusRoute({ source: page, logger: createLogger({ write: () => {} }) }),
+    );
     assert.equal((await app.request('/')).status, 200);
   });
 
   it('a receiver without a status page (Lambda, Workers) points to fjord status; /healthz unchanged', async () => {
     const queue = await makeTestQueue();
     try {
-      const app = createReceiver({ config: testConfig(), secrets: { gitlabTokens: [], gitlabSigningKeys: [], githubSecrets: [] }, queue, logger: createLogger({ write: () => {} }) });
+      const app = createReceiver({
+        config: testConfig(),
+        secrets: { gitlabTokens: [], gitlabSigningKeys: [], githubSecrets: [] },
+        queue,
+        logger: createLogger({ write: () => {} }),
+      });
       const res = await app.request('/');
       assert.equal(res.status, 200);
       assert.deepEqual(await res.json(), { message: NO_STATUS_PAGE });

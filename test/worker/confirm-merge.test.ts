@@ -60,7 +60,10 @@ describe('the merge confirmed with the source API before the manifest commit', {
     glApp = createBareRepo({ 'main.go': 'package main\n' }, { name: 'gl-api' });
     ghApp = createBareRepo({ 'main.go': 'package main\n' }, { name: 'gh-api' });
     manifests = createBareRepo({ 'api/gl.yaml': 'image:\n  tag: v0\n', 'api/gh.yaml': 'image:\n  tag: v0\n' });
-    [gitlab, github] = await Promise.all([startGitlabStandIn({ projects: { [PROJECT]: { repo: glApp.bare } } }), startGithubStandIn({ repositories: { [PROJECT]: { repo: ghApp.bare } } })]);
+    [gitlab, github] = await Promise.all([
+      startGitlabStandIn({ projects: { [PROJECT]: { repo: glApp.bare } } }),
+      startGithubStandIn({ repositories: { [PROJECT]: { repo: ghApp.bare } } }),
+    ]);
     proxy = await startFaultProxy({
       target: gitlab.url,
       fault: (req) => {
@@ -77,24 +80,37 @@ describe('the merge confirmed with the source API before the manifest commit', {
     for (const r of [glApp, ghApp, manifests]) r?.cleanup();
   });
 
-  const rollout = (p: number) => `rollout: { container: { ports: ["${p}:8080"] }, healthCheck: { port: ${p}, path: ${HEALTH_PATH}, interval: 200ms, timeout: 30s }, hostTimeout: 2m }`;
+  const rollout = (p: number) =>
+    `rollout: { container: { ports: ["${p}:8080"] }, healthCheck: { port: ${p}, path: ${HEALTH_PATH}, interval: 200ms, timeout: 30s }, hostTimeout: 2m }`;
   /** The handler for environment `gl` of a GitLab app; `gitlabKeys` are the keys of `sources.gitlab`. */
   function gitlabHandler(gitlabKeys: string, env: NodeJS.ProcessEnv = { GITLAB_TOKEN: gitlab.token }): JobHandler {
-    const config = parseConfig(fleetConfigYaml({
-      fleet, repository: manifests.bare, image, gitlab: gitlabKeys,
-      extra: `registries: [{ host: "${registry.host}", insecure: true }]\n`,
-      environments: `
+    const config = parseConfig(
+      fleetConfigYaml({
+        fleet,
+        repository: manifests.bare,
+        image,
+        gitlab: gitlabKeys,
+        extra: `registries: [{ host: "${registry.host}", insecure: true }]\n`,
+        environments: `
       gl:
         manifest: { file: api/gl.yaml, path: image.tag }
         hosts: [web-1]
         ${rollout(glPort)}
 `,
-    }));
-    return makeDeployHandler({ config, configPath: join(manifests.root, 'fjord.yaml'), dataDir: mkdtempSync(join(tmpdir(), 'fjord-confirm-')), env: { FJORD_SSH_KEY: fleet.privateKey.reveal(), ...env } });
+      }),
+    );
+    return makeDeployHandler({
+      config,
+      configPath: join(manifests.root, 'fjord.yaml'),
+      dataDir: mkdtempSync(join(tmpdir(), 'fjord-confirm-')),
+      env: { FJORD_SSH_KEY: fleet.privateKey.reveal(), ...env },
+    });
   }
   function githubHandler(): JobHandler {
     const yaml = fleetConfigYaml({
-      fleet, repository: manifests.bare, image,
+      fleet,
+      repository: manifests.bare,
+      image,
       extra: `registries: [{ host: "${registry.host}", insecure: true }]\n`,
       environments: `
       gh:
@@ -105,13 +121,24 @@ describe('the merge confirmed with the source API before the manifest commit', {
     })
       .replace(/^sources: .*$/m, `sources: { github: { url: "${github.url}", tokenEnv: GITHUB_TOKEN } }`)
       .replace(`source: { project: ${PROJECT} }`, `source: { provider: github, project: ${PROJECT} }`);
-    return makeDeployHandler({ config: parseConfig(yaml), configPath: join(manifests.root, 'fjord.yaml'), dataDir: mkdtempSync(join(tmpdir(), 'fjord-confirm-gh-')), env: { FJORD_SSH_KEY: fleet.privateKey.reveal(), GITHUB_TOKEN: github.token } });
+    return makeDeployHandler({
+      config: parseConfig(yaml),
+      configPath: join(manifests.root, 'fjord.yaml'),
+      dataDir: mkdtempSync(join(tmpdir(), 'fjord-confirm-gh-')),
+      env: { FJORD_SSH_KEY: fleet.privateKey.reveal(), GITHUB_TOKEN: github.token },
+    });
   }
 
   const api = () => new Gitlab({ host: gitlab.url, token: gitlab.token });
   /** A branch `feat-<tag>` with one commit and an open MR from it into main, made through the API. */
   async function openMergeRequest(tag: string): Promise<{ iid: number; head: string }> {
-    const commit = await api().Commits.create(PROJECT, `feat-${tag}`, `feat: ${tag}`, [{ action: 'update', filePath: 'main.go', content: `package main // ${tag}\n` }], { startBranch: 'main' });
+    const commit = await api().Commits.create(
+      PROJECT,
+      `feat-${tag}`,
+      `feat: ${tag}`,
+      [{ action: 'update', filePath: 'main.go', content: `package main // ${tag}\n` }],
+      { startBranch: 'main' },
+    );
     const mr = await api().MergeRequests.create(PROJECT, `feat-${tag}`, 'main', tag);
     return { iid: mr.iid, head: commit.id };
   }
@@ -121,10 +148,29 @@ describe('the merge confirmed with the source API before the manifest commit', {
     return { iid, sha: merged.merge_commit_sha! };
   }
   /** The job a GitLab merge webhook for MR `mr` at `sha` makes (routing as build-job.ts does). */
-  const mergeJob = (env: string, tag: string, sha: string, mr: number | undefined, over: Partial<DeployJob> = {}): DeployJob =>
+  const mergeJob = (
+    env: string,
+    tag: string,
+    sha: string,
+    mr: number | undefined,
+    over: Partial<DeployJob> = {},
+  ): DeployJob =>
     makeJob({
-      id: `job-confirm-${tag}`, app: 'api', environment: env, image, tag, sha, reason: mr ? 'merge' : 'push',
-      source: { provider: env === 'gh' ? 'github' : 'gitlab', project: PROJECT, ref: 'main', ...(mr ? { mr } : {}), author: 'Mallory', deliveryId: `d-${tag}` },
+      id: `job-confirm-${tag}`,
+      app: 'api',
+      environment: env,
+      image,
+      tag,
+      sha,
+      reason: mr ? 'merge' : 'push',
+      source: {
+        provider: env === 'gh' ? 'github' : 'gitlab',
+        project: PROJECT,
+        ref: 'main',
+        ...(mr ? { mr } : {}),
+        author: 'Mallory',
+        deliveryId: `d-${tag}`,
+      },
       enqueuedAt: new Date().toISOString(),
       ...over,
     });
@@ -148,7 +194,12 @@ describe('the merge confirmed with the source API before the manifest commit', {
     it('an authenticated merge event for an MR the API says is still open is refused; the commit status and MR note say why', async () => {
       const { iid, head } = await openMergeRequest('gl-open');
       const job = mergeJob('gl', 'gl-open', head, iid);
-      await assertRefused(gitlabHandler(`url: "${gitlab.url}", tokenEnv: GITLAB_TOKEN`), job, glPort, new RegExp(`^refused: GitLab says merge request ${PROJECT}!${iid} is "opened", not merged$`));
+      await assertRefused(
+        gitlabHandler(`url: "${gitlab.url}", tokenEnv: GITLAB_TOKEN`),
+        job,
+        glPort,
+        new RegExp(`^refused: GitLab says merge request ${PROJECT}!${iid} is "opened", not merged$`),
+      );
       const status = gitlab.state.statuses.filter((s) => s.sha === head).at(-1);
       assert.equal(status?.state, 'failed');
       assert.match(status?.description ?? '', /refused: GitLab says merge request .* is "opened", not merged/);
@@ -159,25 +210,48 @@ describe('the merge confirmed with the source API before the manifest commit', {
     it('a push event whose sha is not on the target branch is refused', async () => {
       const { head } = await openMergeRequest('gl-off');
       const job = mergeJob('gl', 'gl-off', head, undefined);
-      await assertRefused(gitlabHandler(`url: "${gitlab.url}", tokenEnv: GITLAB_TOKEN`), job, glPort, new RegExp(`^refused: GitLab says commit ${head.slice(0, 12)} is not on branch "main" of project ${PROJECT}$`));
-      assert.ok(gitlab.state.requests.some((r) => r.path === `/projects/${PROJECT}/repository/commits/${head}/refs` && r.status === 200), 'asked for the refs of the commit');
+      await assertRefused(
+        gitlabHandler(`url: "${gitlab.url}", tokenEnv: GITLAB_TOKEN`),
+        job,
+        glPort,
+        new RegExp(`^refused: GitLab says commit ${head.slice(0, 12)} is not on branch "main" of project ${PROJECT}$`),
+      );
+      assert.ok(
+        gitlab.state.requests.some(
+          (r) => r.path === `/projects/${PROJECT}/repository/commits/${head}/refs` && r.status === 200,
+        ),
+        'asked for the refs of the commit',
+      );
     });
 
     it('a merge event naming a merged MR but another sha than its merge commit is refused', async () => {
       const { iid, sha } = await mergeMergeRequest('gl-other');
       const other = glApp.git(['rev-list', '--max-parents=0', 'main']).trim(); // on main, but not this MR's merge
       const job = mergeJob('gl', 'gl-other', other, iid);
-      await assertRefused(gitlabHandler(`url: "${gitlab.url}", tokenEnv: GITLAB_TOKEN`), job, glPort, new RegExp(`^refused: GitLab says merge request ${PROJECT}!${iid} was merged as ${sha.slice(0, 12)} / [0-9a-f]{12}, not ${other.slice(0, 12)}$`));
+      await assertRefused(
+        gitlabHandler(`url: "${gitlab.url}", tokenEnv: GITLAB_TOKEN`),
+        job,
+        glPort,
+        new RegExp(
+          `^refused: GitLab says merge request ${PROJECT}!${iid} was merged as ${sha.slice(0, 12)} / [0-9a-f]{12}, not ${other.slice(0, 12)}$`,
+        ),
+      );
     });
 
     it('a genuine merge is confirmed (MR and refs asked) and deployed', async () => {
       const { iid, sha } = await mergeMergeRequest('gl-1');
       const asked = gitlab.state.requests.length;
-      const outcome = await gitlabHandler(`url: "${gitlab.url}", tokenEnv: GITLAB_TOKEN`)(mergeJob('gl', 'gl-1', sha, iid), ctx);
+      const outcome = await gitlabHandler(`url: "${gitlab.url}", tokenEnv: GITLAB_TOKEN`)(
+        mergeJob('gl', 'gl-1', sha, iid),
+        ctx,
+      );
       assert.equal(outcome.status, 'deployed', outcome.detail);
       assert.equal(await served(fleet.hosts[0]!.address, glPort), 'gl-1');
       assert.match(tagIn('api/gl.yaml'), /tag: gl-1/);
-      const paths = gitlab.state.requests.slice(asked).filter((r) => r.method === 'GET').map((r) => r.path);
+      const paths = gitlab.state.requests
+        .slice(asked)
+        .filter((r) => r.method === 'GET')
+        .map((r) => r.path);
       assert.ok(paths.includes(`/projects/${PROJECT}/merge_requests/${iid}`), paths.join('\n'));
       assert.ok(paths.includes(`/projects/${PROJECT}/repository/commits/${sha}/refs`), paths.join('\n'));
     });
@@ -190,7 +264,10 @@ describe('the merge confirmed with the source API before the manifest commit', {
       failNextMergeRequest = true;
       await assert.rejects(handle(job, ctx), (err: unknown) => {
         assert.ok(err instanceof RetryableError, String(err));
-        assert.match(err.message, new RegExp(`GitLab API could not confirm merge request !${iid} of project ${PROJECT} \\(500\\)`));
+        assert.match(
+          err.message,
+          new RegExp(`GitLab API could not confirm merge request !${iid} of project ${PROJECT} \\(500\\)`),
+        );
         return true;
       });
       assert.equal(failNextMergeRequest, false, 'the 500 was served');
@@ -205,7 +282,10 @@ describe('the merge confirmed with the source API before the manifest commit', {
       const bad = 'glpat-refused-0123456789abcdef';
       const head = manifestHead();
       const handle = gitlabHandler(`url: "${gitlab.url}", tokenEnv: GITLAB_TOKEN`, { GITLAB_TOKEN: bad });
-      await assert.rejects(handle(mergeJob('gl', 'gl-401', sha, iid), ctx), (err: Error) => err.name === 'GateWait' && /401/.test(err.message) && !err.message.includes(bad));
+      await assert.rejects(
+        handle(mergeJob('gl', 'gl-401', sha, iid), ctx),
+        (err: Error) => err.name === 'GateWait' && /401/.test(err.message) && !err.message.includes(bad),
+      );
       assert.equal(manifestHead(), head, 'nothing committed');
       assert.ok(!lines.join('\n').includes(bad), 'the token is not logged');
     });
@@ -227,7 +307,12 @@ describe('the merge confirmed with the source API before the manifest commit', {
       ghApp.git(['branch', 'feat-gh-open', 'main']);
       const head = ghApp.pushChange('main.go', 'package main // open\n', 'feat: open', 'feat-gh-open');
       github.openPull(PROJECT, { number, headRef: 'feat-gh-open' });
-      await assertRefused(githubHandler(), mergeJob('gh', 'gh-open', head, number), ghPort, new RegExp(`^refused: GitHub says pull request ${PROJECT}#${number} is not merged \\(state "open"\\)$`));
+      await assertRefused(
+        githubHandler(),
+        mergeJob('gh', 'gh-open', head, number),
+        ghPort,
+        new RegExp(`^refused: GitHub says pull request ${PROJECT}#${number} is not merged \\(state "open"\\)$`),
+      );
       const status = github.state.statuses.filter((s) => s.sha === head).at(-1);
       assert.equal(status?.state, 'failure');
       assert.match(status?.description ?? '', /refused: GitHub says pull request/);
@@ -237,7 +322,14 @@ describe('the merge confirmed with the source API before the manifest commit', {
       ghApp.git(['branch', 'feat-gh-off', 'main']);
       const head = ghApp.pushChange('main.go', 'package main // off\n', 'feat: off', 'feat-gh-off');
       ghApp.pushChange('README.md', 'main moved on\n', 'docs: readme'); // main and the branch diverge
-      await assertRefused(githubHandler(), mergeJob('gh', 'gh-off', head, undefined), ghPort, new RegExp(`^refused: GitHub says commit ${head.slice(0, 12)} is not on branch "main" of project ${PROJECT} \\("diverged"\\)$`));
+      await assertRefused(
+        githubHandler(),
+        mergeJob('gh', 'gh-off', head, undefined),
+        ghPort,
+        new RegExp(
+          `^refused: GitHub says commit ${head.slice(0, 12)} is not on branch "main" of project ${PROJECT} \\("diverged"\\)$`,
+        ),
+      );
     });
 
     it('a genuine merge is confirmed (PR and compare asked) and deployed', async () => {
@@ -247,7 +339,10 @@ describe('the merge confirmed with the source API before the manifest commit', {
       const outcome = await githubHandler()(mergeJob('gh', 'gh-1', sha, number), ctx);
       assert.equal(outcome.status, 'deployed', outcome.detail);
       assert.equal(await served(fleet.hosts[0]!.address, ghPort), 'gh-1');
-      const paths = github.state.requests.slice(asked).filter((r) => r.method === 'GET').map((r) => r.path);
+      const paths = github.state.requests
+        .slice(asked)
+        .filter((r) => r.method === 'GET')
+        .map((r) => r.path);
       assert.ok(paths.includes(`/repos/${PROJECT}/pulls/${number}`), paths.join('\n'));
       assert.ok(paths.includes(`/repos/${PROJECT}/compare/${sha}...main`), paths.join('\n'));
     });

@@ -58,8 +58,13 @@ describe('deploy pipeline', () => {
   const setup = (extra = '') => {
     const repo = createBareRepo({ [FILE]: VALUES });
     const config = configFor(registry, repo, extra);
-    const ports = makeDeployPorts({ config, configPath: join(repo.root, 'fjord.yaml'), dataDir: mkdtempSync(join(tmpdir(), 'fjord-data-')) });
-    const job = (n: number, over = {}) => makeJob({ n, app: 'api', environment: 'prod', image: `${registry.host}/acme/api`, ...over });
+    const ports = makeDeployPorts({
+      config,
+      configPath: join(repo.root, 'fjord.yaml'),
+      dataDir: mkdtempSync(join(tmpdir(), 'fjord-data-')),
+    });
+    const job = (n: number, over = {}) =>
+      makeJob({ n, app: 'api', environment: 'prod', image: `${registry.host}/acme/api`, ...over });
     const fileAt = (ref = 'main') => repo.git(['show', `${ref}:${FILE}`]);
     const commits = () => repo.git(['rev-list', '--count', 'main']).trim();
     return { repo, ports, job, fileAt, commits };
@@ -127,7 +132,20 @@ describe('deploy pipeline', () => {
   it('names the bad target and commits nothing', async () => {
     const { ports, job, commits } = setup();
     await pushImage(registry.url, 'acme/api', 'v6');
-    const broken = { ...ports, config: { ...ports.config, apps: { api: { ...ports.config.apps.api!, environments: { prod: { ...ports.config.apps.api!.environments.prod!, manifest: { file: FILE, path: 'image.version' } } } } } } };
+    const broken = {
+      ...ports,
+      config: {
+        ...ports.config,
+        apps: {
+          api: {
+            ...ports.config.apps.api!,
+            environments: {
+              prod: { ...ports.config.apps.api!.environments.prod!, manifest: { file: FILE, path: 'image.version' } },
+            },
+          },
+        },
+      },
+    };
     const before = commits();
     const outcome = await deploy(job(6), ctx(), broken);
     assert.equal(outcome.status, 'failed');
@@ -150,10 +168,19 @@ describe('deploy pipeline', () => {
     const gitlab = await startGitlabStandIn({ projects: { 'ops/manifests': { repo: repo.bare } } });
     try {
       const config = configFor(registry, repo);
-      const store = new GitlabManifestStore({ url: gitlab.url, token: new Secret(gitlab.token), project: 'ops/manifests', branch: 'main' });
+      const store = new GitlabManifestStore({
+        url: gitlab.url,
+        token: new Secret(gitlab.token),
+        project: 'ops/manifests',
+        branch: 'main',
+      });
       const ports = makeDeployPorts({ config, configPath: join(repo.root, 'fjord.yaml'), dataDir: repo.root, store });
       await pushImage(registry.url, 'acme/api', 'v8');
-      const outcome = await deploy(makeJob({ n: 8, app: 'api', environment: 'prod', image: `${registry.host}/acme/api` }), ctx(), ports);
+      const outcome = await deploy(
+        makeJob({ n: 8, app: 'api', environment: 'prod', image: `${registry.host}/acme/api` }),
+        ctx(),
+        ports,
+      );
       assert.equal(outcome.status, 'deployed', outcome.detail);
       assert.equal(repo.git(['show', `main:${FILE}`]), VALUES.replace('"v0"', '"v8"'));
       assert.match(repo.git(['log', '-1', '--format=%B', 'main']), /Fjord-Tag: v8/);

@@ -31,7 +31,12 @@ import { version as served } from '../rollout/helpers.js';
 
 let IMAGE = 'unset';
 const values = (tag: string) => `# values\nimage:\n  repository: ${IMAGE}\n  tag: ${tag}   # fjord\n`;
-const ctx: JobContext = { heartbeat: async () => {}, attempts: 1, logger: silentLogger, signal: new AbortController().signal };
+const ctx: JobContext = {
+  heartbeat: async () => {},
+  attempts: 1,
+  logger: silentLogger,
+  signal: new AbortController().signal,
+};
 
 describe('gitops pipeline over a real sshd fleet', { skip: engineMissing() }, () => {
   let fleet: TestFleet;
@@ -40,7 +45,14 @@ describe('gitops pipeline over a real sshd fleet', { skip: engineMissing() }, ()
   let prodPort: number;
   before(async () => {
     [fleet, registry] = await Promise.all([startFleet({ hosts: 3, engine: true }), startRegistry()]);
-    const images: Array<[string, ImageMode]> = [['v1', 'web'], ['v2-unhealthy', 'unhealthy'], ['v3-unhealthy', 'unhealthy'], ['v4', 'web'], ['v5', 'web'], ['v6', 'web']];
+    const images: Array<[string, ImageMode]> = [
+      ['v1', 'web'],
+      ['v2-unhealthy', 'unhealthy'],
+      ['v3-unhealthy', 'unhealthy'],
+      ['v4', 'web'],
+      ['v5', 'web'],
+      ['v6', 'web'],
+    ];
     for (const [tag, mode] of images) IMAGE = await pushTestImage(registry.url, tag, mode, { name: 'acme/api' });
     stagingPort = await freePort(fleet.hosts[0]!.address);
     prodPort = await freePort(fleet.hosts[0]!.address);
@@ -52,8 +64,14 @@ describe('gitops pipeline over a real sshd fleet', { skip: engineMissing() }, ()
 
   const setup = (promote: 'auto' | 'mr') => {
     const repo = createBareRepo({ 'api/staging.yaml': values('v0'), 'api/prod.yaml': values('v0') });
-    const env = (port: number) => `rollout: { batchSize: 2, container: { ports: ["${port}:8080"] }, healthCheck: { port: ${port}, path: ${HEALTH_PATH}, interval: 150ms, timeout: 6s }, hostTimeout: 40s }`;
-    const config = parseConfig(fleetConfigYaml({ fleet, repository: repo.bare, image: IMAGE, environments: `
+    const env = (port: number) =>
+      `rollout: { batchSize: 2, container: { ports: ["${port}:8080"] }, healthCheck: { port: ${port}, path: ${HEALTH_PATH}, interval: 150ms, timeout: 6s }, hostTimeout: 40s }`;
+    const config = parseConfig(
+      fleetConfigYaml({
+        fleet,
+        repository: repo.bare,
+        image: IMAGE,
+        environments: `
       staging:
         manifest: { file: api/staging.yaml, path: image.tag }
         hosts: [web-1]
@@ -64,7 +82,9 @@ describe('gitops pipeline over a real sshd fleet', { skip: engineMissing() }, ()
         promoteFrom: staging
         promote: ${promote}
         ${env(prodPort)}
-` }));
+`,
+      }),
+    );
     const queued: DeployJob[] = [];
     const ports = makeDeployPorts({
       config,
@@ -73,7 +93,8 @@ describe('gitops pipeline over a real sshd fleet', { skip: engineMissing() }, ()
       env: { FJORD_SSH_KEY: fleet.privateKey.reveal() },
       enqueue: async (job) => void queued.push(job),
     });
-    const job = (environment: string, tag: string, over: Partial<DeployJob> = {}) => makeJob({ app: 'api', environment, image: IMAGE, tag, id: `job-${environment}-${tag}`, ...over });
+    const job = (environment: string, tag: string, over: Partial<DeployJob> = {}) =>
+      makeJob({ app: 'api', environment, image: IMAGE, tag, id: `job-${environment}-${tag}`, ...over });
     const tagIn = (file: string) => /tag: (\S+)/.exec(repo.git(['show', `main:${file}`]))![1];
     return { repo, ports, queued, job, tagIn };
   };
@@ -107,14 +128,20 @@ describe('gitops pipeline over a real sshd fleet', { skip: engineMissing() }, ()
     assert.deepEqual(await tagsOn(prodPort), ['v1', 'v1', 'v1']);
     assert.equal(tagIn('api/prod.yaml'), 'v1');
     // The rollback holds the environment (lib/holds): that commit of .fjord/holds.yaml follows the rollback.
-    assert.match(repo.git(['log', '-1', '--format=%s', 'main']), /^hold\(api\/prod\): automatic rollback of v2-unhealthy/);
+    assert.match(
+      repo.git(['log', '-1', '--format=%s', 'main']),
+      /^hold\(api\/prod\): automatic rollback of v2-unhealthy/,
+    );
     const log = repo.git(['log', '--format=%s', 'main', '--', 'api/prod.yaml']).trim().split('\n');
     assert.match(log[0]!, /^rollback\(api\/prod\): .*:v1$/);
     assert.match(log[1]!, /^deploy\(api\/prod\): .*:v2-unhealthy$/);
     const rollback = repo.git(['log', '-1', '--format=%B', 'main', '--', 'api/prod.yaml']);
     assert.match(rollback, /Fjord-Rollback-Of: job-prod-v2-unhealthy/);
     // The failed host's own words are in the rollback commit (git is the record; the status page reads it).
-    assert.match(rollback, /\n\nhost web-\d failed at health: [^\n]+\ncontainer api-prod-next: status running[^\n]*\nhealth probes[^\n]*\n  [^\n]*HTTP 500[^\n]*database unreachable[\s\S]*\nlast log lines:\n[\s\S]*health: database unreachable, answering 500[\s\S]*\n\nFjord-/);
+    assert.match(
+      rollback,
+      /\n\nhost web-\d failed at health: [^\n]+\ncontainer api-prod-next: status running[^\n]*\nhealth probes[^\n]*\n  [^\n]*HTTP 500[^\n]*database unreachable[\s\S]*\nlast log lines:\n[\s\S]*health: database unreachable, answering 500[\s\S]*\n\nFjord-/,
+    );
     const { parseTrailers } = await import('../../lib/manifest/trailers.js');
     assert.equal(parseTrailers(rollback)['Fjord-Rollback-Of'], 'job-prod-v2-unhealthy');
     // A failed staging deploy promotes nothing.
@@ -131,11 +158,26 @@ describe('gitops pipeline over a real sshd fleet', { skip: engineMissing() }, ()
     assert.deepEqual(await tagsOn(prodPort), ['v5', 'v5', 'v5']);
     const reverted = repo.pushChange('api/prod.yaml', values('v4'), 'Revert "deploy(api/prod): v5"');
     const push = {
-      object_kind: 'push', ref: 'refs/heads/main', after: reverted, checkout_sha: reverted, user_name: 'Ada Person',
+      object_kind: 'push',
+      ref: 'refs/heads/main',
+      after: reverted,
+      checkout_sha: reverted,
+      user_name: 'Ada Person',
       project: { path_with_namespace: 'ops/manifests' },
-      commits: [{ id: reverted, message: 'Revert "deploy(api/prod): v5"', modified: ['api/prod.yaml'], timestamp: new Date().toISOString() }],
+      commits: [
+        {
+          id: reverted,
+          message: 'Revert "deploy(api/prod): v5"',
+          modified: ['api/prod.yaml'],
+          timestamp: new Date().toISOString(),
+        },
+      ],
     };
-    const routed = routeEvent(parseGitlab('Push Hook', push) as SourceEvent, { config: ports.config, deliveryId: 'd', now: Date.now });
+    const routed = routeEvent(parseGitlab('Push Hook', push) as SourceEvent, {
+      config: ports.config,
+      deliveryId: 'd',
+      now: Date.now,
+    });
     assert.ok('jobs' in routed, JSON.stringify(routed));
     assert.equal(routed.jobs.length, 1);
     const commitsBefore = repo.git(['rev-list', '--count', 'main']);
@@ -152,7 +194,10 @@ describe('gitops pipeline over a real sshd fleet', { skip: engineMissing() }, ()
     const staged = await deploy(job('staging', 'v6'), ctx, ports);
     assert.equal(staged.status, 'deployed', staged.detail);
     assert.equal(queued.length, 0);
-    assert.deepEqual((staged.promotions as Array<{ result: string }>).map((p) => p.result), ['proposed fjord/api-prod-v6']);
+    assert.deepEqual(
+      (staged.promotions as Array<{ result: string }>).map((p) => p.result),
+      ['proposed fjord/api-prod-v6'],
+    );
     assert.equal(tagIn('api/prod.yaml'), 'v0');
     assert.match(repo.git(['show', 'fjord/api-prod-v6:api/prod.yaml']), /tag: v6/);
     repo.cleanup();

@@ -29,7 +29,12 @@ import { freePort } from '../fixtures/sshd.js';
 import { HEALTH_PATH, pushTestImage } from '../fixtures/test-images.js';
 import { version as served } from '../rollout/helpers.js';
 
-const ctx: JobContext = { heartbeat: async () => {}, attempts: 1, logger: silentLogger, signal: new AbortController().signal };
+const ctx: JobContext = {
+  heartbeat: async () => {},
+  attempts: 1,
+  logger: silentLogger,
+  signal: new AbortController().signal,
+};
 
 describe("fjord's own merge requests, merged by fast-forward or rebase", { skip: engineMissing() }, () => {
   let fleet: TestFleet;
@@ -50,13 +55,21 @@ describe("fjord's own merge requests, merged by fast-forward or rebase", { skip:
   });
 
   function setup() {
-    const repo = createBareRepo({ 'api/staging.yaml': 'image:\n  tag: v0\n', 'api/qa.yaml': 'image:\n  tag: v0\n', 'api/prod.yaml': 'image:\n  tag: v0\n' });
+    const repo = createBareRepo({
+      'api/staging.yaml': 'image:\n  tag: v0\n',
+      'api/qa.yaml': 'image:\n  tag: v0\n',
+      'api/prod.yaml': 'image:\n  tag: v0\n',
+    });
     repos.push(repo);
-    const rollout = (p: number) => `rollout: { container: { ports: ["${p}:8080"] }, healthCheck: { port: ${p}, path: ${HEALTH_PATH}, interval: 200ms, timeout: 30s }, hostTimeout: 1m }`;
-    const config = parseConfig(fleetConfigYaml({
-      fleet, repository: repo.bare, image,
-      extra: `registries: [{ host: "${registry.host}", insecure: true }]\n`,
-      environments: `
+    const rollout = (p: number) =>
+      `rollout: { container: { ports: ["${p}:8080"] }, healthCheck: { port: ${p}, path: ${HEALTH_PATH}, interval: 200ms, timeout: 30s }, hostTimeout: 1m }`;
+    const config = parseConfig(
+      fleetConfigYaml({
+        fleet,
+        repository: repo.bare,
+        image,
+        extra: `registries: [{ host: "${registry.host}", insecure: true }]\n`,
+        environments: `
       qa:
         manifest: { file: api/qa.yaml, path: image.tag }
         hosts: [web-1]
@@ -71,21 +84,47 @@ describe("fjord's own merge requests, merged by fast-forward or rebase", { skip:
         promote: mr
         ${rollout(prodPort)}
 `,
-    }));
-    const ports = makeDeployPorts({ config, configPath: join(repo.root, 'fjord.yaml'), dataDir: mkdtempSync(join(tmpdir(), 'fjord-own-mr-')), env: { FJORD_SSH_KEY: fleet.privateKey.reveal() } });
+      }),
+    );
+    const ports = makeDeployPorts({
+      config,
+      configPath: join(repo.root, 'fjord.yaml'),
+      dataDir: mkdtempSync(join(tmpdir(), 'fjord-own-mr-')),
+      env: { FJORD_SSH_KEY: fleet.privateKey.reveal() },
+    });
     /** GitLab's push event for main moving from `from` to its head, built from the real commits. */
     const pushed = (from: string) => {
       const to = repo.git(['rev-parse', 'main']).trim();
-      const commits = repo.git(['rev-list', '--reverse', `${from}..${to}`]).trim().split('\n').map((id) => ({
-        id, message: repo.git(['log', '-1', '--format=%B', id]), timestamp: new Date().toISOString(),
-        modified: repo.git(['diff-tree', '--no-commit-id', '--name-only', '-r', id]).trim().split('\n'),
-      }));
-      const push = { object_kind: 'push', ref: 'refs/heads/main', before: from, after: to, checkout_sha: to, user_name: 'Ada Person', project: { path_with_namespace: 'ops/manifests' }, commits };
-      return routeEvent(parseGitlab('Push Hook', push) as SourceEvent, { config, deliveryId: `d-${to.slice(0, 8)}`, now: Date.now });
+      const commits = repo
+        .git(['rev-list', '--reverse', `${from}..${to}`])
+        .trim()
+        .split('\n')
+        .map((id) => ({
+          id,
+          message: repo.git(['log', '-1', '--format=%B', id]),
+          timestamp: new Date().toISOString(),
+          modified: repo.git(['diff-tree', '--no-commit-id', '--name-only', '-r', id]).trim().split('\n'),
+        }));
+      const push = {
+        object_kind: 'push',
+        ref: 'refs/heads/main',
+        before: from,
+        after: to,
+        checkout_sha: to,
+        user_name: 'Ada Person',
+        project: { path_with_namespace: 'ops/manifests' },
+        commits,
+      };
+      return routeEvent(parseGitlab('Push Hook', push) as SourceEvent, {
+        config,
+        deliveryId: `d-${to.slice(0, 8)}`,
+        now: Date.now,
+      });
     };
     const head = () => repo.git(['rev-parse', 'main']).trim();
     /** A fast-forward merge of `branch`: main moves to the branch's commit as is. */
-    const fastForward = (branch: string) => repo.git(['update-ref', 'refs/heads/main', repo.git(['rev-parse', branch]).trim(), head()]);
+    const fastForward = (branch: string) =>
+      repo.git(['update-ref', 'refs/heads/main', repo.git(['rev-parse', branch]).trim(), head()]);
     /** A rebase merge of `branch`: its commits re-made on top of main, messages (and trailers) kept. */
     const rebaseMerge = (branch: string) => {
       const work = join(repo.root, `rebase-${branch.replace(/\W/g, '-')}`);
@@ -99,26 +138,43 @@ describe("fjord's own merge requests, merged by fast-forward or rebase", { skip:
 
   it('a fast-forwarded writeBack: mr branch and a rebase-merged promote: mr branch each roll their environment out', async () => {
     const { repo, ports, pushed, head, fastForward, rebaseMerge } = setup();
-    const proposed = await deploy(makeJob({ app: 'api', environment: 'qa', image, tag: 'v1', id: 'job-qa-v1' }), ctx, ports);
+    const proposed = await deploy(
+      makeJob({ app: 'api', environment: 'qa', image, tag: 'v1', id: 'job-qa-v1' }),
+      ctx,
+      ports,
+    );
     assert.equal(proposed.status, 'proposed', proposed.detail);
     let from = head();
     fastForward('fjord/api-qa-v1');
     const qaPush = pushed(from);
     assert.ok('jobs' in qaPush, `the merged proposal converges: ${JSON.stringify(qaPush)}`);
-    assert.deepEqual(qaPush.jobs.map((j) => [j.environment, j.reason]), [['qa', 'converge']]);
+    assert.deepEqual(
+      qaPush.jobs.map((j) => [j.environment, j.reason]),
+      [['qa', 'converge']],
+    );
     const qa = await deploy(qaPush.jobs[0]!, ctx, ports);
     assert.equal(qa.status, 'deployed', qa.detail);
     assert.equal(await served(fleet.hosts[0]!.address, qaPort), 'v1');
 
     // Staging's deploy (a direct commit) proposes production; a person's commit lands first, so the merge rebases.
-    const staged = await deploy(makeJob({ app: 'api', environment: 'staging', image, tag: 'v2', id: 'job-staging-v2' }), ctx, ports);
-    assert.deepEqual((staged.promotions as Array<{ result: string }>).map((p) => p.result), ['proposed fjord/api-prod-v2']);
+    const staged = await deploy(
+      makeJob({ app: 'api', environment: 'staging', image, tag: 'v2', id: 'job-staging-v2' }),
+      ctx,
+      ports,
+    );
+    assert.deepEqual(
+      (staged.promotions as Array<{ result: string }>).map((p) => p.result),
+      ['proposed fjord/api-prod-v2'],
+    );
     repo.pushChange('NOTES.md', 'freeze lifted\n', 'notes: freeze lifted');
     from = head();
     rebaseMerge('fjord/api-prod-v2');
     const prodPush = pushed(from);
     assert.ok('jobs' in prodPush, JSON.stringify(prodPush));
-    assert.deepEqual(prodPush.jobs.map((j) => [j.environment, j.reason]), [['prod', 'converge']]);
+    assert.deepEqual(
+      prodPush.jobs.map((j) => [j.environment, j.reason]),
+      [['prod', 'converge']],
+    );
     const prod = await deploy(prodPush.jobs[0]!, ctx, ports);
     assert.equal(prod.status, 'deployed', prod.detail);
     assert.equal(await served(fleet.hosts[0]!.address, prodPort), 'v2');
@@ -126,8 +182,19 @@ describe("fjord's own merge requests, merged by fast-forward or rebase", { skip:
     // A commit fjord rolled out itself (writeBack: commit) is still skipped when its push arrives.
     const direct = makeJob({ app: 'api', environment: 'prod', image, tag: 'v2', id: 'job-prod-v2' });
     const id = 'd'.repeat(40);
-    const own = { object_kind: 'push', ref: 'refs/heads/main', after: id, checkout_sha: id, project: { path_with_namespace: 'ops/manifests' }, commits: [{ id, message: buildCommitMessage(direct), modified: ['api/prod.yaml'] }] };
-    const skipped = routeEvent(parseGitlab('Push Hook', own) as SourceEvent, { config: ports.config, deliveryId: 'd-own', now: Date.now });
+    const own = {
+      object_kind: 'push',
+      ref: 'refs/heads/main',
+      after: id,
+      checkout_sha: id,
+      project: { path_with_namespace: 'ops/manifests' },
+      commits: [{ id, message: buildCommitMessage(direct), modified: ['api/prod.yaml'] }],
+    };
+    const skipped = routeEvent(parseGitlab('Push Hook', own) as SourceEvent, {
+      config: ports.config,
+      deliveryId: 'd-own',
+      now: Date.now,
+    });
     assert.ok(!('jobs' in skipped), JSON.stringify(skipped));
     assert.match(skipped.ignored, /manifest push of fjord's own commits/);
   });

@@ -22,7 +22,12 @@ import type { JobContext } from '../../lib/worker/worker-loop.js';
 import { createBareRepo, gitSync } from '../fixtures/git/repo.js';
 import { makeJob } from '../fixtures/jobs.js';
 
-const ctx: JobContext = { heartbeat: async () => {}, attempts: 1, logger: silentLogger, signal: new AbortController().signal };
+const ctx: JobContext = {
+  heartbeat: async () => {},
+  attempts: 1,
+  logger: silentLogger,
+  signal: new AbortController().signal,
+};
 
 function setup() {
   const repo = createBareRepo({ 'api/staging.yaml': 'image:\n  tag: v0\n', 'api/prod.yaml': 'image:\n  tag: v0\n' });
@@ -39,19 +44,49 @@ apps:
       prod: { manifest: { file: api/prod.yaml, path: image.tag }, promoteFrom: staging }
 `);
   const queued: DeployJob[] = [];
-  const ports = makeDeployPorts({ config, configPath: join(repo.root, 'fjord.yaml'), dataDir: mkdtempSync(join(tmpdir(), 'fjord-promote-mr-')), enqueue: async (job) => void queued.push(job) });
+  const ports = makeDeployPorts({
+    config,
+    configPath: join(repo.root, 'fjord.yaml'),
+    dataDir: mkdtempSync(join(tmpdir(), 'fjord-promote-mr-')),
+    enqueue: async (job) => void queued.push(job),
+  });
   const head = () => repo.git(['rev-parse', 'main']).trim();
   /** The converge job of GitLab's push event for main moving from `from` to its head. */
   const pushed = (from: string): DeployJob => {
     const to = head();
-    const commits = repo.git(['rev-list', '--reverse', `${from}..${to}`]).trim().split('\n').map((id) => ({
-      id, message: repo.git(['log', '-1', '--format=%B', id]), timestamp: new Date().toISOString(),
-      modified: repo.git(['diff-tree', '-m', '--first-parent', '--no-commit-id', '--name-only', '-r', id]).trim().split('\n'),
-    }));
-    const push = { object_kind: 'push', ref: 'refs/heads/main', before: from, after: to, checkout_sha: to, user_name: 'Ada Person', project: { path_with_namespace: 'ops/manifests' }, commits };
-    const routed = routeEvent(parseGitlab('Push Hook', push) as SourceEvent, { config, deliveryId: `d-${to.slice(0, 8)}`, now: Date.now });
+    const commits = repo
+      .git(['rev-list', '--reverse', `${from}..${to}`])
+      .trim()
+      .split('\n')
+      .map((id) => ({
+        id,
+        message: repo.git(['log', '-1', '--format=%B', id]),
+        timestamp: new Date().toISOString(),
+        modified: repo
+          .git(['diff-tree', '-m', '--first-parent', '--no-commit-id', '--name-only', '-r', id])
+          .trim()
+          .split('\n'),
+      }));
+    const push = {
+      object_kind: 'push',
+      ref: 'refs/heads/main',
+      before: from,
+      after: to,
+      checkout_sha: to,
+      user_name: 'Ada Person',
+      project: { path_with_namespace: 'ops/manifests' },
+      commits,
+    };
+    const routed = routeEvent(parseGitlab('Push Hook', push) as SourceEvent, {
+      config,
+      deliveryId: `d-${to.slice(0, 8)}`,
+      now: Date.now,
+    });
     assert.ok('jobs' in routed, JSON.stringify(routed));
-    assert.deepEqual(routed.jobs.map((j) => [j.environment, j.reason]), [['staging', 'converge']]);
+    assert.deepEqual(
+      routed.jobs.map((j) => [j.environment, j.reason]),
+      [['staging', 'converge']],
+    );
     return routed.jobs[0]!;
   };
   const tagOf = (env: string) => /tag: (\S+)/.exec(repo.git(['show', `main:api/${env}.yaml`]))![1];
@@ -61,32 +96,60 @@ apps:
 describe('promotion after a merged writeBack: mr proposal', () => {
   it('merged by fast-forward: the converge promotes prod, and the promoted job deploys it', async () => {
     const { repo, ports, queued, head, pushed, tagOf } = setup();
-    const proposed = await deploy(makeJob({ app: 'api', environment: 'staging', tag: 'v1', id: 'job-staging-v1' }), ctx, ports);
+    const proposed = await deploy(
+      makeJob({ app: 'api', environment: 'staging', tag: 'v1', id: 'job-staging-v1' }),
+      ctx,
+      ports,
+    );
     assert.equal(proposed.status, 'proposed', proposed.detail);
     assert.equal(queued.length, 0, 'nothing promoted while the change waits in its merge request');
     const from = head();
     repo.git(['update-ref', 'refs/heads/main', repo.git(['rev-parse', 'fjord/api-staging-v1']).trim(), from]);
     const converged = await deploy(pushed(from), ctx, ports);
     assert.equal(converged.status, 'deployed', converged.detail);
-    assert.deepEqual((converged.promotions as Array<{ environment: string; result: string }>).map((p) => [p.environment, p.result]), [['prod', 'queued']]);
-    assert.deepEqual(queued.map((j) => [j.environment, j.reason, j.tag]), [['prod', 'promote', 'v1']]);
+    assert.deepEqual(
+      (converged.promotions as Array<{ environment: string; result: string }>).map((p) => [p.environment, p.result]),
+      [['prod', 'queued']],
+    );
+    assert.deepEqual(
+      queued.map((j) => [j.environment, j.reason, j.tag]),
+      [['prod', 'promote', 'v1']],
+    );
     const promoted = await deploy(queued[0]!, ctx, ports);
     assert.equal(promoted.status, 'deployed', promoted.detail);
     assert.equal(tagOf('prod'), 'v1');
   });
 
-  it('merged with a merge commit after a person\'s commit: promoted the same; a hand edit of the file is not a promotion', async () => {
+  it("merged with a merge commit after a person's commit: promoted the same; a hand edit of the file is not a promotion", async () => {
     const { repo, ports, queued, head, pushed } = setup();
-    assert.equal((await deploy(makeJob({ app: 'api', environment: 'staging', tag: 'v2', id: 'job-staging-v2' }), ctx, ports)).status, 'proposed');
+    assert.equal(
+      (await deploy(makeJob({ app: 'api', environment: 'staging', tag: 'v2', id: 'job-staging-v2' }), ctx, ports))
+        .status,
+      'proposed',
+    );
     repo.pushChange('NOTES.md', 'notes\n', 'notes: a person was here');
     const from = head();
     const work = join(repo.root, 'merge-work');
     gitSync(repo.root, ['clone', '--quiet', repo.bare, work]);
-    gitSync(work, ['-c', 'user.name=Ada', '-c', 'user.email=ada@example.com', 'merge', '--quiet', '--no-ff', '-m', "Merge branch 'fjord/api-staging-v2'", 'origin/fjord/api-staging-v2']);
+    gitSync(work, [
+      '-c',
+      'user.name=Ada',
+      '-c',
+      'user.email=ada@example.com',
+      'merge',
+      '--quiet',
+      '--no-ff',
+      '-m',
+      "Merge branch 'fjord/api-staging-v2'",
+      'origin/fjord/api-staging-v2',
+    ]);
     gitSync(work, ['push', '--quiet', 'origin', 'HEAD:refs/heads/main']);
     const converged = await deploy(pushed(from), ctx, ports);
     assert.equal(converged.status, 'deployed', converged.detail);
-    assert.deepEqual(queued.map((j) => [j.environment, j.tag]), [['prod', 'v2']]);
+    assert.deepEqual(
+      queued.map((j) => [j.environment, j.tag]),
+      [['prod', 'v2']],
+    );
 
     // A person sets staging's tag by hand: converged, but no promotion of a tag fjord did not deploy.
     const before = head();

@@ -44,12 +44,23 @@ apps:
     environments:
       prod: { manifest: { file: ${FILE}, path: image.tag } }
 `);
-    const options = { config, configPath: join(repo.root, 'fjord.yaml'), dataDir: mkdtempSync(join(tmpdir(), 'fjord-orders-')) };
-    const job = (n: number, over = {}) => makeJob({ n, app: 'api', environment: 'prod', image: `${registry.host}/acme/api`, ...over });
+    const options = {
+      config,
+      configPath: join(repo.root, 'fjord.yaml'),
+      dataDir: mkdtempSync(join(tmpdir(), 'fjord-orders-')),
+    };
+    const job = (n: number, over = {}) =>
+      makeJob({ n, app: 'api', environment: 'prod', image: `${registry.host}/acme/api`, ...over });
     const commits = () => repo.git(['rev-list', '--count', 'main']).trim();
     return { repo, options, job, commits };
   };
-  const ctx = (over: Partial<JobContext> = {}): JobContext => ({ heartbeat: async () => {}, attempts: 1, logger: silentLogger, signal: new AbortController().signal, ...over });
+  const ctx = (over: Partial<JobContext> = {}): JobContext => ({
+    heartbeat: async () => {},
+    attempts: 1,
+    logger: silentLogger,
+    signal: new AbortController().signal,
+    ...over,
+  });
 
   it('refuses a queued job whose image is not the app image in fjord.yaml, before any commit, wait or note', async () => {
     const { repo, options, job, commits } = setup();
@@ -57,7 +68,10 @@ apps:
     const lines: string[] = [];
     const handle = makeDeployHandler({ ...options, notifier: silentNotifier });
     const before = commits();
-    const outcome = await handle(job(1, { image: `${registry.host}/acme/evil` }), ctx({ logger: createLogger({ write: (l) => lines.push(l) }) }));
+    const outcome = await handle(
+      job(1, { image: `${registry.host}/acme/evil` }),
+      ctx({ logger: createLogger({ write: (l) => lines.push(l) }) }),
+    );
     assert.equal(outcome.status, 'failed');
     assert.equal(outcome.refused, true);
     assert.match(outcome.detail ?? '', /^refused: image ".*acme\/evil" is not apps\.api\.image \(.*acme\/api\)$/);
@@ -86,7 +100,11 @@ apps:
   it('the commit names the image fjord.yaml gives, whatever the job object says (CLI path)', async () => {
     const { repo, options, job } = setup();
     await pushImage(registry.url, 'acme/api', 'v3');
-    const outcome = await deploy(job(3, { reason: 'manual', image: 'registry.example.com/other/image' }), ctx(), makeDeployPorts(options));
+    const outcome = await deploy(
+      job(3, { reason: 'manual', image: 'registry.example.com/other/image' }),
+      ctx(),
+      makeDeployPorts(options),
+    );
     assert.equal(outcome.status, 'deployed', outcome.detail);
     const message = repo.git(['log', '-1', '--format=%B', 'main']);
     assert.match(message, new RegExp(`Fjord-Image: ${registry.host.replace(/\./g, '\\.')}/acme/api\\n`));
@@ -98,7 +116,11 @@ apps:
     const { repo, options, job, commits } = setup();
     const before = commits();
     let beats = 0;
-    const outcome = await deploy(job(4, { tag: 'never-built-4' }), ctx({ heartbeat: async () => void beats++, newerWaiting: () => beats >= 1 }), makeDeployPorts(options));
+    const outcome = await deploy(
+      job(4, { tag: 'never-built-4' }),
+      ctx({ heartbeat: async () => void beats++, newerWaiting: () => beats >= 1 }),
+      makeDeployPorts(options),
+    );
     assert.equal(outcome.status, 'superseded', outcome.detail);
     assert.match(outcome.detail ?? '', /a newer deploy of api\/prod is queued; stopped waiting/);
     assert.equal(commits(), before);
@@ -144,7 +166,11 @@ apps:
     const { repo, options, job } = setup('15m');
     const abort = new AbortController();
     await assert.rejects(
-      deploy(job(6, { tag: 'never-built-6' }), ctx({ signal: abort.signal, heartbeat: async () => abort.abort() }), makeDeployPorts(options)),
+      deploy(
+        job(6, { tag: 'never-built-6' }),
+        ctx({ signal: abort.signal, heartbeat: async () => abort.abort() }),
+        makeDeployPorts(options),
+      ),
       (err) => err instanceof RetryableError && err.delaySec === 0,
     );
     repo.cleanup();

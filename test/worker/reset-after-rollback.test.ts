@@ -26,7 +26,12 @@ import { makeJob } from '../fixtures/jobs.js';
 import { oneAppConfigYaml } from '../fixtures/one-app-config.js';
 
 const FILE = 'api/prod.yaml';
-const ctx: JobContext = { heartbeat: async () => {}, attempts: 1, logger: silentLogger, signal: new AbortController().signal };
+const ctx: JobContext = {
+  heartbeat: async () => {},
+  attempts: 1,
+  logger: silentLogger,
+  signal: new AbortController().signal,
+};
 const hourAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString();
 
 describe('a reset push after `fjord rollback`', () => {
@@ -46,19 +51,49 @@ describe('a reset push after `fjord rollback`', () => {
   function setup(sources: string, env: NodeJS.ProcessEnv = {}) {
     const repo = createBareRepo({ [FILE]: 'image:\n  tag: v0\n' });
     repos.push(repo);
-    const config = parseConfig(oneAppConfigYaml({ repository: repo.bare, file: FILE, sources }).replace('source: { project: acme/api }', 'source: { project: acme/api, trigger: push }').replace('image: registry', 'tag: "{branch}-{shortSha}"\n    image: registry'));
-    const ports = makeDeployPorts({ config, configPath: join(repo.root, 'fjord.yaml'), dataDir: mkdtempSync(join(tmpdir(), 'fjord-reset-')), env });
+    const config = parseConfig(
+      oneAppConfigYaml({ repository: repo.bare, file: FILE, sources })
+        .replace('source: { project: acme/api }', 'source: { project: acme/api, trigger: push }')
+        .replace('image: registry', 'tag: "{branch}-{shortSha}"\n    image: registry'),
+    );
+    const ports = makeDeployPorts({
+      config,
+      configPath: join(repo.root, 'fjord.yaml'),
+      dataDir: mkdtempSync(join(tmpdir(), 'fjord-reset-')),
+      env,
+    });
     let n = 0;
     /** The job of GitLab's push event for main moving `before` → `after` (commit times as git has them), received now. */
     const push = (from: string, to: string): DeployJob => {
       const timestamp = app.git(['log', '-1', '--format=%aI', to]).trim();
-      const payload = { object_kind: 'push', ref: 'refs/heads/main', before: from, after: to, checkout_sha: to, user_name: 'Ada', project: { path_with_namespace: 'acme/api' }, commits: [{ id: to, timestamp }] };
-      const routed = routeEvent(parseGitlab('Push Hook', payload) as SourceEvent, { config, deliveryId: `d-${++n}`, now: Date.now });
+      const payload = {
+        object_kind: 'push',
+        ref: 'refs/heads/main',
+        before: from,
+        after: to,
+        checkout_sha: to,
+        user_name: 'Ada',
+        project: { path_with_namespace: 'acme/api' },
+        commits: [{ id: to, timestamp }],
+      };
+      const routed = routeEvent(parseGitlab('Push Hook', payload) as SourceEvent, {
+        config,
+        deliveryId: `d-${++n}`,
+        now: Date.now,
+      });
       assert.ok('jobs' in routed, JSON.stringify(routed));
       return routed.jobs[0]!;
     };
     /** What `fjord rollback --to <tag>` builds (lib/cli/manual-job.ts). */
-    const rollback = (tag: string) => makeJob({ n: ++n, tag, reason: 'rollback', sha: undefined, enqueuedAt: new Date().toISOString(), source: { provider: 'cli', author: 'ada' } });
+    const rollback = (tag: string) =>
+      makeJob({
+        n: ++n,
+        tag,
+        reason: 'rollback',
+        sha: undefined,
+        enqueuedAt: new Date().toISOString(),
+        source: { provider: 'cli', author: 'ada' },
+      });
     const tagNow = () => /tag: (\S+)/.exec(repo.git(['show', `main:${FILE}`]))![1];
     return { run: (job: DeployJob) => deploy(job, ctx, ports), push, rollback, tagNow };
   }
@@ -67,7 +102,18 @@ describe('a reset push after `fjord rollback`', () => {
     const clone = mkdtempSync(join(tmpdir(), 'fjord-reset-clone-'));
     app.git(['clone', '--quiet', app.bare, clone]);
     const run = (args: string[]) => app.git(['-C', clone, ...args]);
-    run(['-c', 'user.name=Ada', '-c', 'user.email=ada@example.com', 'commit', '--quiet', '--allow-empty', '-m', text, `--date=${authored}`]);
+    run([
+      '-c',
+      'user.name=Ada',
+      '-c',
+      'user.email=ada@example.com',
+      'commit',
+      '--quiet',
+      '--allow-empty',
+      '-m',
+      text,
+      `--date=${authored}`,
+    ]);
     run(['push', '--quiet', 'origin', 'HEAD:refs/heads/main']);
     const id = run(['rev-parse', 'HEAD']).trim();
     rmSync(clone, { recursive: true, force: true });
@@ -82,7 +128,13 @@ describe('a reset push after `fjord rollback`', () => {
     const b = commitOnMain('feat: b', hourAgo(3));
     const c = commitOnMain('feat: c', hourAgo(2));
     assert.equal((await run(push(b, c))).status, 'deployed');
-    const queuedBefore = { ...push(b, c), id: 'job-queued-before-0001', tag: `main-${b.slice(0, 8)}`, sha: b, enqueuedAt: new Date(Date.now() - 1000).toISOString() };
+    const queuedBefore = {
+      ...push(b, c),
+      id: 'job-queued-before-0001',
+      tag: `main-${b.slice(0, 8)}`,
+      sha: b,
+      enqueuedAt: new Date(Date.now() - 1000).toISOString(),
+    };
     assert.equal((await run(rollback(`main-${a.slice(0, 8)}`))).status, 'deployed');
     // Received before the rollback, run after it: older than the intent, skipped as before.
     const late = await run(queuedBefore);
@@ -95,7 +147,9 @@ describe('a reset push after `fjord rollback`', () => {
   });
 
   it('with a token: the reset deploys while its sha is the branch head, and is superseded once the branch moved on', async () => {
-    const { run, push, rollback, tagNow } = setup(`{ gitlab: { url: "${gitlab.url}", tokenEnv: GITLAB_TOKEN } }`, { GITLAB_TOKEN: gitlab.token });
+    const { run, push, rollback, tagNow } = setup(`{ gitlab: { url: "${gitlab.url}", tokenEnv: GITLAB_TOKEN } }`, {
+      GITLAB_TOKEN: gitlab.token,
+    });
     const a = head();
     const b = commitOnMain('feat: b2', hourAgo(3));
     const c = commitOnMain('feat: c2', hourAgo(2));
@@ -113,6 +167,9 @@ describe('a reset push after `fjord rollback`', () => {
     const reset = await run(push(d, b));
     assert.equal(reset.status, 'deployed', reset.detail);
     assert.equal(tagNow(), `main-${b.slice(0, 8)}`);
-    assert.ok(gitlab.state.requests.some((r) => r.path === '/projects/acme/api/repository/branches/main' && r.status === 200), 'the branch head was asked');
+    assert.ok(
+      gitlab.state.requests.some((r) => r.path === '/projects/acme/api/repository/branches/main' && r.status === 200),
+      'the branch head was asked',
+    );
   });
 });

@@ -19,7 +19,12 @@ import type { JobContext } from '../../lib/worker/worker-loop.js';
 import { createBareRepo } from '../fixtures/git/repo.js';
 import { makeJob } from '../fixtures/jobs.js';
 
-const ctx: JobContext = { heartbeat: async () => {}, attempts: 2, logger: silentLogger, signal: new AbortController().signal };
+const ctx: JobContext = {
+  heartbeat: async () => {},
+  attempts: 2,
+  logger: silentLogger,
+  signal: new AbortController().signal,
+};
 
 function setup() {
   const repo = createBareRepo({ 'staging.yaml': 'image:\n  tag: v0\n', 'prod.yaml': 'image:\n  tag: v0\n' });
@@ -39,7 +44,12 @@ apps:
         promote: auto
 `);
   const queued: DeployJob[] = [];
-  const ports = makeDeployPorts({ config, configPath: join(repo.root, 'fjord.yaml'), dataDir: mkdtempSync(join(tmpdir(), 'fjord-resume-')), enqueue: async (j: DeployJob) => void queued.push(j) });
+  const ports = makeDeployPorts({
+    config,
+    configPath: join(repo.root, 'fjord.yaml'),
+    dataDir: mkdtempSync(join(tmpdir(), 'fjord-resume-')),
+    enqueue: async (j: DeployJob) => void queued.push(j),
+  });
   const commits = () => Number(repo.git(['rev-list', '--count', 'main']));
   return { repo, ports, queued, commits };
 }
@@ -58,7 +68,10 @@ describe('a redelivery that finds its own commit', () => {
       assert.equal(again.status, 'deployed', again.detail);
       assert.equal(again.commitId, first.commitId);
       assert.equal(commits(), after, 'no second commit');
-      assert.deepEqual(queued.map((j) => [j.environment, j.reason, j.tag]), [['prod', 'promote', 'v1']]);
+      assert.deepEqual(
+        queued.map((j) => [j.environment, j.reason, j.tag]),
+        [['prod', 'promote', 'v1']],
+      );
     } finally {
       repo.cleanup();
     }

@@ -26,7 +26,9 @@ describe('fjord start: SIGTERM during the image wait', () => {
     mkdirSync(join(dir, 'seed/apps/api'), { recursive: true });
     writeFileSync(join(dir, 'seed/apps/api/values.yaml'), 'image:\n  tag: old\n');
     const mr = payload('gitlab-merge-request');
-    writeFileSync(join(dir, 'fjord.yaml'), `
+    writeFileSync(
+      join(dir, 'fjord.yaml'),
+      `
 sources: { gitlab: { webhookSecretEnv: FJORD_GITLAB_SECRET } }
 manifest: { backend: git, repository: ./manifests.git, seed: ./seed }
 registries: [{ host: "${registry.host}", insecure: true }]
@@ -38,18 +40,25 @@ apps:
     waitForImage: 15m
     environments:
       staging: { manifest: { file: apps/api/values.yaml, path: image.tag } }
-`);
+`,
+    );
     let url: string | undefined;
     const w = startWorkerProcess({
       config: join(dir, 'fjord.yaml'),
       cwd: dir,
       env: { FJORD_GITLAB_SECRET: GITLAB_TOKENS[0], FJORD_DATA_DIR: join(dir, 'data') },
-      onText: (text) => { url ??= /fjord listening on (http:\/\/\S+)/.exec(text)?.[1]; },
+      onText: (text) => {
+        url ??= /fjord listening on (http:\/\/\S+)/.exec(text)?.[1];
+      },
     });
     try {
       for (let i = 0; !url && !w.exited && i < 1200; i++) await sleep(100);
       assert.ok(url, 'fjord start printed no URL');
-      const answer = await fetch(`${url}/hooks/gitlab`, { method: 'POST', headers: gitlabHeaders('Merge Request Hook'), body: JSON.stringify(mr) });
+      const answer = await fetch(`${url}/hooks/gitlab`, {
+        method: 'POST',
+        headers: gitlabHeaders('Merge Request Hook'),
+        body: JSON.stringify(mr),
+      });
       assert.equal(answer.status, 202);
       const queueDir = join(dir, 'data', 'queue');
       // The job is in flight: the worker is waiting for an image that will not come.
@@ -67,9 +76,15 @@ apps:
       const code = await w.stop(1); // already exited (or killed now): its exit code
       assert.equal(code, 0, `fjord start exited ${code} after ${stopMs} ms`);
       const view = await readLocalQueue(queueDir);
-      assert.deepEqual(view.list().map((e) => e.state), ['pending'], 'handed back: visible again at once');
+      assert.deepEqual(
+        view.list().map((e) => e.state),
+        ['pending'],
+        'handed back: visible again at once',
+      );
       assert.equal(view.listDead().length, 0);
-      const commits = execFileSync('git', ['-C', join(dir, 'manifests.git'), 'rev-list', '--count', 'main'], { encoding: 'utf8' }).trim();
+      const commits = execFileSync('git', ['-C', join(dir, 'manifests.git'), 'rev-list', '--count', 'main'], {
+        encoding: 'utf8',
+      }).trim();
       assert.equal(commits, '1', 'only the seed commit');
       console.log(`# SIGTERM → exit in ${stopMs} ms (waitForImage 15m)`);
     } finally {

@@ -10,7 +10,8 @@ import { startWorker } from '../../lib/worker/worker-loop.js';
 import type { DeployJob } from '../../lib/job.js';
 import { makeJob, sendOptionsOf, testQueueKey } from '../fixtures/jobs.js';
 
-const freshQueue = (maxAttempts = 5) => createLocalQueue({ key: testQueueKey(), dir: mkdtempSync(join(tmpdir(), 'fjord-worker-')), maxAttempts });
+const freshQueue = (maxAttempts = 5) =>
+  createLocalQueue({ key: testQueueKey(), dir: mkdtempSync(join(tmpdir(), 'fjord-worker-')), maxAttempts });
 
 describe('worker loop on the local queue', () => {
   it('runs one job per group at a time, in order, groups in parallel', async () => {
@@ -33,7 +34,10 @@ describe('worker loop on the local queue', () => {
         const n = (running.get(job.environment) ?? 0) + 1;
         assert.equal(n, 1, `two jobs of ${job.environment} in flight`);
         running.set(job.environment, n);
-        maxParallel = Math.max(maxParallel, [...running.values()].reduce((a, b) => a + b, 0));
+        maxParallel = Math.max(
+          maxParallel,
+          [...running.values()].reduce((a, b) => a + b, 0),
+        );
         await new Promise((r) => setTimeout(r, 20));
         order.push(`${job.environment}:${job.tag}`);
         running.set(job.environment, 0);
@@ -42,8 +46,14 @@ describe('worker loop on the local queue', () => {
     });
     await worker.idle();
     await worker.stop();
-    assert.deepEqual(order.filter((o) => o.startsWith('prod')), ['prod:v1', 'prod:v2', 'prod:v3', 'prod:v4']);
-    assert.deepEqual(order.filter((o) => o.startsWith('staging')), ['staging:v1', 'staging:v2', 'staging:v3', 'staging:v4']);
+    assert.deepEqual(
+      order.filter((o) => o.startsWith('prod')),
+      ['prod:v1', 'prod:v2', 'prod:v3', 'prod:v4'],
+    );
+    assert.deepEqual(
+      order.filter((o) => o.startsWith('staging')),
+      ['staging:v1', 'staging:v2', 'staging:v3', 'staging:v4'],
+    );
     assert.equal(maxParallel, 2);
     assert.equal(queue.list().length, 0);
     await queue.close();
@@ -51,7 +61,11 @@ describe('worker loop on the local queue', () => {
 
   it('acks a failed deploy (final), retries a RetryableError, dead-letters a handler that keeps crashing', async () => {
     const queue = await freshQueue(2);
-    const jobs = { failed: makeJob({ environment: 'a' }), flaky: makeJob({ environment: 'b' }), crash: makeJob({ environment: 'c' }) };
+    const jobs = {
+      failed: makeJob({ environment: 'a' }),
+      flaky: makeJob({ environment: 'b' }),
+      crash: makeJob({ environment: 'c' }),
+    };
     for (const job of Object.values(jobs)) await queue.send(job, sendOptionsOf(job));
     const seen: Record<string, number> = {};
     const outcomes: Array<[DeployJob, Outcome]> = [];
@@ -74,7 +88,10 @@ describe('worker loop on the local queue', () => {
     await worker.stop();
     assert.equal(seen.a, 1, 'a failed deploy is not redelivered');
     assert.equal(seen.b, 2, 'a retryable error is retried once and then succeeds');
-    assert.deepEqual(queue.listDead().map((d) => d.job.environment), ['c']);
+    assert.deepEqual(
+      queue.listDead().map((d) => d.job.environment),
+      ['c'],
+    );
     assert.deepEqual(outcomes.map(([j, o]) => `${j.environment}:${o.status}`).sort(), ['a:failed', 'b:received']);
     await queue.close();
   });

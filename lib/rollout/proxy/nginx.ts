@@ -75,6 +75,17 @@ export function nginxSwitch(p: NginxProxy): TrafficSwitch {
     kind: 'nginx',
     check: () => ['sh', '-c', CHECK, 'fjord-proxy-check', p.pidFile],
     switchTo: (address) => ['sh', '-c', SWITCH, 'fjord-proxy-switch', p.upstreamFile, p.upstream, p.pidFile, address],
-    switchToContainer: (container, port) => ['sh', '-c', SWITCH, 'fjord-proxy-switch', p.upstreamFile, p.upstream, p.pidFile, '', container, String(port)],
+    switchToContainer: (container, port) => [
+      'sh',
+      '-c',
+      SWITCH,
+      'fjord-proxy-switch',
+      p.upstreamFile,
+      p.upstream,
+      p.pidFile,
+      '',
+      container,
+      String(port),
+    ],
   };
 }

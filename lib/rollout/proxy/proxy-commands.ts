@@ -6,7 +6,15 @@
  * heal takes the other one. The proxy is checked first: missing or down, nothing is stopped or started.
  */
 import type { RolloutConfig } from '../../config/schema.js';
-import { containerName, dockerPull, dockerRemove, dockerRename, dockerRun, dockerStop, nextName } from '../docker-commands.js';
+import {
+  containerName,
+  dockerPull,
+  dockerRemove,
+  dockerRename,
+  dockerRun,
+  dockerStop,
+  nextName,
+} from '../docker-commands.js';
 import type { Cmd, HostCommands, HostTarget } from '../host-command-types.js';
 import type { RunningImage } from '../types.js';
 import { nginxSwitch } from './nginx.js';
@@ -25,33 +33,59 @@ export function slotOf(running: RunningImage | undefined): number | undefined {
 }
 
 /** The slot the next container takes: the one `running` does not hold. */
-export const nextSlot = (proxy: ProxyConfig, running: RunningImage | undefined): number => (slotOf(running) === proxy.hostPorts[0] ? proxy.hostPorts[1] : proxy.hostPorts[0]);
+export const nextSlot = (proxy: ProxyConfig, running: RunningImage | undefined): number =>
+  slotOf(running) === proxy.hostPorts[0] ? proxy.hostPorts[1] : proxy.hostPorts[0];
 
 /** `-p` of a slot: on `bind`, or with `engine` on the engine's default address (dockerd `--ip`). */
-export const slotPublish = (proxy: ProxyConfig, slot: number): string => (proxy.bind === 'engine' ? `${slot}:${proxy.containerPort}` : `${proxy.bind}:${slot}:${proxy.containerPort}`);
+export const slotPublish = (proxy: ProxyConfig, slot: number): string =>
+  proxy.bind === 'engine' ? `${slot}:${proxy.containerPort}` : `${proxy.bind}:${slot}:${proxy.containerPort}`;
 
 /** The app's TrafficSwitch on its host's proxy. */
 export function trafficSwitch(app: string, environment: string, proxy: ProxyConfig): TrafficSwitch {
-  return nginxSwitch({ upstreamFile: proxy.upstreamFile ?? `/etc/nginx/fjord/${app}-${environment}.conf`, upstream: upstreamName(app, environment), pidFile: proxy.pidFile });
+  return nginxSwitch({
+    upstreamFile: proxy.upstreamFile ?? `/etc/nginx/fjord/${app}-${environment}.conf`,
+    upstream: upstreamName(app, environment),
+    pidFile: proxy.pidFile,
+  });
 }
 
 /** Seconds for `sleep`, to the millisecond. */
 const seconds = (ms: number): string => (ms / 1000).toFixed(3);
 
 /** The proxy's check as the host's first command: a failure is `ProxyUnavailable`. */
-const checkCmd = (sw: TrafficSwitch): Cmd => ({ step: 'proxy', argv: sw.check(), explain: (f) => new ProxyUnavailable(f.host, sw.kind, f) });
+const checkCmd = (sw: TrafficSwitch): Cmd => ({
+  step: 'proxy',
+  argv: sw.check(),
+  explain: (f) => new ProxyUnavailable(f.host, sw.kind, f),
+});
 
-const switchCmd = (sw: TrafficSwitch, container: string, port: number): Cmd => ({ step: 'switch', argv: sw.switchToContainer(container, port), explain: (f) => new ProxySwitchFailed(f.host, sw.kind, container, f) });
+const switchCmd = (sw: TrafficSwitch, container: string, port: number): Cmd => ({
+  step: 'switch',
+  argv: sw.switchToContainer(container, port),
+  explain: (f) => new ProxySwitchFailed(f.host, sw.kind, container, f),
+});
 
 /** Commands that put `t.ref` on the host through the proxy; `current` is what runs (and serves) now. */
-export function proxyDockerCommands(t: HostTarget & { ref: string; proxy: ProxyConfig }, current: RunningImage | undefined, record: Cmd): HostCommands {
+export function proxyDockerCommands(
+  t: HostTarget & { ref: string; proxy: ProxyConfig },
+  current: RunningImage | undefined,
+  record: Cmd,
+): HostCommands {
   const p = t.proxy;
   const name = containerName(t.app, t.environment, t.rollout.container);
   const next = nextName(name);
   const slot = nextSlot(p, current);
   const sw = trafficSwitch(t.app, t.environment, p);
   // The slot is the only port published: the proxy is the app's front door.
-  const spec = { app: t.app, environment: t.environment, jobId: t.jobId, ref: t.ref, tag: t.tag, container: { ...t.rollout.container, ports: [slotPublish(p, slot)] }, ...(t.secrets ? { secrets: t.secrets } : {}) };
+  const spec = {
+    app: t.app,
+    environment: t.environment,
+    jobId: t.jobId,
+    ref: t.ref,
+    tag: t.tag,
+    container: { ...t.rollout.container, ports: [slotPublish(p, slot)] },
+    ...(t.secrets ? { secrets: t.secrets } : {}),
+  };
   const old = current?.container ?? name;
   return {
     before: [
@@ -83,9 +117,15 @@ export function proxyDockerCommands(t: HostTarget & { ref: string; proxy: ProxyC
  * the proxy pointed at the old container again, the new one drained and removed; nothing restarted.
  * Undefined when that is not the case (then the rollback is a deploy of `back`, through the proxy too).
  */
-export function keptRollbackCommands(t: HostTarget, current: RunningImage | undefined, back: string, record: Cmd): Cmd[] | undefined {
+export function keptRollbackCommands(
+  t: HostTarget,
+  current: RunningImage | undefined,
+  back: string,
+  record: Cmd,
+): Cmd[] | undefined {
   const p = t.rollout.proxy;
-  if (!p || t.rollout.strategy !== 'docker' || !current || current.state !== 'running' || current.ref !== back) return undefined;
+  if (!p || t.rollout.strategy !== 'docker' || !current || current.state !== 'running' || current.ref !== back)
+    return undefined;
   const name = containerName(t.app, t.environment, t.rollout.container);
   const sw = trafficSwitch(t.app, t.environment, p);
   return [

@@ -6,8 +6,14 @@ import { errorLine, type CommandFailed } from '../../ssh/errors.js';
 export class ProxyUnavailable extends FjordError {
   override status = 502;
   readonly stderrTail: string;
-  constructor(readonly host: string, readonly kind: string, failed: CommandFailed) {
-    super(`host ${host}: proxy ${kind} is not usable: ${errorLine(failed.stderrTail) || `check exited ${failed.exitCode}`}; nothing on the host was stopped or started`);
+  constructor(
+    readonly host: string,
+    readonly kind: string,
+    failed: CommandFailed,
+  ) {
+    super(
+      `host ${host}: proxy ${kind} is not usable: ${errorLine(failed.stderrTail) || `check exited ${failed.exitCode}`}; nothing on the host was stopped or started`,
+    );
     this.stderrTail = failed.stderrTail;
   }
 }
@@ -16,8 +22,15 @@ export class ProxyUnavailable extends FjordError {
 export class ProxySwitchFailed extends FjordError {
   override status = 502;
   readonly stderrTail: string;
-  constructor(readonly host: string, readonly kind: string, readonly container: string, failed: CommandFailed) {
-    super(`host ${host}: switching ${kind} to ${container} failed: ${errorLine(failed.stderrTail) || `exited ${failed.exitCode}`}`);
+  constructor(
+    readonly host: string,
+    readonly kind: string,
+    readonly container: string,
+    failed: CommandFailed,
+  ) {
+    super(
+      `host ${host}: switching ${kind} to ${container} failed: ${errorLine(failed.stderrTail) || `exited ${failed.exitCode}`}`,
+    );
     this.stderrTail = failed.stderrTail;
   }
 }

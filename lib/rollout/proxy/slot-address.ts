@@ -16,7 +16,14 @@ export const RESOLVE_SH =
   'case $addr in 0.0.0.0:*) addr="127.0.0.1:${addr#0.0.0.0:}" ;; "[::]:"*) addr="[::1]:${addr#\\[::\\]:}" ;; esac';
 
 /** Prints `host:port` of `container`'s published `containerPort`. */
-export const slotAddress = (container: string, containerPort: number): string[] => ['sh', '-c', `c=$1; p=$2; ${RESOLVE_SH}; echo "$addr"`, 'fjord-slot-address', container, String(containerPort)];
+export const slotAddress = (container: string, containerPort: number): string[] => [
+  'sh',
+  '-c',
+  `c=$1; p=$2; ${RESOLVE_SH}; echo "$addr"`,
+  'fjord-slot-address',
+  container,
+  String(containerPort),
+];
 
 /** Splits `slotAddress` output into host (IPv6 in brackets, as a URL takes it) and port; undefined when it is not one. */
 export function parseSlotAddress(stdout: string): { host: string; port: number } | undefined {

@@ -15,4 +15,5 @@ export interface TrafficSwitch {
 }
 
 /** The upstream name of an app's environment in the proxy's config: `fjord_<app>_<env>` (`-` → `_`). */
-export const upstreamName = (app: string, environment: string): string => `fjord_${app}_${environment}`.replace(/-/g, '_');
+export const upstreamName = (app: string, environment: string): string =>
+  `fjord_${app}_${environment}`.replace(/-/g, '_');

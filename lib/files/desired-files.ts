@@ -145,20 +145,18 @@ export async function desiredFiles(input: DesiredFilesInput): Promise<Map<string
       };
       const content = Buffer.from(names);
       for (const host of hosts)
-        out
-          .get(host.name)!
-          .push({
-            index,
-            source: f.source,
-            target,
-            mode: '0600',
-            content,
-            sha256: sha256(content),
-            restart: false,
-            secret: false,
-            backup: backupIn(dir, target),
-            record,
-          });
+        out.get(host.name)!.push({
+          index,
+          source: f.source,
+          target,
+          mode: '0600',
+          content,
+          sha256: sha256(content),
+          restart: false,
+          secret: false,
+          backup: backupIn(dir, target),
+          record,
+        });
     }
   }
   return out;

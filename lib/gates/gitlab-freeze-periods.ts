@@ -30,19 +30,17 @@ export function gitlabFreezePeriods({
     const t = now().getTime();
     const hit = cache.get(project);
     if (hit && t - hit.at < ttlMs && t >= hit.at) return hit.windows;
-    const windows = api
-      .all(project, { perPage: 100, page: 1 })
-      .then((periods) =>
-        periods.map(
-          (p): Window => ({
-            label: `GitLab freeze period ${p.id}`,
-            kind: 'deny',
-            cron: p.freeze_start,
-            until: p.freeze_end,
-            timeZone: p.cron_timezone || 'UTC',
-          }),
-        ),
-      );
+    const windows = api.all(project, { perPage: 100, page: 1 }).then((periods) =>
+      periods.map(
+        (p): Window => ({
+          label: `GitLab freeze period ${p.id}`,
+          kind: 'deny',
+          cron: p.freeze_start,
+          until: p.freeze_end,
+          timeZone: p.cron_timezone || 'UTC',
+        }),
+      ),
+    );
     // A failed read is not cached: the next job asks again.
     windows.catch(() => cache.delete(project));
     cache.set(project, { at: t, windows });

@@ -34,14 +34,12 @@ export async function collectDiagnostics(
     container,
     logs: clean(logs.trimEnd()),
     ...(state ? { state: { ...state, error: clean(state.error) } } : {}),
-    probes: transcript
-      .slice(-PROBES_KEPT)
-      .map((p) => ({
-        ...p,
-        target: clean(p.target),
-        body: clean(p.body),
-        ...(p.error ? { error: clean(p.error) } : {}),
-      })),
+    probes: transcript.slice(-PROBES_KEPT).map((p) => ({
+      ...p,
+      target: clean(p.target),
+      body: clean(p.body),
+      ...(p.error ? { error: clean(p.error) } : {}),
+    })),
     probeCount: transcript.length,
   };
 }

@@ -41,8 +41,8 @@ export class EnvFileNotRootOwned extends FjordError {
 }
 
 const ROOT = `if [ "$(id -u)" != 0 ]; then id -un >&2; exit ${NOT_ROOT_EXIT}; fi`;
-// biome-ignore lint/suspicious/noTemplateCurlyInString: POSIX shell parameter expansion, run by the host's shell
 const WRITE =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: POSIX shell parameter expansion, run by the host's shell
   'umask 077 && mkdir -p -- "${1%/*}" && t="$1.tmp.$$" && cat > "$t" && chown 0:0 -- "$t" && chmod 600 -- "$t" && mv -f -- "$t" "$1"';
 
 /** argv that exits `NOT_ROOT_EXIT` (the user's name on stderr) unless the SSH user is root. */

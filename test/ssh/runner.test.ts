@@ -10,7 +10,6 @@ import { startFleet, type TestFleet } from '../fixtures/fleet.js';
 import { alive, eventually, median, OPTIONS } from './helpers.js';
 
 const HOSTILE = [
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: a hostile value, a shell expansion on purpose
   '',
   ' ',
   "it's",
@@ -19,6 +18,7 @@ const HOSTILE = [
   '$(touch pwned)',
   '`touch pwned`',
   '$HOME',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a hostile value, a shell expansion on purpose
   '${PATH}',
   '&& touch pwned',
   '| tee pwned',

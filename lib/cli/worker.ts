@@ -70,5 +70,6 @@ function bind(q: Queue): Queue {
     retry: q.retry.bind(q),
     extend: q.extend.bind(q),
     close: q.close.bind(q),
+    ...(q.requeue ? { requeue: q.requeue.bind(q) } : {}),
   };
 }

@@ -14,6 +14,9 @@ import { SIGNATURE_ATTRIBUTE, type QueueKey } from './queue-key.js';
 export const JOB_VERSION_ATTRIBUTE = 'fjord-job-version';
 export const JOB_VERSION = '1';
 
+/** Message attribute of a job's copy that a gate (a freeze) still holds: `1`. Only ever orders, never decides what runs. */
+export const HELD_ATTRIBUTE = 'fjord-held';
+
 /** The fields of an SQS message fjord reads, whatever API delivered it. */
 export interface SqsMessageFields {
   messageId: string;
@@ -27,6 +30,8 @@ export interface SqsMessageFields {
   jobVersion?: string;
   /** The `fjord-signature` message attribute. */
   signature?: string;
+  /** The `fjord-held` message attribute. */
+  held?: string;
 }
 
 export interface MalformedMessage {
@@ -72,6 +77,7 @@ export function parseSqsMessage(fields: SqsMessageFields, key: QueueKey): Parsed
       job,
       // SQS always sends it when asked; 1 is the only safe floor if a server leaves it out.
       attempts: Number.isInteger(attempts) && attempts > 0 ? attempts : 1,
+      ...(fields.held === '1' ? { held: true } : {}),
     },
   };
 }
@@ -86,5 +92,6 @@ export function fieldsOfSdkMessage(m: Message): SqsMessageFields {
     receiveCount: m.Attributes?.ApproximateReceiveCount,
     jobVersion: m.MessageAttributes?.[JOB_VERSION_ATTRIBUTE]?.StringValue,
     signature: m.MessageAttributes?.[SIGNATURE_ATTRIBUTE]?.StringValue,
+    held: m.MessageAttributes?.[HELD_ATTRIBUTE]?.StringValue,
   };
 }

@@ -27,6 +27,8 @@ export interface Received {
   job: DeployJob;
   /** How many times this message has been received, this receive included. */
   attempts: number;
+  /** A copy that a gate (a freeze) held before (`requeue` with `held`): only queues with `requeue` set it. */
+  held?: boolean;
 }
 
 export interface DeadLetter {
@@ -51,6 +53,12 @@ export interface Queue {
    * not count against `maxAttempts`. Queues without it fall back to `retry`.
    */
   defer?(message: Received, delaySec: number): Promise<void>;
+  /**
+   * Sends a fresh copy of the message's job to the back of its group (`held`: marked as a gate still holding
+   * it) and deletes this one: a queue that counts receives per message (SQS) starts the copy's count at zero,
+   * so a long freeze never sends a job to the dead-letter queue. Queues without it `defer` or `retry`.
+   */
+  requeue?(message: Received, held: boolean): Promise<void>;
   /** Heartbeat: keep a long-running message hidden for `visibilitySec` more from now. */
   extend(message: Received, visibilitySec: number): Promise<void>;
   /**

@@ -4,7 +4,7 @@
  * Amazon SQS", FIFO example) and Powertools' `SqsEvent` schema; declared here so fjord needs no
  * `@types/aws-lambda`.
  */
-import { parseSqsMessage, JOB_VERSION_ATTRIBUTE, type MalformedMessage } from './parse-sqs-message.js';
+import { parseSqsMessage, HELD_ATTRIBUTE, JOB_VERSION_ATTRIBUTE, type MalformedMessage } from './parse-sqs-message.js';
 import type { Received } from './queue.js';
 import { SIGNATURE_ATTRIBUTE, type QueueKey } from './queue-key.js';
 
@@ -42,6 +42,7 @@ export function receiveBatchFromSqsEvent(event: SqsEvent, key: QueueKey): SqsEve
         receiveCount: record.attributes.ApproximateReceiveCount,
         jobVersion: record.messageAttributes?.[JOB_VERSION_ATTRIBUTE]?.stringValue,
         signature: record.messageAttributes?.[SIGNATURE_ATTRIBUTE]?.stringValue,
+        held: record.messageAttributes?.[HELD_ATTRIBUTE]?.stringValue,
       },
       key,
     ),

@@ -4,7 +4,7 @@
  */
 import type { ReceiveMessageCommandInput, SendMessageCommandInput } from '@aws-sdk/client-sqs';
 import type { DeployJob } from '../job.js';
-import { JOB_VERSION, JOB_VERSION_ATTRIBUTE } from './parse-sqs-message.js';
+import { HELD_ATTRIBUTE, JOB_VERSION, JOB_VERSION_ATTRIBUTE } from './parse-sqs-message.js';
 import { SIGNATURE_ATTRIBUTE, type QueueKey } from './queue-key.js';
 
 export const MAX_VISIBILITY_SEC = 43_200; // SQS: 12 hours
@@ -35,9 +35,6 @@ export function sendJobInput(
   };
 }
 
-/** Message attribute of a job's copy that a gate (a freeze) still holds: `1`. Only ever orders, never decides what runs. */
-export const HELD_ATTRIBUTE = 'fjord-held';
-
 /**
  * SendMessage of a fresh copy of a received job to the back of its group (a new message: SQS counts its
  * receives from zero again). `held`: a gate still holds it. The dedup id is the original's message id, so
@@ -64,7 +61,7 @@ export function requeueJobInput(
     : input;
 }
 
-/** ReceiveMessage with what `parseSqsMessage` reads: receive count, group, job version, signature. */
+/** ReceiveMessage with what `parseSqsMessage` reads: receive count, group, job version, signature, held mark. */
 export function receiveInput(
   queueUrl: string,
   max: number,
@@ -78,6 +75,6 @@ export function receiveInput(
     WaitTimeSeconds: waitSec,
     MessageSystemAttributeNames: ['ApproximateReceiveCount', 'MessageGroupId'],
     AttributeNames: ['All'], // the deprecated name, for servers that read only it
-    MessageAttributeNames: [JOB_VERSION_ATTRIBUTE, SIGNATURE_ATTRIBUTE],
+    MessageAttributeNames: [JOB_VERSION_ATTRIBUTE, SIGNATURE_ATTRIBUTE, HELD_ATTRIBUTE],
   };
 }

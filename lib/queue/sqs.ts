@@ -31,7 +31,7 @@ import { quarantineSqsMessage } from './quarantine-sqs-message.js';
 import { ReceiptBook } from './receipt-book.js';
 import type { QueueKey } from './queue-key.js';
 import { convertSqsError } from './sqs-errors.js';
-import { clampVisibility, receiveInput, sendJobInput } from './sqs-requests.js';
+import { clampVisibility, receiveInput, requeueJobInput, sendJobInput } from './sqs-requests.js';
 import { SentIds } from './sent-ids.js';
 
 export interface SqsQueueOptions {
@@ -134,6 +134,14 @@ class SqsQueueImpl implements SqsQueue {
   async retry(message: Received, delaySec = 0): Promise<void> {
     await this.#changeVisibility(message, delaySec);
     this.#book.end(message.receipt);
+  }
+
+  /** The copy first, then the original's delete: a failed delete redelivers the original, whose copy's dedup id is taken. */
+  async requeue(message: Received, held: boolean): Promise<void> {
+    this.#check();
+    const input = requeueJobInput(this.options.queueUrl, message, held, this.options.key);
+    await this.#call('SendMessage', () => this.client.send(new SendMessageCommand(input)), message.messageId);
+    await this.ack(message);
   }
 
   async extend(message: Received, visibilitySec: number): Promise<void> {

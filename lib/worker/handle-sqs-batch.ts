@@ -7,19 +7,16 @@
  * item failures": for FIFO, stop at the first failure of a group and return it and the rest). Groups run
  * side by side. Pure apart from the ports handed in.
  *
- * A job a gate (a freeze) holds waits as a copy at the back of its group, marked held (`requeue`): each
- * copy is kept invisible for one round (until the freeze ends, at most `maxHoldSec`), and at the next
- * round a fresh copy replaces it, so a long freeze never counts receives up to the redrive policy's
- * `maxReceiveCount`. When the gates pass for a held copy, a deploy is copied once more, unmarked, behind
- * whatever queued during the freeze: a newer merge rolls out first and the older is then superseded.
+ * A job a gate (a freeze) holds waits as a copy at the back of its group, marked held (`requeue`; the
+ * rounds and the release are lib/worker/hand-back.ts, shared with the worker loop): a newer merge queued
+ * during the freeze rolls out first and the older is then superseded.
  */
 import type { Logger } from '../log.js';
 import { receiveBatchFromSqsEvent, type SqsEvent } from '../queue/sqs-event.js';
 import type { MalformedMessage } from '../queue/parse-sqs-message.js';
 import type { QueueKey } from '../queue/queue-key.js';
-import { RetryableError } from './outcome.js';
-import { GateReleased, GateWait } from '../gates/gate.js';
-import { HELD_ATTRIBUTE, MAX_VISIBILITY_SEC } from '../queue/sqs-requests.js';
+import { MAX_VISIBILITY_SEC } from '../queue/sqs-requests.js';
+import { handBackOf, logHandBack, requeueCopy } from './hand-back.js';
 import type { Received } from '../queue/queue.js';
 import type { JobContext, JobHandler } from './worker-loop.js';
 
@@ -97,7 +94,6 @@ export async function handleSqsBatch(
         continue;
       }
       const msg = item.message;
-      const heldBefore = event.Records[i]!.messageAttributes?.[HELD_ATTRIBUTE]?.stringValue === '1';
       const log = logger.child({
         job: msg.job.id,
         app: msg.job.app,
@@ -114,7 +110,7 @@ export async function handleSqsBatch(
           attempts: msg.attempts,
           logger: log,
           signal,
-          ...(heldBefore ? { heldBefore } : {}),
+          ...(msg.held ? { heldBefore: true } : {}),
         };
         const outcome = await handle(msg.job, ctx);
         log.info('job done', {
@@ -124,23 +120,10 @@ export async function handleSqsBatch(
           tag: msg.job.tag,
         });
       } catch (err) {
+        const back = handBackOf(err, msg, maxHoldSec);
         // A new copy at the group's back (a first hold, a next round, or released): this one is done; the
         // rest of the group comes back at once, ahead of the copy.
-        const copy = err instanceof GateReleased || (err instanceof GateWait && (!heldBefore || msg.attempts > 1));
-        const requeued = async () => {
-          try {
-            await requeue!(msg, err instanceof GateWait);
-            return true;
-          } catch (error) {
-            log.warn('could not requeue a held job; it stays in flight', { error });
-            return false;
-          }
-        };
-        if (copy && requeue && (await requeued())) {
-          log.info(
-            err instanceof GateWait ? 'job waits at a gate' : 'job released by its gates; queued behind newer deploys',
-            { reason: (err as Error).message },
-          );
+        if (back.copy && requeue && (await requeueCopy(requeue, msg, err as Error, back.held, log))) {
           blocked = true;
           for (const j of indexes.slice(indexes.indexOf(i) + 1)) {
             failed.add(event.Records[j]!.messageId);
@@ -148,22 +131,13 @@ export async function handleSqsBatch(
           }
           continue;
         }
-        // A job a freeze holds comes back at the freeze's end, a round at a time (SQS caps a visibility at 12 h).
-        const delaySec =
-          err instanceof GateWait
-            ? Math.min(err.delaySec, maxHoldSec)
-            : err instanceof GateReleased
-              ? 0
-              : err instanceof RetryableError
-                ? err.delaySec
-                : Math.min(300, 2 ** msg.attempts);
-        if (err instanceof GateWait)
-          log.info('job waits at a gate', { until: err.until.toISOString(), reason: err.reason, delaySec });
-        else log.warn('job will be retried', { error: err, delaySec });
+        logHandBack(err, back.delaySec, log);
         failed.add(id);
         blocked = true;
         retryAfter.push(
-          ...indexes.slice(indexes.indexOf(i)).map((j) => ({ receipt: event.Records[j]!.receiptHandle, delaySec })),
+          ...indexes
+            .slice(indexes.indexOf(i))
+            .map((j) => ({ receipt: event.Records[j]!.receiptHandle, delaySec: back.delaySec })),
         );
       } finally {
         clearInterval(beat);

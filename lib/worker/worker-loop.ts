@@ -2,14 +2,17 @@
  * The queue consumer every run mode shares (embedded process, `fjord worker`): keeps up to `concurrency`
  * jobs in flight (the queue itself allows one per group), extends each job's visibility while it runs
  * (heartbeat), acks every job that reached an outcome — a failed deploy is final, not redelivered
- * forever — and retries only on `RetryableError` or an unexpected crash of the handler.
+ * forever — and retries only on `RetryableError` or an unexpected crash of the handler. A job a gate holds
+ * is handed back as lib/worker/hand-back.ts says (on SQS: a fresh copy per hold round).
  */
 import type { DeployJob } from '../job.js';
 import type { Logger } from '../log.js';
 import type { Timeline } from '../notify/timeline.js';
 import type { Queue, Received } from '../queue/queue.js';
+import { MAX_VISIBILITY_SEC } from '../queue/sqs-requests.js';
 import { GateWait } from '../gates/gate.js';
-import { RetryableError, type Outcome } from './outcome.js';
+import type { Outcome } from './outcome.js';
+import { handBackOf, logHandBack, requeueCopy } from './hand-back.js';
 
 export interface JobContext {
   /** Keep the job hidden from other workers for `sec` more seconds (e.g. while waiting for an image). */
@@ -36,6 +39,8 @@ export interface WorkerOptions {
   /** Pause between empty receives. */
   idleMs?: number;
   onOutcome?: (job: DeployJob, outcome: Outcome) => void;
+  /** The longest one round of holding keeps a job a gate holds invisible (default SQS's 12 h; tests shorten it). */
+  maxHoldSec?: number;
 }
 
 export interface RunningWorker {
@@ -53,6 +58,7 @@ export function startWorker({
   visibilitySec = 900,
   idleMs = 100,
   onOutcome,
+  maxHoldSec = MAX_VISIBILITY_SEC,
 }: WorkerOptions): RunningWorker {
   const abort = new AbortController();
   const inFlight = new Set<Promise<void>>();
@@ -75,6 +81,7 @@ export function startWorker({
         logger: log,
         signal: abort.signal,
         ...(queue.newerWaiting ? { newerWaiting: () => queue.newerWaiting!(msg) } : {}),
+        ...(msg.held ? { heldBefore: true } : {}),
       };
       const outcome = await handle(msg.job, ctx);
       clearInterval(beat);
@@ -88,18 +95,20 @@ export function startWorker({
       onOutcome?.(msg.job, outcome);
     } catch (err) {
       clearInterval(beat);
-      if (err instanceof GateWait) {
-        // Held by a gate (a freeze): back to the queue until it opens, without using up an attempt.
-        log.info('job waits at a gate', { until: err.until.toISOString(), reason: err.reason, delaySec: err.delaySec });
-        const handBack = queue.defer ? queue.defer(msg, err.delaySec) : queue.retry(msg, err.delaySec);
-        await handBack.catch((e) => log.warn('hand-back failed; visibility timeout will redeliver', { error: e }));
+      const back = handBackOf(err, msg, maxHoldSec);
+      // A queue that counts receives per message (SQS): the job a gate holds waits as a fresh copy.
+      if (
+        back.copy &&
+        queue.requeue &&
+        (await requeueCopy(queue.requeue.bind(queue), msg, err as Error, back.held, log))
+      )
         return;
-      }
-      const delay = err instanceof RetryableError ? err.delaySec : Math.min(300, 2 ** msg.attempts);
-      log.warn('job will be retried', { error: err, delaySec: delay });
-      await queue
-        .retry(msg, delay)
-        .catch((e) => log.warn('retry failed; visibility timeout will redeliver', { error: e }));
+      logHandBack(err, back.delaySec, log);
+      // Held by a gate (a freeze): back to the queue until it opens, without using up an attempt where the
+      // queue can tell (`defer`).
+      const handBack =
+        err instanceof GateWait && queue.defer ? queue.defer(msg, back.delaySec) : queue.retry(msg, back.delaySec);
+      await handBack.catch((e) => log.warn('hand-back failed; visibility timeout will redeliver', { error: e }));
     }
   };
 

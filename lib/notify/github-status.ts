@@ -11,22 +11,29 @@ export type GithubStatusState = 'pending' | 'success' | 'failure' | 'error';
 export type GithubDeploymentState = 'in_progress' | 'success' | 'failure' | 'inactive' | 'error';
 
 /**
- * The final state of each outcome: `failed` → `failure`; `superseded` → `error` (this commit was
- * deliberately not deployed because a newer one already is: `success` would claim it runs, `failure` would
- * call it broken; GitHub statuses have no `canceled`); everything else (deployed, noop, received, proposed)
- * → `success` with the outcome in the description, as on GitLab (gitlab-status.ts).
+ * The state each outcome leaves the commit status in: `failed` → `failure`; `superseded` → `error` (this
+ * commit was deliberately not deployed because a newer one already is: `success` would claim it runs,
+ * `failure` would call it broken; GitHub statuses have no `canceled`); `waiting` (parked for approvals) →
+ * `pending`, nothing deployed yet; everything else (deployed, noop, received, proposed) → `success` with the
+ * outcome in the description, as on GitLab (gitlab-status.ts).
  */
 export const githubStatusOf = (o: Outcome): GithubStatusState =>
-  o.status === 'failed' ? 'failure' : o.status === 'superseded' || o.status === 'held' ? 'error' : 'success';
+  o.status === 'failed'
+    ? 'failure'
+    : o.status === 'superseded' || o.status === 'held'
+      ? 'error'
+      : o.status === 'waiting'
+        ? 'pending'
+        : 'success';
 
 /**
  * The final deployment status (docs.github.com/en/rest/deployments/statuses): what reached the environment.
- * `superseded` and `proposed` (`writeBack: mr`: nothing yet) → `inactive`; `failed` → `failure`.
+ * `superseded`, `proposed` (`writeBack: mr`) and `waiting` (approvals): nothing yet → `inactive`; `failed` → `failure`.
  */
 export const githubDeploymentStateOf = (o: Outcome): GithubDeploymentState =>
   o.status === 'failed'
     ? 'failure'
-    : o.status === 'superseded' || o.status === 'proposed' || o.status === 'held'
+    : o.status === 'superseded' || o.status === 'proposed' || o.status === 'held' || o.status === 'waiting'
       ? 'inactive'
       : 'success';
 

@@ -13,17 +13,24 @@ export type StatusState = 'pending' | 'running' | 'success' | 'failed' | 'cancel
 export type FinalState = 'success' | 'failed' | 'canceled';
 
 /**
- * The final state of each outcome:
+ * The state each outcome leaves the commit status in:
  * - `deployed`, `noop` (already there: the commit does run), `received` → `success`, the detail in the description;
  * - `superseded` → `canceled`: this commit was deliberately not deployed because a newer one already is;
  *   `success` would claim it runs, `failed` would call someone for nothing — a CI job that was
  *   auto-canceled by a newer pipeline shows the same;
  * - `proposed` (`writeBack: mr`) → `success`: fjord's part is done and the description links the merge
  *   request; the deploy itself happens (and is reported) when a person merges it;
+ * - `waiting` (parked for approvals) → `pending`: not done, nothing deployed; the approval sends it again;
  * - `failed` → `failed`.
  */
+export const finalStateOf = (o: Outcome): StatusState => (o.status === 'waiting' ? 'pending' : endOf(o));
+
+/** The Deployment's final status, what reached the environment: for `proposed` and `waiting`, nothing yet. */
+export const deploymentStateOf = (o: Outcome): FinalState =>
+  o.status === 'proposed' || o.status === 'waiting' ? 'canceled' : endOf(o);
+
 // `held` (lib/holds): committed but not rolled out on purpose, like `superseded` — not running, not broken.
-export const finalStateOf = (o: Outcome): FinalState =>
+const endOf = (o: Outcome): FinalState =>
   o.status === 'failed' ? 'failed' : o.status === 'superseded' || o.status === 'held' ? 'canceled' : 'success';
 
 /**

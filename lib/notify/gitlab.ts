@@ -15,7 +15,7 @@ import type { DeployJob } from '../job.js';
 import type { Logger } from '../log.js';
 import type { Secret } from '../secret.js';
 import type { Outcome } from '../worker/outcome.js';
-import { CommitStatusReporter, finalStateOf, type FinalState } from './gitlab-status.js';
+import { CommitStatusReporter, deploymentStateOf, finalStateOf, type FinalState } from './gitlab-status.js';
 import { gitlabUrls } from './links.js';
 import { swallow, type Notifier } from './notifier.js';
 import { noteMarker, renderFinishedNote, renderStartedNote, renderWaitingNote } from './render-note.js';
@@ -32,9 +32,6 @@ export interface GitlabNotifierOptions {
   /** The configured hosts' addresses: kept out of notes and statuses with every IP literal (lib/hide-addresses.ts). */
   addresses?: readonly string[];
 }
-
-// The Deployment says what reached the environment: for `proposed`, nothing yet.
-const deploymentOf = (o: Outcome): FinalState => (o.status === 'proposed' ? 'canceled' : finalStateOf(o));
 
 export class GitlabNotifier implements Notifier {
   readonly #urls: ReturnType<typeof gitlabUrls>;
@@ -99,7 +96,7 @@ export class GitlabNotifier implements Notifier {
           this.#noteUrl(job),
         ),
       ),
-      swallow(log, 'deployment', () => this.#deploymentEnd(job, deploymentOf(outcome))),
+      swallow(log, 'deployment', () => this.#deploymentEnd(job, deploymentStateOf(outcome))),
     ]);
   }
 

@@ -21,6 +21,7 @@ const ICON: Record<string, string> = {
   superseded: '⏭️',
   proposed: '📝',
   held: '⏸️',
+  waiting: '⏸️',
   failed: '❌',
 };
 

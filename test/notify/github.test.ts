@@ -185,6 +185,26 @@ apps:
     assert.ok(!github.state.requests.some((r) => r.status >= 400), 'GitHub refused nothing');
   });
 
+  it('a deploy parked for approvals inside the feedback wrapper: status pending with the reason, the deployment inactive, never success', async () => {
+    const job = await mergedJob('v9');
+    const ctx = { heartbeat: async () => {}, attempts: 1, logger: silentLogger, signal: new AbortController().signal };
+    const reason = 'waiting for 0 of 2 approvals: `/fjord approve prod` by someone other than ada';
+    await runWithFeedback(job, ctx, notifier(), async () => ({ status: 'waiting', detail: reason }));
+    assert.deepEqual(
+      statusesOf(job).map((s) => [s.state, s.description]),
+      [
+        ['pending', 'waiting to deploy v9'],
+        ['pending', `waiting: ${reason}`],
+      ],
+    );
+    assert.deepEqual(
+      deploymentsOf(job)[0]!.statuses.map((s) => s.state),
+      ['in_progress', 'inactive'],
+      'the deployment is not left in progress',
+    );
+    assert.match(commentsOf(job)[0]!.body, /### ⏸️ fjord: `api` to \*\*prod\*\*: waiting/);
+  });
+
   it('GitLab hears nothing of a GitHub job, GitHub nothing of a GitLab one', async () => {
     const before = github.state.requests.length;
     const job = await mergedJob('v6');

@@ -6,10 +6,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Gitlab } from '@gitbeaker/rest';
 import type { DeployJob } from '../../lib/job.js';
-import { createLogger } from '../../lib/log.js';
+import { createLogger, silentLogger } from '../../lib/log.js';
 import { parseConfig } from '../../lib/config/index.js';
 import { createNotifier } from '../../lib/notify/from-config.js';
 import { GitlabNotifier } from '../../lib/notify/gitlab.js';
+import { noteMarker } from '../../lib/notify/render-note.js';
+import { runWithFeedback } from '../../lib/notify/run-with-feedback.js';
 import { Timeline } from '../../lib/notify/timeline.js';
 import type { RolloutReport } from '../../lib/rollout/types.js';
 import { Secret } from '../../lib/secret.js';
@@ -243,6 +245,25 @@ describe('GitlabNotifier', () => {
       );
       assert.equal(sent[1]!.description, `${status}: ${status} detail`);
     }
+  });
+
+  it('a deploy parked for approvals inside the feedback wrapper: status left pending, the deployment canceled, never success', async () => {
+    const parked = { ...job, environment: 'approve', id: 'job-notify-parked' };
+    const ctx = { heartbeat: async () => {}, attempts: 1, logger: silentLogger, signal: new AbortController().signal };
+    const reason = 'waiting for 0 of 2 approvals: `/fjord approve approve` by someone other than ada';
+    const requests = gitlab.state.requests.length;
+    await runWithFeedback(parked, ctx, notifier(), async () => ({ status: 'waiting', detail: reason }));
+    assert.deepEqual(
+      gitlab.state.statuses.filter((x) => x.name === 'fjord/approve').map((x) => x.state),
+      ['pending'],
+      'pending, and no second pending GitLab would refuse',
+    );
+    assert.ok(!gitlab.state.requests.slice(requests).some((r) => r.status >= 400), 'GitLab refused nothing');
+    const deployment = gitlab.state.deployments.find((d) => d.environment === 'approve')!;
+    assert.deepEqual(deployment.statusHistory, ['running', 'canceled'], 'the deployment is not left running');
+    const note = gitlab.state.notes.find((x) => x.body.includes(noteMarker(parked)))!;
+    assert.match(note.body, /### ⏸️ fjord: `api` to \*\*approve\*\*: waiting/);
+    assert.ok(note.body.includes(reason));
   });
 
   it('keeps internal address:port out of the MR note and the commit status (createNotifier from fjord.yaml), the image registry kept', async () => {

@@ -52,10 +52,11 @@ export const deployJobSchema = z.strictObject({
 export type DeployJob = z.infer<typeof deployJobSchema>;
 
 /** Queue group: one job in flight per app/environment, in order. */
-// `/fjord approve` runs beside the environment's group, not in it: its answer never waits behind a rollout.
+// `/fjord approve` and `reject` run beside the environment's group, not in it: their answer never waits behind a rollout.
 export const groupOf = (
   job: Pick<DeployJob, 'app' | 'environment'> & { command?: { verb: string } | undefined },
-): string => `${job.app}/${job.environment}${job.command?.verb === 'approve' ? '/approve' : ''}`;
+): string =>
+  `${job.app}/${job.environment}${job.command?.verb === 'approve' || job.command?.verb === 'reject' ? '/approve' : ''}`;
 
 /** Deduplication id: a merge and the push it causes end as one job. */
 export const dedupIdOf = (

@@ -11,7 +11,7 @@
 import type { Config } from '../config/schema.js';
 import type { DeployJob } from '../job.js';
 import type { ManifestStore } from '../manifest/store.js';
-import { changeWaiting } from '../gates/approval-record.js';
+import { changeWaiting, type Rejection, type Waiting } from '../gates/approval-record.js';
 import { eligibleApprovals, protectedProject, type AccessFor } from '../gates/protect-gate.js';
 
 export interface ApprovalAnswer {
@@ -44,7 +44,9 @@ export function recordApprovals({
       .filter(([, e]) => e.protect?.approvals)
       .map(([n]) => n);
     if (!named.command?.environment && needing.length > 1)
-      return { text: `name the environment: \`/fjord approve <env>\` (${needing.join(', ')} need approvals)` };
+      return {
+        text: `name the environment: \`/fjord ${named.command!.verb} <env>\` (${needing.join(', ')} need approvals)`,
+      };
     const job = named.command?.environment || !needing[0] ? named : { ...named, environment: needing[0] };
     const env = config.apps[job.app]!.environments[job.environment]!;
     const protect = env.protect;
@@ -55,16 +57,17 @@ export function recordApprovals({
     const access = accessFor(provider);
     if (!access || !project)
       return {
-        text: `cannot approve ${where}: no ${provider} API token is configured to read approvers' access levels. Nothing was recorded.`,
+        text: `cannot ${job.command!.verb} ${where}: no ${provider} API token is configured to read approvers' access levels. Nothing was recorded.`,
       };
     const approver = await access(project, { id: user.id, username: user.username });
     if (approver.level < protect.approvers.minAccessLevel)
       return {
-        text: `may not approve deploys to ${where}: it needs access level ${protect.approvers.minAccessLevel} on ${project}, you have ${approver.level}. Nothing was recorded.`,
+        text: `may not ${job.command!.verb} deploys to ${where}: it needs access level ${protect.approvers.minAccessLevel} on ${project}, you have ${approver.level}. Nothing was recorded.`,
       };
+    const at = now().toISOString();
+    if (job.command!.verb === 'reject') return reject(store, job, where, { username: user.username, id: user.id, at });
     let problem: string | undefined;
     let mine = false;
-    const at = now().toISOString();
     const min = protect.approvers.minAccessLevel;
     const waiting = await changeWaiting(
       store,
@@ -74,9 +77,11 @@ export function recordApprovals({
         mine = current?.approvals.some((a) => a.username === user.username) ?? false;
         problem = !current
           ? `nothing waits for approval in ${where}`
-          : current.deployer.username === user.username || current.deployer.id === user.id
-            ? `cannot approve your own deploy of ${current.tag} to ${where}: another person must`
-            : undefined;
+          : current.rejected
+            ? rejectedText(current, where)
+            : current.deployer.username === user.username || current.deployer.id === user.id
+              ? `cannot approve your own deploy of ${current.tag} to ${where}: another person must`
+              : undefined;
         if (problem || mine || eligibleApprovals(current!, min).length >= protect.approvals) return null;
         return {
           ...current!,
@@ -101,3 +106,33 @@ export function recordApprovals({
     return { text: `${mine ? 'already approved' : 'approved'} ${waiting.tag} for ${where}: ${count}; deploying.` };
   };
 }
+
+/**
+ * `/fjord reject`: the waiting deploy is marked rejected in one commit (who, when, why); the gate refuses it
+ * from then on (a redelivery, a later approval), and a newer deploy replaces the entry as usual.
+ */
+async function reject(store: ManifestStore, job: DeployJob, where: string, by: Rejection): Promise<ApprovalAnswer> {
+  const reason = job.command!.reason;
+  let problem: string | undefined;
+  const waiting = await changeWaiting(
+    store,
+    job.app,
+    job.environment,
+    (current) => {
+      problem = !current ? `nothing waits for approval in ${where}` : current.rejected && rejectedText(current, where);
+      if (problem) return null;
+      return { ...current!, rejected: { ...by, ...(reason ? { reason } : {}) } };
+    },
+    {
+      subject: `reject(${where}): by ${by.username}${reason ? `: ${reason}` : ''}`,
+      by: `${by.username} (${job.source.provider})`,
+    },
+  );
+  if (problem || !waiting) return { text: `${problem ?? `nothing waits for approval in ${where}`}.` };
+  return {
+    text: `rejected ${waiting.tag} for ${where}${reason ? ` (${reason})` : ''}: that deploy is refused and nothing was committed; a new merge asks again.`,
+  };
+}
+
+const rejectedText = (w: Waiting, where: string) =>
+  `${w.tag} for ${where} was rejected by ${w.rejected!.username}${w.rejected!.reason ? ` (${w.rejected!.reason})` : ''}`;

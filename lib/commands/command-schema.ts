@@ -6,7 +6,7 @@
 import * as z from 'zod';
 import { nameSchema, tagSchema, textSchema } from '../grammar.js';
 
-export const VERBS = ['plan', 'deploy', 'rollback', 'hold', 'release', 'unlock', 'approve', 'help'] as const;
+export const VERBS = ['plan', 'deploy', 'rollback', 'hold', 'release', 'unlock', 'approve', 'reject', 'help'] as const;
 export type Verb = (typeof VERBS)[number];
 
 /** GitLab usernames and GitHub logins: letters, digits, `_`, `.`, `-`. */
@@ -17,7 +17,7 @@ export const commandSchema = z.strictObject({
   environment: nameSchema.optional(),
   /** `deploy <env> --tag T`, `rollback <env> --to T`. */
   tag: tagSchema.optional(),
-  /** `hold <env> <reason…>`. */
+  /** `hold <env> <reason…>`, `reject <env> <reason…>`. */
   reason: textSchema.optional(),
   /** Why the answer is help: an unknown verb or a bad argument (already cleaned text). */
   problem: textSchema.optional(),

@@ -3,7 +3,8 @@
  * line counts; anything that is not exactly one of the forms below becomes `help` (never an error status).
  *
  *   /fjord plan · /fjord deploy <env> [--tag T] · /fjord rollback <env> [--to T] · /fjord hold <env> [reason…]
- *   /fjord release <env> · /fjord unlock <env> · /fjord approve [<env>] · /fjord help
+ *   /fjord release <env> · /fjord unlock <env> · /fjord approve [<env>] · /fjord reject [<env> [reason…]]
+ *   /fjord help
  */
 import { cleanText, NAME, TAG } from '../grammar.js';
 import { VERBS, type CommandOrder, type Verb } from './command-schema.js';
@@ -29,10 +30,10 @@ export function parseCommand(text: string): ParsedCommand {
   const v = verb as Verb;
   if (v === 'plan') return args.length ? help('plan takes no arguments') : { verb: v };
   const [environment, ...rest] = args;
-  if (v === 'approve' && environment === undefined) return { verb: v };
+  if ((v === 'approve' || v === 'reject') && environment === undefined) return { verb: v };
   if (environment === undefined) return help(`${v} needs an environment`);
   if (!NAME.test(environment)) return help(`${shown(environment)} is not an environment name`);
-  if (v === 'hold') {
+  if (v === 'hold' || v === 'reject') {
     const reason = cleanText(rest.join(' ')).slice(0, 200);
     return { verb: v, environment, ...(reason ? { reason } : {}) };
   }
@@ -54,4 +55,5 @@ export const HELP_TEXT = [
   '- `/fjord release <env>`: release <env> and roll it out to what the manifest says',
   '- `/fjord unlock <env>`: clear host locks of <env> left by a deploy that died',
   '- `/fjord approve [<env>]`: approve a deploy waiting for approval',
+  '- `/fjord reject [<env> [reason]]`: refuse a deploy waiting for approval',
 ].join('\n');

@@ -90,7 +90,8 @@ export async function runCommand(job: DeployJob, ctx: JobContext, ports: Command
   const by = `${command.user.username} (${job.source.provider})`;
   switch (command.verb) {
     case 'approve':
-      return reply((await (ports.approvals ?? noApprovals)(job)).text, { status: 'noop', detail: 'approve' });
+    case 'reject':
+      return reply((await (ports.approvals ?? noApprovals)(job)).text, { status: 'noop', detail: command.verb });
     case 'hold': {
       const hold = {
         since: new Date().toISOString(),

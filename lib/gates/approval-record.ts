@@ -37,8 +37,11 @@ const waitingSchema = z.strictObject({
     .default([]),
   /** What the approval that completes the count sends (`approved: true`); checked as every queue message is. */
   replay: deployJobSchema,
+  /** `/fjord reject`: who refused this deploy, when and why; the gate refuses it from then on. */
+  rejected: person.extend({ at: z.iso.datetime({ offset: true }), reason: textSchema.optional() }).optional(),
 });
 export type Waiting = z.infer<typeof waitingSchema>;
+export type Rejection = NonNullable<Waiting['rejected']>;
 export type Approver = Waiting['approvals'][number];
 
 const KEY = z
@@ -52,7 +55,8 @@ const fileSchema = z.record(KEY, waitingSchema);
 /** An approvals file that does not parse: the gate holds (fails closed), nothing is approved by it. */
 export class ApprovalsFileInvalid extends FjordError {}
 
-const HEADER = '# Deploys waiting for approval: /fjord approve <env> on the merge request. Written by fjord.\n';
+const HEADER =
+  '# Deploys waiting for approval: /fjord approve <env> (or /fjord reject <env>) on the merge request. Written by fjord.\n';
 
 async function readAll(
   store: ManifestStore,

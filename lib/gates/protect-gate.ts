@@ -122,6 +122,13 @@ export function protectGate({
           reason: `replaced: a newer deploy (${waiting.tag}) waits for approval in ${where}`,
         };
       }
+      if (same && waiting!.rejected) {
+        const r = waiting!.rejected;
+        return {
+          verdict: 'refuse',
+          reason: `rejected by ${r.username} at ${r.at}${r.reason ? `: ${r.reason}` : ''}. Nothing was committed`,
+        };
+      }
       if (!same) {
         const replaced = waiting;
         const entry: Waiting = {

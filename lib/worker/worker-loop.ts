@@ -9,7 +9,6 @@ import type { DeployJob } from '../job.js';
 import type { Logger } from '../log.js';
 import type { Timeline } from '../notify/timeline.js';
 import type { Queue, Received } from '../queue/queue.js';
-import { MAX_VISIBILITY_SEC } from '../queue/sqs-requests.js';
 import { GateWait } from '../gates/gate.js';
 import type { Outcome } from './outcome.js';
 import { handBackOf, logHandBack, requeueCopy } from './hand-back.js';
@@ -39,7 +38,10 @@ export interface WorkerOptions {
   /** Pause between empty receives. */
   idleMs?: number;
   onOutcome?: (job: DeployJob, outcome: Outcome) => void;
-  /** The longest one round of holding keeps a job a gate holds invisible (default SQS's 12 h; tests shorten it). */
+  /**
+   * The longest one round of holding keeps a job a gate holds invisible. Default: the whole wait, which a
+   * queue cuts to what it can keep (SQS: 12 h a round); tests shorten it.
+   */
   maxHoldSec?: number;
 }
 
@@ -58,7 +60,7 @@ export function startWorker({
   visibilitySec = 900,
   idleMs = 100,
   onOutcome,
-  maxHoldSec = MAX_VISIBILITY_SEC,
+  maxHoldSec = Number.POSITIVE_INFINITY,
 }: WorkerOptions): RunningWorker {
   const abort = new AbortController();
   const inFlight = new Set<Promise<void>>();

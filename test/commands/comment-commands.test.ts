@@ -195,6 +195,7 @@ describe('/fjord commands in merge request comments', { skip: engineMissing() },
       'unlock prod',
       'approve',
       'approve prod',
+      'reject prod',
     ]) {
       const requests = gitlab.state.requests.length;
       const { outcome, reply } = await run(DAN, `/fjord ${command}`);

@@ -257,6 +257,43 @@ describe('protected environments and approvals', { skip: engineMissing() }, () =
     assert.equal(await onHost(), 'v2');
   });
 
+  it('/fjord reject: an approver refuses the waiting deploy, recorded in git (who and why); it is refused from then on, later approvals too, and a newer merge asks again', async () => {
+    const before = prodTag();
+    const job = merge('v3', { id: 'job-prod-v3-rejected' });
+    await waits(handle, job);
+    assert.equal(
+      await approve(REX, '/fjord reject prod'),
+      '@reporter-rex may not reject deploys to api/prod: it needs access level 30 on acme/api, you have 20. Nothing was recorded.',
+    );
+    assert.equal(
+      await approve(MIA, '/fjord reject prod breaks the EU checkout'),
+      '@maintainer-mia rejected v3 for api/prod (breaks the EU checkout): that deploy is refused and nothing was committed; a new merge asks again.',
+    );
+    const record = repo.git(['show', `main:${APPROVALS_FILE}`]);
+    assert.match(
+      record,
+      /job: job-prod-v3-rejected[\s\S]*rejected:\n\s+username: maintainer-mia\n\s+id: 202\n\s+at: .+\n\s+reason: breaks the EU checkout/,
+    );
+    assert.match(
+      repo.git(['log', '-1', '--format=%B', '--', APPROVALS_FILE]),
+      /^reject\(api\/prod\): by maintainer-mia: breaks the EU checkout\n\n(.*\n)*Fjord-Requested-By: maintainer-mia \(gitlab\)/,
+    );
+    const back = await handle(job, ctx);
+    assert.equal(back.status, 'failed');
+    assert.match(
+      back.detail!,
+      /^refused: rejected by maintainer-mia at \S+: breaks the EU checkout\. Nothing was committed$/,
+    );
+    assert.equal(
+      await approve(DAN),
+      '@dev-dan v3 for api/prod was rejected by maintainer-mia (breaks the EU checkout).',
+    );
+    assert.match(await approve(DAN, '/fjord reject prod'), /was rejected by maintainer-mia/, 'rejected once');
+    assert.equal(prodTag(), before, 'nothing committed');
+    const newer = merge('v3', { id: 'job-prod-v3-again', sha: 'd'.repeat(40) });
+    assert.match((await waits(handle, newer)).reason, /^waiting for 0 of 2 approvals:/, 'a new deploy asks again');
+  });
+
   it('a merger below protect.minAccessLevel is refused with the reason, nothing committed', async () => {
     const head = repo.git(['rev-parse', 'main']);
     const outcome = await handle(

@@ -27,3 +27,7 @@ export const gitlabClientOptions = ({
   oauthToken: async () => token.reveal(),
   queryTimeout: timeoutMs,
 });
+
+/** The HTTP status of a failed gitbeaker call (its error's `cause.response`), or undefined. */
+export const gitlabStatusOf = (err: unknown): number | undefined =>
+  (err as { cause?: { response?: { status?: number } } } | undefined)?.cause?.response?.status;

@@ -8,7 +8,7 @@
  */
 import { ProjectMembers } from '@gitbeaker/rest';
 import type { Octokit } from '@octokit/rest';
-import { gitlabClientOptions } from '../gitlab-client.js';
+import { gitlabClientOptions, gitlabStatusOf } from '../gitlab-client.js';
 import type { Secret } from '../secret.js';
 import { ROLE_LEVEL } from '../commands/platform-github.js';
 
@@ -29,9 +29,8 @@ export interface Access {
 /** The access of `who` on `project`; level 0 when not a member. Throws when the API cannot answer, or the name fits several people. */
 export type AccessReader = (project: string, who: Person) => Promise<Access>;
 
-const statusOf = (err: unknown) =>
-  (err as { cause?: { response?: { status?: number } } }).cause?.response?.status ??
-  (err as { status?: number }).status;
+/** The HTTP status of a failed gitbeaker (GitLab) or octokit (GitHub, `status`) call. */
+const statusOf = (err: unknown) => gitlabStatusOf(err) ?? (err as { status?: number }).status;
 
 export function gitlabAccess({
   url,

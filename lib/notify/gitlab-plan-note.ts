@@ -4,7 +4,7 @@
  * modify), so new pushes and redeliveries — from any process — never add a second note. The MR itself is
  * read first (…/api/merge_requests.html#get-single-mr) so that a late plan of an older push is dropped.
  */
-import { gitlabClientOptions } from '../gitlab-client.js';
+import { gitlabClientOptions, gitlabStatusOf } from '../gitlab-client.js';
 import { MergeRequestNotes, MergeRequests } from '@gitbeaker/rest';
 import type { Secret } from '../secret.js';
 import type { PlanNotes } from './plan-notes.js';
@@ -43,7 +43,7 @@ export class GitlabPlanNotes implements PlanNotes {
         return { id: known, created: false };
       } catch (err) {
         // Deleted by a person since: write a new one. Anything else is the caller's to report.
-        if (statusOf(err) !== 404) throw err;
+        if (gitlabStatusOf(err) !== 404) throw err;
       }
     }
     const { id } = await this.#notes.create(project, mr, body);
@@ -61,6 +61,3 @@ export class GitlabPlanNotes implements PlanNotes {
     return undefined;
   }
 }
-
-const statusOf = (err: unknown): number | undefined =>
-  (err as { cause?: { response?: { status?: number } } })?.cause?.response?.status;

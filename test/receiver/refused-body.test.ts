@@ -14,7 +14,13 @@ import { gitlabHeaders, startTestReceiver, type TestReceiver } from '../fixtures
  */
 function lateClient(
   url: string,
-  { declared, first, rest, lateMs }: { declared: number; first: number; rest: number; lateMs: number },
+  {
+    declared,
+    first,
+    rest,
+    lateMs,
+    extraHead = [],
+  }: { declared: number; first: number; rest: number; lateMs: number; extraHead?: string[] },
 ): Promise<{ status: number; error?: string }> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve) => {
@@ -34,6 +40,7 @@ function lateClient(
       'Connection: close',
       ...headers,
       `Content-Length: ${declared}`,
+      ...extraHead,
       '',
       '',
     ].join('\r\n');
@@ -67,5 +74,20 @@ describe('receiver: a refused upload still gets its answer', () => {
       seen.push(`${r.status}${r.error ? ` ${r.error}` : ''}`);
     }
     assert.deepEqual(seen, Array(5).fill('413'));
+  });
+
+  it('a head the HTTP parser refuses (two different Content-Lengths): 400 reaches a client still uploading', async () => {
+    const seen: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await lateClient(receiver.url, {
+        declared: 1024 * 1024,
+        first: 256 * 1024,
+        rest: 512 * 1024,
+        lateMs: 200,
+        extraHead: ['Content-Length: 5'],
+      });
+      seen.push(`${r.status}${r.error ? ` ${r.error}` : ''}`);
+    }
+    assert.deepEqual(seen, Array(5).fill('400'));
   });
 });

@@ -13,24 +13,25 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { ManifestStore } from '../../lib/manifest/store.js';
 import { Gitlab } from '@gitbeaker/rest';
 import { parseConfig } from '../../lib/config/index.js';
+import { GateWait } from '../../lib/gates/gate.js';
+import { gatesFor } from '../../lib/gates/gates-for.js';
 import type { DeployJob } from '../../lib/job.js';
 import { createLogger } from '../../lib/log.js';
+import type { ManifestStore } from '../../lib/manifest/store.js';
+import { ManifestNotFound } from '../../lib/manifest/store-errors.js';
 import { createNotifier } from '../../lib/notify/from-config.js';
 import { reportReplaced } from '../../lib/notify/report-replaced.js';
 import { createLocalQueue, type LocalQueue } from '../../lib/queue/local.js';
 import { sendJob } from '../../lib/queue/send-job.js';
-import { GateWait } from '../../lib/gates/gate.js';
-import { gatesFor } from '../../lib/gates/gates-for.js';
-import { ManifestNotFound } from '../../lib/manifest/store-errors.js';
 import { deploy } from '../../lib/worker/deploy.js';
 import { makeDeployHandler, makeDeployPorts } from '../../lib/worker/make-handler.js';
 import type { Outcome } from '../../lib/worker/outcome.js';
-import { startWorker, type RunningWorker } from '../../lib/worker/worker-loop.js';
+import { type RunningWorker, startWorker } from '../../lib/worker/worker-loop.js';
+import { eventually } from '../fixtures/eventually.js';
 import { createBareRepo, type TestRepo } from '../fixtures/git/repo.js';
-import { startGitlabStandIn, type GitlabStandIn } from '../fixtures/gitlab/stand-in.js';
+import { type GitlabStandIn, startGitlabStandIn } from '../fixtures/gitlab/stand-in.js';
 import { makeJob, testQueueKey } from '../fixtures/jobs.js';
 import { oneAppConfigYaml } from '../fixtures/one-app-config.js';
 
@@ -42,17 +43,6 @@ const AFTER_END = Date.parse('2026-12-26T17:00:01Z');
 const UNTIL_TEXT = 'waiting for the freeze to end at 2026-12-26 18:00 Europe/Berlin';
 const YAML_FREEZE =
   'freezes: [{ name: xmas, cron: "0 18 24 12 *", duration: 48h, timeZone: Europe/Berlin, environments: [prod] }]';
-
-/** Polls `check` until it returns something truthy; generous, so a loaded machine only makes it slower. */
-async function eventually<T>(check: () => T | undefined | false, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 interface World {
   gitlab: GitlabStandIn;

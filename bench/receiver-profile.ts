@@ -4,7 +4,10 @@
  * (sampling every 100 µs) of the server during one load window only, and prints self time per request by
  * file group and by function, with the server's `process.cpuUsage()` per request beside it. Self time is
  * what a function spends outside its callees: the list says what to remove, not what calls it. The raw
- * profile is kept (`--cpu-prof`-compatible: open it in Chrome DevTools) in the printed file.
+ * profile is kept (`--cpu-prof`-compatible: open it in Chrome DevTools) in the printed file. V8 samples by
+ * wall time: on a loaded machine a descheduled process's pause lands on whatever frame ran (a system call,
+ * a stream's destroy), so read the figures of a busy box as shares, or sample CPU time with `perf record`
+ * and `node --perf-basic-prof`.
  */
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +17,7 @@ import type { LoadOptions, LoadResult } from './load.js';
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
 }
 interface CpuProfile {
   nodes: ProfileNode[];
@@ -76,10 +79,11 @@ function report(p: CpuProfile, requests: number, cpuUs: number, statuses: Record
   const fns = new Map<string, number>();
   const groups = new Map<string, number>();
   p.samples.forEach((id, i) => {
-    const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
+    const { functionName, url, lineNumber, columnNumber } = byId.get(id)!.callFrame;
     const us = p.timeDeltas[i] ?? 0;
     const where = url.replace(/^file:\/\/.*?\/(node_modules|lib|bench)\//, '$1/');
-    const fn = `${functionName || '(anonymous)'} ${where}:${lineNumber + 1}`;
+    // tsx emits each module on one line: the column tells apart the anonymous closures of a file.
+    const fn = `${functionName || '(anonymous)'} ${where}:${lineNumber + 1}:${columnNumber + 1}`;
     fns.set(fn, (fns.get(fn) ?? 0) + us);
     const group = groupOf(url, functionName);
     groups.set(group, (groups.get(group) ?? 0) + us);

@@ -74,12 +74,15 @@ export class Journal {
     return journal;
   }
 
-  /** Resolves once `record` is durable. Records reach the file in the order they were appended. */
-  append(record: JournalRecord): Promise<void> {
+  /**
+   * Resolves once `record` is durable. Records reach the file in the order they were appended. `line` is
+   * the record as JSON when the caller already has it (records.ts sendRecordLine).
+   */
+  append(record: JournalRecord, line?: string): Promise<void> {
     if (this.#stopped) return Promise.reject(this.#stopped);
     if (this.#closing) return Promise.reject(new QueueUnavailable('queue is closed'));
     const batch = this.#batch();
-    batch.lines.push(JSON.stringify(record));
+    batch.lines.push(line ?? JSON.stringify(record));
     this.#kick();
     return batch.promise;
   }

@@ -19,7 +19,7 @@ import { listDeadOf, listOf, type QueueEntry } from './list-entries.js';
 import type { Queue, Received, SendOptions, SendResult, DeadLetter } from './queue.js';
 import { StaleReceipt } from './queue.js';
 import { readState } from './read-state.js';
-import type { JournalRecord } from './records.js';
+import { sendRecordLine, type JournalRecord } from './records.js';
 import type { QueueState, StoredMessage } from './state.js';
 import { checkSendOptions } from './check-send-options.js';
 import { coalesce, hasNewerWaiting } from './coalesce.js';
@@ -150,17 +150,10 @@ class LocalQueueImpl implements LocalQueue {
       );
     }
     const id = randomUUID();
-    const writes = [
-      this.#commit({
-        op: 'send',
-        id,
-        group,
-        dedup: dedupId,
-        job,
-        at: now,
-        sig: this.settings.key.sign(JSON.stringify(job)),
-      }),
-    ];
+    // The job is serialized once: the signature covers these bytes and the journal line embeds them.
+    const jobJson = JSON.stringify(job);
+    const sent = { op: 'send', id, group, dedup: dedupId, job, at: now, sig: this.settings.key.sign(jobJson) } as const;
+    const writes = [this.#commit(sent, sendRecordLine(sent, jobJson))];
     const newest = outdated ? live.find((m) => !m.dead)! : { id, job };
     const dropped = outdated ? [{ id, job, by: newest }] : replaced.map((m) => ({ id: m.id, job: m.job, by: newest }));
     for (const d of dropped) writes.push(this.#commit({ op: 'drop', id: d.id, by: d.by.id }));
@@ -301,9 +294,9 @@ class LocalQueueImpl implements LocalQueue {
     }
   }
 
-  #commit(record: JournalRecord): Promise<void> {
+  #commit(record: JournalRecord, line?: string): Promise<void> {
     this.state.apply(record);
-    return this.journal.append(record);
+    return this.journal.append(record, line);
   }
 }
 

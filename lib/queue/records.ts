@@ -41,6 +41,18 @@ export type JournalRecord =
   /** Written by compaction: the dedup entry of a message that is already gone. */
   | { op: 'dedup'; key: string; id: string; at: number };
 
+type SendRecord = Extract<JournalRecord, { op: 'send' }>;
+
+/**
+ * The journal line of a send, with the job's JSON given as it was signed: the same bytes as
+ * `JSON.stringify(record)`, without serializing the job a second time (issue 15, item 1).
+ */
+export function sendRecordLine(r: SendRecord, jobJson: string): string {
+  const s = JSON.stringify;
+  const sig = r.sig === undefined ? '' : `,"sig":${s(r.sig)}`;
+  return `{"op":"send","id":${s(r.id)},"group":${s(r.group)},"dedup":${s(r.dedup)},"job":${jobJson},"at":${s(r.at)}${sig}}`;
+}
+
 export interface ParsedJournal {
   records: JournalRecord[];
   /** Bytes up to the end of the last good record; anything after it is a torn write. */

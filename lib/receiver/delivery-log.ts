@@ -6,7 +6,7 @@
  * appended; compacted when it holds twice the entries kept), so a restart remembers too. Serverless
  * receivers have no disk: the SQS window, then the manifest history's `Fjord-Delivery` trailer, cover them.
  */
-import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export interface DeliveryLogOptions {
@@ -25,6 +25,8 @@ export class DeliveryLog {
   readonly #maxEntries: number;
   readonly #now: () => number;
   #lines = 0;
+  /** The file opened for appending once, not per delivery (issue 15, item 1); reopened after a compaction. */
+  #fd?: number;
 
   constructor(
     private readonly file?: string,
@@ -52,7 +54,9 @@ export class DeliveryLog {
     }
     this.#prune();
     if (!this.file || fresh.length === 0) return;
-    appendFileSync(this.file, fresh.map((k) => `${at} ${k}\n`).join(''), { mode: 0o600 });
+    this.#fd ??= openSync(this.file, 'a', 0o600);
+    const data = Buffer.from(fresh.map((k) => `${at} ${k}\n`).join(''));
+    for (let done = 0; done < data.length; ) done += writeSync(this.#fd, data, done);
     this.#lines += fresh.length;
     if (this.#lines > 2 * this.#maxEntries) this.#compact(this.file);
   }
@@ -93,6 +97,9 @@ export class DeliveryLog {
     const tmp = `${file}.tmp`;
     writeFileSync(tmp, [...this.#seen].map(([k, at]) => `${at} ${k}\n`).join(''), { mode: 0o600 });
     renameSync(tmp, file);
+    // The descriptor still points at the file the rename replaced.
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
     this.#lines = this.#seen.size;
   }
 }

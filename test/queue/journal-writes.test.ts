@@ -90,3 +90,33 @@ describe('queue journal writes', { skip: process.platform !== 'linux' && 'reads 
     await q.close();
   });
 });
+
+describe('queue send serialization', () => {
+  it('a send serializes its job once: the signature and the journal line share the same bytes', async () => {
+    const dir = tempDir();
+    const q = await createLocalQueue({ key: testQueueKey(), dir, fsync: false });
+    const base = makeJob({ n: 7 });
+    const job = makeJob({ n: 7, source: { ...base.source, author: 'Zoë "ada" \\ Łukasz 🚀' } });
+    const stringify = JSON.stringify;
+    let objects = 0;
+    JSON.stringify = ((value: unknown) => {
+      if (typeof value === 'object' && value !== null) objects++;
+      return stringify(value);
+    }) as typeof JSON.stringify;
+    try {
+      await q.send(job, sendOptionsOf(job));
+    } finally {
+      JSON.stringify = stringify;
+    }
+    assert.equal(objects, 1, `JSON.stringify ran on ${objects} objects for one send`);
+    await q.close();
+    // The line is the one JSON.stringify would have written, and a reopened queue delivers the job intact.
+    const lines = readFileSync(join(dir, 'journal.log'), 'utf8').trim().split('\n');
+    const sent = lines.find((l) => l.includes('"op":"send"'))!;
+    assert.equal(sent, JSON.stringify(JSON.parse(sent)));
+    const reopened = await createLocalQueue({ key: testQueueKey(), dir, fsync: false });
+    const [got] = await reopened.receive(1, 30);
+    assert.deepEqual(got?.job, job);
+    await reopened.close();
+  });
+});

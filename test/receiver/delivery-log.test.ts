@@ -5,7 +5,7 @@
  * window" needs no 5-minute wait), the log in a real file.
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -95,5 +95,29 @@ describe('receiver: deliveries remembered past the queue dedup window', () => {
     const afterTear = new DeliveryLog(file, { maxEntries: 3, now: () => now });
     assert.equal(afterTear.size, 3);
     assert.equal(afterTear.seen(['gitlab:x9']), true);
+  });
+
+  it('appends every delivery through one descriptor kept open, reopened on the file a compaction wrote', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'fjord-deliveries-')), 'deliveries.log');
+    // Descriptors of this process open on `file` (Linux /proc): one kept open, none opened per delivery.
+    const open = () =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`) === file;
+        } catch {
+          return false; // closed between the listing and the read
+        }
+      });
+    const log = new DeliveryLog(file, { maxEntries: 3 });
+    log.record(['gitlab:a']);
+    const [fd] = open();
+    assert.ok(fd !== undefined, 'no descriptor kept open on the log after a delivery');
+    for (const k of ['b', 'c']) log.record([`gitlab:${k}`]);
+    assert.deepEqual(open(), [fd], 'a delivery opened the log again');
+    // Past 2 × maxEntries lines the file is rewritten: later deliveries land in the new file, not the replaced one.
+    for (const k of ['d', 'e', 'f', 'g']) log.record([`gitlab:${k}`]);
+    log.record(['gitlab:after-compaction']);
+    assert.equal(open().length, 1);
+    assert.equal(new DeliveryLog(file, { maxEntries: 3 }).seen(['gitlab:after-compaction']), true);
   });
 });

@@ -85,11 +85,7 @@ export const STARTED_FORMAT = `${STATE_FORMAT}\n{{.State.Status}} {{.State.Runni
 
 /** `dockerInspectState` with the line a shell compares with `STARTED_LINE`. */
 export const dockerInspectStarted = (name: string): string[] => [
-  'docker',
-  'inspect',
-  '--type',
-  'container',
-  '--format',
+  ...dockerInspectState(name).slice(0, -2),
   STARTED_FORMAT,
   name,
 ];

@@ -15,6 +15,7 @@ import {
   healthUrl,
   parseProbe,
   type HealthCheck,
+  type ProbeResult,
 } from './health-commands.js';
 import type { HealthProbeRecord } from './types.js';
 
@@ -41,29 +42,47 @@ export async function checkHealth(
     const attemptMs = Math.max(1000, Math.min(left, attemptBudgetMs(hc)));
     const r = await session.exec(healthProbe(hc, attemptMs), { step: 'health', timeoutMs: attemptMs + 2000 });
     const p = parseProbe(hc, r);
-    transcript.push({
-      at: new Date(attemptStart).toISOString(),
-      target,
-      ...(p.status !== undefined ? { status: p.status } : {}),
-      exitCode: p.exitCode,
-      body: p.body,
-      ...(p.error ? { error: p.error } : {}),
-      ms: Date.now() - attemptStart,
-    });
+    transcript.push(probeRecord(target, p, attemptStart, Date.now() - attemptStart));
     if (healthPassed(hc, p)) {
       passes++;
       if (++streak >= needed) return;
     } else {
       streak = 0;
-      last =
-        'command' in hc ? `exit ${p.exitCode}` : `HTTP ${String(p.status).padStart(3, '0')}, curl exit ${p.exitCode}`;
-      stderr = 'command' in hc ? r.stderr : (p.error ?? '');
+      ({ last, stderr } = failedAttempt(hc, p, r.stderr));
       await afterFailedProbe?.();
     }
     const wait = hc.interval - (Date.now() - attemptStart);
     if (Date.now() + Math.max(0, wait) >= end || signal?.aborted) break;
     if (wait > 0) await sleep(wait, undefined, signal ? { signal } : undefined).catch(() => undefined);
   }
-  const flapping = passes > 0 && needed > 1 ? `; ${passes} probe(s) passed, never ${needed} in a row` : '';
-  throw new HealthCheckFailed(session.host.name, Date.now() - started, last + flapping, tail(stderr));
+  throw new HealthCheckFailed(
+    session.host.name,
+    Date.now() - started,
+    last + flappingNote(passes, needed),
+    tail(stderr),
+  );
 }
+
+/** One probe in the transcript; `atMs` is when it started (epoch ms). */
+export function probeRecord(target: string, p: ProbeResult, atMs: number, ms: number): HealthProbeRecord {
+  return {
+    at: new Date(atMs).toISOString(),
+    target,
+    ...(p.status !== undefined ? { status: p.status } : {}),
+    exitCode: p.exitCode,
+    body: p.body,
+    ...(p.error ? { error: p.error } : {}),
+    ms: Math.round(ms),
+  };
+}
+
+/** A failing attempt in words (`last`) and the stderr its error keeps. */
+export function failedAttempt(hc: HealthCheck, p: ProbeResult, stderr: string): { last: string; stderr: string } {
+  return 'command' in hc
+    ? { last: `exit ${p.exitCode}`, stderr }
+    : { last: `HTTP ${String(p.status).padStart(3, '0')}, curl exit ${p.exitCode}`, stderr: p.error ?? '' };
+}
+
+/** Said when some probes passed but never `needed` in a row (an app that flaps). */
+export const flappingNote = (passes: number, needed: number): string =>
+  passes > 0 && needed > 1 ? `; ${passes} probe(s) passed, never ${needed} in a row` : '';

@@ -63,18 +63,23 @@ export async function healthStep(
 }
 
 /**
- * Runs the commands after the health check as phases: behind a proxy the traffic switch alone first, so
- * its step ends (and is reported) when traffic moved, then drain, stop and the rest in one round trip.
+ * The commands after the health check as two phases: behind a proxy the traffic switch alone first, so
+ * its step ends (and is reported) when traffic moved, then drain, stop and the rest in one round trip;
+ * without one, all of them at once. The first phase runs with the health check (`verifyStarted`'s `next`).
  */
+export function splitAfter(target: HostTarget, after: readonly Cmd[]): [Cmd[], Cmd[]] {
+  const cut = target.rollout.proxy ? after.findIndex((c) => c.step === 'switch') + 1 : after.length;
+  return [after.slice(0, cut), after.slice(cut)];
+}
+
+/** Runs the commands after the health check as the phases of `splitAfter`. */
 export async function afterPhases(
   run: StepRunner,
   s: SshSession,
   target: HostTarget,
   after: readonly Cmd[],
 ): Promise<void> {
-  const cut = target.rollout.proxy ? after.findIndex((c) => c.step === 'switch') + 1 : 0;
-  await run.phase(s, after.slice(0, cut));
-  await run.phase(s, after.slice(cut));
+  for (const phase of splitAfter(target, after)) await run.phase(s, phase);
 }
 
 export async function deployHost(
@@ -142,6 +147,7 @@ export async function deployHost(
           }
         }
         const commands = deployCommands(target, running);
+        const [now, later] = splitAfter(target, commands.after);
         const transcript: HealthProbeRecord[] = [];
         let stopped: number | undefined; // stop-then-start: when the old container stopped serving
         // One phase, one round trip: the reads and the record before anything changes, then the changes.
@@ -172,11 +178,16 @@ export async function deployHost(
             at += r?.ms ?? 0;
           });
           if (envRead.length && !out.secrets) changes(results[0]!.stdout);
-          await verifyStarted(run, s, await probeAt(run, s, ctx.env, commands.probes), commands.started, {
-            transcript,
-            ...(signal ? { signal } : {}),
-          });
-          if (stopped !== undefined) out.downtimeMs = Math.round(performance.now() - stopped);
+          const switched = await verifyStarted(
+            run,
+            s,
+            await probeAt(run, s, ctx.env, commands.probes),
+            commands.started,
+            { transcript, next: now, ...(signal ? { signal } : {}) },
+          );
+          // Until the checks passed: the switch that ran with them in the same phase is not downtime.
+          if (stopped !== undefined)
+            out.downtimeMs = Math.round(performance.now() - stopped - switched.reduce((ms, r) => ms + (r.ms ?? 0), 0));
         } catch (err) {
           // Read while the container still exists: the rollback removes it.
           if (commands.started && err instanceof StepFailed && (err.step === 'start' || err.step === 'health'))
@@ -188,7 +199,7 @@ export async function deployHost(
             );
           throw err;
         }
-        await afterPhases(run, s, target, commands.after);
+        await run.phase(s, later);
         out.status = 'updated';
       },
       (err) => (out.unlockError = err),

@@ -78,6 +78,18 @@ export const dockerInspectState = (name: string): string[] => [
   name,
 ];
 
+/** The second line of `STARTED_FORMAT` for a container that counts as started (`notStarted`'s rule), as a shell compares it. */
+export const STARTED_LINE = 'running true false 0';
+/** `STATE_FORMAT`, then `Status Running Restarting RestartCount` on a line of its own (health-loop.ts). */
+export const STARTED_FORMAT = `${STATE_FORMAT}\n{{.State.Status}} {{.State.Running}} {{.State.Restarting}} {{.RestartCount}}`;
+
+/** `dockerInspectState` with the line a shell compares with `STARTED_LINE`. */
+export const dockerInspectStarted = (name: string): string[] => [
+  ...dockerInspectState(name).slice(0, -2),
+  STARTED_FORMAT,
+  name,
+];
+
 /** The last `lines` lines the container wrote, stdout and stderr in the order the engine returns them. */
 export const dockerLogs = (name: string, lines = 50): string[] => [
   'sh',

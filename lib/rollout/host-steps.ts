@@ -98,7 +98,9 @@ export function stepRunner(o: StepRunnerOptions) {
   /** Runs a command as its step; `mayFail` commands ignore a non-zero exit; a failed one runs its `undo`. */
   const command = (session: SshSession, cmd: PhaseCmd) =>
     step(cmd.step, async (timeoutMs) => {
-      const options = { step: cmd.step, timeoutMs, ...(cmd.stdin ? { stdin: cmd.stdin.reveal() } : {}) };
+      // A command with its own budget (a health check loop) may run past `ssh.commandTimeout`, not the host's deadline.
+      const ms = cmd.budgetMs === undefined ? timeoutMs : Math.max(1, Math.min(deadline - Date.now(), cmd.budgetMs));
+      const options = { step: cmd.step, timeoutMs: ms, ...(cmd.stdin ? { stdin: cmd.stdin.reveal() } : {}) };
       if (cmd.mayFail || cmd.check) {
         const r = await session.exec(cmd.argv, options);
         cmd.check?.(r);
@@ -139,9 +141,10 @@ export function stepRunner(o: StepRunnerOptions) {
     let reported: PhaseResult[];
     let scriptErr = '';
     try {
+      const total = cmds.reduce((sum, c) => sum + (c.budgetMs ?? each), 0);
       const r = await session.exec(phaseScript(cmds, each), {
         step: first,
-        timeoutMs: Math.min(left, each * cmds.length) + PHASE_GRACE_MS,
+        timeoutMs: Math.min(left, total) + PHASE_GRACE_MS,
         ...(stdin ? { stdin: stdin.reveal() } : {}),
       });
       reported = parsePhase(r.stdout);
@@ -166,7 +169,8 @@ export function stepRunner(o: StepRunnerOptions) {
       ran(cmd, r);
       const ms = r.ms ?? 0;
       try {
-        if (TIMED_OUT.has(r.exitCode) && ms >= each - 1000) throw new CommandTimeout(o.host, cmd.argv, each, cmd.step);
+        const own = cmd.budgetMs ?? each;
+        if (TIMED_OUT.has(r.exitCode) && ms >= own - 1000) throw new CommandTimeout(o.host, cmd.argv, own, cmd.step);
         await judge(session, cmd, r);
       } catch (err) {
         done(cmd.step, ms, 'failed');

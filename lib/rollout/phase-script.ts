@@ -14,6 +14,8 @@ export interface PhaseCmd extends Cmd {
   go?: boolean;
   /** Judges the result in place of the exit status (throws to fail the step): the lock's `LockHeld`, the inspect's missing container. */
   check?: (r: PhaseResult) => void;
+  /** The command's own budget on the host in place of the phase's per-command one (a health check loop runs longer). */
+  budgetMs?: number;
 }
 
 /** What the host reported for one command of a phase. */
@@ -25,38 +27,42 @@ export interface PhaseResult {
   ms?: number;
 }
 
-// $1: each command's budget in whole seconds (coreutils or busybox `timeout`, when the host has one), so a
-// command that hangs ends as itself and the step it hung in is known. `command "$@"` never runs a function.
+// Each command runs within its budget in whole seconds (coreutils or busybox `timeout`, when the host has one),
+// so a command that hangs ends as itself and the step it hung in is known. `command "$@"` never runs a function.
+// FJORD_PHASE_NS: when the phase began, for a command that waits relative to it (health-loop.ts, the settle window).
 const PRELUDE = [
   'd=$(mktemp -d) || exit 70',
   `trap 'rm -rf "$d"' EXIT`,
-  'if command -v timeout >/dev/null 2>&1; then fjord_t="timeout -k 2 $1"; else fjord_t=; fi',
+  'if command -v timeout >/dev/null 2>&1; then fjord_t=1; else fjord_t=; fi',
   // Few processes per command on a busy host: one `date`, and base64 only for an output that is not empty.
   'fjord_b64() { if [ -s "$1" ]; then base64 < "$1" | tr -d "\\n"; fi; }',
-  'fjord_run() { if [ -n "$fjord_t" ]; then $fjord_t "$@"; else command "$@"; fi; }',
-  'e=$(date +%s%N)',
+  'fjord_run() { t=$1; shift; if [ -n "$fjord_t" ]; then timeout -k 2 "$t" "$@"; else command "$@"; fi; }',
+  'e=$(date +%s%N); FJORD_PHASE_NS=$e; export FJORD_PHASE_NS',
   'fjord_step() {',
-  '  i=$1; go=$2; in=$3; shift 3; s=$e',
-  '  if [ "$in" = 1 ]; then fjord_run "$@" > "$d/o" 2> "$d/e"; else fjord_run "$@" < /dev/null > "$d/o" 2> "$d/e"; fi',
+  '  i=$1; go=$2; in=$3; t=$4; shift 4; s=$e',
+  '  if [ "$in" = 1 ]; then fjord_run "$t" "$@" > "$d/o" 2> "$d/e"; else fjord_run "$t" "$@" < /dev/null > "$d/o" 2> "$d/e"; fi',
   '  c=$?; e=$(date +%s%N)',
   '  printf "fjord-step %s %s %s %s " "$i" "$c" "$s" "$e"; fjord_b64 "$d/o"; printf " "; fjord_b64 "$d/e"; printf "\\n"',
   '  [ "$c" = 0 ] || [ "$go" = 1 ] || exit 0',
   '}',
 ].join('\n');
 
-/** argv of the script running `cmds` in order, each within `budgetMs`. */
+const seconds = (ms: number) => String(Math.max(1, Math.ceil(ms / 1000)));
+
+/** argv of the script running `cmds` in order, each within its `budgetMs`, else within `budgetMs`. */
 export function phaseScript(cmds: readonly PhaseCmd[], budgetMs: number): string[] {
   if (cmds.filter((c) => c.stdin).length > 1) throw new Error('a phase script passes its stdin to one command at most');
   const lines = cmds.map((c, i) =>
-    joinArgv(['fjord_step', String(i), c.mayFail || c.go ? '1' : '0', c.stdin ? '1' : '0', ...c.argv]),
+    joinArgv([
+      'fjord_step',
+      String(i),
+      c.mayFail || c.go ? '1' : '0',
+      c.stdin ? '1' : '0',
+      seconds(c.budgetMs ?? budgetMs),
+      ...c.argv,
+    ]),
   );
-  return [
-    'sh',
-    '-c',
-    `${PRELUDE}\n${lines.join('\n')}`,
-    'fjord-phase',
-    String(Math.max(1, Math.ceil(budgetMs / 1000))),
-  ];
+  return ['sh', '-c', `${PRELUDE}\n${lines.join('\n')}`, 'fjord-phase'];
 }
 
 const FRAME = /^fjord-step (\d+) (\d+) (\S+) (\S+) ([A-Za-z0-9+/=]*) ([A-Za-z0-9+/=]*)$/;

@@ -7,7 +7,7 @@
 import { deployCommands, removeCommands, splitRef } from './host-commands.js';
 import type { HostTarget } from './host-command-types.js';
 import { StepFailed, type StepRunner } from './host-steps.js';
-import { afterPhases } from './deploy-host.js';
+import { afterPhases, splitAfter } from './deploy-host.js';
 import type { HostContext } from './host-context.js';
 import { verifyStarted } from './verify-started.js';
 import { probeAt } from './proxy/probe-at.js';
@@ -77,8 +77,9 @@ export async function rollbackHost(
       // The previous image is normally still on the host; pulled again in case it was pruned.
       const commands = deployCommands({ ...target, image, tag, pulled: false }, current);
       await run.phase(s, commands.before);
-      await verifyStarted(run, s, await probeAt(run, s, ctx.env, commands.probes), commands.started);
-      await afterPhases(run, s, target, commands.after);
+      const [now, later] = splitAfter(target, commands.after);
+      await verifyStarted(run, s, await probeAt(run, s, ctx.env, commands.probes), commands.started, { next: now });
+      await run.phase(s, later);
       return back.ref;
     },
     undefined,

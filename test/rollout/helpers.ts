@@ -1,6 +1,6 @@
 /** Shared bits of the rollout tests (not a test file itself). */
 import { configSchema, type EnvironmentConfig, type RolloutConfig } from '../../lib/config/schema.js';
-import type { SshOptions } from '../../lib/ssh/types.js';
+import type { ExecOptions, SshOptions, SshSession } from '../../lib/ssh/types.js';
 
 export const IMAGE = 'registry.example.com/acme/api';
 export const OPTIONS: SshOptions = { connectTimeoutMs: 5_000, commandTimeoutMs: 30_000 };
@@ -92,3 +92,24 @@ export async function roll(fleet: TestFleet | Fleet, r: Rollout): Promise<Rollou
 }
 
 export const statuses = (report: RolloutReport) => Object.fromEntries(report.hosts.map((h) => [h.host, h.status]));
+
+/** `session` with every exec (and run) it is asked for written to `log`. */
+export function counted(s: SshSession, log: Array<{ argv: readonly string[]; step?: string | undefined }>): SshSession {
+  const note = (argv: readonly string[], o?: ExecOptions) => log.push({ argv, step: o?.step });
+  return {
+    host: s.host,
+    connectMs: s.connectMs,
+    get closed() {
+      return s.closed;
+    },
+    exec: (argv, o) => {
+      note(argv, o);
+      return s.exec(argv, o);
+    },
+    run: (argv, o) => {
+      note(argv, o);
+      return s.run(argv, o);
+    },
+    close: () => s.close(),
+  };
+}

@@ -6,6 +6,7 @@
  */
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -84,6 +85,28 @@ const slimDependencies: Plugin = {
         "exports.SFTP = class SFTP { constructor() { throw new Error('SFTP is not in fjord\\'s bundles (infra/bundle.ts)'); } };",
       loader: 'js',
     }));
+    // ssh2 computes the MAC of chacha20-poly1305@openssh.com with an Emscripten build of Poly1305 (~23 KB
+    // minified, asm.js), loaded at start-up. The bundles already carry @noble/ciphers' audited Poly1305
+    // (age-encryption's, for its own ChaCha20-Poly1305): they give ssh2 that one, behind the two calls ssh2
+    // makes of the Emscripten module (`_malloc(16)` for the tag, `cwrap('poly1305_auth')`: the tag of the
+    // encrypted length followed by the encrypted packet, under a 32-byte one-time key, written at the
+    // pointer that HEAPU8 is read from).
+    b.onResolve({ filter: /^\.\/crypto\/poly1305\.js$/ }, (args) =>
+      /[\\/]ssh2[\\/]lib[\\/]protocol[\\/]crypto\.js$/.test(args.importer)
+        ? { path: 'ssh2-poly1305', namespace: 'fjord-slim-poly1305' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'fjord-slim-poly1305' }, () => ({
+      contents: `const { poly1305 } = require('@noble/ciphers/_poly1305.js');
+        module.exports = async () => {
+          const HEAPU8 = new Uint8Array(16);
+          const poly1305_auth = (out, a, aLen, b, bLen, key) =>
+            HEAPU8.set(poly1305.create(key).update(a.subarray(0, aLen)).update(b.subarray(0, bLen)).digest(), out);
+          return { HEAPU8, _malloc: () => 0, cwrap: () => poly1305_auth };
+        };`,
+      loader: 'js',
+      resolveDir: dirname(createRequire(import.meta.url).resolve('age-encryption')),
+    }));
     // bcrypt-pbkdf (ssh2's reader of passphrase-protected OpenSSH keys) takes all of tweetnacl (~35 KB
     // minified) for one function, `lowlevel.crypto_hash`: SHA-512 of the first n bytes of m into out.
     // node:crypto's SHA-512 is that hash.
@@ -130,12 +153,10 @@ const GITBEAKER: { file: RegExp; edit: (src: string) => string }[] = [
   },
 ];
 
-function rewrite(src: string, pattern: RegExp, replacement: string): string {
-  const out = src.replace(pattern, replacement);
+function rewrite(src: string, pattern: RegExp, replacement: string | ((match: string) => string)): string {
+  const out = typeof replacement === 'string' ? src.replace(pattern, replacement) : src.replace(pattern, replacement);
   if (out === src)
-    throw new Error(
-      `infra/bundle.ts: @gitbeaker no longer matches ${pattern}; update the pure-gitbeaker-resources plugin`,
-    );
+    throw new Error(`infra/bundle.ts: a dependency no longer matches ${pattern}; update the plugin that rewrites it`);
   return out;
 }
 
@@ -144,6 +165,27 @@ const pureGitbeakerResources: Plugin = {
   setup(b) {
     for (const { file, edit } of GITBEAKER)
       b.onLoad({ filter: file }, async (args) => ({ contents: edit(await readFile(args.path, 'utf8')), loader: 'js' }));
+  },
+};
+
+/**
+ * @noble/post-quantum's hybrid.js builds its QSF and KitchenSink KEMs at load, with calls that are not
+ * marked pure as its other KEMs are (`/* @__PURE__ *\/`), so esbuild keeps them and the P-256, P-384 and
+ * SHA-3 code they take (~30 KB minified), though age-encryption uses neither, and the worker only
+ * decrypts (X25519 and ML-KEM-768+X25519 identities). Marked pure here, they drop out unless used.
+ */
+const pureHybridKems: Plugin = {
+  name: 'pure-hybrid-kems',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]@noble[\\/]post-quantum[\\/]hybrid\.js$/ }, async (args) => ({
+      // Top-level `const X = QSF(…, ecdhKem(p256, true), …)` lines: each call in them, arguments included.
+      contents: rewrite(
+        await readFile(args.path, 'utf8'),
+        /^(?:export )?const \w+ = (?:QSF|createKitchenSink|ecdhKem)\(.*$/gm,
+        (line) => line.replace(/\b(QSF|createKitchenSink|ecdhKem)\(/g, '/* @__PURE__ */ $1('),
+      ),
+      loader: 'js',
+    }));
   },
 };
 
@@ -184,6 +226,57 @@ async function githubRestCalls(): Promise<string> {
   return (await Promise.all(files.map((f) => readFile(join(ROOT, 'lib', f), 'utf8')))).join('\n');
 }
 
+/**
+ * qs (what @gitbeaker turns query objects into strings with, and reads pagination links with) takes
+ * side-channel for its cycle check, and with it object-inspect, get-intrinsic and a dozen polyfill
+ * packages (~35 KB minified) for engines without a WeakMap. qs-esm is qs with a native WeakMap instead
+ * (github.com/payloadcms/qs-esm, forked from qs 6.12, security fixes backported): the bundles give it to
+ * @gitbeaker, plus the default export gitbeaker's `import QS from 'qs'` reads.
+ */
+const qsWithoutPolyfills: Plugin = {
+  name: 'qs-without-polyfills',
+  setup(b) {
+    b.onResolve({ filter: /^qs$/ }, (args) =>
+      /[\\/]@gitbeaker[\\/]/.test(args.importer)
+        ? { path: 'qs', namespace: 'fjord-qs', pluginData: args.resolveDir }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'fjord-qs' }, () => ({
+      contents: "import * as qs from 'qs-esm'; export * from 'qs-esm'; export default qs;",
+      loader: 'js',
+      resolveDir: ROOT,
+    }));
+  },
+};
+
+/**
+ * npm can install one package twice at the same version (age-encryption and @noble/post-quantum each
+ * got their own @noble/curves and @noble/hashes 2.0.1, ~45 KB minified apiece), and esbuild bundles each
+ * copy. Every import of a package resolves to the first copy of that name and version the build met.
+ */
+const oneCopyPerVersion: Plugin = {
+  name: 'one-copy-per-version',
+  setup(b) {
+    const first = new Map<string, string>();
+    b.onResolve({ filter: /^(@[^./][^/]*\/)?[^./][^/]*(\/.*)?$/ }, async (args) => {
+      if (args.pluginData === oneCopyPerVersion || !args.importer.includes('node_modules')) return undefined;
+      const found = await b.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: oneCopyPerVersion,
+      });
+      const root = /^(.*[\\/]node_modules[\\/](?:@[^\\/]+[\\/])?[^\\/]+)[\\/]/.exec(found.path)?.[1];
+      if (found.errors.length || found.external || !root) return found.errors.length ? undefined : found;
+      const { name, version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Record<string, string>;
+      const key = `${name}@${version}`;
+      if (!first.has(key)) first.set(key, root);
+      const kept = first.get(key)!;
+      return { ...found, path: kept + found.path.slice(root.length) };
+    });
+  },
+};
+
 const common: BuildOptions = {
   bundle: true,
   minify: true,
@@ -192,7 +285,15 @@ const common: BuildOptions = {
   metafile: true,
   logLevel: 'error',
   sourcemap: false,
-  plugins: [zodWithoutLocales, slimDependencies, pureGitbeakerResources, usedGithubEndpoints],
+  plugins: [
+    zodWithoutLocales,
+    slimDependencies,
+    pureGitbeakerResources,
+    usedGithubEndpoints,
+    qsWithoutPolyfills,
+    oneCopyPerVersion,
+    pureHybridKems,
+  ],
 };
 
 /** `functions/<entry>.ts` → `<outDir>/index.mjs` (+ `fjord.yaml` when `configFile` is given). */
@@ -271,7 +372,7 @@ function packageBytes(metafile: Metafile | undefined): Record<string, number> {
   const sum = new Map<string, number>();
   for (const output of Object.values(metafile?.outputs ?? {})) {
     for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) {
-      const name = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? path.split('/')[0]!;
+      const name = /.*node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? path.split('/')[0]!;
       sum.set(name, (sum.get(name) ?? 0) + bytesInOutput);
     }
   }

@@ -250,6 +250,28 @@ const qsWithoutPolyfills: Plugin = {
 };
 
 /**
+ * yaml's package exports a CommonJS build to Node (`"node": "./dist/index.js"`) and the same code as ES
+ * modules to everything else (`"default": "./browser/index.js"`). esbuild can tree-shake and minify the
+ * ES modules (their exports are renamed, CommonJS `exports.x` names are not): ~16 KB minified less in
+ * every bundle. What the ES build does differently does not reach fjord: it returns `!!binary` values as a
+ * Uint8Array rather than a Buffer (its subclass), prints warnings with console.warn rather than
+ * process.emitWarning, and has no LOG_TOKENS / LOG_STREAM debugging.
+ */
+const yamlAsModules: Plugin = {
+  name: 'yaml-as-modules',
+  setup(b) {
+    const pkg = createRequire(import.meta.url).resolve('yaml/package.json');
+    const exports = (JSON.parse(readFileSync(pkg, 'utf8')) as { exports: Record<string, { default?: string }> })
+      .exports;
+    b.onResolve({ filter: /^yaml(\/util)?$/ }, (args) => {
+      const entry = exports[args.path === 'yaml' ? '.' : './util']?.default;
+      if (!entry) throw new Error(`infra/bundle.ts: yaml no longer exports an ES build of ${args.path}`);
+      return { path: join(dirname(pkg), entry) };
+    });
+  },
+};
+
+/**
  * npm can install one package twice at the same version (age-encryption and @noble/post-quantum each
  * got their own @noble/curves and @noble/hashes 2.0.1, ~45 KB minified apiece), and esbuild bundles each
  * copy. Every import of a package resolves to the first copy of that name and version the build met.
@@ -293,6 +315,7 @@ const common: BuildOptions = {
     qsWithoutPolyfills,
     oneCopyPerVersion,
     pureHybridKems,
+    yamlAsModules,
   ],
 };
 

@@ -5,7 +5,8 @@
  * the rewrites leave is exercised, not just loaded; ssh2's key parser, whose SHA-512 the bundles take
  * from node:crypto instead of tweetnacl; and the SSH runner over chacha20-poly1305, whose MAC the bundles
  * take from @noble/ciphers instead of ssh2's Emscripten Poly1305; age decryption, whose post-quantum
- * library the bundles take without its unused KEMs; and gitbeaker's query strings, written by qs-esm there.
+ * library the bundles take without its unused KEMs; gitbeaker's query strings, written by qs-esm there; and
+ * manifest edits and fjord.yaml, read by yaml's ES module build there.
  */
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
@@ -17,6 +18,8 @@ import { after, describe, it } from 'node:test';
 import { bundleForNode, ROOT } from '../../infra/bundle.js';
 import { generateHybridIdentity, generateIdentity, identityToRecipient } from 'age-encryption';
 import { formatQuery } from '@gitbeaker/requester-utils';
+import { parseConfig } from '../../lib/config/parse.js';
+import { bumpTag } from '../../lib/manifest/bump-tag.js';
 import { ageEncrypt } from '../../lib/secrets/age-key.js';
 import { startFleet } from '../fixtures/fleet.js';
 import { createBareRepo } from '../fixtures/git/repo.js';
@@ -230,5 +233,58 @@ describe('bundled API clients', () => {
     const { parse } = await import('qs-esm');
     const qs = createRequire(import.meta.url)('qs') as { parse(query: string): unknown };
     for (const q of bundled) assert.deepEqual(parse(q), qs.parse(q), q);
+  });
+
+  it('the bundled manifest editor and config reader, on yaml as ES modules, give what the Node build gives', async () => {
+    const file = await bundleOf('yaml', { bumpTag: 'lib/manifest/bump-tag.ts', parseConfig: 'lib/config/parse.ts' });
+    // A variable only yaml's CommonJS build (dist/parse/parser.js) reads.
+    assert.equal(readFileSync(file, 'utf8').includes('LOG_TOKENS'), false, "the bundle holds yaml's CommonJS build");
+    const manifest = (name: string) => readFileSync(join(ROOT, 'test/fixtures/manifests', name), 'utf8');
+    const bumps: [string, Record<string, string>, string][] = [
+      [manifest('helm-values.yaml'), {}, '2.0.0'],
+      [manifest('compose.yaml'), { service: 'api' }, 'v2'],
+      [manifest('k8s-app.yaml'), { container: 'api/app' }, 'v2'],
+      [manifest('kustomization.yaml'), { image: 'acme/web' }, 'v2'],
+      ['image:\n  tag: &t v1\nother: *t\n', {}, 'v2'],
+      ['image:\r\n  tag: !!str 1.9   # c\r\n', {}, '1.10'],
+      ['image: [unclosed\n', {}, 'v2'],
+    ];
+    const configs = [
+      readFileSync(join(ROOT, 'examples/fjord.yaml'), 'utf8'),
+      'apps:\n  api:\n    image: [\n',
+      'apps:\n  api: {}\nunknown: 1\n',
+    ];
+    const outcome = (fn: () => unknown) => {
+      try {
+        return { ok: fn() };
+      } catch (err) {
+        return { error: (err as Error).message };
+      }
+    };
+    const script = `
+      const { bumpTag, parseConfig } = await import(${JSON.stringify(file)});
+      const a = JSON.parse(process.env.ARGS);
+      const outcome = ${outcome.toString()};
+      process.stdout.write(JSON.stringify({
+        bumps: a.bumps.map(([text, target, tag]) => outcome(() => bumpTag(text, target, tag))),
+        configs: a.configs.map((text) => outcome(() => parseConfig(text, 'fjord.yaml'))),
+      }));`;
+    const bundled = JSON.parse(await runFresh(script, { bumps, configs })) as unknown;
+    const node = JSON.parse(
+      JSON.stringify({
+        bumps: bumps.map(([text, target, tag]) => outcome(() => bumpTag(text, target, tag))),
+        configs: configs.map((text) => outcome(() => parseConfig(text, 'fjord.yaml'))),
+      }),
+    ) as { bumps: { ok?: { changed: boolean } }[]; configs: { error?: string }[] };
+    assert.deepEqual(bundled, node);
+    // What was compared: four real edits, a refused file, a valid config and two refused ones.
+    assert.deepEqual(
+      node.bumps.map((b) => b.ok?.changed),
+      [true, true, true, true, true, true, undefined],
+    );
+    assert.deepEqual(
+      node.configs.map((c) => c.error === undefined),
+      [true, false, false],
+    );
   });
 });

@@ -43,6 +43,43 @@ const zodWithoutLocales: Plugin = {
 };
 
 /**
+ * zod's classic schemas carry its JSON Schema generator (`schema.toJSONSchema()`, a JSON Schema processor
+ * per type, `~standard.jsonSchema`: ~19 KB minified), reachable from every schema but called only by
+ * `fjord config schema`, a CLI command that no bundle runs. The bundles get modules with the same exports
+ * (read from zod's own files, so a new one is never missing) that throw if called.
+ */
+const zodWithoutJsonSchema: Plugin = {
+  name: 'zod-without-json-schema',
+  setup(b) {
+    b.onResolve({ filter: /[\\/](json-schema-processors|to-json-schema|json-schema-generator)\.js$/ }, (args) =>
+      /[\\/]zod[\\/]v4[\\/]/.test(args.importer)
+        ? { path: join(args.resolveDir, args.path), namespace: 'fjord-zod-json-schema' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'fjord-zod-json-schema' }, async (args) => {
+      const src = await readFile(args.path, 'utf8');
+      const names = new Set([...src.matchAll(/^export (?:function|const|class) (\w+)/gm)].map((m) => m[1]!));
+      for (const [, list] of src.matchAll(/^export \{([^}]*)\}/gm))
+        for (const name of list!.split(','))
+          names.add(
+            name
+              .trim()
+              .split(/\s+as\s+/)
+              .pop()!,
+          );
+      names.delete('');
+      // Each export is a function (or a factory of one, as createToJSONSchemaMethod is) that throws when run.
+      const unavailable =
+        "const unavailable = () => () => { throw new Error('zod JSON Schema is not in fjord\\'s bundles (infra/bundle.ts): run fjord config schema'); };";
+      return {
+        contents: [unavailable, ...[...names].map((n) => `export const ${n} = unavailable;`)].join('\n'),
+        loader: 'js',
+      };
+    });
+  },
+};
+
+/**
  * CommonJS packages whose index requires every module they have, of which fjord's imports use one or two
  * (esbuild cannot tree-shake `require`): the bundles take just those. rate-limiter-flexible: @gitbeaker
  * imports RateLimiterQueue and RateLimiterMemory, the index also pulls the Redis, Mongo, SQL, Etcd, …
@@ -309,13 +346,14 @@ const common: BuildOptions = {
   sourcemap: false,
   plugins: [
     zodWithoutLocales,
+    zodWithoutJsonSchema,
     slimDependencies,
     pureGitbeakerResources,
     usedGithubEndpoints,
     qsWithoutPolyfills,
+    yamlAsModules,
     oneCopyPerVersion,
     pureHybridKems,
-    yamlAsModules,
   ],
 };
 

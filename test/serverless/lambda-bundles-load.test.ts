@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { deployedFunctionEnv } from '../../bench/bundles.js';
@@ -41,6 +41,13 @@ describe('Lambda bundles', () => {
       assert.equal(handlerType(bundle.file), 'function');
     });
   }
+
+  it('the worker bundle, all the code its asset ships, is at most 256,000 bytes gzipped (issue 15)', async () => {
+    const bundle = await bundleLambda('lambda-worker', { outDir: join(out, 'budget') });
+    // One file: nothing split off to load later, so its size is the asset's code.
+    assert.deepEqual(readdirSync(bundle.dir), ['index.mjs']);
+    assert.ok(bundle.gzipBytes <= 256_000, `the worker bundle is ${bundle.gzipBytes} bytes gzipped`);
+  });
 
   it('the worker bundle holds ssh2 without its SSH server and rate-limiter-flexible without its database limiters', async () => {
     const bundle = await bundleLambda('lambda-worker', { outDir: join(out, 'slim') });

@@ -5,8 +5,8 @@
  * node_modules as it does from the runtime's.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { deployedFunctionEnv } from '../../bench/bundles.js';
@@ -41,6 +41,13 @@ describe('Lambda bundles', () => {
       assert.equal(handlerType(bundle.file), 'function');
     });
   }
+
+  it('the worker bundle, all the code its asset ships, is at most 256,000 bytes gzipped (issue 15)', async () => {
+    const bundle = await bundleLambda('lambda-worker', { outDir: join(out, 'budget') });
+    // One file: nothing split off to load later, so its size is the asset's code.
+    assert.deepEqual(readdirSync(bundle.dir), ['index.mjs']);
+    assert.ok(bundle.gzipBytes <= 256_000, `the worker bundle is ${bundle.gzipBytes} bytes gzipped`);
+  });
 
   it('the worker bundle holds ssh2 without its SSH server and rate-limiter-flexible without its database limiters', async () => {
     const bundle = await bundleLambda('lambda-worker', { outDir: join(out, 'slim') });
@@ -91,5 +98,28 @@ describe('Lambda bundles', () => {
         `the ${entry} bundle still holds zod's fromJSONSchema`,
       );
     }
+  });
+
+  it('the bundles hold zod without its JSON Schema generator, and their config errors still name the path', async () => {
+    for (const entry of ['lambda-worker', 'lambda-receiver'] as LambdaEntry[]) {
+      const text = readFileSync((await bundleLambda(entry, { outDir: join(out, `zod-gen-${entry}`) })).file, 'utf8');
+      // Messages only zod's core/to-json-schema.js and core/json-schema-processors.js carry.
+      for (const marker of ['Error converting schema to JSON.', 'Pattern not found in template literal'])
+        assert.equal(text.includes(marker), false, `the ${entry} bundle still holds ${JSON.stringify(marker)}`);
+    }
+    // A deployed worker whose fjord.yaml is wrong fails its cold start with zod's error, path and all.
+    const bundle = await bundleLambda('lambda-worker', { outDir: join(out, 'zod-gen-config') });
+    const bad = env.FJORD_CONFIG_YAML!.replace(/^(\s+)batchSize: \d+$/m, '$1batchSize: -1');
+    assert.notEqual(bad, env.FJORD_CONFIG_YAML, 'examples/fjord.yaml has a batchSize to break');
+    const child = spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', `await import(${JSON.stringify(bundle.file)});`],
+      { env: { ...env, FJORD_CONFIG_YAML: bad }, encoding: 'utf8' },
+    );
+    assert.notEqual(child.status, 0);
+    assert.match(
+      child.stderr,
+      /apps\.api\.environments\.staging\.rollout\.batchSize: Too small: expected number to be >0/,
+    );
   });
 });

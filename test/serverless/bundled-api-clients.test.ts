@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -286,5 +286,29 @@ describe('bundled API clients', () => {
       node.configs.map((c) => c.error === undefined),
       [true, false, false],
     );
+  });
+
+  it("every error class of lib/ keeps its name in the bundle: an outcome's and a note's error name is the class's", async () => {
+    // Each exported class of a module that declares one extending an error; its name is `new.target.name`
+    // (lib/errors.ts), so a mangled class name would reach outcomes, notes and logs as `kt` or `pe`.
+    const exports: Record<string, string> = {};
+    const walk = (dir: string): string[] =>
+      readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+      );
+    for (const file of walk('lib')) {
+      const source = readFileSync(join(ROOT, file), 'utf8');
+      for (const [, name] of source.matchAll(/^export class (\w+) extends \w*(?:Error|Failed|Gate\w*)\b/gm))
+        exports[name!] = file;
+    }
+    assert.ok(Object.keys(exports).length >= 40, `only ${Object.keys(exports).length} error classes found`);
+    const file = await bundleOf('errors', exports);
+    const names = await runFresh(
+      `const m = await import(${JSON.stringify(file)});
+       process.stdout.write(JSON.stringify(Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v.name]))));`,
+      {},
+    );
+    const wrong = Object.entries(JSON.parse(names) as Record<string, string>).filter(([k, v]) => k !== v);
+    assert.deepEqual(wrong, []);
   });
 });

@@ -27,7 +27,7 @@ export function gatesFor(
   const token = gitlab?.tokenEnv ? secretValue(env, gitlab.tokenEnv) : undefined;
   const freezePeriods = gitlab && token ? gitlabFreezePeriods({ url: gitlab.url, token, now }) : undefined;
   return [
-    freezeGate({ config, readManifest: (file) => store.read(file), ...(freezePeriods ? { freezePeriods } : {}) }),
+    freezeGate({ config, store, readManifest: (file) => store.read(file), ...(freezePeriods ? { freezePeriods } : {}) }),
     soakGate({ config, store }),
     // Also while a freeze holds the deploy: approvals can be given before the freeze ends.
     protectGate({ config, store, accessFor }),

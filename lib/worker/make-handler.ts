@@ -26,7 +26,7 @@ import { secretList } from '../config/secrets.js';
 import { refusalOf, refusedOutcome } from './refuse-job.js';
 import { sourceApiFromConfig } from './confirm-source.js';
 import { gatesFor } from '../gates/gates-for.js';
-import { GateParked, GateRefused, GateReleased, GateWait, passGates } from '../gates/gate.js';
+import { GateParked, GateRefused, GateReleased, GateSuperseded, GateWait, passGates } from '../gates/gate.js';
 import { ORDERED_REASONS } from './superseded.js';
 import { runCommand } from '../commands/run-command.js';
 import { commandPlatformFor } from '../commands/platform-from-config.js';
@@ -168,6 +168,12 @@ export function makeDeployHandler(options: HandlerOptions & { notifier?: Notifie
         await notifier.jobWaiting?.(job, { until: new Date(), reason: err.reason });
         return { status: 'waiting', detail: err.reason };
       } else if (err instanceof GateRefused) return { status: 'failed', detail: `refused: ${err.message}` };
+      else if (err instanceof GateSuperseded) {
+        // Its note and status said "waiting": they now name the deploy that replaced it.
+        const outcome = { status: 'superseded' as const, detail: err.reason };
+        await notifier.jobFinished(job, outcome);
+        return outcome;
+      }
       throw err;
     }
     // Held before on SQS, whose group order cannot be looked behind: deploys queued during the wait go first.

@@ -40,6 +40,10 @@ export type Waiting = z.infer<typeof waitingSchema>;
 export type Rejection = NonNullable<Waiting['rejected']>;
 export type Approver = Waiting['approvals'][number];
 
+/** What a rejected deploy's note, status and every later refusal of it say: who, when, why. */
+export const rejectedDetail = (r: Rejection): string =>
+  `rejected by ${r.username} at ${r.at}${r.reason ? `: ${r.reason}` : ''}. Nothing was committed`;
+
 /** An approvals file that does not parse: the gate holds (fails closed), nothing is approved by it. */
 export class ApprovalsFileInvalid extends FjordError {}
 

@@ -114,7 +114,8 @@ export function freezeGate({ config, readManifest, freezePeriods, store }: Freez
       if (override && blocked) return { verdict: 'pass', trailers: { [FREEZE_OVERRIDE_TRAILER]: override } };
       // Where a freeze can hold this environment, the newest deploy it held is recorded in git: the one that
       // rolls out when it ends, whatever order the queue gives them back in (freeze-waits.ts).
-      const replaced = store && windows.length && recordsFreezeWait(job) ? await waitRecord(store, job, blocked, now) : undefined;
+      const replaced =
+        store && windows.length && recordsFreezeWait(job) ? await waitRecord(store, job, blocked, now) : undefined;
       if (replaced) return replaced;
       if (!blocked) return { verdict: 'pass' };
       const what = blocked.window.kind === 'allow' ? 'the next deploy window to open' : 'the freeze to end';

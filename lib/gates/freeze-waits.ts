@@ -35,7 +35,8 @@ export class FreezeWaitsInvalid extends FjordError {}
 
 const FREEZE_WAITS: RecordFile<FreezeWait> = {
   file: FREEZE_WAITS_FILE,
-  header: '# The newest deploy of each environment waiting for a freeze to end; older ones are superseded. Written by fjord.\n',
+  header:
+    '# The newest deploy of each environment waiting for a freeze to end; older ones are superseded. Written by fjord.\n',
   trailer: 'Fjord-Freeze-Wait',
   entry: entrySchema,
   invalid: FreezeWaitsInvalid,
@@ -44,8 +45,7 @@ const FREEZE_WAITS: RecordFile<FreezeWait> = {
 const sameDeploy = (a: DeployJob, b: DeployJob) => a.tag === b.tag && (a.sha ?? '') === (b.sha ?? '');
 const sourceTime = (job: DeployJob) =>
   Date.parse(
-    (job.source.committedAt &&
-      clampTime(job.source.committedAt, Math.min(Date.parse(job.enqueuedAt), Date.now()))) ||
+    (job.source.committedAt && clampTime(job.source.committedAt, Math.min(Date.parse(job.enqueuedAt), Date.now()))) ||
       job.enqueuedAt,
   );
 
@@ -97,7 +97,8 @@ export async function recordFreezeWait(
 
 /** A deploy in people's words: its tag, MR and commit (`v5 (!12, 4f1e9c2ab5d3)`). */
 export function deployName(job: DeployJob): string {
-  const mr = job.source.mr !== undefined ? `${job.source.provider === 'github' ? '#' : '!'}${job.source.mr}` : undefined;
+  const mr =
+    job.source.mr !== undefined ? `${job.source.provider === 'github' ? '#' : '!'}${job.source.mr}` : undefined;
   const where = [mr, job.sha?.slice(0, 12)].filter(Boolean).join(', ');
   return `${job.tag}${where ? ` (${where})` : ''}`;
 }

@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse, stringify } from 'yaml';
 import * as z from 'zod';
-import { FjordError } from '../errors.js';
+import type { FjordError } from '../errors.js';
 import { nameSchema, textSchema } from '../grammar.js';
 import { ManifestConflict, ManifestNotFound } from '../manifest/store-errors.js';
 import type { ManifestStore } from '../manifest/store.js';
@@ -21,7 +21,9 @@ export interface RecordFile<T> {
   trailer: string;
   entry: z.ZodType<T>;
   /** The error of a file that does not parse: its readers fail closed. */
-  invalid: new (message: string) => FjordError;
+  invalid: new (
+    message: string,
+  ) => FjordError;
 }
 
 const KEY = z

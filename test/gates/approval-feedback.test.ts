@@ -6,12 +6,11 @@
  * routed as the receiver routes them. The environment has no hosts: the subject is what the MR says.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Gitlab } from '@gitbeaker/rest';
-import { parseConfig, type Config } from '../../lib/config/index.js';
 import type { SourceEvent } from '../../lib/events/event.js';
 import { parseGithub } from '../../lib/events/parse-github.js';
 import { parseGitlab } from '../../lib/events/parse-gitlab.js';
@@ -20,12 +19,12 @@ import type { DeployJob } from '../../lib/job.js';
 import { createLogger, silentLogger } from '../../lib/log.js';
 import { createNotifier } from '../../lib/notify/from-config.js';
 import { noteMarker } from '../../lib/notify/render-note.js';
-import { makeDeployHandler } from '../../lib/worker/make-handler.js';
 import type { JobContext, JobHandler } from '../../lib/worker/worker-loop.js';
 import { createBareRepo, type TestRepo } from '../fixtures/git/repo.js';
 import { mergePull } from '../fixtures/github/merged-pull.js';
 import { startGithubStandIn, type GithubStandIn } from '../fixtures/github/stand-in.js';
 import { startGitlabStandIn, type GitlabStandIn } from '../fixtures/gitlab/stand-in.js';
+import { handlerInDir } from '../fixtures/handler-in-dir.js';
 import { makeJob } from '../fixtures/jobs.js';
 import { githubExample } from '../fixtures/receiver.js';
 
@@ -66,22 +65,9 @@ interface Platform {
   stop(): Promise<void>;
 }
 
-function handlerFor(dir: string, yaml: string, env: NodeJS.ProcessEnv): { config: Config; handle: JobHandler } {
-  writeFileSync(join(dir, 'fjord.yaml'), yaml);
-  const config = parseConfig(yaml);
-  const logger = createLogger({ level: 'error', write: () => {} });
-  return {
-    config,
-    handle: makeDeployHandler({
-      config,
-      configPath: join(dir, 'fjord.yaml'),
-      dataDir: join(dir, 'data'),
-      env,
-      notifier: createNotifier(config, { env, logger }),
-      enqueue: async () => {},
-    }),
-  };
-}
+const logger = createLogger({ level: 'error', write: () => {} });
+const handlerFor = (dir: string, yaml: string, env: NodeJS.ProcessEnv) =>
+  handlerInDir(dir, yaml, env, [], (config) => createNotifier(config, { env, logger }));
 
 async function onGitlab(dir: string, manifests: TestRepo): Promise<Platform> {
   const app = createBareRepo({ 'main.go': 'package main\n' }, { name: 'api' });

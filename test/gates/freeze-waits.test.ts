@@ -50,7 +50,10 @@ function setup(files: Record<string, string> = {}) {
     now: () => new Date(now),
     notifier: silentNotifier,
   });
-  return { repo, handle, setNow: (ms: number) => void (now = ms) };
+  const setNow = (ms: number) => {
+    now = ms;
+  };
+  return { repo, handle, setNow };
 }
 
 /** A merge, ordered by its merge time (`committedAt`, in the past of the real clock, which clamps it), as the receiver builds it. */

@@ -11,7 +11,8 @@
 import type { Config } from '../config/schema.js';
 import type { DeployJob } from '../job.js';
 import type { ManifestStore } from '../manifest/store.js';
-import { changeWaiting, type Rejection, type Waiting } from '../gates/approval-record.js';
+import type { Notifier } from '../notify/notifier.js';
+import { changeWaiting, rejectedDetail, type Rejection, type Waiting } from '../gates/approval-record.js';
 import { eligibleApprovals, protectedProject, type AccessFor } from '../gates/protect-gate.js';
 
 export interface ApprovalAnswer {
@@ -31,12 +32,15 @@ export function recordApprovals({
   accessFor,
   now = () => new Date(),
   enqueue,
+  notifier,
 }: {
   config: Config;
   store: ManifestStore;
   accessFor: AccessFor;
   now?: () => Date;
   enqueue?: (job: DeployJob) => Promise<void>;
+  /** Tells the rejected deploy's own MR note and commit status (it said "waiting for approvals"). */
+  notifier?: Pick<Notifier, 'jobFinished'>;
 }): Approvals {
   return async (named) => {
     // `/fjord approve` without an environment: the app's one environment that needs approvals.
@@ -65,7 +69,8 @@ export function recordApprovals({
         text: `may not ${job.command!.verb} deploys to ${where}: it needs access level ${protect.approvers.minAccessLevel} on ${project}, you have ${approver.level}. Nothing was recorded.`,
       };
     const at = now().toISOString();
-    if (job.command!.verb === 'reject') return reject(store, job, where, { username: user.username, id: user.id, at });
+    if (job.command!.verb === 'reject')
+      return reject(store, job, where, { username: user.username, id: user.id, at }, notifier);
     let problem: string | undefined;
     let mine = false;
     const min = protect.approvers.minAccessLevel;
@@ -111,7 +116,13 @@ export function recordApprovals({
  * `/fjord reject`: the waiting deploy is marked rejected in one commit (who, when, why); the gate refuses it
  * from then on (a redelivery, a later approval), and a newer deploy replaces the entry as usual.
  */
-async function reject(store: ManifestStore, job: DeployJob, where: string, by: Rejection): Promise<ApprovalAnswer> {
+async function reject(
+  store: ManifestStore,
+  job: DeployJob,
+  where: string,
+  by: Rejection,
+  notifier: Pick<Notifier, 'jobFinished'> | undefined,
+): Promise<ApprovalAnswer> {
   const reason = job.command!.reason;
   let problem: string | undefined;
   const waiting = await changeWaiting(
@@ -129,6 +140,10 @@ async function reject(store: ManifestStore, job: DeployJob, where: string, by: R
     },
   );
   if (problem || !waiting) return { text: `${problem ?? `nothing waits for approval in ${where}`}.` };
+  // The deploy's own note and status end too (failed: a person refused it); a `/fjord deploy` that waited
+  // has no note of its own: its comment thread had the answer.
+  if (waiting.replay.reason !== 'command')
+    await notifier?.jobFinished(waiting.replay, { status: 'failed', detail: rejectedDetail(waiting.rejected!) });
   return {
     text: `rejected ${waiting.tag} for ${where}${reason ? ` (${reason})` : ''}: that deploy is refused and nothing was committed; a new merge asks again.`,
   };

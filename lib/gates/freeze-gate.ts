@@ -11,7 +11,9 @@ import type { Config } from '../config/schema.js';
 import { freezesFileSchema, type FreezeWindow } from '../config/freezes.js';
 import { ManifestNotFound } from '../manifest/store-errors.js';
 import type { DeployJob } from '../job.js';
+import type { ManifestStore } from '../manifest/store.js';
 import type { Gate, GateDecision } from './gate.js';
+import { deployName, freezeWaitReplacing, recordFreezeWait, recordsFreezeWait } from './freeze-waits.js';
 import type { FreezePeriodReader } from './gitlab-freeze-periods.js';
 import { blockedUntil, formatInZone, type Blocked, type Window } from './windows.js';
 
@@ -26,6 +28,8 @@ export interface FreezeGateOptions {
   readManifest(file: string): Promise<{ content: string }>;
   /** GitLab Freeze Periods of a project; absent without `sources.gitlab.tokenEnv`. */
   freezePeriods?: FreezePeriodReader;
+  /** Where the newest waiting deploy of each environment is recorded (freeze-waits.ts); absent: not recorded. */
+  store?: ManifestStore;
 }
 
 type Sourced = Window & { blockRollbacks: boolean; environments?: string[] | undefined };
@@ -48,7 +52,9 @@ const holds = (job: DeployJob) => (w: Sourced) =>
   w.environments.includes(job.environment) ||
   w.environments.includes(`${job.app}/${job.environment}`);
 
-export function freezeGate({ config, readManifest, freezePeriods }: FreezeGateOptions): Gate {
+const RECORD_RETRY_MS = 60_000;
+
+export function freezeGate({ config, readManifest, freezePeriods, store }: FreezeGateOptions): Gate {
   /** Every window that holds the job's environment; `problem` when a source could not be read. */
   async function windowsFor(job: DeployJob): Promise<{ windows: Sourced[]; problem?: string }> {
     const windows = config.freezes.map(fromConfig('fjord.yaml'));
@@ -104,9 +110,14 @@ export function freezeGate({ config, readManifest, freezePeriods }: FreezeGateOp
           reason: `freeze windows of ${job.app}/${job.environment}: ${(err as Error).message}`,
         };
       }
-      if (!blocked) return { verdict: 'pass' };
       const override = overrides.freeze;
-      if (override) return { verdict: 'pass', trailers: { [FREEZE_OVERRIDE_TRAILER]: override } };
+      if (override && blocked) return { verdict: 'pass', trailers: { [FREEZE_OVERRIDE_TRAILER]: override } };
+      // Where a freeze can hold this environment, the newest deploy it held is recorded in git: the one that
+      // rolls out when it ends, whatever order the queue gives them back in (freeze-waits.ts).
+      const replaced =
+        store && windows.length && recordsFreezeWait(job) ? await waitRecord(store, job, blocked, now) : undefined;
+      if (replaced) return replaced;
+      if (!blocked) return { verdict: 'pass' };
       const what = blocked.window.kind === 'allow' ? 'the next deploy window to open' : 'the freeze to end';
       return {
         verdict: 'wait',
@@ -115,4 +126,36 @@ export function freezeGate({ config, readManifest, freezePeriods }: FreezeGateOp
       };
     },
   };
+}
+
+/**
+ * A held job is recorded as its environment's waiting deploy (before its copy goes back to the queue), a
+ * released one is checked against the record: superseded when a newer deploy replaced it there. A record
+ * that cannot be read or written holds the job a minute (the freeze fails closed).
+ */
+async function waitRecord(
+  store: ManifestStore,
+  job: DeployJob,
+  blocked: Blocked | undefined,
+  now: Date,
+): Promise<GateDecision | undefined> {
+  let newer: DeployJob | undefined;
+  try {
+    newer = blocked
+      ? await recordFreezeWait(store, job, { until: blocked.until, now })
+      : await freezeWaitReplacing(store, job);
+  } catch (err) {
+    const until = new Date(now.getTime() + RECORD_RETRY_MS);
+    return {
+      verdict: 'wait',
+      until,
+      reason: `the deploys waiting for a freeze could not be ${blocked ? 'recorded' : 'read'} (${(err as Error).message.slice(0, 120)}); checking again at ${formatInZone(until, 'UTC')}`,
+    };
+  }
+  return newer
+    ? {
+        verdict: 'supersede',
+        reason: `replaced by a newer deploy of ${job.app}/${job.environment} that waited for the same freeze: ${deployName(newer)}; not run`,
+      }
+    : undefined;
 }

@@ -13,7 +13,9 @@ export type GateDecision =
   // Waits for people, maybe for hours (approvals): the job ends now instead of holding its queue group, and a
   // person's action sends it again (lib/commands/approvals.ts).
   | { verdict: 'park'; reason: string }
-  | { verdict: 'refuse'; reason: string };
+  | { verdict: 'refuse'; reason: string }
+  // A newer deploy of the environment replaced this one while both waited (lib/gates/freeze-waits.ts): it ends here.
+  | { verdict: 'supersede'; reason: string };
 
 export interface GateInput {
   job: DeployJob;
@@ -64,6 +66,14 @@ export class GateReleased extends Error {
   }
 }
 
+/** A job a newer deploy replaced while both waited at a gate: reported `superseded`, nothing committed. */
+export class GateSuperseded extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'GateSuperseded';
+  }
+}
+
 /** A job a gate refuses outright: reported failed, nothing committed. */
 export class GateRefused extends FjordError {
   constructor(readonly reason: string) {
@@ -74,7 +84,7 @@ export class GateRefused extends FjordError {
 
 /**
  * Runs every gate; the job passes only when all do. Of several waits the latest wins (all must be open),
- * a refusal ends it at once, a park wins over a wait (the gates are all checked again when it is sent
+ * a refusal or a supersession ends it at once, a park wins over a wait (the gates are all checked again when it is sent
  * again). Passing gates' trailers (an override's reason) are merged for the commit.
  */
 export async function checkGates(gates: readonly Gate[], input: GateInput): Promise<Record<string, string>> {
@@ -84,6 +94,8 @@ export async function checkGates(gates: readonly Gate[], input: GateInput): Prom
   for (const gate of gates) {
     const d = await gate.check(input);
     if (d.verdict === 'refuse') throw new GateRefused(d.reason);
+    // At once, like a refusal: a later gate must not record a replaced job as waiting (approvals).
+    if (d.verdict === 'supersede') throw new GateSuperseded(d.reason);
     if (d.verdict === 'park') park = d.reason;
     if (d.verdict === 'wait' && (!wait || d.until > wait.until)) wait = d;
     if (d.verdict === 'pass') Object.assign(trailers, d.trailers);
@@ -100,7 +112,7 @@ export interface GatePorts {
   overrides?: Readonly<Record<string, string>>;
 }
 
-/** Runs the pipeline's gates for `job`: the trailers to commit, or throws `GateWait` / `GateParked` / `GateRefused`. */
+/** Runs the pipeline's gates for `job`: the trailers to commit, or throws `GateWait` / `GateParked` / `GateRefused` / `GateSuperseded`. */
 export const passGates = (
   job: DeployJob,
   { gates = [], now = () => new Date(), overrides = {} }: GatePorts,

@@ -5,6 +5,7 @@
  * worker, so the GitLab answers are cached across its jobs.
  */
 import type { Config } from '../config/schema.js';
+import type { DeployJob } from '../job.js';
 import { secretValue } from '../config/secrets.js';
 import type { ManifestStore } from '../manifest/store.js';
 import { accessFromConfig } from './access-from-config.js';
@@ -21,15 +22,28 @@ export function gatesFor(
     env,
     now,
     accessFor = accessFromConfig(config, env),
-  }: { store: ManifestStore; env: Record<string, string | undefined>; now: () => Date; accessFor?: AccessFor },
+    onReplaced,
+  }: {
+    store: ManifestStore;
+    env: Record<string, string | undefined>;
+    now: () => Date;
+    accessFor?: AccessFor;
+    /** A deploy waiting for approvals that a newer one replaced: told as superseded (its note and status). */
+    onReplaced?: (replaced: DeployJob, detail: string) => Promise<void>;
+  },
 ): Gate[] {
   const gitlab = config.sources.gitlab;
   const token = gitlab?.tokenEnv ? secretValue(env, gitlab.tokenEnv) : undefined;
   const freezePeriods = gitlab && token ? gitlabFreezePeriods({ url: gitlab.url, token, now }) : undefined;
   return [
-    freezeGate({ config, readManifest: (file) => store.read(file), ...(freezePeriods ? { freezePeriods } : {}) }),
+    freezeGate({
+      config,
+      store,
+      readManifest: (file) => store.read(file),
+      ...(freezePeriods ? { freezePeriods } : {}),
+    }),
     soakGate({ config, store }),
     // Also while a freeze holds the deploy: approvals can be given before the freeze ends.
-    protectGate({ config, store, accessFor }),
+    protectGate({ config, store, accessFor, ...(onReplaced ? { onReplaced } : {}) }),
   ];
 }

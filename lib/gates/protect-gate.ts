@@ -15,7 +15,8 @@ import type { Config, EnvironmentConfig } from '../config/schema.js';
 import type { DeployJob } from '../job.js';
 import type { ManifestStore } from '../manifest/store.js';
 import type { AccessReader, Person } from './access-reader.js';
-import { changeWaiting, readWaiting, type Waiting } from './approval-record.js';
+import { changeWaiting, readWaiting, rejectedDetail, type Waiting } from './approval-record.js';
+import { deployName } from './freeze-waits.js';
 import type { Gate, GateDecision } from './gate.js';
 
 export const APPROVED_BY_TRAILER = 'Fjord-Approved-By';
@@ -63,10 +64,13 @@ export function protectGate({
   config,
   store,
   accessFor,
+  onReplaced,
 }: {
   config: Config;
   store: ManifestStore;
   accessFor: AccessFor;
+  /** A waiting deploy a newer one replaced (its approvals expired): its own note and status say so. */
+  onReplaced?: (replaced: DeployJob, detail: string) => Promise<void>;
 }): Gate {
   return {
     name: 'protect',
@@ -122,13 +126,7 @@ export function protectGate({
           reason: `replaced: a newer deploy (${waiting.tag}) waits for approval in ${where}`,
         };
       }
-      if (same && waiting!.rejected) {
-        const r = waiting!.rejected;
-        return {
-          verdict: 'refuse',
-          reason: `rejected by ${r.username} at ${r.at}${r.reason ? `: ${r.reason}` : ''}. Nothing was committed`,
-        };
-      }
+      if (same && waiting!.rejected) return { verdict: 'refuse', reason: rejectedDetail(waiting!.rejected) };
       if (!same) {
         const replaced = waiting;
         const entry: Waiting = {
@@ -142,13 +140,23 @@ export function protectGate({
           replay: replayOf(job),
         };
         const subject = `approvals(${where}): ${job.tag} waits for ${protect.approvals} approval(s)${replaced ? `, replacing ${replaced.tag}` : ''}`;
+        let previous: Waiting | undefined;
         waiting = await changeWaiting(
           store,
           job.app,
           job.environment,
-          (current) => (current && isSameDeploy(current, job) ? null : entry),
+          (current) => {
+            previous = current;
+            return current && isSameDeploy(current, job) ? null : entry;
+          },
           { subject, by: deployer.username },
         );
+        // A `/fjord deploy` that waited has no note of its own (its comment thread had the answer).
+        if (previous && !isSameDeploy(previous, job) && previous.replay.reason !== 'command')
+          await onReplaced?.(
+            previous.replay,
+            `replaced by a newer deploy of ${where} waiting for approval: ${deployName(job)}; its approvals expired, not run`,
+          );
       }
       const approved = eligibleApprovals(waiting!, protect.approvers.minAccessLevel);
       if (approved.length >= protect.approvals)

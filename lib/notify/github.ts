@@ -24,7 +24,7 @@ import {
   type GithubStatusState,
 } from './github-status.js';
 import { swallow, type Notifier } from './notifier.js';
-import { noteMarker, renderFinishedNote, renderStartedNote } from './render-note.js';
+import { noteMarker, renderFinishedNote, renderStartedNote, renderWaitingNote } from './render-note.js';
 import type { Timeline } from './timeline.js';
 
 export interface GithubNotifierOptions {
@@ -83,6 +83,13 @@ export class GithubNotifier implements Notifier {
       swallow(log, 'commit status', () => this.#status(job, githubStatusOf(outcome), description)),
       swallow(log, 'deployment', () => this.#deploymentEnd(job, githubDeploymentStateOf(outcome), description)),
     ]);
+  }
+
+  /** A gate holds the job (a freeze, approvals): the comment says why, the status is `pending` with the reason; no Deployment yet. */
+  async jobWaiting(job: DeployJob, { reason }: { until: Date; reason: string }): Promise<void> {
+    const log = this.#log(job);
+    await swallow(log, 'pull request comment', () => this.#comment(job, renderWaitingNote(job, reason)));
+    await swallow(log, 'commit status', () => this.#status(job, 'pending', reason));
   }
 
   #log(job: DeployJob): Logger {

@@ -33,7 +33,7 @@ import { WRITE_BACK_TRAILER } from '../manifest/trailers.js';
 import type { JobContext } from './worker-loop.js';
 import { decryptAppSecrets } from '../secrets/load-app-secrets.js';
 import { loadDesiredFiles } from '../files/load-desired-files.js';
-import { GateParked, passGates } from '../gates/gate.js';
+import { GateParked, GateSuperseded, passGates } from '../gates/gate.js';
 import { heldOutcome, HELD_TRAILER, holdAfterRollback, holdOf } from '../holds/held-deploy.js';
 
 /** The environment a job names, or undefined when fjord.yaml no longer has it. */
@@ -229,6 +229,7 @@ export async function deploy(order: DeployJob, ctx: JobContext, ports: DeployPor
     }
     // `/fjord deploy` to an environment needing approvals: recorded, and sent again once approved.
     if (err instanceof GateParked) return { status: 'waiting', detail: err.reason };
+    if (err instanceof GateSuperseded) return { status: 'superseded', detail: err.reason };
     if (err instanceof FjordError) return { status: 'failed', detail: err.message, error: err.name };
     throw err;
   }

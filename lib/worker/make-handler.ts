@@ -26,7 +26,7 @@ import { secretList } from '../config/secrets.js';
 import { refusalOf, refusedOutcome } from './refuse-job.js';
 import { sourceApiFromConfig } from './confirm-source.js';
 import { gatesFor } from '../gates/gates-for.js';
-import { GateParked, GateRefused, GateReleased, GateWait, passGates } from '../gates/gate.js';
+import { GateParked, GateRefused, GateReleased, GateSuperseded, GateWait, passGates } from '../gates/gate.js';
 import { ORDERED_REASONS } from './superseded.js';
 import { runCommand } from '../commands/run-command.js';
 import { commandPlatformFor } from '../commands/platform-from-config.js';
@@ -57,7 +57,8 @@ export function makeDeployPorts({
   enqueue,
   onRolloutEvent,
   now,
-}: HandlerOptions): DeployPorts {
+  notifier,
+}: HandlerOptions & { notifier?: Notifier }): DeployPorts {
   const credentials = registryCredentials(config.registries, env);
   const tokens = new TokenCache();
   const manifests =
@@ -84,7 +85,15 @@ export function makeDeployPorts({
     config,
     ageIdentities: secretList(env, config.secrets.identityEnv),
     store: manifests,
-    gates: gatesFor(config, { store: manifests, env, now: now ?? (() => new Date()) }),
+    gates: gatesFor(config, {
+      store: manifests,
+      env,
+      now: now ?? (() => new Date()),
+      // A deploy parked for approvals that a newer one replaced ends there: its note and status say by which.
+      ...(notifier
+        ? { onReplaced: (replaced, detail) => notifier.jobFinished(replaced, { status: 'superseded', detail }) }
+        : {}),
+    }),
     ...(now ? { now } : {}),
     waitForImage: (ref, { deadlineMs, heartbeat, signal }) =>
       waitForImage(ref, {
@@ -102,9 +111,9 @@ export function makeDeployPorts({
  * chat). `plan` jobs go to lib/plan, `reconcile` jobs to the drift check, `heal` jobs roll drifted hosts back.
  */
 export function makeDeployHandler(options: HandlerOptions & { notifier?: Notifier }): JobHandler {
-  const ports = makeDeployPorts(options);
   const notifier =
     options.notifier ?? createNotifier(options.config, { env: options.env ?? process.env, logger: createLogger() });
+  const ports = makeDeployPorts({ ...options, notifier });
   const plan = makePlanHandler({
     config: options.config,
     configPath: options.configPath,
@@ -121,6 +130,7 @@ export function makeDeployHandler(options: HandlerOptions & { notifier?: Notifie
     accessFor: accessFromConfig(options.config, options.env ?? process.env),
     ...(now ? { now } : {}),
     ...(enqueue ? { enqueue } : {}),
+    notifier,
   });
   return async (job, ctx) => {
     // Every job here came from a queue: fjord.yaml, not the message, decides what runs. Refused before any
@@ -168,6 +178,12 @@ export function makeDeployHandler(options: HandlerOptions & { notifier?: Notifie
         await notifier.jobWaiting?.(job, { until: new Date(), reason: err.reason });
         return { status: 'waiting', detail: err.reason };
       } else if (err instanceof GateRefused) return { status: 'failed', detail: `refused: ${err.message}` };
+      else if (err instanceof GateSuperseded) {
+        // Its note and status said "waiting": they now name the deploy that replaced it.
+        const outcome = { status: 'superseded' as const, detail: err.reason };
+        await notifier.jobFinished(job, outcome);
+        return outcome;
+      }
       throw err;
     }
     // Held before on SQS, whose group order cannot be looked behind: deploys queued during the wait go first.

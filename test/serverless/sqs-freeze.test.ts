@@ -290,4 +290,42 @@ for (const driver of ['lambda', 'worker loop'] as const)
       await eventually(async () => (await w.queued()) === 0, 'the queue to be empty');
       assert.equal(await w.dead(), 0);
     });
+
+    it('a newer merge during the freeze, both held through whole hold rounds: when the freeze ends only the newer one rolls out, the older is superseded naming it', async () => {
+      const w = await world(sqs, driver, { maxHoldSec: 1 });
+      worlds.push(w);
+      const older = await w.merged(4);
+      await w.send(older);
+      await eventually(() => (w.receives.get(older.id) ?? 0) >= 2, "the older job's held copy");
+      const newer = await w.merged(5);
+      await w.send(newer);
+      // Both are held copies that have each waited out a round (a copy is received twice per round: once to
+      // stay in flight for it, once to be copied to the back of the group).
+      await eventually(() => (w.receives.get(newer.id) ?? 0) >= 3, "the newer job's second round");
+      const seen = w.receives.get(older.id)!;
+      // The freeze ends while the older copy is the group's head, in flight for its round: it is the first
+      // one the gates let go, which is where queue order alone put the older deploy out first (unless the
+      // older one already ended, replaced, when it came round).
+      await eventually(() => {
+        const n = w.receives.get(older.id)!;
+        return (n > seen && n % 2 === 0) || statusOf(w, older)?.state === 'canceled';
+      }, 'the older copy in flight for a round');
+      w.setClock(FREEZE_END + 1_000);
+      await eventually(() => statusOf(w, newer)?.state === 'success', 'the newer deploy after the freeze');
+      const final = await eventually(
+        () => ['canceled', 'success', 'failed'].includes(statusOf(w, older)?.state ?? '') && statusOf(w, older),
+        "the older job's final status",
+      );
+      assert.equal(final.state, 'canceled', `the older job: ${final.description}`);
+      assert.equal(w.tag(), 'v5');
+      assert.deepEqual(
+        w.deployCommits(),
+        ['deploy(api/prod): registry.example.com/acme/api:v5'],
+        'v4 was never committed',
+      );
+      assert.match(noteOf(w, older), /superseded/);
+      assert.match(noteOf(w, older), new RegExp(`v5 \\(!${newer.source.mr}, ${newer.sha!.slice(0, 12)}\\)`));
+      await eventually(async () => (await w.queued()) === 0, 'the queue to be empty');
+      assert.equal(await w.dead(), 0);
+    });
   });

@@ -1,6 +1,6 @@
 /** A DeployJob for one matched environment of an event, every webhook value held to lib/grammar.ts first. */
 import { InvalidEvent } from '../errors.js';
-import { BRANCH, SHA, TEXT } from '../grammar.js';
+import { BRANCH, cleanText, SHA, TEXT } from '../grammar.js';
 import type { DeployJob } from '../job.js';
 import { clampTime } from './clamp-time.js';
 import { isNullSha, quote, type SourceEvent } from './event.js';
@@ -16,8 +16,11 @@ export function buildJob(event: SourceEvent, m: Match, ctx: RouteContext): Deplo
   if (event.sha === undefined) throw new InvalidEvent(paths.sha, 'missing: the commit to deploy is unknown');
   if (!SHA.test(event.sha))
     throw new InvalidEvent(paths.sha, `${quote(event.sha)} is not a commit sha (40 or 64 lowercase hex)`);
-  // Names longer than the grammar's 200 characters are cut rather than refused: length is not a danger.
-  const author = event.author?.slice(0, 200);
+  // An author's name is data, not an order: it is cleaned (controls, bidi and format characters, line
+  // separators gone) and cut to the grammar's 200 characters rather than refused — a merge is not lost to
+  // the name its merger chose. What is left must be the grammar's text; a name that cleans to nothing is dropped.
+  const cleaned = event.author === undefined ? undefined : [...cleanText(event.author)].slice(0, 200).join('');
+  const author = cleaned ? cleaned : undefined;
   if (author !== undefined && !TEXT.test(author))
     throw new InvalidEvent(paths.author ?? 'author', 'not single-line printable text');
   // Ordering fields: a time far in the future is clamped to now; a `before` is kept only when it is a

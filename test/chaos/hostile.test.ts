@@ -18,13 +18,22 @@ import { after, before, describe, it } from 'node:test';
 import { createGithubVerifier } from '../../lib/events/verify-github.js';
 import { createGitlabTokenVerifier } from '../../lib/events/verify-gitlab-token.js';
 import { createStandardWebhookVerifier, signStandardWebhook } from '../../lib/events/verify-standard-webhook.js';
+import { CLOCK_SKEW_MS } from '../../lib/events/clamp-time.js';
 import { deployJobSchema } from '../../lib/job.js';
 import { createLocalQueue } from '../../lib/queue/local.js';
 import { Secret } from '../../lib/secret.js';
-import { HOSTILE, rawExchange } from '../fixtures/fuzz-cases.js';
+import { bases, HOSTILE, rawExchange } from '../fixtures/fuzz-cases.js';
 import { queueKeyFromEnv } from '../../lib/queue/queue-key.js';
 import { prng } from '../fixtures/prng.js';
-import { GITHUB_SECRETS, GITLAB_TOKENS, gitlabHeaders, payload, SIGNING_KEYS } from '../fixtures/receiver.js';
+import {
+  GITHUB_SECRETS,
+  GITLAB_TOKENS,
+  githubHeaders,
+  gitlabHeaders,
+  payload,
+  send as sendOne,
+  SIGNING_KEYS,
+} from '../fixtures/receiver.js';
 import { captureText, declareSecrets, recordFigures } from './figures.js';
 import { hostileCorpus, type HostileCase } from './hostile-corpus.js';
 import { makeJob, testQueueKey } from '../fixtures/jobs.js';
@@ -342,5 +351,151 @@ describe('chaos: hostile input', () => {
       JSON.stringify(deadForged.slice(0, 3)),
     );
     assert.equal(received.length, jobs.length, 'the genuine jobs are still received');
+  });
+});
+
+/**
+ * Issue 12's cases, in the hostile suite: merge webhooks whose values are data an attacker chose — an author
+ * name full of controls, bidi overrides and line separators, a merge time in 2099 — must still queue their
+ * deploy (a merge is not lost to its merger's name), with the name cleaned and the time clamped; and the same
+ * deliveries resent byte for byte long after the queue's 5-minute dedup window, by a receiver restarted on
+ * the same data directory, queue nothing (the delivery log, as `fjord start` keeps it).
+ */
+describe('chaos: hostile values that reach a job, and long-lived replays', () => {
+  const data = mkdtempSync(join(tmpdir(), 'fjord-hostile-replay-'));
+  const queueDir = join(data, 'queue');
+  const deliveriesFile = join(data, 'deliveries.log');
+  after(() => rmSync(data, { recursive: true, force: true }));
+
+  const NAMES = [
+    'Mallory\u202e\u2066gnp.exe\u2069',
+    'Eve\u0007\u001b[31mred\u001b[0m',
+    'line\u2028two\u2029three',
+    'x\r\nCo-authored-by: Root <root@example.com>',
+    '\u200b\u200d\ufeffzero width',
+    '\u0000\u0001\u007f\u0085',
+    '@all Closes #1',
+    'N'.repeat(500),
+    ...HOSTILE,
+  ];
+  const TIMES = (now: number) => [
+    '2099-01-01T00:00:00Z',
+    '+275760-09-13T00:00:00.000Z',
+    '9999-12-31 23:59:59 UTC',
+    new Date(now + 10 * 365 * 86_400_000).toISOString(),
+    new Date(now + 2 * 3600_000).toISOString(),
+    new Date(now - 3600_000).toISOString(),
+    'not a time',
+  ];
+
+  /** A merged GitLab MR (token) or GitHub PR (signed) with this author, merge time and sha; its delivery id is fixed. */
+  function merge(rng: ReturnType<typeof prng>, n: number, now: number) {
+    const sha = crypto.randomBytes(20).toString('hex');
+    const author = rng.pick(NAMES);
+    const time = rng.pick(TIMES(now));
+    const [mr, , , pr] = bases();
+    if (n % 2 === 0) {
+      const body = structuredClone(mr!.body);
+      Object.assign(body.object_attributes, { merge_commit_sha: sha, updated_at: time });
+      body.user = { ...body.user, name: author };
+      const text = JSON.stringify(body);
+      return {
+        path: '/hooks/gitlab',
+        text,
+        headers: gitlabHeaders('Merge Request Hook', GITLAB_TOKENS[n % 4 < 2 ? 0 : 1], {
+          'idempotency-key': `replay-${n}-${sha.slice(0, 8)}`,
+        }),
+      };
+    }
+    const body = structuredClone(pr!.body);
+    Object.assign(body.pull_request, { merge_commit_sha: sha, merged_at: time, merged_by: { login: author } });
+    const text = JSON.stringify(body);
+    return { path: '/hooks/github', text, headers: githubHeaders('pull_request', text, GITHUB_SECRETS[n % 2]) };
+  }
+
+  /** `fn` over `items`, CONCURRENCY at a time, results in order. */
+  async function eachFour<T, R>(items: T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+    const out: R[] = new Array(items.length);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < items.length) {
+          const i = next++;
+          out[i] = await fn(items[i]!);
+        }
+      }),
+    );
+    return out;
+  }
+
+  it('hostile author names and far-future merge times queue cleaned, clamped jobs; resent days later they queue nothing', async () => {
+    const rng = prng(SEED + 2);
+    const N = 120;
+    const now = Date.now();
+    const deliveries = Array.from({ length: N }, (_, n) => merge(rng, n, now));
+    const post = (port: number, d: (typeof deliveries)[number]) =>
+      sendOne(`http://127.0.0.1:${port}${d.path}`, [Buffer.from(d.text)], d.headers);
+    type Queued = { queued?: Array<{ id: string; duplicate?: true }> };
+
+    // First delivery: every merge is queued, whatever its author's name or merge time.
+    const first = await startChild(queueDir, { deliveriesFile });
+    let answers: Awaited<ReturnType<typeof post>>[];
+    try {
+      answers = await eachFour(deliveries, (d) => post(first.port, d));
+    } finally {
+      await first.stop();
+    }
+    const refused = answers.flatMap((a, n) =>
+      a.status === 202 ? [] : [`${n}: ${a.status} ${JSON.stringify(a.body)}`],
+    );
+    assert.deepEqual(refused.slice(0, 5), [], 'a merge was refused for the values its sender chose');
+    const firstIds = answers.flatMap((a) => ((a.body as Queued).queued ?? []).map((q) => q.id));
+    assert.equal(firstIds.length, N);
+
+    let queue = await createLocalQueue({ key: testQueueKey(), dir: queueDir });
+    const jobs = queue.list().map((e) => e.job);
+    await queue.close();
+    assert.equal(jobs.length, N);
+    const unclean = jobs.filter(
+      (j) => j.source.author !== undefined && !/^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]{1,200}$/u.test(j.source.author),
+    );
+    assert.deepEqual(
+      unclean.map((j) => JSON.stringify(j.source.author)).slice(0, 5),
+      [],
+      'an author reached a job uncleaned',
+    );
+    assert.ok(
+      jobs.some((j) => j.source.author === 'Eve[31mred[0m'),
+      'controls are removed, the printable rest kept',
+    );
+    const future = jobs.filter(
+      (j) => j.source.committedAt && Date.parse(j.source.committedAt) > Date.parse(j.enqueuedAt) + CLOCK_SKEW_MS,
+    );
+    assert.deepEqual(future.map((j) => j.source.committedAt).slice(0, 5), [], 'a far-future merge time was kept');
+    // Not vacuous: the corpus did carry far-future times, and past ones are kept as sent.
+    assert.ok(jobs.filter((j) => j.source.committedAt === new Date(now - 3600_000).toISOString()).length > 0);
+
+    // Resent (GitLab "Resend", GitHub "Redeliver") 3 days later, to a restarted receiver on the same data
+    // directory: far beyond the queue's dedup window, so only the delivery log stands between them and a
+    // second deploy of each.
+    const later = await startChild(queueDir, { deliveriesFile, clockOffsetMs: 3 * 86_400_000 });
+    let replays: Awaited<ReturnType<typeof post>>[];
+    let fresh: Awaited<ReturnType<typeof post>>;
+    try {
+      replays = await eachFour(deliveries, (d) => post(later.port, d));
+      // And a new merge still queues: the replays were refused for what they are, not for the time.
+      fresh = await post(later.port, merge(rng, N, now + 3 * 86_400_000));
+    } finally {
+      await later.stop();
+    }
+    const requeued = replays.flatMap((a, n) =>
+      a.status === 202 && ((a.body as Queued).queued ?? []).every((q) => q.duplicate) ? [] : [`${n}: ${a.status}`],
+    );
+    assert.deepEqual(requeued.slice(0, 5), [], 'a replayed delivery was queued again');
+    assert.equal(fresh.status, 202);
+    assert.ok(((fresh.body as Queued).queued ?? []).every((q) => !q.duplicate));
+    queue = await createLocalQueue({ key: testQueueKey(), dir: queueDir });
+    assert.equal(queue.list().length, N + 1, 'only the new merge joined the queue');
+    await queue.close();
   });
 });

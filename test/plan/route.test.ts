@@ -127,13 +127,18 @@ describe('receiver: plan jobs for open merge requests', () => {
     const noCommit = mrHook('open');
     delete noCommit.object_attributes.last_commit;
     await expect422(noCommit, 'object_attributes.last_commit.id');
-    const author = mrHook('open');
-    author.user.name = 'Jane\n{"level":"error","msg":"forged"}';
-    await expect422(author, 'user.name');
     const iid = mrHook('open');
     iid.object_attributes.iid = '42; rm -rf /';
     await expect422(iid, 'object_attributes.iid');
     assert.equal(r.queue.accepted.length, accepted, 'nothing queued');
+  });
+
+  it('an author name with a line break and controls is cleaned, not refused: the plan is still queued', async () => {
+    const author = mrHook('open', { sha: 'c'.repeat(40) });
+    author.user.name = 'Jane\n{"level":"error","msg":"forged"}\u001b[2J\u202e';
+    const res = await post(author);
+    assert.equal(res.status, 202, json(res.body));
+    assert.equal(r.queue.accepted.at(-1)!.source.author, 'Jane {"level":"error","msg":"forged"}[2J');
   });
 
   it('GitHub: opened / synchronize pull requests into the watched branch are planned; hostile head sha refused', async () => {

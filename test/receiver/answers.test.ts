@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import {
   failingQueue,
@@ -112,10 +113,6 @@ describe('receiver: answers', () => {
       const mr = payload('gitlab-merge-request');
       mr.object_attributes.merge_commit_sha = bad;
       await expect422('Merge Request Hook', mr, 'object_attributes.merge_commit_sha');
-      const push = payload('gitlab-push');
-      push.project.path_with_namespace = 'acme/worker';
-      push.user_name = `Jane${bad.includes('\n') ? bad : '\u001b[31m'}`;
-      await expect422('Push Hook', push, 'user_name');
     }
     const mistyped = payload('gitlab-merge-request');
     mistyped.object_attributes.iid = '42';
@@ -128,6 +125,23 @@ describe('receiver: answers', () => {
     upper.object_attributes.merge_commit_sha = 'A'.repeat(40);
     await expect422('Merge Request Hook', upper, 'object_attributes.merge_commit_sha');
     assert.equal(r.queue.sends, before);
+  });
+
+  it('an author name is data: controls, bidi and line separators are cleaned out and the push still deploys', async () => {
+    for (const bad of [...HOSTILE, '\u001b[31m', '\n{"level":"error","msg":"forged"}', '\u2028\u200b']) {
+      const push = payload('gitlab-push');
+      push.project.path_with_namespace = 'acme/worker';
+      push.after = crypto.randomBytes(20).toString('hex');
+      push.checkout_sha = push.after;
+      push.user_name = `Jane${bad}`;
+      const res = await r.post('/hooks/gitlab', json(push), gitlabHeaders('Push Hook'));
+      assert.equal(res.status, 202, `${json(bad)}: ${json(res.body)}`);
+      const author = r.queue.accepted.at(-1)!.source.author!;
+      assert.match(author, /^Jane[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$/u, json(bad));
+      assert.ok([...author].length <= 200, "cut to the grammar's 200 characters");
+      if (!/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(bad) && bad.length < 100)
+        assert.equal(author, `Jane${bad}`, 'printable text is kept as sent');
+    }
   });
 
   it('422 naming `tag` when the rendered tag breaks the tag grammar', async () => {
